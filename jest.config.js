@@ -1,0 +1,11 @@
+// Unit, integration and end-to-end tests; self-contained (no files outside the repository).
+export default {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/conformance/'],
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Type checking is done once by `npm run typecheck`; jest only transpiles.
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  testTimeout: 30000,
+};

@@ -1,0 +1,72 @@
+// The SATUSEHAT client as the sync job sees it. One client per facility (one credential ↔ one Organization id).
+import type { Bundle, OperationOutcome, Patient, Resource, Location } from 'fhir/r4';
+
+export type Environment = 'sandbox' | 'production' | 'simulator';
+
+export interface FacilityLocation {
+  name: string;
+  /** http://terminology.hl7.org/CodeSystem/location-physical-type code: si, bu, ro, ... */
+  physicalType: string;
+}
+
+/** One facility's validated configuration, secrets already resolved from the environment / secrets file. */
+export interface FacilityConfig {
+  organizationId: string;
+  name?: string;
+  environment: Environment;
+  authBaseUrl: string; // e.g. https://api-satusehat-stg.dto.kemkes.go.id/oauth2/v1
+  fhirBaseUrl: string; // e.g. https://api-satusehat-stg.dto.kemkes.go.id/fhir-r4/v1
+  clientId: string;
+  clientSecret: string;
+  timezone: string; // IANA, e.g. Asia/Jakarta
+  /** Requests per minute for this credential, shared by every call (token, searches, bundles). */
+  quotaPerMinute: number;
+  /** Facility's location codes (Posyandu / Pustu / room) → what to register on the platform. */
+  locations: Record<string, FacilityLocation>;
+}
+
+/** Why a platform call failed, classified for the retry policy. */
+export type PlatformErrorKind =
+  | 'validation' // 400/422 with an OperationOutcome: needs correction, no retry
+  | 'duplicate' // rule 20002
+  | 'auth' // credentials rejected / 401 after one refresh: facility auth-failed
+  | 'forbidden' // 403, rules 20003/20004/10117: facility configuration error
+  | 'not-found' // 404 / rule 20007
+  | 'rate-limited' // 429 (retryAfterMs set)
+  | 'transient'; // 408, 5xx, network error, timeout
+
+export class PlatformError extends Error {
+  constructor(
+    public readonly kind: PlatformErrorKind,
+    public readonly status: number | undefined,
+    /** The platform's OperationOutcome (normalised: severity 'invalid' → 'error'), or one we built for non-JSON bodies. */
+    public readonly outcome: OperationOutcome,
+    /** Kamus Validasi rule numbers found in the outcome. */
+    public readonly rules: string[] = [],
+    public readonly retryAfterMs?: number,
+  ) {
+    super(`${kind}${status ? ` (HTTP ${status})` : ''}: ${outcome.issue?.[0]?.diagnostics ?? outcome.issue?.[0]?.details?.text ?? ''}`);
+    this.name = 'PlatformError';
+  }
+}
+
+export interface PlatformClient {
+  readonly organizationId: string;
+  /** IHS number of the patient with this NIK, or undefined when the platform has none. */
+  findPatientByNik(nik: string): Promise<string | undefined>;
+  /** Patients registered under the mother's NIK (newborns); the caller matches birth order / birthDate. */
+  findPatientsByMotherNik(motherNik: string): Promise<Patient[]>;
+  /** POST /Patient; the platform answers with a non-FHIR body — returns the new IHS number. */
+  createPatient(patient: Patient): Promise<string>;
+  /** IHS number of the practitioner with this NIK (read-only master data). */
+  findPractitionerByNik(nik: string): Promise<string | undefined>;
+  /** Location id by identifier `http://sys-ids.kemkes.go.id/location/{orgId}|{code}`, or undefined. */
+  findLocation(code: string): Promise<string | undefined>;
+  createLocation(location: Location): Promise<string>;
+  /** POST a transaction Bundle; returns the transaction-response Bundle. */
+  transaction(bundle: Bundle): Promise<Bundle>;
+  /** GET {type}?{params}; follows `next` links. */
+  search(resourceType: string, params: Record<string, string>): Promise<Resource[]>;
+  /** PUT {type}/{id} with the id in the body. */
+  update(resource: Resource & { id: string }): Promise<Resource>;
+}

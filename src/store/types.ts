@@ -1,0 +1,117 @@
+// The durable store: outbox (one row per visit record revision), identity/resource ledger, facilities' runtime state, API keys.
+// Every method that changes state is one committed transaction: a crash between two calls loses nothing.
+// SQL lives only in implementations (SQLite now, PostgreSQL next); sync and api see this interface alone.
+import type { OperationOutcome } from 'fhir/r4';
+
+export type VisitState = 'queued' | 'sending' | 'sent' | 'needs-correction' | 'blocked' | 'dead-letter';
+
+export interface VisitRow {
+  organizationId: string;
+  visitId: string;
+  /** Increases by one each time changed content is accepted; work is always about the latest revision. */
+  revision: number;
+  /** sha256 of the canonical record JSON; equal hash ⇒ no new work. */
+  contentHash: string;
+  /** The source record as accepted (parsed JSON). */
+  record: unknown;
+  state: VisitState;
+  /** Attempts for the current revision. */
+  attempts: number;
+  /** Epoch ms when the record is next due (queued/retry). */
+  nextAttemptAt: number;
+  /** Epoch ms until which a claimed record belongs to its claimer (crash recovery: an expired lease is due again). */
+  leaseUntil?: number;
+  /** Why the record is where it is (needs-correction, blocked, dead-letter, last retry). PII-free. */
+  lastError?: OperationOutcome;
+  /** SATUSEHAT ids of every resource of the visit once sent: local entry key → "Type/id". */
+  resourceIds?: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+  sentAt?: number;
+}
+
+export interface IngestItem {
+  organizationId: string;
+  visitId: string;
+  record: unknown;
+  contentHash: string;
+}
+
+export type IngestStatus = 'created' | 'revised' | 'unchanged';
+
+export interface LedgerEntry {
+  organizationId: string;
+  /** Local key of one resource, e.g. `visit/V1/encounter`, `visit/V1/observation/body-weight.1`. */
+  localKey: string;
+  resourceType: string;
+  /** SATUSEHAT id (no type prefix). */
+  satusehatId: string;
+  /** sha256 of the resource as last sent (without id/meta). */
+  contentHash: string;
+  updatedAt: number;
+}
+
+/** Cached identity resolution; `keyHash` is an HMAC of the NIK-based key, never the NIK itself. */
+export interface IdentityEntry {
+  kind: 'patient' | 'practitioner' | 'location';
+  organizationId: string;
+  keyHash: string;
+  satusehatId: string;
+  updatedAt: number;
+}
+
+export type FacilityStatus = 'active' | 'paused' | 'auth-failed' | 'config-error';
+
+export interface FacilityState {
+  organizationId: string;
+  status: FacilityStatus;
+  /** Why, PII-free (e.g. the platform's auth error text). */
+  reason?: string;
+  /** Epoch ms before which no platform call may be made for this facility (auth lockout, Retry-After). */
+  notBefore?: number;
+  updatedAt: number;
+}
+
+export interface ApiKeyRow {
+  /** sha256 of the key; the key itself is never stored. */
+  keyHash: string;
+  /** null for the admin key. */
+  organizationId: string | null;
+  role: 'facility' | 'admin';
+  label?: string;
+}
+
+export interface Counts {
+  byState: Record<VisitState, number>;
+}
+
+export interface Store {
+  /** Accepts a batch atomically: all items are committed, or none. Same hash ⇒ unchanged; new hash ⇒ revision+1, state queued. */
+  ingest(items: IngestItem[], now: number): IngestStatus[];
+  getVisit(organizationId: string, visitId: string): VisitRow | undefined;
+  /** Facilities with at least one due record (queued/sending with expired lease, nextAttemptAt <= now). */
+  facilitiesWithDueWork(now: number): string[];
+  /** Claims up to `limit` due records of one facility, oldest first, setting state `sending` and a lease. */
+  claimDue(organizationId: string, now: number, limit: number, leaseMs: number): VisitRow[];
+  /** Outcome of an attempt on `revision`. Ignored (returns false) if a newer revision arrived meanwhile: that one stays queued. */
+  markSent(organizationId: string, visitId: string, revision: number, resourceIds: Record<string, string>, now: number): boolean;
+  markRetry(organizationId: string, visitId: string, revision: number, nextAttemptAt: number, error: OperationOutcome, now: number): boolean;
+  markFinal(organizationId: string, visitId: string, revision: number, state: 'needs-correction' | 'blocked' | 'dead-letter', error: OperationOutcome, now: number): boolean;
+  /** Puts a blocked / dead-letter / needs-correction record back in the queue (operator action), resetting attempts. */
+  requeue(organizationId: string, visitId: string, now: number): boolean;
+  counts(organizationId?: string): Counts;
+
+  getLedger(organizationId: string, localKey: string): LedgerEntry | undefined;
+  putLedger(entries: LedgerEntry[]): void;
+
+  getIdentity(kind: IdentityEntry['kind'], organizationId: string, keyHash: string): IdentityEntry | undefined;
+  putIdentity(entry: IdentityEntry): void;
+
+  getFacilityState(organizationId: string): FacilityState | undefined;
+  putFacilityState(state: FacilityState): void;
+
+  putApiKey(row: ApiKeyRow): void;
+  findApiKey(keyHash: string): ApiKeyRow | undefined;
+
+  close(): void;
+}
