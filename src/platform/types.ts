@@ -1,5 +1,5 @@
 // The SATUSEHAT client as the sync job sees it. One client per facility (one credential ↔ one Organization id).
-import type { Bundle, OperationOutcome, Patient, Resource, Location } from 'fhir/r4';
+import type { Bundle, OperationOutcome, Patient, Resource, Location } from 'fhir/r4.js';
 
 export type Environment = 'sandbox' | 'production' | 'simulator';
 

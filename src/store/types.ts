@@ -1,7 +1,7 @@
 // The durable store: outbox (one row per visit record revision), identity/resource ledger, facilities' runtime state, API keys.
 // Every method that changes state is one committed transaction: a crash between two calls loses nothing.
 // SQL lives only in implementations (SQLite now, PostgreSQL next); sync and api see this interface alone.
-import type { OperationOutcome } from 'fhir/r4';
+import type { OperationOutcome } from 'fhir/r4.js';
 
 export type VisitState = 'queued' | 'sending' | 'sent' | 'needs-correction' | 'blocked' | 'dead-letter';
 

@@ -1,5 +1,5 @@
 // OperationOutcome is the one error shape of this service, end to end (api, cli, sync, simulator).
-import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4';
+import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 
 export type Severity = 'fatal' | 'error' | 'warning' | 'information';
 
