@@ -15,7 +15,7 @@ export interface VisitRow {
   /** The source record as accepted (parsed JSON). */
   record: unknown;
   state: VisitState;
-  /** Attempts for the current revision. */
+  /** Attempts started for the current revision: counted when claimed (so an attempt cut short by a crash still counts); reset by a new revision or requeue. */
   attempts: number;
   /** Epoch ms when the record is next due (queued/retry). */
   nextAttemptAt: number;
@@ -28,6 +28,18 @@ export interface VisitRow {
   createdAt: number;
   updatedAt: number;
   sentAt?: number;
+}
+
+/** One state change of a visit (audit trail; the SQLite store keeps the latest 50 per visit). PII-free. */
+export interface VisitEvent {
+  revision: number;
+  /** undefined for the first ingest. */
+  fromState?: VisitState;
+  toState: VisitState;
+  at: number;
+  attempts: number;
+  /** Short PII-free summary of lastError at that point (severity/code: text; ...). */
+  error?: string;
 }
 
 export interface IngestItem {
@@ -100,6 +112,8 @@ export interface Store {
   /** Puts a blocked / dead-letter / needs-correction record back in the queue (operator action), resetting attempts. */
   requeue(organizationId: string, visitId: string, now: number): boolean;
   counts(organizationId?: string): Counts;
+  /** State-change history of one visit, oldest first (optional: implementations may not keep one). */
+  visitHistory?(organizationId: string, visitId: string): VisitEvent[];
 
   getLedger(organizationId: string, localKey: string): LedgerEntry | undefined;
   putLedger(entries: LedgerEntry[]): void;

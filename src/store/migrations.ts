@@ -1,0 +1,91 @@
+// SQLite schema as numbered migrations, applied in order at open. Never edit a released migration: append a new one.
+// Times are epoch milliseconds (INTEGER); JSON columns hold TEXT produced by JSON.stringify.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'outbox, history, ledger, identities, facilities, api keys',
+    sql: `
+CREATE TABLE visits (
+  org             TEXT    NOT NULL,
+  visit_id        TEXT    NOT NULL,
+  revision        INTEGER NOT NULL CHECK (revision >= 1),
+  content_hash    TEXT    NOT NULL,
+  record          TEXT    NOT NULL,
+  state           TEXT    NOT NULL CHECK (state IN ('queued','sending','sent','needs-correction','blocked','dead-letter')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_until     INTEGER,
+  last_error      TEXT,
+  resource_ids    TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  sent_at         INTEGER,
+  PRIMARY KEY (org, visit_id)
+);
+-- Due work: only queued/sending rows are in this index, ordered by due time, so claiming N rows reads N index entries
+-- however large the backlog (a sending row's next_attempt_at is its lease expiry).
+CREATE INDEX visits_due ON visits (org, next_attempt_at) WHERE state IN ('queued','sending');
+-- Counts per facility and state without touching the table.
+CREATE INDEX visits_org_state ON visits (org, state);
+
+-- Append-only history of state changes; bounded per visit by the store (see HISTORY_PER_VISIT).
+CREATE TABLE visit_events (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  org        TEXT    NOT NULL,
+  visit_id   TEXT    NOT NULL,
+  revision   INTEGER NOT NULL,
+  from_state TEXT,
+  to_state   TEXT    NOT NULL,
+  at         INTEGER NOT NULL,
+  attempts   INTEGER NOT NULL,
+  error      TEXT,
+  FOREIGN KEY (org, visit_id) REFERENCES visits (org, visit_id) ON DELETE CASCADE
+);
+CREATE INDEX visit_events_visit ON visit_events (org, visit_id, id);
+
+CREATE TABLE ledger (
+  org           TEXT    NOT NULL,
+  local_key     TEXT    NOT NULL,
+  resource_type TEXT    NOT NULL,
+  satusehat_id  TEXT    NOT NULL,
+  content_hash  TEXT    NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (org, local_key)
+);
+
+CREATE TABLE identities (
+  kind         TEXT    NOT NULL CHECK (kind IN ('patient','practitioner','location')),
+  org          TEXT    NOT NULL,
+  key_hash     TEXT    NOT NULL,
+  satusehat_id TEXT    NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  PRIMARY KEY (kind, org, key_hash)
+);
+
+CREATE TABLE facility_state (
+  org        TEXT    PRIMARY KEY,
+  status     TEXT    NOT NULL CHECK (status IN ('active','paused','auth-failed','config-error')),
+  reason     TEXT,
+  not_before INTEGER,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE api_keys (
+  key_hash TEXT PRIMARY KEY,
+  org      TEXT,
+  role     TEXT NOT NULL CHECK (role IN ('facility','admin')),
+  label    TEXT,
+  CHECK ((role = 'admin' AND org IS NULL) OR (role = 'facility' AND org IS NOT NULL))
+);
+`,
+  },
+];
+
+export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -1,0 +1,400 @@
+// The embedded store: one SQLite file (better-sqlite3, synchronous API), WAL, every state change one IMMEDIATE transaction.
+// Durability: with WAL + synchronous=NORMAL a committed transaction survives kill -9 of the process; after an OS crash or
+// power loss the last few commits may be rolled back (use synchronous 'FULL' to trade ~4x write speed for that).
+import Database from 'better-sqlite3';
+import type { OperationOutcome } from 'fhir/r4.js';
+import type {
+  ApiKeyRow, Counts, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, Store, VisitEvent, VisitRow, VisitState,
+} from './types.js';
+import { latestSchemaVersion, migrations } from './migrations.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or ':memory:' (tests). */
+  file: string;
+  /** 'NORMAL' (default) survives process crashes; 'FULL' also survives power loss, at a write-speed cost. */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** How long a write waits for another connection's lock before failing (ms). Default 5000. */
+  busyTimeoutMs?: number;
+  /** State-change events kept per visit (older ones are pruned). Default 50. */
+  historyPerVisit?: number;
+}
+
+export class StoreSchemaError extends Error {
+  readonly code = 'STORE_SCHEMA_TOO_NEW';
+}
+
+const STATES: readonly VisitState[] = ['queued', 'sending', 'sent', 'needs-correction', 'blocked', 'dead-letter'];
+const FINAL_STATES = new Set<VisitState>(['needs-correction', 'blocked', 'dead-letter']);
+
+interface DbVisit {
+  rid: number;
+  org: string;
+  visit_id: string;
+  revision: number;
+  content_hash: string;
+  record: string;
+  state: VisitState;
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_error: string | null;
+  resource_ids: string | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+}
+
+function toVisitRow(r: DbVisit): VisitRow {
+  const row: VisitRow = {
+    organizationId: r.org,
+    visitId: r.visit_id,
+    revision: r.revision,
+    contentHash: r.content_hash,
+    record: JSON.parse(r.record),
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.lease_until !== null) row.leaseUntil = r.lease_until;
+  if (r.last_error !== null) row.lastError = JSON.parse(r.last_error) as OperationOutcome;
+  if (r.resource_ids !== null) row.resourceIds = JSON.parse(r.resource_ids) as Record<string, string>;
+  if (r.sent_at !== null) row.sentAt = r.sent_at;
+  return row;
+}
+
+/** Short, PII-free (OperationOutcomes in the store are PII-free by contract) summary for the history table. */
+function summarise(oo: OperationOutcome | undefined): string | null {
+  if (!oo || !Array.isArray(oo.issue)) return null;
+  const text = oo.issue.map((i) => `${i.severity}/${i.code}: ${i.details?.text ?? i.diagnostics ?? ''}`).join('; ');
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+}
+
+function nonEmpty(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
+
+function assertTime(name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${name} must be a finite number (epoch ms)`);
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const current = () => (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  const apply = db.transaction(() => {
+    const have = current();
+    if (have > latestSchemaVersion) {
+      throw new StoreSchemaError(
+        `database schema version ${have} is newer than this version of ilp-adapter understands (${latestSchemaVersion}); ` +
+          'upgrade ilp-adapter, or point it at another data file',
+      );
+    }
+    const insert = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (m.version <= have) continue;
+      db.exec(m.sql);
+      insert.run(m.version, m.name, Date.now());
+    }
+  });
+  // IMMEDIATE: two processes opening the same fresh file cannot both apply migration 1.
+  apply.immediate();
+}
+
+export function openSqliteStore(opts: SqliteStoreOptions): Store {
+  const historyPerVisit = opts.historyPerVisit ?? 50;
+  const db = new Database(opts.file);
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
+    if (!db.memory) {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not switch the database to WAL mode (got ${String(mode)})`);
+    }
+    db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return new SqliteStore(db, historyPerVisit);
+}
+
+class SqliteStore implements Store {
+  private readonly s;
+  private readonly tx;
+
+  constructor(private readonly db: Database.Database, historyPerVisit: number) {
+    const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
+    const DUE = `state IN ('queued','sending')`; // must match the visits_due partial index
+    this.s = {
+      visitByKey: p<DbVisit>('SELECT rowid AS rid, * FROM visits WHERE org = ? AND visit_id = ?'),
+      insertVisit: p(`INSERT INTO visits (org, visit_id, revision, content_hash, record, state, attempts, next_attempt_at, created_at, updated_at)
+                      VALUES (?, ?, 1, ?, ?, 'queued', 0, ?, ?, ?)`),
+      reviseVisit: p(`UPDATE visits SET revision = revision + 1, content_hash = ?, record = ?, state = 'queued', attempts = 0,
+                      next_attempt_at = ?, last_error = NULL, updated_at = ? WHERE rowid = ?`),
+      dueRows: p<DbVisit>(`SELECT rowid AS rid, * FROM visits WHERE org = ? AND ${DUE} AND next_attempt_at <= ?
+                           ORDER BY next_attempt_at, rowid LIMIT ?`),
+      claim: p(`UPDATE visits SET state = 'sending', attempts = attempts + 1, lease_until = ?, next_attempt_at = ?, updated_at = ? WHERE rowid = ?`),
+      // Skip-scan over the partial index: one seek per facility with queued/sending rows, however many rows each has.
+      dueOrgs: p<{ org: string }>(`
+        WITH RECURSIVE o(org) AS (
+          SELECT (SELECT min(org) FROM visits WHERE ${DUE})
+          UNION ALL
+          SELECT (SELECT min(org) FROM visits WHERE ${DUE} AND org > o.org) FROM o WHERE o.org IS NOT NULL
+        )
+        SELECT org FROM o WHERE org IS NOT NULL
+          AND EXISTS (SELECT 1 FROM visits v WHERE v.org = o.org AND v.${DUE} AND v.next_attempt_at <= ?)`),
+      setSent: p(`UPDATE visits SET state = 'sent', resource_ids = ?, sent_at = ?, last_error = NULL, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
+      setRetry: p(`UPDATE visits SET state = 'queued', next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
+      setFinal: p(`UPDATE visits SET state = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
+      release: p(`UPDATE visits SET next_attempt_at = ? WHERE rowid = ?`),
+      requeue: p(`UPDATE visits SET state = 'queued', attempts = 0, next_attempt_at = ?, last_error = NULL, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
+      countsAll: p<{ state: VisitState; n: number }>('SELECT state, count(*) AS n FROM visits GROUP BY state'),
+      countsOrg: p<{ state: VisitState; n: number }>('SELECT state, count(*) AS n FROM visits WHERE org = ? GROUP BY state'),
+      insertEvent: p(`INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      pruneEvents: p(`DELETE FROM visit_events WHERE org = ? AND visit_id = ? AND id <= (
+                        SELECT id FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${Math.max(1, Math.trunc(historyPerVisit))})`),
+      events: p<{ revision: number; from_state: VisitState | null; to_state: VisitState; at: number; attempts: number; error: string | null }>(
+        'SELECT revision, from_state, to_state, at, attempts, error FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id'),
+      getLedger: p<{ org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }>(
+        'SELECT * FROM ledger WHERE org = ? AND local_key = ?'),
+      putLedger: p(`INSERT INTO ledger (org, local_key, resource_type, satusehat_id, content_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (org, local_key) DO UPDATE SET resource_type = excluded.resource_type, satusehat_id = excluded.satusehat_id,
+                    content_hash = excluded.content_hash, updated_at = excluded.updated_at`),
+      getIdentity: p<{ kind: IdentityEntry['kind']; org: string; key_hash: string; satusehat_id: string; updated_at: number }>(
+        'SELECT * FROM identities WHERE kind = ? AND org = ? AND key_hash = ?'),
+      putIdentity: p(`INSERT INTO identities (kind, org, key_hash, satusehat_id, updated_at) VALUES (?, ?, ?, ?, ?)
+                      ON CONFLICT (kind, org, key_hash) DO UPDATE SET satusehat_id = excluded.satusehat_id, updated_at = excluded.updated_at`),
+      getFacility: p<{ org: string; status: FacilityState['status']; reason: string | null; not_before: number | null; updated_at: number }>(
+        'SELECT * FROM facility_state WHERE org = ?'),
+      putFacility: p(`INSERT INTO facility_state (org, status, reason, not_before, updated_at) VALUES (?, ?, ?, ?, ?)
+                      ON CONFLICT (org) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+                      not_before = excluded.not_before, updated_at = excluded.updated_at`),
+      putApiKey: p(`INSERT INTO api_keys (key_hash, org, role, label) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (key_hash) DO UPDATE SET org = excluded.org, role = excluded.role, label = excluded.label`),
+      findApiKey: p<{ key_hash: string; org: string | null; role: ApiKeyRow['role']; label: string | null }>(
+        'SELECT * FROM api_keys WHERE key_hash = ?'),
+    };
+
+    const event = (v: { org: string; visit_id: string }, revision: number, from: VisitState | null, to: VisitState,
+      at: number, attempts: number, error: string | null) => {
+      this.s.insertEvent.run(v.org, v.visit_id, revision, from, to, at, attempts, error);
+      this.s.pruneEvents.run(v.org, v.visit_id, v.org, v.visit_id);
+    };
+
+    // The in-flight attempt of an older revision has ended: the newer revision it was holding back is due now.
+    const releaseIfHeld = (v: DbVisit, now: number) => {
+      if (v.state === 'queued' && v.attempts === 0 && v.next_attempt_at > now) this.s.release.run(now, v.rid);
+    };
+
+    this.tx = {
+      ingest: db.transaction((items: IngestItem[], now: number): IngestStatus[] => {
+        const out: IngestStatus[] = [];
+        items.forEach((it, i) => {
+          if (!it || typeof it !== 'object') throw new TypeError(`ingest item ${i}: not an object`);
+          if (!nonEmpty(it.organizationId)) throw new TypeError(`ingest item ${i}: organizationId must be a non-empty string`);
+          if (!nonEmpty(it.visitId)) throw new TypeError(`ingest item ${i}: visitId must be a non-empty string`);
+          if (!nonEmpty(it.contentHash)) throw new TypeError(`ingest item ${i}: contentHash must be a non-empty string`);
+          let json: string | undefined;
+          try {
+            json = JSON.stringify(it.record);
+          } catch {
+            json = undefined;
+          }
+          if (json === undefined) throw new TypeError(`ingest item ${i}: record cannot be serialised as JSON`);
+          const cur = this.s.visitByKey.get(it.organizationId, it.visitId);
+          if (!cur) {
+            this.s.insertVisit.run(it.organizationId, it.visitId, it.contentHash, json, now, now, now);
+            event({ org: it.organizationId, visit_id: it.visitId }, 1, null, 'queued', now, 0, null);
+            out.push('created');
+          } else if (cur.content_hash === it.contentHash) {
+            out.push('unchanged');
+          } else {
+            // An attempt on the old revision is in flight: hold the new one until that attempt reports (or its lease ends),
+            // so two attempts for one visit never run at the same time.
+            const due = cur.state === 'sending' && cur.lease_until !== null && cur.lease_until > now ? cur.lease_until : now;
+            this.s.reviseVisit.run(it.contentHash, json, due, now, cur.rid);
+            event(cur, cur.revision + 1, cur.state, 'queued', now, 0, null);
+            out.push('revised');
+          }
+        });
+        return out;
+      }),
+      claimDue: db.transaction((org: string, now: number, limit: number, leaseMs: number): VisitRow[] => {
+        const rows = this.s.dueRows.all(org, now, limit);
+        const leaseUntil = now + leaseMs;
+        return rows.map((r) => {
+          // The lease expiry doubles as the due time, so an abandoned claim shows up in the same index range as queued work.
+          this.s.claim.run(leaseUntil, leaseUntil, now, r.rid);
+          event(r, r.revision, r.state, 'sending', now, r.attempts + 1, null);
+          return toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now });
+        });
+      }),
+      markSent: db.transaction((org: string, visitId: string, revision: number, ids: Record<string, string>, now: number): boolean => {
+        const v = this.s.visitByKey.get(org, visitId);
+        if (!v) return false;
+        // Same revision: the platform has it, even if a stale attempt already put the row back in the queue.
+        if (v.revision !== revision || (v.state !== 'sending' && v.state !== 'queued')) {
+          if (v.revision > revision) releaseIfHeld(v, now);
+          return false;
+        }
+        this.s.setSent.run(JSON.stringify(ids), now, now, v.rid);
+        event(v, v.revision, v.state, 'sent', now, v.attempts, null);
+        return true;
+      }),
+      markRetry: db.transaction((org: string, visitId: string, revision: number, next: number, error: OperationOutcome, now: number): boolean => {
+        const v = this.s.visitByKey.get(org, visitId);
+        if (!v) return false;
+        if (v.revision !== revision || v.state !== 'sending') {
+          if (v.revision > revision) releaseIfHeld(v, now);
+          return false;
+        }
+        this.s.setRetry.run(next, JSON.stringify(error), now, v.rid);
+        event(v, v.revision, v.state, 'queued', now, v.attempts, summarise(error));
+        return true;
+      }),
+      markFinal: db.transaction((org: string, visitId: string, revision: number, state: VisitState, error: OperationOutcome, now: number): boolean => {
+        const v = this.s.visitByKey.get(org, visitId);
+        if (!v) return false;
+        if (v.revision !== revision || v.state !== 'sending') {
+          if (v.revision > revision) releaseIfHeld(v, now);
+          return false;
+        }
+        this.s.setFinal.run(state, JSON.stringify(error), now, v.rid);
+        event(v, v.revision, v.state, state, now, v.attempts, summarise(error));
+        return true;
+      }),
+      requeue: db.transaction((org: string, visitId: string, now: number): boolean => {
+        const v = this.s.visitByKey.get(org, visitId);
+        if (!v || !FINAL_STATES.has(v.state)) return false;
+        this.s.requeue.run(now, now, v.rid);
+        event(v, v.revision, v.state, 'queued', now, 0, null);
+        return true;
+      }),
+      putLedger: db.transaction((entries: LedgerEntry[]) => {
+        for (const e of entries) {
+          this.s.putLedger.run(e.organizationId, e.localKey, e.resourceType, e.satusehatId, e.contentHash, e.updatedAt);
+        }
+      }),
+    };
+  }
+
+  ingest(items: IngestItem[], now: number): IngestStatus[] {
+    if (!Array.isArray(items)) throw new TypeError('ingest expects an array of items');
+    assertTime('now', now);
+    return this.tx.ingest.immediate(items, now);
+  }
+
+  getVisit(organizationId: string, visitId: string): VisitRow | undefined {
+    const r = this.s.visitByKey.get(organizationId, visitId);
+    return r ? toVisitRow(r) : undefined;
+  }
+
+  facilitiesWithDueWork(now: number): string[] {
+    assertTime('now', now);
+    return this.s.dueOrgs.all(now).map((r) => r.org);
+  }
+
+  claimDue(organizationId: string, now: number, limit: number, leaseMs: number): VisitRow[] {
+    assertTime('now', now);
+    if (!Number.isInteger(limit) || limit < 0) throw new TypeError('limit must be a non-negative integer');
+    if (!Number.isFinite(leaseMs) || leaseMs <= 0) throw new TypeError('leaseMs must be a positive number');
+    if (limit === 0) return [];
+    return this.tx.claimDue.immediate(organizationId, now, limit, leaseMs);
+  }
+
+  markSent(organizationId: string, visitId: string, revision: number, resourceIds: Record<string, string>, now: number): boolean {
+    assertTime('now', now);
+    return this.tx.markSent.immediate(organizationId, visitId, revision, resourceIds, now);
+  }
+
+  markRetry(organizationId: string, visitId: string, revision: number, nextAttemptAt: number, error: OperationOutcome, now: number): boolean {
+    assertTime('now', now);
+    assertTime('nextAttemptAt', nextAttemptAt);
+    return this.tx.markRetry.immediate(organizationId, visitId, revision, nextAttemptAt, error, now);
+  }
+
+  markFinal(organizationId: string, visitId: string, revision: number, state: 'needs-correction' | 'blocked' | 'dead-letter',
+    error: OperationOutcome, now: number): boolean {
+    assertTime('now', now);
+    if (!FINAL_STATES.has(state)) throw new TypeError(`markFinal: ${String(state)} is not a final state`);
+    return this.tx.markFinal.immediate(organizationId, visitId, revision, state, error, now);
+  }
+
+  requeue(organizationId: string, visitId: string, now: number): boolean {
+    assertTime('now', now);
+    return this.tx.requeue.immediate(organizationId, visitId, now);
+  }
+
+  counts(organizationId?: string): Counts {
+    const byState = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<VisitState, number>;
+    const rows = organizationId === undefined ? this.s.countsAll.all() : this.s.countsOrg.all(organizationId);
+    for (const r of rows) byState[r.state] = r.n;
+    return { byState };
+  }
+
+  visitHistory(organizationId: string, visitId: string): VisitEvent[] {
+    return this.s.events.all(organizationId, visitId).map((e) => {
+      const ev: VisitEvent = { revision: e.revision, toState: e.to_state, at: e.at, attempts: e.attempts };
+      if (e.from_state !== null) ev.fromState = e.from_state;
+      if (e.error !== null) ev.error = e.error;
+      return ev;
+    });
+  }
+
+  getLedger(organizationId: string, localKey: string): LedgerEntry | undefined {
+    const r = this.s.getLedger.get(organizationId, localKey);
+    return r && {
+      organizationId: r.org, localKey: r.local_key, resourceType: r.resource_type,
+      satusehatId: r.satusehat_id, contentHash: r.content_hash, updatedAt: r.updated_at,
+    };
+  }
+
+  putLedger(entries: LedgerEntry[]): void {
+    if (entries.length) this.tx.putLedger.immediate(entries);
+  }
+
+  getIdentity(kind: IdentityEntry['kind'], organizationId: string, keyHash: string): IdentityEntry | undefined {
+    const r = this.s.getIdentity.get(kind, organizationId, keyHash);
+    return r && { kind: r.kind, organizationId: r.org, keyHash: r.key_hash, satusehatId: r.satusehat_id, updatedAt: r.updated_at };
+  }
+
+  putIdentity(e: IdentityEntry): void {
+    this.s.putIdentity.run(e.kind, e.organizationId, e.keyHash, e.satusehatId, e.updatedAt);
+  }
+
+  getFacilityState(organizationId: string): FacilityState | undefined {
+    const r = this.s.getFacility.get(organizationId);
+    if (!r) return undefined;
+    const st: FacilityState = { organizationId: r.org, status: r.status, updatedAt: r.updated_at };
+    if (r.reason !== null) st.reason = r.reason;
+    if (r.not_before !== null) st.notBefore = r.not_before;
+    return st;
+  }
+
+  putFacilityState(st: FacilityState): void {
+    this.s.putFacility.run(st.organizationId, st.status, st.reason ?? null, st.notBefore ?? null, st.updatedAt);
+  }
+
+  putApiKey(row: ApiKeyRow): void {
+    this.s.putApiKey.run(row.keyHash, row.organizationId, row.role, row.label ?? null);
+  }
+
+  findApiKey(keyHash: string): ApiKeyRow | undefined {
+    const r = this.s.findApiKey.get(keyHash);
+    if (!r) return undefined;
+    const row: ApiKeyRow = { keyHash: r.key_hash, organizationId: r.org, role: r.role };
+    if (r.label !== null) row.label = r.label;
+    return row;
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma('optimize');
+    } finally {
+      this.db.close();
+    }
+  }
+}

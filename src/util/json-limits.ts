@@ -1,0 +1,69 @@
+// A cheap, iterative guard over parsed JSON, run before any recursive code (validators, mappers) sees it:
+// 10,000 levels of nesting would blow the stack of a recursive walker, and a million-element array would make a
+// validator with allErrors produce a million issues. Shared by the HTTP API and the CLI.
+
+export interface JsonLimits {
+  /** Deepest allowed nesting of objects/arrays (the root object is depth 1). */
+  maxDepth: number;
+  /** Longest allowed array. */
+  maxArrayLength: number;
+  /** Most values (objects, arrays, primitives) in one document. */
+  maxNodes: number;
+}
+
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64, maxArrayLength: 10_000, maxNodes: 1_000_000 };
+
+export interface JsonLimitViolation {
+  kind: 'depth' | 'array-length' | 'nodes';
+  /** Human-readable, content-free (no values from the document). */
+  message: string;
+  /** JSON path of the offending element, e.g. `entry[3].resource.component`; absent for `nodes`. */
+  path?: string;
+}
+
+// Paths are built only on a violation, from parent links, so the common (valid) case allocates no strings.
+type Frame = { value: unknown; depth: number; parent: Frame | undefined; key: string | number };
+
+function pathOf(frame: Frame): string {
+  const parts: string[] = [];
+  for (let f: Frame | undefined = frame; f && f.parent; f = f.parent) {
+    parts.push(typeof f.key === 'number' ? `[${f.key}]` : f.parent.parent ? `.${f.key}` : f.key);
+  }
+  const p = parts.reverse().join('');
+  return p || '(root)';
+}
+
+/** Returns the first limit the document breaks, or undefined. Iterative (explicit stack), O(nodes). */
+export function checkJsonLimits(doc: unknown, limits: JsonLimits = DEFAULT_JSON_LIMITS): JsonLimitViolation | undefined {
+  const stack: Frame[] = [{ value: doc, depth: 1, parent: undefined, key: '' }];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const frame = stack.pop() as Frame;
+    const { value, depth } = frame;
+    nodes++;
+    if (nodes > limits.maxNodes) {
+      return { kind: 'nodes', message: `The document has more than ${limits.maxNodes} values` };
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > limits.maxDepth) {
+      return { kind: 'depth', message: `The document is nested deeper than ${limits.maxDepth} levels`, path: pathOf(frame) };
+    }
+    if (Array.isArray(value)) {
+      if (value.length > limits.maxArrayLength) {
+        return {
+          kind: 'array-length',
+          message: `An array has ${value.length} elements; at most ${limits.maxArrayLength} are accepted`,
+          path: pathOf(frame),
+        };
+      }
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth: depth + 1, parent: frame, key: i });
+    } else {
+      for (const k in value as Record<string, unknown>) {
+        if (Object.prototype.hasOwnProperty.call(value, k)) {
+          stack.push({ value: (value as Record<string, unknown>)[k], depth: depth + 1, parent: frame, key: k });
+        }
+      }
+    }
+  }
+  return undefined;
+}
