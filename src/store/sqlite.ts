@@ -1,6 +1,6 @@
 // The embedded store: one SQLite file (better-sqlite3, synchronous API), WAL, every state change one IMMEDIATE transaction.
 // Durability: with WAL + synchronous=NORMAL a committed transaction survives kill -9 of the process; after an OS crash or
-// power loss the last few commits may be rolled back (use synchronous 'FULL' to trade ~4x write speed for that).
+// power loss the last few commits may be rolled back (synchronous 'FULL' closes that gap: measured ~2x slower autocommit, ~1.3x slower batches).
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
@@ -106,11 +106,16 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const db = new Database(opts.file);
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
+    // Takes effect only when the file is created: ~2 KB records fit three to an 8 KB page but one to a 4 KB page
+    // (measured: 100k visits 278 MB instead of 409 MB, batched ingest ~15% faster).
+    db.pragma('page_size = 8192');
     if (!db.memory) {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not switch the database to WAL mode (got ${String(mode)})`);
     }
     db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    // The WAL file keeps its high-water size after checkpoints unless capped.
+    db.pragma('journal_size_limit = 67108864');
     db.pragma('foreign_keys = ON');
     migrate(db);
   } catch (e) {
@@ -120,164 +125,175 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   return new SqliteStore(db, historyPerVisit);
 }
 
+function prepareStatements(db: Database.Database, historyPerVisit: number) {
+  const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
+  const DUE = `state IN ('queued','sending')`; // must match the visits_due partial index
+  return {
+    visitByKey: p<DbVisit>('SELECT rowid AS rid, * FROM visits WHERE org = ? AND visit_id = ?'),
+    insertVisit: p(`INSERT INTO visits (org, visit_id, revision, content_hash, record, state, attempts, next_attempt_at, created_at, updated_at)
+                    VALUES (?, ?, 1, ?, ?, 'queued', 0, ?, ?, ?)`),
+    reviseVisit: p(`UPDATE visits SET revision = revision + 1, content_hash = ?, record = ?, state = 'queued', attempts = 0,
+                    next_attempt_at = ?, last_error = NULL, updated_at = ? WHERE rowid = ?`),
+    dueRows: p<DbVisit>(`SELECT rowid AS rid, * FROM visits INDEXED BY visits_due WHERE org = ? AND ${DUE} AND next_attempt_at <= ?
+                         ORDER BY next_attempt_at, rowid LIMIT ?`),
+    claim: p(`UPDATE visits SET state = 'sending', attempts = attempts + 1, lease_until = ?, next_attempt_at = ?, updated_at = ? WHERE rowid = ?`),
+    // Skip-scan over the partial index: one seek per facility with queued/sending rows, however many rows each has
+    // (INDEXED BY: the (org, state) index would walk every sent row of a facility instead).
+    dueOrgs: p<{ org: string }>(`
+      WITH RECURSIVE o(org) AS (
+        SELECT (SELECT min(org) FROM visits INDEXED BY visits_due WHERE ${DUE})
+        UNION ALL
+        SELECT (SELECT min(org) FROM visits INDEXED BY visits_due WHERE ${DUE} AND org > o.org) FROM o WHERE o.org IS NOT NULL
+      )
+      SELECT org FROM o WHERE org IS NOT NULL
+        AND EXISTS (SELECT 1 FROM visits v WHERE v.org = o.org AND v.${DUE} AND v.next_attempt_at <= ?)`),
+    setSent: p(`UPDATE visits SET state = 'sent', resource_ids = ?, sent_at = ?, last_error = NULL, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
+    setRetry: p(`UPDATE visits SET state = 'queued', next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
+    setFinal: p(`UPDATE visits SET state = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
+    release: p(`UPDATE visits SET next_attempt_at = ? WHERE rowid = ?`),
+    requeue: p(`UPDATE visits SET state = 'queued', attempts = 0, next_attempt_at = ?, last_error = NULL, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
+    countsAll: p<{ state: VisitState; n: number }>('SELECT state, count(*) AS n FROM visits GROUP BY state'),
+    countsOrg: p<{ state: VisitState; n: number }>('SELECT state, count(*) AS n FROM visits WHERE org = ? GROUP BY state'),
+    insertEvent: p(`INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    pruneEvents: p(`DELETE FROM visit_events WHERE org = ? AND visit_id = ? AND id <= (
+                      SELECT id FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${Math.max(1, Math.trunc(historyPerVisit))})`),
+    events: p<{ revision: number; from_state: VisitState | null; to_state: VisitState; at: number; attempts: number; error: string | null }>(
+      'SELECT revision, from_state, to_state, at, attempts, error FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id'),
+    getLedger: p<{ org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }>(
+      'SELECT * FROM ledger WHERE org = ? AND local_key = ?'),
+    putLedger: p(`INSERT INTO ledger (org, local_key, resource_type, satusehat_id, content_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                  ON CONFLICT (org, local_key) DO UPDATE SET resource_type = excluded.resource_type, satusehat_id = excluded.satusehat_id,
+                  content_hash = excluded.content_hash, updated_at = excluded.updated_at`),
+    getIdentity: p<{ kind: IdentityEntry['kind']; org: string; key_hash: string; satusehat_id: string; updated_at: number }>(
+      'SELECT * FROM identities WHERE kind = ? AND org = ? AND key_hash = ?'),
+    putIdentity: p(`INSERT INTO identities (kind, org, key_hash, satusehat_id, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (kind, org, key_hash) DO UPDATE SET satusehat_id = excluded.satusehat_id, updated_at = excluded.updated_at`),
+    getFacility: p<{ org: string; status: FacilityState['status']; reason: string | null; not_before: number | null; updated_at: number }>(
+      'SELECT * FROM facility_state WHERE org = ?'),
+    putFacility: p(`INSERT INTO facility_state (org, status, reason, not_before, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (org) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+                    not_before = excluded.not_before, updated_at = excluded.updated_at`),
+    putApiKey: p(`INSERT INTO api_keys (key_hash, org, role, label) VALUES (?, ?, ?, ?)
+                  ON CONFLICT (key_hash) DO UPDATE SET org = excluded.org, role = excluded.role, label = excluded.label`),
+    findApiKey: p<{ key_hash: string; org: string | null; role: ApiKeyRow['role']; label: string | null }>(
+      'SELECT * FROM api_keys WHERE key_hash = ?'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/** Every state-changing operation as one better-sqlite3 transaction function (run with .immediate()). */
+function makeTransactions(db: Database.Database, s: Statements) {
+  const event = (v: { org: string; visit_id: string }, revision: number, from: VisitState | null, to: VisitState,
+    at: number, attempts: number, error: string | null) => {
+    s.insertEvent.run(v.org, v.visit_id, revision, from, to, at, attempts, error);
+    s.pruneEvents.run(v.org, v.visit_id, v.org, v.visit_id);
+  };
+
+  // The in-flight attempt of an older revision has ended: the newer revision it was holding back is due now.
+  const releaseIfHeld = (v: DbVisit, now: number) => {
+    if (v.state === 'queued' && v.attempts === 0 && v.next_attempt_at > now) s.release.run(now, v.rid);
+  };
+
+  return {
+    ingest: db.transaction((items: IngestItem[], now: number): IngestStatus[] => {
+      const out: IngestStatus[] = [];
+      items.forEach((it, i) => {
+        if (!it || typeof it !== 'object') throw new TypeError(`ingest item ${i}: not an object`);
+        if (!nonEmpty(it.organizationId)) throw new TypeError(`ingest item ${i}: organizationId must be a non-empty string`);
+        if (!nonEmpty(it.visitId)) throw new TypeError(`ingest item ${i}: visitId must be a non-empty string`);
+        if (!nonEmpty(it.contentHash)) throw new TypeError(`ingest item ${i}: contentHash must be a non-empty string`);
+        let json: string | undefined;
+        try {
+          json = JSON.stringify(it.record);
+        } catch {
+          json = undefined;
+        }
+        if (json === undefined) throw new TypeError(`ingest item ${i}: record cannot be serialised as JSON`);
+        const cur = s.visitByKey.get(it.organizationId, it.visitId);
+        if (!cur) {
+          s.insertVisit.run(it.organizationId, it.visitId, it.contentHash, json, now, now, now);
+          event({ org: it.organizationId, visit_id: it.visitId }, 1, null, 'queued', now, 0, null);
+          out.push('created');
+        } else if (cur.content_hash === it.contentHash) {
+          out.push('unchanged');
+        } else {
+          // An attempt on the old revision is in flight: hold the new one until that attempt reports (or its lease ends),
+          // so two attempts for one visit never run at the same time.
+          const due = cur.state === 'sending' && cur.lease_until !== null && cur.lease_until > now ? cur.lease_until : now;
+          s.reviseVisit.run(it.contentHash, json, due, now, cur.rid);
+          event(cur, cur.revision + 1, cur.state, 'queued', now, 0, null);
+          out.push('revised');
+        }
+      });
+      return out;
+    }),
+    claimDue: db.transaction((org: string, now: number, limit: number, leaseMs: number): VisitRow[] => {
+      const rows = s.dueRows.all(org, now, limit);
+      const leaseUntil = now + leaseMs;
+      return rows.map((r) => {
+        // The lease expiry doubles as the due time, so an abandoned claim shows up in the same index range as queued work.
+        s.claim.run(leaseUntil, leaseUntil, now, r.rid);
+        event(r, r.revision, r.state, 'sending', now, r.attempts + 1, null);
+        return toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now });
+      });
+    }),
+    markSent: db.transaction((org: string, visitId: string, revision: number, ids: Record<string, string>, now: number): boolean => {
+      const v = s.visitByKey.get(org, visitId);
+      if (!v) return false;
+      // Same revision: the platform has it, even if a stale attempt already put the row back in the queue.
+      if (v.revision !== revision || (v.state !== 'sending' && v.state !== 'queued')) {
+        if (v.revision > revision) releaseIfHeld(v, now);
+        return false;
+      }
+      s.setSent.run(JSON.stringify(ids), now, now, v.rid);
+      event(v, v.revision, v.state, 'sent', now, v.attempts, null);
+      return true;
+    }),
+    markRetry: db.transaction((org: string, visitId: string, revision: number, next: number, error: OperationOutcome, now: number): boolean => {
+      const v = s.visitByKey.get(org, visitId);
+      if (!v) return false;
+      if (v.revision !== revision || v.state !== 'sending') {
+        if (v.revision > revision) releaseIfHeld(v, now);
+        return false;
+      }
+      s.setRetry.run(next, JSON.stringify(error), now, v.rid);
+      event(v, v.revision, v.state, 'queued', now, v.attempts, summarise(error));
+      return true;
+    }),
+    markFinal: db.transaction((org: string, visitId: string, revision: number, state: VisitState, error: OperationOutcome, now: number): boolean => {
+      const v = s.visitByKey.get(org, visitId);
+      if (!v) return false;
+      if (v.revision !== revision || v.state !== 'sending') {
+        if (v.revision > revision) releaseIfHeld(v, now);
+        return false;
+      }
+      s.setFinal.run(state, JSON.stringify(error), now, v.rid);
+      event(v, v.revision, v.state, state, now, v.attempts, summarise(error));
+      return true;
+    }),
+    requeue: db.transaction((org: string, visitId: string, now: number): boolean => {
+      const v = s.visitByKey.get(org, visitId);
+      if (!v || !FINAL_STATES.has(v.state)) return false;
+      s.requeue.run(now, now, v.rid);
+      event(v, v.revision, v.state, 'queued', now, 0, null);
+      return true;
+    }),
+    putLedger: db.transaction((entries: LedgerEntry[]) => {
+      for (const e of entries) {
+        s.putLedger.run(e.organizationId, e.localKey, e.resourceType, e.satusehatId, e.contentHash, e.updatedAt);
+      }
+    }),
+  };
+}
+
 class SqliteStore implements Store {
-  private readonly s;
-  private readonly tx;
+  private readonly s: Statements;
+  private readonly tx: ReturnType<typeof makeTransactions>;
 
   constructor(private readonly db: Database.Database, historyPerVisit: number) {
-    const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
-    const DUE = `state IN ('queued','sending')`; // must match the visits_due partial index
-    this.s = {
-      visitByKey: p<DbVisit>('SELECT rowid AS rid, * FROM visits WHERE org = ? AND visit_id = ?'),
-      insertVisit: p(`INSERT INTO visits (org, visit_id, revision, content_hash, record, state, attempts, next_attempt_at, created_at, updated_at)
-                      VALUES (?, ?, 1, ?, ?, 'queued', 0, ?, ?, ?)`),
-      reviseVisit: p(`UPDATE visits SET revision = revision + 1, content_hash = ?, record = ?, state = 'queued', attempts = 0,
-                      next_attempt_at = ?, last_error = NULL, updated_at = ? WHERE rowid = ?`),
-      dueRows: p<DbVisit>(`SELECT rowid AS rid, * FROM visits WHERE org = ? AND ${DUE} AND next_attempt_at <= ?
-                           ORDER BY next_attempt_at, rowid LIMIT ?`),
-      claim: p(`UPDATE visits SET state = 'sending', attempts = attempts + 1, lease_until = ?, next_attempt_at = ?, updated_at = ? WHERE rowid = ?`),
-      // Skip-scan over the partial index: one seek per facility with queued/sending rows, however many rows each has.
-      dueOrgs: p<{ org: string }>(`
-        WITH RECURSIVE o(org) AS (
-          SELECT (SELECT min(org) FROM visits WHERE ${DUE})
-          UNION ALL
-          SELECT (SELECT min(org) FROM visits WHERE ${DUE} AND org > o.org) FROM o WHERE o.org IS NOT NULL
-        )
-        SELECT org FROM o WHERE org IS NOT NULL
-          AND EXISTS (SELECT 1 FROM visits v WHERE v.org = o.org AND v.${DUE} AND v.next_attempt_at <= ?)`),
-      setSent: p(`UPDATE visits SET state = 'sent', resource_ids = ?, sent_at = ?, last_error = NULL, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
-      setRetry: p(`UPDATE visits SET state = 'queued', next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
-      setFinal: p(`UPDATE visits SET state = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
-      release: p(`UPDATE visits SET next_attempt_at = ? WHERE rowid = ?`),
-      requeue: p(`UPDATE visits SET state = 'queued', attempts = 0, next_attempt_at = ?, last_error = NULL, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
-      countsAll: p<{ state: VisitState; n: number }>('SELECT state, count(*) AS n FROM visits GROUP BY state'),
-      countsOrg: p<{ state: VisitState; n: number }>('SELECT state, count(*) AS n FROM visits WHERE org = ? GROUP BY state'),
-      insertEvent: p(`INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-      pruneEvents: p(`DELETE FROM visit_events WHERE org = ? AND visit_id = ? AND id <= (
-                        SELECT id FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${Math.max(1, Math.trunc(historyPerVisit))})`),
-      events: p<{ revision: number; from_state: VisitState | null; to_state: VisitState; at: number; attempts: number; error: string | null }>(
-        'SELECT revision, from_state, to_state, at, attempts, error FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id'),
-      getLedger: p<{ org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }>(
-        'SELECT * FROM ledger WHERE org = ? AND local_key = ?'),
-      putLedger: p(`INSERT INTO ledger (org, local_key, resource_type, satusehat_id, content_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (org, local_key) DO UPDATE SET resource_type = excluded.resource_type, satusehat_id = excluded.satusehat_id,
-                    content_hash = excluded.content_hash, updated_at = excluded.updated_at`),
-      getIdentity: p<{ kind: IdentityEntry['kind']; org: string; key_hash: string; satusehat_id: string; updated_at: number }>(
-        'SELECT * FROM identities WHERE kind = ? AND org = ? AND key_hash = ?'),
-      putIdentity: p(`INSERT INTO identities (kind, org, key_hash, satusehat_id, updated_at) VALUES (?, ?, ?, ?, ?)
-                      ON CONFLICT (kind, org, key_hash) DO UPDATE SET satusehat_id = excluded.satusehat_id, updated_at = excluded.updated_at`),
-      getFacility: p<{ org: string; status: FacilityState['status']; reason: string | null; not_before: number | null; updated_at: number }>(
-        'SELECT * FROM facility_state WHERE org = ?'),
-      putFacility: p(`INSERT INTO facility_state (org, status, reason, not_before, updated_at) VALUES (?, ?, ?, ?, ?)
-                      ON CONFLICT (org) DO UPDATE SET status = excluded.status, reason = excluded.reason,
-                      not_before = excluded.not_before, updated_at = excluded.updated_at`),
-      putApiKey: p(`INSERT INTO api_keys (key_hash, org, role, label) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (key_hash) DO UPDATE SET org = excluded.org, role = excluded.role, label = excluded.label`),
-      findApiKey: p<{ key_hash: string; org: string | null; role: ApiKeyRow['role']; label: string | null }>(
-        'SELECT * FROM api_keys WHERE key_hash = ?'),
-    };
-
-    const event = (v: { org: string; visit_id: string }, revision: number, from: VisitState | null, to: VisitState,
-      at: number, attempts: number, error: string | null) => {
-      this.s.insertEvent.run(v.org, v.visit_id, revision, from, to, at, attempts, error);
-      this.s.pruneEvents.run(v.org, v.visit_id, v.org, v.visit_id);
-    };
-
-    // The in-flight attempt of an older revision has ended: the newer revision it was holding back is due now.
-    const releaseIfHeld = (v: DbVisit, now: number) => {
-      if (v.state === 'queued' && v.attempts === 0 && v.next_attempt_at > now) this.s.release.run(now, v.rid);
-    };
-
-    this.tx = {
-      ingest: db.transaction((items: IngestItem[], now: number): IngestStatus[] => {
-        const out: IngestStatus[] = [];
-        items.forEach((it, i) => {
-          if (!it || typeof it !== 'object') throw new TypeError(`ingest item ${i}: not an object`);
-          if (!nonEmpty(it.organizationId)) throw new TypeError(`ingest item ${i}: organizationId must be a non-empty string`);
-          if (!nonEmpty(it.visitId)) throw new TypeError(`ingest item ${i}: visitId must be a non-empty string`);
-          if (!nonEmpty(it.contentHash)) throw new TypeError(`ingest item ${i}: contentHash must be a non-empty string`);
-          let json: string | undefined;
-          try {
-            json = JSON.stringify(it.record);
-          } catch {
-            json = undefined;
-          }
-          if (json === undefined) throw new TypeError(`ingest item ${i}: record cannot be serialised as JSON`);
-          const cur = this.s.visitByKey.get(it.organizationId, it.visitId);
-          if (!cur) {
-            this.s.insertVisit.run(it.organizationId, it.visitId, it.contentHash, json, now, now, now);
-            event({ org: it.organizationId, visit_id: it.visitId }, 1, null, 'queued', now, 0, null);
-            out.push('created');
-          } else if (cur.content_hash === it.contentHash) {
-            out.push('unchanged');
-          } else {
-            // An attempt on the old revision is in flight: hold the new one until that attempt reports (or its lease ends),
-            // so two attempts for one visit never run at the same time.
-            const due = cur.state === 'sending' && cur.lease_until !== null && cur.lease_until > now ? cur.lease_until : now;
-            this.s.reviseVisit.run(it.contentHash, json, due, now, cur.rid);
-            event(cur, cur.revision + 1, cur.state, 'queued', now, 0, null);
-            out.push('revised');
-          }
-        });
-        return out;
-      }),
-      claimDue: db.transaction((org: string, now: number, limit: number, leaseMs: number): VisitRow[] => {
-        const rows = this.s.dueRows.all(org, now, limit);
-        const leaseUntil = now + leaseMs;
-        return rows.map((r) => {
-          // The lease expiry doubles as the due time, so an abandoned claim shows up in the same index range as queued work.
-          this.s.claim.run(leaseUntil, leaseUntil, now, r.rid);
-          event(r, r.revision, r.state, 'sending', now, r.attempts + 1, null);
-          return toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now });
-        });
-      }),
-      markSent: db.transaction((org: string, visitId: string, revision: number, ids: Record<string, string>, now: number): boolean => {
-        const v = this.s.visitByKey.get(org, visitId);
-        if (!v) return false;
-        // Same revision: the platform has it, even if a stale attempt already put the row back in the queue.
-        if (v.revision !== revision || (v.state !== 'sending' && v.state !== 'queued')) {
-          if (v.revision > revision) releaseIfHeld(v, now);
-          return false;
-        }
-        this.s.setSent.run(JSON.stringify(ids), now, now, v.rid);
-        event(v, v.revision, v.state, 'sent', now, v.attempts, null);
-        return true;
-      }),
-      markRetry: db.transaction((org: string, visitId: string, revision: number, next: number, error: OperationOutcome, now: number): boolean => {
-        const v = this.s.visitByKey.get(org, visitId);
-        if (!v) return false;
-        if (v.revision !== revision || v.state !== 'sending') {
-          if (v.revision > revision) releaseIfHeld(v, now);
-          return false;
-        }
-        this.s.setRetry.run(next, JSON.stringify(error), now, v.rid);
-        event(v, v.revision, v.state, 'queued', now, v.attempts, summarise(error));
-        return true;
-      }),
-      markFinal: db.transaction((org: string, visitId: string, revision: number, state: VisitState, error: OperationOutcome, now: number): boolean => {
-        const v = this.s.visitByKey.get(org, visitId);
-        if (!v) return false;
-        if (v.revision !== revision || v.state !== 'sending') {
-          if (v.revision > revision) releaseIfHeld(v, now);
-          return false;
-        }
-        this.s.setFinal.run(state, JSON.stringify(error), now, v.rid);
-        event(v, v.revision, v.state, state, now, v.attempts, summarise(error));
-        return true;
-      }),
-      requeue: db.transaction((org: string, visitId: string, now: number): boolean => {
-        const v = this.s.visitByKey.get(org, visitId);
-        if (!v || !FINAL_STATES.has(v.state)) return false;
-        this.s.requeue.run(now, now, v.rid);
-        event(v, v.revision, v.state, 'queued', now, 0, null);
-        return true;
-      }),
-      putLedger: db.transaction((entries: LedgerEntry[]) => {
-        for (const e of entries) {
-          this.s.putLedger.run(e.organizationId, e.localKey, e.resourceType, e.satusehatId, e.contentHash, e.updatedAt);
-        }
-      }),
-    };
+    this.s = prepareStatements(db, historyPerVisit);
+    this.tx = makeTransactions(db, this.s);
   }
 
   ingest(items: IngestItem[], now: number): IngestStatus[] {

@@ -1,0 +1,320 @@
+// The SATUSEHAT client of one facility, on fhir-kit-client. Every request: facility limiter (quota + concurrency) → token
+// (requestSigner) → per-request timeout → on 401 drop the token and retry exactly once → any failure classified as PlatformError.
+// NIKs are unavoidable in request URLs (that is the API) but never reach a log line or an error message.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Client } from 'fhir-kit-client';
+import type { Bundle, BundleEntry, Location, Patient, Resource } from 'fhir/r4.js';
+import { PlatformError, type FacilityConfig, type PlatformClient } from './types.js';
+import { errorFromResponse, normaliseOutcome, ownOutcome, toPlatformError } from './errors.js';
+import { createFacilityLimiter, type FacilityLimiter } from './limiter.js';
+import { createTokenProvider, type TokenProvider } from './token.js';
+import { silentLogger, type PlatformLogger } from './logger.js';
+
+export const NIK_SYSTEM = 'https://fhir.kemkes.go.id/id/nik';
+export const NIK_IBU_SYSTEM = 'https://fhir.kemkes.go.id/id/nik-ibu';
+export const locationSystem = (organizationId: string): string => `http://sys-ids.kemkes.go.id/location/${organizationId}`;
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+// The platform documents application/json for writes (application/fhir+json, fhir-kit-client's default, is "also accepted").
+const JSON_BODY = { 'content-type': 'application/json' };
+export const DEFAULT_MAX_PAGES = 20;
+
+export interface PlatformClientDeps {
+  /** The facility's limiter; pass the same one to every client of that organizationId (see createLimiterRegistry). */
+  limiter?: FacilityLimiter;
+  tokenProvider?: TokenProvider;
+  logger?: PlatformLogger;
+  /** Per request, counted from when the token is in hand (queueing for quota does not count). Default 30 s. */
+  timeoutMs?: number;
+  /** Used for the token request only: fhir-kit-client always calls the global fetch. */
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** Upper bound on `next` links followed by search(). Default 20. */
+  maxPages?: number;
+}
+
+/** PlatformClient plus the parts the sync job and status pages need to see. */
+export interface SatusehatClient extends PlatformClient {
+  readonly limiter: FacilityLimiter;
+  readonly tokens: TokenProvider;
+}
+
+export interface TransactionEntryResult {
+  /** Position in the request/response Bundle (the platform answers in request order). */
+  index: number;
+  resourceType: string | undefined;
+  id: string | undefined;
+  versionId: string | undefined;
+  /** HTTP status of the entry, e.g. 201 from "201 Created"; 0 when absent. */
+  status: number;
+}
+
+const LOCATION_RE = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([^/?#]+))?\/?(?:[?#].*)?$/;
+
+/** `Encounter/<uuid>/_history/<ver>` (relative or absolute) → parts; undefined when it does not look like a resource location. */
+export function parseLocation(location: string | undefined | null): { resourceType: string; id: string; versionId?: string } | undefined {
+  if (!location) return undefined;
+  const m = LOCATION_RE.exec(location.trim());
+  if (!m) return undefined;
+  return m[3] ? { resourceType: m[1], id: m[2], versionId: m[3] } : { resourceType: m[1], id: m[2] };
+}
+
+function entryStatus(status: unknown): number {
+  const n = Number.parseInt(String(status ?? ''), 10);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** One result per entry of a transaction-response Bundle, ids taken from `response.location` (or the echoed resource). */
+export function idsFromTransactionResponse(resp: Bundle): TransactionEntryResult[] {
+  return (resp.entry ?? []).map((e, index) => {
+    const loc = parseLocation(e.response?.location);
+    return {
+      index,
+      resourceType: loc?.resourceType ?? e.resource?.resourceType,
+      id: loc?.id ?? e.resource?.id,
+      versionId: loc?.versionId ?? e.resource?.meta?.versionId,
+      status: entryStatus(e.response?.status),
+    };
+  });
+}
+
+type Json = Record<string, unknown>;
+
+/** Patient create answers `{"success":true,"data":{"patient_id":"P0…"}}` or, for nik-ibu, `{"create_patient":{…same…}}`. */
+export function patientIdFromCreateResponse(body: unknown): { id: string } | { failure: string } | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as Json;
+  for (const c of [b, b.create_patient]) {
+    if (!c || typeof c !== 'object') continue;
+    const cc = c as Json;
+    const data = cc.data as Json | undefined;
+    const id = data?.patient_id ?? cc.patient_id;
+    if (typeof id === 'string' && id && cc.success !== false) return { id };
+    if (cc.success === false) {
+      const msg = [cc.message, data?.message, cc.error].find((x) => typeof x === 'string' && x) as string | undefined;
+      return { failure: msg ?? 'Patient create failed' };
+    }
+  }
+  if (b.resourceType === 'Patient' && typeof b.id === 'string' && b.id) return { id: b.id };
+  return undefined;
+}
+
+const NIK_RE = /^\d{16}$/;
+const TYPE_RE = /^[A-Z][A-Za-z]{1,63}$/;
+
+function badInput(diagnostics: string): PlatformError {
+  return new PlatformError('validation', undefined, ownOutcome('invalid', diagnostics));
+}
+
+function assertNik(nik: string, what: string): void {
+  // Never echo the value: it is a NIK (or garbage where a NIK belonged).
+  if (typeof nik !== 'string' || !NIK_RE.test(nik)) throw badInput(`${what} must be 16 digits`);
+}
+
+/** Texts an error message must not repeat: identifier values and names of the resource being sent. */
+function sensitiveOf(resource: Resource): string[] {
+  const out: string[] = [];
+  const r = resource as { identifier?: Array<{ value?: string }>; name?: Array<{ text?: string; family?: string; given?: string[] }> };
+  for (const i of r.identifier ?? []) if (i?.value) out.push(i.value);
+  if (resource.resourceType === 'Patient' || resource.resourceType === 'Practitioner') {
+    for (const n of r.name ?? []) {
+      if (n?.text) out.push(n.text);
+      if (n?.family) out.push(n.family);
+      for (const g of n?.given ?? []) out.push(g);
+    }
+  }
+  return out;
+}
+
+interface CallCtx {
+  controller: AbortController;
+  token?: string;
+  tokenFailed?: boolean;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+interface Op {
+  method: 'GET' | 'POST' | 'PUT';
+  resourceType: string;
+  redact: string[];
+}
+
+export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDeps = {}): SatusehatClient {
+  const now = deps.now ?? Date.now;
+  const log = deps.logger ?? silentLogger;
+  const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxPages = deps.maxPages ?? DEFAULT_MAX_PAGES;
+  const limiter = deps.limiter ?? createFacilityLimiter(cfg.organizationId, { quotaPerMinute: cfg.quotaPerMinute });
+  const tokens = deps.tokenProvider ?? createTokenProvider(cfg, { limiter, fetch: deps.fetch, now, timeoutMs, logger: log });
+  const baseOrigin = new URL(cfg.fhirBaseUrl).origin;
+  // fhir-kit-client's `debug` output prints full URLs (NIKs) and the Authorization header.
+  if (/(^|[,\s])(fhir-kit-client[^,\s]*|\*)/.test(process.env.DEBUG ?? '')) {
+    log.warn({ organizationId: cfg.organizationId }, 'DEBUG enables fhir-kit-client request logging, which prints NIKs and tokens: unset it outside development');
+  }
+  const als = new AsyncLocalStorage<CallCtx>();
+
+  const fhir = new Client({
+    baseUrl: cfg.fhirBaseUrl.replace(/\/+$/, ''),
+    customHeaders: { accept: 'application/json' },
+    // Awaited by fhir-kit-client before each request although typed as sync.
+    requestSigner: (async (_url: string, init: RequestInit) => {
+      const ctx = als.getStore();
+      let token: string;
+      try {
+        token = await tokens.get();
+      } catch (e) {
+        if (ctx) ctx.tokenFailed = true;
+        throw e;
+      }
+      (init.headers as Headers).set('authorization', `Bearer ${token}`);
+      if (ctx) {
+        ctx.token = token;
+        // The timeout covers the HTTP exchange, not the wait for quota or token.
+        ctx.timer = setTimeout(() => ctx.controller.abort(new DOMException(`no response within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+      }
+    }) as unknown as (url: string, init: RequestInit) => void,
+  });
+
+  async function call<T extends object>(op: Op, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const ctx: CallCtx = { controller: new AbortController() };
+      const started = now();
+      try {
+        const result = await limiter.schedule(() => als.run(ctx, () => fn(ctx.controller.signal)));
+        const status = Client.httpFor(result as never).response?.status;
+        log.debug({ organizationId: cfg.organizationId, method: op.method, resourceType: op.resourceType, status, durationMs: now() - started, attempt }, 'platform call');
+        return result;
+      } catch (e) {
+        const err = toPlatformError(e, { redact: op.redact, timeoutMs, now });
+        log.warn(
+          { organizationId: cfg.organizationId, method: op.method, resourceType: op.resourceType, status: err.status, kind: err.kind, rules: err.rules, durationMs: now() - started, attempt },
+          'platform call failed',
+        );
+        if (err.kind === 'rate-limited' && err.retryAfterMs) limiter.pauseFor(err.retryAfterMs);
+        // 401 on a request we signed: the token died early. Drop it and try once more; never a third time.
+        if (err.status === 401 && !ctx.tokenFailed && ctx.token !== undefined && attempt === 1) {
+          tokens.invalidate(ctx.token);
+          continue;
+        }
+        throw err;
+      } finally {
+        if (ctx.timer) clearTimeout(ctx.timer);
+      }
+    }
+  }
+
+  function expectBundle(result: object, what: string): Bundle {
+    const b = result as Bundle;
+    if (b.resourceType !== 'Bundle') {
+      throw new PlatformError('transient', Client.httpFor(result as never).response?.status, ownOutcome('structure', `${what}: expected a Bundle, got ${typeof b.resourceType === 'string' ? b.resourceType : 'no resourceType'}`));
+    }
+    return b;
+  }
+
+  async function searchAll(resourceType: string, params: Record<string, string>, redact: string[]): Promise<Resource[]> {
+    if (!TYPE_RE.test(resourceType)) throw badInput('search: invalid resource type');
+    const op: Op = { method: 'GET', resourceType, redact };
+    let page = expectBundle(await call(op, (signal) => fhir.search({ resourceType, searchParams: params, options: { signal } })), 'search');
+    const out: Resource[] = [];
+    for (let pages = 1; ; pages++) {
+      for (const e of page.entry ?? []) if (e.resource && (e.search?.mode ?? 'match') === 'match') out.push(e.resource);
+      const next = page.link?.find((l) => l.relation === 'next')?.url;
+      if (!next) return out;
+      if (pages >= maxPages) throw new PlatformError('transient', undefined, ownOutcome('too-costly', `search ${resourceType}: more than ${maxPages} pages`));
+      // Never send the bearer token to another host.
+      const nextUrl = new URL(next, `${cfg.fhirBaseUrl.replace(/\/+$/, '')}/`);
+      if (nextUrl.origin !== baseOrigin) throw new PlatformError('transient', undefined, ownOutcome('security', `search ${resourceType}: next link points to another host`));
+      page = expectBundle(await call(op, (signal) => fhir.request(nextUrl.toString(), { options: { signal } })), 'search');
+    }
+  }
+
+  const firstIdOf = (resources: Resource[], type: string): string | undefined =>
+    resources.find((r) => r.resourceType === type && typeof r.id === 'string' && r.id)?.id;
+
+  async function create(resource: Resource): Promise<object> {
+    const resourceType = resource.resourceType;
+    return call({ method: 'POST', resourceType, redact: sensitiveOf(resource) }, (signal) =>
+      fhir.create({ resourceType, body: { ...resource } as never, options: { signal, headers: JSON_BODY } }),
+    );
+  }
+
+  return {
+    organizationId: cfg.organizationId,
+    limiter,
+    tokens,
+
+    async findPatientByNik(nik) {
+      assertNik(nik, 'NIK');
+      return firstIdOf(await searchAll('Patient', { identifier: `${NIK_SYSTEM}|${nik}` }, [nik]), 'Patient');
+    },
+
+    async findPatientsByMotherNik(motherNik) {
+      assertNik(motherNik, "Mother's NIK");
+      const found = await searchAll('Patient', { identifier: `${NIK_IBU_SYSTEM}|${motherNik}` }, [motherNik]);
+      return found.filter((r): r is Patient => r.resourceType === 'Patient');
+    },
+
+    async createPatient(patient) {
+      if (patient?.resourceType !== 'Patient') throw badInput('createPatient: not a Patient');
+      const result = await create(patient);
+      const status = Client.httpFor(result as never).response?.status;
+      const parsed = patientIdFromCreateResponse(result);
+      if (parsed && 'id' in parsed) return parsed.id;
+      if (parsed && 'failure' in parsed) {
+        const dup = /duplicat|already|exist|sudah (ada|terdaftar)/i.test(parsed.failure);
+        throw new PlatformError(dup ? 'duplicate' : 'validation', status, normaliseOutcome({ message: parsed.failure }, status, dup ? 'duplicate' : 'processing', sensitiveOf(patient)));
+      }
+      // 2xx without an id: it may or may not exist now; the caller searches by NIK before trying again.
+      throw new PlatformError('transient', status, ownOutcome('structure', 'Patient create: response carries no patient_id'));
+    },
+
+    async findPractitionerByNik(nik) {
+      assertNik(nik, 'Practitioner NIK');
+      return firstIdOf(await searchAll('Practitioner', { identifier: `${NIK_SYSTEM}|${nik}` }, [nik]), 'Practitioner');
+    },
+
+    async findLocation(code) {
+      if (typeof code !== 'string' || !code.trim()) throw badInput('findLocation: empty location code');
+      return firstIdOf(await searchAll('Location', { identifier: `${locationSystem(cfg.organizationId)}|${code}` }, []), 'Location');
+    },
+
+    async createLocation(location: Location) {
+      if (location?.resourceType !== 'Location') throw badInput('createLocation: not a Location');
+      const result = (await create(location)) as Resource;
+      const response = Client.httpFor(result as never).response;
+      const id = (result.resourceType === 'Location' && result.id) || parseLocation(response?.headers.get('location'))?.id;
+      if (!id) throw new PlatformError('transient', response?.status, ownOutcome('structure', 'Location create: response carries no id'));
+      return id;
+    },
+
+    async transaction(bundle) {
+      if (bundle?.resourceType !== 'Bundle' || bundle.type !== 'transaction') throw badInput('transaction: expected a Bundle of type transaction');
+      const redact = (bundle.entry ?? []).flatMap((e: BundleEntry) => (e.resource ? sensitiveOf(e.resource) : []));
+      const result = await call({ method: 'POST', resourceType: 'Bundle', redact }, (signal) =>
+        fhir.transaction({ body: { ...bundle } as never, options: { signal, headers: JSON_BODY } }),
+      );
+      const resp = expectBundle(result, 'transaction');
+      // A transaction is all-or-nothing; a 200 carrying failed entries is treated as the failure of its worst entry.
+      const failed = (resp.entry ?? []).filter((e) => entryStatus(e.response?.status) >= 400);
+      if (failed.length) {
+        const worst = failed.find((e) => entryStatus(e.response?.status) !== 400) ?? failed[0];
+        throw errorFromResponse(entryStatus(worst.response?.status), worst.response?.outcome ?? {}, undefined, { redact, now });
+      }
+      return resp;
+    },
+
+    async search(resourceType, params) {
+      const redact = Object.values(params).flatMap((v) => [v, ...String(v).split('|').slice(1)]);
+      return searchAll(resourceType, params, redact);
+    },
+
+    async update(resource) {
+      if (!resource || !TYPE_RE.test(resource.resourceType) || typeof resource.id !== 'string' || !resource.id) throw badInput('update: resource needs resourceType and id');
+      const result = (await call({ method: 'PUT', resourceType: resource.resourceType, redact: sensitiveOf(resource) }, (signal) =>
+        fhir.update({ resourceType: resource.resourceType, id: resource.id, body: { ...resource } as never, options: { signal, headers: JSON_BODY } }),
+      )) as Resource;
+      // Some gateways answer an empty body: the resource as sent is what the platform now holds.
+      return typeof result.resourceType === 'string' ? result : resource;
+    },
+  };
+}
