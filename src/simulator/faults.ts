@@ -1,0 +1,53 @@
+// Fault injection, decided by the seeded PRNG so a test run is reproducible: latency, 5xx, hangs, lost responses.
+import { DEFAULT_TIMEOUT_HANG_MS, type SimulatorOptions } from './options.js';
+
+export type PreFault =
+  | { kind: 'none' }
+  | { kind: 'timeout'; hangMs: number }
+  | { kind: 'error5xx'; status: number; contentType: string; body: string };
+
+const GATEWAY_ERRORS = [
+  { status: 500, contentType: 'application/fhir+json; charset=utf-8', body: JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', details: { text: 'Internal server error' } }] }) },
+  { status: 502, contentType: 'text/plain; charset=utf-8', body: 'Bad Gateway' },
+  { status: 503, contentType: 'text/plain; charset=utf-8', body: 'Service Unavailable' },
+  { status: 504, contentType: 'text/plain; charset=utf-8', body: 'Gateway Timeout' },
+];
+
+export class FaultInjector {
+  constructor(private readonly o: SimulatorOptions, private readonly rand: () => number) {}
+
+  /** Whether faults apply to this request at all. */
+  applies(method: string, isToken: boolean): boolean {
+    if (isToken) return !!this.o.faultsOnToken;
+    const write = method !== 'GET' && method !== 'HEAD';
+    const scope = this.o.faultScope ?? 'all';
+    return scope === 'all' || (scope === 'writes') === write;
+  }
+
+  latencyMs(): number {
+    const l = this.o.latencyMs;
+    if (!l) return 0;
+    if (typeof l === 'number') return l;
+    return l.min + Math.floor(this.rand() * (l.max - l.min + 1));
+  }
+
+  /** Decided before the request is handled: nothing is committed when one fires. */
+  beforeHandling(): PreFault {
+    if (this.hit(this.o.timeoutRate)) return { kind: 'timeout', hangMs: this.o.timeoutHangMs ?? DEFAULT_TIMEOUT_HANG_MS };
+    if (this.hit(this.o.errorRate5xx)) {
+      const e = GATEWAY_ERRORS[Math.floor(this.rand() * GATEWAY_ERRORS.length)];
+      return { kind: 'error5xx', ...e };
+    }
+    return { kind: 'none' };
+  }
+
+  /** Decided after a write committed: true → destroy the socket instead of answering. */
+  dropAfterCommit(): boolean {
+    return this.hit(this.o.dropAfterCommitRate);
+  }
+
+  private hit(rate: number | undefined): boolean {
+    if (!rate) return false;
+    return rate >= 1 || this.rand() < rate;
+  }
+}

@@ -1,0 +1,73 @@
+// OperationOutcome in the platform's own shape: the text (with "(RuleNumber: NNNNN)") lives in details.text, plus expression.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { mappingsDir } from '../util/paths.js';
+import type { Issue } from '../validation/outcome.js';
+import type { NikRules } from './nik.js';
+
+export interface PlatformIssue {
+  /** The platform also sends the non-FHIR severity "invalid" on auth failures. */
+  severity: 'fatal' | 'error' | 'warning' | 'information' | 'invalid';
+  code: string;
+  details: { text: string };
+  expression?: string[];
+}
+
+export interface PlatformOutcome {
+  resourceType: 'OperationOutcome';
+  text?: { status: 'generated' };
+  issue: PlatformIssue[];
+}
+
+interface MessagesFile {
+  rules: Record<string, { text: string; code: string; source: string }>;
+  auth: { badCredentials: string; rateLimited: string };
+  dukcapil: { nikNotFound: { text: string }; nikInvalid: { text: string } };
+  nik: NikRules;
+}
+
+/** Loaded once: texts per rule number, auth and Dukcapil messages, NIK plausibility rules. */
+export const messages: MessagesFile = JSON.parse(
+  readFileSync(path.join(mappingsDir, 'simulator', 'platform-messages.json'), 'utf8'),
+) as MessagesFile;
+
+export function platformOutcome(issues: PlatformIssue[]): PlatformOutcome {
+  return { resourceType: 'OperationOutcome', text: { status: 'generated' }, issue: issues };
+}
+
+/** An issue for a Kamus Validasi rule, text from the messages table with {placeholders} filled. */
+export function ruleIssue(rule: string, vars: Record<string, string> = {}, expression?: string | string[]): PlatformIssue {
+  const def = messages.rules[rule];
+  const base = (def?.text ?? `Rule ${rule}`).replace(/\{(\w+)\}/g, (_m, k: string) => vars[k] ?? `{${k}}`);
+  const out: PlatformIssue = { severity: 'error', code: def?.code ?? 'processing', details: { text: `${base} (RuleNumber: ${rule})` } };
+  if (expression !== undefined) out.expression = Array.isArray(expression) ? expression : [expression];
+  return out;
+}
+
+export function plainIssue(code: string, text: string, expression?: string | string[], severity: PlatformIssue['severity'] = 'error'): PlatformIssue {
+  const out: PlatformIssue = { severity, code, details: { text } };
+  if (expression !== undefined) out.expression = Array.isArray(expression) ? expression : [expression];
+  return out;
+}
+
+/** The service validator's Issue → the platform's wire shape (rule number already inside the text). */
+export function fromValidatorIssue(i: Issue): PlatformIssue {
+  const out: PlatformIssue = { severity: i.severity, code: String(i.code), details: { text: i.diagnostics } };
+  if (i.expression?.length) out.expression = [...i.expression];
+  return out;
+}
+
+/** A failed request: HTTP status + platform outcome (+ headers such as Retry-After). Thrown inside handlers. */
+export class SimHttpError extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly issues: PlatformIssue[],
+    public readonly headers: Record<string, string> = {},
+  ) {
+    super(issues.map((i) => i.details.text).join('; '));
+    this.name = 'SimHttpError';
+  }
+  get outcome(): PlatformOutcome {
+    return platformOutcome(this.issues);
+  }
+}
