@@ -1,0 +1,225 @@
+// Source-record checks: the JSON Schema (structure) first, then the semantic rules the schema cannot express (codes and units from the
+// tables, plausible ranges, dose limits, time rules, immunization rules 10306/10307). The result carries a plan with everything parsed and
+// looked up, so the mapper does no second pass. Messages name the source field and never echo NIK, names or phone numbers.
+import { issue, hasErrors, type Issue } from '../validation/outcome.js';
+import { ageInMonths, isValidDate, parseDateTime, type ParsedDateTime } from './datetime.js';
+import { capIssues, oversizedArrays, sourceValidator, translateAjvErrors } from './source-schema.js';
+import { indexOf, type ObservationIndex, type TableIndex, type VaccineIndex } from './tables.js';
+import type { MappingTables, SettingEntry, VaccineEntry, VaccineProduct, VisitImmunization, VisitMeasurement, VisitRecord } from './types.js';
+
+export interface MeasurementPlan {
+  m: VisitMeasurement;
+  /** Occurrence of this code in the visit, from 1. */
+  n: number;
+  ix: ObservationIndex;
+  /** Value in the UCUM unit. */
+  value: number;
+  effective: string;
+}
+
+export interface ImmunizationPlan {
+  im: VisitImmunization;
+  n: number;
+  ix: VaccineIndex;
+  product?: VaccineProduct;
+  occurrence: string;
+  reason: string;
+}
+
+export interface VisitPlan {
+  record: VisitRecord;
+  start: ParsedDateTime;
+  end: ParsedDateTime;
+  setting: SettingEntry;
+  measurements: MeasurementPlan[];
+  immunizations: ImmunizationPlan[];
+}
+
+/** Echo a code or unit only when it looks like one (short, one word, no long digit run), so a NIK, name or phone number typed into the
+ *  wrong field is not repeated back. */
+const shown = (s: string) => (/^[A-Za-z0-9._/%°²^[\]-]{1,20}$/.test(s) && !/\d{5}/.test(s) ? `'${s}'` : 'the value given');
+
+function roundTo(x: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round((x + Number.EPSILON * Math.sign(x)) * f) / f;
+}
+
+class Checker {
+  readonly issues: Issue[] = [];
+  constructor(readonly ix: TableIndex, readonly nowMs: number) {}
+
+  err(path: string, text: string, code: Issue['code'] = 'value', rule?: string) {
+    this.issues.push(issue('error', code, text, path, rule));
+  }
+
+  /** Parses a schema-valid date-time and applies the platform's time window (not in the future, not before 2022-08-31). */
+  time(path: string, s: string): ParsedDateTime | undefined {
+    const t = parseDateTime(s);
+    if (!t) {
+      this.err(path, `${path} is not a real date-time (check the month, day, hour, minute and offset)`);
+      return undefined;
+    }
+    if (t.ms > this.nowMs) {
+      this.err(path, `${path} is in the future; SATUSEHAT rejects future times (check the date and the UTC offset)`);
+    } else if (t.ms < this.ix.earliestMs) {
+      this.err(path, `${path} is before ${this.ix.earliestText}; SATUSEHAT does not accept earlier times (rules 10173/10290/10295/10296)`);
+    }
+    return t;
+  }
+}
+
+/** Schema + semantic checks; `plan` is present only when there are no errors. */
+export function analyseVisit(record: unknown, tables: MappingTables, now: Date): { issues: Issue[]; plan?: VisitPlan } {
+  const big = oversizedArrays(record, tables.schema);
+  if (big.length) return { issues: big };
+  const validate = sourceValidator(tables.schema);
+  if (!validate(record)) return { issues: translateAjvErrors(validate.errors ?? []) };
+
+  const r = record as VisitRecord;
+  const c = new Checker(indexOf(tables), now.getTime());
+  const start = c.time('start', r.start);
+  const end = c.time('end', r.end);
+  if (start && end && end.ms <= start.ms) c.err('end', 'end must be after start', 'value', '10121');
+
+  const setting = tables.settings.entries[r.setting];
+  if (!setting) c.err('setting', `setting '${r.setting}' is not configured in mappings/settings.json`, 'code-invalid');
+
+  const p = r.patient;
+  if (!isValidDate(p.birthDate)) c.err('patient.birthDate', 'patient.birthDate is not a real date');
+  else if (start && p.birthDate > start.localDate) c.err('patient.birthDate', 'patient.birthDate is after the visit date');
+  const a = p.address;
+  if (!a.cityCode.startsWith(a.provinceCode)) c.err('patient.address.cityCode', 'patient.address.cityCode must start with the province code');
+  if (!a.districtCode.startsWith(a.cityCode)) c.err('patient.address.districtCode', 'patient.address.districtCode must start with the city code');
+  if (!a.villageCode.startsWith(a.districtCode)) c.err('patient.address.villageCode', 'patient.address.villageCode must start with the district code');
+
+  const measurements = start && end ? checkMeasurements(c, r.measurements ?? [], start, end) : [];
+  const immunizations = start && end ? checkImmunizations(c, r, start, end) : [];
+
+  const issues = capIssues(c.issues);
+  if (hasErrors(issues) || !start || !end || !setting) return { issues };
+  return { issues, plan: { record: r, start, end, setting, measurements, immunizations } };
+}
+
+function checkMeasurements(c: Checker, list: VisitMeasurement[], start: ParsedDateTime, end: ParsedDateTime): MeasurementPlan[] {
+  const out: MeasurementPlan[] = [];
+  const counts = new Map<string, number>();
+  for (let i = 0; i < list.length; i++) {
+    const m = list[i];
+    const at = `measurements[${i}]`;
+    const ix = c.ix.observations.get(m.code);
+    if (!ix) {
+      c.err(`${at}.code`, `${at}.code ${shown(m.code)} is not a known measurement; use one of ${c.ix.observationKeys}`, 'code-invalid');
+      continue;
+    }
+    const rule = ix.units.get(m.unit.toLowerCase());
+    if (!rule) {
+      c.err(`${at}.unit`, `unit ${shown(m.unit)} is not accepted for ${m.code}; use one of ${ix.unitList}`, 'code-invalid');
+      continue;
+    }
+    const { range, ucum, decimals } = ix.entry;
+    const value = rule.identity ? m.value : roundTo((m.value + rule.offset) * rule.factor, decimals);
+    if (value < range.min || value > range.max) {
+      const conv = rule.identity ? '' : ` (= ${value} ${ucum.unit})`;
+      c.err(`${at}.value`, `${at}.value ${m.value} ${m.unit}${conv} is outside the plausible range for ${m.code} (${range.min}–${range.max} ${ucum.unit}); check for a typo or a wrong unit`);
+      continue;
+    }
+    let effective = start.utc;
+    if (m.at !== undefined) {
+      const t = c.time(`${at}.at`, m.at);
+      if (!t) continue;
+      if (t.ms < start.ms || t.ms > end.ms) c.err(`${at}.at`, `${at}.at must lie within the visit (between start and end)`);
+      effective = t.utc;
+    }
+    const n = (counts.get(m.code) ?? 0) + 1;
+    counts.set(m.code, n);
+    out.push({ m, n, ix, value, effective });
+  }
+  return out;
+}
+
+function reasonFor(v: VaccineEntry, im: VisitImmunization, ageMonths: number, gender: string): string {
+  if (im.reason) return im.reason;
+  for (const rule of v.reason.rules ?? []) {
+    const w = rule.when;
+    if (w.minDose !== undefined && im.dose < w.minDose) continue;
+    if (w.maxDose !== undefined && im.dose > w.maxDose) continue;
+    if (w.minAgeMonths !== undefined && ageMonths < w.minAgeMonths) continue;
+    if (w.maxAgeMonths !== undefined && ageMonths > w.maxAgeMonths) continue;
+    if (w.gender !== undefined && gender !== w.gender) continue;
+    return rule.reason;
+  }
+  return v.reason.default;
+}
+
+function checkImmunizations(c: Checker, r: VisitRecord, start: ParsedDateTime, end: ParsedDateTime): ImmunizationPlan[] {
+  const out: ImmunizationPlan[] = [];
+  const list = r.immunizations ?? [];
+  const counts = new Map<string, number>();
+  const doses = new Set<string>();
+  for (let i = 0; i < list.length; i++) {
+    const im = list[i];
+    const at = `immunizations[${i}]`;
+    const before = c.issues.length;
+    const ix = c.ix.vaccines.get(im.vaccine);
+    if (!ix) {
+      c.err(`${at}.vaccine`, `${at}.vaccine ${shown(im.vaccine)} is not a known vaccine; use one of ${c.ix.vaccineKeys}`, 'code-invalid');
+      continue;
+    }
+    const v = ix.entry;
+    if (im.dose > v.maxDose) c.err(`${at}.dose`, `${at}.dose ${im.dose} is above the last dose of ${im.vaccine} (${v.maxDose})`);
+    const doseKey = `${im.vaccine}#${im.dose}`;
+    if (doses.has(doseKey)) c.err(`${at}.dose`, `${at} repeats dose ${im.dose} of ${im.vaccine} already listed in this visit`, 'duplicate');
+    doses.add(doseKey);
+
+    let product: VaccineProduct | undefined;
+    if (im.productCode !== undefined) {
+      product = ix.products.get(im.productCode);
+      if (!product) c.err(`${at}.productCode`, `${at}.productCode '${im.productCode}' is not a KFA product of ${im.vaccine}; use one of ${ix.productList}`, 'code-invalid');
+    }
+
+    const given = im.status === 'completed';
+    const administered = im.source === 'administered';
+    if (given) {
+      if (im.notDoneReason !== undefined) c.err(`${at}.notDoneReason`, `${at}.notDoneReason is only for status not-done`);
+      if (im.notDoneNote !== undefined) c.err(`${at}.notDoneNote`, `${at}.notDoneNote is only for status not-done`);
+      if (administered && im.lotNumber === undefined) c.err(`${at}.lotNumber`, `${at}.lotNumber is required for a vaccine given at this visit`, 'required', '10306');
+      if (administered && im.expirationDate === undefined) c.err(`${at}.expirationDate`, `${at}.expirationDate is required for a vaccine given at this visit`, 'required', '10307');
+    } else {
+      if (im.notDoneReason === undefined) c.err(`${at}.notDoneReason`, `${at}.notDoneReason is required when status is not-done (postponed, not-given or medical-precaution)`, 'required', '10108');
+      if (!administered) c.err(`${at}.source`, `${at}.source must be administered for status not-done (the decision was taken at this visit)`);
+      for (const f of ['productCode', 'lotNumber', 'expirationDate'] as const) {
+        if (im[f] !== undefined) c.err(`${at}.${f}`, `${at}.${f} is only for a vaccine that was given; remove it for status not-done`);
+      }
+    }
+
+    let occurrence = start;
+    if (im.givenAt !== undefined) {
+      const t = c.time(`${at}.givenAt`, im.givenAt);
+      if (!t) continue;
+      occurrence = t;
+      if (administered && (t.ms < start.ms || t.ms > end.ms)) {
+        c.err(`${at}.givenAt`, `${at}.givenAt must lie within the visit (between start and end) for source administered`);
+      } else if (!administered && t.ms > end.ms) {
+        c.err(`${at}.givenAt`, `${at}.givenAt of a recalled or recorded vaccine must not be after the visit end`);
+      }
+      if (t.localDate < r.patient.birthDate) c.err(`${at}.givenAt`, `${at}.givenAt is before the patient's birth date`);
+    }
+    if (im.expirationDate !== undefined) {
+      if (!isValidDate(im.expirationDate)) c.err(`${at}.expirationDate`, `${at}.expirationDate is not a real date`);
+      else if (given && im.expirationDate <= occurrence.utc.slice(0, 10)) {
+        c.err(`${at}.expirationDate`, `${at}.expirationDate must be after the date the vaccine was given (expired vial?)`, 'value', '10307');
+      }
+    }
+    if (c.issues.length !== before) continue;
+    const n = (counts.get(im.vaccine) ?? 0) + 1;
+    counts.set(im.vaccine, n);
+    const age = ageInMonths(r.patient.birthDate, occurrence.localDate);
+    out.push({ im, n, ix, product, occurrence: occurrence.utc, reason: reasonFor(v, im, age, r.patient.gender) });
+  }
+  return out;
+}
+
+/** Source-record issues (schema and semantics) for one record; empty when it can be mapped. */
+export function checkVisit(record: unknown, tables: MappingTables, opts: { now: Date }): Issue[] {
+  return analyseVisit(record, tables, opts.now).issues;
+}

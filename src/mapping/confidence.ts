@@ -1,0 +1,29 @@
+// Lists the table values whose source is not official (confidence other than OFF): the "to confirm in the SATUSEHAT sandbox" list.
+import type { MappingTables } from './types.js';
+
+export interface Unconfirmed {
+  /** e.g. `observations.hemoglobin`, `vaccines.IPV.groups[0]`, `systems.codes.immunizationReasons.IM-SD` */
+  path: string;
+  confidence: string;
+  source?: string;
+  /** The code or URL concerned, when the entry has one. */
+  value?: string;
+}
+
+/** Every entry (at any depth) of the tables whose `confidence` is not OFF, in table order. */
+export function unconfirmedValues(tables: MappingTables): Unconfirmed[] {
+  const out: Unconfirmed[] = [];
+  const visit = (x: unknown, path: string) => {
+    if (Array.isArray(x)) return x.forEach((v, i) => visit(v, `${path}[${i}]`));
+    if (!x || typeof x !== 'object') return;
+    const o = x as Record<string, unknown>;
+    if (typeof o.confidence === 'string' && o.confidence !== 'OFF') {
+      const loinc = (o.loinc as { code?: string } | undefined)?.code;
+      const value = loinc ?? (o.code as string | undefined) ?? (o.url as string | undefined) ?? (o.encounterClass as { code?: string } | undefined)?.code;
+      out.push({ path, confidence: o.confidence, ...(typeof o.source === 'string' && { source: o.source }), ...(value && { value }) });
+    }
+    for (const [k, v] of Object.entries(o)) if (k !== 'confidence' && k !== 'source') visit(v, path ? `${path}.${k}` : k);
+  };
+  visit({ observations: tables.observations.entries, vaccines: tables.vaccines.entries, settings: tables.settings.entries, systems: tables.systems }, '');
+  return out;
+}

@@ -1,0 +1,55 @@
+// Date-time handling for source records: parse ISO 8601 with an explicit offset, and format the instant as UTC `YYYY-MM-DDThh:mm:ss+00:00`
+// (the form the SATUSEHAT playbook requires). Pure; no clock reads.
+
+export interface ParsedDateTime {
+  /** Epoch milliseconds, truncated to whole seconds (SATUSEHAT datetimes carry no fraction). */
+  ms: number;
+  /** `YYYY-MM-DDThh:mm:ss+00:00` */
+  utc: string;
+  /** The calendar date as written (local date at the source), YYYY-MM-DD. */
+  localDate: string;
+}
+
+const DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|([+-])(\d{2}):(\d{2}))$/;
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function daysInMonth(y: number, m: number): number {
+  return m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
+/** True when `s` is a real calendar date written as YYYY-MM-DD. */
+export function isValidDate(s: string): boolean {
+  const m = DATE_RE.exec(s);
+  if (!m) return false;
+  const y = +m[1], mo = +m[2], d = +m[3];
+  return y >= 1900 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
+}
+
+/** Parses a date-time that must carry its offset (Z or ±hh:mm); undefined when the form or a field is invalid. */
+export function parseDateTime(s: string): ParsedDateTime | undefined {
+  const m = DATE_TIME_RE.exec(s);
+  if (!m) return undefined;
+  const y = +m[1], mo = +m[2], d = +m[3], h = +m[4], mi = +m[5], sec = m[6] ? +m[6] : 0;
+  if (y < 1900 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59) return undefined;
+  let offsetMin = 0;
+  if (m[7] !== 'Z') {
+    const oh = +m[9], om = +m[10];
+    if (oh > 14 || om > 59) return undefined;
+    offsetMin = (m[8] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const ms = Date.UTC(y, mo - 1, d, h, mi, sec) - offsetMin * 60_000;
+  return { ms, utc: formatUtc(ms), localDate: s.slice(0, 10) };
+}
+
+/** Formats epoch milliseconds as `YYYY-MM-DDThh:mm:ss+00:00`. */
+export function formatUtc(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19) + '+00:00';
+}
+
+/** Whole months from a YYYY-MM-DD birth date to a YYYY-MM-DD date (0 when before). */
+export function ageInMonths(birthDate: string, onDate: string): number {
+  const by = +birthDate.slice(0, 4), bm = +birthDate.slice(5, 7), bd = +birthDate.slice(8, 10);
+  const y = +onDate.slice(0, 4), m = +onDate.slice(5, 7), d = +onDate.slice(8, 10);
+  const months = (y - by) * 12 + (m - bm) - (d < bd ? 1 : 0);
+  return months < 0 ? 0 : months;
+}

@@ -1,0 +1,250 @@
+// ILP visit record → one SATUSEHAT transaction Bundle: [Patient (only when its IHS number is unknown)], Encounter, one Observation per
+// measurement, one Immunization per vaccine entry. Pure: time comes from opts, codes from the tables, fullUrls are deterministic.
+import type {
+  Bundle, BundleEntry, Coding, Encounter, Immunization, ImmunizationPerformer, Observation, Patient, Reference, Resource,
+} from 'fhir/r4.js';
+import { issue, type Issue } from '../validation/outcome.js';
+import { analyseVisit, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
+import { deterministicUuid } from './uuid.js';
+import type { MapOptions, MapResult, MappedEntry, MappingTables, ResolvedIds, SystemsTable, VisitRecord } from './types.js';
+
+const sysUrl = (t: SystemsTable, k: keyof SystemsTable['codeSystems']) => t.codeSystems[k].url;
+const orgUrl = (template: string, organizationId: string) => template.replace('{organizationId}', organizationId);
+
+function coding(system: string, code: string, display?: string): Coding {
+  return display === undefined ? { system, code } : { system, code, display };
+}
+
+interface Refs {
+  patient: string;
+  practitioner: string;
+  location: string;
+  /** Whether the Bundle must carry the Patient (IHS number unknown). */
+  createPatient: boolean;
+}
+
+/** Platform references, or visible placeholders (the Patient entry's urn:uuid, conditional references) with a warning each. */
+function resolveRefs(r: VisitRecord, sys: SystemsTable, resolved: ResolvedIds | undefined, patientFullUrl: string, warnings: Issue[]): Refs {
+  const ihsPatient = resolved?.patient ?? r.patient.ihsNumber;
+  let patient: string;
+  if (ihsPatient) patient = `Patient/${ihsPatient}`;
+  else {
+    patient = patientFullUrl;
+    warnings.push(issue('warning', 'incomplete',
+      "The patient's IHS number is not known yet: this Bundle registers the Patient conditionally and references it by its urn:uuid; sync looks the patient up in the Master Patient Index first and then references Patient/{IHS number}.",
+      r.patient.nik !== undefined ? 'patient.nik' : 'patient.motherNik'));
+  }
+  const ihsPract = resolved?.practitioner ?? r.practitioner.ihsNumber;
+  let practitioner: string;
+  if (ihsPract) practitioner = `Practitioner/${ihsPract}`;
+  else {
+    practitioner = `Practitioner?identifier=${sys.identifiers.practitionerNik.url}|${r.practitioner.nik}`;
+    warnings.push(issue('warning', 'incomplete',
+      "The practitioner's IHS number is not known yet: references are conditional (Practitioner?identifier=…nik|…) until sync resolves them to Practitioner/{IHS number}.",
+      'practitioner.nik'));
+  }
+  let location: string;
+  if (resolved?.location) location = `Location/${resolved.location}`;
+  else {
+    location = `Location?identifier=${orgUrl(sys.identifiers.location.url, r.organizationId)}|${r.locationCode}`;
+    warnings.push(issue('warning', 'incomplete',
+      'The SATUSEHAT Location id of locationCode is not known yet: references are conditional (Location?identifier=…) until sync resolves them to Location/{id}.',
+      'locationCode'));
+  }
+  return { patient, practitioner, location, createPatient: !ihsPatient };
+}
+
+function buildPatient(r: VisitRecord, sys: SystemsTable): Patient {
+  const p = r.patient;
+  const a = p.address;
+  const identifier = p.nik !== undefined
+    ? { use: 'official' as const, system: sys.identifiers.patientNik.url, value: p.nik }
+    : { use: 'official' as const, system: sys.identifiers.patientNikIbu.url, value: p.motherNik! };
+  const patient: Patient = {
+    resourceType: 'Patient',
+    meta: { profile: [sys.profiles.Patient.url] },
+    identifier: [identifier],
+    name: [{ use: 'official', text: p.name }],
+  };
+  if (p.phone !== undefined) patient.telecom = [{ system: 'phone', value: p.phone, use: 'mobile' }];
+  patient.gender = p.gender;
+  patient.birthDate = p.birthDate;
+  patient.address = [{
+    use: 'home',
+    line: [a.line],
+    country: 'ID',
+    extension: [{
+      url: sys.extensions.administrativeCode.url,
+      extension: [
+        { url: 'province', valueCode: a.provinceCode },
+        { url: 'city', valueCode: a.cityCode },
+        { url: 'district', valueCode: a.districtCode },
+        { url: 'village', valueCode: a.villageCode },
+        { url: 'rt', valueCode: a.rt },
+        { url: 'rw', valueCode: a.rw },
+      ],
+    }],
+  }];
+  patient.multipleBirthInteger = p.birthOrder ?? 0;
+  patient.extension = [{ url: sys.extensions.citizenshipStatus.url, valueCode: p.citizenship }];
+  return patient;
+}
+
+function buildEncounter(plan: VisitPlan, sys: SystemsTable, refs: Refs): Encounter {
+  const r = plan.record;
+  const s = plan.start.utc;
+  const e = plan.end.utc;
+  const cls = plan.setting.encounterClass;
+  const pt = sys.codes.participantType;
+  const individual: Reference = { reference: refs.practitioner };
+  if (r.practitioner.name !== undefined) individual.display = r.practitioner.name;
+  return {
+    resourceType: 'Encounter',
+    identifier: [{ system: orgUrl(sys.identifiers.encounter.url, r.organizationId), value: r.visitId }],
+    status: 'finished',
+    class: coding(sysUrl(sys, 'actCode'), cls.code, cls.display),
+    subject: { reference: refs.patient },
+    participant: [{ type: [{ coding: [coding(sysUrl(sys, 'participationType'), pt.code, pt.display)] }], individual }],
+    period: { start: s, end: e },
+    location: [{ location: { reference: refs.location } }],
+    // The record has only start and end, so the history is split at them: arrived and finished are instants, in-progress spans the visit.
+    statusHistory: [
+      { status: 'arrived', period: { start: s, end: s } },
+      { status: 'in-progress', period: { start: s, end: e } },
+      { status: 'finished', period: { start: e, end: e } },
+    ],
+    serviceProvider: { reference: `Organization/${r.organizationId}` },
+  };
+}
+
+function buildObservation(m: MeasurementPlan, plan: VisitPlan, sys: SystemsTable, refs: Refs, encounterUrl: string): Observation {
+  const r = plan.record;
+  const e = m.ix.entry;
+  return {
+    resourceType: 'Observation',
+    identifier: [{ system: orgUrl(sys.identifiers.observation.url, r.organizationId), value: `${r.visitId}.${m.m.code}.${m.n}` }],
+    status: 'final',
+    category: [{ coding: [coding(sysUrl(sys, 'observationCategory'), e.category, sys.codes.observationCategories[e.category]?.display)] }],
+    code: { coding: [coding(sysUrl(sys, 'loinc'), e.loinc.code, e.loinc.display)] },
+    subject: { reference: refs.patient },
+    encounter: { reference: encounterUrl },
+    effectiveDateTime: m.effective,
+    issued: plan.end.utc,
+    performer: [{ reference: refs.practitioner }],
+    valueQuantity: { value: m.value, unit: e.ucum.unit, system: sysUrl(sys, 'ucum'), code: e.ucum.code },
+  };
+}
+
+function vaccineCodings(p: ImmunizationPlan, sys: SystemsTable): Coding[] {
+  const kfa = sysUrl(sys, 'kfa');
+  const v = p.ix.entry;
+  const im = p.im;
+  const groups = v.groups.map((g) => coding(kfa, g.code, g.display));
+  // A product is named only when known: given in the record, or the default for a dose given here. Recalled/recorded doses and
+  // not-done entries carry the vaccine group (as the official Tunda example), unless the table knows no group.
+  const product = p.product ?? (im.status === 'completed' && im.source === 'administered' || !groups.length ? p.ix.products.get(v.defaultProduct) : undefined);
+  const out: Coding[] = [];
+  if (product) out.push(coding(kfa, product.code, product.display));
+  out.push(...groups);
+  const cvx = product?.cvx ?? v.cvx;
+  if (cvx) out.push(coding(sysUrl(sys, 'cvx'), cvx.code, cvx.display));
+  return out;
+}
+
+function buildImmunization(p: ImmunizationPlan, plan: VisitPlan, sys: SystemsTable, refs: Refs, encounterUrl: string): Immunization {
+  const r = plan.record;
+  const im = p.im;
+  const given = im.status === 'completed';
+  const administered = im.source === 'administered';
+  let statusReason: Immunization['statusReason'];
+  if (!given) {
+    const why = sys.codes.notDoneReasons[im.notDoneReason!];
+    statusReason = { coding: [coding(sys.codeSystems[why.system as keyof SystemsTable['codeSystems']].url, why.code, why.display)] };
+    if (im.notDoneNote !== undefined) statusReason.text = im.notDoneNote;
+  }
+  const res: Immunization = {
+    resourceType: 'Immunization',
+    status: given ? 'completed' : 'not-done',
+    ...(statusReason && { statusReason }),
+    vaccineCode: { coding: vaccineCodings(p, sys) },
+    patient: { reference: refs.patient },
+  };
+  res.encounter = { reference: encounterUrl };
+  res.occurrenceDateTime = p.occurrence;
+  res.recorded = plan.end.utc;
+  res.primarySource = administered;
+  if (!administered) {
+    const o = sys.codes.reportOrigins[im.source as 'recall' | 'record'];
+    res.reportOrigin = { coding: [coding(sysUrl(sys, 'immunizationOrigin'), o.code, o.display)] };
+  }
+  if (given && administered) res.location = { reference: refs.location };
+  if (given && im.lotNumber !== undefined) res.lotNumber = im.lotNumber;
+  if (given && im.expirationDate !== undefined) res.expirationDate = im.expirationDate;
+  res.performer = [performer(im.status, im.source, r, sys, refs)];
+  const reasonCodings = [coding(sysUrl(sys, 'immunizationReason'), p.reason, sys.codes.immunizationReasons[p.reason]?.display)];
+  if (im.timing !== undefined) reasonCodings.push(coding(sysUrl(sys, 'immunizationTiming'), im.timing, sys.codes.immunizationTimings[im.timing]?.display));
+  res.reasonCode = [{ coding: reasonCodings }];
+  if (im.funding !== undefined) {
+    const f = sys.codes.fundingSources[im.funding];
+    res.fundingSource = { coding: [coding(sysUrl(sys, 'immunizationFunding'), f.code, f.display)] };
+  }
+  res.protocolApplied = [{ doseNumberPositiveInt: im.dose }];
+  return res;
+}
+
+/** AP: the nakes gave it here; OP: the nakes decided not to give it; EP: entered from a recall or record (by the kader when present). */
+function performer(status: string, source: string, r: VisitRecord, sys: SystemsTable, refs: Refs): ImmunizationPerformer {
+  const fs = sysUrl(sys, 'performerFunction');
+  const f = sys.codes.performerFunctions;
+  if (source === 'administered') {
+    const fn = status === 'completed' ? f.administered : f.notDone;
+    return { function: { coding: [coding(fs, fn.code, fn.display)] }, actor: { reference: refs.practitioner } };
+  }
+  if (r.kader) {
+    // Kader are never Practitioners: the official kader example names them in function.text with the Organization as actor.
+    return { function: { coding: [coding(fs, f.reported.code, f.reported.display)], text: r.kader.name }, actor: { reference: `Organization/${r.organizationId}` } };
+  }
+  return { function: { coding: [coding(fs, f.reported.code, f.reported.display)] }, actor: { reference: refs.practitioner } };
+}
+
+/** Checks and maps one visit record. With errors: no bundle, no entries. */
+export function mapVisit(record: unknown, tables: MappingTables, opts: MapOptions): MapResult {
+  const { issues, plan } = analyseVisit(record, tables, opts.now);
+  if (!plan) return { issues, entries: [] };
+  const r = plan.record;
+  const sys = tables.systems;
+  const url = (key: string) => `urn:uuid:${deterministicUuid(r.organizationId, r.visitId, key)}`;
+
+  const warnings: Issue[] = [];
+  const patientUrl = url('patient');
+  const refs = resolveRefs(r, sys, opts.resolved, patientUrl, warnings);
+  const patient = buildPatient(r, sys);
+  const entries: MappedEntry[] = [];
+  if (refs.createPatient) entries.push({ key: 'patient', fullUrl: patientUrl, resource: patient });
+  const encounterUrl = url('encounter');
+  entries.push({ key: 'encounter', fullUrl: encounterUrl, resource: buildEncounter(plan, sys, refs) });
+  for (const m of plan.measurements) {
+    const key = `observation/${m.m.code}.${m.n}`;
+    entries.push({ key, fullUrl: url(key), resource: buildObservation(m, plan, sys, refs, encounterUrl) });
+  }
+  for (const p of plan.immunizations) {
+    const key = `immunization/${p.im.vaccine}.${p.n}`;
+    entries.push({ key, fullUrl: url(key), resource: buildImmunization(p, plan, sys, refs, encounterUrl) });
+  }
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries.map((e) => bundleEntry(e, r, sys)) };
+  return { bundle, patient, entries, issues: [...issues, ...warnings] };
+}
+
+function bundleEntry(e: MappedEntry, r: VisitRecord, sys: SystemsTable): BundleEntry {
+  const type = (e.resource as Resource).resourceType;
+  const request: BundleEntry['request'] = { method: 'POST', url: type };
+  if (type === 'Patient') {
+    // Conditional create on the identifier. Not documented by SATUSEHAT (platform doc 1.8): sync searches first and drops this entry.
+    const p = r.patient;
+    request.ifNoneExist = p.nik !== undefined
+      ? `identifier=${sys.identifiers.patientNik.url}|${p.nik}`
+      // Twins share the mother's NIK: narrow by birth date and name so one twin never matches the other's record.
+      : `identifier=${sys.identifiers.patientNikIbu.url}|${p.motherNik}&birthdate=${p.birthDate}&name=${encodeURIComponent(p.name)}`;
+  }
+  return { fullUrl: e.fullUrl, resource: e.resource, request };
+}

@@ -1,0 +1,158 @@
+// Loads the code tables of mappings/ (the only I/O of the mapping module) and derives the lookups the mapper needs, once per tables object.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { mappingsDir } from '../util/paths.js';
+import type {
+  MappingTables, ObservationEntry, ObservationsTable, SettingsTable, SystemsTable, UnitConversion, VaccineEntry, VaccineProduct, VaccinesTable,
+} from './types.js';
+
+const FILES = {
+  observations: 'observations.json',
+  vaccines: 'vaccines.json',
+  settings: 'settings.json',
+  systems: 'systems.json',
+  schema: 'ilp-visit.schema.json',
+} as const;
+
+function readJson(dir: string, file: string): unknown {
+  const p = path.join(dir, file);
+  try {
+    return JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new Error(`mapping table ${p} cannot be read: ${(e as Error).message}`);
+  }
+}
+
+/** Reads and checks the tables in `dir` (default: the package's mappings/). Throws with every problem found when a table is broken. */
+export function loadMappingTables(dir: string = mappingsDir): MappingTables {
+  const tables: MappingTables = {
+    observations: readJson(dir, FILES.observations) as ObservationsTable,
+    vaccines: readJson(dir, FILES.vaccines) as VaccinesTable,
+    settings: readJson(dir, FILES.settings) as SettingsTable,
+    systems: readJson(dir, FILES.systems) as SystemsTable,
+    schema: readJson(dir, FILES.schema) as Record<string, unknown>,
+  };
+  const problems = checkTables(tables);
+  if (problems.length) throw new Error(`mapping tables in ${dir} are inconsistent:\n- ${problems.join('\n- ')}`);
+  return tables;
+}
+
+const CONFIDENCE = new Set(['OFF', 'OFF-copy', 'OFF-draft', 'COM', 'UNV']);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/** Structural checks of the tables, so a bad edit fails at start-up with a clear message rather than mid-mapping. */
+export function checkTables(t: MappingTables): string[] {
+  const p: string[] = [];
+  for (const name of ['observations', 'vaccines', 'settings', 'systems'] as const) {
+    const tbl = t[name] as { version?: unknown } | undefined;
+    if (!tbl || !isStr(tbl.version)) p.push(`${FILES[name]}: missing "version"`);
+  }
+  if (!t.schema || typeof t.schema !== 'object') p.push(`${FILES.schema}: not a JSON Schema object`);
+  const sourced = (where: string, e: { confidence?: unknown; source?: unknown }) => {
+    if (!CONFIDENCE.has(e.confidence as string)) p.push(`${where}: confidence must be one of ${[...CONFIDENCE].join(', ')}`);
+    if (!isStr(e.source)) p.push(`${where}: missing "source"`);
+  };
+  const categories = t.systems?.codes?.observationCategories ?? {};
+  for (const [key, e] of Object.entries(t.observations?.entries ?? {})) {
+    const w = `${FILES.observations} ${key}`;
+    sourced(w, e);
+    if (!isStr(e.loinc?.code) || !isStr(e.loinc?.display)) p.push(`${w}: loinc needs code and display`);
+    if (!(e.category in categories)) p.push(`${w}: category "${e.category}" is not in systems.json codes.observationCategories`);
+    if (!isStr(e.ucum?.code) || !isStr(e.ucum?.unit)) p.push(`${w}: ucum needs code and unit`);
+    if (!e.units || !Object.keys(e.units).length) p.push(`${w}: no accepted units`);
+    for (const [u, c] of Object.entries(e.units ?? {})) {
+      if ((c.factor !== undefined && (!isNum(c.factor) || c.factor === 0)) || (c.offset !== undefined && !isNum(c.offset))) {
+        p.push(`${w}: unit "${u}" has a bad factor/offset`);
+      }
+    }
+    if (!isNum(e.range?.min) || !isNum(e.range?.max) || e.range.min >= e.range.max) p.push(`${w}: range needs min < max`);
+    if (!Number.isInteger(e.decimals) || e.decimals < 0 || e.decimals > 6) p.push(`${w}: decimals must be an integer 0..6`);
+  }
+  const reasons = t.systems?.codes?.immunizationReasons ?? {};
+  for (const [key, e] of Object.entries(t.vaccines?.entries ?? {})) {
+    const w = `${FILES.vaccines} ${key}`;
+    sourced(w, e);
+    if (!Array.isArray(e.products) || !e.products.some((x) => x.code === e.defaultProduct)) p.push(`${w}: defaultProduct must be one of products`);
+    if (!Array.isArray(e.groups)) p.push(`${w}: groups must be an array`);
+    if (!Number.isInteger(e.maxDose) || e.maxDose < 1) p.push(`${w}: maxDose must be a positive integer`);
+    for (const r of [e.reason?.default, ...(e.reason?.rules ?? []).map((x) => x.reason)]) {
+      if (!(r in reasons)) p.push(`${w}: reason "${r}" is not in systems.json codes.immunizationReasons`);
+    }
+  }
+  for (const [key, e] of Object.entries(t.settings?.entries ?? {})) {
+    sourced(`${FILES.settings} ${key}`, e);
+    if (!isStr(e.encounterClass?.code)) p.push(`${FILES.settings} ${key}: encounterClass.code missing`);
+  }
+  for (const [key, e] of Object.entries(t.systems?.codes?.notDoneReasons ?? {})) {
+    if (!(e.system in (t.systems.codeSystems ?? {}))) p.push(`${FILES.systems} notDoneReasons.${key}: system "${e.system}" is not a codeSystems key`);
+  }
+  return p;
+}
+
+// ---------- derived lookups (computed once per tables object) ----------
+
+export interface UnitRule {
+  factor: number;
+  offset: number;
+  /** No conversion: the value is sent exactly as given. */
+  identity: boolean;
+}
+
+export interface ObservationIndex {
+  entry: ObservationEntry;
+  /** Lower-cased input unit → conversion. */
+  units: Map<string, UnitRule>;
+  /** For messages: "kg, g, gram". */
+  unitList: string;
+}
+
+export interface VaccineIndex {
+  entry: VaccineEntry;
+  products: Map<string, VaccineProduct>;
+  productList: string;
+}
+
+export interface TableIndex {
+  observations: Map<string, ObservationIndex>;
+  observationKeys: string;
+  vaccines: Map<string, VaccineIndex>;
+  vaccineKeys: string;
+  earliestMs: number;
+  earliestText: string;
+}
+
+const cache = new WeakMap<MappingTables, TableIndex>();
+
+function unitRule(c: UnitConversion): UnitRule {
+  const factor = c.factor ?? 1;
+  const offset = c.offset ?? 0;
+  return { factor, offset, identity: factor === 1 && offset === 0 };
+}
+
+/** Lookups derived from `tables`; a copy of the tables (e.g. with a new measurement key) gets its own index. */
+export function indexOf(tables: MappingTables): TableIndex {
+  let ix = cache.get(tables);
+  if (ix) return ix;
+  const observations = new Map<string, ObservationIndex>();
+  for (const [key, entry] of Object.entries(tables.observations.entries)) {
+    const units = new Map<string, UnitRule>();
+    for (const [u, c] of Object.entries(entry.units)) units.set(u.toLowerCase(), unitRule(c));
+    observations.set(key, { entry, units, unitList: Object.keys(entry.units).join(', ') });
+  }
+  const vaccines = new Map<string, VaccineIndex>();
+  for (const [key, entry] of Object.entries(tables.vaccines.entries)) {
+    vaccines.set(key, { entry, products: new Map(entry.products.map((x) => [x.code, x])), productList: entry.products.map((x) => x.code).join(', ') });
+  }
+  const earliestText = tables.systems.earliestDateTime.value;
+  ix = {
+    observations,
+    observationKeys: [...observations.keys()].join(', '),
+    vaccines,
+    vaccineKeys: [...vaccines.keys()].join(', '),
+    earliestMs: Date.parse(earliestText),
+    earliestText: earliestText.slice(0, 10),
+  };
+  cache.set(tables, ix);
+  return ix;
+}

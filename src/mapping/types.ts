@@ -1,0 +1,221 @@
+// Types of the source record (mappings/ilp-visit.schema.json), of the code tables in mappings/, and of the mapping result.
+import type { Bundle, Patient, Resource } from 'fhir/r4.js';
+import type { Issue } from '../validation/outcome.js';
+
+// ---------- source record ----------
+
+export type Setting = 'puskesmas' | 'pustu' | 'posyandu' | 'home-visit';
+
+export interface VisitAddress {
+  line: string;
+  provinceCode: string;
+  cityCode: string;
+  districtCode: string;
+  villageCode: string;
+  rt: string;
+  rw: string;
+}
+
+export interface VisitPatient {
+  nik?: string;
+  motherNik?: string;
+  birthOrder?: number;
+  ihsNumber?: string;
+  name: string;
+  birthDate: string;
+  gender: 'male' | 'female';
+  phone?: string;
+  address: VisitAddress;
+  citizenship: 'WNI' | 'WNA';
+}
+
+export interface VisitPractitioner {
+  ihsNumber?: string;
+  nik?: string;
+  name?: string;
+}
+
+export interface VisitMeasurement {
+  code: string;
+  value: number;
+  unit: string;
+  at?: string;
+}
+
+export type NotDoneReason = 'postponed' | 'not-given' | 'medical-precaution';
+
+export interface VisitImmunization {
+  vaccine: string;
+  dose: number;
+  status: 'completed' | 'not-done';
+  notDoneReason?: NotDoneReason;
+  notDoneNote?: string;
+  productCode?: string;
+  lotNumber?: string;
+  expirationDate?: string;
+  givenAt?: string;
+  source: 'administered' | 'recall' | 'record';
+  reason?: string;
+  timing?: 'IM-Ideal' | 'IM-Kejar';
+  funding?: 'program' | 'private';
+}
+
+/** One ILP visit record, as validated by mappings/ilp-visit.schema.json. */
+export interface VisitRecord {
+  organizationId: string;
+  visitId: string;
+  setting: Setting;
+  locationCode: string;
+  start: string;
+  end: string;
+  patient: VisitPatient;
+  practitioner: VisitPractitioner;
+  kader?: { name: string };
+  measurements?: VisitMeasurement[];
+  immunizations?: VisitImmunization[];
+}
+
+// ---------- code tables ----------
+
+/** OFF official, OFF-copy copy of official docs, OFF-draft draft IG, COM community code, UNV unverified. */
+export type Confidence = 'OFF' | 'OFF-copy' | 'OFF-draft' | 'COM' | 'UNV';
+
+export interface Sourced {
+  confidence: Confidence;
+  source: string;
+}
+
+export interface UnitConversion {
+  factor?: number;
+  offset?: number;
+}
+
+export interface ObservationEntry extends Sourced {
+  display: string;
+  loinc: { code: string; display: string };
+  category: string;
+  ucum: { code: string; unit: string };
+  units: Record<string, UnitConversion>;
+  decimals: number;
+  range: { min: number; max: number };
+}
+
+export interface ObservationsTable {
+  version: string;
+  entries: Record<string, ObservationEntry>;
+}
+
+export interface ReasonRule {
+  when: { minDose?: number; maxDose?: number; minAgeMonths?: number; maxAgeMonths?: number; gender?: 'male' | 'female' };
+  reason: string;
+}
+
+export interface VaccineProduct {
+  code: string;
+  display?: string;
+  cvx?: { code: string; display?: string };
+  confidence: Confidence;
+  note?: string;
+}
+
+export interface VaccineEntry extends Sourced {
+  display: string;
+  products: VaccineProduct[];
+  defaultProduct: string;
+  groups: Array<{ code: string; display?: string; confidence: Confidence }>;
+  cvx?: { code: string; display?: string };
+  maxDose: number;
+  reason: { default: string; rules?: ReasonRule[] };
+}
+
+export interface VaccinesTable {
+  version: string;
+  entries: Record<string, VaccineEntry>;
+}
+
+export interface SettingEntry extends Sourced {
+  display: string;
+  encounterClass: { code: string; display: string };
+  locationPhysicalType: { code: string; display: string };
+}
+
+export interface SettingsTable {
+  version: string;
+  entries: Record<string, SettingEntry>;
+}
+
+export interface UrlEntry extends Sourced {
+  url: string;
+}
+export interface CodeEntry extends Sourced {
+  code: string;
+  display?: string;
+}
+export interface DisplayEntry extends Sourced {
+  display?: string;
+}
+
+export interface SystemsTable {
+  version: string;
+  earliestDateTime: Sourced & { value: string };
+  identifiers: Record<'patientNik' | 'patientNikIbu' | 'practitionerNik' | 'encounter' | 'observation' | 'location', UrlEntry>;
+  codeSystems: Record<
+    | 'loinc' | 'ucum' | 'observationCategory' | 'actCode' | 'participationType' | 'performerFunction' | 'immunizationOrigin'
+    | 'immunizationReason' | 'immunizationTiming' | 'immunizationStatusReason' | 'actReason' | 'immunizationFunding' | 'kfa' | 'cvx',
+    UrlEntry
+  >;
+  profiles: { Patient: UrlEntry };
+  extensions: { administrativeCode: UrlEntry; citizenshipStatus: UrlEntry };
+  codes: {
+    participantType: CodeEntry;
+    observationCategories: Record<string, DisplayEntry>;
+    performerFunctions: Record<'administered' | 'notDone' | 'reported', CodeEntry>;
+    reportOrigins: Record<'recall' | 'record', CodeEntry>;
+    /** `system` names a key of codeSystems. */
+    notDoneReasons: Record<NotDoneReason, CodeEntry & { system: string }>;
+    immunizationReasons: Record<string, DisplayEntry>;
+    immunizationTimings: Record<string, DisplayEntry>;
+    fundingSources: Record<'program' | 'private', CodeEntry>;
+  };
+}
+
+/** All tables of mappings/, loaded once. Treat as immutable: derived lookups are cached per tables object. */
+export interface MappingTables {
+  observations: ObservationsTable;
+  vaccines: VaccinesTable;
+  settings: SettingsTable;
+  systems: SystemsTable;
+  /** The source-record JSON Schema (mappings/ilp-visit.schema.json). */
+  schema: Record<string, unknown>;
+}
+
+// ---------- mapping result ----------
+
+/** Platform ids known at sync time; each replaces a conditional reference (and the Patient entry). */
+export interface ResolvedIds {
+  patient?: string;
+  practitioner?: string;
+  location?: string;
+}
+
+export interface MapOptions {
+  /** The clock, passed in: times after it are rejected. */
+  now: Date;
+  resolved?: ResolvedIds;
+}
+
+export interface MappedEntry {
+  /** Stable local key: 'patient', 'encounter', 'observation/body-weight.1', 'immunization/DPT-HB-Hib.1'. */
+  key: string;
+  fullUrl: string;
+  resource: Resource;
+}
+
+export interface MapResult {
+  /** Undefined when `issues` has errors. */
+  bundle?: Bundle;
+  /** The Patient built from the record (for search-then-create at sync); in the Bundle only when its IHS number is unknown. */
+  patient?: Patient;
+  entries: MappedEntry[];
+  issues: Issue[];
+}
