@@ -76,7 +76,8 @@ function redactPaths(): string[] {
   const keys = ['nik', 'motherNik', 'nikIbu', 'ihsNumber', 'name', 'phone', 'telecom', 'address', 'birthDate', 'identifier',
     'clientSecret', 'client_secret', 'secret', 'password', 'apiKey', 'api_key', 'access_token', 'accessToken', 'refresh_token', 'token'];
   const paths: string[] = [];
-  for (const k of keys) paths.push(k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`, `*[*].${k}`, `*.*[*].${k}`);
+  // Top-level `name` is pino's logger name (a binding, which redact also applies to); the deep scrub covers it in log objects.
+  for (const k of keys) paths.push(...(k === 'name' ? [] : [k]), `*.${k}`, `*.*.${k}`, `*.*.*.${k}`, `*[*].${k}`, `*.*[*].${k}`);
   for (const h of ['authorization', 'cookie', 'x-api-key', 'proxy-authorization', 'set-cookie']) {
     paths.push(`headers["${h}"]`, `req.headers["${h}"]`, `res.headers["${h}"]`, `request.headers["${h}"]`);
   }
@@ -123,6 +124,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     hooks: {
       // Scrub digit runs in message strings too (a NIK interpolated into a message by mistake).
       logMethod(this: PinoLogger, args: unknown[], method: (...a: unknown[]) => void) {
+        // `log.error(err)` would use err.message verbatim as msg: give it a scrubbed one.
+        if (args[0] instanceof Error && typeof args[1] !== 'string') args = [{ err: args[0] }, scrubText(args[0].message), ...args.slice(1)];
         method.apply(this, args.map((a) => (typeof a === 'string' ? a.replace(DIGIT_RUN, CENSOR) : a)));
       },
     },

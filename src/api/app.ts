@@ -1,0 +1,80 @@
+// The Express app: one place that wires routers and wraps every route (ours and those mounted later by the
+// ingest/sync modules) in the same guarantees — JSON-only bodies with size/shape limits, 404/405/406 as
+// OperationOutcomes, an access log without PII, and a final handler that never leaks a stack or a body.
+import express, { type Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import { mapVisit, type MappingTables } from '../mapping/index.js';
+import type { Validator } from '../validation/index.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { DEFAULT_BODY_LIMITS, errorHandler, jsonBody, notFound, requireJsonAccept, type BodyLimits } from './errors.js';
+import { fhirRouter } from './fhir.js';
+import { healthRouter, type ReadinessCheck } from './health.js';
+import { mapRouter, type Mapper } from './map.js';
+import { buildCapabilityStatement, metadataRouter, type CapabilityContribution } from './metadata.js';
+
+export interface MountedRouter {
+  /** Mount path, e.g. '/' or '/sync'. Routers should end each route with `.all(methodNotAllowed([...]))`. */
+  path: string;
+  router: Router;
+  /** What the router adds to the CapabilityStatement. */
+  capability?: CapabilityContribution;
+}
+
+export interface AppDeps {
+  validator: Validator;
+  tables: MappingTables;
+  /** Time source for validation and mapping (tests pin it). */
+  clock?: () => Date;
+  logger?: Logger;
+  /** Extra routers (issue 4: visits ingest, sync), mounted behind the same body parsing and error handling. */
+  routers?: MountedRouter[];
+  limits?: Partial<BodyLimits>;
+  /** Extra readiness checks for GET /ready (e.g. the store). */
+  readiness?: ReadinessCheck[];
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function createApp(deps: AppDeps): express.Express {
+  const clock = deps.clock ?? (() => new Date());
+  const logger = deps.logger ?? createLogger();
+  const limits: BodyLimits = { ...DEFAULT_BODY_LIMITS, ...deps.limits };
+  const tables = deps.tables;
+  const mapper: Mapper = (record, now) => mapVisit(record, tables, { now });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // responses are computed per request; hashing them buys nothing
+  app.set('query parser', 'simple'); // no nested objects from query strings
+
+  // Request id (echoed) and one access-log line per request: method, path without query, status, duration.
+  app.use((req, res, next) => {
+    const given = req.get('x-request-id');
+    const id = given && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    res.locals.requestId = id;
+    res.set('X-Request-Id', id);
+    const t0 = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      logger.info({ req: { method: req.method, path: req.path, id }, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+    });
+    next();
+  });
+  app.use(requireJsonAccept);
+  app.use(jsonBody(limits));
+
+  app.use(healthRouter(deps.readiness ?? [], clock()));
+  const types = {
+    all: deps.validator.resourceTypes,
+    profiled: [...new Set(['Bundle', ...deps.validator.rules.filter((r) => r.layer !== 'base-r4').map((r) => r.resourceType)])],
+  };
+  const contributions = (deps.routers ?? []).flatMap((r) => (r.capability ? [r.capability] : []));
+  app.use(metadataRouter(buildCapabilityStatement(clock(), types, contributions)));
+  app.use(fhirRouter({ validator: deps.validator, clock }));
+  app.use(mapRouter({ validator: deps.validator, mapper, clock, logger }));
+  for (const r of deps.routers ?? []) app.use(r.path, r.router);
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,161 @@
+// HTTP in, OperationOutcome out: body parsing with content-type/size/shape guards, 404/405/406, and the final
+// error handler. Every route of the service (ours and routers mounted later) goes through these, so bad input
+// never crashes the process and never yields a 500 or an HTML page, and no response or log echoes the body.
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Resource } from 'fhir/r4.js';
+import { issue, OperationOutcomeError, toOperationOutcome, type Issue } from '../validation/outcome.js';
+import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../util/json-limits.js';
+import type { Logger } from '../util/logger.js';
+
+export const FHIR_JSON = 'application/fhir+json';
+/** Media types accepted for request bodies. */
+export const JSON_TYPES = [FHIR_JSON, 'application/json'];
+
+export interface BodyLimits extends JsonLimits {
+  /** Largest accepted body, bytes or a string such as '5mb'. */
+  bodyBytes: number | string;
+}
+export const DEFAULT_BODY_LIMITS: BodyLimits = { bodyBytes: '5mb', ...DEFAULT_JSON_LIMITS };
+
+/** Sends a FHIR resource as `application/fhir+json`. */
+export function sendResource(res: Response, status: number, resource: Resource | object, headers: Record<string, string> = {}): void {
+  res.status(status).set(headers).type(FHIR_JSON).send(JSON.stringify(resource));
+}
+
+export function sendOutcome(res: Response, status: number, issues: Issue[]): void {
+  sendResource(res, status, toOperationOutcome(issues));
+}
+
+/** Shorthand for throwing an OperationOutcomeError with one issue. */
+export function httpError(status: number, code: Issue['code'], diagnostics: string, expression?: string): OperationOutcomeError {
+  return new OperationOutcomeError(status, [issue(status >= 500 ? 'fatal' : 'error', code, diagnostics, expression)]);
+}
+
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+}
+
+/**
+ * Body parsing for every route: 415 unless the body is JSON (`application/fhir+json` or `application/json`), 413 over
+ * the size limit, 400 for malformed JSON, and 400 `too-costly` for nesting/array/node counts past the limits,
+ * checked iteratively before any recursive code sees the document. Requests without a body pass with `req.body` undefined.
+ */
+export function jsonBody(limits: BodyLimits): RequestHandler[] {
+  const contentTypeGate: RequestHandler = (req, _res, next) => {
+    if (!hasBody(req)) return next();
+    if (!req.is(JSON_TYPES)) {
+      const given = req.headers['content-type'] ? `'${String(req.headers['content-type']).split(';')[0]?.slice(0, 80)}'` : 'none';
+      return next(httpError(415, 'not-supported', `Unsupported Content-Type ${given}: send ${JSON_TYPES.join(' or ')}`));
+    }
+    next();
+  };
+  const parse = express.json({ limit: limits.bodyBytes, type: JSON_TYPES, strict: true });
+  const shapeGuard: RequestHandler = (req, _res, next) => {
+    if (req.body === undefined) return next();
+    const violation = checkJsonLimits(req.body, limits);
+    if (violation) {
+      req.body = undefined; // nothing downstream may walk it
+      return next(httpError(400, 'too-costly', `${violation.message}; the request was not processed`, violation.path));
+    }
+    next();
+  };
+  return [contentTypeGate, parse, shapeGuard];
+}
+
+/** 406 when the client accepts neither FHIR JSON nor JSON (FHIR XML is not offered). */
+export const requireJsonAccept: RequestHandler = (req, _res, next) => {
+  const format = typeof req.query._format === 'string' ? req.query._format : undefined;
+  if (format && !['json', FHIR_JSON, 'application/json'].includes(format.split(';')[0]?.trim() ?? '')) {
+    return next(httpError(406, 'not-supported', `_format '${format.slice(0, 40)}' is not supported: this server speaks JSON only`));
+  }
+  if (req.headers.accept && !req.accepts([FHIR_JSON, 'application/json', 'application/json+fhir'])) {
+    return next(httpError(406, 'not-supported', `Not acceptable: this server responds with ${FHIR_JSON} only`));
+  }
+  next();
+};
+
+/** Handler for the methods a path does not support: 405 with `Allow` (OPTIONS answers 204 with `Allow`). */
+export function methodNotAllowed(allowed: string[]): RequestHandler {
+  const allow = [...new Set([...allowed, ...(allowed.includes('GET') ? ['HEAD'] : []), 'OPTIONS'])].join(', ');
+  return (req, res, next) => {
+    res.set('Allow', allow);
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next(httpError(405, 'not-supported', `Method ${req.method} is not allowed on ${req.path}; allowed: ${allow}`));
+  };
+}
+
+/** The request body as a JSON object, or a 400 saying what is missing. */
+export function requireObjectBody(req: Request, what: string): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (body === undefined) throw httpError(400, 'required', `The request has no body: send ${what} as JSON`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw httpError(400, 'structure', `The body must be ${what} (a JSON object), not ${Array.isArray(body) ? 'an array' : typeof body}`);
+  }
+  return body as Record<string, unknown>;
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(httpError(404, 'not-found', `No route for ${req.method} ${req.path}`));
+};
+
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+/** Maps body-parser / http-errors failures to content-free diagnostics (their messages can echo the body). */
+function fromHttpError(err: HttpLikeError): { status: number; issue: Issue } | undefined {
+  const status = err.status ?? err.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  switch (err.type) {
+    case 'entity.too.large':
+      return { status: 413, issue: issue('error', 'too-costly', 'The request body is larger than this server accepts') };
+    case 'entity.parse.failed':
+      return { status: 400, issue: issue('error', 'structure', 'The request body is not valid JSON (expected a JSON object)') };
+    case 'encoding.unsupported':
+      return { status: 415, issue: issue('error', 'not-supported', 'Unsupported Content-Encoding: send identity, gzip, deflate or br') };
+    case 'charset.unsupported':
+      return { status: 415, issue: issue('error', 'not-supported', 'Unsupported charset: send UTF-8') };
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+    case 'stream.not.readable':
+      return { status: 400, issue: issue('error', 'incomplete', 'The request body could not be read completely') };
+    default:
+      return { status, issue: issue('error', status === 404 ? 'not-found' : 'processing', `The request could not be processed (HTTP ${status})`) };
+  }
+}
+
+/**
+ * Final error handler: OperationOutcomeError → its status; parser errors → 4xx; anything else → 500 with an
+ * OperationOutcome that names only a correlation id (no stack, no message, no PII), logged with that id.
+ */
+export function errorHandler(logger: Logger): express.ErrorRequestHandler {
+  return (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      // Too late for an outcome; let Express close the connection.
+      next(err);
+      return;
+    }
+    if (err instanceof OperationOutcomeError) {
+      if (err.status >= 500) logger.error({ req, err, status: err.status }, 'request failed');
+      sendOutcome(res, err.status, err.issues);
+      return;
+    }
+    const mapped = err && typeof err === 'object' ? fromHttpError(err as HttpLikeError) : undefined;
+    if (mapped) {
+      logger.debug({ req, status: mapped.status, kind: (err as HttpLikeError).type }, 'request rejected');
+      sendOutcome(res, mapped.status, [mapped.issue]);
+      return;
+    }
+    const incident = randomUUID();
+    logger.error({ req, err, incident }, 'unexpected error');
+    sendOutcome(res, 500, [issue('fatal', 'exception', `Internal error; the incident was logged with id ${incident}`)]);
+  };
+}

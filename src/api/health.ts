@@ -1,0 +1,44 @@
+// Liveness (`/health`: the process answers) and readiness (`/ready`: validator and tables loaded, plus any check
+// a later module registers, e.g. the store). Not FHIR resources, so plain JSON; failures are OperationOutcomes.
+import { Router } from 'express';
+import { issue } from '../validation/outcome.js';
+import { methodNotAllowed, sendOutcome } from './errors.js';
+
+export interface ReadinessCheck {
+  /** Short, content-free name shown in the response, e.g. `store`. */
+  name: string;
+  /** Resolves true when ready; false or a rejection means not ready. */
+  check: () => boolean | Promise<boolean>;
+}
+
+export function healthRouter(checks: ReadinessCheck[], startedAt: Date): Router {
+  const router = Router();
+  router
+    .route('/health')
+    .get((_req, res) => {
+      res.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000) });
+    })
+    .all(methodNotAllowed(['GET']));
+  router
+    .route('/ready')
+    .get(async (_req, res) => {
+      const failed: string[] = [];
+      for (const c of checks) {
+        let ok = false;
+        try {
+          ok = await c.check();
+        } catch {
+          ok = false;
+        }
+        if (!ok) failed.push(c.name);
+      }
+      if (failed.length) {
+        res.set('Retry-After', '1');
+        sendOutcome(res, 503, failed.map((n) => issue('error', 'transient', `Not ready: ${n}`)));
+        return;
+      }
+      res.json({ status: 'ready', checks: ['validator', 'mapping-tables', ...checks.map((c) => c.name)] });
+    })
+    .all(methodNotAllowed(['GET']));
+  return router;
+}

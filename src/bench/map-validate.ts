@@ -1,0 +1,244 @@
+// `npm run bench` (after `npm run build`): throughput of map + validate, service start-to-ready, and $validate
+// latency over HTTP. Prints figures and whether each target of issue 3 §7 is met. Loopback only, bounded.
+//   BENCH_VISITS (default 12000), BENCH_REQUESTS (default 2000), BENCH_STARTS (default 3).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { loadMappingTables, mapVisit } from '../mapping/index.js';
+import { createValidator } from '../validation/index.js';
+import { mappingsDir } from '../util/paths.js';
+import type { Bundle } from 'fhir/r4.js';
+
+type Rec = Record<string, unknown>;
+const VISITS = Number(process.env.BENCH_VISITS ?? 12_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000);
+const STARTS = Number(process.env.BENCH_STARTS ?? 3);
+const TARGET = { visitsPerSec: 5_000, resourcesPerSec: 50_000, startMs: 1_000, p99Ms: 5 };
+
+const hr = (): number => Number(process.hrtime.bigint()) / 1e6;
+const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const verdict = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
+
+function loadSamples(): Array<{ name: string; record: Rec }> {
+  const dir = path.join(mappingsDir, 'samples');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.visit.json'))
+    .sort()
+    .map((f) => ({ name: f.replace('.visit.json', ''), record: JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Rec }));
+}
+
+/** Deterministic variations of a sample: new visitId, other NIK serial digits, measurement values 0–3 % lower (stays in range). */
+function variant(base: Rec, i: number): Rec {
+  const r = structuredClone(base);
+  r.visitId = `${String(base.visitId).slice(0, 40)}-B${i}`;
+  const serial = String(1000 + (i % 9000));
+  const p = r.patient as Rec;
+  for (const k of ['nik', 'motherNik']) {
+    if (typeof p[k] === 'string') p[k] = (p[k] as string).slice(0, 12) + serial;
+  }
+  const ms = (r.measurements as Array<Rec> | undefined) ?? [];
+  ms.forEach((m, j) => {
+    if (typeof m.value === 'number') {
+      const f = 1 - ((i * 7 + j * 13) % 31) / 1000; // deterministic, 0–3 % lower
+      m.value = Math.round(m.value * f * 10) / 10;
+    }
+  });
+  return r;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function get(port: number, p: string, agent?: http.Agent): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+  });
+}
+
+function post(port: number, p: string, body: string, agent: http.Agent): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: p, method: 'POST', agent, headers: { 'content-type': 'application/fhir+json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function startService(mainJs: string): Promise<{ child: ChildProcess; port: number; ms: number }> {
+  const port = await freePort();
+  const t0 = hr();
+  const child = spawn(process.execPath, [mainJs], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const deadline = t0 + 20_000;
+  for (;;) {
+    if (exited) throw new Error('service exited before it was ready');
+    if ((await get(port, '/ready')) === 200) return { child, port, ms: hr() - t0 };
+    if (hr() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('service not ready within 20 s');
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function stopService(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+async function main(): Promise<void> {
+  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`ilp-adapter bench — Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} cores, load average ${load} (other processes share the machine)`);
+  const tSetup = hr();
+  const tables = loadMappingTables();
+  const validator = createValidator();
+  const setupMs = hr() - tSetup;
+  const now = new Date();
+  const samples = loadSamples();
+  const records = Array.from({ length: VISITS }, (_, i) => variant((samples[i % samples.length] as { record: Rec }).record, i));
+  console.log(`setup (tables + validator): ${fmt(setupMs)} ms; ${samples.length} life-stage samples → ${fmt(records.length)} generated visits`);
+
+  // Warm-up (JIT), not measured.
+  for (let i = 0; i < Math.min(2_000, records.length); i++) {
+    const m = mapVisit(records[i] as Rec, tables, { now });
+    if (m.bundle) JSON.parse(JSON.stringify(validator.validate(m.bundle, { now })));
+  }
+
+  // 1. Map + validate, the same work as POST /ilp/visits/$map (mapVisit, then the validator over the Bundle and,
+  //    when it is not in the Bundle, the Patient). Three passes; the median pass decides.
+  const passes: Array<{ ms: number; jsonMs: number }> = [];
+  let bundles: Bundle[] = [];
+  let resources = 0;
+  const failures = new Map<string, number>();
+  let bytes = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    bundles = [];
+    resources = 0;
+    failures.clear();
+    const t1 = hr();
+    for (const rec of records) {
+      const m = mapVisit(rec, tables, { now });
+      if (!m.bundle) {
+        const k = 'invalid record: ' + (m.issues.find((x) => x.severity === 'error')?.diagnostics.slice(0, 80) ?? '?');
+        failures.set(k, (failures.get(k) ?? 0) + 1);
+        continue;
+      }
+      const opts = { now, organizationId: String(rec.organizationId) };
+      const issues = validator.validate(m.bundle, opts);
+      resources += m.bundle.entry?.length ?? 0;
+      if (m.patient && !m.bundle.entry?.some((e) => e.resource?.resourceType === 'Patient')) {
+        issues.push(...validator.validate(m.patient, opts));
+        resources++;
+      }
+      const err = issues.find((x) => x.severity === 'error' || x.severity === 'fatal');
+      if (err) {
+        const k = 'mapped Bundle fails validation (adapter defect): ' + err.diagnostics.slice(0, 80);
+        failures.set(k, (failures.get(k) ?? 0) + 1);
+      }
+      bundles.push(m.bundle);
+    }
+    const ms = hr() - t1;
+    // Baseline: JSON.stringify + JSON.parse of the same Bundles, in the same pass.
+    const t2 = hr();
+    bytes = 0;
+    for (const b of bundles) {
+      const s = JSON.stringify(b);
+      bytes += s.length;
+      JSON.parse(s);
+    }
+    passes.push({ ms, jsonMs: hr() - t2 });
+  }
+  const sortedPasses = [...passes].sort((a, b) => a.ms - b.ms);
+  const med = sortedPasses[1] as { ms: number; jsonMs: number };
+  const best = sortedPasses[0] as { ms: number; jsonMs: number };
+  const failed = [...failures.values()].reduce((a, b) => a + b, 0);
+  const visitsPerSec = records.length / (med.ms / 1000);
+  const resourcesPerSec = resources / (med.ms / 1000);
+  console.log('\n1. map + validate (in process, one core; 3 passes, median shown)');
+  console.log(`   visits: ${fmt(records.length)}, resources: ${fmt(resources)} (${fmt(resources / records.length, 1)}/visit), ${fmt(bytes / 1e6, 1)} MB of Bundle JSON`);
+  console.log(`   time: ${fmt(med.ms)} ms → ${fmt(visitsPerSec)} visits/s, ${fmt(resourcesPerSec)} resources/s (best pass: ${fmt(records.length / (best.ms / 1000))} visits/s)`);
+  console.log(`   JSON.stringify + JSON.parse of the same Bundles: ${fmt(med.jsonMs)} ms → map+validate costs ${fmt(med.ms / med.jsonMs, 1)}× a JSON round trip`);
+  console.log(`   target ≥ ${fmt(TARGET.visitsPerSec)} visits/s: ${verdict(visitsPerSec >= TARGET.visitsPerSec)}; ≥ ${fmt(TARGET.resourcesPerSec)} resources/s: ${verdict(resourcesPerSec >= TARGET.resourcesPerSec)}`);
+  if (failed) {
+    console.log(`   ${fmt(failed)} visits did not come out valid (counted in the time):`);
+    for (const [k, n] of failures) console.log(`     ${fmt(n)} × ${k}`);
+  }
+
+  // 2. Service start to ready.
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const mainJs = path.join(here, '..', 'main.js');
+  const starts: number[] = [];
+  let service: { child: ChildProcess; port: number } | undefined;
+  for (let i = 0; i < STARTS; i++) {
+    const s = await startService(mainJs);
+    starts.push(s.ms);
+    if (i < STARTS - 1) await stopService(s.child);
+    else service = s;
+  }
+  const startSorted = [...starts].sort((a, b) => a - b);
+  const startMedian = percentile(startSorted, 50);
+  console.log('\n2. service start to ready (spawn `node dist/main.js` → GET /ready = 200)');
+  console.log(`   runs: ${starts.map((s) => `${fmt(s)} ms`).join(', ')}; median ${fmt(startMedian)} ms, worst ${fmt(startSorted.at(-1) as number)} ms`);
+  console.log(`   target < ${fmt(TARGET.startMs)} ms: ${verdict((startSorted.at(-1) as number) < TARGET.startMs)}`);
+
+  // 3. $validate latency of a ~10-resource Bundle over HTTP (keep-alive, sequential, loopback).
+  const pick = bundles.reduce((best, b) => (Math.abs((b.entry?.length ?? 0) - 10) < Math.abs((best.entry?.length ?? 0) - 10) ? b : best), bundles[0] as Bundle);
+  const body = JSON.stringify(pick);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const port = (service as { port: number }).port;
+  const first = await post(port, '/fhir/$validate', body, agent);
+  if (first.status !== 200) throw new Error(`$validate answered ${first.status}`);
+  const errorsInBundle = (JSON.parse(first.body) as { issue: Array<{ severity: string }> }).issue.filter((i) => i.severity === 'error').length;
+  for (let i = 0; i < 200; i++) await post(port, '/fhir/$validate', body, agent);
+  const lat: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    const t = hr();
+    const r = await post(port, '/fhir/$validate', body, agent);
+    lat.push(hr() - t);
+    if (r.status !== 200) throw new Error(`$validate answered ${r.status}`);
+  }
+  agent.destroy();
+  await stopService((service as { child: ChildProcess }).child);
+  lat.sort((a, b) => a - b);
+  const p99 = percentile(lat, 99);
+  console.log(`\n3. POST /fhir/$validate, Bundle of ${pick.entry?.length} resources (${fmt(body.length / 1024, 1)} KiB, ${errorsInBundle} errors), ${fmt(REQUESTS)} sequential requests`);
+  console.log(`   p50 ${fmt(percentile(lat, 50), 2)} ms, p90 ${fmt(percentile(lat, 90), 2)} ms, p99 ${fmt(p99, 2)} ms, max ${fmt(lat.at(-1) as number, 2)} ms (client in this process, server in a child)`);
+  console.log(`   target p99 < ${TARGET.p99Ms} ms: ${verdict(p99 < TARGET.p99Ms)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error('bench failed:', err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,102 @@
+// `ilp-adapter map <file|->`: one ILP visit record, or NDJSON of records → one transaction Bundle per record as a
+// JSON line on stdout, in input order (dry run: nothing stored or sent). Invalid records: a JSON line
+// `{"line":N,"status":"invalid","outcome":OperationOutcome}` on stderr; warnings likewise with --verbose.
+// Exit 0 all mapped, 1 any invalid record, 2 unusable input (unreadable, not JSON, not an object).
+import { Command } from 'commander';
+import type { Readable, Writable } from 'node:stream';
+import type { ValidatorLike } from '../../api/contracts.js';
+import { dryRun, type Mapper } from '../../api/dry-run.js';
+import { issue, toOperationOutcome, type Issue } from '../../validation/outcome.js';
+import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../../util/json-limits.js';
+import { openInput, readItems, writeLine } from '../ndjson.js';
+import { EXIT, parseNow, type CliContext } from '../context.js';
+
+export interface MapRunOptions {
+  input: Readable;
+  output: Writable;
+  errors: Writable;
+  verbose: boolean;
+  now: Date;
+  mapper: Mapper;
+  validator: ValidatorLike;
+  limits?: JsonLimits;
+}
+
+type Status = 'invalid' | 'defect' | 'unusable' | 'warnings';
+
+async function report(o: MapRunOptions, line: number, label: string, status: Status, issues: Issue[], visitId?: unknown): Promise<void> {
+  const entry: Record<string, unknown> = { line, ...(label.startsWith('item') ? { item: Number(label.slice(5)) } : {}), status };
+  if (typeof visitId === 'string') entry.visitId = visitId.slice(0, 100);
+  entry.outcome = toOperationOutcome(issues);
+  await writeLine(o.errors, JSON.stringify(entry));
+}
+
+export async function runMap(o: MapRunOptions): Promise<number> {
+  const tally = { mapped: 0, invalid: 0, unusable: 0 };
+  try {
+    for await (const item of readItems(o.input)) {
+      if (!item.ok) {
+        tally.unusable++;
+        await report(o, item.line, item.label, 'unusable', [issue('fatal', 'structure', `${item.label}: ${item.reason}`)]);
+        continue;
+      }
+      const v = item.value;
+      const violation = checkJsonLimits(v, o.limits ?? DEFAULT_JSON_LIMITS);
+      if (violation || v === null || typeof v !== 'object' || Array.isArray(v)) {
+        tally.unusable++;
+        const why = violation
+          ? issue('fatal', 'too-costly', `${item.label}: ${violation.message}`, violation.path)
+          : issue('fatal', 'structure', `${item.label}: not a visit record (expected a JSON object)`);
+        await report(o, item.line, item.label, 'unusable', [why]);
+        continue;
+      }
+      const record = v as Record<string, unknown>;
+      let result;
+      try {
+        result = dryRun(record, { mapper: o.mapper, validator: o.validator, now: o.now });
+      } catch {
+        result = { status: 'defect' as const, issues: [issue('fatal', 'exception', `${item.label}: internal error while mapping; please report it`)] };
+      }
+      if (result.status === 'mapped') {
+        tally.mapped++;
+        await writeLine(o.output, JSON.stringify(result.bundle));
+        if (o.verbose && result.warnings.length) await report(o, item.line, item.label, 'warnings', result.warnings, record.visitId);
+      } else {
+        tally.invalid++;
+        await report(o, item.line, item.label, result.status, result.issues, record.visitId);
+      }
+    }
+  } catch (err) {
+    await writeLine(o.errors, `map: input could not be read: ${err instanceof Error ? err.message : 'unknown error'}`);
+    return EXIT.UNUSABLE;
+  }
+  const total = tally.mapped + tally.invalid + tally.unusable;
+  if (total === 0) {
+    await writeLine(o.errors, 'map: the input is empty');
+    return EXIT.UNUSABLE;
+  }
+  if (o.verbose) await writeLine(o.errors, JSON.stringify({ summary: { records: total, ...tally } }));
+  return tally.unusable ? EXIT.UNUSABLE : tally.invalid ? EXIT.INVALID : EXIT.OK;
+}
+
+export function mapCommand(ctx: CliContext): Command {
+  return new Command('map')
+    .description('Map ILP visit record(s) to SATUSEHAT transaction Bundles (dry run): one Bundle per record as a JSON line')
+    .argument('<file>', "one record or NDJSON of records; '-' for stdin")
+    .option('-v, --verbose', 'also report warnings (references sync will resolve) on stderr', false)
+    .option('--now <datetime>', 'reference time for date checks (default: now)')
+    .addHelpText('after', '\nExit codes: 0 all mapped, 1 any invalid record (OperationOutcome on stderr with its line), 2 unusable input.')
+    .action(async (file: string, opts: { verbose: boolean; now?: string }) => {
+      let input: Readable;
+      let now: Date;
+      try {
+        now = parseNow(opts.now, ctx.clock);
+        input = await openInput(file, ctx.stdin);
+      } catch (err) {
+        await writeLine(ctx.stderr, `map: ${err instanceof Error ? err.message : 'bad input'}`);
+        ctx.exitCode = EXIT.UNUSABLE;
+        return;
+      }
+      ctx.exitCode = await runMap({ input, output: ctx.stdout, errors: ctx.stderr, verbose: opts.verbose, now, mapper: ctx.mapper(), validator: ctx.validator() });
+    });
+}

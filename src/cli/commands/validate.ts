@@ -1,0 +1,116 @@
+// `ilp-adapter validate <file|->`: a resource, a Bundle, or NDJSON of many → OperationOutcome(s).
+// Exit 0 all valid, 1 any invalid, 2 unusable input (unreadable file, a line that is not JSON or not a resource).
+import { Command, Option } from 'commander';
+import type { Readable, Writable } from 'node:stream';
+import type { OperationOutcome } from 'fhir/r4.js';
+import type { ValidatorLike } from '../../api/contracts.js';
+import { hasErrors, issue, toOperationOutcome, type Issue } from '../../validation/outcome.js';
+import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../../util/json-limits.js';
+import { CliInputError, openInput, readItems, writeLine, type InputItem } from '../ndjson.js';
+import { EXIT, parseNow, type CliContext } from '../context.js';
+
+export interface ValidateRunOptions {
+  input: Readable;
+  output: Writable;
+  errors: Writable;
+  format: 'json' | 'text';
+  baseOnly: boolean;
+  now: Date;
+  validator: ValidatorLike;
+  limits?: JsonLimits;
+}
+
+type Verdict = { kind: 'valid' | 'invalid' | 'unusable'; issues: Issue[]; type?: string };
+
+/** Judges one input item; never throws for bad content. */
+function judge(item: InputItem, o: ValidateRunOptions): Verdict {
+  if (!item.ok) return { kind: 'unusable', issues: [issue('fatal', 'structure', `${item.label}: ${item.reason}`)] };
+  const v = item.value;
+  const violation = checkJsonLimits(v, o.limits ?? DEFAULT_JSON_LIMITS);
+  if (violation) return { kind: 'unusable', issues: [issue('fatal', 'too-costly', `${item.label}: ${violation.message}`, violation.path)] };
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    return { kind: 'unusable', issues: [issue('fatal', 'structure', `${item.label}: not a FHIR resource (expected a JSON object)`)] };
+  }
+  const rt = (v as Record<string, unknown>).resourceType;
+  if (typeof rt !== 'string' || rt === '') {
+    return { kind: 'unusable', issues: [issue('fatal', 'required', `${item.label}: no resourceType, so not a FHIR resource`, 'resourceType')] };
+  }
+  let issues: Issue[];
+  try {
+    issues = o.validator.validate(v, { now: o.now, baseOnly: o.baseOnly });
+  } catch {
+    // A validator crash is our defect; report it for this item and keep going.
+    return { kind: 'unusable', issues: [issue('fatal', 'exception', `${item.label}: internal error while validating; please report it`)] };
+  }
+  return { kind: hasErrors(issues) ? 'invalid' : 'valid', issues, type: rt };
+}
+
+function textReport(label: string, v: Verdict): string {
+  const count = (s: Issue['severity']) => v.issues.filter((i) => i.severity === s).length;
+  const errors = count('error') + count('fatal');
+  const warnings = count('warning');
+  const head =
+    v.kind === 'valid'
+      ? `${label}: valid ${v.type}${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}`
+      : v.kind === 'invalid'
+        ? `${label}: INVALID ${v.type}: ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}`
+        : `${label}: UNUSABLE`;
+  const lines = [head];
+  for (const i of v.issues) {
+    if (i.severity === 'information') continue;
+    const where = i.expression?.length ? ` ${i.expression.join(', ')}:` : '';
+    lines.push(`  ${i.severity.padEnd(7)} ${String(i.code).padEnd(13)}${where} ${i.diagnostics}`);
+  }
+  return lines.join('\n');
+}
+
+export async function runValidate(o: ValidateRunOptions): Promise<number> {
+  const tally = { valid: 0, invalid: 0, unusable: 0 };
+  try {
+    for await (const item of readItems(o.input)) {
+      const verdict = judge(item, o);
+      tally[verdict.kind]++;
+      if (o.format === 'text') {
+        await writeLine(o.output, textReport(item.label, verdict));
+      } else {
+        const outcome: OperationOutcome = toOperationOutcome(verdict.issues);
+        await writeLine(o.output, item.mode === 'single' ? JSON.stringify(outcome, null, 2) : JSON.stringify(outcome));
+      }
+    }
+  } catch (err) {
+    await writeLine(o.errors, `validate: input could not be read: ${err instanceof Error ? err.message : 'unknown error'}`);
+    return EXIT.UNUSABLE;
+  }
+  const total = tally.valid + tally.invalid + tally.unusable;
+  if (total === 0) {
+    await writeLine(o.errors, 'validate: the input is empty');
+    return EXIT.UNUSABLE;
+  }
+  if (o.format === 'text') {
+    await writeLine(o.output, `${total} checked: ${tally.valid} valid, ${tally.invalid} invalid, ${tally.unusable} unusable`);
+  }
+  return tally.unusable ? EXIT.UNUSABLE : tally.invalid ? EXIT.INVALID : EXIT.OK;
+}
+
+export function validateCommand(ctx: CliContext): Command {
+  return new Command('validate')
+    .description('Validate a FHIR resource, a Bundle, or NDJSON of many against FHIR R4 and the SATUSEHAT rules; prints OperationOutcome(s)')
+    .argument('<file>', "input file, or '-' for stdin")
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'text']).default('json'))
+    .option('--base-r4', 'check base FHIR R4 only (no SATUSEHAT rules)', false)
+    .option('--now <datetime>', 'reference time for date checks (default: now)')
+    .addHelpText('after', '\nExit codes: 0 all valid, 1 any invalid, 2 unusable input (unreadable, not JSON, not a resource).')
+    .action(async (file: string, opts: { format: 'json' | 'text'; baseR4: boolean; now?: string }) => {
+      let input: Readable;
+      let now: Date;
+      try {
+        now = parseNow(opts.now, ctx.clock);
+        input = await openInput(file, ctx.stdin);
+      } catch (err) {
+        await writeLine(ctx.stderr, `validate: ${err instanceof CliInputError || err instanceof Error ? err.message : 'bad input'}`);
+        ctx.exitCode = EXIT.UNUSABLE;
+        return;
+      }
+      ctx.exitCode = await runValidate({ input, output: ctx.stdout, errors: ctx.stderr, format: opts.format, baseOnly: opts.baseR4, now, validator: ctx.validator() });
+    });
+}

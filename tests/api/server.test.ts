@@ -1,0 +1,60 @@
+import express from 'express';
+import { listen, parsePort } from '../../src/api/server.js';
+import { outcomeHeader } from '../../src/api/map.js';
+import { issue } from '../../src/validation/outcome.js';
+import { logCapture } from './helpers.js';
+
+describe('listen', () => {
+  it('serves on an OS-chosen port and closes gracefully, letting an in-flight request finish', async () => {
+    const app = express();
+    let release: () => void = () => undefined;
+    app.get('/slow', (_req, res) => {
+      release = () => res.send('done');
+    });
+    app.get('/fast', (_req, res) => res.send('ok'));
+    const running = await listen(app, { host: '127.0.0.1', port: 0, logger: logCapture().logger });
+    const base = `http://127.0.0.1:${running.address.port}`;
+    expect(await (await fetch(`${base}/fast`)).text()).toBe('ok');
+    const slow = fetch(`${base}/slow`).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = running.close();
+    release();
+    expect(await slow).toBe('done');
+    await closed;
+    await expect(fetch(`${base}/fast`)).rejects.toThrow();
+    await running.close(); // idempotent
+  });
+
+  it('rejects when the port is taken', async () => {
+    const logger = logCapture().logger;
+    const a = await listen(express(), { host: '127.0.0.1', port: 0, logger });
+    await expect(listen(express(), { host: '127.0.0.1', port: a.address.port, logger })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await a.close();
+  });
+});
+
+describe('parsePort', () => {
+  it('defaults, accepts 0–65535, and explains anything else', () => {
+    expect(parsePort(undefined, 8080)).toBe(8080);
+    expect(parsePort('', 8080)).toBe(8080);
+    expect(parsePort('9000', 8080)).toBe(9000);
+    for (const bad of ['http', '-1', '65536', '80.5']) expect(() => parsePort(bad, 8080)).toThrow(/PORT must be an integer/);
+  });
+});
+
+describe('outcomeHeader', () => {
+  it('is compact ASCII JSON, masks identifier-like digit runs, and stays within budget', () => {
+    const h = outcomeHeader([issue('warning', 'incomplete', 'Location?identifier=… for patient 3171012501900001 (é)', 'locationCode')]);
+    expect(h).not.toMatch(/[^\x20-\x7e]/);
+    expect(h).not.toContain('3171012501900001');
+    const parsed = JSON.parse(h);
+    expect(parsed.issue[0].diagnostics).toContain('(é)');
+    expect(parsed.issue[0].expression).toEqual(['locationCode']);
+    const many = Array.from({ length: 500 }, (_, i) => issue('warning', 'incomplete', `warning number ${i} with some explanatory text`, `measurements[${i}]`));
+    const big = outcomeHeader(many);
+    expect(big.length).toBeLessThanOrEqual(6000);
+    const p = JSON.parse(big);
+    expect(p.issue.at(-1).diagnostics).toMatch(/more warnings not shown: use \?_outcome=inline/);
+    expect(outcomeHeader([])).toBe(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: 'No warnings' }] }));
+  });
+});

@@ -1,0 +1,100 @@
+import type { Bundle, OperationOutcome } from 'fhir/r4.js';
+import { runMap } from '../../src/cli/commands/map.js';
+import { runCli } from '../../src/cli/program.js';
+import { dryRun, type Mapper } from '../../src/api/dry-run.js';
+import { loadMappingTables, mapVisit, type MappingTables } from '../../src/mapping/index.js';
+import { createValidator, type Validator } from '../../src/validation/index.js';
+import { loadSamples, personalValues, type Sample } from '../api/helpers.js';
+import { context, input, NOW, Sink } from './helpers.js';
+
+let validator: Validator;
+let tables: MappingTables;
+let mapper: Mapper;
+let samples: Sample[];
+beforeAll(() => {
+  validator = createValidator();
+  tables = loadMappingTables();
+  mapper = (record, now) => mapVisit(record, tables, { now });
+  samples = loadSamples();
+  clean = samples.filter((s) => dryRun(s.record, { mapper, validator, now: NOW }).status === 'mapped');
+});
+let clean: Sample[];
+
+async function run(text: string, verbose = false) {
+  const output = new Sink();
+  const errors = new Sink();
+  const code = await runMap({ input: input(text), output, errors, verbose, now: NOW, mapper, validator });
+  return { code, output, errors };
+}
+
+const line = (o: unknown) => JSON.stringify(o);
+
+describe('runMap', () => {
+  it('one Bundle per record, as JSON lines in input order, identical to mapVisit; exit 0', async () => {
+    expect(clean.length).toBeGreaterThanOrEqual(3);
+    const { code, output, errors } = await run(clean.map((s) => line(s.record)).join('\n'));
+    expect(code).toBe(0);
+    expect(errors.text).toBe('');
+    const out = output.lines.map((l) => JSON.parse(l) as Bundle);
+    expect(out).toHaveLength(clean.length);
+    out.forEach((b, i) => expect(b).toEqual(JSON.parse(JSON.stringify(mapVisit((clean[i] as Sample).record, tables, { now: NOW }).bundle))));
+  });
+
+  it('a single pretty-printed record maps to one line', async () => {
+    const { code, output } = await run(JSON.stringify(clean[0]?.record, null, 2));
+    expect(code).toBe(0);
+    expect(output.lines).toHaveLength(1);
+    expect((JSON.parse(output.lines[0] as string) as Bundle).type).toBe('transaction');
+  });
+
+  it('an invalid record → its OperationOutcome on stderr with the line number, others still mapped, exit 1', async () => {
+    const bad: Record<string, unknown> = { ...(clean[0] as Sample).record, start: '2099-01-01T08:00:00+07:00' };
+    const text = [line(clean[0]?.record), '', line(bad), line(clean[1]?.record)].join('\n');
+    const { code, output, errors } = await run(text);
+    expect(code).toBe(1);
+    expect(output.lines).toHaveLength(2);
+    const reports = errors.lines.map((l) => JSON.parse(l) as { line: number; status: string; outcome: OperationOutcome });
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ line: 3, status: 'invalid', visitId: bad.visitId });
+    expect(reports[0]?.outcome.issue.some((i) => (i.expression ?? []).some((e) => e.startsWith('start')))).toBe(true);
+    for (const v of personalValues(bad)) expect(errors.text).not.toContain(v);
+  });
+
+  it('a non-JSON line → unusable, exit 2; processing continues', async () => {
+    const { code, output, errors } = await run(`not json\n${line(clean[0]?.record)}\n[1]\n`);
+    expect(code).toBe(2);
+    expect(output.lines).toHaveLength(1);
+    expect(errors.lines.map((l) => JSON.parse(l).line)).toEqual([1, 3]);
+  });
+
+  it('--verbose reports warnings and a summary on stderr', async () => {
+    const { code, errors } = await run(clean.map((s) => line(s.record)).join('\n'), true);
+    expect(code).toBe(0);
+    const reports = errors.lines.map((l) => JSON.parse(l));
+    expect(reports.at(-1)).toEqual({ summary: { records: clean.length, mapped: clean.length, invalid: 0, unusable: 0 } });
+    // Samples without a known IHS number carry warnings about references sync will resolve.
+    expect(reports.some((r) => r.status === 'warnings')).toBe(true);
+  });
+
+  it('streams: 5,000 records produce 5,000 lines', async () => {
+    const rec = (clean[0] as Sample).record;
+    const many = Array.from({ length: 5000 }, (_, i) => line({ ...rec, visitId: `V-${i}` })).join('\n');
+    const { code, output } = await run(many);
+    expect(code).toBe(0);
+    expect(output.lines).toHaveLength(5000);
+  });
+});
+
+describe('ilp-adapter map (commander wiring)', () => {
+  it("maps stdin with '-' and --verbose", async () => {
+    const ctx = context(line(clean[0]?.record), { validator, mapper });
+    expect(await runCli(['map', '-', '--verbose'], ctx)).toBe(0);
+    expect(ctx.out.lines).toHaveLength(1);
+    expect(ctx.err.text).toContain('"summary"');
+  });
+
+  it('--now moves the reference time: a visit after it is rejected', async () => {
+    const ctx = context(line(clean[0]?.record), { validator, mapper });
+    expect(await runCli(['map', '-', '--now', '2020-01-01T00:00:00Z'], ctx)).toBe(1);
+  });
+});

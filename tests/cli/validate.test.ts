@@ -1,0 +1,144 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { OperationOutcome } from 'fhir/r4.js';
+import { runValidate } from '../../src/cli/commands/validate.js';
+import { runCli } from '../../src/cli/program.js';
+import { loadMappingTables, mapVisit, type MappingTables } from '../../src/mapping/index.js';
+import { createValidator, type Validator } from '../../src/validation/index.js';
+import { loadSamples } from '../api/helpers.js';
+import { context, input, NOW, Sink } from './helpers.js';
+
+let validator: Validator;
+let tables: MappingTables;
+let bundles: string[];
+beforeAll(() => {
+  validator = createValidator();
+  tables = loadMappingTables();
+  bundles = loadSamples().map((s) => {
+    const b = mapVisit(s.record, tables, { now: NOW }).bundle;
+    if (!b) throw new Error(`sample ${s.name} did not map`);
+    return JSON.stringify(b);
+  });
+});
+
+const VALID = JSON.stringify({ resourceType: 'Basic', code: { text: 'note' } });
+const INVALID = JSON.stringify({ resourceType: 'Patient', gender: 'lelaki' });
+
+async function run(text: string, opts: { format?: 'json' | 'text'; baseOnly?: boolean } = {}) {
+  const output = new Sink();
+  const errors = new Sink();
+  const code = await runValidate({ input: input(text), output, errors, format: opts.format ?? 'json', baseOnly: opts.baseOnly ?? false, now: NOW, validator });
+  return { code, output, errors };
+}
+const parse = (line: string) => JSON.parse(line) as OperationOutcome;
+const isErr = (o: OperationOutcome) => o.issue.some((i) => i.severity === 'error' || i.severity === 'fatal');
+
+describe('runValidate', () => {
+  it('a single valid pretty-printed Bundle → one pretty OperationOutcome, exit 0', async () => {
+    const clean = bundles.find((b) => !validator.validate(JSON.parse(b), { now: NOW }).some((i) => i.severity === 'error')) as string;
+    const pretty = JSON.stringify(JSON.parse(clean), null, 2);
+    const { code, output } = await run(pretty);
+    expect(code).toBe(0);
+    const oo = JSON.parse(output.text) as OperationOutcome;
+    expect(oo.issue.filter((i) => i.severity === 'error')).toEqual([]);
+    expect(output.text.split('\n').length).toBeGreaterThan(2); // pretty
+  });
+
+  it('NDJSON → one OperationOutcome per line in input order; any invalid → exit 1', async () => {
+    const { code, output } = await run([VALID, INVALID, ...bundles].join('\n') + '\n');
+    expect(code).toBe(1);
+    const outs = output.lines.map(parse);
+    expect(outs).toHaveLength(2 + bundles.length);
+    const expected = bundles.map((b) => validator.validate(JSON.parse(b), { now: NOW, baseOnly: false }).some((i) => i.severity === 'error'));
+    expect(outs.map(isErr)).toEqual([false, true, ...expected]);
+    expect(outs[1]?.issue.some((i) => JSON.stringify(i).includes('gender'))).toBe(true);
+  });
+
+  it('a non-JSON line → fatal OperationOutcome naming the line (blank lines counted), exit 2 at the end', async () => {
+    const { code, output } = await run(`${VALID}\n\n{oops 3171012501900001\n${INVALID}\n`);
+    expect(code).toBe(2);
+    const outs = output.lines.map(parse);
+    expect(outs).toHaveLength(3);
+    expect(outs[1]?.issue[0]).toMatchObject({ severity: 'fatal', code: 'structure', diagnostics: expect.stringMatching(/^line 3: not valid JSON/) });
+    expect(output.text).not.toContain('3171012501900001');
+    expect(isErr(outs[2] as OperationOutcome)).toBe(true); // processing continued after the bad line
+  });
+
+  it('JSON that is not a resource → exit 2', async () => {
+    expect((await run('{"id":"x"}\n')).code).toBe(2);
+    expect((await run('[1,2]\n')).code).toBe(2);
+    expect((await run('"text"\n')).code).toBe(2);
+  });
+
+  it('deep nesting in a line → fatal too-costly for that line, no crash', async () => {
+    const deep = '{"resourceType":"Patient","extension":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}';
+    const { code, output } = await run(`${deep}\n${VALID}\n`);
+    expect(code).toBe(2);
+    expect(parse(output.lines[0] as string).issue[0]?.code).toBe('too-costly');
+    expect(isErr(parse(output.lines[1] as string))).toBe(false);
+  });
+
+  it('empty input → exit 2 with a message', async () => {
+    const { code, errors } = await run('\n\n');
+    expect(code).toBe(2);
+    expect(errors.text).toMatch(/empty/);
+  });
+
+  it('--base-r4 applies base rules only', async () => {
+    const enc = JSON.parse(bundles[0] as string).entry.find((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Encounter').resource;
+    delete enc.identifier;
+    const full = await run(JSON.stringify(enc));
+    const base = await run(JSON.stringify(enc), { baseOnly: true });
+    expect(full.code).toBe(1);
+    expect(base.code).toBe(0);
+  });
+
+  it('--format text prints a readable summary', async () => {
+    const { code, output } = await run(`${VALID}\n${INVALID}\nnope\n`, { format: 'text' });
+    expect(code).toBe(2);
+    expect(output.text).toMatch(/^line 1: valid Basic/m);
+    expect(output.text).toMatch(/^line 2: INVALID Patient: \d+ errors?/m);
+    expect(output.text).toMatch(/^ {2}error +\S+ .*gender/m);
+    expect(output.text).toMatch(/^line 3: UNUSABLE/m);
+    expect(output.text).toMatch(/^3 checked: 1 valid, 1 invalid, 1 unusable$/m);
+  });
+});
+
+describe('ilp-adapter validate (commander wiring)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ilp-validate-'));
+  const deps = () => ({ validator, mapper: () => ({ issues: [] }) });
+
+  it('reads a file and exits 0 for a valid one', async () => {
+    const f = path.join(dir, 'ok.json');
+    writeFileSync(f, VALID);
+    const ctx = context('', deps());
+    expect(await runCli(['validate', f], ctx)).toBe(0);
+    expect(parse(ctx.out.text).issue[0]?.severity).toBe('information');
+  });
+
+  it("reads stdin with '-', and --format text / --base-r4 are wired", async () => {
+    const ctx = context(`${INVALID}\n`, deps());
+    expect(await runCli(['validate', '-', '--format', 'text', '--base-r4'], ctx)).toBe(1);
+    expect(ctx.out.text).toMatch(/INVALID Patient/);
+  });
+
+  it('an unreadable file → exit 2 with a message on stderr', async () => {
+    const ctx = context('', deps());
+    expect(await runCli(['validate', path.join(dir, 'missing.json')], ctx)).toBe(2);
+    expect(ctx.err.text).toMatch(/missing\.json: no such file/);
+    expect(ctx.out.text).toBe('');
+  });
+
+  it('usage errors exit 2; help exits 0', async () => {
+    expect(await runCli(['validate'], context('', deps()))).toBe(2);
+    expect(await runCli(['validate', '-', '--format', 'xml'], context('', deps()))).toBe(2);
+    expect(await runCli(['frobnicate'], context('', deps()))).toBe(2);
+    expect(await runCli(['validate', '-', '--now', 'yesterday'], context(VALID, deps()))).toBe(2);
+    const help = context('', deps());
+    expect(await runCli(['--help'], help)).toBe(0);
+    expect(help.out.text).toMatch(/validate/);
+    expect(help.out.text).toMatch(/map/);
+    expect(await runCli([], context('', deps()))).toBe(2);
+  });
+});
