@@ -7,10 +7,11 @@ import { packageRoot } from '../util/paths.js';
 import { EXIT, type CliContext } from './context.js';
 import { mapCommand } from './commands/map.js';
 import { validateCommand } from './commands/validate.js';
+import { simulatorCommand } from './commands/simulator.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
-export const COMMANDS: CommandFactory[] = [validateCommand, mapCommand];
+export const COMMANDS: CommandFactory[] = [validateCommand, mapCommand, simulatorCommand];
 
 function version(): string {
   try {
