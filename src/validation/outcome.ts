@@ -13,6 +13,8 @@ export interface Issue {
   expression?: string[];
   /** Kamus Validasi rule number, when one applies. */
   rule?: string;
+  /** Id of the local rule (profiles/satusehat-rules.json) that produced this issue; internal, not put in the OperationOutcome. */
+  ruleId?: string;
 }
 
 export function issue(severity: Severity, code: Issue['code'], diagnostics: string, expression?: string | string[], rule?: string): Issue {

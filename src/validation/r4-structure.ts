@@ -1,0 +1,206 @@
+// Layer 1: base FHIR R4 structure, with the official R4 JSON schema compiled ahead of time (scripts/gen-r4-validators.mjs).
+// One validate function per resource type; nested resources (Bundle.entry.resource, contained, Parameters.parameter.resource)
+// are validated separately by their own type's function, so no validator drags in the whole 146-type ResourceList.
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../util/paths.js';
+import { issue, type Issue } from './outcome.js';
+
+interface AjvError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+type ValidateFn = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+
+export const GENERATED_R4_MODULE = path.join(packageRoot, 'generated', 'r4', 'validators.cjs');
+
+/** Nested resources deeper than this (Bundle in contained in Bundle ...) are not followed. */
+const MAX_RESOURCE_NESTING = 16;
+/** Ajv error objects translated per resource; the rest are summarised in one issue. */
+const MAX_ERRORS_PER_RESOURCE = 100;
+
+export interface R4Module {
+  fns: Record<string, ValidateFn>;
+  /** Schema pattern → FHIR primitive type name(s), for messages ("invalid dateTime"). */
+  patterns: Record<string, string>;
+}
+
+/** Loads the generated module (one CJS file holding every resource type's validate function) and its meta.json. */
+export function loadR4Module(file = GENERATED_R4_MODULE): R4Module {
+  const metaFile = path.join(path.dirname(file), 'meta.json');
+  if (!existsSync(file) || !existsSync(metaFile)) {
+    throw new Error(`Precompiled FHIR R4 validators not found (${path.relative(packageRoot, file)}): run "npm run build" or "node scripts/gen-r4-validators.mjs"`);
+  }
+  // createRequire: the generated code is CommonJS and requires ajv's small runtime helpers.
+  const req = createRequire(import.meta.url);
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as { primitivePatterns?: Record<string, string> };
+  return { fns: req(file) as Record<string, ValidateFn>, patterns: meta.primitivePatterns ?? {} };
+}
+
+/** `/entry/2/resource/code` under base `Bundle` → `Bundle.entry[2].resource.code`. */
+export function pointerToFhirPath(base: string, pointer: string): string {
+  if (!pointer) return base;
+  let out = base;
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.includes('~') ? raw.replace(/~1/g, '/').replace(/~0/g, '~') : raw;
+    out += /^\d+$/.test(seg) ? `[${seg}]` : `.${seg}`;
+  }
+  return out;
+}
+
+function translate(err: AjvError, base: string, patterns: Record<string, string>): Issue {
+  const at = pointerToFhirPath(base, err.instancePath);
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      const prop = safeName(err.params.additionalProperty);
+      return issue('error', 'structure', `Unknown element '${prop}': not part of FHIR R4 here`, `${at}.${prop}`);
+    }
+    case 'required':
+      return issue('error', 'required', `Missing required element '${String(err.params.missingProperty)}' (FHIR R4)`, `${at}.${String(err.params.missingProperty)}`);
+    case 'type': {
+      const t = String(err.params.type);
+      const what = t === 'array' ? 'an array (repeating element)' : t === 'object' ? 'a JSON object' : `a JSON ${t}`;
+      return issue('error', 'structure', `Wrong JSON type: must be ${what}`, at);
+    }
+    case 'pattern':
+      // Never echo the value: it may be a NIK or a name.
+      return issue('error', 'value', `Invalid value for FHIR R4 type ${patterns[String(err.params.pattern)] ?? 'primitive'}`, at);
+    case 'enum': {
+      const allowed = (err.params.allowedValues as unknown[] | undefined) ?? [];
+      const list = allowed.slice(0, 12).map(String).join(', ') + (allowed.length > 12 ? ', ...' : '');
+      return issue('error', 'value', `Value not allowed: must be one of ${list}`, at);
+    }
+    case 'const':
+      return issue('error', 'value', `Value must be '${String(err.params.allowedValue)}'`, at);
+    case 'oneOf':
+    case 'anyOf':
+      return issue('error', 'structure', 'Does not match any allowed form of this FHIR R4 element', at);
+    default:
+      return issue('error', 'structure', `Invalid structure: ${err.message ?? err.keyword}`, at);
+  }
+}
+
+/** Turns Ajv errors into issues: the sub-errors of a failed oneOf/anyOf collapse into that one issue; duplicates go. */
+export function ajvErrorsToIssues(errors: readonly AjvError[], base: string, out: Issue[], patterns: Record<string, string> = {}): void {
+  let list: readonly AjvError[] = errors;
+  if (errors.some((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')) {
+    // Ajv pushes a oneOf's branch errors before the oneOf error itself: drop those under the same instance path.
+    const kept: AjvError[] = [];
+    for (const e of errors) {
+      if (e.keyword === 'oneOf' || e.keyword === 'anyOf') {
+        for (let i = kept.length - 1; i >= 0; i--) {
+          const p = kept[i].instancePath;
+          if (p === e.instancePath || p.startsWith(`${e.instancePath}/`)) kept.splice(i, 1);
+        }
+      }
+      kept.push(e);
+    }
+    list = kept;
+  }
+  // A wrong JSON type makes the other keyword errors at the same place (pattern, enum) noise.
+  const typeAt = new Set(list.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  if (typeAt.size) list = list.filter((e) => e.keyword === 'type' || !typeAt.has(e.instancePath));
+  const seen = new Set<string>();
+  let n = 0;
+  for (const e of list) {
+    const iss = translate(e, base, patterns);
+    const key = `${iss.expression?.[0]}|${iss.diagnostics}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (n++ >= MAX_ERRORS_PER_RESOURCE) {
+      out.push(issue('error', 'too-costly', `More structural errors in this resource were not listed (${list.length} in all)`, base));
+      return;
+    }
+    out.push(iss);
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Extra per-resource checks run alongside the schema (e.g. base-R4 cardinality the JSON schema cannot express). */
+export type ResourceHook = (resource: Record<string, unknown>, base: string, out: Issue[]) => void;
+
+export class R4Structure {
+  readonly resourceTypes: readonly string[];
+  private readonly fns: Record<string, ValidateFn>;
+  private readonly patterns: Record<string, string>;
+
+  constructor(mod: R4Module, private readonly hook?: ResourceHook) {
+    const fns = mod.fns;
+    this.fns = fns;
+    this.patterns = mod.patterns;
+    this.resourceTypes = Object.keys(fns).filter((k) => k !== 'default' && typeof fns[k] === 'function').sort();
+  }
+
+  has(type: string): boolean {
+    return Object.prototype.hasOwnProperty.call(this.fns, type) && type !== 'default';
+  }
+
+  /** Validates one resource (and, recursively, the resources nested in it); `base` is its FHIRPath location. */
+  validate(resource: Record<string, unknown>, base: string, out: Issue[], depth = 0): void {
+    const type = resource.resourceType;
+    if (typeof type !== 'string' || !this.has(type)) {
+      out.push(issue('error', 'not-supported', `Unknown resourceType '${safeName(type)}': not a FHIR R4 resource type`, `${base}.resourceType`));
+      return;
+    }
+    const fn = this.fns[type];
+    let ok: boolean;
+    try {
+      ok = fn(resource);
+    } catch (e) {
+      // Pathologically deep input can exhaust the stack inside the generated recursive validators.
+      if (e instanceof RangeError) {
+        out.push(issue('error', 'too-costly', 'Resource is nested too deeply to validate', base));
+        return;
+      }
+      throw e;
+    }
+    if (!ok && fn.errors) ajvErrorsToIssues(fn.errors, base, out, this.patterns);
+    this.hook?.(resource, base, out);
+    if (depth >= MAX_RESOURCE_NESTING) {
+      if (hasNested(resource)) out.push(issue('error', 'too-costly', `Resources nested more than ${MAX_RESOURCE_NESTING} levels deep are not validated`, base));
+      return;
+    }
+    this.validateNested(resource, type, base, out, depth + 1);
+  }
+
+  private validateNested(resource: Record<string, unknown>, type: string, base: string, out: Issue[], depth: number): void {
+    const each = (arr: unknown, at: string, visit: (item: Record<string, unknown>, itemPath: string) => void) => {
+      if (!Array.isArray(arr)) return;
+      for (let i = 0; i < arr.length; i++) if (isObj(arr[i])) visit(arr[i] as Record<string, unknown>, `${at}[${i}]`);
+    };
+    const nested = (r: unknown, at: string) => {
+      if (isObj(r) && typeof r.resourceType === 'string') this.validate(r, at, out, depth);
+    };
+    if (type === 'Bundle') {
+      each(resource.entry, `${base}.entry`, (e, p) => {
+        nested(e.resource, `${p}.resource`);
+        if (isObj(e.response)) nested(e.response.outcome, `${p}.response.outcome`);
+      });
+    } else if (type === 'Parameters') {
+      const params = (arr: unknown, at: string, level: number) => {
+        each(arr, at, (p, pp) => {
+          nested(p.resource, `${pp}.resource`);
+          if (level < MAX_RESOURCE_NESTING) params(p.part, `${pp}.part`, level + 1);
+        });
+      };
+      params(resource.parameter, `${base}.parameter`, 0);
+    }
+    each(resource.contained, `${base}.contained`, (c, p) => nested(c, p));
+  }
+}
+
+function hasNested(r: Record<string, unknown>): boolean {
+  return Array.isArray(r.contained) || Array.isArray(r.entry) || Array.isArray(r.parameter);
+}
+
+/** A resourceType as it may appear in a message: short, and only name characters. */
+export function safeName(v: unknown): string {
+  if (typeof v !== 'string') return String(typeof v);
+  const s = v.replace(/[^A-Za-z0-9_-]/g, '');
+  return s.length > 64 ? `${s.slice(0, 64)}...` : s;
+}

@@ -1,0 +1,404 @@
+// Layer 2: SATUSEHAT profile rules, kept as data (profiles/satusehat-rules.json) and compiled once into closures.
+// A rule = where (resourceType + FHIRPath-like path), when (simple conditions), what (a check kind), and how bad
+// (severity, confidence). This file knows the check kinds; it knows nothing about particular SATUSEHAT elements.
+import { issue, type Issue, type Severity } from './outcome.js';
+
+export type Confidence = 'OFF' | 'OFF-copy' | 'OFF-draft' | 'COM' | 'UNV';
+
+export type Check =
+  | { kind: 'required' }
+  | { kind: 'reference'; targets: string[]; mode?: 'all' | 'any' }
+  | { kind: 'systems'; mode: 'all' | 'any' | 'codes'; systems: Record<string, string[] | null> }
+  | { kind: 'codingPresent'; system: string; code: string }
+  | { kind: 'codeFormat'; system: string; pattern: string }
+  | { kind: 'identifierValue'; systems: string[]; pattern: string }
+  | { kind: 'orgIdentifier'; kinds: string[]; required: boolean; strict?: boolean; consistentWith?: string }
+  | { kind: 'dateTimeFormat' }
+  | { kind: 'dateTimeUtc' }
+  | { kind: 'dateTimeRange'; notBefore?: string; notFuture?: boolean }
+  | { kind: 'after'; other: string }
+  | { kind: 'dateNotBefore'; other: string }
+  | { kind: 'ucumSystem' }
+  | { kind: 'ucumCode' }
+  | { kind: 'positiveInt' }
+  | { kind: 'containsAll'; values: string[] }
+  | { kind: 'uriScheme'; fixes: { wrong: string; right: string }[] };
+
+export interface Condition {
+  path: string;
+  equals?: string | number | boolean;
+  notEquals?: string | number | boolean;
+}
+
+export interface RuleDef {
+  id: string;
+  /** Kamus Validasi rule number, when there is one. */
+  rule?: string;
+  /** `base-r4` rules also run in base-only mode; default layer is `satusehat`. */
+  layer?: 'base-r4' | 'satusehat';
+  resourceType: string;
+  path?: string;
+  paths?: string[];
+  when?: Condition[];
+  check: Check;
+  severity: Severity;
+  confidence: Confidence;
+  source?: string;
+  message: string;
+}
+
+export interface RuleSet {
+  version: string;
+  rules: RuleDef[];
+}
+
+/** Per-call facts the rules may use. Never read from a clock or global: passed in by the caller. */
+export interface RuleContext {
+  nowMs: number;
+  organizationId?: string;
+  /** fullUrl → resourceType of the Bundle entries, to resolve `urn:uuid:` references. */
+  refTypes?: ReadonlyMap<string, string>;
+}
+
+type Found = { v: unknown; p: string };
+type Getter = (root: Record<string, unknown>, base: string) => Found[];
+type Compiled = (res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[]) => void;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isEmpty = (v: unknown): boolean =>
+  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isObj(v) && Object.keys(v).length === 0);
+
+/** Compiles `a.b.c` / `effective[x]` into a getter returning every value with its FHIRPath location (arrays flattened). */
+export function compilePath(path: string): Getter {
+  const segs = path ? path.split('.') : [];
+  return (root, base) => {
+    let cur: Found[] = [{ v: root, p: base }];
+    for (const seg of segs) {
+      const next: Found[] = [];
+      const choice = seg.endsWith('[x]') ? seg.slice(0, -3) : undefined;
+      for (const { v, p } of cur) {
+        if (!isObj(v)) continue;
+        if (choice !== undefined) {
+          for (const k in v) {
+            if (k.length > choice.length && k.startsWith(choice) && k.charCodeAt(choice.length) >= 65 && k.charCodeAt(choice.length) <= 90) push(next, v[k], `${p}.${k}`);
+          }
+        } else push(next, v[seg], `${p}.${seg}`);
+      }
+      cur = next;
+      if (cur.length === 0) break;
+    }
+    return segs.length ? cur : [{ v: root, p: base }];
+  };
+}
+
+function push(into: Found[], v: unknown, p: string): void {
+  if (v === undefined || v === null) return;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (v[i] !== undefined && v[i] !== null) into.push({ v: v[i], p: `${p}[${i}]` });
+  } else into.push({ v, p });
+}
+
+// Full date-time with seconds and an offset (FHIR dateTime allows less; SATUSEHAT does not).
+const FULL_DATETIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$/;
+const UTC_SUFFIX = /(\+00:00|Z)$/;
+// UCUM expressions are printable ASCII without spaces (e.g. kg, mm[Hg], /min, Cel, %, kg/m2, {score}, 10*3/uL).
+const UCUM_SYNTAX = /^[!-~]+$/;
+const SYS_IDS = /^https?:\/\/sys-ids\.kemkes\.go\.id\//;
+const ORG_REF = /^Organization\/([^/?#]+)$/;
+
+/** The resource type a literal reference points to; undefined when it cannot be known here (urn:uuid outside a Bundle, #contained). */
+export function referenceType(ref: string, refTypes?: ReadonlyMap<string, string>): string | undefined | null {
+  if (ref.startsWith('urn:')) return refTypes?.get(ref);
+  if (ref.startsWith('#')) return undefined;
+  const q = ref.indexOf('?');
+  if (q > 0) return /^[A-Z][A-Za-z]+$/.test(ref.slice(0, q)) ? ref.slice(0, q) : null; // conditional: Patient?identifier=...
+  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(ref);
+  return m ? m[1] : null;
+}
+
+function compileConditions(conds: Condition[] | undefined): ((res: Record<string, unknown>) => boolean) | undefined {
+  if (!conds?.length) return undefined;
+  const compiled = conds.map((c) => {
+    const get = compilePath(c.path);
+    return (res: Record<string, unknown>) => {
+      const vals = get(res, '');
+      if ('equals' in c) return vals.some((f) => f.v === c.equals);
+      if ('notEquals' in c) return !vals.some((f) => f.v === c.notEquals);
+      return vals.length > 0;
+    };
+  });
+  return (res) => compiled.every((f) => f(res));
+}
+
+/** Splits `a.b.c` into parent `a.b` and leaf `c` (required-checks report a missing leaf under each present parent). */
+function splitLeaf(path: string): [string, string] {
+  const i = path.lastIndexOf('.');
+  return i < 0 ? ['', path] : [path.slice(0, i), path.slice(i + 1)];
+}
+
+function compileCheck(rule: RuleDef, path: string): Compiled {
+  const c = rule.check;
+  const rn = rule.rule;
+  const sev = rule.severity;
+  const emit = (out: Issue[], code: Issue['code'], at: string, detail?: string) => {
+    const i = issue(sev, code, detail ? `${rule.message}: ${detail}` : rule.message, at, rn);
+    i.ruleId = rule.id;
+    out.push(i);
+  };
+  const get = compilePath(path);
+
+  switch (c.kind) {
+    case 'required': {
+      const [parentPath, leaf] = splitLeaf(path);
+      const getParents = compilePath(parentPath);
+      const leafGet = compilePath(leaf);
+      return (res, base, _ctx, out) => {
+        const parents = getParents(res, base);
+        if (parents.length === 0) {
+          emit(out, 'required', `${base}.${path}`);
+          return;
+        }
+        for (const par of parents) {
+          const vals = leafGet(par.v as Record<string, unknown>, par.p);
+          if (vals.length === 0 || vals.every((f) => isEmpty(f.v))) emit(out, 'required', `${par.p}.${leaf.replace('[x]', '')}`);
+        }
+      };
+    }
+    case 'reference': {
+      const targets = new Set(c.targets);
+      const any = c.mode === 'any';
+      return (res, base, ctx, out) => {
+        const vals = get(res, base);
+        let matched = false;
+        const bad: [string, string][] = [];
+        for (const { v, p } of vals) {
+          const ref = isObj(v) ? v.reference : undefined;
+          if (typeof ref !== 'string' || ref === '') {
+            bad.push([`${p}.reference`, 'no literal reference']);
+            continue;
+          }
+          const t = referenceType(ref, ctx.refTypes);
+          if (t === undefined || (t !== null && targets.has(t))) matched = true;
+          else bad.push([`${p}.reference`, t === null ? 'not a valid reference' : `points to ${t}`]);
+        }
+        if (any) {
+          if (!matched) emit(out, vals.length ? 'value' : 'required', vals.length ? bad[0][0] : `${base}.${path}`);
+        } else for (const [at, why] of bad) emit(out, 'value', at, why);
+      };
+    }
+    case 'systems': {
+      const systems = new Map(Object.entries(c.systems).map(([s, codes]) => [s, codes ? new Set(codes) : null]));
+      const ok = (v: unknown): boolean | 'other' => {
+        if (!isObj(v) || typeof v.system !== 'string') return false;
+        if (!systems.has(v.system)) return 'other';
+        const codes = systems.get(v.system);
+        return !codes || (typeof v.code === 'string' && codes.has(v.code));
+      };
+      if (c.mode === 'any') {
+        return (res, base, _ctx, out) => {
+          const vals = get(res, base);
+          if (vals.length === 0) return; // presence is a separate `required` rule
+          if (!vals.some((f) => ok(f.v) === true)) emit(out, 'value', vals[0].p.replace(/\[\d+\]$/, '')); // the list element
+        };
+      }
+      const codesOnly = c.mode === 'codes';
+      return (res, base, _ctx, out) => {
+        for (const { v, p } of get(res, base)) {
+          const r = ok(v);
+          if (r === true || (codesOnly && r === 'other')) continue;
+          if (codesOnly || (r === false && isObj(v) && typeof v.system === 'string')) {
+            emit(out, 'value', `${p}.code`, `code not in the allowed list for ${String((v as Record<string, unknown>).system)}`);
+          } else if (r === 'other') emit(out, 'value', `${p}.system`, `system ${String((v as Record<string, unknown>).system)} is not allowed here`);
+          else emit(out, 'value', `${p}.system`, 'system missing');
+        }
+      };
+    }
+    case 'codingPresent':
+      return (res, base, _ctx, out) => {
+        const vals = get(res, base);
+        if (!vals.some(({ v }) => isObj(v) && v.system === c.system && v.code === c.code)) {
+          const [first] = path.split('.');
+          emit(out, 'required', `${base}.${first}`);
+        }
+      };
+    case 'codeFormat': {
+      const re = new RegExp(c.pattern);
+      return (res, base, _ctx, out) => {
+        for (const { v, p } of get(res, base)) {
+          if (isObj(v) && v.system === c.system && (typeof v.code !== 'string' || !re.test(v.code))) emit(out, 'value', `${p}.code`);
+        }
+      };
+    }
+    case 'identifierValue': {
+      const re = new RegExp(c.pattern);
+      const systems = new Set(c.systems);
+      return (res, base, _ctx, out) => {
+        for (const { v, p } of get(res, base)) {
+          // The value is a NIK: never put it in the message.
+          if (isObj(v) && typeof v.system === 'string' && systems.has(v.system) && (typeof v.value !== 'string' || !re.test(v.value))) emit(out, 'value', `${p}.value`);
+        }
+      };
+    }
+    case 'orgIdentifier': {
+      const re = new RegExp(`^http://sys-ids\\.kemkes\\.go\\.id/(${c.kinds.join('|')})/([^/]+)$`);
+      const example = `http://sys-ids.kemkes.go.id/${c.kinds[0]}/{organizationId}`;
+      return (res, base, ctx, out) => {
+        const vals = get(res, base);
+        let found = false;
+        for (const { v, p } of vals) {
+          const sys = isObj(v) ? v.system : undefined;
+          if (typeof sys !== 'string') continue;
+          const m = re.exec(sys);
+          if (!m) {
+            // strict: every sys-ids identifier must be of this kind; otherwise others (e.g. mpdn) may sit beside it.
+            if (c.strict && SYS_IDS.test(sys)) emit(out, 'value', `${p}.system`, `expected ${example}`);
+            continue;
+          }
+          found = true;
+          const org = m[2];
+          if (ctx.organizationId !== undefined && org !== ctx.organizationId) {
+            emit(out, 'value', `${p}.system`, `organization id ${org} in the system is not the sending organization ${ctx.organizationId}`);
+          }
+          if (c.consistentWith) {
+            const sp = res[c.consistentWith];
+            const ref = isObj(sp) && typeof sp.reference === 'string' ? ORG_REF.exec(sp.reference) : null;
+            if (ref && ref[1] !== org) emit(out, 'value', `${p}.system`, `organization id ${org} differs from ${c.consistentWith} Organization/${ref[1]}`);
+          }
+        }
+        if (c.required && !found) emit(out, vals.length ? 'value' : 'required', `${base}.${path}`, `expected ${example}`);
+      };
+    }
+    case 'dateTimeFormat':
+      return (res, base, _ctx, out) => {
+        for (const { v, p } of get(res, base)) if (typeof v !== 'string' || !FULL_DATETIME.test(v)) emit(out, 'value', p);
+      };
+    case 'dateTimeUtc':
+      return (res, base, _ctx, out) => {
+        for (const { v, p } of get(res, base)) if (typeof v === 'string' && FULL_DATETIME.test(v) && !UTC_SUFFIX.test(v)) emit(out, 'value', p);
+      };
+    case 'dateTimeRange': {
+      const min = c.notBefore ? Date.parse(c.notBefore) : undefined;
+      if (min !== undefined && Number.isNaN(min)) throw new Error(`rule ${rule.id}: bad notBefore`);
+      return (res, base, ctx, out) => {
+        for (const { v, p } of get(res, base)) {
+          if (typeof v !== 'string') continue;
+          const t = Date.parse(v);
+          if (Number.isNaN(t)) continue; // the format rule reports it
+          if (min !== undefined && t < min) emit(out, 'value', p, 'before 2022-08-31');
+          else if (c.notFuture && t > ctx.nowMs) emit(out, 'value', p, 'in the future');
+        }
+      };
+    }
+    case 'after': {
+      const other = compilePath(c.other);
+      return (res, base, _ctx, out) => {
+        const a = get(res, base);
+        const b = other(res, base);
+        if (a.length !== 1 || b.length !== 1) return; // absence is a `required` rule's business
+        const ta = typeof a[0].v === 'string' ? Date.parse(a[0].v) : NaN;
+        const tb = typeof b[0].v === 'string' ? Date.parse(b[0].v) : NaN;
+        if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta <= tb) emit(out, 'value', a[0].p);
+      };
+    }
+    case 'dateNotBefore': {
+      const other = compilePath(c.other);
+      return (res, base, _ctx, out) => {
+        const a = get(res, base);
+        const b = other(res, base);
+        if (a.length !== 1 || b.length !== 1 || typeof a[0].v !== 'string' || typeof b[0].v !== 'string') return;
+        // Compare calendar days: a vaccine may be given on its expiry date.
+        if (/^\d{4}-\d{2}-\d{2}/.test(a[0].v) && /^\d{4}-\d{2}-\d{2}/.test(b[0].v) && a[0].v.slice(0, 10) < b[0].v.slice(0, 10)) emit(out, 'value', a[0].p);
+      };
+    }
+    case 'ucumSystem':
+      return (res, base, _ctx, out) => {
+        for (const { v, p } of get(res, base)) if (isObj(v) && v.system !== 'http://unitsofmeasure.org') emit(out, 'value', `${p}.system`);
+      };
+    case 'ucumCode':
+      return (res, base, _ctx, out) => {
+        for (const { v, p } of get(res, base)) if (isObj(v) && (typeof v.code !== 'string' || !UCUM_SYNTAX.test(v.code))) emit(out, 'value', `${p}.code`);
+      };
+    case 'positiveInt':
+      return (res, base, _ctx, out) => {
+        for (const { v, p } of get(res, base)) if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) emit(out, 'value', p);
+      };
+    case 'containsAll':
+      return (res, base, _ctx, out) => {
+        const have = new Set(get(res, base).map((f) => f.v));
+        const missing = c.values.filter((x) => !have.has(x));
+        if (missing.length) emit(out, 'value', `${base}.${path.split('.')[0]}`, `missing ${missing.join(', ')}`);
+      };
+    case 'uriScheme':
+      return (res, base, _ctx, out) => {
+        walkStrings(res, base, URI_KEYS, (value, at) => {
+          for (const f of c.fixes) if (value.startsWith(f.wrong)) emit(out, 'value', at, `use ${f.right}... instead of ${f.wrong}...`);
+        });
+      };
+    default: {
+      const never: never = c;
+      throw new Error(`unknown check kind ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+const URI_KEYS = new Set(['system', 'url']);
+
+/** Iterative walk (deep input must not overflow the stack) calling `visit` for string values under the given keys. */
+export function walkStrings(root: unknown, base: string, keys: ReadonlySet<string>, visit: (value: string, at: string) => void): void {
+  const stack: Found[] = [{ v: root, p: base }];
+  while (stack.length) {
+    const { v, p } = stack.pop() as Found;
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push({ v: v[i], p: `${p}[${i}]` });
+    } else if (isObj(v)) {
+      for (const k in v) {
+        const x = v[k];
+        if (typeof x === 'string') {
+          if (keys.has(k)) visit(x, `${p}.${k}`);
+        } else if (typeof x === 'object' && x !== null) stack.push({ v: x, p: `${p}.${k}` });
+      }
+    }
+  }
+}
+
+export interface CompiledRules {
+  readonly version: string;
+  readonly rules: readonly RuleDef[];
+  /** Runs one layer of rules for `res` (located at FHIRPath `base`): `base` = base-R4 cardinality, `profile` = SATUSEHAT. */
+  run(res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[], layer: 'base' | 'profile'): void;
+}
+
+/** Validates the rule data and compiles it once. Throws on malformed data (caught at start-up, not per request). */
+export function compileRules(set: RuleSet): CompiledRules {
+  if (!set || typeof set.version !== 'string' || !Array.isArray(set.rules)) throw new Error('rules file: needs "version" and "rules"');
+  const byType = new Map<string, { base: Compiled[]; profile: Compiled[] }>();
+  const ids = new Set<string>();
+  for (const rule of set.rules) {
+    if (ids.has(rule.id)) throw new Error(`rules file: duplicate id ${rule.id}`);
+    ids.add(rule.id);
+    if (rule.confidence === 'UNV' && rule.severity === 'error') throw new Error(`rule ${rule.id}: an unconfirmed (UNV) rule must not be an error`);
+    if (rule.rule !== undefined && !/^\d{5}$/.test(rule.rule)) throw new Error(`rule ${rule.id}: rule number must be 5 digits`);
+    const paths = rule.paths ?? [rule.path ?? ''];
+    const cond = compileConditions(rule.when);
+    for (const p of paths) {
+      const check = compileCheck(rule, p);
+      const fn: Compiled = cond ? (res, base, ctx, out) => (cond(res) ? check(res, base, ctx, out) : undefined) : check;
+      let slot = byType.get(rule.resourceType);
+      if (!slot) byType.set(rule.resourceType, (slot = { base: [], profile: [] }));
+      (rule.layer === 'base-r4' ? slot.base : slot.profile).push(fn);
+    }
+  }
+  const empty = { base: [] as Compiled[], profile: [] as Compiled[] };
+  const star = byType.get('*') ?? empty;
+  return {
+    version: set.version,
+    rules: set.rules,
+    run(res, base, ctx, out, layer) {
+      const slot = byType.get(res.resourceType as string) ?? empty;
+      const list = slot[layer];
+      for (let i = 0; i < list.length; i++) list[i](res, base, ctx, out);
+      const g = star[layer];
+      for (let i = 0; i < g.length; i++) g[i](res, base, ctx, out);
+    },
+  };
+}

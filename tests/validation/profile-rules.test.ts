@@ -1,0 +1,221 @@
+// One failing and one passing case per profile rule, table-driven from the valid base resources in fixtures.ts.
+import { createValidator, type ValidateOptions } from '../../src/validation/index.js';
+import type { Issue } from '../../src/validation/outcome.js';
+import * as F from './fixtures.js';
+
+type Json = Record<string, any>;
+interface Case {
+  /** rule id in profiles/satusehat-rules.json */
+  id: string;
+  base: () => Json;
+  fail: (r: Json) => void;
+  /** FHIRPath the issue must point at */
+  expr: string;
+  /** optional variant that must NOT trigger the rule (default: the base resource itself) */
+  pass?: (r: Json) => void;
+  opts?: Partial<ValidateOptions>;
+}
+
+const v = createValidator();
+const run = (r: unknown, o: Partial<ValidateOptions> = {}): Issue[] => v.validate(r, { now: F.NOW, ...o });
+const ruleOf = (id: string) => {
+  const r = v.rules.find((x) => x.id === id);
+  if (!r) throw new Error(`no rule ${id}`);
+  return r;
+};
+
+const PAST = '2022-08-30T23:59:59+00:00';
+const FUTURE = '2025-06-02T00:00:00+00:00';
+
+const cases: Case[] = [
+  // base-R4 cardinality the JSON schema does not express
+  { id: 'r4-observation-status', base: F.observation, fail: (r) => delete r.status, expr: 'Observation.status' },
+  { id: 'r4-encounter-status', base: F.encounter, fail: (r) => delete r.status, expr: 'Encounter.status' },
+  { id: 'r4-immunization-status', base: F.immunization, fail: (r) => delete r.status, expr: 'Immunization.status' },
+  { id: 'r4-immunization-occurrence', base: F.immunization, fail: (r) => delete r.occurrenceDateTime, expr: 'Immunization.occurrence' },
+  { id: 'r4-bundle-type', base: F.bundle, fail: (r) => delete r.type, expr: 'Bundle.type' },
+  // http vs https
+  { id: 'system-uri-scheme', base: F.encounter, fail: (r) => (r.identifier[0].system = `https://sys-ids.kemkes.go.id/encounter/${F.ORG}`), expr: 'Encounter.identifier[0].system' },
+  // Encounter
+  { id: 'encounter-identifier-org', base: F.encounter, fail: (r) => (r.serviceProvider.reference = 'Organization/1000004'), expr: 'Encounter.identifier[0].system' },
+  { id: 'encounter-subject', base: F.encounter, fail: (r) => delete r.subject, expr: 'Encounter.subject' },
+  { id: 'encounter-subject-patient', base: F.encounter, fail: (r) => (r.subject.reference = 'Group/123'), expr: 'Encounter.subject.reference', pass: (r) => (r.subject.reference = 'Patient?identifier=https://fhir.kemkes.go.id/id/nik|9271060312000001') },
+  { id: 'encounter-participant-individual', base: F.encounter, fail: (r) => delete r.participant[0].individual, expr: 'Encounter.participant[0].individual' },
+  { id: 'encounter-participant-practitioner', base: F.encounter, fail: (r) => (r.participant[0].individual.reference = 'RelatedPerson/kader-1'), expr: 'Encounter.participant[0].individual.reference' },
+  { id: 'encounter-participant-atnd', base: F.encounter, fail: (r) => (r.participant[0].type[0].coding[0].code = 'PPRF'), expr: 'Encounter.participant' },
+  { id: 'encounter-location', base: F.encounter, fail: (r) => delete r.location, expr: 'Encounter.location.location' },
+  { id: 'encounter-location-target', base: F.encounter, fail: (r) => (r.location[0].location.reference = 'Organization/1'), expr: 'Encounter.location[0].location.reference' },
+  { id: 'encounter-finished-period-end', base: F.encounter, fail: (r) => delete r.period.end, expr: 'Encounter.period.end', pass: (r) => { r.status = 'in-progress'; delete r.period.end; } },
+  { id: 'encounter-finished-period-order', base: F.encounter, fail: (r) => (r.period.end = r.period.start), expr: 'Encounter.period.end' },
+  { id: 'encounter-status-history', base: F.encounter, fail: (r) => delete r.statusHistory, expr: 'Encounter.statusHistory' },
+  { id: 'encounter-period-start', base: F.encounter, fail: (r) => delete r.period.start, expr: 'Encounter.period.start' },
+  { id: 'encounter-service-provider', base: F.encounter, fail: (r) => delete r.serviceProvider, expr: 'Encounter.serviceProvider' },
+  { id: 'encounter-service-provider-target', base: F.encounter, fail: (r) => (r.serviceProvider.reference = 'Location/1'), expr: 'Encounter.serviceProvider.reference' },
+  { id: 'encounter-period-end-format', base: F.encounter, fail: (r) => (r.period.end = '2025-03-01'), expr: 'Encounter.period.end' },
+  { id: 'encounter-period-end-range', base: F.encounter, fail: (r) => (r.period.end = FUTURE), expr: 'Encounter.period.end' },
+  { id: 'encounter-period-end-order', base: F.encounter, fail: (r) => { r.status = 'in-progress'; r.period.end = '2025-03-01T00:30:00+00:00'; }, expr: 'Encounter.period.end' },
+  { id: 'encounter-period-end-utc', base: F.encounter, fail: (r) => (r.period.end = '2025-03-01T09:00:00+07:00'), expr: 'Encounter.period.end' },
+  { id: 'encounter-period-start-format', base: F.encounter, fail: (r) => (r.period.start = '2025-03-01T01:00+00:00'), expr: 'Encounter.period.start' },
+  { id: 'encounter-period-start-range', base: F.encounter, fail: (r) => (r.statusHistory[0].period.start = PAST), expr: 'Encounter.statusHistory[0].period.start' },
+  { id: 'encounter-period-start-utc', base: F.encounter, fail: (r) => (r.period.start = '2025-03-01T08:00:00+07:00'), expr: 'Encounter.period.start' },
+  { id: 'encounter-location-period-start-format', base: F.encounter, fail: (r) => (r.location[0].period.start = '2025-03-01'), expr: 'Encounter.location[0].period.start' },
+  { id: 'encounter-location-period-end-format', base: F.encounter, fail: (r) => (r.location[0].period.end = '2025-03-01'), expr: 'Encounter.location[0].period.end' },
+  { id: 'encounter-finished-status-history', base: F.encounter, fail: (r) => r.statusHistory.splice(1, 1), expr: 'Encounter.statusHistory' },
+  // Observation
+  { id: 'observation-subject', base: F.observation, fail: (r) => delete r.subject, expr: 'Observation.subject' },
+  { id: 'observation-subject-patient', base: F.observation, fail: (r) => (r.subject.reference = 'Practitioner/1'), expr: 'Observation.subject.reference' },
+  { id: 'observation-encounter', base: F.observation, fail: (r) => delete r.encounter, expr: 'Observation.encounter' },
+  { id: 'observation-encounter-target', base: F.observation, fail: (r) => (r.encounter.reference = 'EpisodeOfCare/1'), expr: 'Observation.encounter.reference' },
+  { id: 'observation-performer-practitioner', base: F.observation, fail: (r) => (r.performer = [{ reference: `Organization/${F.ORG}` }]), expr: 'Observation.performer[0].reference', pass: (r) => r.performer.push({ reference: `Organization/${F.ORG}` }) },
+  // 10010: a valid LOINC code our tables never use is fine; a non-allowed system alone is not.
+  { id: 'observation-code-system', base: F.observation, fail: (r) => (r.code.coding = [{ system: 'http://hl7.org/fhir/location-type', code: 'LO000003' }]), expr: 'Observation.code.coding', pass: (r) => (r.code.coding = [{ system: 'http://loinc.org', code: '8331-1' }, { system: 'http://fhir.org/guides/who/anc-cds/CodeSystem/anc-custom-codes', code: 'ANC.B8.DE3' }]) },
+  { id: 'observation-loinc-format', base: F.observation, fail: (r) => (r.code.coding[0].code = '398192003'), expr: 'Observation.code.coding[0].code' },
+  { id: 'observation-category-system', base: F.observation, fail: (r) => (r.category[0].coding[0] = { system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'RAD' }), expr: 'Observation.category[0].coding' },
+  { id: 'observation-category-required', base: F.observation, fail: (r) => delete r.category, expr: 'Observation.category' },
+  { id: 'observation-effective-required', base: F.observation, fail: (r) => delete r.effectiveDateTime, expr: 'Observation.effective' },
+  { id: 'observation-effective-format', base: F.observation, fail: (r) => (r.effectiveDateTime = '2025-03-01'), expr: 'Observation.effectiveDateTime' },
+  { id: 'observation-effective-range', base: F.observation, fail: (r) => (r.effectiveDateTime = FUTURE), expr: 'Observation.effectiveDateTime', pass: (r) => (r.effectiveDateTime = '2022-08-31T00:00:00+00:00') },
+  { id: 'observation-effective-utc', base: F.observation, fail: (r) => (r.effectiveDateTime = '2025-03-01T08:20:00+07:00'), expr: 'Observation.effectiveDateTime' },
+  { id: 'observation-issued-required', base: F.observation, fail: (r) => delete r.issued, expr: 'Observation.issued' },
+  { id: 'observation-issued-format', base: F.observation, fail: (r) => (r.issued = '2025-03-01T01:21:00'), expr: 'Observation.issued' },
+  { id: 'observation-issued-range', base: F.observation, fail: (r) => (r.issued = PAST), expr: 'Observation.issued' },
+  { id: 'observation-issued-utc', base: F.observation, fail: (r) => (r.issued = '2025-03-01T09:21:00+08:00'), expr: 'Observation.issued' },
+  { id: 'observation-value-datetime-format', base: F.observation, fail: (r) => { delete r.valueQuantity; r.valueDateTime = '2024-12-01'; }, expr: 'Observation.valueDateTime', pass: (r) => { delete r.valueQuantity; r.valueDateTime = '2024-12-01T00:00:00+00:00'; } },
+  { id: 'observation-identifier-system', base: F.observation, fail: (r) => (r.identifier[0].system = `http://sys-ids.kemkes.go.id/encounter/${F.ORG}`), expr: 'Observation.identifier[0].system', pass: (r) => (r.identifier[0].system = `http://sys-ids.kemkes.go.id/sitb/${F.ORG}`) },
+  { id: 'observation-quantity-ucum-system', base: F.observation, fail: (r) => delete r.valueQuantity.system, expr: 'Observation.valueQuantity.system' },
+  { id: 'observation-quantity-ucum-code', base: F.observation, fail: (r) => (r.valueQuantity.code = 'kilo gram'), expr: 'Observation.valueQuantity.code', pass: (r) => (r.valueQuantity = { value: 120, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' }) },
+  { id: 'observation-quantity-value', base: F.observation, fail: (r) => delete r.valueQuantity.value, expr: 'Observation.valueQuantity.value' },
+  // Immunization
+  { id: 'immunization-vaccine-code', base: F.immunization, fail: (r) => r.vaccineCode.coding.push({ system: 'http://snomed.info/sct', code: '1119349007' }), expr: 'Immunization.vaccineCode.coding[3].system' },
+  { id: 'immunization-kfa-code-format', base: F.immunization, fail: (r) => (r.vaccineCode.coding[1].code = 'HIB'), expr: 'Immunization.vaccineCode.coding[1].code' },
+  { id: 'immunization-performer-function', base: F.immunization, fail: (r) => (r.performer[0].function.coding[0].code = 'XX'), expr: 'Immunization.performer[0].function.coding[0].code', pass: (r) => (r.performer[0].function.coding[0].code = 'EP') },
+  { id: 'immunization-reason-system', base: F.immunization, fail: (r) => (r.reasonCode[0].coding[0].system = 'http://terminology.kemkes.go.id/CodeSystem/immunization-reasons'), expr: 'Immunization.reasonCode[0].coding[0].system' },
+  { id: 'immunization-reason-codes', base: F.immunization, fail: (r) => (r.reasonCode[0].coding[0].code = 'IM-Lain'), expr: 'Immunization.reasonCode[0].coding[0].code' },
+  { id: 'immunization-report-origin-required', base: F.immunizationRecall, fail: (r) => delete r.reportOrigin, expr: 'Immunization.reportOrigin' },
+  { id: 'immunization-report-origin-system', base: F.immunizationRecall, fail: (r) => (r.reportOrigin.coding[0].code = 'kader'), expr: 'Immunization.reportOrigin.coding[0].code' },
+  { id: 'immunization-status-reason-system', base: F.notDoneImmunization, fail: (r) => (r.statusReason.coding[0].system = 'http://terminology.kemkes.go.id/CodeSystem/immunization-status-reason'), expr: 'Immunization.statusReason.coding[0].system' },
+  { id: 'immunization-status-reason-codes', base: F.notDoneImmunization, fail: (r) => (r.statusReason.coding[0].code = 'IS000009'), expr: 'Immunization.statusReason.coding[0].code' },
+  { id: 'immunization-status-reason-required', base: F.notDoneImmunization, fail: (r) => delete r.statusReason, expr: 'Immunization.statusReason' },
+  { id: 'immunization-patient', base: F.immunization, fail: (r) => delete r.patient, expr: 'Immunization.patient' },
+  { id: 'immunization-patient-target', base: F.immunization, fail: (r) => (r.patient.reference = 'not a reference'), expr: 'Immunization.patient.reference' },
+  { id: 'immunization-occurrence', base: F.immunization, fail: (r) => delete r.occurrenceDateTime, expr: 'Immunization.occurrence' },
+  { id: 'immunization-primary-source', base: F.immunization, fail: (r) => delete r.primarySource, expr: 'Immunization.primarySource' },
+  { id: 'immunization-encounter', base: F.immunization, fail: (r) => delete r.encounter, expr: 'Immunization.encounter' },
+  { id: 'immunization-encounter-target', base: F.immunization, fail: (r) => (r.encounter.reference = 'Patient/1'), expr: 'Immunization.encounter.reference' },
+  { id: 'immunization-performer-actor', base: F.immunization, fail: (r) => delete r.performer[0].actor, expr: 'Immunization.performer[0].actor' },
+  { id: 'immunization-performer-actor-target', base: F.immunization, fail: (r) => (r.performer[0].actor.reference = 'Patient/1'), expr: 'Immunization.performer[0].actor.reference', pass: (r) => (r.performer[0].actor.reference = `Organization/${F.ORG}`) },
+  { id: 'immunization-location', base: F.immunization, fail: (r) => delete r.location, expr: 'Immunization.location', pass: (r) => { r.status = 'not-done'; r.statusReason = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'MEDPREC' }] }; delete r.location; } },
+  { id: 'immunization-location-target', base: F.immunization, fail: (r) => (r.location.reference = 'Organization/1'), expr: 'Immunization.location.reference' },
+  { id: 'immunization-lot-number', base: F.immunization, fail: (r) => delete r.lotNumber, expr: 'Immunization.lotNumber', pass: (r) => { r.primarySource = false; r.reportOrigin = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/immunization-origin', code: 'record' }] }; delete r.lotNumber; } },
+  { id: 'immunization-expiration-date', base: F.immunization, fail: (r) => delete r.expirationDate, expr: 'Immunization.expirationDate' },
+  { id: 'immunization-expiration-after-occurrence', base: F.immunization, fail: (r) => (r.expirationDate = '2025-02-28'), expr: 'Immunization.expirationDate', pass: (r) => (r.expirationDate = '2025-03-01') },
+  { id: 'immunization-funding-source', base: F.immunization, fail: (r) => (r.fundingSource.coding[0].code = 'IF000003'), expr: 'Immunization.fundingSource.coding[0].code' },
+  { id: 'immunization-recorded', base: F.immunization, fail: (r) => delete r.recorded, expr: 'Immunization.recorded' },
+  { id: 'immunization-dose-number', base: F.immunization, fail: (r) => delete r.protocolApplied, expr: 'Immunization.protocolApplied.doseNumberPositiveInt', pass: (r) => { Object.assign(r, F.notDoneImmunization()); } },
+  { id: 'immunization-dose-number-positive', base: F.immunization, fail: (r) => (r.protocolApplied[0].doseNumberPositiveInt = 0), expr: 'Immunization.protocolApplied[0].doseNumberPositiveInt' },
+  { id: 'immunization-datetime-format', base: F.immunization, fail: (r) => (r.occurrenceDateTime = '2025-03-01'), expr: 'Immunization.occurrenceDateTime' },
+  { id: 'immunization-datetime-range', base: F.immunization, fail: (r) => (r.recorded = FUTURE), expr: 'Immunization.recorded' },
+  { id: 'immunization-datetime-utc', base: F.immunization, fail: (r) => (r.recorded = '2025-03-01T10:35:00+09:00'), expr: 'Immunization.recorded' },
+  // Location
+  { id: 'location-identifier-org', base: F.location, fail: (r) => (r.managingOrganization.reference = 'Organization/1000001'), expr: 'Location.identifier[0].system' },
+  // Patient
+  { id: 'patient-identifier', base: F.patient, fail: (r) => delete r.identifier, expr: 'Patient.identifier' },
+  { id: 'patient-identifier-system', base: F.patient, fail: (r) => (r.identifier[0].system = 'http://fhir.kemkes.go.id/id/nik'), expr: 'Patient.identifier', pass: (r) => (r.identifier[0].system = 'https://fhir.kemkes.go.id/id/nik-ibu') },
+  { id: 'patient-nik-format', base: F.patient, fail: (r) => (r.identifier[0].value = '92710603120000'), expr: 'Patient.identifier[0].value' },
+  { id: 'patient-multiple-birth', base: F.patient, fail: (r) => delete r.multipleBirthInteger, expr: 'Patient.multipleBirth' },
+  { id: 'patient-name-text', base: F.patient, fail: (r) => (r.name[0].text = ''), expr: 'Patient.name[0].text' },
+  { id: 'patient-address', base: F.patient, fail: (r) => delete r.address, expr: 'Patient.address' },
+  { id: 'patient-birth-date', base: F.patient, fail: (r) => delete r.birthDate, expr: 'Patient.birthDate' },
+  { id: 'patient-gender', base: F.patient, fail: (r) => delete r.gender, expr: 'Patient.gender' },
+];
+
+describe('valid base resources', () => {
+  test.each([
+    ['Encounter', F.encounter],
+    ['Observation', F.observation],
+    ['Immunization (nakes)', F.immunization],
+    ['Immunization (recall)', F.immunizationRecall],
+    ['Immunization (not-done)', F.notDoneImmunization],
+    ['Patient', F.patient],
+    ['Location', F.location],
+    ['transaction Bundle', F.bundle],
+  ])('%s has no issues at all', (_name, make) => {
+    expect(run(make(), { organizationId: F.ORG })).toEqual([]);
+  });
+});
+
+describe('profile rules (one failing, one passing case each)', () => {
+  test('every rule in profiles/satusehat-rules.json has a case here', () => {
+    const covered = new Set(cases.map((c) => c.id));
+    expect(v.rules.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
+  });
+
+  test.each(cases.map((c) => [c.id, c] as const))('%s', (id, c) => {
+    const rule = ruleOf(id);
+    const bad = F.clone(c.base());
+    c.fail(bad);
+    const hits = run(bad, c.opts).filter((i) => i.ruleId === id);
+    expect(hits.length).toBeGreaterThan(0);
+    for (const h of hits) {
+      expect(h.severity).toBe(rule.severity);
+      expect(h.rule).toBe(rule.rule);
+      if (rule.rule) expect(h.diagnostics).toMatch(new RegExp(`\\(RuleNumber: ${rule.rule}\\)$`));
+      else expect(h.diagnostics).not.toMatch(/RuleNumber/);
+    }
+    expect(hits.map((h) => h.expression?.[0])).toContain(c.expr);
+    // each finding once
+    expect(new Set(hits.map((h) => h.expression?.[0])).size).toBe(hits.length);
+
+    const good = F.clone(c.base());
+    c.pass?.(good);
+    expect(run(good, c.opts).filter((i) => i.ruleId === id)).toEqual([]);
+  });
+
+  test('rules the docs mark unconfirmed (UNV) are warnings, never errors', () => {
+    const unv = v.rules.filter((r) => r.confidence === 'UNV');
+    expect(unv.length).toBeGreaterThan(5);
+    for (const r of unv) expect(r.severity).toBe('warning');
+    // and in practice: a payload breaking only UNV rules has no error
+    const o = F.observation();
+    delete o.category;
+    delete o.issued;
+    o.effectiveDateTime = '2025-03-01T08:20:00+07:00';
+    const issues = run(o);
+    expect(issues.length).toBe(3);
+    expect(issues.every((i) => i.severity === 'warning')).toBe(true);
+  });
+});
+
+describe('organization id consistency', () => {
+  test('10117: the caller organization must own the Encounter identifier system', () => {
+    const hits = run(F.encounter(), { organizationId: '10000005' }).filter((i) => i.rule === '10117');
+    expect(hits).toHaveLength(1);
+    expect(hits[0].expression).toEqual(['Encounter.identifier[0].system']);
+    expect(hits[0].diagnostics).toContain('10000005');
+  });
+  test('10441: the caller organization must own the Observation identifier system', () => {
+    expect(run(F.observation(), { organizationId: '999' }).map((i) => i.rule)).toEqual(['10441']);
+  });
+  test('an extra sys-ids identifier (e.g. MPDN) next to the encounter one is accepted', () => {
+    const e = F.encounter();
+    e.identifier.push({ system: `http://sys-ids.kemkes.go.id/mpdn/${F.ORG}`, value: 'MPDN-1' });
+    expect(run(e)).toEqual([]);
+  });
+  test('http vs https is reported on the exact element, for fhir.kemkes.go.id identifiers too', () => {
+    const p = F.patient();
+    p.identifier[0].system = 'http://fhir.kemkes.go.id/id/nik';
+    const hit = run(p).find((i) => i.ruleId === 'system-uri-scheme');
+    expect(hit?.expression).toEqual(['Patient.identifier[0].system']);
+    expect(hit?.diagnostics).toContain('https://fhir.kemkes.go.id/');
+  });
+});
+
+describe('datetime checks use opts.now, never the clock', () => {
+  test('the same payload is in the future for one `now` and fine for a later one', () => {
+    const o = F.observation();
+    o.effectiveDateTime = '2030-01-01T00:00:00+00:00';
+    o.issued = '2030-01-01T00:00:00+00:00';
+    expect(run(o).some((i) => i.rule === '10295' && i.severity === 'error')).toBe(true);
+    expect(v.validate(o, { now: new Date('2030-06-01T00:00:00Z') })).toEqual([]);
+  });
+});
