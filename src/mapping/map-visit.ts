@@ -177,7 +177,9 @@ function buildImmunization(p: ImmunizationPlan, plan: VisitPlan, sys: SystemsTab
     const o = sys.codes.reportOrigins[im.source as 'recall' | 'record'];
     res.reportOrigin = { coding: [coding(sysUrl(sys, 'immunizationOrigin'), o.code, o.display)] };
   }
-  if (given && administered) res.location = { reference: refs.location };
+  // Kamus rule 10305 wants a location on every completed Immunization. For a recalled/recorded dose the only place the record
+  // knows is where it was reported (this visit's location); whether the platform accepts that is to confirm in the sandbox.
+  if (given) res.location = { reference: refs.location };
   if (given && im.lotNumber !== undefined) res.lotNumber = im.lotNumber;
   if (given && im.expirationDate !== undefined) res.expirationDate = im.expirationDate;
   res.performer = [performer(im.status, im.source, r, sys, refs)];

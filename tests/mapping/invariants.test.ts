@@ -134,7 +134,7 @@ describe.each(mapped)('invariants: %s', (_name, record, res) => {
       expect(x.primarySource).toBe(im.source === 'administered');
       expect(x.lotNumber).toBe(im.status === 'completed' ? im.lotNumber : undefined);
       expect(x.expirationDate).toBe(im.status === 'completed' ? im.expirationDate : undefined);
-      expect(x.location !== undefined).toBe(im.status === 'completed' && im.source === 'administered');
+      expect(x.location !== undefined).toBe(im.status === 'completed'); // rule 10305: every completed dose has a location
       const allowed = new Set([...v.products.map((p) => p.code), ...v.groups.map((g) => g.code), v.cvx?.code, ...v.products.map((p) => p.cvx?.code)]);
       for (const c of x.vaccineCode.coding!) expect(allowed).toContain(c.code);
       if (im.productCode) expect(x.vaccineCode.coding![0].code).toBe(im.productCode);
