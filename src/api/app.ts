@@ -66,7 +66,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(healthRouter(deps.readiness ?? [], clock()));
   const types = {
     all: deps.validator.resourceTypes,
-    profiled: [...new Set(['Bundle', ...deps.validator.rules.filter((r) => r.layer !== 'base-r4').map((r) => r.resourceType)])],
+    // '*' marks rules that apply to every type (URI schemes); it is not a resource type to advertise.
+    profiled: [...new Set(['Bundle', ...deps.validator.rules.filter((r) => r.layer !== 'base-r4' && r.resourceType !== '*').map((r) => r.resourceType)])],
   };
   const contributions = (deps.routers ?? []).flatMap((r) => (r.capability ? [r.capability] : []));
   app.use(metadataRouter(buildCapabilityStatement(clock(), types, contributions)));

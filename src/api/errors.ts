@@ -75,6 +75,9 @@ export const requireJsonAccept: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** The path as it may appear in a message: digit runs (an id, a NIK, a phone number) masked, length bounded. */
+const shownPath = (p: string): string => p.slice(0, 200).replace(/\d{5,}/g, '…');
+
 /** Handler for the methods a path does not support: 405 with `Allow` (OPTIONS answers 204 with `Allow`). */
 export function methodNotAllowed(allowed: string[]): RequestHandler {
   const allow = [...new Set([...allowed, ...(allowed.includes('GET') ? ['HEAD'] : []), 'OPTIONS'])].join(', ');
@@ -84,7 +87,7 @@ export function methodNotAllowed(allowed: string[]): RequestHandler {
       res.status(204).end();
       return;
     }
-    next(httpError(405, 'not-supported', `Method ${req.method} is not allowed on ${req.path}; allowed: ${allow}`));
+    next(httpError(405, 'not-supported', `Method ${req.method} is not allowed on ${shownPath(req.path)}; allowed: ${allow}`));
   };
 }
 
@@ -99,7 +102,7 @@ export function requireObjectBody(req: Request, what: string): Record<string, un
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(httpError(404, 'not-found', `No route for ${req.method} ${req.path}`));
+  next(httpError(404, 'not-found', `No route for ${req.method} ${shownPath(req.path)}`));
 };
 
 interface HttpLikeError {

@@ -48,7 +48,8 @@ export function fhirRouter(deps: { validator: ValidatorLike; clock: () => Date }
   const validate = (req: Request, res: import('express').Response): void => {
     const urlType = typeof req.params.type === 'string' ? req.params.type : undefined;
     if (urlType !== undefined && !TYPE_RE.test(urlType)) {
-      throw httpError(400, 'not-supported', `'${urlType.slice(0, 64)}' is not a resource type name`);
+      // Not echoed: a path segment that is not a type name may be anything, a NIK included.
+      throw httpError(400, 'not-supported', 'The type in the URL (/fhir/{type}/$validate) is not a resource type name');
     }
     const { resource, profile } = readRequest(req);
     const rt = resource.resourceType;

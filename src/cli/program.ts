@@ -8,10 +8,12 @@ import { EXIT, type CliContext } from './context.js';
 import { mapCommand } from './commands/map.js';
 import { validateCommand } from './commands/validate.js';
 import { simulatorCommand } from './commands/simulator.js';
+import { syncCommand } from './commands/sync.js';
+import { keysCommand } from './commands/keys.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
-export const COMMANDS: CommandFactory[] = [validateCommand, mapCommand, simulatorCommand];
+export const COMMANDS: CommandFactory[] = [validateCommand, mapCommand, simulatorCommand, syncCommand, keysCommand];
 
 function version(): string {
   try {

@@ -39,6 +39,9 @@ export interface VisitPlan {
  *  wrong field is not repeated back. */
 const shown = (s: string) => (/^[A-Za-z0-9._/%°²^[\]-]{1,20}$/.test(s) && !/\d{5}/.test(s) ? `'${s}'` : 'the value given');
 
+/** Echo a measured number only when it is a plausible magnitude: a NIK or phone number typed into `value` is not repeated. */
+const shownNumber = (x: number) => (Math.abs(x) < 1e6 ? String(x) : 'the value given');
+
 function roundTo(x: number, decimals: number): number {
   const f = 10 ** decimals;
   return Math.round((x + Number.EPSILON * Math.sign(x)) * f) / f;
@@ -119,8 +122,8 @@ function checkMeasurements(c: Checker, list: VisitMeasurement[], start: ParsedDa
     const { range, ucum, decimals } = ix.entry;
     const value = rule.identity ? m.value : roundTo((m.value + rule.offset) * rule.factor, decimals);
     if (value < range.min || value > range.max) {
-      const conv = rule.identity ? '' : ` (= ${value} ${ucum.unit})`;
-      c.err(`${at}.value`, `${at}.value ${m.value} ${m.unit}${conv} is outside the plausible range for ${m.code} (${range.min}–${range.max} ${ucum.unit}); check for a typo or a wrong unit`);
+      const conv = rule.identity ? '' : ` (= ${shownNumber(value)} ${ucum.unit})`;
+      c.err(`${at}.value`, `${at}.value ${shownNumber(m.value)} ${m.unit}${conv} is outside the plausible range for ${m.code} (${range.min}–${range.max} ${ucum.unit}); check for a typo or a wrong unit`);
       continue;
     }
     let effective = start.utc;

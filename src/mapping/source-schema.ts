@@ -41,8 +41,9 @@ const TYPE_WORDS: Record<string, string> = {
   boolean: 'true or false',
 };
 
-/** Field names are echoed only when short and plain, so a typo is visible but data pasted into a key is not. */
-const safeName = (s: string) => (/^[A-Za-z0-9_-]{1,40}$/.test(s) ? `'${s}'` : 'a field');
+/** Field names are echoed (in the message and the expression) only when short and plain, so a typo is visible but data
+ *  pasted into a key (a NIK, a phone number, a name) is not. */
+const isSafeName = (s: string) => /^[A-Za-z_][A-Za-z0-9_-]{0,39}$/.test(s) && !/\d{4}/.test(s);
 
 function describe(e: ErrorObject): { path: string; text: string } | undefined {
   const parent = (e.parentSchema ?? {}) as Record<string, unknown>;
@@ -57,7 +58,8 @@ function describe(e: ErrorObject): { path: string; text: string } | undefined {
     case 'additionalProperties': {
       const prop = String(p.additionalProperty);
       const allowed = Object.keys((parent.properties as object) ?? {}).join(', ');
-      return { path: sourcePath(e.instancePath, prop), text: `${name} has an unknown field ${safeName(prop)}; check the spelling (allowed: ${allowed})` };
+      if (!isSafeName(prop)) return { path: at, text: `${name} has an unknown field (its name is not shown); check the field names (allowed: ${allowed})` };
+      return { path: sourcePath(e.instancePath, prop), text: `${name} has an unknown field '${prop}'; check the spelling (allowed: ${allowed})` };
     }
     case 'type':
       return { path: at, text: `${name} must be ${TYPE_WORDS[String(p.type)] ?? String(p.type)}` };

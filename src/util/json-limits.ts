@@ -24,10 +24,15 @@ export interface JsonLimitViolation {
 // Paths are built only on a violation, from parent links, so the common (valid) case allocates no strings.
 type Frame = { value: unknown; depth: number; parent: Frame | undefined; key: string | number };
 
+// Keys are echoed only when they look like field names: a NIK, phone number or name used as a key stays out of responses.
+const SAFE_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$/;
+const keyText = (k: string): string => (SAFE_KEY.test(k) && !/\d{4}/.test(k) ? k : '(key)');
+
 function pathOf(frame: Frame): string {
   const parts: string[] = [];
   for (let f: Frame | undefined = frame; f && f.parent; f = f.parent) {
-    parts.push(typeof f.key === 'number' ? `[${f.key}]` : f.parent.parent ? `.${f.key}` : f.key);
+    const k = typeof f.key === 'number' ? f.key : keyText(f.key);
+    parts.push(typeof k === 'number' ? `[${k}]` : f.parent.parent ? `.${k}` : k);
   }
   const p = parts.reverse().join('');
   return p || '(root)';

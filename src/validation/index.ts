@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { profilesDir } from '../util/paths.js';
 import { issue, type Issue } from './outcome.js';
-import { loadR4Module, R4Structure, safeName, GENERATED_R4_MODULE } from './r4-structure.js';
+import { loadR4Module, R4Structure, quotedName, GENERATED_R4_MODULE } from './r4-structure.js';
 import { compileRules, type CompiledRules, type RuleContext, type RuleDef, type RuleSet } from './rule-engine.js';
 import { checkBundle, entryTypes } from './bundle-rules.js';
 
@@ -69,10 +69,10 @@ export function createValidator(options: CreateValidatorOptions = {}): Validator
     }
     const base = structure.has(type) ? type : 'Resource';
     if (opts.expectedType !== undefined && opts.expectedType !== type) {
-      out.push(issue('error', 'invalid', `resourceType '${safeName(type)}' does not match the expected type '${safeName(opts.expectedType)}'`, `${base}.resourceType`));
+      out.push(issue('error', 'invalid', `resourceType ${quotedName(type)} does not match the expected type ${quotedName(opts.expectedType)}`, `${base}.resourceType`));
     }
     if (!structure.has(type)) {
-      out.push(issue('error', 'not-supported', `Unknown resourceType '${safeName(type)}': not a FHIR R4 resource type`, 'Resource.resourceType'));
+      out.push(issue('error', 'not-supported', `Unknown resourceType ${quotedName(type)}: not a FHIR R4 resource type`, 'Resource.resourceType'));
       return out;
     }
     // Layer 1 (+ base-R4 cardinality via the hook), for the resource and every nested resource.

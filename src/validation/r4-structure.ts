@@ -57,7 +57,10 @@ function translate(err: AjvError, base: string, patterns: Record<string, string>
   switch (err.keyword) {
     case 'additionalProperties': {
       const prop = safeName(err.params.additionalProperty);
-      return issue('error', 'structure', `Unknown element '${prop}': not part of FHIR R4 here`, `${at}.${prop}`);
+      // A key that may be personal data is located at its parent and not named.
+      return prop === undefined
+        ? issue('error', 'structure', 'Unknown element (name not shown: not a FHIR element name): not part of FHIR R4 here', at)
+        : issue('error', 'structure', `Unknown element '${prop}': not part of FHIR R4 here`, `${at}.${prop}`);
     }
     case 'required':
       return issue('error', 'required', `Missing required element '${String(err.params.missingProperty)}' (FHIR R4)`, `${at}.${String(err.params.missingProperty)}`);
@@ -144,7 +147,7 @@ export class R4Structure {
   validate(resource: Record<string, unknown>, base: string, out: Issue[], depth = 0): void {
     const type = resource.resourceType;
     if (typeof type !== 'string' || !this.has(type)) {
-      out.push(issue('error', 'not-supported', `Unknown resourceType '${safeName(type)}': not a FHIR R4 resource type`, `${base}.resourceType`));
+      out.push(issue('error', 'not-supported', `Unknown resourceType ${quotedName(type)}: not a FHIR R4 resource type`, `${base}.resourceType`));
       return;
     }
     const fn = this.fns[type];
@@ -198,9 +201,19 @@ function hasNested(r: Record<string, unknown>): boolean {
   return Array.isArray(r.contained) || Array.isArray(r.entry) || Array.isArray(r.parameter);
 }
 
-/** A resourceType as it may appear in a message: short, and only name characters. */
-export function safeName(v: unknown): string {
-  if (typeof v !== 'string') return String(typeof v);
+/**
+ * A name taken from the payload (a resourceType, an element name) as it may appear in a message or an expression:
+ * non-name characters stripped, and only when what is left looks like a FHIR name. Anything that may be personal data
+ * (a NIK or phone number typed into a key: digit runs; a person's name: whitespace) is never echoed: undefined.
+ */
+export function safeName(v: unknown): string | undefined {
+  if (typeof v !== 'string' || /\s/.test(v)) return undefined;
   const s = v.replace(/[^A-Za-z0-9_-]/g, '');
-  return s.length > 64 ? `${s.slice(0, 64)}...` : s;
+  return /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(s) && !/\d{4}/.test(s) ? s : undefined;
+}
+
+/** `'Name'` for messages, or a neutral phrase when the name must not be echoed. */
+export function quotedName(v: unknown): string {
+  const s = safeName(v);
+  return s === undefined ? '(not shown: not a FHIR name)' : `'${s}'`;
 }

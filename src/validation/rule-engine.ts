@@ -19,7 +19,8 @@ export type Check =
   | { kind: 'after'; other: string }
   | { kind: 'dateNotBefore'; other: string }
   | { kind: 'ucumSystem' }
-  | { kind: 'ucumCode' }
+  /** `notUcum`: frequent non-UCUM spellings → the UCUM code to use (UCUM syntax alone lets `mmHg` through). */
+  | { kind: 'ucumCode'; notUcum?: Record<string, string> }
   | { kind: 'positiveInt' }
   | { kind: 'containsAll'; values: string[] }
   | { kind: 'uriScheme'; fixes: { wrong: string; right: string }[] };
@@ -314,10 +315,16 @@ function compileCheck(rule: RuleDef, path: string): Compiled {
       return (res, base, _ctx, out) => {
         for (const { v, p } of get(res, base)) if (isObj(v) && v.system !== 'http://unitsofmeasure.org') emit(out, 'value', `${p}.system`);
       };
-    case 'ucumCode':
+    case 'ucumCode': {
+      const notUcum = new Map(Object.entries(c.notUcum ?? {}));
       return (res, base, _ctx, out) => {
-        for (const { v, p } of get(res, base)) if (isObj(v) && (typeof v.code !== 'string' || !UCUM_SYNTAX.test(v.code))) emit(out, 'value', `${p}.code`);
+        for (const { v, p } of get(res, base)) {
+          if (!isObj(v)) continue;
+          if (typeof v.code !== 'string' || !UCUM_SYNTAX.test(v.code)) emit(out, 'value', `${p}.code`);
+          else if (notUcum.has(v.code)) emit(out, 'value', `${p}.code`, `'${v.code}' is not UCUM, use '${notUcum.get(v.code)}'`);
+        }
       };
+    }
     case 'positiveInt':
       return (res, base, _ctx, out) => {
         for (const { v, p } of get(res, base)) if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) emit(out, 'value', p);

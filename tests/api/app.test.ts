@@ -84,6 +84,32 @@ describe('health, readiness and metadata', () => {
   });
 });
 
+describe('review findings (issue 3)', () => {
+  it('the CapabilityStatement passes the service\'s own $validate and lists only real resource types', async () => {
+    const cs = (await request(app).get('/fhir/metadata').expect(200)).body as CapabilityStatement;
+    const r = await request(app).post('/fhir/$validate').set('Content-Type', FHIR).send(JSON.stringify(cs)).expect(200);
+    expect(outcome(r.body).issue).toEqual([expect.objectContaining({ severity: 'information' })]);
+    expect(cs.rest?.[0]?.documentation).not.toMatch(/\*/);
+  });
+
+  it('no NIK or name put in the resourceType, the URL type or the path comes back in an error', async () => {
+    const nik = '3171012345678901';
+    const replies = [
+      await request(app).post('/fhir/$validate').send({ resourceType: nik }),
+      await request(app).post('/fhir/$validate').send({ resourceType: 'Budi Santoso' }),
+      await request(app).post(`/fhir/${nik}/$validate`).send({ resourceType: 'Patient' }),
+      await request(app).get(`/fhir/Patient/${nik}`).expect(404),
+      await request(app).get(`/fhir/${nik}/$validate`).expect(405),
+      await request(app).post('/fhir/$validate').send({ resourceType: 'Patient', [nik]: 1 }),
+    ];
+    for (const r of replies) {
+      expect(r.status).toBeLessThan(500);
+      expect(JSON.stringify(r.body)).not.toMatch(/3171012345678901|Budi/);
+    }
+    expect(logs.text()).not.toContain(nik);
+  });
+});
+
 describe('POST /fhir/$validate', () => {
   const badPatient = { resourceType: 'Patient', gender: 'lelaki', birthDate: '17-02-1985', foo: 1 };
 

@@ -35,4 +35,14 @@ describe('checkJsonLimits', () => {
     expect(checkJsonLimits(many, { ...DEFAULT_JSON_LIMITS, maxNodes: 5000 })?.kind).toBe('nodes');
     expect(checkJsonLimits(many, DEFAULT_JSON_LIMITS)).toBeUndefined();
   });
+
+  it('never echoes a key that may be personal data (a NIK or a name) in the path', () => {
+    const doc = { entry: [{ '3171012345678901': { 'Budi Santoso': Array.from({ length: 10_001 }, () => 0) } }] };
+    const v = checkJsonLimits(doc);
+    expect(v?.kind).toBe('array-length');
+    expect(v?.path).not.toMatch(/3171012345678901|Budi/);
+    expect(v?.path).toMatch(/^entry\[0\]/);
+    expect(checkJsonLimits({ entry: [{ resource: { name: Array.from({ length: 10_001 }, () => 0) } }] })?.path).toBe('entry[0].resource.name');
+  });
 });
+

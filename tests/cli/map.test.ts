@@ -60,6 +60,22 @@ describe('runMap', () => {
     for (const v of personalValues(bad)) expect(errors.text).not.toContain(v);
   });
 
+  it('an invalid visitId holding a NIK and a name is not echoed in the stderr report', async () => {
+    const rec = (clean[0] as Sample).record;
+    const bad = { ...rec, visitId: '3273010508260001 Muhammad Rafi' };
+    const { code, errors } = await run(line(bad));
+    expect(code).toBe(1);
+    const report = JSON.parse(errors.lines[0] as string) as { line: number; visitId?: string };
+    expect(report.line).toBe(1);
+    expect(report.visitId).toBeUndefined();
+    expect(errors.text).not.toMatch(/3273010508260001|Muhammad/);
+    // A well-formed visitId is kept for correlation; long digit runs inside it are masked as in the logs.
+    const ok = await run(line({ ...rec, visitId: 'PSY-1', start: '2099-01-01T08:00:00+07:00' }));
+    expect(JSON.parse(ok.errors.lines[0] as string).visitId).toBe('PSY-1');
+    const digits = await run(line({ ...rec, visitId: 'V-3273010508260001', start: '2099-01-01T08:00:00+07:00' }));
+    expect(digits.errors.text).not.toContain('3273010508260001');
+  });
+
   it('a non-JSON line → unusable, exit 2; processing continues', async () => {
     const { code, output, errors } = await run(`not json\n${line(clean[0]?.record)}\n[1]\n`);
     expect(code).toBe(2);

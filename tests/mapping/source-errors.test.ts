@@ -214,6 +214,22 @@ describe('patient and practitioner', () => {
     expect(errors.map((e) => e.expression![0])).toEqual(['measurements[0].unit', 'measurements[1].code', 'measurements[2].unit']);
   });
 
+  it('does not echo a NIK typed into a value, nor a NIK or name used as a field name (diagnostics and expression)', () => {
+    const r = base();
+    r.measurements[0] = { code: 'body-weight', value: 3273010508260001, unit: 'kg' };
+    const e = expectError(r, 'measurements[0].value', /outside the plausible range for body-weight/);
+    expect(e.diagnostics).not.toContain('3273010508260001');
+    const r2 = base();
+    r2.patient['3273010508260001'] = true;
+    r2['Muhammad Rafi Pratama'] = '081234567890';
+    const errors = errorsOf(r2);
+    // An unsafe key is located at its parent object (the record itself has no expression).
+    expect(errors.map((x) => x.expression?.[0] ?? '(record)').sort()).toEqual(['(record)', 'patient']);
+    expect(JSON.stringify(errors)).not.toMatch(/3273010508260001|Muhammad|081234567890/);
+    // A plain misspelt field is still named.
+    expect(errorsOf({ ...base(), visitID: 'x' }).map((x) => x.expression![0])).toEqual(['visitID']);
+  });
+
   it('answers a record that is not an object with one error and no crash', () => {
     for (const bad of [null, [], 'visit', 42]) {
       const errors = errorsOf(bad);

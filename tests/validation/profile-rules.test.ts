@@ -219,3 +219,27 @@ describe('datetime checks use opts.now, never the clock', () => {
     expect(v.validate(o, { now: new Date('2030-06-01T00:00:00Z') })).toEqual([]);
   });
 });
+
+describe('review findings (issue 3)', () => {
+  test('10012: a common non-UCUM unit code (mmHg, bpm) is an error that names the UCUM code', () => {
+    const o = F.observation();
+    o.valueQuantity = { value: 120, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mmHg' };
+    const hits = run(o).filter((i) => i.rule === '10012');
+    expect(hits).toHaveLength(1);
+    expect(hits[0].severity).toBe('error');
+    expect(hits[0].expression).toEqual(['Observation.valueQuantity.code']);
+    expect(hits[0].diagnostics).toContain('mm[Hg]');
+    o.valueQuantity = { value: 80, unit: 'bpm', system: 'http://unitsofmeasure.org', code: 'bpm' };
+    expect(run(o).filter((i) => i.rule === '10012')[0]?.diagnostics).toContain("'/min'");
+    o.valueQuantity = { value: 120, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' };
+    expect(run(o)).toEqual([]);
+  });
+
+  test('rule data: an unconfirmed (UNV) rule can never be an error', async () => {
+    const { compileRules } = await import('../../src/validation/rule-engine.js');
+    const rule = { id: 'x', resourceType: 'Patient', path: 'gender', check: { kind: 'required' as const }, severity: 'error' as const, confidence: 'UNV' as const, message: 'x' };
+    expect(() => compileRules({ version: '1', rules: [rule] })).toThrow(/UNV/);
+    expect(() => compileRules({ version: '1', rules: [{ ...rule, severity: 'warning' }] })).not.toThrow();
+    expect(v.rules.filter((r) => r.confidence === 'UNV').every((r) => r.severity !== 'error')).toBe(true);
+  });
+});

@@ -217,3 +217,29 @@ describe('hostile input does not crash or hang', () => {
     expect(run(o)).toEqual([]);
   });
 });
+
+describe('review findings (issue 3)', () => {
+  test('base R4 accepts fhirVersion 4.0.1 (the R4 JSON schema enum stops at 4.0.0)', () => {
+    const cs = { resourceType: 'CapabilityStatement', status: 'active', date: '2025-01-01', kind: 'instance', fhirVersion: '4.0.1', format: ['json'], implementation: { description: 'x' } };
+    expect(run(cs, { baseOnly: true })).toEqual([]);
+    const sd = { resourceType: 'StructureDefinition', url: 'http://example.org/sd', name: 'X', status: 'draft', kind: 'resource', abstract: false, type: 'Patient', fhirVersion: '4.0.1' };
+    expect(run(sd, { baseOnly: true })).toEqual([]);
+    // A version that does not exist is still an error.
+    expect(run({ ...cs, fhirVersion: '4.0.7' }, { baseOnly: true }).map((i) => i.expression?.[0])).toEqual(['CapabilityStatement.fhirVersion']);
+  });
+
+  test('an unknown element or resourceType holding a NIK or a name is not echoed in diagnostics or expression', () => {
+    const p = F.patient() as Record<string, unknown>;
+    p['9271060312000001'] = true;
+    p['Budi Santoso'] = 1;
+    const issues = run(p, { baseOnly: true });
+    expect(issues.filter((i) => i.code === 'structure').length).toBeGreaterThanOrEqual(1);
+    for (const i of issues) expect(i.expression).toEqual(['Patient']);
+    const text = JSON.stringify([issues, run({ resourceType: '9271060312000001' }), run({ resourceType: 'Patient', contained: [{ resourceType: 'Budi Santoso 9271060312000001' }] })]);
+    expect(text).not.toContain('9271060312000001');
+    expect(text).not.toContain('Budi');
+    // A plain element-name typo is still named.
+    expect(run({ ...F.patient(), gendr: 'male' }, { baseOnly: true }).map((i) => i.expression?.[0])).toEqual(['Patient.gendr']);
+    expect(run({ resourceType: 'Observaton' })[0].diagnostics).toContain("'Observaton'");
+  });
+});

@@ -24,9 +24,16 @@ export interface MapRunOptions {
 
 type Status = 'invalid' | 'defect' | 'unusable' | 'warnings';
 
+const VISIT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+/** The record's visitId for correlation, only when it is a well-formed id; long digit runs (a NIK, a phone) masked as in the logs. */
+function shownVisitId(v: unknown): string | undefined {
+  return typeof v === 'string' && VISIT_ID.test(v) ? v.replace(/\d{10,}/g, '[REDACTED]') : undefined;
+}
+
 async function report(o: MapRunOptions, line: number, label: string, status: Status, issues: Issue[], visitId?: unknown): Promise<void> {
   const entry: Record<string, unknown> = { line, ...(label.startsWith('item') ? { item: Number(label.slice(5)) } : {}), status };
-  if (typeof visitId === 'string') entry.visitId = visitId.slice(0, 100);
+  const id = shownVisitId(visitId);
+  if (id !== undefined) entry.visitId = id;
   entry.outcome = toOperationOutcome(issues);
   await writeLine(o.errors, JSON.stringify(entry));
 }

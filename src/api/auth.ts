@@ -1,0 +1,78 @@
+// API keys: `Authorization: Bearer <key>` (or `X-API-Key: <key>`). Keys are stored as sha256 only. A facility key
+// acts for one organizationId; the admin key (ADMIN_API_KEY, never stored) for the operational endpoints.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import type { Store } from '../store/types.js';
+import { httpError } from './errors.js';
+
+export interface Principal {
+  role: 'admin' | 'facility';
+  /** null for the admin. */
+  organizationId: string | null;
+  label?: string;
+}
+
+export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+
+/** A new random key (printed once by `ilp-adapter keys create`, never stored). */
+export const generateApiKey = (): string => `ilp_${randomBytes(24).toString('base64url')}`;
+
+export interface AuthDeps {
+  store: Store;
+  /** sha256 of ADMIN_API_KEY; undefined ⇒ no admin access over HTTP. */
+  adminKeyHash?: string;
+  /** Keys held in memory only, by sha256 (the simulator-mode demo keys): never written to the store. */
+  staticKeys?: ReadonlyMap<string, Principal>;
+}
+
+function presentedKey(authorization: string | undefined, xApiKey: string | string[] | undefined): string | undefined {
+  if (authorization) {
+    const m = /^Bearer\s+(\S{8,512})\s*$/i.exec(authorization);
+    return m?.[1];
+  }
+  if (typeof xApiKey === 'string' && xApiKey.length >= 8 && xApiKey.length <= 512) return xApiKey.trim();
+  return undefined;
+}
+
+function unauthorized(res: Response, text: string) {
+  res.set('WWW-Authenticate', 'Bearer realm="ilp-adapter"');
+  return httpError(401, 'login', text);
+}
+
+export function principalOf(res: Response): Principal {
+  const p = res.locals.principal as Principal | undefined;
+  if (!p) throw httpError(401, 'login', 'Authentication required');
+  return p;
+}
+
+/** Resolves the caller's key to a Principal (401 when missing or unknown). */
+export function authenticate(deps: AuthDeps): RequestHandler {
+  const adminHash = deps.adminKeyHash ? Buffer.from(deps.adminKeyHash, 'hex') : undefined;
+  return (req, res, next) => {
+    const key = presentedKey(req.get('authorization'), req.headers['x-api-key']);
+    if (!key) return next(unauthorized(res, 'Missing API key: send "Authorization: Bearer <key>"'));
+    const hash = hashApiKey(key);
+    if (adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) {
+      res.locals.principal = { role: 'admin', organizationId: null, label: 'ADMIN_API_KEY' } satisfies Principal;
+      return next();
+    }
+    const fixed = deps.staticKeys?.get(hash);
+    if (fixed) {
+      res.locals.principal = fixed;
+      return next();
+    }
+    const row = deps.store.findApiKey(hash);
+    if (!row) return next(unauthorized(res, 'Unknown API key'));
+    res.locals.principal = { role: row.role, organizationId: row.organizationId, ...(row.label ? { label: row.label } : {}) } satisfies Principal;
+    next();
+  };
+}
+
+export const requireAdmin: RequestHandler = (_req, res, next) => {
+  const p = principalOf(res);
+  if (p.role !== 'admin') return next(httpError(403, 'forbidden', 'This endpoint needs the admin API key'));
+  next();
+};
+
+/** May this principal see/act on this organization's records? */
+export const mayAccess = (p: Principal, organizationId: string): boolean => p.role === 'admin' || p.organizationId === organizationId;

@@ -1,0 +1,184 @@
+// Ingest and status of ILP visit records.
+//
+// POST /ilp/visits — one record (JSON object) or a batch (JSON array, at most `maxRecords`, default 500).
+//   Each record is checked, dry-mapped and validated exactly like POST /ilp/visits/$map. Accepted records are committed
+//   to the outbox in ONE store transaction before the response; a rejected record stores nothing.
+//   - object:  202 {organizationId, visitId, id, status: created|revised|unchanged}  |  422 OperationOutcome (source fields)
+//   - array:   202 all accepted, 207 some rejected, 422 none accepted. Body {accepted, rejected, results: [{index,
+//              organizationId, visitId, id?, status: created|revised|unchanged|rejected, outcome?}]}. Expressions in a
+//              rejected record's outcome are prefixed with its index, e.g. `[3].measurements[0].unit`.
+//   - a record whose organizationId is not the key's: 403 for the whole request (nothing stored).
+//   Idempotent on (organizationId, visitId): same canonical content ⇒ `unchanged`, changed content ⇒ `revised`.
+// GET /ilp/visits/{organizationId}/{visitId} — the record's sync state. Another facility's record answers 404
+//   exactly like a missing one, so a key cannot probe which visits exist elsewhere.
+import { Router, type Request, type Response } from 'express';
+import type { OperationOutcome } from 'fhir/r4.js';
+import type { IngestItem, Store, VisitRow, VisitState } from '../store/types.js';
+import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
+import type { Logger } from '../util/logger.js';
+import { contentHash } from '../sync/hash.js';
+import type { ValidatorLike } from './contracts.js';
+import { defectSummary, dryRun, type Mapper } from './dry-run.js';
+import { httpError, methodNotAllowed } from './errors.js';
+import { authenticate, mayAccess, principalOf, type AuthDeps } from './auth.js';
+
+export const DEFAULT_MAX_RECORDS = 500;
+
+export interface VisitsRouterDeps extends AuthDeps {
+  store: Store;
+  validator: ValidatorLike;
+  mapper: Mapper;
+  clock: () => Date;
+  logger: Logger;
+  maxRecords?: number;
+  /** Organizations this adapter delivers for; a record of another one is rejected (it could never be sent). */
+  organizations?: ReadonlySet<string>;
+  /** Called after new work was committed (created/revised), e.g. to start a sync run soon. */
+  onIngest?: () => void;
+}
+
+type RecordResult =
+  | { index: number; organizationId?: string; visitId?: string; status: 'rejected'; outcome: OperationOutcome }
+  | { index: number; organizationId: string; visitId: string; id: string; status: 'created' | 'revised' | 'unchanged' };
+
+export const visitPath = (org: string, visitId: string) => `/ilp/visits/${encodeURIComponent(org)}/${encodeURIComponent(visitId)}`;
+
+const STATE_TEXT: Record<VisitState, string> = {
+  queued: 'Waiting for the next sync run.',
+  sending: 'A sync run is delivering this visit now.',
+  sent: 'Delivered: SATUSEHAT holds every resource of this visit (ids in `resources`).',
+  'needs-correction': 'SATUSEHAT (or our validation) refused the data: correct the fields named in lastError at the source and push the visit again.',
+  blocked: 'Cannot be delivered until someone acts: see lastError (e.g. an identity SATUSEHAT cannot resolve). Fix it, then push the visit again or ask an operator to requeue it.',
+  'dead-letter': 'Delivery failed too many times for temporary reasons: an operator can requeue it once the platform is reachable.',
+};
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function visitView(row: VisitRow, history?: unknown[]): Record<string, unknown> {
+  const view: Record<string, unknown> = {
+    organizationId: row.organizationId,
+    visitId: row.visitId,
+    revision: row.revision,
+    state: row.state,
+    explanation: STATE_TEXT[row.state],
+    attempts: row.attempts,
+  };
+  if (row.state === 'queued') view.nextAttemptAt = iso(row.nextAttemptAt);
+  if (row.state === 'sending' && row.leaseUntil) view.leaseUntil = iso(row.leaseUntil);
+  if (row.lastError) view.lastError = row.lastError;
+  if (row.resourceIds && Object.keys(row.resourceIds).length) view.resources = row.resourceIds;
+  view.createdAt = iso(row.createdAt);
+  view.updatedAt = iso(row.updatedAt);
+  if (row.sentAt) view.sentAt = iso(row.sentAt);
+  if (history?.length) view.history = history;
+  return view;
+}
+
+function prefixed(issues: Issue[], index: number | undefined): OperationOutcome {
+  return toOperationOutcome(
+    index === undefined ? issues : issues.map((i) => (i.expression ? { ...i, expression: i.expression.map((e) => `[${index}].${e}`) } : { ...i, expression: [`[${index}]`] })),
+  );
+}
+
+export function visitsRouter(deps: VisitsRouterDeps): Router {
+  const router = Router();
+  const maxRecords = deps.maxRecords ?? DEFAULT_MAX_RECORDS;
+  const auth = authenticate(deps);
+
+  const ingest = (req: Request, res: Response): void => {
+    const principal = principalOf(res);
+    const body: unknown = req.body;
+    if (body === undefined) throw httpError(400, 'required', 'The request has no body: send one visit record (object) or an array of them');
+    const single = !Array.isArray(body);
+    const records: unknown[] = single ? [body] : (body as unknown[]);
+    if (!records.length) throw httpError(400, 'required', 'The array is empty: send at least one visit record');
+    if (records.length > maxRecords) {
+      throw httpError(413, 'too-costly', `At most ${maxRecords} records per request (got ${records.length}): split the batch`);
+    }
+
+    // Isolation first: a key pushing another facility's record is refused as a whole, before any work.
+    records.forEach((r, i) => {
+      const org = r && typeof r === 'object' ? (r as Record<string, unknown>).organizationId : undefined;
+      if (typeof org === 'string' && !mayAccess(principal, org)) {
+        throw httpError(403, 'forbidden', `${single ? 'The record' : `Record [${i}]`} belongs to another organization than this API key's: nothing was stored`, single ? 'organizationId' : `[${i}].organizationId`);
+      }
+    });
+
+    const now = deps.clock();
+    const results: RecordResult[] = [];
+    const items: IngestItem[] = [];
+    const accepted: number[] = [];
+    records.forEach((raw, index) => {
+      const idx = single ? undefined : index;
+      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+        results.push({ index, status: 'rejected', outcome: prefixed([issue('error', 'structure', 'A visit record must be a JSON object')], idx) });
+        return;
+      }
+      const record = raw as Record<string, unknown>;
+      const org = typeof record.organizationId === 'string' ? record.organizationId : undefined;
+      const visitId = typeof record.visitId === 'string' ? record.visitId : undefined;
+      const ids = { ...(org ? { organizationId: org } : {}), ...(visitId ? { visitId } : {}) };
+      if (org && deps.organizations && !deps.organizations.has(org)) {
+        results.push({ index, ...ids, status: 'rejected', outcome: prefixed([issue('error', 'not-supported', 'This adapter is not configured to deliver for this organization (facilities file)', 'organizationId')], idx) });
+        return;
+      }
+      const result = dryRun(record, { mapper: deps.mapper, validator: deps.validator, now });
+      if (result.status !== 'mapped') {
+        if (result.status === 'defect') deps.logger.error({ defects: defectSummary(result.issues) }, 'mapped resources fail validation');
+        results.push({ index, ...ids, status: 'rejected', outcome: prefixed(result.issues, idx) });
+        return;
+      }
+      // dryRun succeeded ⇒ the schema guaranteed organizationId and visitId.
+      items.push({ organizationId: org!, visitId: visitId!, record, contentHash: contentHash(record) });
+      accepted.push(results.length);
+      results.push({ index, organizationId: org!, visitId: visitId!, id: `${org}/${visitId}`, status: 'created' });
+    });
+
+    // Durable before we answer: one transaction for the whole accepted set.
+    if (items.length) {
+      const statuses = deps.store.ingest(items, now.getTime());
+      statuses.forEach((s, k) => {
+        const r = results[accepted[k]!]!;
+        if (r.status !== 'rejected') r.status = s;
+      });
+    }
+    if (results.some((r) => r.status === 'created' || r.status === 'revised')) deps.onIngest?.();
+    const rejected = results.filter((r) => r.status === 'rejected').length;
+    deps.logger.info({ org: principal.organizationId ?? 'admin', accepted: items.length, rejected }, 'visits ingested');
+
+    if (single) {
+      const r = results[0]!;
+      if (r.status === 'rejected') {
+        res.status(422).type('application/fhir+json').send(JSON.stringify(r.outcome));
+        return;
+      }
+      res.status(202).location(visitPath(r.organizationId, r.visitId)).json({ organizationId: r.organizationId, visitId: r.visitId, id: r.id, status: r.status, location: visitPath(r.organizationId, r.visitId) });
+      return;
+    }
+    if (items.length === 0) {
+      // Every record failed: one OperationOutcome with every issue, each expression prefixed by its record index.
+      res.status(422).type('application/fhir+json').send(JSON.stringify({
+        resourceType: 'OperationOutcome',
+        issue: results.flatMap((r) => (r.status === 'rejected' ? r.outcome.issue : [])),
+      }));
+      return;
+    }
+    res.status(rejected ? 207 : 202).json({ accepted: items.length, rejected, results });
+  };
+
+  const status = (req: Request, res: Response): void => {
+    const principal = principalOf(res);
+    const org = String(req.params.organizationId);
+    const visitId = String(req.params.visitId);
+    // Same answer for "not yours" and "does not exist": no probing of other facilities' visits.
+    const row = mayAccess(principal, org) ? deps.store.getVisit(org, visitId) : undefined;
+    if (!row) throw httpError(404, 'not-found', 'No visit with this organizationId and visitId is visible to this API key');
+    const history = deps.store.visitHistory?.(org, visitId);
+    res.status(200).json(visitView(row, history?.map((h) => ({ ...h, at: iso(h.at) }))));
+  };
+
+  router.route('/ilp/visits').post(auth, ingest).all(methodNotAllowed(['POST']));
+  router.route('/ilp/visits/:organizationId/:visitId').get(auth, status).all(methodNotAllowed(['GET']));
+  return router;
+}
+

@@ -1,0 +1,245 @@
+// `npm run bench:sync` (after `npm run build`): figures of the delivery job against the bundled simulator.
+//   1. ingest throughput of POST /ilp/visits in batches of 500 (durable: committed before the 202)
+//   2. RSS of the service with 100,000 queued visits
+//   3. platform calls per visit, cold (patients known to the platform, not to our cache) and warm (cached)
+//   4. share of the facility quota used while a backlog exists
+// Environment knobs: BENCH_INGEST (20000), BENCH_QUEUED (100000), BENCH_VISITS (300), BENCH_LATENCY_MS (20),
+// BENCH_QUOTA (150 per window), BENCH_QUOTA_WINDOW_MS (10000: a shortened "minute" so the run takes seconds, not
+// minutes; the limiter is the same code), BENCH_QUOTA_SECONDS (30).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startService } from '../service.js';
+import { hashApiKey } from '../api/auth.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { loadMappingTables, mapVisit, checkVisit, type MappingTables } from '../mapping/index.js';
+import { createValidator } from '../validation/index.js';
+import { createPlatformClient, idsFromTransactionResponse } from '../platform/client.js';
+import { createFacilityLimiter } from '../platform/limiter.js';
+import type { FacilityConfig } from '../platform/types.js';
+import { startSimulator } from '../simulator/server.js';
+import type { SeedPatient } from '../simulator/options.js';
+import { IdentityResolver } from '../sync/identity.js';
+import { SyncRunner } from '../sync/runner.js';
+import { defaultRetryPolicy } from '../sync/policy.js';
+import { defaultSyncSettings } from '../config/service.js';
+import { contentHash } from '../sync/hash.js';
+import { createLogger } from '../util/logger.js';
+
+const num = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
+const ORG = '10000004';
+const LOCATION = 'POSY-MAWAR-01';
+
+interface Person { nik: string; name: string; birthDate: string; gender: 'male' | 'female' }
+
+function person(p: number): Person {
+  const gender = p % 2 === 0 ? 'female' : 'male';
+  const birthDate = `19${60 + (p % 39)}-${String(1 + (p % 12)).padStart(2, '0')}-${String(1 + (p % 27)).padStart(2, '0')}`;
+  const [y, m, d] = birthDate.split('-');
+  const day = Number(d) + (gender === 'female' ? 40 : 0);
+  // Serial digits spread p over 4 + the district digits so 100k patients stay unique and NIK-shaped.
+  const nik = `3273${String(1 + Math.floor(p / 9000)).padStart(2, '0')}${String(day).padStart(2, '0')}${m}${y!.slice(2)}${String(1 + (p % 9000)).padStart(4, '0')}`;
+  return { nik, name: `Pasien Bench ${p}`, birthDate, gender };
+}
+
+function visit(i: number, p: number, org = ORG): Record<string, unknown> {
+  const who = person(p);
+  const base = Date.parse('2026-09-01T01:00:00Z') + (i % 50_000) * 60_000;
+  const iso = (t: number) => new Date(t).toISOString().replace('.000Z', '+00:00');
+  return {
+    organizationId: org,
+    visitId: `B-${i}`,
+    setting: 'posyandu',
+    locationCode: LOCATION,
+    start: iso(base),
+    end: iso(base + 15 * 60_000),
+    patient: {
+      nik: who.nik, name: who.name, birthDate: who.birthDate, gender: who.gender, citizenship: 'WNI',
+      address: { line: 'Jl. Cikutra No. 12', provinceCode: '32', cityCode: '3273', districtCode: '327301', villageCode: '3273011001', rt: '3', rw: '7' },
+    },
+    practitioner: { ihsNumber: '10014058550' },
+    measurements: [
+      { code: 'body-weight', value: 50 + (i % 40), unit: 'kg' },
+      { code: 'systolic-bp', value: 110 + (i % 30), unit: 'mmHg' },
+      { code: 'diastolic-bp', value: 70 + (i % 20), unit: 'mmHg' },
+    ],
+  };
+}
+
+const mb = (b: number) => Math.round(b / 1024 / 1024);
+
+const serviceEnv = (dir: string): NodeJS.ProcessEnv => ({
+  PORT: '0', DATA_DIR: dir, SYNC_ENABLED: 'false', LOG_LEVEL: 'warn', FACILITIES_FILE: path.join(dir, 'facilities.json'),
+  API_KEYS_FILE: path.join(dir, 'keys.json'), BENCH_ID: 'x', BENCH_SECRET: 'y',
+});
+
+/** Child process: the service started on a database that already holds the backlog; prints its RSS once ready. */
+async function rssProbe(dir: string): Promise<void> {
+  const svc = await startService(serviceEnv(dir));
+  const res = await fetch(`${svc.url}/health`);
+  await res.arrayBuffer();
+  const counts = svc.store.counts().byState;
+  svc.store.facilitiesWithDueWork(Date.now());
+  await new Promise((r) => setTimeout(r, 500));
+  process.stdout.write(`${JSON.stringify({ queued: counts.queued, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed })}\n`);
+  await svc.close();
+}
+
+async function benchIngestAndRss(): Promise<Record<string, number>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-sync-'));
+  // The service alone (no simulator in this process): a configured facility, sync off, one facility API key.
+  const key = 'bench-facility-key-0123456789';
+  fs.writeFileSync(path.join(dir, 'facilities.json'), JSON.stringify({ facilities: [{
+    organizationId: ORG, environment: 'simulator', simulatorUrl: 'http://127.0.0.1:9', credentials: { clientIdEnv: 'BENCH_ID', clientSecretEnv: 'BENCH_SECRET' },
+    locations: { [LOCATION]: { name: 'Posyandu Mawar', physicalType: 'si' } },
+  }] }));
+  fs.writeFileSync(path.join(dir, 'keys.json'), JSON.stringify({ keys: [{ organizationId: ORG, sha256: hashApiKey(key) }] }));
+  const svc = await startService(serviceEnv(dir));
+  try {
+    const total = num('BENCH_INGEST', 20_000);
+    const batch = 500;
+    const bodies: string[] = [];
+    for (let i = 0; i < total; i += batch) bodies.push(JSON.stringify(Array.from({ length: Math.min(batch, total - i) }, (_, k) => visit(i + k, i + k))));
+    const t0 = performance.now();
+    for (const body of bodies) {
+      const res = await fetch(`${svc.url}/ilp/visits`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+      if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+      await res.arrayBuffer();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const ingestPerS = Math.round(total / seconds);
+
+    // Fill the outbox to BENCH_QUEUED through the store (same durable path as ingest, without HTTP).
+    const queued = num('BENCH_QUEUED', 100_000);
+    for (let i = total; i < queued; i += 1000) {
+      const items = Array.from({ length: Math.min(1000, queued - i) }, (_, k) => {
+        const r = visit(i + k, i + k);
+        return { organizationId: ORG, visitId: String(r.visitId), record: r, contentHash: contentHash(r) };
+      });
+      svc.store.ingest(items, Date.now());
+    }
+    bodies.length = 0;
+    const tq = performance.now();
+    svc.store.facilitiesWithDueWork(Date.now());
+    const dueQueryMs = performance.now() - tq;
+    await svc.close();
+    // RSS of a fresh service process on that database (this process holds the benchmark's own garbage).
+    const probe = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-probe', dir], { encoding: 'utf8' }).trim().split('\n').pop()!) as { queued: number; rss: number; heapUsed: number };
+    return { ingestVisits: total, ingestSeconds: Math.round(seconds * 100) / 100, ingestPerS, queued: probe.queued, rssMbWithQueue: mb(probe.rss), heapUsedMb: mb(probe.heapUsed), dueQueryMs: Math.round(dueQueryMs * 100) / 100 };
+  } finally {
+    await svc.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface RunnerKit { store: Store; runner: SyncRunner<MappingTables>; requests: () => number; close: () => Promise<void>; limiterGranted: () => number }
+
+async function kit(patients: SeedPatient[], opts: { quota?: number; windowMs?: number; latencyMs: number }): Promise<RunnerKit> {
+  const sim = await startSimulator({ port: 0, latencyMs: opts.latencyMs, quotaPerMinute: 0, patients, seed: 1 });
+  const store = openStore({ url: 'sqlite::memory:' });
+  const cfg: FacilityConfig = {
+    organizationId: ORG, environment: 'simulator', authBaseUrl: sim.authBaseUrl, fhirBaseUrl: sim.fhirBaseUrl, clientId: 'demo-client', clientSecret: 'demo-secret',
+    timezone: 'Asia/Jakarta', quotaPerMinute: opts.quota ?? 100_000, locations: { [LOCATION]: { name: 'Posyandu Mawar', physicalType: 'si' } },
+  };
+  const limiter = createFacilityLimiter(ORG, { quotaPerMinute: cfg.quotaPerMinute, ...(opts.windowMs ? { windowMs: opts.windowMs } : {}), maxConcurrent: 4 });
+  const client = createPlatformClient(cfg, { limiter, timeoutMs: 10_000 });
+  const logger = createLogger({ level: 'silent' });
+  const runner = new SyncRunner<MappingTables>({
+    store, mapping: { mapVisit, checkVisit }, tables: loadMappingTables(), validator: createValidator(), identity: new IdentityResolver({ store, hmacKey: Buffer.alloc(32, 1), now: Date.now }),
+    now: Date.now, logger, idsFromTransactionResponse, facilities: new Map([[ORG, { config: cfg, client }]]),
+    settings: { ...defaultSyncSettings, timeBudgetMs: 10 * 60_000 }, policy: { ...defaultRetryPolicy, baseDelayMs: 200, maxDelayMs: 2000 },
+  });
+  return {
+    store, runner, requests: () => sim.state.stats().requests, limiterGranted: () => limiter.stats().granted,
+    close: async () => { limiter.close(); store.close(); await sim.close(); },
+  };
+}
+
+function ingest(store: Store, records: Array<Record<string, unknown>>): void {
+  store.ingest(records.map((r) => ({ organizationId: ORG, visitId: String(r.visitId), record: r, contentHash: contentHash(r) })), Date.now());
+}
+
+async function drain(k: RunnerKit): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await k.runner.tick();
+    if (!k.store.facilitiesWithDueWork(Date.now()).length) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function benchCallsPerVisit(): Promise<Record<string, number>> {
+  const n = num('BENCH_VISITS', 300);
+  const latencyMs = num('BENCH_LATENCY_MS', 20);
+  // Patients the platform knows (MPI has them through Dukcapil), our identity cache does not yet.
+  const seeds: SeedPatient[] = Array.from({ length: n }, (_, p) => ({ id: `P9${String(p).padStart(10, '0')}`, ...person(p) }));
+  const k = await kit(seeds, { latencyMs });
+  try {
+    ingest(k.store, Array.from({ length: n }, (_, i) => visit(i, i)));
+    let r0 = k.requests();
+    let t0 = performance.now();
+    await drain(k);
+    const coldCalls = k.requests() - r0;
+    const coldS = (performance.now() - t0) / 1000;
+    const sentCold = k.store.counts().byState.sent;
+    ingest(k.store, Array.from({ length: n }, (_, i) => visit(n + i, i))); // same patients, new visits
+    r0 = k.requests();
+    t0 = performance.now();
+    await drain(k);
+    const warmCalls = k.requests() - r0;
+    const warmS = (performance.now() - t0) / 1000;
+    return {
+      visits: n, latencyMs, sentCold, coldCallsPerVisit: Math.round((coldCalls / n) * 1000) / 1000, coldVisitsPerS: Math.round(n / coldS),
+      sentTotal: k.store.counts().byState.sent, warmCallsPerVisit: Math.round((warmCalls / n) * 1000) / 1000, warmVisitsPerS: Math.round(n / warmS),
+    };
+  } finally {
+    await k.close();
+  }
+}
+
+async function benchQuotaShare(): Promise<Record<string, number>> {
+  const quota = num('BENCH_QUOTA', 150);
+  const windowMs = num('BENCH_QUOTA_WINDOW_MS', 10_000);
+  const seconds = num('BENCH_QUOTA_SECONDS', 30);
+  const latencyMs = num('BENCH_LATENCY_MS', 20);
+  const backlog = 5_000; // far more than the quota allows in the measured time
+  const seeds: SeedPatient[] = Array.from({ length: 500 }, (_, p) => ({ id: `P8${String(p).padStart(10, '0')}`, ...person(p) }));
+  const k = await kit(seeds, { quota, windowMs, latencyMs });
+  try {
+    ingest(k.store, Array.from({ length: backlog }, (_, i) => visit(i, i % 500)));
+    const t0 = performance.now();
+    const ticking = (async () => {
+      while (performance.now() - t0 < (seconds + 5) * 1000 && k.store.facilitiesWithDueWork(Date.now()).length) await k.runner.tick();
+    })();
+    // The limiter's window starts at its first grant: measure over whole windows from there.
+    while (k.limiterGranted() === 0) await new Promise((r) => setTimeout(r, 5));
+    const tFirst = performance.now();
+    const windows = Math.max(1, Math.floor(seconds * 1000 / windowMs));
+    await new Promise((r) => setTimeout(r, windows * windowMs - 50));
+    const granted = k.limiterGranted();
+    const elapsed = performance.now() - tFirst;
+    await k.runner.stop();
+    await ticking;
+    return {
+      quotaPerWindow: quota, windowMs, windows, measuredSeconds: Math.round(elapsed / 100) / 10, requests: granted, quotaAvailable: quota * windows,
+      quotaSharePct: Math.round((granted / (quota * windows)) * 1000) / 10, backlogLeft: k.store.counts().byState.queued + k.store.counts().byState.sending,
+    };
+  } finally {
+    await k.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const out = (title: string, figures: Record<string, number>) => process.stdout.write(`${title}\n${Object.entries(figures).map(([k, v]) => `  ${k.padEnd(20)} ${v}`).join('\n')}\n`);
+  process.stdout.write(`bench:sync on Node ${process.version}, ${os.cpus().length} CPUs\n`);
+  out('ingest (POST /ilp/visits, batches of 500, durable) and memory', await benchIngestAndRss());
+  out('platform calls per visit (simulator latency per request)', await benchCallsPerVisit());
+  out('quota share while a backlog exists', await benchQuotaShare());
+}
+
+(process.argv[2] === '--rss-probe' ? rssProbe(process.argv[3]!) : main()).catch((e: unknown) => {
+  process.stderr.write(`bench:sync failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,48 @@
+// `ilp-adapter sync --once`: drain what is due now with the service's configuration (same env, same database), print
+// a summary as one JSON line on stdout, exit. Logs go to stderr.
+// Exit codes: 0 every record touched was sent or is waiting for a retry; 1 some records now need attention
+// (needs-correction, blocked, dead-letter); 2 configuration error / could not start; 3 outcomes could not be recorded.
+import { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { startService } from '../../service.js';
+import { ConfigError } from '../../config/errors.js';
+import { createLogger } from '../../util/logger.js';
+
+export const SYNC_EXIT = { OK: 0, ATTENTION: 1, CONFIG: 2, UNRECORDED: 3 } as const;
+
+export function syncCommand(ctx: CliContext): Command {
+  return new Command('sync')
+    .description('deliver queued visits to SATUSEHAT (uses the service configuration: FACILITIES_FILE, DATA_DIR, ...)')
+    .option('--once', 'drain what is due now, print a summary and exit (required)')
+    .option('--max-ticks <n>', 'upper bound on sync runs', '1000')
+    .action(async (flags: { once?: boolean; maxTicks: string }) => {
+      if (!flags.once) {
+        ctx.stderr.write('ilp-adapter sync: only --once is supported here; the service (npm start) runs the schedule\n');
+        ctx.exitCode = SYNC_EXIT.CONFIG;
+        return;
+      }
+      const maxTicks = Number(flags.maxTicks);
+      if (!Number.isInteger(maxTicks) || maxTicks < 1) {
+        ctx.stderr.write('ilp-adapter sync: --max-ticks must be a positive integer\n');
+        ctx.exitCode = SYNC_EXIT.CONFIG;
+        return;
+      }
+      const logger = createLogger({ destination: ctx.stderr as never });
+      let svc;
+      try {
+        svc = await startService(process.env, { noHttp: true, logger });
+      } catch (e) {
+        ctx.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `ilp-adapter sync: could not start (${e instanceof Error ? e.message : 'unknown error'})\n`);
+        ctx.exitCode = SYNC_EXIT.CONFIG;
+        return;
+      }
+      try {
+        const summary = await svc.drain(maxTicks);
+        const counts = svc.store.counts().byState;
+        ctx.stdout.write(`${JSON.stringify({ ...summary, mode: svc.mode, counts })}\n`);
+        ctx.exitCode = summary.unrecorded > 0 ? SYNC_EXIT.UNRECORDED : summary.needsCorrection + summary.blocked + summary.deadLetter > 0 ? SYNC_EXIT.ATTENTION : SYNC_EXIT.OK;
+      } finally {
+        await svc.close();
+      }
+    });
+}

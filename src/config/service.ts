@@ -1,0 +1,155 @@
+// Service settings from the environment, checked at start-up: one clear line per mistake, secrets kept out of messages.
+import path from 'node:path';
+import cron from 'node-cron';
+import { ConfigError } from './errors.js';
+import { isValidTimezone } from './facilities.js';
+
+export interface SyncSettings {
+  /** Visits delivered at the same time across all facilities. */
+  concurrency: number;
+  /** Visits delivered at the same time for one facility (its quota is shared anyway). */
+  perFacilityConcurrency: number;
+  /** Records claimed at once per facility. */
+  batchSize: number;
+  /** A claimed record belongs to its claimer this long; after a crash it is due again when the lease expires. */
+  leaseMs: number;
+  /** A tick stops claiming after this long (in-flight deliveries finish). */
+  timeBudgetMs: number;
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  authProbeDelayMs: number;
+}
+
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `sqlite:<file>` / `sqlite::memory:`; absent ⇒ `<dataDir>/ilp-adapter.db`. */
+  databaseUrl?: string;
+  syncCron: string;
+  syncTimezone: string;
+  /** false ⇒ no scheduler (only POST /sync/run and `ilp-adapter sync --once`). */
+  syncEnabled: boolean;
+  /** A push that stores new work also starts a sync run about 2 s later (besides the schedule). */
+  syncOnIngest: boolean;
+  facilitiesFile?: string;
+  secretsFile?: string;
+  apiKeysFile?: string;
+  /** ADMIN_API_KEY itself, kept only to hash it at start-up; never logged. */
+  adminApiKey?: string;
+  /** ILP_HMAC_KEY (hex or base64, ≥ 32 bytes); absent ⇒ generated once under dataDir. */
+  hmacKey?: string;
+  logLevel: string;
+  ingestMaxRecords: number;
+  sync: SyncSettings;
+}
+
+export const DEFAULT_SYNC_CRON = '*/5 * * * *';
+export const DEFAULT_SYNC_TIMEZONE = 'Asia/Jakarta';
+
+export const defaultSyncSettings: SyncSettings = {
+  concurrency: 8,
+  perFacilityConcurrency: 4,
+  batchSize: 8,
+  leaseMs: 120_000,
+  timeBudgetMs: 240_000,
+  maxAttempts: 8,
+  backoffBaseMs: 30_000,
+  backoffMaxMs: 3_600_000,
+  authProbeDelayMs: 600_000,
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads the service configuration; throws one ConfigError listing every problem. */
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServiceConfig {
+  const problems: string[] = [];
+  const str = (k: string): string | undefined => {
+    const v = env[k];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (k: string, dflt: number, min: number, max: number): number => {
+    const v = str(k);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${k}: must be an integer between ${min} and ${max} (got "${v}")`);
+      return dflt;
+    }
+    return n;
+  };
+
+  const host = str('HOST') ?? '127.0.0.1';
+  const port = int('PORT', 8080, 0, 65535);
+  const dataDir = path.resolve(cwd, str('DATA_DIR') ?? 'data');
+  const databaseUrl = str('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^sqlite:/.test(databaseUrl)) {
+    problems.push('DATABASE_URL: only sqlite:<file> and sqlite::memory: are supported by this version');
+  }
+  const syncCron = str('SYNC_CRON') ?? DEFAULT_SYNC_CRON;
+  if (!cron.validate(syncCron)) problems.push(`SYNC_CRON: "${syncCron}" is not a valid cron expression (e.g. "*/5 * * * *")`);
+  const syncTimezone = str('SYNC_TIMEZONE') ?? DEFAULT_SYNC_TIMEZONE;
+  if (!isValidTimezone(syncTimezone)) problems.push(`SYNC_TIMEZONE: "${syncTimezone}" is not an IANA time zone`);
+  const enabled = (str('SYNC_ENABLED') ?? 'true').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(enabled)) problems.push('SYNC_ENABLED: must be true or false');
+  const onIngest = (str('SYNC_ON_INGEST') ?? 'true').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(onIngest)) problems.push('SYNC_ON_INGEST: must be true or false');
+
+  const adminApiKey = str('ADMIN_API_KEY');
+  if (adminApiKey !== undefined && adminApiKey.length < 24) {
+    problems.push('ADMIN_API_KEY: too short; use at least 24 random characters (e.g. `openssl rand -hex 24`)');
+  }
+  const hmacKey = str('ILP_HMAC_KEY');
+  if (hmacKey !== undefined && decodeKey(hmacKey) === undefined) {
+    problems.push('ILP_HMAC_KEY: must be at least 32 bytes, hex (64+ hex digits) or base64');
+  }
+  const logLevel = (str('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const d = defaultSyncSettings;
+  const sync: SyncSettings = {
+    concurrency: int('SYNC_CONCURRENCY', d.concurrency, 1, 256),
+    perFacilityConcurrency: int('SYNC_FACILITY_CONCURRENCY', d.perFacilityConcurrency, 1, 64),
+    batchSize: int('SYNC_BATCH_SIZE', d.batchSize, 1, 500),
+    leaseMs: int('SYNC_LEASE_MS', d.leaseMs, 1_000, 3_600_000),
+    timeBudgetMs: int('SYNC_TIME_BUDGET_MS', d.timeBudgetMs, 1_000, 86_400_000),
+    maxAttempts: int('SYNC_MAX_ATTEMPTS', d.maxAttempts, 1, 100),
+    backoffBaseMs: int('SYNC_BACKOFF_BASE_MS', d.backoffBaseMs, 1, 86_400_000),
+    backoffMaxMs: int('SYNC_BACKOFF_MAX_MS', d.backoffMaxMs, 1, 7 * 86_400_000),
+    authProbeDelayMs: int('SYNC_AUTH_PROBE_MS', d.authProbeDelayMs, 60_000, 86_400_000),
+  };
+  if (sync.backoffMaxMs < sync.backoffBaseMs) problems.push('SYNC_BACKOFF_MAX_MS: must be ≥ SYNC_BACKOFF_BASE_MS');
+
+  const file = (k: string): string | undefined => {
+    const v = str(k);
+    return v === undefined ? undefined : path.resolve(cwd, v);
+  };
+  const cfg: ServiceConfig = {
+    host,
+    port,
+    dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    syncCron,
+    syncTimezone,
+    syncEnabled: enabled === 'true' || enabled === '1',
+    syncOnIngest: onIngest === 'true' || onIngest === '1',
+    ...(file('FACILITIES_FILE') ? { facilitiesFile: file('FACILITIES_FILE') } : {}),
+    ...(file('SATUSEHAT_SECRETS_FILE') ? { secretsFile: file('SATUSEHAT_SECRETS_FILE') } : {}),
+    ...(file('API_KEYS_FILE') ? { apiKeysFile: file('API_KEYS_FILE') } : {}),
+    ...(adminApiKey ? { adminApiKey } : {}),
+    ...(hmacKey ? { hmacKey } : {}),
+    logLevel,
+    ingestMaxRecords: int('INGEST_MAX_RECORDS', 500, 1, 5_000),
+    sync,
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return cfg;
+}
+
+/** Decodes a key given as hex or base64; undefined when it is shorter than 32 bytes or not decodable. */
+export function decodeKey(text: string): Buffer | undefined {
+  const t = text.trim();
+  const buf = /^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0 ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/=_-]+$/.test(t) ? Buffer.from(t, 'base64') : undefined;
+  return buf && buf.length >= 32 ? buf : undefined;
+}

@@ -1,0 +1,254 @@
+// The whole service: configuration → store → validator and tables → one platform client per facility → sync runner
+// and schedule → HTTP app. With no facilities configured it runs in sandbox-simulator mode: the bundled SATUSEHAT
+// simulator on loopback with a sample facility, said loudly at start. A configured facility whose secret is missing
+// stops the start (never a silent fallback to the simulator).
+import path from 'node:path';
+import type { DestinationStream } from 'pino';
+import { createApp } from './api/app.js';
+import { listen } from './api/server.js';
+import { visitsRouter } from './api/visits.js';
+import { syncRouter } from './api/sync.js';
+import { hashApiKey, type Principal } from './api/auth.js';
+import {
+  ConfigError, loadHmacKey, loadServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities,
+  type FacilityEntry, type SecretsMap, type ServiceConfig,
+} from './config/index.js';
+import { loadMappingTables, mapVisit, checkVisit, type MappingTables } from './mapping/index.js';
+import { createValidator } from './validation/index.js';
+import { createPlatformClient, idsFromTransactionResponse } from './platform/client.js';
+import type { FacilityConfig } from './platform/types.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+import { startSimulator, type RunningSimulator } from './simulator/server.js';
+import { DEMO_CLIENT, type SimulatorOptions } from './simulator/options.js';
+import { IdentityResolver } from './sync/identity.js';
+import { SyncRunner, type TickSummary } from './sync/runner.js';
+import { startSchedule, type SyncSchedule } from './sync/schedule.js';
+import { defaultRetryPolicy, type RetryPolicy } from './sync/policy.js';
+import type { FacilityRuntime } from './sync/deliver.js';
+import type { MappingApi } from './sync/contracts.js';
+import { createLogger, type Logger } from './util/logger.js';
+import { packageRoot } from './util/paths.js';
+
+/** The sample facility of sandbox-simulator mode (documented in the README). */
+export const SIMULATOR_FACILITIES_FILE = path.join(packageRoot, 'config', 'facilities.simulator.json');
+/** Well-known API keys of sandbox-simulator mode only; held in memory, never stored. */
+export const DEMO_FACILITY_KEY = 'demo-facility-key';
+export const DEMO_ADMIN_KEY = 'demo-admin-key';
+
+export interface ServiceOverrides {
+  /** Where log lines go (tests capture them). */
+  logDestination?: DestinationStream;
+  logger?: Logger;
+  /** Epoch-ms clock for the sync job and ingest (tests shift it to expire leases). */
+  clock?: () => number;
+  /** Options for the bundled simulator (tests inject faults and small quotas). */
+  simulator?: Partial<SimulatorOptions>;
+  policy?: Partial<RetryPolicy>;
+  /** Per-request timeout of platform calls. */
+  platformTimeoutMs?: number;
+  /** Do not listen on HTTP (CLI `sync --once`). */
+  noHttp?: boolean;
+}
+
+export interface RunningService {
+  url: string;
+  mode: 'simulator' | 'configured';
+  store: Store;
+  runner: SyncRunner<MappingTables>;
+  facilities: FacilityConfig[];
+  simulator?: RunningSimulator;
+  logger: Logger;
+  /** Runs ticks until nothing is due now (or `maxTicks`), for `sync --once`. */
+  drain(maxTicks?: number): Promise<TickSummary>;
+  close(): Promise<void>;
+}
+
+const mappingApi: MappingApi<MappingTables> = {
+  checkVisit: (record, tables, opts) => checkVisit(record, tables, opts),
+  mapVisit: (record, tables, opts) => mapVisit(record, tables, opts),
+};
+
+interface FacilitySetup {
+  mode: 'simulator' | 'configured';
+  entries: FacilityEntry[];
+  secrets?: SecretsMap;
+}
+
+function facilitySetup(cfg: ServiceConfig): FacilitySetup {
+  if (!cfg.facilitiesFile) {
+    const entries = parseFacilities(readJsonFile(SIMULATOR_FACILITIES_FILE, 'sample facilities file'), SIMULATOR_FACILITIES_FILE);
+    // The sample facility signs in with the simulator's documented demo client.
+    const secrets: SecretsMap = Object.fromEntries(entries.map((e) => [e.organizationId, { clientId: DEMO_CLIENT.clientId, clientSecret: DEMO_CLIENT.clientSecret }]));
+    return { mode: 'simulator', entries, secrets };
+  }
+  const entries = parseFacilities(readJsonFile(cfg.facilitiesFile, 'FACILITIES_FILE'), cfg.facilitiesFile);
+  const secrets = cfg.secretsFile ? parseSecrets(readJsonFile(cfg.secretsFile, 'SATUSEHAT_SECRETS_FILE'), cfg.secretsFile) : undefined;
+  return { mode: 'configured', entries, ...(secrets ? { secrets } : {}) };
+}
+
+export async function startService(env: NodeJS.ProcessEnv = process.env, overrides: ServiceOverrides = {}): Promise<RunningService> {
+  const cfg = loadServiceConfig(env);
+  const logger = overrides.logger ?? createLogger({ level: cfg.logLevel, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
+  const now = overrides.clock ?? Date.now;
+
+  const setup = facilitySetup(cfg);
+  // Check secrets before starting anything: a missing variable must stop the start, not fall back to the simulator.
+  const needsBundled = setup.entries.some((e) => e.environment === 'simulator' && !e.simulatorUrl);
+  resolveFacilities(setup.entries, env, setup.secrets, needsBundled ? 'http://127.0.0.1:0' : undefined);
+
+  const hmac = loadHmacKey(cfg.hmacKey, cfg.dataDir);
+  if (hmac.origin === 'generated') logger.warn({ file: hmac.file }, 'generated a new identity HMAC key; back it up with the database (losing it only costs identity cache misses)');
+
+  let simulator: RunningSimulator | undefined;
+  let store: Store | undefined;
+  try {
+    if (needsBundled) {
+      const clients = resolveFacilities(setup.entries.filter((e) => e.environment === 'simulator' && !e.simulatorUrl), env, setup.secrets, 'http://127.0.0.1:0').map((f) => ({
+        clientId: f.clientId, clientSecret: f.clientSecret, organizationId: f.organizationId,
+      }));
+      simulator = await startSimulator({ port: 0, host: '127.0.0.1', clients, ...overrides.simulator });
+    }
+    const facilities = resolveFacilities(setup.entries, env, setup.secrets, simulator?.url);
+
+    store = openStore({ ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir });
+    if (cfg.apiKeysFile) for (const row of parseApiKeysFile(readJsonFile(cfg.apiKeysFile, 'API_KEYS_FILE'), cfg.apiKeysFile)) store.putApiKey(row);
+
+    const staticKeys = new Map<string, Principal>();
+    let adminKeyHash = cfg.adminApiKey ? hashApiKey(cfg.adminApiKey) : undefined;
+    if (setup.mode === 'simulator') {
+      staticKeys.set(hashApiKey(DEMO_FACILITY_KEY), { role: 'facility', organizationId: facilities[0]!.organizationId, label: 'demo (simulator mode)' });
+      adminKeyHash ??= hashApiKey(DEMO_ADMIN_KEY);
+    }
+
+    const validator = createValidator();
+    const tables = loadMappingTables();
+
+    const platformLogger = logger.child({ component: 'platform' });
+    const runtimes = new Map<string, FacilityRuntime>();
+    for (const f of facilities) {
+      runtimes.set(f.organizationId, {
+        config: f,
+        client: createPlatformClient(f, { logger: platformLogger, ...(overrides.platformTimeoutMs ? { timeoutMs: overrides.platformTimeoutMs } : {}) }),
+      });
+    }
+    const policy: RetryPolicy = {
+      ...defaultRetryPolicy,
+      maxAttempts: cfg.sync.maxAttempts,
+      baseDelayMs: cfg.sync.backoffBaseMs,
+      maxDelayMs: cfg.sync.backoffMaxMs,
+      authProbeDelayMs: cfg.sync.authProbeDelayMs,
+      ...overrides.policy,
+    };
+    const runner = new SyncRunner<MappingTables>({
+      store,
+      mapping: mappingApi,
+      tables,
+      validator,
+      identity: new IdentityResolver({ store, hmacKey: hmac.key, now }),
+      now,
+      logger: logger.child({ component: 'sync' }),
+      idsFromTransactionResponse,
+      facilities: runtimes,
+      settings: cfg.sync,
+      policy,
+    });
+
+    const openStoreRef = store;
+    const drain = async (maxTicks = 1000): Promise<TickSummary> => {
+      const total: TickSummary = { sent: 0, retried: 0, needsCorrection: 0, blocked: 0, deadLetter: 0, skipped: 0, unrecorded: 0, facilities: 0, durationMs: 0, stoppedBy: 'drained' };
+      for (let i = 0; i < maxTicks; i++) {
+        const s = await runner.tick();
+        for (const k of ['sent', 'retried', 'needsCorrection', 'blocked', 'deadLetter', 'unrecorded'] as const) total[k] += s[k];
+        total.skipped = s.skipped;
+        total.facilities = Math.max(total.facilities, s.facilities);
+        total.durationMs += s.durationMs;
+        total.stoppedBy = s.stoppedBy;
+        const dueNow = openStoreRef.facilitiesWithDueWork(now()).filter((org) => runtimes.has(org));
+        if (s.stoppedBy === 'stopped' || dueNow.length === 0 || (s.sent + s.retried + s.needsCorrection + s.blocked + s.deadLetter === 0)) break;
+      }
+      return total;
+    };
+
+    if (setup.mode === 'simulator') {
+      logger.warn(
+        { simulator: simulator?.url, organizationId: facilities[0]?.organizationId },
+        'SANDBOX-SIMULATOR MODE: no FACILITIES_FILE is configured, so visits are delivered to the bundled SATUSEHAT simulator on loopback ' +
+          '(development only; nothing reaches SATUSEHAT). Demo API keys are active (see README, "Try it"). To deliver to SATUSEHAT, set FACILITIES_FILE ' +
+          '(see config/facilities.example.json) and the credential variables it names.',
+      );
+    } else {
+      logger.info({ facilities: facilities.map((f) => ({ organizationId: f.organizationId, environment: f.environment })) }, 'facilities configured');
+    }
+
+    let schedule: SyncSchedule | undefined;
+    let nudge: NodeJS.Timeout | undefined;
+    const onIngest = () => {
+      if (nudge || !cfg.syncEnabled || !cfg.syncOnIngest) return;
+      // A push triggers a run soon (debounced) besides the schedule; the outbox stays the source of truth.
+      nudge = setTimeout(() => {
+        nudge = undefined;
+        runner.tick().catch((err) => logger.error({ err }, 'sync run after ingest failed'));
+      }, 2_000);
+      nudge.unref();
+    };
+
+    let url = '';
+    let closeHttp = async () => undefined as void;
+    if (!overrides.noHttp) {
+      const clock = () => new Date(now());
+      const organizations = new Set(facilities.map((f) => f.organizationId));
+      const app = createApp({
+        validator,
+        tables,
+        clock,
+        logger,
+        routers: [
+          {
+            path: '/',
+            router: visitsRouter({
+              store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
+              maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, onIngest,
+            }),
+          },
+          {
+            path: '/',
+            router: syncRouter({
+              store, runner, facilities, clock, logger, adminKeyHash, staticKeys,
+              facilityStats: (org) => {
+                const c = runtimes.get(org)?.client as { limiter?: { stats(): object } } | undefined;
+                return c?.limiter ? { limiter: c.limiter.stats() } : undefined;
+              },
+            }),
+          },
+        ],
+        readiness: [{ name: 'store', check: () => { openStoreRef.counts(); return true; } }],
+      });
+      const running = await listen(app, { host: cfg.host, port: cfg.port, logger });
+      url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${running.address.port}`;
+      closeHttp = running.close;
+      logger.info({ url, facilities: facilities.length, mode: setup.mode }, `ilp-adapter ready on ${url}`);
+    }
+    if (cfg.syncEnabled && !overrides.noHttp) {
+      schedule = startSchedule({ expression: cfg.syncCron, timezone: cfg.syncTimezone, run: () => runner.tick(), logger });
+    }
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        if (nudge) clearTimeout(nudge);
+        await schedule?.stop();
+        await closeHttp();
+        await runner.stop(); // waits for the in-flight tick
+        openStoreRef.close();
+        await simulator?.close();
+      })());
+    return { url, mode: setup.mode, store, runner, facilities, ...(simulator ? { simulator } : {}), logger, drain, close };
+  } catch (e) {
+    store?.close();
+    await simulator?.close();
+    throw e;
+  }
+}
+
+export { ConfigError };

@@ -1,0 +1,52 @@
+// The slice of the mapping and validation modules the sync job relies on, named here so sync can be tested with
+// the real modules or with small fakes. The real functions satisfy these structurally.
+import type { Bundle, Patient, Resource } from 'fhir/r4.js';
+import type { Issue } from '../validation/outcome.js';
+
+/** The fields of an ILP visit record that sync reads itself (identity resolution, PII scrubbing). */
+export interface VisitRecordLike {
+  organizationId: string;
+  visitId: string;
+  locationCode?: string;
+  patient: {
+    nik?: string;
+    motherNik?: string;
+    birthOrder?: number;
+    ihsNumber?: string;
+    name?: string;
+    birthDate?: string;
+    phone?: string;
+  };
+  practitioner: { ihsNumber?: string; nik?: string; name?: string };
+  measurements?: Array<{ code?: string }>;
+  immunizations?: Array<{ vaccine?: string; dose?: unknown }>;
+}
+
+export interface ResolvedIds {
+  patient?: string;
+  practitioner?: string;
+  location?: string;
+}
+
+export interface MappedEntry {
+  /** Stable local key: 'encounter', 'observation/body-weight.1', 'immunization/BCG.1', ... */
+  key: string;
+  fullUrl: string;
+  resource: Resource;
+}
+
+export interface MapResult {
+  bundle?: Bundle;
+  patient?: Patient;
+  entries: MappedEntry[];
+  issues: Issue[];
+}
+
+export interface MappingApi<Tables = unknown> {
+  checkVisit(record: unknown, tables: Tables, opts: { now: Date }): Issue[];
+  mapVisit(record: unknown, tables: Tables, opts: { now: Date; resolved?: ResolvedIds }): MapResult;
+}
+
+export interface ValidatorApi {
+  validate(payload: unknown, opts: { now: Date; baseOnly?: boolean; organizationId?: string }): Issue[];
+}

@@ -1,0 +1,267 @@
+// Delivers one visit: resolve identities, map with real ids, send one transaction Bundle holding only what is new
+// (POST) or changed (PUT with the id in the body), then record the ids in the ledger and mark the visit sent.
+//
+// Exactly once at the platform: a transaction is all-or-nothing, but its response can be lost after the platform
+// committed (timeout, dropped connection, crash). So before (re)sending anything new for a visit that may have
+// been sent before — a later attempt, a later revision, or a 20002 duplicate — we search by the Encounter's
+// identifier and adopt what exists (with its Observations and Immunizations) into the ledger first.
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
+import type { FacilityConfig, PlatformClient } from '../platform/types.js';
+import { PlatformError } from '../platform/types.js';
+import type { LedgerEntry, Store, VisitRow } from '../store/types.js';
+import { hasErrors, toOperationOutcome, type Issue } from '../validation/outcome.js';
+import type { Logger } from '../util/logger.js';
+import type { MappedEntry, MappingApi, ValidatorApi, VisitRecordLike } from './contracts.js';
+import { resourceHash } from './hash.js';
+import type { IdentityResolver } from './identity.js';
+import { LocalValidationError } from './policy.js';
+import { explainOutcome } from './explain.js';
+import { scrubOutcome } from './scrub.js';
+
+export const ENCOUNTER_SYSTEM = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
+
+export interface FacilityRuntime {
+  config: FacilityConfig;
+  client: PlatformClient;
+}
+
+export interface DeliveryDeps<Tables = unknown> {
+  store: Store;
+  mapping: MappingApi<Tables>;
+  tables: Tables;
+  validator: ValidatorApi;
+  identity: IdentityResolver;
+  now: () => number;
+  logger: Logger;
+  /** Parses `response.location` of a transaction-response: one {resourceType, id} per entry, in order. */
+  idsFromTransactionResponse: (bundle: Bundle) => Array<{ resourceType?: string | undefined; id?: string | undefined }>;
+}
+
+export interface DeliveryResult {
+  resourceIds: Record<string, string>;
+  /** Entries sent in the final transaction (0 when nothing had changed). */
+  sent: number;
+  /** Resources found at the platform and adopted instead of being created again. */
+  adopted: number;
+  /** false when a newer revision arrived meanwhile (it stays queued). */
+  marked: boolean;
+}
+
+/** The ledger key of one resource of one visit (unique per organization). */
+export const ledgerKey = (visitId: string, key: string) => `visit/${visitId}/${key}`;
+
+/** Wraps errors of a sent Bundle so the runner can store an outcome explained in source-field terms. */
+export class ExplainedPlatformError extends PlatformError {
+  constructor(base: PlatformError, outcome: ReturnType<typeof explainOutcome>) {
+    super(base.kind, base.status, outcome, base.rules, base.retryAfterMs);
+  }
+}
+
+function localFailure(issues: Issue[], stage: string): LocalValidationError {
+  const errs = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  return new LocalValidationError(
+    toOperationOutcome(errs.map((i) => ({ ...i, diagnostics: `${stage}: ${i.diagnostics}` }))),
+  );
+}
+
+/** Replaces `reference` values found in `map` anywhere in the resource (urn:uuid of an entry not sent → Type/id). */
+function rewriteReferences(node: unknown, map: Map<string, string>): void {
+  if (Array.isArray(node)) {
+    for (const v of node) rewriteReferences(v, map);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  if (typeof o.reference === 'string' && map.has(o.reference)) o.reference = map.get(o.reference);
+  for (const v of Object.values(o)) if (v && typeof v === 'object') rewriteReferences(v, map);
+}
+
+const identifierKeys = (r: Resource): string[] =>
+  (((r as { identifier?: Array<{ system?: string; value?: string }> }).identifier) ?? [])
+    .filter((i) => i.system && i.value)
+    .map((i) => `${i.system}|${i.value}`);
+
+/** Immunizations may carry no identifier: vaccine code + dose + date identify one within an Encounter. */
+function immunizationSignature(r: Resource): string {
+  const im = r as { vaccineCode?: { coding?: Array<{ system?: string; code?: string }> }; protocolApplied?: Array<{ doseNumberPositiveInt?: number }>; occurrenceDateTime?: string };
+  const codes = (im.vaccineCode?.coding ?? []).map((c) => `${c.system}|${c.code}`).sort().join(',');
+  return `${codes}#${im.protocolApplied?.[0]?.doseNumberPositiveInt ?? ''}#${im.occurrenceDateTime ?? ''}`;
+}
+
+export async function deliverVisit<Tables>(row: VisitRow, facility: FacilityRuntime, deps: DeliveryDeps<Tables>): Promise<DeliveryResult> {
+  const { store, mapping, tables, validator, identity, logger } = deps;
+  const record = row.record as VisitRecordLike;
+  const org = row.organizationId;
+  const now = new Date(deps.now());
+  const client = facility.client;
+
+  // 1. Identities (cached; may throw BlockedError / PlatformError).
+  const resolved = await identity.resolve({
+    record,
+    client,
+    facility: facility.config,
+    patientToCreate: () => mapping.mapVisit(record, tables, { now }).patient,
+  });
+
+  // 2. Map with real references and validate what we are about to send (tables may have changed since ingest).
+  const mapped = mapping.mapVisit(record, tables, { now, resolved });
+  if (hasErrors(mapped.issues) || !mapped.entries.length) throw localFailure(mapped.issues, 'mapping');
+  if (mapped.bundle) {
+    const issues = validator.validate(mapped.bundle, { now, organizationId: org });
+    if (hasErrors(issues)) throw localFailure(issues, 'validation');
+  }
+  const entries = mapped.entries.filter((e) => e.resource.resourceType !== 'Patient');
+
+  // 3. Exactly once: adopt what a lost attempt may have created before sending anything new.
+  let adopted = 0;
+  const mayHaveBeenSent = row.attempts > 1 || row.revision > 1;
+  if (mayHaveBeenSent && entries.some((e) => !store.getLedger(org, ledgerKey(row.visitId, e.key)))) {
+    adopted = await adoptExisting(row, entries, client, deps);
+  }
+
+  try {
+    return await sendChanges(row, entries, record, client, deps, adopted);
+  } catch (e) {
+    if (!(e instanceof PlatformError) || e.kind !== 'duplicate') throw e;
+    // 20002: the platform already has this Encounter (a lost response we could not see). Adopt it and send the rest once.
+    logger.warn({ org, visit: row.visitId, rules: e.rules }, 'platform reported a duplicate; adopting existing resources');
+    adopted += await adoptExisting(row, entries, client, deps);
+    return sendChanges(row, entries, record, client, deps, adopted);
+  }
+}
+
+async function sendChanges<Tables>(
+  row: VisitRow,
+  entries: MappedEntry[],
+  record: VisitRecordLike,
+  client: PlatformClient,
+  deps: DeliveryDeps<Tables>,
+  adopted: number,
+): Promise<DeliveryResult> {
+  const { store } = deps;
+  const org = row.organizationId;
+  const resourceIds: Record<string, string> = {};
+  const known = new Map<string, string>(); // fullUrl → Type/id of resources the platform already has
+  const plan: Array<{ entry: MappedEntry; hash: string; existingId?: string }> = [];
+
+  for (const e of entries) {
+    const type = e.resource.resourceType;
+    const ledger = store.getLedger(org, ledgerKey(row.visitId, e.key));
+    const hash = resourceHash(e.resource);
+    if (ledger) {
+      known.set(e.fullUrl, `${type}/${ledger.satusehatId}`);
+      resourceIds[e.key] = `${type}/${ledger.satusehatId}`;
+      if (ledger.contentHash === hash) continue; // unchanged: not sent again
+      plan.push({ entry: e, hash, existingId: ledger.satusehatId });
+    } else {
+      plan.push({ entry: e, hash });
+    }
+  }
+
+  if (plan.length === 0) {
+    const marked = store.markSent(org, row.visitId, row.revision, resourceIds, deps.now());
+    return { resourceIds, sent: 0, adopted, marked };
+  }
+
+  const bundleEntries: BundleEntry[] = plan.map(({ entry, existingId }) => {
+    const resource = structuredClone(entry.resource) as Resource;
+    rewriteReferences(resource, known);
+    const type = resource.resourceType;
+    if (existingId) {
+      resource.id = existingId;
+      return { fullUrl: entry.fullUrl, resource, request: { method: 'PUT', url: `${type}/${existingId}` } };
+    }
+    return { fullUrl: entry.fullUrl, resource, request: { method: 'POST', url: type } };
+  });
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: bundleEntries };
+  const sentKeys = plan.map((p) => p.entry.key);
+  const sentTypes = plan.map((p) => p.entry.resource.resourceType);
+
+  let response: Bundle;
+  try {
+    response = await client.transaction(bundle);
+  } catch (e) {
+    if (e instanceof PlatformError) {
+      throw new ExplainedPlatformError(e, explainOutcome(scrubOutcome(e.outcome, record), sentKeys, sentTypes, record));
+    }
+    throw e;
+  }
+
+  const ids = deps.idsFromTransactionResponse(response);
+  if (ids.length !== plan.length || ids.some((x, i) => !x.id || x.resourceType !== sentTypes[i])) {
+    // Committed, but we cannot tell which id is which: the next attempt reconciles by identifier search.
+    throw new PlatformError('transient', undefined, toOperationOutcome([
+      { severity: 'error', code: 'processing', diagnostics: `The transaction-response did not carry one location per entry (${ids.length} for ${plan.length}); will reconcile by identifier on the next attempt` },
+    ]));
+  }
+  const at = deps.now();
+  const ledger: LedgerEntry[] = plan.map((p, i) => ({
+    organizationId: org,
+    localKey: ledgerKey(row.visitId, p.entry.key),
+    resourceType: sentTypes[i]!,
+    satusehatId: ids[i]!.id!,
+    contentHash: p.hash,
+    updatedAt: at,
+  }));
+  // The ledger first: if we crash before markSent, the next attempt finds every id here and sends nothing.
+  store.putLedger(ledger);
+  for (const l of ledger) resourceIds[sentKeys[ledger.indexOf(l)]!] = `${l.resourceType}/${l.satusehatId}`;
+  const marked = store.markSent(org, row.visitId, row.revision, orderLike(entries, resourceIds), at);
+  return { resourceIds, sent: plan.length, adopted, marked };
+}
+
+function orderLike(entries: MappedEntry[], ids: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of entries) if (ids[e.key]) out[e.key] = ids[e.key]!;
+  return out;
+}
+
+/**
+ * Searches the platform for this visit's resources by identifier and writes what it finds into the ledger with an
+ * empty content hash, so they are PUT (never POSTed again) with our current content. Returns how many were adopted.
+ */
+export async function adoptExisting<Tables>(row: VisitRow, entries: MappedEntry[], client: PlatformClient, deps: DeliveryDeps<Tables>): Promise<number> {
+  const org = row.organizationId;
+  const found = await client.search('Encounter', { identifier: `${ENCOUNTER_SYSTEM(org)}|${row.visitId}` });
+  const encounters = found.filter((r) => r.resourceType === 'Encounter' && r.id);
+  if (!encounters.length) return 0; // the transaction never committed: nothing else can exist either
+  if (encounters.length > 1) {
+    deps.logger.error({ org, visit: row.visitId, count: encounters.length }, 'more than one Encounter exists at the platform for this visit; adopting the first');
+  }
+  const encounterId = encounters[0]!.id!;
+  const adoptions: LedgerEntry[] = [];
+  const at = deps.now();
+  const adopt = (e: MappedEntry, id: string) =>
+    adoptions.push({ organizationId: org, localKey: ledgerKey(row.visitId, e.key), resourceType: e.resource.resourceType, satusehatId: id, contentHash: '', updatedAt: at });
+
+  const byType = new Map<string, MappedEntry[]>();
+  for (const e of entries) {
+    const t = e.resource.resourceType;
+    if (!byType.has(t)) byType.set(t, []);
+    byType.get(t)!.push(e);
+  }
+  for (const e of byType.get('Encounter') ?? []) {
+    if (!deps.store.getLedger(org, ledgerKey(row.visitId, e.key))) adopt(e, encounterId);
+  }
+  for (const [type, param] of [['Observation', 'encounter'], ['Immunization', 'encounter']] as const) {
+    const mine = (byType.get(type) ?? []).filter((e) => !deps.store.getLedger(org, ledgerKey(row.visitId, e.key)));
+    if (!mine.length) continue;
+    const existing = (await client.search(type, { [param]: encounterId })).filter((r) => r.resourceType === type && r.id);
+    const taken = new Set<string>();
+    for (const e of mine) {
+      const ids = new Set(identifierKeys(e.resource));
+      let match = existing.find((r) => !taken.has(r.id!) && identifierKeys(r).some((k) => ids.has(k)));
+      if (!match && type === 'Immunization' && ids.size === 0) {
+        const sig = immunizationSignature(e.resource);
+        match = existing.find((r) => !taken.has(r.id!) && immunizationSignature(r) === sig);
+      }
+      if (match?.id) {
+        taken.add(match.id);
+        adopt(e, match.id);
+      }
+    }
+  }
+  if (adoptions.length) deps.store.putLedger(adoptions);
+  deps.logger.info({ org, visit: row.visitId, adopted: adoptions.length }, 'reconciled visit with the platform by identifier');
+  return adoptions.length;
+}

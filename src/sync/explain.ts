@@ -1,0 +1,90 @@
+// Turns the platform's (or our) OperationOutcome about a sent Bundle back into the source record's terms:
+// which measurement / immunization / visit field an issue is about, so a facility operator knows what to fix.
+import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+import type { VisitRecordLike } from './contracts.js';
+
+/** Source path of a mapped entry key: 'observation/body-weight.1' → 'measurements[3]', 'encounter' → 'visit'. */
+export function sourcePathOfKey(key: string, record: VisitRecordLike): string | undefined {
+  const [type, rest = ''] = key.split('/', 2) as [string, string?];
+  const m = /^(.*?)(?:\.(\d+))?$/.exec(rest);
+  const code = m?.[1] ?? rest;
+  const nth = Number(m?.[2] ?? '1');
+  const findNth = <T>(list: T[] | undefined, pred: (x: T) => boolean): number => {
+    let seen = 0;
+    for (let i = 0; i < (list?.length ?? 0); i++) if (pred(list![i]!) && ++seen === nth) return i;
+    return -1;
+  };
+  switch (type) {
+    case 'encounter':
+      return 'visit (start, end, setting, locationCode, practitioner)';
+    case 'patient':
+      return 'patient';
+    case 'observation': {
+      const i = findNth(record.measurements, (x) => x.code === code);
+      if (i >= 0) return `measurements[${i}] (${code})`;
+      // Derived observations (e.g. blood pressure components) carry a code of their own: match by prefix.
+      const j = (record.measurements ?? []).findIndex((x) => !!x.code && (code.startsWith(x.code) || x.code.startsWith(code)));
+      return j >= 0 ? `measurements[${j}] (${record.measurements![j]!.code})` : `measurements (${code})`;
+    }
+    case 'immunization': {
+      const i = findNth(record.immunizations, (x) => x.vaccine === code);
+      return i >= 0 ? `immunizations[${i}] (${code})` : `immunizations (${code})`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Elements whose value comes from one visit-level source field, whatever resource they sit in. */
+const PATH_TO_SOURCE: Array<[RegExp, string]> = [
+  [/\.(participant|performer)\b|\.performer\[/, 'practitioner'],
+  [/\.(subject|patient)\b/, 'patient'],
+  [/\.location\b/, 'locationCode'],
+  [/^Encounter\.period\b|\.period\.(start|end)/, 'start, end'],
+  [/^Encounter\.class\b/, 'setting'],
+];
+
+function refineByPath(expr: string[]): string | undefined {
+  for (const e of expr) {
+    const path = e.replace(/^Bundle\.entry\[\d+\]\.resource\./, '');
+    for (const [re, source] of PATH_TO_SOURCE) if (re.test(path)) return source;
+  }
+  return undefined;
+}
+
+/**
+ * Adds the source field to every issue it can place: by `Bundle.entry[n]` in the expression, or by resource type
+ * when the Bundle held one resource of that type. `sentKeys[n]` is the key of the n-th entry sent.
+ */
+export function explainOutcome(
+  outcome: OperationOutcome,
+  sentKeys: string[],
+  sentTypes: string[],
+  record: VisitRecordLike,
+): OperationOutcome {
+  const issues: OperationOutcomeIssue[] = (outcome.issue ?? []).map((i) => {
+    const expr = i.expression ?? [];
+    let key: string | undefined;
+    for (const e of expr) {
+      const n = /entry\[(\d+)\]/.exec(e)?.[1];
+      if (n !== undefined && sentKeys[Number(n)]) {
+        key = sentKeys[Number(n)];
+        break;
+      }
+      const type = /^([A-Z][A-Za-z]+)\./.exec(e)?.[1];
+      if (type && type !== 'Bundle') {
+        const idx = sentTypes.flatMap((t, k) => (t === type ? [k] : []));
+        if (idx.length === 1) {
+          key = sentKeys[idx[0]!];
+          break;
+        }
+      }
+    }
+    const refined = refineByPath(expr);
+    const source = refined ?? (key ? sourcePathOfKey(key, record) : undefined);
+    if (!source) return i;
+    const text = i.diagnostics ?? i.details?.text ?? '';
+    return { ...i, diagnostics: `${source}: ${text}`, expression: [...expr, source.split(' ')[0]!.replace(/,$/, '')] };
+  });
+  return { resourceType: 'OperationOutcome', issue: issues };
+}

@@ -1,0 +1,163 @@
+// Identity resolution before clinical data: which SATUSEHAT ids the visit's Patient, Practitioner and Location have.
+// Order: given id → identity cache (HMAC key, never the NIK) → platform search → create (Patient, Location only).
+// What the platform cannot resolve becomes BlockedError with a PII-free reason, never a retry loop.
+// Concurrent resolutions of the same key share one flight, so two visits of a new patient never create it twice.
+import type { Location, Patient } from 'fhir/r4.js';
+import type { FacilityConfig, PlatformClient } from '../platform/types.js';
+import { PlatformError } from '../platform/types.js';
+import type { IdentityEntry, Store } from '../store/types.js';
+import { issue, toOperationOutcome } from '../validation/outcome.js';
+import { PHYSICAL_TYPES } from '../config/facilities.js';
+import type { ResolvedIds, VisitRecordLike } from './contracts.js';
+import { hmacHex } from './hash.js';
+import { BlockedError } from './policy.js';
+import { scrubOutcome } from './scrub.js';
+
+export const LOCATION_SYSTEM = (org: string) => `http://sys-ids.kemkes.go.id/location/${org}`;
+
+export interface IdentityDeps {
+  store: Store;
+  hmacKey: Buffer;
+  now: () => number;
+}
+
+export interface ResolveInput {
+  record: VisitRecordLike;
+  client: PlatformClient;
+  facility: FacilityConfig;
+  /** The Patient resource to create when the platform has none (from mapVisit without resolved ids). */
+  patientToCreate: () => Patient | undefined;
+}
+
+function blocked(diagnostics: string, expression: string, detail?: PlatformError): BlockedError {
+  const issues = [issue('error', 'not-found', diagnostics, expression)];
+  const outcome = toOperationOutcome(issues);
+  if (detail) outcome.issue.push(...(scrubOutcome(detail.outcome).issue ?? []).map((i) => ({ ...i, severity: 'information' as const })));
+  return new BlockedError(outcome);
+}
+
+export class IdentityResolver {
+  private readonly inflight = new Map<string, Promise<string>>();
+
+  constructor(private readonly deps: IdentityDeps) {}
+
+  /** Resolves all three ids for one visit (Patient, Practitioner, Location). Throws BlockedError or PlatformError. */
+  async resolve(input: ResolveInput): Promise<Required<ResolvedIds>> {
+    const [patient, practitioner, location] = await Promise.all([
+      this.patient(input),
+      this.practitioner(input),
+      this.location(input),
+    ]);
+    return { patient, practitioner, location };
+  }
+
+  private keyHash(text: string): string {
+    return hmacHex(this.deps.hmacKey, text);
+  }
+
+  /** Cache → `find` → `create` under one flight per (kind, org, key). */
+  private once(kind: IdentityEntry['kind'], org: string, keyHash: string, find: () => Promise<string>): Promise<string> {
+    const cached = this.deps.store.getIdentity(kind, org, keyHash);
+    if (cached) return Promise.resolve(cached.satusehatId);
+    const flightKey = `${kind}|${org}|${keyHash}`;
+    const running = this.inflight.get(flightKey);
+    if (running) return running;
+    const p = find()
+      .then((id) => {
+        this.deps.store.putIdentity({ kind, organizationId: org, keyHash, satusehatId: id, updatedAt: this.deps.now() });
+        return id;
+      })
+      .finally(() => this.inflight.delete(flightKey));
+    this.inflight.set(flightKey, p);
+    return p;
+  }
+
+  private patient({ record, client, facility, patientToCreate }: ResolveInput): Promise<string> {
+    const p = record.patient ?? {};
+    if (p.ihsNumber) return Promise.resolve(p.ihsNumber);
+    const org = facility.organizationId;
+    if (p.nik) {
+      const nik = p.nik;
+      return this.once('patient', org, this.keyHash(`patient|nik|${nik}`), async () => {
+        const found = await client.findPatientByNik(nik);
+        if (found) return found;
+        return this.createPatient(client, patientToCreate, 'patient.nik',
+          'No SATUSEHAT patient (IHS number) exists for this NIK and the platform refused to create one: the NIK may be unknown to Dukcapil. Check the NIK at the source, or send patient.ihsNumber');
+      });
+    }
+    if (p.motherNik && p.birthOrder !== undefined) {
+      const { motherNik, birthOrder, birthDate } = p;
+      return this.once('patient', org, this.keyHash(`patient|mother|${motherNik}|${birthOrder}|${birthDate ?? ''}`), async () => {
+        const candidates = await client.findPatientsByMotherNik(motherNik);
+        const match = candidates.find(
+          (c) => c.id && c.multipleBirthInteger === birthOrder && (!birthDate || !c.birthDate || c.birthDate === birthDate),
+        );
+        if (match?.id) return match.id;
+        return this.createPatient(client, patientToCreate, 'patient.motherNik',
+          "No SATUSEHAT patient exists for this infant (mother's NIK + birth order) and the platform refused to create one: the mother's NIK may be unknown to Dukcapil. Check it at the source, or send patient.ihsNumber");
+      });
+    }
+    return Promise.reject(
+      blocked('The patient has neither nik, motherNik + birthOrder, nor ihsNumber: no SATUSEHAT patient can be found', 'patient'),
+    );
+  }
+
+  private async createPatient(client: PlatformClient, build: () => Patient | undefined, field: string, why: string): Promise<string> {
+    const resource = build();
+    if (!resource) throw blocked(`${why} (no Patient resource could be built from the record)`, field);
+    try {
+      return await client.createPatient(resource);
+    } catch (e) {
+      // Dukcapil does not know the NIK (validation/not-found): no retry can fix that, a human must.
+      if (e instanceof PlatformError && (e.kind === 'validation' || e.kind === 'not-found' || e.kind === 'duplicate')) throw blocked(why, field, e);
+      throw e;
+    }
+  }
+
+  private practitioner({ record, client, facility }: ResolveInput): Promise<string> {
+    const pr = record.practitioner ?? {};
+    if (pr.ihsNumber) return Promise.resolve(pr.ihsNumber);
+    if (!pr.nik) return Promise.reject(blocked('The practitioner has neither ihsNumber nor nik', 'practitioner'));
+    const nik = pr.nik;
+    return this.once('practitioner', facility.organizationId, this.keyHash(`practitioner|nik|${nik}`), async () => {
+      const found = await client.findPractitionerByNik(nik);
+      if (found) return found;
+      throw blocked(
+        'No SATUSEHAT practitioner (Nakes index) is registered for this NIK; practitioners are read-only master data: register the nakes in SATUSEHAT or send practitioner.ihsNumber',
+        'practitioner.nik',
+      );
+    });
+  }
+
+  private location({ record, client, facility }: ResolveInput): Promise<string> {
+    const code = record.locationCode;
+    const org = facility.organizationId;
+    if (!code) return Promise.reject(blocked('The record has no locationCode', 'locationCode'));
+    const loc = facility.locations[code];
+    if (!loc) {
+      return Promise.reject(
+        blocked(`Location code "${code}" is not configured for organization ${org}: add it to the facilities file (locations) and restart`, 'locationCode'),
+      );
+    }
+    return this.once('location', org, this.keyHash(`location|${code}`), async () => {
+      const found = await client.findLocation(code);
+      if (found) return found;
+      return client.createLocation(buildLocation(org, code, loc.name, loc.physicalType));
+    });
+  }
+}
+
+/** The Location registered once per configured code (satusehat-platform.md §1.5, §2.6). */
+export function buildLocation(org: string, code: string, name: string, physicalType: string): Location {
+  return {
+    resourceType: 'Location',
+    identifier: [{ system: LOCATION_SYSTEM(org), value: code }],
+    status: 'active',
+    name,
+    mode: 'instance',
+    physicalType: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: physicalType, display: PHYSICAL_TYPES[physicalType] ?? physicalType }],
+    },
+    managingOrganization: { reference: `Organization/${org}` },
+  };
+}
