@@ -1,7 +1,9 @@
 // POST /fhir/$validate and POST /fhir/{type}/$validate (FHIR R4 Resource-validate).
 // 200 + OperationOutcome whether the resource is valid or not; 400 only when the request cannot be processed:
-// no JSON object, no resourceType string, a URL type that differs from the body's, or a profile we do not offer.
-// An unknown resourceType *is* processed: the validator reports it as an error issue (200), like any other defect.
+// no JSON object, no (or an empty or non-string) resourceType, a URL type or a profile for another real type, or a
+// profile we do not offer. A resourceType string that is unknown ('Foo') or malformed ('patient', a NIK typed in by
+// mistake) *is* processed: the validator reports it as an error issue (200), as the CLI does, without echoing a name
+// that may be personal data.
 import { Router, type Request } from 'express';
 import type { ValidatorLike } from './contracts.js';
 import { httpError, methodNotAllowed, requireObjectBody, sendResource } from './errors.js';
@@ -53,11 +55,13 @@ export function fhirRouter(deps: { validator: ValidatorLike; clock: () => Date }
     }
     const { resource, profile } = readRequest(req);
     const rt = resource.resourceType;
-    if (rt === undefined) throw httpError(400, 'required', 'The body has no resourceType: it is not a FHIR resource', 'resourceType');
-    if (typeof rt !== 'string' || !TYPE_RE.test(rt)) {
+    if (rt === undefined || rt === '') throw httpError(400, 'required', 'The body has no resourceType: it is not a FHIR resource', 'resourceType');
+    if (typeof rt !== 'string') {
       throw httpError(400, 'structure', 'resourceType must be a resource type name such as "Patient"', 'resourceType');
     }
-    if (urlType !== undefined && urlType !== rt) {
+    // Only a well-formed name may appear in a 400 message; a malformed one goes to the validator, which never echoes it.
+    const named = TYPE_RE.test(rt);
+    if (named && urlType !== undefined && urlType !== rt) {
       throw httpError(400, 'invalid', `$validate was called on type ${urlType} but the body is a ${rt}`, 'resourceType');
     }
     let baseOnly = false;
@@ -67,12 +71,12 @@ export function fhirRouter(deps: { validator: ValidatorLike; clock: () => Date }
         throw httpError(
           400,
           'not-supported',
-          `Unsupported profile '${profile.slice(0, 200)}': use http://hl7.org/fhir/StructureDefinition/${rt} for base FHIR R4 only, ` +
+          `Unsupported profile '${profile.slice(0, 200)}': use http://hl7.org/fhir/StructureDefinition/${named ? rt : '{type}'} for base FHIR R4 only, ` +
             'or omit profile to check the SATUSEHAT rules as well',
           'profile',
         );
       }
-      if (m[1] !== rt) {
+      if (named && m[1] !== rt) {
         throw httpError(400, 'invalid', `The profile is for ${m[1]} but the resource is a ${rt}`, 'profile');
       }
       baseOnly = true;

@@ -11,7 +11,8 @@ import type { Readable, Writable } from 'node:stream';
 export type InputMode = 'single' | 'ndjson' | 'array';
 
 export type InputItem =
-  | { ok: true; mode: InputMode; line: number; label: string; value: unknown }
+  /** `index`: 1-based position of the element, for items of a top-level JSON array (which all share its start line). */
+  | { ok: true; mode: InputMode; line: number; label: string; value: unknown; index?: number }
   /** The line (or document) is not JSON; `reason` is content-free. */
   | { ok: false; mode: InputMode; line: number; label: string; reason: string };
 
@@ -110,9 +111,24 @@ export async function* readItems(input: Readable, opts: ReadOptions = {}): Async
 
 function* arrayItems(values: unknown[], line: number): Generator<InputItem> {
   for (let i = 0; i < values.length; i++) {
-    yield { ok: true, mode: 'array', line, label: `item ${i + 1}`, value: values[i] };
+    yield { ok: true, mode: 'array', line, label: `item ${i + 1}`, value: values[i], index: i + 1 };
   }
 }
+
+/**
+ * The id that ties an output (an OperationOutcome) to its input: `line-N` (1-based line number in the input, blank lines
+ * counted; a multi-line document gets the line it starts on) or `item-N` for elements of a top-level JSON array.
+ * Both are legal FHIR ids ([A-Za-z0-9-.]{1,64}).
+ */
+export function itemId(item: InputItem): string {
+  return item.ok && item.index !== undefined ? `item-${item.index}` : `line-${item.line}`;
+}
+
+/** Help text shared by the commands that read NDJSON. */
+export const LINE_ID_HELP =
+  'Each OperationOutcome has id line-N, N being the 1-based number of the input line it judges (blank lines are skipped:\n' +
+  'they produce no output but are counted, so ids stay aligned with the input). A multi-line document gets the line it\n' +
+  'starts on; the elements of a top-level JSON array get item-N (item-1, item-2, ...).';
 
 /** Writes one line, waiting for `drain` when the stream is full (constant memory on large outputs). */
 export async function writeLine(out: Writable, text: string): Promise<void> {

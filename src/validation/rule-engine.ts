@@ -8,7 +8,8 @@ export type Confidence = 'OFF' | 'OFF-copy' | 'OFF-draft' | 'COM' | 'UNV';
 export type Check =
   | { kind: 'required' }
   | { kind: 'reference'; targets: string[]; mode?: 'all' | 'any' }
-  | { kind: 'systems'; mode: 'all' | 'any' | 'codes'; systems: Record<string, string[] | null> }
+  /** `required` (mode `any` only): no coding at all is also a failure of this rule (e.g. 10010: code.text alone is not enough). */
+  | { kind: 'systems'; mode: 'all' | 'any' | 'codes'; systems: Record<string, string[] | null>; required?: boolean }
   | { kind: 'codingPresent'; system: string; code: string }
   | { kind: 'codeFormat'; system: string; pattern: string }
   | { kind: 'identifierValue'; systems: string[]; pattern: string }
@@ -17,7 +18,8 @@ export type Check =
   | { kind: 'dateTimeUtc' }
   | { kind: 'dateTimeRange'; notBefore?: string; notFuture?: boolean }
   | { kind: 'after'; other: string }
-  | { kind: 'dateNotBefore'; other: string }
+  /** The calendar date of `path` must be later than that of `other` (as written, no time zone shift); `allowSameDay` relaxes to not-before. */
+  | { kind: 'dateAfter'; other: string; allowSameDay?: boolean }
   | { kind: 'ucumSystem' }
   /** `notUcum`: frequent non-UCUM spellings → the UCUM code to use (UCUM syntax alone lets `mmHg` through). */
   | { kind: 'ucumCode'; notUcum?: Record<string, string> }
@@ -45,6 +47,8 @@ export interface RuleDef {
   severity: Severity;
   confidence: Confidence;
   source?: string;
+  /** What is still to confirm in the SATUSEHAT sandbox about a rule whose text is official but whose enforcement is not known. */
+  toConfirm?: string;
   message: string;
 }
 
@@ -102,6 +106,7 @@ function push(into: Found[], v: unknown, p: string): void {
 // Full date-time with seconds and an offset (FHIR dateTime allows less; SATUSEHAT does not).
 const FULL_DATETIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$/;
 const UTC_SUFFIX = /(\+00:00|Z)$/;
+const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
 // UCUM expressions are printable ASCII without spaces (e.g. kg, mm[Hg], /min, Cel, %, kg/m2, {score}, 10*3/uL).
 const UCUM_SYNTAX = /^[!-~]+$/;
 const SYS_IDS = /^https?:\/\/sys-ids\.kemkes\.go\.id\//;
@@ -198,7 +203,11 @@ function compileCheck(rule: RuleDef, path: string): Compiled {
       if (c.mode === 'any') {
         return (res, base, _ctx, out) => {
           const vals = get(res, base);
-          if (vals.length === 0) return; // presence is a separate `required` rule
+          if (vals.length === 0) {
+            // Presence is usually a separate `required` rule; `required` makes absence this rule's failure.
+            if (c.required) emit(out, 'required', `${base}.${path}`, 'none given');
+            return;
+          }
           if (!vals.some((f) => ok(f.v) === true)) emit(out, 'value', vals[0].p.replace(/\[\d+\]$/, '')); // the list element
         };
       }
@@ -301,14 +310,18 @@ function compileCheck(rule: RuleDef, path: string): Compiled {
         if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta <= tb) emit(out, 'value', a[0].p);
       };
     }
-    case 'dateNotBefore': {
+    case 'dateAfter': {
       const other = compilePath(c.other);
+      const sameDayOk = c.allowSameDay === true;
       return (res, base, _ctx, out) => {
         const a = get(res, base);
         const b = other(res, base);
         if (a.length !== 1 || b.length !== 1 || typeof a[0].v !== 'string' || typeof b[0].v !== 'string') return;
-        // Compare calendar days: a vaccine may be given on its expiry date.
-        if (/^\d{4}-\d{2}-\d{2}/.test(a[0].v) && /^\d{4}-\d{2}-\d{2}/.test(b[0].v) && a[0].v.slice(0, 10) < b[0].v.slice(0, 10)) emit(out, 'value', a[0].p);
+        if (!DATE_PREFIX.test(a[0].v) || !DATE_PREFIX.test(b[0].v)) return; // the format rules report it
+        // Calendar dates as written (an expiry date is a local date; shifting the occurrence to UTC could move its day).
+        const da = a[0].v.slice(0, 10);
+        const db = b[0].v.slice(0, 10);
+        if (da < db || (da === db && !sameDayOk)) emit(out, 'value', a[0].p);
       };
     }
     case 'ucumSystem':

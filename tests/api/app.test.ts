@@ -7,6 +7,7 @@ import { OUTCOME_HEADER } from '../../src/api/map.js';
 import { dryRun } from '../../src/api/dry-run.js';
 import { loadMappingTables, mapVisit, type MappingTables } from '../../src/mapping/index.js';
 import { createValidator, type Validator } from '../../src/validation/index.js';
+import { toOperationOutcome as toOutcome } from '../../src/validation/outcome.js';
 import { loadSamples, logCapture, NOW, personalValues, type Sample } from './helpers.js';
 
 let validator: Validator;
@@ -400,5 +401,51 @@ describe('POST /ilp/visits/$map', () => {
   it('never logs personal data from any request', () => {
     const text = logs.text();
     for (const s of samples) for (const v of personalValues(s.record)) expect(text).not.toContain(v);
+  });
+});
+
+describe('review findings, second round (issue 3): malformed resourceType', () => {
+  const nik = '3171012345678901';
+
+  it("a malformed or unknown resourceType ('patient', 'Foo', ...) is processed: 200 with an error issue, like the CLI", async () => {
+    for (const rt of ['patient', 'Foo', 'PATIENT', 'Patient ', 'Obs-ervation', 'x'.repeat(500)]) {
+      const r = await request(app).post('/fhir/$validate').set('Content-Type', FHIR).send(JSON.stringify({ resourceType: rt, gender: 'male' })).expect(200);
+      expect(outcome(r.body).issue).toEqual([expect.objectContaining({ severity: 'error', code: 'not-supported', expression: ['Resource.resourceType'] })]);
+      // exactly what the validator (and so the CLI) reports
+      expect(outcome(r.body).issue).toEqual(toOutcome(validator.validate({ resourceType: rt, gender: 'male' }, { now: NOW })).issue);
+    }
+  });
+
+  it('a resourceType that looks like personal data is judged (200) but never echoed', async () => {
+    for (const rt of [nik, 'Budi Santoso', `Patient${nik}`, 'Siti\tAminah']) {
+      const r = await request(app).post('/fhir/$validate').send({ resourceType: rt }).expect(200);
+      expect(hasError(outcome(r.body))).toBe(true);
+      expect(JSON.stringify(r.body)).not.toMatch(/3171012345678901|Budi|Siti|Aminah/);
+    }
+    expect(logs.text()).not.toMatch(/3171012345678901|Budi Santoso|Aminah/);
+  });
+
+  it('on /fhir/{type}/$validate a malformed body type is a content error (200), a different real type stays 400', async () => {
+    const r = await request(app).post('/fhir/Patient/$validate').send({ resourceType: 'patient' }).expect(200);
+    expect(hasError(outcome(r.body))).toBe(true);
+    expect(outcome(r.body).issue.map((i) => i.code)).toEqual(expect.arrayContaining(['invalid', 'not-supported']));
+    const n = await request(app).post('/fhir/Patient/$validate').send({ resourceType: nik }).expect(200);
+    expect(JSON.stringify(n.body)).not.toContain(nik);
+    await request(app).post('/fhir/Patient/$validate').send({ resourceType: 'Observation' }).expect(400);
+  });
+
+  it('with ?profile= a malformed body type is judged (200); an unsupported profile stays 400 without echoing the body type', async () => {
+    const r = await request(app).post('/fhir/$validate?profile=http://hl7.org/fhir/StructureDefinition/Patient').send({ resourceType: 'patient' }).expect(200);
+    expect(hasError(outcome(r.body))).toBe(true);
+    const u = await request(app).post('/fhir/$validate?profile=https://example.org/StructureDefinition/X').send({ resourceType: nik }).expect(400);
+    expect(JSON.stringify(u.body)).not.toContain(nik);
+  });
+
+  it('missing, empty or non-string resourceType and non-JSON stay 400', async () => {
+    await request(app).post('/fhir/$validate').send({ id: 'x' }).expect(400);
+    const e = await request(app).post('/fhir/$validate').send({ resourceType: '' }).expect(400);
+    expect(e.body.issue[0]).toMatchObject({ code: 'required', expression: ['resourceType'] });
+    for (const rt of [42, null, true, ['Patient'], { a: 1 }]) await request(app).post('/fhir/$validate').send({ resourceType: rt }).expect(400);
+    await request(app).post('/fhir/$validate').set('Content-Type', FHIR).send('{"resourceType":').expect(400);
   });
 });

@@ -101,6 +101,47 @@ describe('runMap', () => {
   });
 });
 
+describe('review findings, second round (issue 3): stderr reports identify their input line', () => {
+  type Report = { line: number; item?: number; status: string; outcome: OperationOutcome };
+  const reportsOf = (errors: Sink) => errors.lines.map((l) => JSON.parse(l) as Report);
+
+  it('NDJSON: each report has line N (blank lines counted) and its outcome the id line-N, like validate', async () => {
+    const bad: Record<string, unknown> = { ...(clean[0] as Sample).record, start: '2099-01-01T08:00:00+07:00' };
+    const text = ['', line(clean[0]?.record), '', '  ', line(bad), 'not json', line(clean[1]?.record), '[1]'].join('\n');
+    const { code, output, errors } = await run(text);
+    expect(code).toBe(2);
+    expect(output.lines).toHaveLength(2); // blank lines produce nothing on stdout either
+    expect(reportsOf(errors).map((r) => [r.line, r.status, r.outcome.id])).toEqual([
+      [5, 'invalid', 'line-5'],
+      [6, 'unusable', 'line-6'],
+      [8, 'unusable', 'line-8'],
+    ]);
+  });
+
+  it('--verbose warnings carry the same id', async () => {
+    const { errors } = await run(['', line(clean[0]?.record)].join('\n'), true);
+    const warn = reportsOf(errors).find((r) => r.status === 'warnings');
+    expect(warn).toMatchObject({ line: 2, outcome: { id: 'line-2' } });
+  });
+
+  it('a JSON array: reports carry item N and the id item-N', async () => {
+    const bad = { ...(clean[0] as Sample).record, start: '2099-01-01T08:00:00+07:00' };
+    const { code, errors } = await run(JSON.stringify([clean[0]?.record, bad, 7]));
+    expect(code).toBe(2);
+    expect(reportsOf(errors).map((r) => [r.line, r.item, r.status, r.outcome.id])).toEqual([
+      [1, 2, 'invalid', 'item-2'],
+      [1, 3, 'unusable', 'item-3'],
+    ]);
+  });
+
+  it('the help explains the report shape and the line-N ids', async () => {
+    const ctx = context('', { validator, mapper });
+    expect(await runCli(['map', '--help'], ctx)).toBe(0);
+    expect(ctx.out.text).toMatch(/line-N/);
+    expect(ctx.out.text).toMatch(/blank lines/i);
+  });
+});
+
 describe('ilp-adapter map (commander wiring)', () => {
   it("maps stdin with '-' and --verbose", async () => {
     const ctx = context(line(clean[0]?.record), { validator, mapper });

@@ -105,6 +105,69 @@ describe('runValidate', () => {
   });
 });
 
+describe('review findings, second round (issue 3): outcomes identify their input line', () => {
+  const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+  it('NDJSON: each OperationOutcome has id line-N (1-based, blank lines counted but given no outcome)', async () => {
+    const { code, output } = await run(`\n${VALID}\n\n${INVALID}\r\n   \n{oops\n${VALID}\n`);
+    expect(code).toBe(2);
+    const outs = output.lines.map(parse);
+    expect(outs.map((o) => o.id)).toEqual(['line-2', 'line-4', 'line-6', 'line-7']);
+    expect(outs.map((o) => o.issue[0]?.severity)).toEqual(['information', 'error', 'fatal', 'information']);
+    for (const o of outs) expect(o.id).toMatch(FHIR_ID);
+  });
+
+  it('the id is a legal FHIR id: every emitted OperationOutcome passes our own validator', async () => {
+    const { output } = await run(`${VALID}\n${INVALID}\nnope\n`);
+    for (const o of output.lines.map(parse)) expect(validator.validate(o, { now: NOW }).filter((i) => i.severity === 'error')).toEqual([]);
+  });
+
+  it('a single document (pretty or one line) gets the id of the line it starts on', async () => {
+    expect(parse((await run(VALID)).output.text).id).toBe('line-1');
+    const pretty = await run(`\n\n${JSON.stringify(JSON.parse(INVALID), null, 2)}\n`);
+    expect(pretty.code).toBe(1);
+    expect(parse(pretty.output.text).id).toBe('line-3');
+  });
+
+  it('a top-level JSON array: one outcome per element, id item-N', async () => {
+    const { code, output } = await run(`[\n${VALID},\n${INVALID},\n42\n]\n`);
+    expect(code).toBe(2);
+    expect(output.lines.map(parse).map((o) => [o.id, o.issue[0]?.severity])).toEqual([
+      ['item-1', 'information'],
+      ['item-2', 'error'],
+      ['item-3', 'fatal'],
+    ]);
+  });
+
+  it('a document that does not parse is replayed as NDJSON: the outcomes keep the real line numbers', async () => {
+    const { output } = await run(`{\n${VALID}\n`);
+    expect(output.lines.map(parse).map((o) => o.id)).toEqual(['line-1', 'line-2']);
+  });
+
+  it('the help explains the line-N ids and the blank-line rule', async () => {
+    const ctx = context('', { validator, mapper: () => ({ issues: [] }) });
+    expect(await runCli(['validate', '--help'], ctx)).toBe(0);
+    expect(ctx.out.text).toMatch(/line-N/);
+    expect(ctx.out.text).toMatch(/blank lines/i);
+    expect(ctx.out.text).toMatch(/item-N/);
+  });
+
+  it("malformed or unknown resourceType ('patient', 'Foo') → invalid (exit 1), an error issue, PII-like names not echoed", async () => {
+    for (const rt of ['patient', 'Foo', 'PATIENT', 'Patient ']) {
+      const { code, output } = await run(JSON.stringify({ resourceType: rt, gender: 'male' }));
+      expect(code).toBe(1);
+      expect(parse(output.text).issue).toEqual([expect.objectContaining({ severity: 'error', code: 'not-supported' })]);
+    }
+    const nik = await run(JSON.stringify({ resourceType: '3171012345678901' }));
+    expect(nik.code).toBe(1);
+    const name = await run(JSON.stringify({ resourceType: 'Budi Santoso' }));
+    expect(name.code).toBe(1);
+    expect(nik.output.text + name.output.text).not.toMatch(/3171012345678901|Budi/);
+    // missing, empty or non-string resourceType stays unusable input (exit 2)
+    for (const body of ['{"id":"x"}', '{"resourceType":""}', '{"resourceType":42}']) expect((await run(body)).code).toBe(2);
+  });
+});
+
 describe('ilp-adapter validate (commander wiring)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ilp-validate-'));
   const deps = () => ({ validator, mapper: () => ({ issues: [] }) });

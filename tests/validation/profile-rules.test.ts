@@ -108,7 +108,7 @@ const cases: Case[] = [
   { id: 'immunization-location-target', base: F.immunization, fail: (r) => (r.location.reference = 'Organization/1'), expr: 'Immunization.location.reference' },
   { id: 'immunization-lot-number', base: F.immunization, fail: (r) => delete r.lotNumber, expr: 'Immunization.lotNumber', pass: (r) => { r.primarySource = false; r.reportOrigin = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/immunization-origin', code: 'record' }] }; delete r.lotNumber; } },
   { id: 'immunization-expiration-date', base: F.immunization, fail: (r) => delete r.expirationDate, expr: 'Immunization.expirationDate' },
-  { id: 'immunization-expiration-after-occurrence', base: F.immunization, fail: (r) => (r.expirationDate = '2025-02-28'), expr: 'Immunization.expirationDate', pass: (r) => (r.expirationDate = '2025-03-01') },
+  { id: 'immunization-expiration-after-occurrence', base: F.immunization, fail: (r) => (r.expirationDate = '2025-02-28'), expr: 'Immunization.expirationDate', pass: (r) => (r.expirationDate = '2025-03-02') },
   { id: 'immunization-funding-source', base: F.immunization, fail: (r) => (r.fundingSource.coding[0].code = 'IF000003'), expr: 'Immunization.fundingSource.coding[0].code' },
   { id: 'immunization-recorded', base: F.immunization, fail: (r) => delete r.recorded, expr: 'Immunization.recorded' },
   { id: 'immunization-dose-number', base: F.immunization, fail: (r) => delete r.protocolApplied, expr: 'Immunization.protocolApplied.doseNumberPositiveInt', pass: (r) => { Object.assign(r, F.notDoneImmunization()); } },
@@ -241,5 +241,70 @@ describe('review findings (issue 3)', () => {
     expect(() => compileRules({ version: '1', rules: [rule] })).toThrow(/UNV/);
     expect(() => compileRules({ version: '1', rules: [{ ...rule, severity: 'warning' }] })).not.toThrow();
     expect(v.rules.filter((r) => r.confidence === 'UNV').every((r) => r.severity !== 'error')).toBe(true);
+  });
+});
+
+describe('review findings, second round (issue 3)', () => {
+  test('10010: an Observation.code with text only (no coding) is an error, located at code.coding', () => {
+    const o = F.observation();
+    o.code = { text: 'Berat badan' };
+    const hits = run(o).filter((i) => i.rule === '10010');
+    expect(hits).toHaveLength(1);
+    expect(hits[0]).toMatchObject({ severity: 'error', code: 'required', expression: ['Observation.code.coding'], ruleId: 'observation-code-system' });
+    expect(hits[0]?.diagnostics).toMatch(/allowed code system.*\(RuleNumber: 10010\)$/);
+    // an empty coding list is no better than none
+    o.code = { text: 'Berat badan', coding: [] };
+    expect(run(o).filter((i) => i.rule === '10010')).toHaveLength(1);
+    // the text may stay as long as one coding is from an allowed system
+    o.code = { text: 'Berat badan', coding: [{ system: 'http://loinc.org', code: '29463-7' }] };
+    expect(run(o)).toEqual([]);
+  });
+
+  test('10010 does not apply in base-only mode (text-only code is valid base FHIR R4)', () => {
+    const o = F.observation();
+    o.code = { text: 'Berat badan' };
+    expect(run(o, { baseOnly: true })).toEqual([]);
+  });
+
+  test('10307: an expirationDate on the day of vaccination is an error (Kamus: expirationDate after the occurrence)', () => {
+    const im = F.immunization(); // occurrenceDateTime 2025-03-01T01:30:00+00:00
+    im.expirationDate = '2025-03-01';
+    const hits = run(im).filter((i) => i.ruleId === 'immunization-expiration-after-occurrence');
+    expect(hits).toHaveLength(1);
+    expect(hits[0]).toMatchObject({ severity: 'error', rule: '10307', expression: ['Immunization.expirationDate'] });
+    im.expirationDate = '2025-03-02';
+    expect(run(im)).toEqual([]);
+  });
+
+  test('10307 compares calendar dates as written: a later time on the next day is fine, the day before is not', () => {
+    const im = F.immunization();
+    im.occurrenceDateTime = '2025-03-01T23:59:59+00:00';
+    im.expirationDate = '2025-03-02';
+    expect(run(im)).toEqual([]);
+    im.expirationDate = '2025-02-28';
+    expect(run(im).filter((i) => i.rule === '10307')).toHaveLength(1);
+  });
+
+  test('10307 strictness is kept visible as "to confirm in the SATUSEHAT sandbox" in the rule data', () => {
+    const rule = ruleOf('immunization-expiration-after-occurrence');
+    expect(rule.check).toEqual({ kind: 'dateAfter', other: 'occurrenceDateTime' });
+    expect(rule.toConfirm).toMatch(/sandbox/i);
+    expect(rule.severity).toBe('error'); // Kamus wording is official (OFF-copy); only its enforcement on the expiry day is unconfirmed
+  });
+
+  test('dateAfter with allowSameDay accepts the same calendar day, not the day before', async () => {
+    const { compileRules } = await import('../../src/validation/rule-engine.js');
+    const rules = compileRules({
+      version: '1',
+      rules: [{ id: 'x', resourceType: 'Immunization', path: 'expirationDate', check: { kind: 'dateAfter', other: 'occurrenceDateTime', allowSameDay: true }, severity: 'error', confidence: 'OFF', message: 'x' }],
+    });
+    const check = (exp: string) => {
+      const out: Issue[] = [];
+      rules.run({ resourceType: 'Immunization', expirationDate: exp, occurrenceDateTime: '2025-03-01T01:30:00+00:00' }, 'Immunization', { nowMs: 0 }, out, 'profile');
+      return out.length;
+    };
+    expect(check('2025-03-01')).toBe(0);
+    expect(check('2025-02-28')).toBe(1);
+    expect(check('not a date')).toBe(0); // the format is another rule's business
   });
 });

@@ -1,6 +1,7 @@
 // `ilp-adapter map <file|->`: one ILP visit record, or NDJSON of records → one transaction Bundle per record as a
 // JSON line on stdout, in input order (dry run: nothing stored or sent). Invalid records: a JSON line
-// `{"line":N,"status":"invalid","outcome":OperationOutcome}` on stderr; warnings likewise with --verbose.
+// `{"line":N,"status":"invalid","outcome":OperationOutcome}` on stderr (outcome.id `line-N`, as in `validate`); warnings
+// likewise with --verbose. Blank lines are skipped but counted.
 // Exit 0 all mapped, 1 any invalid record, 2 unusable input (unreadable, not JSON, not an object).
 import { Command } from 'commander';
 import type { Readable, Writable } from 'node:stream';
@@ -8,7 +9,7 @@ import type { ValidatorLike } from '../../api/contracts.js';
 import { dryRun, type Mapper } from '../../api/dry-run.js';
 import { issue, toOperationOutcome, type Issue } from '../../validation/outcome.js';
 import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../../util/json-limits.js';
-import { openInput, readItems, writeLine } from '../ndjson.js';
+import { itemId, LINE_ID_HELP, openInput, readItems, writeLine, type InputItem } from '../ndjson.js';
 import { EXIT, parseNow, type CliContext } from '../context.js';
 
 export interface MapRunOptions {
@@ -30,11 +31,11 @@ function shownVisitId(v: unknown): string | undefined {
   return typeof v === 'string' && VISIT_ID.test(v) ? v.replace(/\d{10,}/g, '[REDACTED]') : undefined;
 }
 
-async function report(o: MapRunOptions, line: number, label: string, status: Status, issues: Issue[], visitId?: unknown): Promise<void> {
-  const entry: Record<string, unknown> = { line, ...(label.startsWith('item') ? { item: Number(label.slice(5)) } : {}), status };
+async function report(o: MapRunOptions, item: InputItem, status: Status, issues: Issue[], visitId?: unknown): Promise<void> {
+  const entry: Record<string, unknown> = { line: item.line, ...(item.ok && item.index !== undefined ? { item: item.index } : {}), status };
   const id = shownVisitId(visitId);
   if (id !== undefined) entry.visitId = id;
-  entry.outcome = toOperationOutcome(issues);
+  entry.outcome = { resourceType: 'OperationOutcome', id: itemId(item), issue: toOperationOutcome(issues).issue };
   await writeLine(o.errors, JSON.stringify(entry));
 }
 
@@ -44,7 +45,7 @@ export async function runMap(o: MapRunOptions): Promise<number> {
     for await (const item of readItems(o.input)) {
       if (!item.ok) {
         tally.unusable++;
-        await report(o, item.line, item.label, 'unusable', [issue('fatal', 'structure', `${item.label}: ${item.reason}`)]);
+        await report(o, item, 'unusable', [issue('fatal', 'structure', `${item.label}: ${item.reason}`)]);
         continue;
       }
       const v = item.value;
@@ -54,7 +55,7 @@ export async function runMap(o: MapRunOptions): Promise<number> {
         const why = violation
           ? issue('fatal', 'too-costly', `${item.label}: ${violation.message}`, violation.path)
           : issue('fatal', 'structure', `${item.label}: not a visit record (expected a JSON object)`);
-        await report(o, item.line, item.label, 'unusable', [why]);
+        await report(o, item, 'unusable', [why]);
         continue;
       }
       const record = v as Record<string, unknown>;
@@ -67,10 +68,10 @@ export async function runMap(o: MapRunOptions): Promise<number> {
       if (result.status === 'mapped') {
         tally.mapped++;
         await writeLine(o.output, JSON.stringify(result.bundle));
-        if (o.verbose && result.warnings.length) await report(o, item.line, item.label, 'warnings', result.warnings, record.visitId);
+        if (o.verbose && result.warnings.length) await report(o, item, 'warnings', result.warnings, record.visitId);
       } else {
         tally.invalid++;
-        await report(o, item.line, item.label, result.status, result.issues, record.visitId);
+        await report(o, item, result.status, result.issues, record.visitId);
       }
     }
   } catch (err) {
@@ -92,7 +93,13 @@ export function mapCommand(ctx: CliContext): Command {
     .argument('<file>', "one record or NDJSON of records; '-' for stdin")
     .option('-v, --verbose', 'also report warnings (references sync will resolve) on stderr', false)
     .option('--now <datetime>', 'reference time for date checks (default: now)')
-    .addHelpText('after', '\nExit codes: 0 all mapped, 1 any invalid record (OperationOutcome on stderr with its line), 2 unusable input.')
+    .addHelpText(
+      'after',
+      '\nstderr: one JSON line per record that did not map (and, with --verbose, per record with warnings):\n' +
+        '{"line":N,"item"?:N,"status":"invalid"|"defect"|"unusable"|"warnings","visitId"?:...,"outcome":OperationOutcome}.\n' +
+        `${LINE_ID_HELP}\n` +
+        '\nExit codes: 0 all mapped, 1 any invalid record (OperationOutcome on stderr with its line), 2 unusable input.',
+    )
     .action(async (file: string, opts: { verbose: boolean; now?: string }) => {
       let input: Readable;
       let now: Date;

@@ -1,12 +1,14 @@
 // `ilp-adapter validate <file|->`: a resource, a Bundle, or NDJSON of many → OperationOutcome(s).
 // Exit 0 all valid, 1 any invalid, 2 unusable input (unreadable file, a line that is not JSON or not a resource).
+// Every OperationOutcome carries id `line-N` (or `item-N` for JSON array elements) so outputs can be joined to inputs
+// even though blank lines produce none.
 import { Command, Option } from 'commander';
 import type { Readable, Writable } from 'node:stream';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type { ValidatorLike } from '../../api/contracts.js';
 import { hasErrors, issue, toOperationOutcome, type Issue } from '../../validation/outcome.js';
 import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../../util/json-limits.js';
-import { CliInputError, openInput, readItems, writeLine, type InputItem } from '../ndjson.js';
+import { CliInputError, itemId, LINE_ID_HELP, openInput, readItems, writeLine, type InputItem } from '../ndjson.js';
 import { EXIT, parseNow, type CliContext } from '../context.js';
 
 export interface ValidateRunOptions {
@@ -73,7 +75,7 @@ export async function runValidate(o: ValidateRunOptions): Promise<number> {
       if (o.format === 'text') {
         await writeLine(o.output, textReport(item.label, verdict));
       } else {
-        const outcome: OperationOutcome = toOperationOutcome(verdict.issues);
+        const outcome: OperationOutcome = { resourceType: 'OperationOutcome', id: itemId(item), issue: toOperationOutcome(verdict.issues).issue };
         await writeLine(o.output, item.mode === 'single' ? JSON.stringify(outcome, null, 2) : JSON.stringify(outcome));
       }
     }
@@ -99,7 +101,12 @@ export function validateCommand(ctx: CliContext): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'text']).default('json'))
     .option('--base-r4', 'check base FHIR R4 only (no SATUSEHAT rules)', false)
     .option('--now <datetime>', 'reference time for date checks (default: now)')
-    .addHelpText('after', '\nExit codes: 0 all valid, 1 any invalid, 2 unusable input (unreadable, not JSON, not a resource).')
+    .addHelpText(
+      'after',
+      '\nOutput: one OperationOutcome per resource; for NDJSON input one per non-blank input line, as JSON lines in input order.\n' +
+        `${LINE_ID_HELP}\n` +
+        '\nExit codes: 0 all valid, 1 any invalid, 2 unusable input (unreadable, not JSON, not a resource).',
+    )
     .action(async (file: string, opts: { format: 'json' | 'text'; baseR4: boolean; now?: string }) => {
       let input: Readable;
       let now: Date;
