@@ -8,6 +8,7 @@ import { createApp } from './api/app.js';
 import { listen } from './api/server.js';
 import { visitsRouter } from './api/visits.js';
 import { syncRouter } from './api/sync.js';
+import { metricsAccessFromEnv, metricsRouter } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
 import {
   ConfigError, loadHmacKey, loadServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities,
@@ -28,6 +29,7 @@ import { defaultRetryPolicy, type RetryPolicy } from './sync/policy.js';
 import type { FacilityRuntime } from './sync/deliver.js';
 import type { MappingApi } from './sync/contracts.js';
 import { createLogger, type Logger } from './util/logger.js';
+import { createMetrics, type LimiterStatsView, type ServiceMetrics } from './util/metrics.js';
 import { packageRoot } from './util/paths.js';
 
 /** The sample facility of sandbox-simulator mode (documented in the README). */
@@ -59,6 +61,8 @@ export interface RunningService {
   facilities: FacilityConfig[];
   simulator?: RunningSimulator;
   logger: Logger;
+  /** This instance's Prometheus registry and hooks (served on GET /metrics). */
+  metrics: ServiceMetrics;
   /** Runs ticks until nothing is due now (or `maxTicks`), for `sync --once`. */
   drain(maxTicks?: number): Promise<TickSummary>;
   close(): Promise<void>;
@@ -89,6 +93,7 @@ function facilitySetup(cfg: ServiceConfig): FacilitySetup {
 
 export async function startService(env: NodeJS.ProcessEnv = process.env, overrides: ServiceOverrides = {}): Promise<RunningService> {
   const cfg = loadServiceConfig(env);
+  const metricsAccess = metricsAccessFromEnv(env);
   const logger = overrides.logger ?? createLogger({ level: cfg.logLevel, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
   const now = overrides.clock ?? Date.now;
 
@@ -124,13 +129,20 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     const validator = createValidator();
     const tables = loadMappingTables();
 
+    // Process metrics only when serving HTTP (a `sync --once` run is never scraped).
+    const metrics = createMetrics({ defaultMetrics: !overrides.noHttp });
+    metrics.watchStore(store);
     const platformLogger = logger.child({ component: 'platform' });
     const runtimes = new Map<string, FacilityRuntime>();
     for (const f of facilities) {
       runtimes.set(f.organizationId, {
         config: f,
-        client: createPlatformClient(f, { logger: platformLogger, ...(overrides.platformTimeoutMs ? { timeoutMs: overrides.platformTimeoutMs } : {}) }),
+        client: createPlatformClient(f, { logger: platformLogger, metrics, ...(overrides.platformTimeoutMs ? { timeoutMs: overrides.platformTimeoutMs } : {}) }),
       });
+    }
+    for (const [org, rt] of runtimes) {
+      const limiter = (rt.client as { limiter?: { stats(): LimiterStatsView } }).limiter;
+      metrics.watchFacility(org, limiter ? { limiter: () => limiter.stats() } : {});
     }
     const policy: RetryPolicy = {
       ...defaultRetryPolicy,
@@ -152,6 +164,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       facilities: runtimes,
       settings: cfg.sync,
       policy,
+      metrics,
     });
 
     const openStoreRef = store;
@@ -203,12 +216,13 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         tables,
         clock,
         logger,
+        metricsRouter: metricsRouter({ metrics, ...metricsAccess, store, adminKeyHash, staticKeys, logger }),
         routers: [
           {
             path: '/',
             router: visitsRouter({
               store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
-              maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, onIngest,
+              maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, onIngest, metrics,
             }),
           },
           {
@@ -243,7 +257,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         openStoreRef.close();
         await simulator?.close();
       })());
-    return { url, mode: setup.mode, store, runner, facilities, ...(simulator ? { simulator } : {}), logger, drain, close };
+    return { url, mode: setup.mode, store, runner, facilities, ...(simulator ? { simulator } : {}), logger, metrics, drain, close };
   } catch (e) {
     store?.close();
     await simulator?.close();

@@ -31,6 +31,8 @@ export interface AppDeps {
   limits?: Partial<BodyLimits>;
   /** Extra readiness checks for GET /ready (e.g. the store). */
   readiness?: ReadinessCheck[];
+  /** GET /metrics (src/api/metrics.ts): mounted before the JSON-only Accept guard, since a scraper asks for text. */
+  metricsRouter?: Router;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -60,6 +62,7 @@ export function createApp(deps: AppDeps): express.Express {
     });
     next();
   });
+  if (deps.metricsRouter) app.use(deps.metricsRouter);
   app.use(requireJsonAccept);
   app.use(jsonBody(limits));
 

@@ -16,6 +16,7 @@ import type { OperationOutcome } from 'fhir/r4.js';
 import type { IngestItem, Store, VisitRow, VisitState } from '../store/types.js';
 import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
+import type { IngestMetricsHook } from '../util/metrics.js';
 import { contentHash } from '../sync/hash.js';
 import type { ValidatorLike } from './contracts.js';
 import { defectSummary, dryRun, type Mapper } from './dry-run.js';
@@ -35,6 +36,8 @@ export interface VisitsRouterDeps extends AuthDeps {
   organizations?: ReadonlySet<string>;
   /** Called after new work was committed (created/revised), e.g. to start a sync run soon. */
   onIngest?: () => void;
+  /** Prometheus hook: one report per record (created/revised/unchanged/rejected); optional. */
+  metrics?: IngestMetricsHook;
 }
 
 type RecordResult =
@@ -143,6 +146,7 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
       });
     }
     if (results.some((r) => r.status === 'created' || r.status === 'revised')) deps.onIngest?.();
+    if (deps.metrics) for (const r of results) deps.metrics.ingestRecord(r.organizationId, r.status);
     const rejected = results.filter((r) => r.status === 'rejected').length;
     deps.logger.info({ org: principal.organizationId ?? 'admin', accepted: items.length, rejected }, 'visits ingested');
 

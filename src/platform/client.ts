@@ -9,6 +9,7 @@ import { errorFromResponse, normaliseOutcome, ownOutcome, toPlatformError } from
 import { createFacilityLimiter, type FacilityLimiter } from './limiter.js';
 import { createTokenProvider, type TokenProvider } from './token.js';
 import { silentLogger, type PlatformLogger } from './logger.js';
+import { platformOperation, type PlatformMetricsHook } from '../util/metrics.js';
 
 export const NIK_SYSTEM = 'https://fhir.kemkes.go.id/id/nik';
 export const NIK_IBU_SYSTEM = 'https://fhir.kemkes.go.id/id/nik-ibu';
@@ -31,6 +32,8 @@ export interface PlatformClientDeps {
   now?: () => number;
   /** Upper bound on `next` links followed by search(). Default 20. */
   maxPages?: number;
+  /** Prometheus hook: one report per HTTP exchange (FHIR calls and, unless tokenProvider is given, token requests). */
+  metrics?: PlatformMetricsHook;
 }
 
 /** PlatformClient plus the parts the sync job and status pages need to see. */
@@ -145,7 +148,8 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxPages = deps.maxPages ?? DEFAULT_MAX_PAGES;
   const limiter = deps.limiter ?? createFacilityLimiter(cfg.organizationId, { quotaPerMinute: cfg.quotaPerMinute });
-  const tokens = deps.tokenProvider ?? createTokenProvider(cfg, { limiter, fetch: deps.fetch, now, timeoutMs, logger: log });
+  const metrics = deps.metrics;
+  const tokens = deps.tokenProvider ?? createTokenProvider(cfg, { limiter, fetch: metrics ? timedTokenFetch(cfg.organizationId, metrics, deps.fetch) : deps.fetch, now, timeoutMs, logger: log });
   const baseOrigin = new URL(cfg.fhirBaseUrl).origin;
   // fhir-kit-client's `debug` output prints full URLs (NIKs) and the Authorization header.
   if (/(^|[,\s])(fhir-kit-client[^,\s]*|\*)/.test(process.env.DEBUG ?? '')) {
@@ -179,13 +183,19 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
     for (let attempt = 1; ; attempt++) {
       const ctx: CallCtx = { controller: new AbortController() };
       const started = now();
+      let exchangeStart: number | undefined; // set once quota is granted: a request refused by the limiter is no exchange
       try {
-        const result = await limiter.schedule(() => als.run(ctx, () => fn(ctx.controller.signal)));
+        const result = await limiter.schedule(() => {
+          exchangeStart = performance.now();
+          return als.run(ctx, () => fn(ctx.controller.signal));
+        });
         const status = Client.httpFor(result as never).response?.status;
+        if (metrics && exchangeStart !== undefined) metrics.platformRequest(cfg.organizationId, platformOperation(op.method, op.resourceType), status, (performance.now() - exchangeStart) / 1000);
         log.debug({ organizationId: cfg.organizationId, method: op.method, resourceType: op.resourceType, status, durationMs: now() - started, attempt }, 'platform call');
         return result;
       } catch (e) {
         const err = toPlatformError(e, { redact: op.redact, timeoutMs, now });
+        if (metrics && exchangeStart !== undefined && !ctx.tokenFailed) metrics.platformRequest(cfg.organizationId, platformOperation(op.method, op.resourceType), err.status, (performance.now() - exchangeStart) / 1000);
         log.warn(
           { organizationId: cfg.organizationId, method: op.method, resourceType: op.resourceType, status: err.status, kind: err.kind, rules: err.rules, durationMs: now() - started, attempt },
           'platform call failed',
@@ -316,5 +326,20 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
       // Some gateways answer an empty body: the resource as sent is what the platform now holds.
       return typeof result.resourceType === 'string' ? result : resource;
     },
+  };
+}
+
+/** The token request's fetch, reported as operation `token` (its own limiter point is counted in quota_granted). */
+function timedTokenFetch(organizationId: string, metrics: PlatformMetricsHook, inner?: typeof fetch): typeof fetch {
+  return async (...args: Parameters<typeof fetch>) => {
+    const t0 = performance.now();
+    try {
+      const res = await (inner ?? fetch)(...args);
+      metrics.platformRequest(organizationId, 'token', res.status, (performance.now() - t0) / 1000);
+      return res;
+    } catch (e) {
+      metrics.platformRequest(organizationId, 'token', undefined, (performance.now() - t0) / 1000);
+      throw e;
+    }
   };
 }

@@ -3,6 +3,7 @@
 // recorded as one committed state change. The tick stops when nothing is due or its time budget is spent.
 import type { FacilityState, Store, VisitRow } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
+import type { SyncMetricsHook } from '../util/metrics.js';
 import type { VisitRecordLike } from './contracts.js';
 import { deliverVisit, type DeliveryDeps, type FacilityRuntime } from './deliver.js';
 import { classify, type Decision, type FacilityAction, type RetryPolicy } from './policy.js';
@@ -26,6 +27,8 @@ export interface RunnerDeps<Tables = unknown> extends Omit<DeliveryDeps<Tables>,
   logger: Logger;
   /** Test hook: called with each claimed row before delivery. */
   onClaim?: (row: VisitRow) => void | Promise<void>;
+  /** Prometheus hooks (outcomes, tick duration); optional. */
+  metrics?: SyncMetricsHook;
 }
 
 export interface TickSummary {
@@ -88,6 +91,7 @@ export class SyncRunner<Tables = unknown> {
     const { store, settings, logger } = this.deps;
     const started = this.deps.now();
     const summary = emptySummary();
+    const tickDone = this.deps.metrics?.tickStarted();
     const due = store.facilitiesWithDueWork(started);
     const queue: string[] = [];
     for (const org of rotate(due, this.rotation++)) {
@@ -129,6 +133,7 @@ export class SyncRunner<Tables = unknown> {
     await Promise.all(Array.from({ length: lanes }, worker));
     summary.durationMs = this.deps.now() - started;
     summary.stoppedBy = this.stopping ? 'stopped' : outOfTime() && queue.length + delayed.length > 0 ? 'budget' : 'drained';
+    tickDone?.(summary.stoppedBy);
     if (summary.sent + summary.retried + summary.needsCorrection + summary.blocked + summary.deadLetter > 0 || summary.skipped) {
       logger.info({ summary }, 'sync tick finished');
     }
@@ -164,6 +169,7 @@ export class SyncRunner<Tables = unknown> {
           const res = await deliverVisit(row, facility, this.deps);
           succeeded = true;
           if (res.marked) summary.sent++;
+          if (res.marked) this.deps.metrics?.syncOutcome(org, 'sent');
           this.deps.logger.info({ org, visit: row.visitId, revision: row.revision, sent: res.sent, adopted: res.adopted }, 'visit delivered');
         } catch (err) {
           const decision = classify(err, row.attempts, this.deps.policy);
@@ -199,6 +205,7 @@ export class SyncRunner<Tables = unknown> {
           const at = now + decision.delayMs;
           store.markRetry(row.organizationId, row.visitId, row.revision, at, outcome, now);
           summary.retried++;
+          this.deps.metrics?.syncOutcome(row.organizationId, 'retried');
           if (!facilityAction) logger.warn({ org: row.organizationId, visit: row.visitId, attempts: row.attempts, retryInMs: decision.delayMs, rules }, 'delivery failed; will retry');
           break;
         }
@@ -209,6 +216,7 @@ export class SyncRunner<Tables = unknown> {
           if (decision.record === 'needs-correction') summary.needsCorrection++;
           else if (decision.record === 'blocked') summary.blocked++;
           else summary.deadLetter++;
+          this.deps.metrics?.syncOutcome(row.organizationId, decision.record);
           logger.warn({ org: row.organizationId, visit: row.visitId, state: decision.record, attempts: row.attempts, rules }, 'visit needs attention');
           break;
       }
