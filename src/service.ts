@@ -117,6 +117,11 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     const facilities = resolveFacilities(setup.entries, env, setup.secrets, simulator?.url);
 
     store = openStore({ ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir });
+    // The bundled simulator starts empty: ids remembered from an earlier run would point at nothing (20007).
+    for (const e of needsBundled ? setup.entries.filter((x) => x.environment === 'simulator' && !x.simulatorUrl) : []) {
+      const forgot = store.forgetPlatformIds(e.organizationId);
+      if (forgot.identities + forgot.ledger) logger.info({ organizationId: e.organizationId, ...forgot }, 'bundled simulator starts empty: forgot the SATUSEHAT ids remembered from an earlier run');
+    }
     if (cfg.apiKeysFile) for (const row of parseApiKeysFile(readJsonFile(cfg.apiKeysFile, 'API_KEYS_FILE'), cfg.apiKeysFile)) store.putApiKey(row);
 
     const staticKeys = new Map<string, Principal>();

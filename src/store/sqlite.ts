@@ -148,7 +148,7 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
       SELECT org FROM o WHERE org IS NOT NULL
         AND EXISTS (SELECT 1 FROM visits v WHERE v.org = o.org AND v.${DUE} AND v.next_attempt_at <= ?)`),
     setSent: p(`UPDATE visits SET state = 'sent', resource_ids = ?, sent_at = ?, last_error = NULL, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
-    setRetry: p(`UPDATE visits SET state = 'queued', next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
+    setRetry: p(`UPDATE visits SET state = 'queued', attempts = max(0, attempts - ?), next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
     setFinal: p(`UPDATE visits SET state = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
     release: p(`UPDATE visits SET next_attempt_at = ? WHERE rowid = ?`),
     requeue: p(`UPDATE visits SET state = 'queued', attempts = 0, next_attempt_at = ?, last_error = NULL, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
@@ -164,6 +164,8 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
     putLedger: p(`INSERT INTO ledger (org, local_key, resource_type, satusehat_id, content_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                   ON CONFLICT (org, local_key) DO UPDATE SET resource_type = excluded.resource_type, satusehat_id = excluded.satusehat_id,
                   content_hash = excluded.content_hash, updated_at = excluded.updated_at`),
+    forgetLedger: p('DELETE FROM ledger WHERE org = ?'),
+    forgetIdentities: p('DELETE FROM identities WHERE org = ?'),
     getIdentity: p<{ kind: IdentityEntry['kind']; org: string; key_hash: string; satusehat_id: string; updated_at: number }>(
       'SELECT * FROM identities WHERE kind = ? AND org = ? AND key_hash = ?'),
     putIdentity: p(`INSERT INTO identities (kind, org, key_hash, satusehat_id, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -250,15 +252,16 @@ function makeTransactions(db: Database.Database, s: Statements) {
       event(v, v.revision, v.state, 'sent', now, v.attempts, null);
       return true;
     }),
-    markRetry: db.transaction((org: string, visitId: string, revision: number, next: number, error: OperationOutcome, now: number): boolean => {
+    markRetry: db.transaction((org: string, visitId: string, revision: number, next: number, error: OperationOutcome, now: number, refund: boolean): boolean => {
       const v = s.visitByKey.get(org, visitId);
       if (!v) return false;
       if (v.revision !== revision || v.state !== 'sending') {
         if (v.revision > revision) releaseIfHeld(v, now);
         return false;
       }
-      s.setRetry.run(next, JSON.stringify(error), now, v.rid);
-      event(v, v.revision, v.state, 'queued', now, v.attempts, summarise(error));
+      const refunded = refund && v.attempts > 0 ? 1 : 0;
+      s.setRetry.run(refunded, next, JSON.stringify(error), now, v.rid);
+      event(v, v.revision, v.state, 'queued', now, v.attempts - refunded, summarise(error));
       return true;
     }),
     markFinal: db.transaction((org: string, visitId: string, revision: number, state: VisitState, error: OperationOutcome, now: number): boolean => {
@@ -279,6 +282,10 @@ function makeTransactions(db: Database.Database, s: Statements) {
       event(v, v.revision, v.state, 'queued', now, 0, null);
       return true;
     }),
+    forgetPlatformIds: db.transaction((org: string) => ({
+      identities: s.forgetIdentities.run(org).changes,
+      ledger: s.forgetLedger.run(org).changes,
+    })),
     putLedger: db.transaction((entries: LedgerEntry[]) => {
       for (const e of entries) {
         s.putLedger.run(e.organizationId, e.localKey, e.resourceType, e.satusehatId, e.contentHash, e.updatedAt);
@@ -325,10 +332,11 @@ class SqliteStore implements Store {
     return this.tx.markSent.immediate(organizationId, visitId, revision, resourceIds, now);
   }
 
-  markRetry(organizationId: string, visitId: string, revision: number, nextAttemptAt: number, error: OperationOutcome, now: number): boolean {
+  markRetry(organizationId: string, visitId: string, revision: number, nextAttemptAt: number, error: OperationOutcome, now: number,
+    opts?: { refundAttempt?: boolean }): boolean {
     assertTime('now', now);
     assertTime('nextAttemptAt', nextAttemptAt);
-    return this.tx.markRetry.immediate(organizationId, visitId, revision, nextAttemptAt, error, now);
+    return this.tx.markRetry.immediate(organizationId, visitId, revision, nextAttemptAt, error, now, opts?.refundAttempt === true);
   }
 
   markFinal(organizationId: string, visitId: string, revision: number, state: 'needs-correction' | 'blocked' | 'dead-letter',
@@ -369,6 +377,11 @@ class SqliteStore implements Store {
 
   putLedger(entries: LedgerEntry[]): void {
     if (entries.length) this.tx.putLedger.immediate(entries);
+  }
+
+  forgetPlatformIds(organizationId: string): { identities: number; ledger: number } {
+    if (!nonEmpty(organizationId)) throw new TypeError('organizationId must be a non-empty string');
+    return this.tx.forgetPlatformIds.immediate(organizationId);
   }
 
   getIdentity(kind: IdentityEntry['kind'], organizationId: string, keyHash: string): IdentityEntry | undefined {

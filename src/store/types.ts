@@ -107,7 +107,12 @@ export interface Store {
   claimDue(organizationId: string, now: number, limit: number, leaseMs: number): VisitRow[];
   /** Outcome of an attempt on `revision`. Ignored (returns false) if a newer revision arrived meanwhile: that one stays queued. */
   markSent(organizationId: string, visitId: string, revision: number, resourceIds: Record<string, string>, now: number): boolean;
-  markRetry(organizationId: string, visitId: string, revision: number, nextAttemptAt: number, error: OperationOutcome, now: number): boolean;
+  /**
+   * `refundAttempt`: the attempt was stopped by something facility-wide (429, failed auth, 403), not by this record,
+   * so it does not count towards the record's attempts (which bound its own transient failures).
+   */
+  markRetry(organizationId: string, visitId: string, revision: number, nextAttemptAt: number, error: OperationOutcome, now: number,
+    opts?: { refundAttempt?: boolean }): boolean;
   markFinal(organizationId: string, visitId: string, revision: number, state: 'needs-correction' | 'blocked' | 'dead-letter', error: OperationOutcome, now: number): boolean;
   /** Puts a blocked / dead-letter / needs-correction record back in the queue (operator action), resetting attempts. */
   requeue(organizationId: string, visitId: string, now: number): boolean;
@@ -117,6 +122,12 @@ export interface Store {
 
   getLedger(organizationId: string, localKey: string): LedgerEntry | undefined;
   putLedger(entries: LedgerEntry[]): void;
+
+  /**
+   * Forgets every SATUSEHAT id remembered for one organization (identity cache and resource ledger) in one transaction.
+   * For a platform that forgot them itself (the bundled simulator starts empty); the outbox is untouched.
+   */
+  forgetPlatformIds(organizationId: string): { identities: number; ledger: number };
 
   getIdentity(kind: IdentityEntry['kind'], organizationId: string, keyHash: string): IdentityEntry | undefined;
   putIdentity(entry: IdentityEntry): void;

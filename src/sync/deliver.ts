@@ -114,7 +114,7 @@ export async function deliverVisit<Tables>(row: VisitRow, facility: FacilityRunt
 
   // 3. Exactly once: adopt what a lost attempt may have created before sending anything new.
   let adopted = 0;
-  const mayHaveBeenSent = row.attempts > 1 || row.revision > 1;
+  const mayHaveBeenSent = row.attempts > 1 || row.revision > 1 || hadEarlierClaim(store, row);
   if (mayHaveBeenSent && entries.some((e) => !store.getLedger(org, ledgerKey(row.visitId, e.key)))) {
     adopted = await adoptExisting(row, entries, client, deps);
   }
@@ -128,6 +128,18 @@ export async function deliverVisit<Tables>(row: VisitRow, facility: FacilityRunt
     adopted += await adoptExisting(row, entries, client, deps);
     return sendChanges(row, entries, record, client, deps, adopted);
   }
+}
+
+/**
+ * `attempts` restarts at 1 after an operator's requeue, yet an attempt before it may have committed with its response
+ * lost (the staging platform does not reliably answer 20002 to a second Encounter). The history tells: any claim
+ * before the current one. Without a history, assume there was one (a search costs one call; a duplicate is forever).
+ */
+function hadEarlierClaim(store: Store, row: VisitRow): boolean {
+  if (!store.visitHistory) return true;
+  let claims = 0;
+  for (const e of store.visitHistory(row.organizationId, row.visitId)) if (e.toState === 'sending' && ++claims > 1) return true;
+  return false;
 }
 
 async function sendChanges<Tables>(

@@ -79,21 +79,25 @@ export class IdentityResolver {
     if (p.nik) {
       const nik = p.nik;
       return this.once('patient', org, this.keyHash(`patient|nik|${nik}`), async () => {
-        const found = await client.findPatientByNik(nik);
+        const find = () => client.findPatientByNik(nik);
+        const found = await find();
         if (found) return found;
-        return this.createPatient(client, patientToCreate, 'patient.nik',
+        return this.createPatient(client, patientToCreate, find, 'patient.nik',
           'No SATUSEHAT patient (IHS number) exists for this NIK and the platform refused to create one: the NIK may be unknown to Dukcapil. Check the NIK at the source, or send patient.ihsNumber');
       });
     }
     if (p.motherNik && p.birthOrder !== undefined) {
       const { motherNik, birthOrder, birthDate } = p;
       return this.once('patient', org, this.keyHash(`patient|mother|${motherNik}|${birthOrder}|${birthDate ?? ''}`), async () => {
-        const candidates = await client.findPatientsByMotherNik(motherNik);
-        const match = candidates.find(
-          (c) => c.id && c.multipleBirthInteger === birthOrder && (!birthDate || !c.birthDate || c.birthDate === birthDate),
-        );
-        if (match?.id) return match.id;
-        return this.createPatient(client, patientToCreate, 'patient.motherNik',
+        const find = async () => {
+          const candidates = await client.findPatientsByMotherNik(motherNik);
+          return candidates.find(
+            (c) => c.id && c.multipleBirthInteger === birthOrder && (!birthDate || !c.birthDate || c.birthDate === birthDate),
+          )?.id;
+        };
+        const match = await find();
+        if (match) return match;
+        return this.createPatient(client, patientToCreate, find, 'patient.motherNik',
           "No SATUSEHAT patient exists for this infant (mother's NIK + birth order) and the platform refused to create one: the mother's NIK may be unknown to Dukcapil. Check it at the source, or send patient.ihsNumber");
       });
     }
@@ -102,14 +106,25 @@ export class IdentityResolver {
     );
   }
 
-  private async createPatient(client: PlatformClient, build: () => Patient | undefined, field: string, why: string): Promise<string> {
+  private async createPatient(
+    client: PlatformClient, build: () => Patient | undefined, find: () => Promise<string | undefined>, field: string, why: string,
+  ): Promise<string> {
     const resource = build();
     if (!resource) throw blocked(`${why} (no Patient resource could be built from the record)`, field);
     try {
       return await client.createPatient(resource);
     } catch (e) {
+      if (e instanceof PlatformError && e.kind === 'duplicate') {
+        // 20002: the patient exists (created meanwhile by another facility, another system, or a create whose
+        // response was lost). Adopt it; if the search does not show it yet, retry later — never block the visit.
+        const existing = await find();
+        if (existing) return existing;
+        throw new PlatformError('transient', e.status, toOperationOutcome([
+          issue('error', 'transient', 'SATUSEHAT reports this patient as already registered (RuleNumber: 20002) but the search does not return it yet; will retry', field),
+        ]), e.rules);
+      }
       // Dukcapil does not know the NIK (validation/not-found): no retry can fix that, a human must.
-      if (e instanceof PlatformError && (e.kind === 'validation' || e.kind === 'not-found' || e.kind === 'duplicate')) throw blocked(why, field, e);
+      if (e instanceof PlatformError && (e.kind === 'validation' || e.kind === 'not-found')) throw blocked(why, field, e);
       throw e;
     }
   }

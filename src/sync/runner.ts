@@ -203,7 +203,7 @@ export class SyncRunner<Tables = unknown> {
         case 'retry': {
           // A facility-wide stop must not look like this record's fault: it comes back when the facility may call again.
           const at = now + decision.delayMs;
-          store.markRetry(row.organizationId, row.visitId, row.revision, at, outcome, now);
+          store.markRetry(row.organizationId, row.visitId, row.revision, at, outcome, now, { refundAttempt: facilityAction !== undefined });
           summary.retried++;
           this.deps.metrics?.syncOutcome(row.organizationId, 'retried');
           if (!facilityAction) logger.warn({ org: row.organizationId, visit: row.visitId, attempts: row.attempts, retryInMs: decision.delayMs, rules }, 'delivery failed; will retry');

@@ -1,7 +1,8 @@
 // `ilp-adapter sync --once`: drain what is due now with the service's configuration (same env, same database), print
 // a summary as one JSON line on stdout, exit. Logs go to stderr.
 // Exit codes: 0 every record touched was sent or is waiting for a retry; 1 some records now need attention
-// (needs-correction, blocked, dead-letter); 2 configuration error / could not start; 3 outcomes could not be recorded.
+// (needs-correction, blocked, dead-letter) or a facility cannot deliver at all (auth-failed, config-error: listed in
+// `facilityProblems`, as are paused facilities); 2 configuration error / could not start; 3 outcomes could not be recorded.
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { startService } from '../../service.js';
@@ -39,8 +40,15 @@ export function syncCommand(ctx: CliContext): Command {
       try {
         const summary = await svc.drain(maxTicks);
         const counts = svc.store.counts().byState;
-        ctx.stdout.write(`${JSON.stringify({ ...summary, mode: svc.mode, counts })}\n`);
-        ctx.exitCode = summary.unrecorded > 0 ? SYNC_EXIT.UNRECORDED : summary.needsCorrection + summary.blocked + summary.deadLetter > 0 ? SYNC_EXIT.ATTENTION : SYNC_EXIT.OK;
+        // Facilities that deliver nothing until someone acts (reason texts are the platform's, PII- and secret-free).
+        const facilityProblems = svc.facilities.flatMap((f) => {
+          const st = svc!.store.getFacilityState(f.organizationId);
+          return st && st.status !== 'active' ? [{ organizationId: f.organizationId, status: st.status, ...(st.reason ? { reason: st.reason } : {}) }] : [];
+        });
+        const blockedFacility = facilityProblems.some((p) => p.status === 'auth-failed' || p.status === 'config-error');
+        ctx.stdout.write(`${JSON.stringify({ ...summary, mode: svc.mode, counts, ...(facilityProblems.length ? { facilityProblems } : {}) })}\n`);
+        ctx.exitCode = summary.unrecorded > 0 ? SYNC_EXIT.UNRECORDED
+          : summary.needsCorrection + summary.blocked + summary.deadLetter > 0 || blockedFacility ? SYNC_EXIT.ATTENTION : SYNC_EXIT.OK;
       } finally {
         await svc.close();
       }

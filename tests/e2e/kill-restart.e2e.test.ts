@@ -1,0 +1,341 @@
+// The real crash test: the service runs as its own OS process (src/main.ts, transpiled without a build) and is killed
+// with SIGKILL — once in the middle of a sync run, once while a batch POST /ilp/visits is in flight — then started
+// again on the same DATA_DIR. The simulator runs in this test process so its state can be watched and inspected.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import { SYS } from '../../src/simulator/core.js';
+import { openStore } from '../../src/store/index.js';
+import { loadMappingTables, mapVisit, type MappingTables } from '../../src/mapping/index.js';
+import { compileService, type CompiledService } from './helpers/compile-service.js';
+import { LOCATION, makeVisit } from './fixtures.js';
+
+const ENC = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
+const OBS = (org: string) => `http://sys-ids.kemkes.go.id/observation/${org}`;
+const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const ORGS = ['10000301', '10000302', '10000303'];
+const ADMIN = 'admin-key-kill-test-0123456789abcdef';
+const keyOf = (org: string) => `facility-key-${org}-0123456789`;
+const credOf = (org: string) => ({ clientId: `client-${org}`, clientSecret: `secret-${org}-kill-x9` });
+
+type Visit = ReturnType<typeof makeVisit>;
+
+interface ServiceProcess {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Every line either service process wrote (stdout and stderr), and every NIK pushed, for the PII assertions. */
+const output: string[] = [];
+const pushedNiks = new Set<string>();
+
+function serviceEnv(dir: string, dataDir: string, sim: RunningSimulator): NodeJS.ProcessEnv {
+  const facilities = ORGS.map((org) => ({
+    organizationId: org,
+    environment: 'simulator',
+    simulatorUrl: sim.url,
+    quotaPerMinute: 100_000,
+    credentials: { clientIdEnv: `SS_${org}_ID`, clientSecretEnv: `SS_${org}_SECRET` },
+    locations: { [LOCATION]: { name: 'Posyandu Uji', physicalType: 'si' } },
+  }));
+  fs.writeFileSync(path.join(dir, 'facilities.json'), JSON.stringify({ facilities }));
+  fs.writeFileSync(path.join(dir, 'keys.json'), JSON.stringify({ keys: ORGS.map((org) => ({ organizationId: org, sha256: sha(keyOf(org)) })) }));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    FACILITIES_FILE: path.join(dir, 'facilities.json'),
+    API_KEYS_FILE: path.join(dir, 'keys.json'),
+    ADMIN_API_KEY: ADMIN,
+    SYNC_ENABLED: 'false', // runs only on POST /sync/run
+    SYNC_LEASE_MS: '1500', // a killed run's claims are due again 1.5 s later
+    SYNC_BACKOFF_BASE_MS: '50',
+    SYNC_BACKOFF_MAX_MS: '400',
+    SYNC_MAX_ATTEMPTS: '30',
+    LOG_LEVEL: 'info',
+  };
+  for (const org of ORGS) {
+    env[`SS_${org}_ID`] = credOf(org).clientId;
+    env[`SS_${org}_SECRET`] = credOf(org).clientSecret;
+  }
+  return env;
+}
+
+/** Starts the service process and waits for its "ready" line (PORT=0: the URL comes from that line). */
+function startServiceProcess(svc: CompiledService, env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [svc.main], { env, cwd: svc.root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    let buf = '';
+    let stderr = '';
+    let ready = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`service did not start within 20 s; stderr: ${stderr}`));
+    }, 20_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      output.push(...d.toString().split('\n').filter(Boolean));
+    });
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        output.push(line);
+        const m = /"msg":"ilp-adapter ready on (http:\/\/[^"]+)"/.exec(line);
+        if (m && !ready) {
+          ready = true;
+          clearTimeout(timer);
+          resolve({ child, url: m[1]!, exited });
+        }
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      if (!ready) {
+        clearTimeout(timer);
+        reject(new Error(`service exited before ready (code ${code}, signal ${signal}); stderr: ${stderr}`));
+      }
+    });
+  });
+}
+
+async function kill9(p: ServiceProcess): Promise<void> {
+  p.child.kill('SIGKILL');
+  const { signal } = await p.exited;
+  expect(signal).toBe('SIGKILL');
+}
+
+async function call(url: string, method: string, p: string, key: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${url}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Pushes visits in batches of `size`, per facility, with that facility's key. */
+async function push(url: string, visits: Visit[], size: number): Promise<void> {
+  for (const org of ORGS) {
+    const mine = visits.filter((v) => v.organizationId === org);
+    for (let i = 0; i < mine.length; i += size) {
+      const r = await call(url, 'POST', '/ilp/visits', keyOf(org), mine.slice(i, i + size));
+      expect({ status: r.status, accepted: r.body?.accepted }).toEqual({ status: 202, accepted: Math.min(size, mine.length - i) });
+    }
+  }
+}
+
+/** Opens the (dead) service's database in this process to look at the outbox as the crash left it. */
+function outboxStates(dataDir: string, visits: Visit[]): Record<string, number> {
+  const store = openStore({ url: `sqlite:${path.join(dataDir, 'ilp-adapter.db')}` });
+  try {
+    const n: Record<string, number> = {};
+    for (const v of visits) {
+      const s = store.getVisit(String(v.organizationId), v.visitId)?.state ?? 'missing';
+      n[s] = (n[s] ?? 0) + 1;
+    }
+    return n;
+  } finally {
+    store.close();
+  }
+}
+
+describe('service process killed with SIGKILL and restarted on the same DATA_DIR', () => {
+  let work: string;
+  let svc: CompiledService;
+  let tables: MappingTables;
+  beforeAll(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-kill-'));
+    svc = compileService(path.join(work, 'app'));
+    tables = loadMappingTables();
+  }, 30_000);
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it('mid-sync: nothing lost, every Encounter / Observation / Immunization / Patient exactly once at the platform', async () => {
+    const sim = await startSimulator({
+      port: 0,
+      clients: ORGS.map((org) => ({ ...credOf(org), organizationId: org })),
+      quotaPerMinute: 0,
+      latencyMs: { min: 10, max: 40 },
+      errorRate5xx: 0.03,
+      dropAfterCommitRate: 0.06,
+      seed: 4242,
+    });
+    const dir = fs.mkdtempSync(path.join(work, 'sync-'));
+    const dataDir = path.join(dir, 'data');
+    const env = serviceEnv(dir, dataDir, sim);
+    const visits = Array.from({ length: 150 }, (_, i) => makeVisit(i, { organizationId: ORGS[i % 3]!, patients: 100 }));
+    for (const v of visits) pushedNiks.add(v.patient.nik);
+    let p: ServiceProcess | undefined;
+    try {
+      p = await startServiceProcess(svc, env);
+      await push(p.url, visits, 25);
+      expect(outboxStates(dataDir, visits)).toEqual({ queued: 150 });
+
+      // Start a run and kill the process once the platform holds some of the visits but not all.
+      const run = call(p.url, 'POST', '/sync/run', ADMIN).then(() => 'finished', () => 'cut');
+      const started = Date.now();
+      let atKill = 0;
+      while ((atKill = ORGS.reduce((n, org) => n + sim.state.count('Encounter', org), 0)) < 40) {
+        if (Date.now() - started > 20_000) throw new Error(`sync made no progress: ${atKill} encounters after 20 s`);
+        await sleep(2);
+      }
+      await kill9(p);
+      p = undefined;
+      expect(await run).toBe('cut');
+      expect(atKill).toBeLessThan(150);
+
+      // The crash really happened mid-sync: claims in flight, work left, and the platform has more than was recorded.
+      const left = outboxStates(dataDir, visits);
+      expect(left.sending ?? 0).toBeGreaterThan(0);
+      expect(left.sent ?? 0).toBeLessThan(150);
+      expect(left.missing).toBeUndefined();
+
+      // Committed at the platform but not recorded as sent: what the restarted process must adopt, not re-create.
+      expect(ORGS.reduce((n, org) => n + sim.state.count('Encounter', org), 0)).toBeGreaterThan(left.sent ?? 0);
+      const mark = output.length;
+      // Restart on the same data and drain with POST /sync/run until every visit is sent (bounded).
+      p = await startServiceProcess(svc, env);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const run2 = await call(p.url, 'POST', '/sync/run', ADMIN);
+        expect(run2.status).toBe(200);
+        const status = await call(p.url, 'GET', '/sync/status', ADMIN);
+        const counts = status.body.counts as Record<string, number>;
+        if (counts.sent === 150) break;
+        if (counts['needs-correction'] + counts.blocked + counts['dead-letter'] > 0) {
+          // Name the visits and why, so a failure says what went wrong.
+          const stuck: unknown[] = [];
+          for (const v of visits) {
+            const st = await call(p.url, 'GET', `/ilp/visits/${v.organizationId}/${v.visitId}`, ADMIN);
+            if (!['sent', 'queued', 'sending'].includes(st.body.state)) stuck.push({ visit: v.visitId, state: st.body.state, lastError: st.body.lastError });
+          }
+          throw new Error(`visits ended in a final state other than sent: ${JSON.stringify(stuck)}`);
+        }
+        if (Date.now() > deadline) throw new Error(`not drained after restart: ${JSON.stringify(counts)}`);
+        await sleep(100);
+      }
+
+      const adoptions = output.slice(mark).filter((l) => l.includes('"msg":"reconciled visit with the platform by identifier"') && !l.includes('"adopted":0'));
+      expect(adoptions.length).toBeGreaterThan(0);
+      let observations = 0;
+      let immunizations = 0;
+      for (const v of visits) {
+        const org = String(v.organizationId);
+        const st = await call(p.url, 'GET', `/ilp/visits/${org}/${v.visitId}`, keyOf(org));
+        expect({ visit: v.visitId, state: st.body.state }).toEqual({ visit: v.visitId, state: 'sent' });
+        const encounters = sim.state.findByIdentifier('Encounter', ENC(org), v.visitId);
+        expect({ visit: v.visitId, encounters: encounters.length }).toEqual({ visit: v.visitId, encounters: 1 });
+        const encId = String(encounters[0]!.id);
+        expect(st.body.resources.encounter).toBe(`Encounter/${encId}`);
+        const entries = mapVisit(v, tables, { now: new Date() }).entries;
+        const obs = entries.filter((e) => e.key.startsWith('observation/'));
+        for (const e of obs) {
+          const value = `${v.visitId}.${e.key.slice('observation/'.length)}`;
+          const found = sim.state.findByIdentifier('Observation', OBS(org), value);
+          expect({ obs: value, count: found.length }).toEqual({ obs: value, count: 1 });
+          expect(st.body.resources[e.key]).toBe(`Observation/${String(found[0]!.id)}`);
+        }
+        const imm = entries.filter((e) => e.key.startsWith('immunization/'));
+        const immAtSim = sim.state.search('Immunization', { encounter: encId });
+        expect({ visit: v.visitId, obs: sim.state.search('Observation', { encounter: encId }).length, imm: immAtSim.length }).toEqual({ visit: v.visitId, obs: obs.length, imm: imm.length });
+        for (const e of imm) expect(immAtSim.map((r) => `Immunization/${String(r.id)}`)).toContain(st.body.resources[e.key]);
+        observations += obs.length;
+        immunizations += imm.length;
+      }
+      expect(immunizations).toBeGreaterThan(0);
+      // Nothing extra anywhere (a duplicate under another identifier value would not show in the searches above).
+      for (const org of ORGS) {
+        const n = visits.filter((v) => v.organizationId === org).length;
+        expect({ org, enc: sim.state.count('Encounter', org) }).toEqual({ org, enc: n });
+      }
+      expect(ORGS.reduce((n, org) => n + sim.state.count('Observation', org), 0)).toBe(observations);
+      expect(ORGS.reduce((n, org) => n + sim.state.count('Immunization', org), 0)).toBe(immunizations);
+      // Each patient was created once, even when the create's response was lost or the process died after it.
+      for (const nik of new Set(visits.map((v) => v.patient.nik))) {
+        expect({ nik: nik.slice(0, 6), patients: sim.state.findByIdentifier('Patient', SYS.nik, nik).length }).toEqual({ nik: nik.slice(0, 6), patients: 1 });
+      }
+      expect(sim.state.stats().faults.dropAfterCommit).toBeGreaterThan(0);
+    } finally {
+      if (p) await kill9(p);
+      await sim.close();
+    }
+  }, 90_000);
+
+  it('mid-ingest: every record whose POST got a 202 is there after the restart; a cut batch is all or nothing', async () => {
+    const sim = await startSimulator({ port: 0, clients: ORGS.map((org) => ({ ...credOf(org), organizationId: org })) });
+    const dir = fs.mkdtempSync(path.join(work, 'ingest-'));
+    const dataDir = path.join(dir, 'data');
+    const env = serviceEnv(dir, dataDir, sim);
+    const org = ORGS[0]!;
+    const BATCH = 40;
+    const batches = Array.from({ length: 30 }, (_, b) => Array.from({ length: BATCH }, (_, i) => makeVisit(b * BATCH + i, { organizationId: org })));
+    for (const v of batches.flat()) pushedNiks.add(v.patient.nik);
+    let p: ServiceProcess | undefined = await startServiceProcess(svc, env);
+    try {
+      const acked = new Set<number>();
+      const cut = new Set<number>();
+      let next = 0;
+      let killing: Promise<void> | undefined;
+      const url = p.url;
+      const victim = p;
+      // Four pushers in parallel; the process is killed on the 6th acknowledgement, while the others are in flight.
+      const pusher = async () => {
+        while (next < batches.length && !killing) {
+          const b = next++;
+          try {
+            const r = await call(url, 'POST', '/ilp/visits', keyOf(org), batches[b]);
+            if (r.status === 202) acked.add(b);
+            if (acked.size === 6 && !killing) killing = kill9(victim);
+          } catch {
+            cut.add(b);
+          }
+        }
+      };
+      await Promise.all([pusher(), pusher(), pusher(), pusher()]);
+      await killing;
+      p = undefined;
+      expect(acked.size).toBeGreaterThanOrEqual(6);
+      expect(cut.size).toBeGreaterThan(0); // requests really were in flight when the process died
+
+      p = await startServiceProcess(svc, env);
+      const present = async (b: number) => {
+        let n = 0;
+        for (const v of batches[b]!) {
+          const r = await call(p!.url, 'GET', `/ilp/visits/${org}/${v.visitId}`, keyOf(org));
+          if (r.status === 200) {
+            expect({ state: r.body.state, revision: r.body.revision }).toEqual({ state: 'queued', revision: 1 });
+            n++;
+          } else expect(r.status).toBe(404);
+        }
+        return n;
+      };
+      for (const b of acked) expect({ batch: b, present: await present(b) }).toEqual({ batch: b, present: BATCH });
+      for (const b of cut) expect([0, BATCH]).toContain(await present(b));
+      // Pushing the same records again after the restart creates no work for the acknowledged ones.
+      const again = await call(p.url, 'POST', '/ilp/visits', keyOf(org), batches[[...acked][0]!]);
+      expect(again.body.results.map((r: { status: string }) => r.status)).toEqual(Array(BATCH).fill('unchanged'));
+    } finally {
+      if (p) await kill9(p);
+      await sim.close();
+    }
+  }, 60_000);
+
+  afterAll(() => {
+    // No NIK, patient name, API key or client secret in anything either service process wrote.
+    expect(output.length).toBeGreaterThan(10);
+    expect(pushedNiks.size).toBeGreaterThan(0);
+    const forbidden = [...pushedNiks, 'Pasien Uji', ADMIN, ...ORGS.map(keyOf), ...ORGS.map((o) => credOf(o).clientSecret)];
+    expect(output.filter((l) => forbidden.some((f) => l.includes(f)) || /Bearer\s/.test(l))).toEqual([]);
+  });
+});
