@@ -11,7 +11,7 @@ import { syncRouter } from './api/sync.js';
 import { metricsAccessFromEnv, metricsRouter } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
 import {
-  ConfigError, loadHmacKey, loadServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities,
+  ConfigError, demoKeysExposure, loadHmacKey, loadServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities,
   type FacilityEntry, type SecretsMap, type ServiceConfig,
 } from './config/index.js';
 import { loadMappingTables, mapVisit, checkVisit, type MappingTables } from './mapping/index.js';
@@ -98,6 +98,9 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
   const now = overrides.clock ?? Date.now;
 
   const setup = facilitySetup(cfg);
+  // The demo keys are public knowledge: never let them be reachable from the network.
+  const exposure = setup.mode === 'simulator' && !overrides.noHttp ? demoKeysExposure(cfg.host) : undefined;
+  if (exposure) throw new ConfigError([exposure]);
   // Check secrets before starting anything: a missing variable must stop the start, not fall back to the simulator.
   const needsBundled = setup.entries.some((e) => e.environment === 'simulator' && !e.simulatorUrl);
   resolveFacilities(setup.entries, env, setup.secrets, needsBundled ? 'http://127.0.0.1:0' : undefined);

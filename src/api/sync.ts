@@ -1,7 +1,9 @@
 // Operational endpoints of the delivery job (admin key, except GET /sync/status which a facility key may read for
 // its own organization):
-//   POST /sync/run                                   run a tick now (joins a running one); 200 with the tick summary
-//   GET  /sync/status                                counts per state and facility status (facility key: own org only)
+//   POST /sync/run                                   start a tick now: 202 {status: started|already-running} at once
+//                                                    (?wait=true: wait for it, joining a running one; 200 with the summary)
+//   GET  /sync/status                                counts per state, facility status, whether a run is going on and
+//                                                    (admin) the last run's summary (facility key: own org only)
 //   POST /sync/visits/{organizationId}/{visitId}/requeue   blocked / needs-correction / dead-letter → queued
 //   POST /sync/facilities/{organizationId}/pause      stop delivering for a facility
 //   POST /sync/facilities/{organizationId}/resume     deliver again (also clears auth-failed / config-error)
@@ -15,6 +17,10 @@ import { authenticate, mayAccess, principalOf, requireAdmin, type AuthDeps } fro
 
 export interface SyncControl {
   tick(): Promise<unknown>;
+  /** A tick is running now. */
+  readonly busy: boolean;
+  /** The last finished tick, if any (epoch-ms finishedAt). */
+  readonly lastTick?: { summary: unknown; finishedAt: number } | undefined;
 }
 
 export interface SyncRouterDeps extends AuthDeps {
@@ -47,9 +53,20 @@ export function syncRouter(deps: SyncRouterDeps): Router {
 
   router
     .route('/sync/run')
-    .post(auth, requireAdmin, async (_req: Request, res: Response) => {
-      const summary = await deps.runner.tick();
-      res.status(200).json(summary);
+    .post(auth, requireAdmin, async (req: Request, res: Response) => {
+      const wait = String(req.query.wait ?? 'false').toLowerCase();
+      if (!['true', 'false', '1', '0'].includes(wait)) throw httpError(400, 'value', 'wait: must be true or false', 'wait');
+      if (wait === 'true' || wait === '1') {
+        const summary = await deps.runner.tick();
+        res.status(200).json(summary);
+        return;
+      }
+      // A run can take up to the tick budget (minutes): answer now; GET /sync/status shows progress and the result.
+      const status = deps.runner.busy ? 'already-running' : 'started';
+      if (status === 'started') {
+        deps.runner.tick().catch((err: unknown) => deps.logger.error({ err }, 'sync run started by POST /sync/run failed'));
+      }
+      res.status(202).json({ status });
     })
     .all(methodNotAllowed(['POST']));
 
@@ -58,8 +75,14 @@ export function syncRouter(deps: SyncRouterDeps): Router {
     .get(auth, (_req: Request, res: Response) => {
       const p = principalOf(res);
       const orgs = p.role === 'admin' ? [...known] : [p.organizationId!];
+      const last = deps.runner.lastTick;
       res.status(200).json({
         ...(p.role === 'admin' ? { counts: deps.store.counts().byState } : {}),
+        run: {
+          running: deps.runner.busy,
+          // The summary spans every facility: admin only.
+          ...(p.role === 'admin' && last ? { last: { finishedAt: new Date(last.finishedAt).toISOString(), summary: last.summary } } : {}),
+        },
         facilities: orgs.map(facilityView),
       });
     })

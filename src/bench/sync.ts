@@ -3,9 +3,10 @@
 //   2. RSS of the service with 100,000 queued visits
 //   3. platform calls per visit, cold (patients known to the platform, not to our cache) and warm (cached)
 //   4. share of the facility quota used while a backlog exists
+//   5. many facilities at once: visits/s and how many facilities had a visit in flight together
 // Environment knobs: BENCH_INGEST (20000), BENCH_QUEUED (100000), BENCH_VISITS (300), BENCH_LATENCY_MS (20),
 // BENCH_QUOTA (150 per window), BENCH_QUOTA_WINDOW_MS (10000: a shortened "minute" so the run takes seconds, not
-// minutes; the limiter is the same code), BENCH_QUOTA_SECONDS (30).
+// minutes; the limiter is the same code), BENCH_QUOTA_SECONDS (30), BENCH_FACILITIES (12), BENCH_FACILITY_VISITS (20).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -231,12 +232,60 @@ async function benchQuotaShare(): Promise<Record<string, number>> {
   }
 }
 
+/**
+ * Many facilities at once: each has its own credential and quota, so the runner serves all with due work together
+ * (up to SYNC_CONCURRENCY visits in flight). Figures: visits/s over BENCH_FACILITIES facilities and the most
+ * facilities seen with a visit in flight at the same moment.
+ */
+async function benchFacilities(): Promise<Record<string, number>> {
+  const facilities = num('BENCH_FACILITIES', 12);
+  const perFacility = num('BENCH_FACILITY_VISITS', 20);
+  const latencyMs = num('BENCH_LATENCY_MS', 20);
+  const orgs = Array.from({ length: facilities }, (_, i) => `1000090${String(i + 1).padStart(2, '0')}`);
+  const seeds: SeedPatient[] = Array.from({ length: facilities * perFacility }, (_, p) => ({ id: `P7${String(p).padStart(10, '0')}`, ...person(p) }));
+  const sim = await startSimulator({
+    port: 0, latencyMs, quotaPerMinute: 0, patients: seeds, seed: 1,
+    clients: orgs.map((org) => ({ clientId: `c-${org}`, clientSecret: `s-${org}`, organizationId: org })),
+  });
+  const store = openStore({ url: 'sqlite::memory:' });
+  const runtimes = new Map(orgs.map((org) => {
+    const cfg: FacilityConfig = {
+      organizationId: org, environment: 'simulator', authBaseUrl: sim.authBaseUrl, fhirBaseUrl: sim.fhirBaseUrl, clientId: `c-${org}`, clientSecret: `s-${org}`,
+      timezone: 'Asia/Jakarta', quotaPerMinute: 100_000, locations: { [LOCATION]: { name: 'Posyandu Mawar', physicalType: 'si' } },
+    };
+    return [org, { config: cfg, client: createPlatformClient(cfg, { timeoutMs: 10_000 }) }] as const;
+  }));
+  let peakFacilities = 0;
+  const runner = new SyncRunner<MappingTables>({
+    store, mapping: { mapVisit, checkVisit }, tables: loadMappingTables(), validator: createValidator(), identity: new IdentityResolver({ store, hmacKey: Buffer.alloc(32, 1), now: Date.now }),
+    now: Date.now, logger: createLogger({ level: 'silent' }), idsFromTransactionResponse, facilities: new Map(runtimes),
+    settings: { ...defaultSyncSettings, timeBudgetMs: 10 * 60_000 }, policy: { ...defaultRetryPolicy, baseDelayMs: 200, maxDelayMs: 2000 },
+    onClaim: () => void (peakFacilities = Math.max(peakFacilities, orgs.filter((o) => store.counts(o).byState.sending > 0).length)),
+  });
+  try {
+    store.ingest(orgs.flatMap((org, f) => Array.from({ length: perFacility }, (_, i) => {
+      const r = visit(f * perFacility + i, f * perFacility + i, org);
+      return { organizationId: org, visitId: String(r.visitId), record: r, contentHash: contentHash(r) };
+    })), Date.now());
+    const t0 = performance.now();
+    for (let i = 0; i < 200 && store.facilitiesWithDueWork(Date.now()).length; i++) await runner.tick();
+    const seconds = (performance.now() - t0) / 1000;
+    const sent = store.counts().byState.sent;
+    return { facilities, visits: facilities * perFacility, latencyMs, concurrency: defaultSyncSettings.concurrency, sent, visitsPerS: Math.round(sent / seconds), peakFacilitiesInFlight: peakFacilities };
+  } finally {
+    for (const rt of runtimes.values()) (rt.client as { limiter?: { close(): void } }).limiter?.close();
+    store.close();
+    await sim.close();
+  }
+}
+
 async function main(): Promise<void> {
   const out = (title: string, figures: Record<string, number>) => process.stdout.write(`${title}\n${Object.entries(figures).map(([k, v]) => `  ${k.padEnd(20)} ${v}`).join('\n')}\n`);
   process.stdout.write(`bench:sync on Node ${process.version}, ${os.cpus().length} CPUs\n`);
   out('ingest (POST /ilp/visits, batches of 500, durable) and memory', await benchIngestAndRss());
   out('platform calls per visit (simulator latency per request)', await benchCallsPerVisit());
   out('quota share while a backlog exists', await benchQuotaShare());
+  out('many facilities at once (each its own quota)', await benchFacilities());
 }
 
 (process.argv[2] === '--rss-probe' ? rssProbe(process.argv[3]!) : main()).catch((e: unknown) => {

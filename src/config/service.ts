@@ -1,17 +1,25 @@
 // Service settings from the environment, checked at start-up: one clear line per mistake, secrets kept out of messages.
+import net from 'node:net';
 import path from 'node:path';
 import cron from 'node-cron';
 import { ConfigError } from './errors.js';
 import { isValidTimezone } from './facilities.js';
 
 export interface SyncSettings {
-  /** Visits delivered at the same time across all facilities. */
+  /**
+   * SYNC_CONCURRENCY: visits in flight at once across all facilities (a global cap). Every facility with due work is
+   * served at the same time (each has its own credential and quota), so throughput grows with the number of
+   * facilities up to this cap; free slots go round-robin between facilities.
+   */
   concurrency: number;
-  /** Visits delivered at the same time for one facility (its quota is shared anyway). */
+  /** SYNC_FACILITY_CONCURRENCY: visits in flight at once for one facility (they share its quota anyway). */
   perFacilityConcurrency: number;
-  /** Records claimed at once per facility. */
+  /** SYNC_BATCH_SIZE: visits of one facility per turn (between turns its due work and status are looked at again). */
   batchSize: number;
-  /** A claimed record belongs to its claimer this long; after a crash it is due again when the lease expires. */
+  /**
+   * SYNC_LEASE_MS: a claimed record belongs to its claimer this long; renewed every third of it while its delivery
+   * runs, so after a crash it is due again at most one lease later.
+   */
   leaseMs: number;
   /** A tick stops claiming after this long (in-flight deliveries finish). */
   timeBudgetMs: number;
@@ -49,7 +57,8 @@ export const DEFAULT_SYNC_CRON = '*/5 * * * *';
 export const DEFAULT_SYNC_TIMEZONE = 'Asia/Jakarta';
 
 export const defaultSyncSettings: SyncSettings = {
-  concurrency: 8,
+  // 32 in flight: e.g. 8 facilities at full per-facility concurrency, or 32 facilities with one visit each.
+  concurrency: 32,
   perFacilityConcurrency: 4,
   batchSize: 8,
   leaseMs: 120_000,
@@ -152,4 +161,22 @@ export function decodeKey(text: string): Buffer | undefined {
   const t = text.trim();
   const buf = /^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0 ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/=_-]+$/.test(t) ? Buffer.from(t, 'base64') : undefined;
   return buf && buf.length >= 32 ? buf : undefined;
+}
+
+/** True when HOST only accepts connections from this machine (127.0.0.0/8, ::1, localhost). '0.0.0.0' and '::' are not. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  if (net.isIPv4(h)) return h.startsWith('127.');
+  if (net.isIPv6(h)) return h === '::1' || /^(0{0,4}:){5}ffff:127\./.test(h) || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/** Why sandbox-simulator mode refuses to listen on HOST (undefined when it may). */
+export function demoKeysExposure(host: string): string | undefined {
+  if (isLoopbackHost(host)) return undefined;
+  return `HOST: "${host}" is not a loopback address, and with no FACILITIES_FILE the service runs in sandbox-simulator mode, ` +
+    'where the well-known demo API keys (demo-facility-key, demo-admin-key) are active: anyone who can reach this address could use them. ' +
+    'Use HOST=127.0.0.1 (the default) for a local trial; to serve a network, configure FACILITIES_FILE (a facility with environment ' +
+    '"simulator" also works), API_KEYS_FILE and ADMIN_API_KEY, which turns the demo keys off';
 }

@@ -147,6 +147,8 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
       )
       SELECT org FROM o WHERE org IS NOT NULL
         AND EXISTS (SELECT 1 FROM visits v WHERE v.org = o.org AND v.${DUE} AND v.next_attempt_at <= ?)`),
+    // The lease expiry doubles as the due time (see claimDue): both move together.
+    renew: p(`UPDATE visits SET lease_until = ?, next_attempt_at = ? WHERE rowid = ?`),
     setSent: p(`UPDATE visits SET state = 'sent', resource_ids = ?, sent_at = ?, last_error = NULL, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
     setRetry: p(`UPDATE visits SET state = 'queued', attempts = max(0, attempts - ?), next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
     setFinal: p(`UPDATE visits SET state = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
@@ -275,6 +277,18 @@ function makeTransactions(db: Database.Database, s: Statements) {
       event(v, v.revision, v.state, state, now, v.attempts, summarise(error));
       return true;
     }),
+    renewLease: db.transaction((org: string, visitId: string, revision: number, until: number, attempts: number | undefined): boolean => {
+      const v = s.visitByKey.get(org, visitId);
+      if (!v) return false;
+      if (v.revision === revision && v.state === 'sending' && (attempts === undefined || v.attempts === attempts)) {
+        s.renew.run(until, until, v.rid);
+        return true;
+      }
+      // A newer revision arrived during this attempt (ingest holds it back until the attempt reports or its lease ends):
+      // the attempt still runs, so keep holding it — two attempts of one visit must never run at once.
+      if (v.revision > revision && v.state === 'queued' && v.attempts === 0 && v.next_attempt_at < until) s.release.run(until, v.rid);
+      return false;
+    }),
     requeue: db.transaction((org: string, visitId: string, now: number): boolean => {
       const v = s.visitByKey.get(org, visitId);
       if (!v || !FINAL_STATES.has(v.state)) return false;
@@ -325,6 +339,14 @@ class SqliteStore implements Store {
     if (!Number.isFinite(leaseMs) || leaseMs <= 0) throw new TypeError('leaseMs must be a positive number');
     if (limit === 0) return [];
     return this.tx.claimDue.immediate(organizationId, now, limit, leaseMs);
+  }
+
+  renewLease(organizationId: string, visitId: string, revision: number, leaseUntil: number, opts?: { attempts?: number }): boolean {
+    assertTime('leaseUntil', leaseUntil);
+    if (!Number.isInteger(revision) || revision < 1) throw new TypeError('revision must be a positive integer');
+    const attempts = opts?.attempts;
+    if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 0)) throw new TypeError('attempts must be a non-negative integer');
+    return this.tx.renewLease.immediate(organizationId, visitId, revision, leaseUntil, attempts);
   }
 
   markSent(organizationId: string, visitId: string, revision: number, resourceIds: Record<string, string>, now: number): boolean {

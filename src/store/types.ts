@@ -105,6 +105,14 @@ export interface Store {
   facilitiesWithDueWork(now: number): string[];
   /** Claims up to `limit` due records of one facility, oldest first, setting state `sending` and a lease. */
   claimDue(organizationId: string, now: number, limit: number, leaseMs: number): VisitRow[];
+  /**
+   * Extends the lease of a claimed record while its delivery is still running (a slow delivery can outlast the lease).
+   * Only while the row is still `sending` the same `revision` — and, with `attempts`, still the same claim (another
+   * claimer taking an expired lease counts an attempt). false ⇒ the claim is no longer ours: a newer revision arrived,
+   * the outcome was recorded, or another claimer took the row over. A newer revision that has not been attempted yet
+   * stays held back until `leaseUntil` (the attempt on the older one still runs), so keep calling until the attempt ends.
+   */
+  renewLease(organizationId: string, visitId: string, revision: number, leaseUntil: number, opts?: { attempts?: number }): boolean;
   /** Outcome of an attempt on `revision`. Ignored (returns false) if a newer revision arrived meanwhile: that one stays queued. */
   markSent(organizationId: string, visitId: string, revision: number, resourceIds: Record<string, string>, now: number): boolean;
   /**

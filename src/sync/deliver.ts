@@ -125,9 +125,44 @@ export async function deliverVisit<Tables>(row: VisitRow, facility: FacilityRunt
     if (!(e instanceof PlatformError) || e.kind !== 'duplicate') throw e;
     // 20002: the platform already has this Encounter (a lost response we could not see). Adopt it and send the rest once.
     logger.warn({ org, visit: row.visitId, rules: e.rules }, 'platform reported a duplicate; adopting existing resources');
-    adopted += await adoptExisting(row, entries, client, deps);
-    return sendChanges(row, entries, record, client, deps, adopted);
+    const found = await reconcile(row, entries, client, deps);
+    adopted += found.adopted;
+    try {
+      return await sendChanges(row, entries, record, client, deps, adopted);
+    } catch (again) {
+      if (!(again instanceof PlatformError) || again.kind !== 'duplicate' || found.encounterFound) throw again;
+      throw unseenDuplicate(again, row);
+    }
   }
+}
+
+/** Marks (in lastError) an attempt that met a 20002 its identifier search could not see; PII-free, matched by prefix. */
+export const UNSEEN_DUPLICATE_NOTE = 'SATUSEHAT reports a duplicate (RuleNumber: 20002) that the identifier search does not return';
+
+const hasUnseenDuplicateNote = (row: VisitRow) =>
+  (row.lastError?.issue ?? []).some((i) => typeof i.diagnostics === 'string' && i.diagnostics.startsWith(UNSEEN_DUPLICATE_NOTE));
+
+/**
+ * A second 20002 right after a search that found no Encounter: the platform's search may lag its duplicate check,
+ * so the first time it is transient (backoff, the next attempt searches again and adopts); only when a later attempt
+ * meets it again does a human have to look (needs-correction).
+ */
+function unseenDuplicate(err: PlatformError, row: VisitRow): PlatformError {
+  const issues = err.outcome.issue ?? [];
+  if (!hasUnseenDuplicateNote(row)) {
+    return new PlatformError('transient', err.status, {
+      ...err.outcome,
+      // First, so it survives the truncation of long outcomes and the next attempt finds it.
+      issue: [{ severity: 'error', code: 'transient', diagnostics: `${UNSEEN_DUPLICATE_NOTE} (search lag at the platform?); will retry and search again` }, ...issues],
+    }, err.rules);
+  }
+  return new PlatformError('duplicate', err.status, {
+    ...err.outcome,
+    issue: [{
+      severity: 'error', code: 'duplicate',
+      diagnostics: `${UNSEEN_DUPLICATE_NOTE}, again on a later attempt: check this visit's Encounter identifier at SATUSEHAT before requeueing`,
+    }, ...issues],
+  }, err.rules);
 }
 
 /**
@@ -233,10 +268,17 @@ function orderLike(entries: MappedEntry[], ids: Record<string, string>): Record<
  * empty content hash, so they are PUT (never POSTed again) with our current content. Returns how many were adopted.
  */
 export async function adoptExisting<Tables>(row: VisitRow, entries: MappedEntry[], client: PlatformClient, deps: DeliveryDeps<Tables>): Promise<number> {
+  return (await reconcile(row, entries, client, deps)).adopted;
+}
+
+/** adoptExisting, also telling whether the platform returned an Encounter for the visit at all. */
+async function reconcile<Tables>(
+  row: VisitRow, entries: MappedEntry[], client: PlatformClient, deps: DeliveryDeps<Tables>,
+): Promise<{ adopted: number; encounterFound: boolean }> {
   const org = row.organizationId;
   const found = await client.search('Encounter', { identifier: `${ENCOUNTER_SYSTEM(org)}|${row.visitId}` });
   const encounters = found.filter((r) => r.resourceType === 'Encounter' && r.id);
-  if (!encounters.length) return 0; // the transaction never committed: nothing else can exist either
+  if (!encounters.length) return { adopted: 0, encounterFound: false }; // the transaction never committed: nothing else can exist either
   if (encounters.length > 1) {
     deps.logger.error({ org, visit: row.visitId, count: encounters.length }, 'more than one Encounter exists at the platform for this visit; adopting the first');
   }
@@ -275,5 +317,5 @@ export async function adoptExisting<Tables>(row: VisitRow, entries: MappedEntry[
   }
   if (adoptions.length) deps.store.putLedger(adoptions);
   deps.logger.info({ org, visit: row.visitId, adopted: adoptions.length }, 'reconciled visit with the platform by identifier');
-  return adoptions.length;
+  return { adopted: adoptions.length, encounterFound: true };
 }

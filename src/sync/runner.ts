@@ -1,6 +1,8 @@
-// One sync tick over the durable outbox: which facilities have due work, round-robin between them in small claimed
-// batches (so one Puskesmas with a large backlog cannot starve the others), bounded concurrency, and each outcome
-// recorded as one committed state change. The tick stops when nothing is due or its time budget is spent.
+// One sync tick over the durable outbox: every facility with due work is served at the same time (each has its own
+// credential and quota), each capped at its per-facility concurrency, under a global cap on visits in flight. Free
+// slots go round-robin over the facilities waiting for one, so one Puskesmas with a large backlog cannot starve the
+// others. Each outcome is recorded as one committed state change; a claim's lease is renewed while its delivery runs.
+// The tick stops when nothing is due or its time budget is spent.
 import type { FacilityState, Store, VisitRow } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import type { SyncMetricsHook } from '../util/metrics.js';
@@ -10,12 +12,13 @@ import { classify, type Decision, type FacilityAction, type RetryPolicy } from '
 import { scrubOutcome } from './scrub.js';
 
 export interface RunnerSettings {
-  /** Visits in flight at once across all facilities. */
+  /** Visits in flight at once across all facilities (the global cap). */
   concurrency: number;
-  /** Visits in flight at once for one facility. */
+  /** Visits in flight at once for one facility (its quota is per credential). */
   perFacilityConcurrency: number;
-  /** Records claimed per facility turn. */
+  /** Visits of one facility per turn; between turns the facility's due work and status are looked at again. */
   batchSize: number;
+  /** A claim belongs to its claimer this long; renewed every leaseMs/3 while the delivery runs. */
   leaseMs: number;
   timeBudgetMs: number;
 }
@@ -50,8 +53,15 @@ const emptySummary = (): TickSummary => ({
   sent: 0, retried: 0, needsCorrection: 0, blocked: 0, deadLetter: 0, skipped: 0, unrecorded: 0, facilities: 0, durationMs: 0, stoppedBy: 'drained',
 });
 
+/** The last finished tick (for GET /sync/status after an asynchronous POST /sync/run). */
+export interface LastTick {
+  summary: TickSummary;
+  finishedAt: number;
+}
+
 export class SyncRunner<Tables = unknown> {
   private current?: Promise<TickSummary>;
+  private last?: LastTick;
   private stopping = false;
   private readonly inFlight = new Set<string>();
   /** Rotates the starting facility between ticks. */
@@ -61,6 +71,10 @@ export class SyncRunner<Tables = unknown> {
 
   get busy(): boolean {
     return this.current !== undefined;
+  }
+
+  get lastTick(): LastTick | undefined {
+    return this.last;
   }
 
   /** Runs one tick; a call while a tick runs joins that tick instead of starting another. */
@@ -103,36 +117,32 @@ export class SyncRunner<Tables = unknown> {
       }
     }
     summary.facilities = queue.length;
-    // Facilities waiting out a Retry-After within this tick: back in the queue once their time has come.
-    const delayed: Array<{ org: string; at: number }> = [];
     const deadline = started + settings.timeBudgetMs;
     const outOfTime = () => this.deps.now() >= deadline;
-    const promoteDue = () => {
-      const t = this.deps.now();
-      for (let i = delayed.length - 1; i >= 0; i--) if (delayed[i]!.at <= t) queue.push(delayed.splice(i, 1)[0]!.org);
-    };
+    const slots = new FairSlots(Math.max(1, settings.concurrency));
+    let cutShort = false;
 
-    const lanes = Math.max(1, Math.floor(settings.concurrency / settings.perFacilityConcurrency));
-    const worker = async () => {
+    // One loop per facility, all at once: turn after turn while it has due work; a facility waiting out a Retry-After
+    // within this tick sleeps (in short real-time steps: the clock may be injected, and stop()/the budget must be noticed).
+    const serve = async (org: string) => {
       for (;;) {
-        if (this.stopping || outOfTime()) return;
-        promoteDue();
-        const org = queue.shift();
-        if (org === undefined) {
-          if (!delayed.length) return;
-          // Poll in short real-time steps: the clock may be injected, and stop()/the budget must be noticed.
-          const earliest = Math.min(...delayed.map((d) => d.at));
-          await sleep(Math.min(200, Math.max(1, earliest - this.deps.now())));
-          continue;
+        if (this.stopping) return;
+        if (outOfTime()) {
+          cutShort = true;
+          return;
         }
-        const next = await this.serveFacility(org, summary);
-        if (next === 'more') queue.push(org);
-        else if (typeof next === 'number' && next < deadline) delayed.push({ org, at: next });
+        const next = await this.serveFacility(org, summary, slots);
+        if (next === 'done') return;
+        if (typeof next === 'number') {
+          if (next >= deadline) return;
+          while (!this.stopping && !outOfTime() && this.deps.now() < next) await sleep(Math.min(200, Math.max(1, next - this.deps.now())));
+        }
       }
     };
-    await Promise.all(Array.from({ length: lanes }, worker));
+    await Promise.all(queue.map(serve));
     summary.durationMs = this.deps.now() - started;
-    summary.stoppedBy = this.stopping ? 'stopped' : outOfTime() && queue.length + delayed.length > 0 ? 'budget' : 'drained';
+    summary.stoppedBy = this.stopping ? 'stopped' : cutShort ? 'budget' : 'drained';
+    this.last = { summary, finishedAt: this.deps.now() };
     tickDone?.(summary.stoppedBy);
     if (summary.sent + summary.retried + summary.needsCorrection + summary.blocked + summary.deadLetter > 0 || summary.skipped) {
       logger.info({ summary }, 'sync tick finished');
@@ -141,11 +151,12 @@ export class SyncRunner<Tables = unknown> {
   }
 
   /**
-   * One turn of one facility: up to `batchSize` visits, `perFacilityConcurrency` at a time. Each worker claims ONE row
-   * right before delivering it, so a facility that hits a wall (auth, config, quota) stops claiming at once and no
-   * claimed-but-unattempted row spends an attempt. 'more' ⇒ probably more due; number ⇒ rate-limited until then.
+   * One turn of one facility: up to `batchSize` visits, `perFacilityConcurrency` at a time, each holding one of the
+   * tick's global slots. Each worker claims ONE row right before delivering it, so a facility that hits a wall (auth,
+   * config, quota) stops claiming at once and no claimed-but-unattempted row spends an attempt.
+   * 'more' ⇒ probably more due; number ⇒ rate-limited until then.
    */
-  private async serveFacility(org: string, summary: TickSummary): Promise<'more' | 'done' | number> {
+  private async serveFacility(org: string, summary: TickSummary, slots: FairSlots): Promise<'more' | 'done' | number> {
     const { store, settings } = this.deps;
     const facility = this.deps.facilities.get(org)!;
     let halt: FacilityAction | undefined;
@@ -154,34 +165,42 @@ export class SyncRunner<Tables = unknown> {
     let budget = settings.batchSize;
     let exhausted = false;
     const work = async () => {
-      while (!halt && !this.stopping && budget > 0) {
+      while (!halt && !this.stopping && !exhausted && budget > 0) {
         budget--;
-        const row = store.claimDue(org, this.deps.now(), 1, settings.leaseMs)[0];
-        if (!row) {
-          exhausted = true;
-          return;
-        }
-        const key = `${org}\u0000${row.visitId}`;
-        if (this.inFlight.has(key)) continue; // our own earlier claim is still running; it will record the outcome
-        this.inFlight.add(key);
+        await slots.acquire(org);
         try {
-          await this.deps.onClaim?.(row);
-          const res = await deliverVisit(row, facility, this.deps);
-          succeeded = true;
-          if (res.marked) summary.sent++;
-          if (res.marked) this.deps.metrics?.syncOutcome(org, 'sent');
-          this.deps.logger.info({ org, visit: row.visitId, revision: row.revision, sent: res.sent, adopted: res.adopted }, 'visit delivered');
-        } catch (err) {
-          const decision = classify(err, row.attempts, this.deps.policy);
-          const action = decision.record === 'retry' ? decision.facility : undefined;
-          if (action && !halt) {
-            halt = action;
-            haltAt = this.deps.now();
-            this.applyFacilityAction(org, action);
+          if (halt || this.stopping || exhausted) return;
+          const row = store.claimDue(org, this.deps.now(), 1, settings.leaseMs)[0];
+          if (!row) {
+            exhausted = true;
+            return;
           }
-          this.record(row, decision, summary, action);
+          const key = `${org}\u0000${row.visitId}`;
+          if (this.inFlight.has(key)) continue; // our own earlier claim is still running; it will record the outcome
+          this.inFlight.add(key);
+          const lease = this.keepLease(row);
+          try {
+            await this.deps.onClaim?.(row);
+            const res = await deliverVisit(row, facility, this.deps);
+            succeeded = true;
+            if (res.marked) summary.sent++;
+            if (res.marked) this.deps.metrics?.syncOutcome(org, 'sent');
+            this.deps.logger.info({ org, visit: row.visitId, revision: row.revision, sent: res.sent, adopted: res.adopted }, 'visit delivered');
+          } catch (err) {
+            const decision = classify(err, row.attempts, this.deps.policy);
+            const action = decision.record === 'retry' ? decision.facility : undefined;
+            if (action && !halt) {
+              halt = action;
+              haltAt = this.deps.now();
+              this.applyFacilityAction(org, action);
+            }
+            this.record(row, decision, summary, action);
+          } finally {
+            lease.stop();
+            this.inFlight.delete(key);
+          }
         } finally {
-          this.inFlight.delete(key);
+          slots.release();
         }
       }
     };
@@ -190,6 +209,41 @@ export class SyncRunner<Tables = unknown> {
     const h = halt as FacilityAction | undefined;
     if (h) return h.status === 'rate-limited' ? haltAt + h.notBeforeMs : 'done';
     return exhausted ? 'done' : 'more';
+  }
+
+  /**
+   * Renews a claimed row's lease every leaseMs/3 (runner clock) while its delivery runs: a delivery of several platform
+   * calls with timeouts and quota waits can outlast the lease, and another runner on the same database would then
+   * claim and send the visit a second time. A failed renewal means the claim is no longer ours (a new revision, or
+   * taken over after an expiry we could not prevent): logged once; the outcome is recorded by revision. Renewal goes
+   * on until the delivery ends, since it also keeps a newer revision held back while this attempt runs.
+   */
+  private keepLease(row: VisitRow): { stop(): void } {
+    const { store, settings, logger } = this.deps;
+    let lost = false;
+    const every = settings.leaseMs / 3;
+    let renewedAt = this.deps.now();
+    // Checked often in real time, renewed by the runner's clock (which tests may run faster than the wall clock).
+    const timer = setInterval(() => {
+      if (this.deps.now() - renewedAt < every) return;
+      renewedAt = this.deps.now();
+      let renewed = false;
+      try {
+        renewed = store.renewLease(row.organizationId, row.visitId, row.revision, this.deps.now() + settings.leaseMs, { attempts: row.attempts });
+      } catch (err) {
+        logger.error({ org: row.organizationId, visit: row.visitId, err }, 'could not renew the lease of a visit in delivery');
+        return; // a store hiccup: try again at the next interval while the lease still runs
+      }
+      if (!renewed && !lost) {
+        lost = true;
+        logger.warn(
+          { org: row.organizationId, visit: row.visitId, revision: row.revision, attempts: row.attempts },
+          'lease of a visit in delivery could not be renewed: a newer revision arrived or another runner took the claim over',
+        );
+      }
+    }, Math.max(10, Math.min(1_000, Math.floor(every / 2))));
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
   }
 
   private record(row: VisitRow, decision: Decision, summary: TickSummary, facilityAction?: FacilityAction): void {
@@ -263,6 +317,53 @@ export class SyncRunner<Tables = unknown> {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The tick's global cap on visits in flight, handed out round-robin by facility: a free slot goes to the facility
+ * that has waited longest since its last grant, so a facility with a large backlog (and all its workers waiting)
+ * gets one slot per round like every other. Grants are made in a microtask, after every worker started in the same
+ * synchronous pass has asked, so the first round reaches every facility before any gets a second slot.
+ */
+export class FairSlots {
+  private free: number;
+  /** Facilities with waiting workers, in grant order (a Map keeps insertion order; re-inserting moves to the back). */
+  private readonly waiting = new Map<string, Array<() => void>>();
+  private pumping = false;
+
+  constructor(capacity: number) {
+    this.free = capacity;
+  }
+
+  acquire(key: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const q = this.waiting.get(key);
+      if (q) q.push(resolve);
+      else this.waiting.set(key, [resolve]);
+      this.schedule();
+    });
+  }
+
+  release(): void {
+    this.free++;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    queueMicrotask(() => {
+      this.pumping = false;
+      while (this.free > 0 && this.waiting.size) {
+        const [key, q] = this.waiting.entries().next().value as [string, Array<() => void>];
+        this.waiting.delete(key);
+        const grant = q.shift()!;
+        if (q.length) this.waiting.set(key, q);
+        this.free--;
+        grant();
+      }
+    });
+  }
+}
 
 function rotate<T>(list: T[], by: number): T[] {
   if (!list.length) return list;

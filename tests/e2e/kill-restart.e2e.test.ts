@@ -183,7 +183,7 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
       expect(outboxStates(dataDir, visits)).toEqual({ queued: 150 });
 
       // Start a run and kill the process once the platform holds some of the visits but not all.
-      const run = call(p.url, 'POST', '/sync/run', ADMIN).then(() => 'finished', () => 'cut');
+      const run = call(p.url, 'POST', '/sync/run?wait=true', ADMIN).then(() => 'finished', () => 'cut');
       const started = Date.now();
       let atKill = 0;
       while ((atKill = ORGS.reduce((n, org) => n + sim.state.count('Encounter', org), 0)) < 40) {
@@ -208,7 +208,7 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
       p = await startServiceProcess(svc, env);
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const run2 = await call(p.url, 'POST', '/sync/run', ADMIN);
+        const run2 = await call(p.url, 'POST', '/sync/run?wait=true', ADMIN);
         expect(run2.status).toBe(200);
         const status = await call(p.url, 'GET', '/sync/status', ADMIN);
         const counts = status.body.counts as Record<string, number>;

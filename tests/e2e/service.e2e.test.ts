@@ -137,7 +137,7 @@ describe('service (configured facilities)', () => {
     const v = makeVisit(50, { organizationId: A });
     expect((await call(svc, 'POST', '/ilp/visits', KEY_A, v)).status).toBe(202);
     expect((await call(svc, 'POST', '/sync/run', KEY_A)).status).toBe(403);
-    const run = await call(svc, 'POST', '/sync/run', ADMIN);
+    const run = await call(svc, 'POST', '/sync/run?wait=true', ADMIN);
     expect(run.status).toBe(200);
     expect(run.body!.sent).toBeGreaterThanOrEqual(1);
     const st = await call(svc, 'GET', `/ilp/visits/${A}/${v.visitId}`, KEY_A);
@@ -154,12 +154,30 @@ describe('service (configured facilities)', () => {
     expect((await call(svc, 'POST', `/sync/facilities/${B}/pause`, ADMIN)).body).toMatchObject({ status: 'paused' });
     const vb = makeVisit(51, { organizationId: B });
     await call(svc, 'POST', '/ilp/visits', KEY_B, vb);
-    const paused = await call(svc, 'POST', '/sync/run', ADMIN);
+    const paused = await call(svc, 'POST', '/sync/run?wait=true', ADMIN);
     expect(paused.body!.skipped).toBeGreaterThanOrEqual(1);
     expect(svc.store.getVisit(B, vb.visitId)!.state).toBe('queued');
     await call(svc, 'POST', `/sync/facilities/${B}/resume`, ADMIN);
-    await call(svc, 'POST', '/sync/run', ADMIN);
+    await call(svc, 'POST', '/sync/run?wait=true', ADMIN);
     expect(svc.store.getVisit(B, vb.visitId)!.state).toBe('sent');
+  });
+
+  it('POST /sync/run without ?wait answers 202 at once; GET /sync/status shows the run and, once done, its summary', async () => {
+    const v = makeVisit(60, { organizationId: A });
+    expect((await call(svc, 'POST', '/ilp/visits', KEY_A, v)).status).toBe(202);
+    const run = await call(svc, 'POST', '/sync/run', ADMIN);
+    expect(run.status).toBe(202);
+    expect(['started', 'already-running']).toContain(run.body!.status);
+    let status = await call(svc, 'GET', '/sync/status', ADMIN);
+    for (let i = 0; i < 200 && (status.body!.run.running || svc.store.getVisit(A, v.visitId)!.state !== 'sent'); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      status = await call(svc, 'GET', '/sync/status', ADMIN);
+    }
+    expect(svc.store.getVisit(A, v.visitId)!.state).toBe('sent');
+    expect(status.body!.run).toMatchObject({ running: false, last: { summary: expect.objectContaining({ stoppedBy: 'drained' }) } });
+    expect(Date.parse(status.body!.run.last.finishedAt)).not.toBeNaN();
+    const own = await call(svc, 'GET', '/sync/status', KEY_A);
+    expect(own.body!.run).toEqual({ running: false });
   });
 
   it('logs carry no NIK, name, API key or client secret', () => {
@@ -178,6 +196,31 @@ describe('service start-up', () => {
     expect((err as ConfigError).problems).toEqual([`facility ${B}: environment variable SS_${B}_SECRET (client secret) is not set`]);
   });
 
+  it.each(['0.0.0.0', '::', '192.168.10.5'])(
+    'sandbox-simulator mode refuses to listen on a non-loopback HOST (%s): the demo keys would be reachable from the network',
+    async (host) => {
+      const dir = tempDir();
+      const logs = captureLines();
+      const err = await startService({ PORT: '0', HOST: host, DATA_DIR: dir, SYNC_ENABLED: 'false' }, { logDestination: logs.stream }).catch((e) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems).toHaveLength(1);
+      expect((err as ConfigError).problems[0]).toMatch(/^HOST: .* is not a loopback address.*sandbox-simulator mode.*demo API keys.*HOST=127\.0\.0\.1.*FACILITIES_FILE/);
+      expect(fs.existsSync(path.join(dir, 'hmac.key'))).toBe(false); // refused before anything was started or written
+    },
+  );
+
+  it('a non-loopback HOST is fine with configured facilities (no demo keys); demo keys are refused there', async () => {
+    const svc = await startService({ ...configuredEnv(tempDir()), HOST: '0.0.0.0' }, { logDestination: captureLines().stream });
+    try {
+      expect(svc.mode).toBe('configured');
+      const port = new URL(svc.url).port;
+      const res = await fetch(`http://127.0.0.1:${port}/sync/status`, { headers: { authorization: `Bearer ${DEMO_ADMIN_KEY}` } });
+      expect(res.status).toBe(401);
+    } finally {
+      await svc.close();
+    }
+  }, 30_000);
+
   it('with no facilities configured: sandbox-simulator mode, said loudly; the sample visit reaches sent', async () => {
     const dir = tempDir();
     const logs = captureLines();
@@ -190,7 +233,7 @@ describe('service start-up', () => {
       const sample = JSON.parse(fs.readFileSync(path.join(mappingsDir, 'samples', 'infant-posyandu-immunization.visit.json'), 'utf8'));
       const pushed = await call(svc, 'POST', '/ilp/visits', DEMO_FACILITY_KEY, sample);
       expect(pushed.status).toBe(202);
-      await call(svc, 'POST', '/sync/run', DEMO_ADMIN_KEY);
+      await call(svc, 'POST', '/sync/run?wait=true', DEMO_ADMIN_KEY);
       const st = await call(svc, 'GET', `/ilp/visits/${sample.organizationId}/${sample.visitId}`, DEMO_FACILITY_KEY);
       expect(st.body).toMatchObject({ state: 'sent' });
       expect(Object.keys(st.body!.resources)).toEqual(expect.arrayContaining(['encounter', 'observation/body-weight.1', 'immunization/DPT-HB-Hib.1']));

@@ -25,7 +25,7 @@ describe('sandbox-simulator mode after a restart on the same DATA_DIR', () => {
     const first = await startService(env, { logDestination: captureLines().stream });
     try {
       expect((await call(first, 'POST', '/ilp/visits', DEMO_FACILITY_KEY, sample)).status).toBe(202);
-      expect((await call(first, 'POST', '/sync/run', DEMO_ADMIN_KEY)).body.sent).toBe(1);
+      expect((await call(first, 'POST', '/sync/run?wait=true', DEMO_ADMIN_KEY)).body.sent).toBe(1);
     } finally {
       await first.close();
     }
@@ -36,7 +36,7 @@ describe('sandbox-simulator mode after a restart on the same DATA_DIR', () => {
       const revised = { ...sample, end: String(sample.end).replace(/:(\d\d):/, (_m: string, mm: string) => `:${String((Number(mm) + 1) % 60).padStart(2, '0')}:`) };
       expect(revised.end).not.toBe(sample.end);
       expect((await call(second, 'POST', '/ilp/visits', DEMO_FACILITY_KEY, [another, revised])).body.results.map((r: { status: string }) => r.status)).toEqual(['created', 'revised']);
-      await call(second, 'POST', '/sync/run', DEMO_ADMIN_KEY);
+      await call(second, 'POST', '/sync/run?wait=true', DEMO_ADMIN_KEY);
       for (const v of [another, revised]) {
         const st = await call(second, 'GET', `/ilp/visits/${v.organizationId}/${v.visitId}`, DEMO_FACILITY_KEY);
         expect({ visit: v.visitId, state: st.body.state, lastError: st.body.lastError }).toEqual({ visit: v.visitId, state: 'sent', lastError: undefined });

@@ -95,7 +95,7 @@ describe('GET /metrics on the service', () => {
     const second = await call(svc, 'POST', '/ilp/visits', KEY_A, [visits[0], revised, bad]);
     expect(second.status).toBe(207);
 
-    const run = await call(svc, 'POST', '/sync/run', ADMIN);
+    const run = await call(svc, 'POST', '/sync/run?wait=true', ADMIN);
     expect(run.status).toBe(200);
     expect(JSON.parse(run.text)).toMatchObject({ sent: 2, blocked: 1 });
 

@@ -172,6 +172,49 @@ describe('SQLite store', () => {
       expect(store.facilitiesWithDueWork(T0 + LEASE)).toEqual(['org-a', 'org-c', 'org-d']);
     });
 
+    it('renews the lease of a claim still in progress: not due meanwhile, due again when the renewed lease ends', () => {
+      store.ingest([item('A', 'h')], T0);
+      const [claimed] = store.claimDue(ORG, T0, 1, LEASE);
+      expect(store.renewLease(ORG, 'A', 1, T0 + 2 * LEASE, { attempts: claimed!.attempts })).toBe(true);
+      expect(store.getVisit(ORG, 'A')).toMatchObject({ state: 'sending', attempts: 1, leaseUntil: T0 + 2 * LEASE });
+      // The first lease has ended but the renewed one holds: nobody else may claim the row.
+      expect(store.facilitiesWithDueWork(T0 + LEASE)).toEqual([]);
+      expect(store.claimDue(ORG, T0 + LEASE, 10, LEASE)).toEqual([]);
+      expect(store.claimDue(ORG, T0 + 2 * LEASE - 1, 10, LEASE)).toEqual([]);
+      expect(store.claimDue(ORG, T0 + 2 * LEASE, 10, LEASE)).toHaveLength(1);
+    });
+
+    it('does not renew a claim that is no longer ours: taken over, recorded, a newer revision, or unknown', () => {
+      store.ingest([item('A', 'h'), item('B', 'h'), item('C', 'h')], T0);
+      store.claimDue(ORG, T0, 3, LEASE);
+      // A: the lease ran out and another runner claimed it (attempt 2); the first claimer's renewal must fail.
+      expect(store.claimDue(ORG, T0 + LEASE, 10, LEASE).map((r) => r.visitId)).toEqual(['A', 'B', 'C']);
+      expect(store.renewLease(ORG, 'A', 1, T0 + 3 * LEASE, { attempts: 1 })).toBe(false);
+      expect(store.getVisit(ORG, 'A')!.leaseUntil).toBe(T0 + 2 * LEASE);
+      expect(store.renewLease(ORG, 'A', 1, T0 + 3 * LEASE, { attempts: 2 })).toBe(true);
+      // B: the outcome is recorded (sent): the renewal must not put a lease back on it.
+      expect(store.markSent(ORG, 'B', 1, {}, T0 + LEASE + 1)).toBe(true);
+      expect(store.renewLease(ORG, 'B', 1, T0 + 3 * LEASE)).toBe(false);
+      expect(store.getVisit(ORG, 'B')).toMatchObject({ state: 'sent' });
+      expect(store.getVisit(ORG, 'B')!.leaseUntil).toBeUndefined();
+      // C: a newer revision arrived meanwhile (queued, held back until the running attempt's lease ends). Renewing
+      // revision 1 fails, but the attempt still runs: revision 2 stays held (never two attempts at once) until then.
+      store.ingest([item('C', 'h2')], T0 + LEASE + 2);
+      expect(store.getVisit(ORG, 'C')).toMatchObject({ revision: 2, state: 'queued', attempts: 0, nextAttemptAt: T0 + 2 * LEASE });
+      expect(store.renewLease(ORG, 'C', 1, T0 + 3 * LEASE, { attempts: 2 })).toBe(false);
+      expect(store.getVisit(ORG, 'C')).toMatchObject({ revision: 2, state: 'queued', attempts: 0, nextAttemptAt: T0 + 3 * LEASE });
+      expect(store.claimDue(ORG, T0 + 2 * LEASE, 10, LEASE)).toEqual([]); // A renewed by its new claimer; C held
+      // The old attempt reports: revision 2 is due at once.
+      expect(store.markSent(ORG, 'C', 1, {}, T0 + 2 * LEASE + 5)).toBe(false);
+      expect(store.getVisit(ORG, 'C')!.nextAttemptAt).toBe(T0 + 2 * LEASE + 5);
+      expect(store.renewLease(ORG, 'C', 2, T0 + 3 * LEASE)).toBe(false); // queued, not sending
+      expect(store.renewLease(ORG, 'nope', 1, T0 + 3 * LEASE)).toBe(false);
+      expect(store.renewLease(OTHER, 'A', 1, T0 + 3 * LEASE)).toBe(false);
+      expect(() => store.renewLease(ORG, 'A', 1, Number.NaN)).toThrow(TypeError);
+      expect(() => store.renewLease(ORG, 'A', 0, T0)).toThrow(TypeError);
+      expect(() => store.renewLease(ORG, 'A', 1, T0, { attempts: -1 })).toThrow(TypeError);
+    });
+
     it('validates its arguments', () => {
       expect(() => store.claimDue(ORG, T0, -1, LEASE)).toThrow(TypeError);
       expect(() => store.claimDue(ORG, T0, 1.5, LEASE)).toThrow(TypeError);

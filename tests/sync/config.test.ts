@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  ConfigError, loadHmacKey, loadServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, resolveFacilities,
+  ConfigError, demoKeysExposure, isLoopbackHost, loadHmacKey, loadServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, resolveFacilities,
 } from '../../src/config/index.js';
 
 const problemsOf = (fn: () => unknown): string[] => {
@@ -103,6 +103,9 @@ describe('service environment', () => {
     const c = loadServiceConfig({}, '/srv');
     expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, dataDir: '/srv/data', syncCron: '*/5 * * * *', syncTimezone: 'Asia/Jakarta', syncEnabled: true, ingestMaxRecords: 500 });
     expect(c.sync.maxAttempts).toBe(8);
+    // Every facility with due work is served at once: the global cap is well above one facility's concurrency.
+    expect(c.sync).toMatchObject({ concurrency: 32, perFacilityConcurrency: 4, leaseMs: 120_000 });
+    expect(loadServiceConfig({ SYNC_CONCURRENCY: '64' }, '/srv').sync.concurrency).toBe(64);
   });
 
   it('lists every bad variable without echoing secrets', () => {
@@ -121,6 +124,20 @@ describe('service environment', () => {
     const text = problems.join('\n');
     expect(text).not.toContain('short-secret');
     expect(text).not.toContain('pw@');
+  });
+});
+
+describe('loopback HOST (sandbox-simulator mode only listens there)', () => {
+  it('tells loopback addresses from the others', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1']) expect({ h, loop: isLoopbackHost(h) }).toEqual({ h, loop: true });
+    for (const h of ['0.0.0.0', '::', '', '10.0.0.5', '192.168.1.1', '128.0.0.1', 'example.org', 'localhost.example.org', '::ffff:10.0.0.1', '1270.0.0.1']) {
+      expect({ h, loop: isLoopbackHost(h) }).toEqual({ h, loop: false });
+    }
+  });
+
+  it('explains the refusal without echoing anything but the host', () => {
+    expect(demoKeysExposure('127.0.0.1')).toBeUndefined();
+    expect(demoKeysExposure('0.0.0.0')).toMatch(/^HOST: "0\.0\.0\.0" is not a loopback address/);
   });
 });
 
