@@ -1,6 +1,6 @@
 // The slice of the mapping and validation modules the sync job relies on, named here so sync can be tested with
 // the real modules or with small fakes. The real functions satisfy these structurally.
-import type { Bundle, Patient, Resource } from 'fhir/r4.js';
+import type { MapResult, ResolvedIds } from '../mapping/types.js';
 import type { Issue } from '../validation/outcome.js';
 
 /** The fields of an ILP visit record that sync reads itself (identity resolution, PII scrubbing). */
@@ -22,25 +22,7 @@ export interface VisitRecordLike {
   immunizations?: Array<{ vaccine?: string; dose?: unknown }>;
 }
 
-export interface ResolvedIds {
-  patient?: string;
-  practitioner?: string;
-  location?: string;
-}
-
-export interface MappedEntry {
-  /** Stable local key: 'encounter', 'observation/body-weight.1', 'immunization/BCG.1', ... */
-  key: string;
-  fullUrl: string;
-  resource: Resource;
-}
-
-export interface MapResult {
-  bundle?: Bundle;
-  patient?: Patient;
-  entries: MappedEntry[];
-  issues: Issue[];
-}
+export type { ResolvedIds, MappedEntry, MapResult } from '../mapping/types.js';
 
 export interface MappingApi<Tables = unknown> {
   checkVisit(record: unknown, tables: Tables, opts: { now: Date }): Issue[];
