@@ -104,6 +104,7 @@ export function patientIdFromCreateResponse(body: unknown): { id: string } | { f
 
 const NIK_RE = /^\d{16}$/;
 const TYPE_RE = /^[A-Z][A-Za-z]{1,63}$/;
+const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/; // FHIR id
 
 function badInput(diagnostics: string): PlatformError {
   return new PlatformError('validation', undefined, ownOutcome('invalid', diagnostics));
@@ -316,6 +317,17 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
     async search(resourceType, params) {
       const redact = Object.values(params).flatMap((v) => [v, ...String(v).split('|').slice(1)]);
       return searchAll(resourceType, params, redact);
+    },
+
+    async read(resourceType, id) {
+      if (!TYPE_RE.test(resourceType) || typeof id !== 'string' || !ID_RE.test(id)) throw badInput('read: invalid resource type or id');
+      const result = (await call({ method: 'GET', resourceType, redact: [] }, (signal) =>
+        fhir.read({ resourceType, id, options: { signal } }),
+      )) as Resource;
+      if (result.resourceType !== resourceType || result.id !== id) {
+        throw new PlatformError('transient', Client.httpFor(result as never).response?.status, ownOutcome('structure', `read ${resourceType}: the response is not the requested resource`));
+      }
+      return result;
     },
 
     async update(resource) {

@@ -67,6 +67,8 @@ export interface PlatformClient {
   transaction(bundle: Bundle): Promise<Bundle>;
   /** GET {type}?{params}; follows `next` links. */
   search(resourceType: string, params: Record<string, string>): Promise<Resource[]>;
+  /** GET {type}/{id}: the resource as the platform holds it (PlatformError kind 'not-found' when it has none). */
+  read(resourceType: string, id: string): Promise<Resource>;
   /** PUT {type}/{id} with the id in the body. */
   update(resource: Resource & { id: string }): Promise<Resource>;
 }

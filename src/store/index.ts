@@ -5,6 +5,7 @@ import type { Store } from './types.js';
 import { openSqliteStore } from './sqlite.js';
 
 export type { Store } from './types.js';
+export { RETRACTED_HASH, visitLedgerPrefix } from './types.js';
 export { openSqliteStore, StoreSchemaError } from './sqlite.js';
 
 export const DEFAULT_DB_FILE = 'ilp-adapter.db';

@@ -6,6 +6,7 @@ import type { OperationOutcome } from 'fhir/r4.js';
 import type {
   ApiKeyRow, Counts, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, Store, VisitEvent, VisitRow, VisitState,
 } from './types.js';
+import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -42,6 +43,13 @@ interface DbVisit {
   created_at: number;
   updated_at: number;
   sent_at: number | null;
+}
+
+function toLedgerEntry(r: { org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }): LedgerEntry {
+  return {
+    organizationId: r.org, localKey: r.local_key, resourceType: r.resource_type,
+    satusehatId: r.satusehat_id, contentHash: r.content_hash, updatedAt: r.updated_at,
+  };
 }
 
 function toVisitRow(r: DbVisit): VisitRow {
@@ -163,6 +171,9 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
       'SELECT revision, from_state, to_state, at, attempts, error FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id'),
     getLedger: p<{ org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }>(
       'SELECT * FROM ledger WHERE org = ? AND local_key = ?'),
+    // A key range on the primary key (org, local_key): [prefix, prefix with its last character incremented).
+    ledgerRange: p<{ org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }>(
+      'SELECT * FROM ledger WHERE org = ? AND local_key >= ? AND local_key < ? ORDER BY local_key'),
     putLedger: p(`INSERT INTO ledger (org, local_key, resource_type, satusehat_id, content_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                   ON CONFLICT (org, local_key) DO UPDATE SET resource_type = excluded.resource_type, satusehat_id = excluded.satusehat_id,
                   content_hash = excluded.content_hash, updated_at = excluded.updated_at`),
@@ -391,10 +402,14 @@ class SqliteStore implements Store {
 
   getLedger(organizationId: string, localKey: string): LedgerEntry | undefined {
     const r = this.s.getLedger.get(organizationId, localKey);
-    return r && {
-      organizationId: r.org, localKey: r.local_key, resourceType: r.resource_type,
-      satusehatId: r.satusehat_id, contentHash: r.content_hash, updatedAt: r.updated_at,
-    };
+    return r && toLedgerEntry(r);
+  }
+
+  ledgerForVisit(organizationId: string, visitId: string): LedgerEntry[] {
+    if (!nonEmpty(visitId) || visitId.includes('/')) throw new TypeError("visitId must be a non-empty string without '/'");
+    const prefix = visitLedgerPrefix(visitId);
+    const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    return this.s.ledgerRange.all(organizationId, prefix, upper).map(toLedgerEntry);
   }
 
   putLedger(entries: LedgerEntry[]): void {

@@ -58,10 +58,19 @@ export interface LedgerEntry {
   resourceType: string;
   /** SATUSEHAT id (no type prefix). */
   satusehatId: string;
-  /** sha256 of the resource as last sent (without id/meta). */
+  /** sha256 of the resource as last sent (without id/meta), or RETRACTED_HASH once retracted at the platform. */
   contentHash: string;
   updatedAt: number;
 }
+
+/**
+ * contentHash of a ledger entry whose resource was retracted at the platform (PUT with status entered-in-error) because
+ * a later revision of the visit no longer produces it. Never equal to a sha256, so the entry is never "unchanged".
+ */
+export const RETRACTED_HASH = 'retracted';
+
+/** Every ledger key of one visit starts with this (see sync's ledgerKey); visit ids cannot contain '/'. */
+export const visitLedgerPrefix = (visitId: string): string => `visit/${visitId}/`;
 
 /** Cached identity resolution; `keyHash` is an HMAC of the NIK-based key, never the NIK itself. */
 export interface IdentityEntry {
@@ -130,6 +139,8 @@ export interface Store {
 
   getLedger(organizationId: string, localKey: string): LedgerEntry | undefined;
   putLedger(entries: LedgerEntry[]): void;
+  /** Every ledger entry of one visit (keys starting with visitLedgerPrefix(visitId)), retracted ones included, ordered by key. */
+  ledgerForVisit(organizationId: string, visitId: string): LedgerEntry[];
 
   /**
    * Forgets every SATUSEHAT id remembered for one organization (identity cache and resource ledger) in one transaction.

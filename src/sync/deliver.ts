@@ -5,10 +5,15 @@
 // committed (timeout, dropped connection, crash). So before (re)sending anything new for a visit that may have
 // been sent before — a later attempt, a later revision, or a 20002 duplicate — we search by the Encounter's
 // identifier and adopt what exists (with its Observations and Immunizations) into the ledger first.
+//
+// Corrections: a revision that no longer produces an Observation or Immunization the ledger holds (the first version
+// had a mistaken entry) retracts it in the same transaction: read back from the platform, PUT with status
+// entered-in-error, and the ledger entry marked RETRACTED_HASH so it is not retracted twice. The Encounter is never retracted.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import type { FacilityConfig, PlatformClient } from '../platform/types.js';
 import { PlatformError } from '../platform/types.js';
-import type { LedgerEntry, Store, VisitRow } from '../store/types.js';
+import { RETRACTED_HASH, visitLedgerPrefix, type LedgerEntry, type Store, type VisitRow } from '../store/types.js';
+import { deterministicUuid } from '../mapping/uuid.js';
 import { hasErrors, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
 import type { MappedEntry, MappingApi, ValidatorApi, VisitRecordLike } from './contracts.js';
@@ -48,7 +53,10 @@ export interface DeliveryResult {
 }
 
 /** The ledger key of one resource of one visit (unique per organization). */
-export const ledgerKey = (visitId: string, key: string) => `visit/${visitId}/${key}`;
+export const ledgerKey = (visitId: string, key: string) => `${visitLedgerPrefix(visitId)}${key}`;
+
+/** Resource types a later revision may retract (entered-in-error) when it no longer produces them. */
+export const RETRACTABLE_TYPES: ReadonlySet<string> = new Set(['Observation', 'Immunization']);
 
 /** Wraps errors of a sent Bundle so the runner can store an outcome explained in source-field terms. */
 export class ExplainedPlatformError extends PlatformError {
@@ -205,7 +213,9 @@ async function sendChanges<Tables>(
     }
   }
 
-  if (plan.length === 0) {
+  const retractions = await planRetractions(row, entries, client, deps);
+
+  if (plan.length === 0 && retractions.length === 0) {
     const marked = store.markSent(org, row.visitId, row.revision, resourceIds, deps.now());
     return { resourceIds, sent: 0, adopted, marked };
   }
@@ -220,25 +230,36 @@ async function sendChanges<Tables>(
     }
     return { fullUrl: entry.fullUrl, resource, request: { method: 'POST', url: type } };
   });
+  for (const r of retractions) {
+    bundleEntries.push({
+      fullUrl: `urn:uuid:${deterministicUuid(org, row.visitId, r.ledger.localKey, 'retraction')}`,
+      resource: r.resource,
+      request: { method: 'PUT', url: `${r.ledger.resourceType}/${r.ledger.satusehatId}` },
+    });
+  }
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: bundleEntries };
   const sentKeys = plan.map((p) => p.entry.key);
   const sentTypes = plan.map((p) => p.entry.resource.resourceType);
+  const allTypes = [...sentTypes, ...retractions.map((r) => r.ledger.resourceType)];
 
   let response: Bundle;
   try {
     response = await client.transaction(bundle);
   } catch (e) {
     if (e instanceof PlatformError) {
-      throw new ExplainedPlatformError(e, explainOutcome(scrubOutcome(e.outcome, record), sentKeys, sentTypes, record));
+      // Retraction entries have no source field: an empty key leaves their issues unexplained rather than misattributed.
+      const keys = [...sentKeys, ...retractions.map(() => '')];
+      throw new ExplainedPlatformError(e, explainOutcome(scrubOutcome(e.outcome, record), keys, allTypes, record));
     }
     throw e;
   }
 
   const ids = deps.idsFromTransactionResponse(response);
-  if (ids.length !== plan.length || ids.some((x, i) => !x.id || x.resourceType !== sentTypes[i])) {
-    // Committed, but we cannot tell which id is which: the next attempt reconciles by identifier search.
+  if (ids.length !== allTypes.length || ids.some((x, i) => !x.id || x.resourceType !== allTypes[i])) {
+    // Committed, but we cannot tell which id is which: the next attempt reconciles by identifier search
+    // (a retraction sent again is harmless: it reads the resource back first and finds it entered-in-error).
     throw new PlatformError('transient', undefined, toOperationOutcome([
-      { severity: 'error', code: 'processing', diagnostics: `The transaction-response did not carry one location per entry (${ids.length} for ${plan.length}); will reconcile by identifier on the next attempt` },
+      { severity: 'error', code: 'processing', diagnostics: `The transaction-response did not carry one location per entry (${ids.length} for ${allTypes.length}); will reconcile by identifier on the next attempt` },
     ]));
   }
   const at = deps.now();
@@ -250,11 +271,62 @@ async function sendChanges<Tables>(
     contentHash: p.hash,
     updatedAt: at,
   }));
+  const retracted: LedgerEntry[] = retractions.map((r) => ({ ...r.ledger, contentHash: RETRACTED_HASH, updatedAt: at }));
   // The ledger first: if we crash before markSent, the next attempt finds every id here and sends nothing.
-  store.putLedger(ledger);
+  store.putLedger([...ledger, ...retracted]);
   for (const l of ledger) resourceIds[sentKeys[ledger.indexOf(l)]!] = `${l.resourceType}/${l.satusehatId}`;
   const marked = store.markSent(org, row.visitId, row.revision, orderLike(entries, resourceIds), at);
-  return { resourceIds, sent: plan.length, adopted, marked };
+  if (retracted.length) deps.logger.info({ org, visit: row.visitId, retracted: retracted.length }, 'retracted resources a revision no longer produces (entered-in-error)');
+  return { resourceIds, sent: plan.length + retractions.length, adopted, marked };
+}
+
+interface Retraction {
+  ledger: LedgerEntry;
+  /** The resource as the platform holds it, status set to entered-in-error (id in the body). */
+  resource: Resource;
+}
+
+/**
+ * Ledger entries of this visit (Observation/Immunization) that the current mapping no longer produces and that are not
+ * retracted yet: each is read back from the platform and returned ready to PUT as entered-in-error. One the platform no
+ * longer has, or already holds as entered-in-error, needs no request: it is marked retracted right away.
+ */
+async function planRetractions<Tables>(row: VisitRow, entries: MappedEntry[], client: PlatformClient, deps: DeliveryDeps<Tables>): Promise<Retraction[]> {
+  const org = row.organizationId;
+  const current = new Set(entries.map((e) => ledgerKey(row.visitId, e.key)));
+  const stale = deps.store.ledgerForVisit(org, row.visitId)
+    .filter((l) => !current.has(l.localKey) && RETRACTABLE_TYPES.has(l.resourceType) && l.contentHash !== RETRACTED_HASH);
+  const out: Retraction[] = [];
+  const nothingToSend: LedgerEntry[] = [];
+  for (const l of stale) {
+    let found: Resource;
+    try {
+      found = await client.read(l.resourceType, l.satusehatId);
+    } catch (e) {
+      if (e instanceof PlatformError && e.kind === 'not-found') {
+        deps.logger.warn({ org, visit: row.visitId, resourceType: l.resourceType }, 'a resource to retract is not at the platform; nothing to retract');
+        nothingToSend.push(l);
+        continue;
+      }
+      throw e;
+    }
+    if ((found as { status?: string }).status === 'entered-in-error') {
+      nothingToSend.push(l); // retracted by an attempt whose response was lost
+      continue;
+    }
+    const resource = structuredClone(found) as Resource & { status?: string };
+    resource.status = 'entered-in-error';
+    resource.id = l.satusehatId;
+    if (resource.meta) {
+      // The platform sets version and timestamp; sending the old ones back could read as a conditional update.
+      const { versionId: _v, lastUpdated: _u, ...meta } = resource.meta;
+      if (Object.keys(meta).length) resource.meta = meta;
+      else delete resource.meta;
+    }
+    out.push({ ledger: l, resource });
+  }
+  if (nothingToSend.length) deps.store.putLedger(nothingToSend.map((l) => ({ ...l, contentHash: RETRACTED_HASH, updatedAt: deps.now() })));
+  return out;
 }
 
 function orderLike(entries: MappedEntry[], ids: Record<string, string>): Record<string, string> {

@@ -30,6 +30,7 @@ function scriptedClient(failures: PlatformError[]): PlatformClient {
     findLocation: async () => 'loc-1',
     createLocation: async () => 'loc-1',
     update: async (r) => r,
+    read: async () => { throw new Error('read: not expected in this test'); },
     search: async () => [],
     transaction: async (_b: Bundle) => {
       throw failures.shift() ?? new Error('script exhausted');

@@ -57,6 +57,7 @@ function scriptedClient(script: Script, calls: string[]): PlatformClient {
     findLocation: async () => 'loc-1',
     createLocation: async () => 'loc-1',
     update: async (r) => r,
+    read: async () => { throw new Error('read: not expected in this test'); },
     search: async (type: string) => {
       calls.push(`search ${type}`);
       return type === 'Encounter' ? (script.encounterSearch.shift() ?? []) : [];

@@ -34,6 +34,7 @@ function client(over: Partial<PlatformClient>): { client: PlatformClient; calls:
     transaction: async () => { throw new Error('not used'); },
     search: async () => [],
     update: async (r) => r,
+    read: async () => { throw new Error('read: not expected in this test'); },
     ...over,
   };
   const counted = Object.fromEntries(Object.entries(base).map(([k, v]) => [k, typeof v === 'function' ? (...a: unknown[]) => (calls.push(k), (v as (...x: unknown[]) => unknown)(...a)) : v]));

@@ -28,6 +28,7 @@ function fakeClient(over: Partial<PlatformClient> = {}) {
     transaction: async () => { throw new Error('not used'); },
     search: async () => [],
     update: async (r) => r,
+    read: async () => { throw new Error('read: not expected in this test'); },
     ...over,
   };
   // Wrap overrides so they are counted too.

@@ -44,6 +44,7 @@ function fakePlatform() {
     findLocation: async () => 'loc-1',
     createLocation: async () => 'loc-1',
     update: async (r) => r,
+    read: async () => { throw new Error('read: not expected in this test'); },
     search: async (type, params) => {
       const all = [...resources.values()].filter((r) => r.resourceType === type);
       if (params.identifier) return all.filter((r) => ids(r).includes(String(params.identifier)));

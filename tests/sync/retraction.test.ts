@@ -1,0 +1,164 @@
+// Retraction of what a revision no longer produces, against a scripted platform: the paths the simulator e2e does not
+// reach — the resource is gone at the platform, it is already entered-in-error (a lost response), the read fails.
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
+import { PlatformError, type PlatformClient } from '../../src/platform/types.js';
+import { idsFromTransactionResponse } from '../../src/platform/client.js';
+import { openStore } from '../../src/store/index.js';
+import { RETRACTED_HASH, type Store } from '../../src/store/types.js';
+import { IdentityResolver } from '../../src/sync/identity.js';
+import { deliverVisit, ledgerKey, type DeliveryDeps } from '../../src/sync/deliver.js';
+import { contentHash } from '../../src/sync/hash.js';
+import { createLogger } from '../../src/util/logger.js';
+import { toOperationOutcome } from '../../src/validation/outcome.js';
+import { core, facilityConfig, mappingApi } from '../e2e/harness.js';
+import { makeVisit } from '../e2e/fixtures.js';
+import type { MappingTables } from '../../src/mapping/index.js';
+
+const ORG = '10000501';
+type Measurement = { code: string; value: number; unit: string };
+
+function platform() {
+  const resources = new Map<string, Resource & { id: string }>();
+  let seq = 0;
+  const bundles: Bundle[] = [];
+  const reads: string[] = [];
+  let readOverride: ((type: string, id: string) => Promise<Resource>) | undefined;
+  const client: PlatformClient = {
+    organizationId: ORG,
+    findPatientByNik: async () => 'P00000000001',
+    findPatientsByMotherNik: async () => [],
+    createPatient: async () => 'P00000000001',
+    findPractitionerByNik: async () => '10009880728',
+    findLocation: async () => 'loc-1',
+    createLocation: async () => 'loc-1',
+    update: async (r) => r,
+    search: async () => [],
+    read: async (type, id) => {
+      reads.push(`${type}/${id}`);
+      if (readOverride) return readOverride(type, id);
+      const r = resources.get(`${type}/${id}`);
+      if (!r) throw new PlatformError('not-found', 404, toOperationOutcome([{ severity: 'error', code: 'not-found', diagnostics: 'gone' }]));
+      return structuredClone(r);
+    },
+    transaction: async (bundle: Bundle) => {
+      bundles.push(structuredClone(bundle));
+      const out: BundleEntry[] = [];
+      for (const e of bundle.entry ?? []) {
+        const r = structuredClone(e.resource!) as Resource & { id: string };
+        if (e.request!.method === 'POST') r.id = `id-${++seq}`;
+        resources.set(`${r.resourceType}/${r.id}`, r);
+        out.push({ response: { status: e.request!.method === 'POST' ? '201 Created' : '200 OK', location: `${r.resourceType}/${r.id}/_history/1` } });
+      }
+      return { resourceType: 'Bundle', type: 'transaction-response', entry: out };
+    },
+  };
+  return { client, resources, bundles, reads, setRead: (f: typeof readOverride) => { readOverride = f; } };
+}
+
+describe('deliverVisit: retracting what a revision removed', () => {
+  let store: Store;
+  let t: number;
+  beforeAll(() => void core(), 30_000);
+  beforeEach(() => {
+    store = openStore({ url: 'sqlite::memory:' });
+    t = Date.parse('2026-11-01T00:00:00Z');
+  });
+  afterEach(() => store.close());
+
+  function setup() {
+    const { tables, validator } = core();
+    const p = platform();
+    const now = () => t;
+    const facility = { config: facilityConfig({ organizationId: ORG, clientId: 'c', clientSecret: 's' }, { authBaseUrl: 'http://x/oauth2/v1', fhirBaseUrl: 'http://x/fhir-r4/v1' } as never), client: p.client };
+    const deps: DeliveryDeps<MappingTables> = {
+      store, mapping: mappingApi, tables, validator, now,
+      identity: new IdentityResolver({ store, hmacKey: Buffer.alloc(32, 1), now }),
+      logger: createLogger({ level: 'silent' }),
+      idsFromTransactionResponse,
+    };
+    const deliver = async (record: Record<string, unknown>) => {
+      store.ingest([{ organizationId: ORG, visitId: String(record.visitId), record, contentHash: contentHash(record) }], t);
+      const [row] = store.claimDue(ORG, t, 1, 60_000);
+      const res = await deliverVisit(row!, facility, deps);
+      t += 60_000;
+      return res;
+    };
+    return { p, deliver };
+  }
+
+  /** Sends an adult visit with three readings, then returns a revision without the diastolic one. */
+  async function sentThenRevised(deliver: ReturnType<typeof setup>['deliver']) {
+    const visit = makeVisit(1, { organizationId: ORG }) as ReturnType<typeof makeVisit> & { measurements: Measurement[] };
+    const first = await deliver(visit);
+    const removedKey = Object.keys(first.resourceIds).find((k) => k.includes('diastolic'))!;
+    const rev = structuredClone(visit);
+    rev.measurements = rev.measurements.filter((m) => m.code !== 'diastolic-bp');
+    return { visit, first, rev, removedKey, removedId: first.resourceIds[removedKey]!.split('/')[1]! };
+  }
+
+  it('PUTs the removed Observation as entered-in-error (id in body and URL, platform version stamps dropped) with the rest', async () => {
+    const { p, deliver } = setup();
+    const { visit, rev, removedKey, removedId } = await sentThenRevised(deliver);
+    p.resources.get(`Observation/${removedId}`)!.meta = { versionId: '3', lastUpdated: '2026-11-01T00:00:00+00:00', profile: ['x'] };
+    const res = await deliver(rev);
+    expect(p.reads).toEqual([`Observation/${removedId}`]);
+    expect(res).toMatchObject({ sent: 1, marked: true });
+    expect(res.resourceIds[removedKey]).toBeUndefined();
+    const [entry] = p.bundles.at(-1)!.entry!;
+    expect(entry!.request).toEqual({ method: 'PUT', url: `Observation/${removedId}` });
+    expect(entry!.fullUrl).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
+    expect(entry!.resource).toMatchObject({ resourceType: 'Observation', id: removedId, status: 'entered-in-error', meta: { profile: ['x'] } });
+    expect(entry!.resource!.meta).toEqual({ profile: ['x'] });
+    expect(store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))).toMatchObject({ satusehatId: removedId, contentHash: RETRACTED_HASH });
+    expect(store.getVisit(ORG, visit.visitId)!.resourceIds).toEqual(res.resourceIds);
+  });
+
+  it('a resource the platform no longer has is marked retracted without a transaction', async () => {
+    const { p, deliver } = setup();
+    const { visit, rev, removedKey, removedId } = await sentThenRevised(deliver);
+    p.resources.delete(`Observation/${removedId}`);
+    const bundlesBefore = p.bundles.length;
+    const res = await deliver(rev);
+    expect(res).toMatchObject({ sent: 0, marked: true });
+    expect(p.bundles.length).toBe(bundlesBefore);
+    expect(store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))!.contentHash).toBe(RETRACTED_HASH);
+  });
+
+  it('one already entered-in-error (an earlier response lost) is not PUT again', async () => {
+    const { p, deliver } = setup();
+    const { visit, rev, removedKey, removedId } = await sentThenRevised(deliver);
+    (p.resources.get(`Observation/${removedId}`) as unknown as { status: string }).status = 'entered-in-error';
+    rev.measurements[0]!.value += 1; // something else changes too: only that is sent
+    const res = await deliver(rev);
+    expect(res.sent).toBe(1);
+    expect(p.bundles.at(-1)!.entry!.map((e) => e.request!.url)).toEqual([expect.stringMatching(/^Observation\/id-\d+$/)]);
+    expect(p.bundles.at(-1)!.entry![0]!.request!.url).not.toBe(`Observation/${removedId}`);
+    expect(store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))!.contentHash).toBe(RETRACTED_HASH);
+  });
+
+  it('a failed read fails the attempt and leaves the ledger entry to retract on the next one', async () => {
+    const { p, deliver } = setup();
+    const { visit, rev, removedKey } = await sentThenRevised(deliver);
+    const before = store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))!;
+    p.setRead(async () => { throw new PlatformError('transient', 503, toOperationOutcome([{ severity: 'error', code: 'transient', diagnostics: 'down' }])); });
+    const bundlesBefore = p.bundles.length;
+    await expect(deliver(rev)).rejects.toMatchObject({ kind: 'transient' });
+    expect(p.bundles.length).toBe(bundlesBefore);
+    expect(store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))).toEqual(before);
+  });
+
+  it('never retracts an Encounter, nor a removed entry twice', async () => {
+    const { p, deliver } = setup();
+    const { visit, rev } = await sentThenRevised(deliver);
+    // A stale Encounter-typed ledger entry under another key of this visit must be left alone.
+    store.putLedger([{ organizationId: ORG, localKey: ledgerKey(visit.visitId, 'encounter-old'), resourceType: 'Encounter', satusehatId: 'enc-x', contentHash: 'h', updatedAt: t }]);
+    await deliver(rev);
+    expect(p.reads).toHaveLength(1);
+    const again = structuredClone(rev);
+    again.measurements[0]!.value += 3;
+    const res = await deliver(again);
+    expect(p.reads).toHaveLength(1); // no second read: the entry is retracted already
+    expect(res.sent).toBe(1);
+    expect(p.bundles.at(-1)!.entry!.every((e) => e.resource!.resourceType === 'Observation' && (e.resource as unknown as { status: string }).status === 'final')).toBe(true);
+  });
+});
