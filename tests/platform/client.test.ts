@@ -495,3 +495,30 @@ describe('quota through the client', () => {
     expect(hits).toBe(2);
   });
 });
+
+describe('read (used to retract removed entries)', () => {
+  it('GET {type}/{id} with the bearer token → the resource', async () => {
+    tokenEndpoint();
+    fhir().get('/Observation/obs-1').reply(200, { resourceType: 'Observation', id: 'obs-1', status: 'final' });
+    const { client } = setup();
+    await expect(client.read('Observation', 'obs-1')).resolves.toMatchObject({ resourceType: 'Observation', id: 'obs-1', status: 'final' });
+  });
+  it('404 → not-found', async () => {
+    tokenEndpoint();
+    fhir().get('/Observation/gone').reply(404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'Resource not found' }] });
+    const { client } = setup();
+    expect((await failure(client.read('Observation', 'gone'))).kind).toBe('not-found');
+  });
+  it('an answer that is not the requested resource → transient (never taken for it)', async () => {
+    tokenEndpoint();
+    fhir().get('/Observation/obs-2').reply(200, { resourceType: 'Observation', id: 'other', status: 'final' });
+    const { client } = setup();
+    expect((await failure(client.read('Observation', 'obs-2'))).kind).toBe('transient');
+  });
+  it('refuses an invalid id without calling the platform', async () => {
+    const scope = tokenEndpoint();
+    const { client } = setup();
+    await expect(client.read('Observation', '../Patient?identifier=x')).rejects.toThrow();
+    expect(scope.isDone()).toBe(false);
+  });
+});
