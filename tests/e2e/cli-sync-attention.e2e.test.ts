@@ -3,28 +3,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/program.js';
 import { syncCommand, SYNC_EXIT } from '../../src/cli/commands/sync.js';
-import type { CliContext } from '../../src/cli/context.js';
+import { cliContext } from './cli-context.js';
 import { openStore } from '../../src/store/index.js';
 import { contentHash } from '../../src/sync/hash.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { LOCATION, makeVisit } from './fixtures.js';
 
-function ctx(): CliContext & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => (o += String(d)));
-  stderr.on('data', (d) => (e += String(d)));
-  return {
-    stdin: new PassThrough(), stdout, stderr, clock: () => new Date(), exitCode: 0,
-    validator: () => { throw new Error('unused'); }, mapper: () => { throw new Error('unused'); },
-    out: () => o, err: () => e,
-  };
-}
+const ctx = cliContext;
 
 describe('ilp-adapter sync --once with a facility SATUSEHAT refuses', () => {
   const saved = { ...process.env };

@@ -16,26 +16,18 @@ import { toOperationOutcome } from '../../src/validation/outcome.js';
 import type { MappingTables } from '../../src/mapping/index.js';
 import { core, facilityConfig, mappingApi } from '../e2e/harness.js';
 import { makeVisit } from '../e2e/fixtures.js';
+import { fakePlatformClient } from './fake-platform.js';
 
 const ORG = '10000402';
 const oo = (text: string) => toOperationOutcome([{ severity: 'error', code: 'transient', diagnostics: text }]);
 
 function scriptedClient(failures: PlatformError[]): PlatformClient {
-  return {
-    organizationId: ORG,
-    findPatientByNik: async () => 'P00000000001',
-    findPatientsByMotherNik: async () => [],
-    createPatient: async () => 'P00000000001',
-    findPractitionerByNik: async () => '10009880728',
-    findLocation: async () => 'loc-1',
-    createLocation: async () => 'loc-1',
-    update: async (r) => r,
-    read: async () => { throw new Error('read: not expected in this test'); },
+  return fakePlatformClient(ORG, {
     search: async () => [],
     transaction: async (_b: Bundle) => {
       throw failures.shift() ?? new Error('script exhausted');
     },
-  };
+  });
 }
 
 describe('attempt accounting', () => {

@@ -16,6 +16,7 @@ import { createLogger } from '../../src/util/logger.js';
 import type { MappingTables } from '../../src/mapping/index.js';
 import { core, facilityConfig, mappingApi } from '../e2e/harness.js';
 import { makeVisit } from '../e2e/fixtures.js';
+import { fakePlatformClient } from './fake-platform.js';
 
 const ORG = '10000403';
 const ENC_SYSTEM = `http://sys-ids.kemkes.go.id/encounter/${ORG}`;
@@ -48,16 +49,7 @@ interface Script {
 }
 
 function scriptedClient(script: Script, calls: string[]): PlatformClient {
-  return {
-    organizationId: ORG,
-    findPatientByNik: async () => 'P00000000001',
-    findPatientsByMotherNik: async () => [],
-    createPatient: async () => 'P00000000001',
-    findPractitionerByNik: async () => '10009880728',
-    findLocation: async () => 'loc-1',
-    createLocation: async () => 'loc-1',
-    update: async (r) => r,
-    read: async () => { throw new Error('read: not expected in this test'); },
+  return fakePlatformClient(ORG, {
     search: async (type: string) => {
       calls.push(`search ${type}`);
       return type === 'Encounter' ? (script.encounterSearch.shift() ?? []) : [];
@@ -68,7 +60,7 @@ function scriptedClient(script: Script, calls: string[]): PlatformClient {
       if (next === 'ok') return committed(b);
       throw next === 'dup' ? duplicate() : new Error('script exhausted');
     },
-  };
+  });
 }
 
 describe('20002 with nothing found by the identifier search', () => {

@@ -16,6 +16,7 @@ import { createLogger } from '../../src/util/logger.js';
 import { toOperationOutcome } from '../../src/validation/outcome.js';
 import { core, facilityConfig, mappingApi } from '../e2e/harness.js';
 import { makeVisit } from '../e2e/fixtures.js';
+import { fakePlatformClient } from './fake-platform.js';
 import type { MappingTables } from '../../src/mapping/index.js';
 
 const ORG = '10000401';
@@ -35,16 +36,7 @@ function fakePlatform() {
     if (typeof o.reference === 'string' && map.has(o.reference)) o.reference = map.get(o.reference);
     Object.values(o).forEach((v) => rewrite(v, map));
   };
-  const client: PlatformClient = {
-    organizationId: ORG,
-    findPatientByNik: async () => 'P00000000001',
-    findPatientsByMotherNik: async () => [],
-    createPatient: async () => 'P00000000001',
-    findPractitionerByNik: async () => '10009880728',
-    findLocation: async () => 'loc-1',
-    createLocation: async () => 'loc-1',
-    update: async (r) => r,
-    read: async () => { throw new Error('read: not expected in this test'); },
+  const client: PlatformClient = fakePlatformClient(ORG, {
     search: async (type, params) => {
       const all = [...resources.values()].filter((r) => r.resourceType === type);
       if (params.identifier) return all.filter((r) => ids(r).includes(String(params.identifier)));
@@ -73,7 +65,7 @@ function fakePlatform() {
       const response: BundleEntry[] = entries.map((r) => ({ response: { status: '201 Created', location: `${r.resourceType}/${r.id}/_history/1` } }));
       return { resourceType: 'Bundle', type: 'transaction-response', entry: response };
     },
-  };
+  });
   return {
     client,
     posts,

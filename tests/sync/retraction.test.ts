@@ -12,6 +12,7 @@ import { createLogger } from '../../src/util/logger.js';
 import { toOperationOutcome } from '../../src/validation/outcome.js';
 import { core, facilityConfig, mappingApi } from '../e2e/harness.js';
 import { makeVisit } from '../e2e/fixtures.js';
+import { fakePlatformClient } from './fake-platform.js';
 import type { MappingTables } from '../../src/mapping/index.js';
 
 const ORG = '10000501';
@@ -23,15 +24,7 @@ function platform() {
   const bundles: Bundle[] = [];
   const reads: string[] = [];
   let readOverride: ((type: string, id: string) => Promise<Resource>) | undefined;
-  const client: PlatformClient = {
-    organizationId: ORG,
-    findPatientByNik: async () => 'P00000000001',
-    findPatientsByMotherNik: async () => [],
-    createPatient: async () => 'P00000000001',
-    findPractitionerByNik: async () => '10009880728',
-    findLocation: async () => 'loc-1',
-    createLocation: async () => 'loc-1',
-    update: async (r) => r,
+  const client: PlatformClient = fakePlatformClient(ORG, {
     search: async () => [],
     read: async (type, id) => {
       reads.push(`${type}/${id}`);
@@ -51,7 +44,7 @@ function platform() {
       }
       return { resourceType: 'Bundle', type: 'transaction-response', entry: out };
     },
-  };
+  });
   return { client, resources, bundles, reads, setRead: (f: typeof readOverride) => { readOverride = f; } };
 }
 
