@@ -1,6 +1,8 @@
 // The facilities file: which Puskesmas this service delivers for, against which SATUSEHAT environment, with which
 // locations, and where each one's secret comes from. Secrets never live in this file (it is meant to be committed).
 import fs from 'node:fs';
+import path from 'node:path';
+import { mappingsDir } from '../util/paths.js';
 import type { Environment, FacilityConfig, FacilityLocation } from '../platform/types.js';
 import { ConfigError } from './errors.js';
 import { ENVIRONMENTS, ENVIRONMENT_URLS, simulatorUrls } from './environments.js';
@@ -8,23 +10,13 @@ import { ENVIRONMENTS, ENVIRONMENT_URLS, simulatorUrls } from './environments.js
 export const DEFAULT_TIMEZONE = 'Asia/Jakarta';
 export const DEFAULT_QUOTA_PER_MINUTE = 150;
 
-/** http://terminology.hl7.org/CodeSystem/location-physical-type (R4). */
-export const PHYSICAL_TYPES: Record<string, string> = {
-  si: 'Site',
-  bu: 'Building',
-  wi: 'Wing',
-  wa: 'Ward',
-  lvl: 'Level',
-  co: 'Corridor',
-  ro: 'Room',
-  bd: 'Bed',
-  ve: 'Vehicle',
-  ho: 'House',
-  ca: 'Cabinet',
-  rd: 'Road',
-  area: 'Area',
-  jdn: 'Jurisdiction',
+/** http://terminology.hl7.org/CodeSystem/location-physical-type: code → display, from mappings/ (read once, at start-up). */
+const physicalTypeTable = JSON.parse(fs.readFileSync(path.join(mappingsDir, 'location-physical-types.json'), 'utf8')) as {
+  system: string;
+  codes: Record<string, string>;
 };
+export const PHYSICAL_TYPE_SYSTEM = physicalTypeTable.system;
+export const PHYSICAL_TYPES: Readonly<Record<string, string>> = physicalTypeTable.codes;
 
 const FACILITY_KEYS = new Set([
   'organizationId',

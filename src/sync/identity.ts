@@ -7,13 +7,13 @@ import type { FacilityConfig, PlatformClient } from '../platform/types.js';
 import { PlatformError } from '../platform/types.js';
 import type { IdentityEntry, Store } from '../store/types.js';
 import { issue, toOperationOutcome } from '../validation/outcome.js';
-import { PHYSICAL_TYPES } from '../config/facilities.js';
+import { PHYSICAL_TYPES, PHYSICAL_TYPE_SYSTEM } from '../config/facilities.js';
+import { locationSystem } from '../platform/client.js';
 import type { ResolvedIds, VisitRecordLike } from './contracts.js';
 import { hmacHex } from './hash.js';
 import { BlockedError } from './policy.js';
 import { scrubOutcome } from './scrub.js';
 
-export const LOCATION_SYSTEM = (org: string) => `http://sys-ids.kemkes.go.id/location/${org}`;
 
 export interface IdentityDeps {
   store: Store;
@@ -166,12 +166,12 @@ export class IdentityResolver {
 export function buildLocation(org: string, code: string, name: string, physicalType: string): Location {
   return {
     resourceType: 'Location',
-    identifier: [{ system: LOCATION_SYSTEM(org), value: code }],
+    identifier: [{ system: locationSystem(org), value: code }],
     status: 'active',
     name,
     mode: 'instance',
     physicalType: {
-      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: physicalType, display: PHYSICAL_TYPES[physicalType] ?? physicalType }],
+      coding: [{ system: PHYSICAL_TYPE_SYSTEM, code: physicalType, display: PHYSICAL_TYPES[physicalType] ?? physicalType }],
     },
     managingOrganization: { reference: `Organization/${org}` },
   };
