@@ -8,10 +8,10 @@ import { createApp } from './api/app.js';
 import { listen } from './api/server.js';
 import { visitsRouter } from './api/visits.js';
 import { syncRouter } from './api/sync.js';
-import { metricsAccessFromEnv, metricsRouter } from './api/metrics.js';
+import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
 import {
-  ConfigError, demoKeysExposure, loadHmacKey, loadServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities,
+  BUNDLED_SIMULATOR, ConfigError, demoKeysExposure, loadHmacKey, readServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities,
   type FacilityEntry, type SecretsMap, type ServiceConfig,
 } from './config/index.js';
 import { loadMappingTables, mapVisit, checkVisit, type MappingTables } from './mapping/index.js';
@@ -25,6 +25,7 @@ import { DEMO_CLIENT, type SimulatorOptions } from './simulator/options.js';
 import { IdentityResolver } from './sync/identity.js';
 import { SyncRunner, type TickSummary } from './sync/runner.js';
 import { startSchedule, type SyncSchedule } from './sync/schedule.js';
+import { FacilityProbes, type ProbeTarget } from './sync/probe.js';
 import { defaultRetryPolicy, type RetryPolicy } from './sync/policy.js';
 import type { FacilityRuntime } from './sync/deliver.js';
 import type { MappingApi } from './sync/contracts.js';
@@ -63,10 +64,27 @@ export interface RunningService {
   logger: Logger;
   /** This instance's Prometheus registry and hooks (served on GET /metrics). */
   metrics: ServiceMetrics;
+  /** Token probe per facility (start-up and resume). */
+  probes: FacilityProbes;
+  /** Settles when the start-up probe of every facility has answered. */
+  probed: Promise<void>;
   /** Runs ticks until nothing is due now (or `maxTicks`), for `sync --once`. */
   drain(maxTicks?: number): Promise<TickSummary>;
   close(): Promise<void>;
 }
+
+/** What /fhir/metadata says about the non-FHIR endpoints of a running service (the base statement covers $validate / $map). */
+const VISITS_DOCUMENTATION =
+  'Ingest (facility API key): `POST /ilp/visits` takes one ILP visit record or up to INGEST_MAX_RECORDS; each is checked, ' +
+  'mapped and validated like $map, then committed to a durable outbox before the answer (202, 207 for mixed batches, 422 at ' +
+  'source fields). Idempotent on (organizationId, visitId); changed content is a revision. `GET /ilp/visits/{organizationId}/{visitId}` ' +
+  'shows the delivery state, its explanation, attempts, the last error at source fields and the SATUSEHAT ids.';
+const SYNC_DOCUMENTATION =
+  'Delivery: a scheduled job (SYNC_CRON, and about 2 s after a push) sends each visit to SATUSEHAT as one transaction Bundle ' +
+  '(Encounter, its diagnosis Condition, Observations, Immunizations; the Patient is resolved or created first), exactly once, ' +
+  'within each facility\'s quota, retrying temporary failures with backoff. `GET /sync/status` (admin or facility key) shows ' +
+  'counts, facility status and each facility\'s token probe; `POST /sync/run`, `/sync/visits/{org}/{visitId}/requeue` and ' +
+  '`/sync/facilities/{org}/pause|resume` need the admin key.';
 
 const mappingApi: MappingApi<MappingTables> = {
   checkVisit: (record, tables, opts) => checkVisit(record, tables, opts),
@@ -86,24 +104,44 @@ function facilitySetup(cfg: ServiceConfig): FacilitySetup {
     const secrets: SecretsMap = Object.fromEntries(entries.map((e) => [e.organizationId, { clientId: DEMO_CLIENT.clientId, clientSecret: DEMO_CLIENT.clientSecret }]));
     return { mode: 'simulator', entries, secrets };
   }
-  const entries = parseFacilities(readJsonFile(cfg.facilitiesFile, 'FACILITIES_FILE'), cfg.facilitiesFile);
-  const secrets = cfg.secretsFile ? parseSecrets(readJsonFile(cfg.secretsFile, 'SATUSEHAT_SECRETS_FILE'), cfg.secretsFile) : undefined;
-  return { mode: 'configured', entries, ...(secrets ? { secrets } : {}) };
+  // Facilities and secrets are read independently so that mistakes in both files are reported together.
+  const problems: string[] = [];
+  const entries = collectProblems(problems, () => parseFacilities(readJsonFile(cfg.facilitiesFile!, 'FACILITIES_FILE'), cfg.facilitiesFile));
+  const secrets = cfg.secretsFile ? collectProblems(problems, () => parseSecrets(readJsonFile(cfg.secretsFile!, 'SATUSEHAT_SECRETS_FILE'), cfg.secretsFile)) : undefined;
+  if (problems.length) throw new ConfigError(problems);
+  return { mode: 'configured', entries: entries!, ...(secrets ? { secrets } : {}) };
+}
+
+/** Runs one configuration step; its ConfigError problems join `problems` (undefined is returned) instead of stopping the check. */
+function collectProblems<T>(problems: string[], step: () => T): T | undefined {
+  try {
+    return step();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+    return undefined;
+  }
+}
+
+/** Every configuration mistake at once (environment, facilities file, secrets, credentials variables), or one ConfigError. */
+function checkConfiguration(env: NodeJS.ProcessEnv, noHttp: boolean): { cfg: ServiceConfig; setup: FacilitySetup; needsBundled: boolean; metricsAccess: MetricsAccess } {
+  const { config: cfg, problems } = readServiceConfig(env);
+  const metricsAccess = collectProblems(problems, () => metricsAccessFromEnv(env));
+  const setup = collectProblems(problems, () => facilitySetup(cfg));
+  // The demo keys are public knowledge: never let them be reachable from the network.
+  const exposure = setup?.mode === 'simulator' && !noHttp ? demoKeysExposure(cfg.host) : undefined;
+  if (exposure) problems.push(exposure);
+  const needsBundled = !!setup?.entries.some((e) => e.environment === 'simulator' && e.simulatorUrl === BUNDLED_SIMULATOR);
+  // A missing credential variable must stop the start, not fall back to the simulator.
+  if (setup) collectProblems(problems, () => resolveFacilities(setup.entries, env, setup.secrets, needsBundled ? 'http://127.0.0.1:0' : undefined));
+  if (problems.length) throw new ConfigError(problems);
+  return { cfg, setup: setup!, needsBundled, metricsAccess: metricsAccess! };
 }
 
 export async function startService(env: NodeJS.ProcessEnv = process.env, overrides: ServiceOverrides = {}): Promise<RunningService> {
-  const cfg = loadServiceConfig(env);
-  const metricsAccess = metricsAccessFromEnv(env);
+  const { cfg, setup, needsBundled, metricsAccess } = checkConfiguration(env, !!overrides.noHttp);
   const logger = overrides.logger ?? createLogger({ level: cfg.logLevel, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
   const now = overrides.clock ?? Date.now;
-
-  const setup = facilitySetup(cfg);
-  // The demo keys are public knowledge: never let them be reachable from the network.
-  const exposure = setup.mode === 'simulator' && !overrides.noHttp ? demoKeysExposure(cfg.host) : undefined;
-  if (exposure) throw new ConfigError([exposure]);
-  // Check secrets before starting anything: a missing variable must stop the start, not fall back to the simulator.
-  const needsBundled = setup.entries.some((e) => e.environment === 'simulator' && !e.simulatorUrl);
-  resolveFacilities(setup.entries, env, setup.secrets, needsBundled ? 'http://127.0.0.1:0' : undefined);
 
   const hmac = loadHmacKey(cfg.hmacKey, cfg.dataDir);
   if (hmac.origin === 'generated') logger.warn({ file: hmac.file }, 'generated a new identity HMAC key; back it up with the database (losing it only costs identity cache misses)');
@@ -112,7 +150,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
   let store: Store | undefined;
   try {
     if (needsBundled) {
-      const clients = resolveFacilities(setup.entries.filter((e) => e.environment === 'simulator' && !e.simulatorUrl), env, setup.secrets, 'http://127.0.0.1:0').map((f) => ({
+      const clients = resolveFacilities(setup.entries.filter((e) => e.environment === 'simulator' && e.simulatorUrl === BUNDLED_SIMULATOR), env, setup.secrets, 'http://127.0.0.1:0').map((f) => ({
         clientId: f.clientId, clientSecret: f.clientSecret, organizationId: f.organizationId,
       }));
       simulator = await startSimulator({ port: 0, host: '127.0.0.1', clients, ...overrides.simulator });
@@ -121,7 +159,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
 
     store = openStore({ ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir });
     // The bundled simulator starts empty: ids remembered from an earlier run would point at nothing (20007).
-    for (const e of needsBundled ? setup.entries.filter((x) => x.environment === 'simulator' && !x.simulatorUrl) : []) {
+    for (const e of needsBundled ? setup.entries.filter((x) => x.environment === 'simulator' && x.simulatorUrl === BUNDLED_SIMULATOR) : []) {
       const forgot = store.forgetPlatformIds(e.organizationId);
       if (forgot.identities + forgot.ledger) logger.info({ organizationId: e.organizationId, ...forgot }, 'bundled simulator starts empty: forgot the SATUSEHAT ids remembered from an earlier run');
     }
@@ -142,11 +180,11 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     metrics.watchStore(store);
     const platformLogger = logger.child({ component: 'platform' });
     const runtimes = new Map<string, FacilityRuntime>();
+    const probeTargets = new Map<string, ProbeTarget>();
     for (const f of facilities) {
-      runtimes.set(f.organizationId, {
-        config: f,
-        client: createPlatformClient(f, { logger: platformLogger, metrics, ...(overrides.platformTimeoutMs ? { timeoutMs: overrides.platformTimeoutMs } : {}) }),
-      });
+      const client = createPlatformClient(f, { logger: platformLogger, metrics, ...(overrides.platformTimeoutMs ? { timeoutMs: overrides.platformTimeoutMs } : {}) });
+      runtimes.set(f.organizationId, { config: f, client });
+      probeTargets.set(f.organizationId, { authBaseUrl: f.authBaseUrl, requestToken: () => client.tokens.get() });
     }
     for (const [org, rt] of runtimes) {
       const limiter = (rt.client as { limiter?: { stats(): LimiterStatsView } }).limiter;
@@ -175,8 +213,13 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       metrics,
     });
 
+    const probes = new FacilityProbes({ facilities: probeTargets, store, now, logger: logger.child({ component: 'probe' }), authProbeDelayMs: policy.authProbeDelayMs });
+    // One token probe per facility at start-up, in the background: /ready and /sync/status show `pending` until it answers.
+    const probed = probes.probeAll();
+
     const openStoreRef = store;
     const drain = async (maxTicks = 1000): Promise<TickSummary> => {
+      await probed; // a facility held for credentials in an earlier run is lifted first if they work now
       const total: TickSummary = { sent: 0, retried: 0, needsCorrection: 0, blocked: 0, deadLetter: 0, skipped: 0, unrecorded: 0, facilities: 0, durationMs: 0, stoppedBy: 'drained' };
       for (let i = 0; i < maxTicks; i++) {
         const s = await runner.tick();
@@ -228,6 +271,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         routers: [
           {
             path: '/',
+            capability: { documentation: VISITS_DOCUMENTATION },
             router: visitsRouter({
               store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
               maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, onIngest, metrics,
@@ -235,8 +279,9 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
           },
           {
             path: '/',
+            capability: { documentation: SYNC_DOCUMENTATION },
             router: syncRouter({
-              store, runner, facilities, clock, logger, adminKeyHash, staticKeys,
+              store, runner, facilities, clock, logger, adminKeyHash, staticKeys, probes,
               facilityStats: (org) => {
                 const c = runtimes.get(org)?.client as { limiter?: { stats(): object } } | undefined;
                 return c?.limiter ? { limiter: c.limiter.stats() } : undefined;
@@ -244,7 +289,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             }),
           },
         ],
-        readiness: [{ name: 'store', check: () => { openStoreRef.counts(); return true; } }],
+        readiness: [
+          { name: 'store', check: () => { openStoreRef.counts(); return true; } },
+          {
+            name: 'facilities',
+            check: () => true,
+            details: () => Object.fromEntries(facilities.map((f) => [f.organizationId, { tokenProbe: probes.result(f.organizationId)?.status ?? 'pending' }])),
+          },
+        ],
       });
       const running = await listen(app, { host: cfg.host, port: cfg.port, logger });
       url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${running.address.port}`;
@@ -260,12 +312,13 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       (closing ??= (async () => {
         if (nudge) clearTimeout(nudge);
         await schedule?.stop();
+        await probed; // each probe is one token request, bounded by the platform timeout
         await closeHttp();
         await runner.stop(); // waits for the in-flight tick
         openStoreRef.close();
         await simulator?.close();
       })());
-    return { url, mode: setup.mode, store, runner, facilities, ...(simulator ? { simulator } : {}), logger, metrics, drain, close };
+    return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), logger, metrics, drain, close };
   } catch (e) {
     store?.close();
     await simulator?.close();

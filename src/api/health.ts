@@ -9,6 +9,24 @@ export interface ReadinessCheck {
   name: string;
   /** Resolves true when ready; false or a rejection means not ready. */
   check: () => boolean | Promise<boolean>;
+  /**
+   * Shown under `details.<name>` in both answers, without deciding readiness: e.g. each facility's token probe
+   * (a facility with wrong credentials must not make an orchestrator restart the service for every other facility).
+   */
+  details?: () => unknown;
+}
+
+function detailsOf(checks: ReadinessCheck[]): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const c of checks) {
+    if (!c.details) continue;
+    try {
+      out[c.name] = c.details();
+    } catch {
+      out[c.name] = 'unavailable';
+    }
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 export function healthRouter(checks: ReadinessCheck[], startedAt: Date): Router {
@@ -32,12 +50,15 @@ export function healthRouter(checks: ReadinessCheck[], startedAt: Date): Router 
         }
         if (!ok) failed.push(c.name);
       }
+      const details = detailsOf(checks);
       if (failed.length) {
         res.set('Retry-After', '1');
-        sendOutcome(res, 503, failed.map((n) => issue('error', 'transient', `Not ready: ${n}`)));
+        const notReady = failed.map((n) => issue('error', 'transient', `Not ready: ${n}`));
+        const info = details ? [issue('information', 'informational', `details: ${JSON.stringify(details)}`)] : [];
+        sendOutcome(res, 503, [...notReady, ...info]);
         return;
       }
-      res.json({ status: 'ready', checks: ['validator', 'mapping-tables', ...checks.map((c) => c.name)] });
+      res.json({ status: 'ready', checks: ['validator', 'mapping-tables', ...checks.filter((c) => !c.details).map((c) => c.name)], ...(details ? { details } : {}) });
     })
     .all(methodNotAllowed(['GET']));
   return router;

@@ -76,7 +76,7 @@ export function buildCapabilityStatement(date: Date, types: ValidatedTypes, extr
     date: date.toISOString(),
     kind: 'instance',
     software: { name: 'ilp-satusehat-adapter', version: packageVersion() },
-    implementation: { description: 'ILP → SATUSEHAT adapter: map, validate and (later) sync ILP visit records' },
+    implementation: { description: 'ILP → SATUSEHAT adapter: maps and validates ILP visit records, stores them durably and delivers them to SATUSEHAT' },
     fhirVersion: '4.0.1',
     format: [FHIR_JSON, 'json'],
     rest: [{ mode: 'server', documentation: docs.join('\n\n'), resource: resources, operation: operations }],

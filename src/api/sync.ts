@@ -6,7 +6,8 @@
 //                                                    (admin) the last run's summary (facility key: own org only)
 //   POST /sync/visits/{organizationId}/{visitId}/requeue   blocked / needs-correction / dead-letter → queued
 //   POST /sync/facilities/{organizationId}/pause      stop delivering for a facility
-//   POST /sync/facilities/{organizationId}/resume     deliver again (also clears auth-failed / config-error)
+//   POST /sync/facilities/{organizationId}/resume     deliver again (also clears auth-failed / config-error) and probe the
+//                                                    facility's token at once (the answer carries the probe's result)
 import { Router, type Request, type Response } from 'express';
 import type { FacilityStatus, Store } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
@@ -14,6 +15,23 @@ import type { FacilityConfig } from '../platform/types.js';
 import { describeFacility } from '../config/facilities.js';
 import { httpError, methodNotAllowed } from './errors.js';
 import { authenticate, mayAccess, principalOf, requireAdmin, type AuthDeps } from './auth.js';
+import type { ProbeResult } from '../sync/probe.js';
+
+/** The start-up token probes (src/sync/probe.ts), as the status endpoints see them. */
+export interface ProbeView {
+  result(organizationId: string): ProbeResult | undefined;
+  probe(organizationId: string): Promise<ProbeResult>;
+}
+
+/** A probe result as JSON: times as ISO strings. */
+export function probeJson(r: ProbeResult): Record<string, unknown> {
+  return {
+    status: r.status,
+    ...(r.checkedAt !== undefined ? { checkedAt: new Date(r.checkedAt).toISOString() } : {}),
+    ...(r.httpStatus !== undefined ? { httpStatus: r.httpStatus } : {}),
+    ...(r.reason ? { reason: r.reason } : {}),
+  };
+}
 
 export interface SyncControl {
   tick(): Promise<unknown>;
@@ -31,6 +49,7 @@ export interface SyncRouterDeps extends AuthDeps {
   logger: Logger;
   /** Extra per-facility figures (e.g. limiter stats), PII-free. */
   facilityStats?: (organizationId: string) => Record<string, unknown> | undefined;
+  probes?: ProbeView;
 }
 
 export function syncRouter(deps: SyncRouterDeps): Router {
@@ -41,10 +60,13 @@ export function syncRouter(deps: SyncRouterDeps): Router {
   const facilityView = (org: string) => {
     const cfg = deps.facilities.find((f) => f.organizationId === org);
     const st = deps.store.getFacilityState(org);
+    const probe = deps.probes?.result(org);
     return {
       ...(cfg ? describeFacility(cfg) : { organizationId: org, configured: false }),
       status: st?.status ?? 'active',
+      ...(st?.cause ? { cause: st.cause } : {}),
       ...(st?.reason ? { reason: st.reason } : {}),
+      ...(probe ? { tokenProbe: probeJson(probe) } : {}),
       ...(st?.notBefore && st.notBefore > deps.clock().getTime() ? { notBefore: new Date(st.notBefore).toISOString() } : {}),
       counts: deps.store.counts(org).byState,
       ...(deps.facilityStats?.(org) ?? {}),
@@ -103,12 +125,16 @@ export function syncRouter(deps: SyncRouterDeps): Router {
     })
     .all(methodNotAllowed(['POST']));
 
-  const setStatus = (status: FacilityStatus) => (req: Request, res: Response) => {
+  const setStatus = (status: FacilityStatus) => async (req: Request, res: Response) => {
     const org = String(req.params.organizationId);
     const p = principalOf(res);
     if (!known.has(org) || !mayAccess(p, org)) throw httpError(404, 'not-found', 'No such facility in the facilities file');
-    deps.store.putFacilityState({ organizationId: org, status, ...(status === 'paused' ? { reason: 'paused by an operator' } : {}), updatedAt: deps.clock().getTime() });
+    deps.store.putFacilityState({
+      organizationId: org, status, ...(status === 'paused' ? { cause: 'operator', reason: 'paused by an operator' } : {}), updatedAt: deps.clock().getTime(),
+    });
     deps.logger.info({ org, status }, 'facility status changed by operator');
+    // Resumed after a fix: find out now whether the credentials work, instead of at the next delivery.
+    if (status === 'active' && deps.probes) await deps.probes.probe(org);
     res.status(200).json(facilityView(org));
   };
   router.route('/sync/facilities/:organizationId/pause').post(auth, requireAdmin, setStatus('paused')).all(methodNotAllowed(['POST']));

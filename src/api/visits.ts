@@ -13,7 +13,7 @@
 //   exactly like a missing one, so a key cannot probe which visits exist elsewhere.
 import { Router, type Request, type Response } from 'express';
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { IngestItem, Store, VisitRow, VisitState } from '../store/types.js';
+import type { FacilityState, IngestItem, Store, VisitRow, VisitState } from '../store/types.js';
 import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
 import type { IngestMetricsHook } from '../util/metrics.js';
@@ -57,13 +57,38 @@ const STATE_TEXT: Record<VisitState, string> = {
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-export function visitView(row: VisitRow, history?: unknown[]): Record<string, unknown> {
+/**
+ * Why a visit that is due waits anyway: its facility is on hold (the whole facility shares one credential and quota).
+ * Undefined when the facility may be served.
+ */
+export function facilityHoldText(st: FacilityState | undefined, now: number): string | undefined {
+  if (!st) return undefined;
+  const said = st.reason ? ` (${st.reason})` : '';
+  switch (st.status) {
+    case 'paused':
+      return 'It waits because deliveries for this facility are paused by an operator; they continue after a resume.';
+    case 'auth-failed':
+      return `It waits because SATUSEHAT refused this facility's credentials${said}. Fix the client id / secret, then restart the service or resume the facility${st.notBefore ? `; otherwise the next try is at ${new Date(st.notBefore).toISOString()}` : ''}.`;
+    case 'config-error':
+      return st.cause === 'url'
+        ? `It waits because this facility's SATUSEHAT URL is wrong${said}. Fix environment / simulatorUrl in the facilities file and restart the service.`
+        : `It waits because SATUSEHAT refused access for this organization${said}. Fix the facility's registration or configuration, then an operator resumes the facility.`;
+    case 'active':
+      return st.notBefore && st.notBefore > now
+        ? `It waits because this facility's SATUSEHAT quota is used up until ${new Date(st.notBefore).toISOString()}.`
+        : undefined;
+  }
+}
+
+export function visitView(row: VisitRow, history?: unknown[], facility?: { state: FacilityState | undefined; now: number }): Record<string, unknown> {
+  const hold = row.state === 'queued' && facility ? facilityHoldText(facility.state, facility.now) : undefined;
   const view: Record<string, unknown> = {
     organizationId: row.organizationId,
     visitId: row.visitId,
     revision: row.revision,
     state: row.state,
-    explanation: STATE_TEXT[row.state],
+    explanation: hold ? `${STATE_TEXT[row.state]} ${hold}` : STATE_TEXT[row.state],
+    ...(hold ? { facilityStatus: facility!.state!.status, ...(facility!.state!.cause ? { facilityHoldCause: facility!.state!.cause } : {}) } : {}),
     attempts: row.attempts,
   };
   if (row.state === 'queued') view.nextAttemptAt = iso(row.nextAttemptAt);
@@ -178,7 +203,8 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
     const row = mayAccess(principal, org) ? deps.store.getVisit(org, visitId) : undefined;
     if (!row) throw httpError(404, 'not-found', 'No visit with this organizationId and visitId is visible to this API key');
     const history = deps.store.visitHistory?.(org, visitId);
-    res.status(200).json(visitView(row, history?.map((h) => ({ ...h, at: iso(h.at) }))));
+    const facility = { state: deps.store.getFacilityState(org), now: deps.clock().getTime() };
+    res.status(200).json(visitView(row, history?.map((h) => ({ ...h, at: iso(h.at) })), facility));
   };
 
   router.route('/ilp/visits').post(auth, ingest).all(methodNotAllowed(['POST']));

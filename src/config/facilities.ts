@@ -44,8 +44,37 @@ export interface FacilityEntry {
   quotaPerMinute: number;
   locations: Record<string, FacilityLocation>;
   credentials?: { clientIdEnv: string; clientSecretEnv: string };
-  /** Only for environment `simulator`: origin of a simulator run elsewhere. Absent ⇒ the bundled simulator. */
+  /** Only (and required) for environment `simulator`: origin of a simulator run elsewhere, or BUNDLED_SIMULATOR. */
   simulatorUrl?: string;
+}
+
+/** `simulatorUrl` value that asks for the simulator bundled in this process (said explicitly, never assumed). */
+export const BUNDLED_SIMULATOR = 'bundled';
+
+/** The platform's path prefixes: a simulatorUrl that ends in one of them named the base URL instead of the origin. */
+const PLATFORM_PATHS = ['/fhir-r4/v1', '/oauth2/v1'];
+
+/**
+ * `simulatorUrl` → the simulator's origin. A URL ending in `/fhir-r4/v1` or `/oauth2/v1` (the FHIR or auth base, a common
+ * copy-paste) is accepted as its origin, since the simulator serves both under one origin; any other path is a mistake.
+ */
+export function parseSimulatorUrl(value: unknown): { origin: string } | { problem: string } {
+  if (value === BUNDLED_SIMULATOR) return { origin: BUNDLED_SIMULATOR };
+  const shape = `must be "${BUNDLED_SIMULATOR}" or an http(s) origin such as http://127.0.0.1:9090`;
+  if (typeof value !== 'string') return { problem: shape };
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return { problem: shape };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: shape };
+  if (url.search || url.hash || url.username || url.password) return { problem: `${shape} (no query, fragment or user info)` };
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path && !PLATFORM_PATHS.includes(path)) {
+    return { problem: `${shape}: "${path}" is not a path the simulator serves; give the origin only (the service adds /oauth2/v1 and /fhir-r4/v1)` };
+  }
+  return { origin: url.origin };
 }
 
 export type SecretsMap = Record<string, { clientId: string; clientSecret: string }>;
@@ -147,9 +176,17 @@ export function parseFacilities(doc: unknown, source = 'facilities file'): Facil
     let simulatorUrl: string | undefined;
     if (raw.simulatorUrl !== undefined) {
       if (environment !== 'simulator') problems.push(`${where}.simulatorUrl: only allowed with environment "simulator"`);
-      else if (typeof raw.simulatorUrl !== 'string' || !/^https?:\/\/[^\s/]+/.test(raw.simulatorUrl)) {
-        problems.push(`${where}.simulatorUrl: must be an http(s) origin such as http://127.0.0.1:9090`);
-      } else simulatorUrl = raw.simulatorUrl;
+      else {
+        const parsed = parseSimulatorUrl(raw.simulatorUrl);
+        if ('problem' in parsed) problems.push(`${where}.simulatorUrl: ${parsed.problem}`);
+        else simulatorUrl = parsed.origin;
+      }
+    } else if (environment === 'simulator') {
+      // Never a silent embedded simulator: a facility file that says "simulator" must say which one.
+      problems.push(
+        `${where}.simulatorUrl: required with environment "simulator": the origin of a simulator you run (\`npm run simulator\` listens on ` +
+          `http://127.0.0.1:9090), or "${BUNDLED_SIMULATOR}" to start the bundled one inside this service (development only)`,
+      );
     }
     out.push({
       organizationId: String(org),
@@ -170,8 +207,9 @@ export function parseFacilities(doc: unknown, source = 'facilities file'): Facil
 export function parseSecrets(doc: unknown, source = 'secrets file'): SecretsMap {
   if (!isObject(doc)) throw new ConfigError([`${source}: expected an object mapping organizationId → {clientId, clientSecret}`]);
   const problems: string[] = [];
-  const out: SecretsMap = {};
+  const out: SecretsMap = Object.create(null) as SecretsMap; // keyed by file content: no prototype keys
   for (const [org, v] of Object.entries(doc)) {
+    if (org.startsWith('$')) continue; // "$comment" documents the file
     if (!isObject(v) || typeof v.clientId !== 'string' || !v.clientId || typeof v.clientSecret !== 'string' || !v.clientSecret) {
       problems.push(`${source}: entry for organization ${org} needs non-empty string fields clientId and clientSecret`);
       continue;
@@ -199,7 +237,7 @@ export function readJsonFile(file: string, what: string): unknown {
 /**
  * Resolves each entry's secret (environment variables named in `credentials`, else the secrets file) and its base URLs.
  * A facility whose secret is missing is a start-up error: never a silent fallback to the simulator.
- * `simulatorOrigin` is the bundled simulator's origin, used for `simulator` facilities without `simulatorUrl`.
+ * `simulatorOrigin` is the bundled simulator's origin, used for facilities whose simulatorUrl is BUNDLED_SIMULATOR.
  */
 export function resolveFacilities(
   entries: FacilityEntry[],
@@ -226,9 +264,9 @@ export function resolveFacilities(
     }
     let urls;
     if (e.environment === 'simulator') {
-      const origin = e.simulatorUrl ?? simulatorOrigin;
+      const origin = e.simulatorUrl === BUNDLED_SIMULATOR ? simulatorOrigin : e.simulatorUrl;
       if (!origin) {
-        problems.push(`facility ${e.organizationId}: environment "simulator" needs simulatorUrl (no bundled simulator is running)`);
+        problems.push(`facility ${e.organizationId}: environment "simulator" needs simulatorUrl (${e.simulatorUrl === BUNDLED_SIMULATOR ? 'no bundled simulator is running' : 'none given'})`);
         continue;
       }
       urls = simulatorUrls(origin);

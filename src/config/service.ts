@@ -73,6 +73,16 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 /** Reads the service configuration; throws one ConfigError listing every problem. */
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServiceConfig {
+  const { config, problems } = readServiceConfig(env, cwd);
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * The configuration with defaults in place of every unusable value, and the problems found: start-up goes on to check
+ * the facility files too, so that an operator sees every mistake in one go.
+ */
+export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { config: ServiceConfig; problems: string[] } {
   const problems: string[] = [];
   const str = (k: string): string | undefined => {
     const v = env[k];
@@ -152,8 +162,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     ingestMaxRecords: int('INGEST_MAX_RECORDS', 500, 1, 5_000),
     sync,
   };
-  if (problems.length) throw new ConfigError(problems);
-  return cfg;
+  return { config: cfg, problems };
 }
 
 /** Decodes a key given as hex or base64; undefined when it is shorter than 32 bytes or not decodable. */
@@ -178,5 +187,5 @@ export function demoKeysExposure(host: string): string | undefined {
   return `HOST: "${host}" is not a loopback address, and with no FACILITIES_FILE the service runs in sandbox-simulator mode, ` +
     'where the well-known demo API keys (demo-facility-key, demo-admin-key) are active: anyone who can reach this address could use them. ' +
     'Use HOST=127.0.0.1 (the default) for a local trial; to serve a network, configure FACILITIES_FILE (a facility with environment ' +
-    '"simulator" also works), API_KEYS_FILE and ADMIN_API_KEY, which turns the demo keys off';
+    '"simulator" and a simulatorUrl also works), API_KEYS_FILE and ADMIN_API_KEY, which turns the demo keys off';
 }

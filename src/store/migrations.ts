@@ -86,6 +86,13 @@ CREATE TABLE api_keys (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'facility_state.cause: which check put a facility on hold, so the check that passes again can lift it',
+    sql: `
+ALTER TABLE facility_state ADD COLUMN cause TEXT CHECK (cause IS NULL OR cause IN ('credentials','url','access','operator'));
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

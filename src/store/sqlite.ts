@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyRow, Counts, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, Store, VisitEvent, VisitRow, VisitState,
+  ApiKeyRow, Counts, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, Store, VisitEvent, VisitRow, VisitState,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
@@ -183,10 +183,10 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
       'SELECT * FROM identities WHERE kind = ? AND org = ? AND key_hash = ?'),
     putIdentity: p(`INSERT INTO identities (kind, org, key_hash, satusehat_id, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (kind, org, key_hash) DO UPDATE SET satusehat_id = excluded.satusehat_id, updated_at = excluded.updated_at`),
-    getFacility: p<{ org: string; status: FacilityState['status']; reason: string | null; not_before: number | null; updated_at: number }>(
+    getFacility: p<{ org: string; status: FacilityState['status']; cause: FacilityHoldCause | null; reason: string | null; not_before: number | null; updated_at: number }>(
       'SELECT * FROM facility_state WHERE org = ?'),
-    putFacility: p(`INSERT INTO facility_state (org, status, reason, not_before, updated_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (org) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+    putFacility: p(`INSERT INTO facility_state (org, status, cause, reason, not_before, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (org) DO UPDATE SET status = excluded.status, cause = excluded.cause, reason = excluded.reason,
                     not_before = excluded.not_before, updated_at = excluded.updated_at`),
     putApiKey: p(`INSERT INTO api_keys (key_hash, org, role, label) VALUES (?, ?, ?, ?)
                   ON CONFLICT (key_hash) DO UPDATE SET org = excluded.org, role = excluded.role, label = excluded.label`),
@@ -434,13 +434,14 @@ class SqliteStore implements Store {
     const r = this.s.getFacility.get(organizationId);
     if (!r) return undefined;
     const st: FacilityState = { organizationId: r.org, status: r.status, updatedAt: r.updated_at };
+    if (r.cause !== null) st.cause = r.cause;
     if (r.reason !== null) st.reason = r.reason;
     if (r.not_before !== null) st.notBefore = r.not_before;
     return st;
   }
 
   putFacilityState(st: FacilityState): void {
-    this.s.putFacility.run(st.organizationId, st.status, st.reason ?? null, st.notBefore ?? null, st.updatedAt);
+    this.s.putFacility.run(st.organizationId, st.status, st.cause ?? null, st.reason ?? null, st.notBefore ?? null, st.updatedAt);
   }
 
   putApiKey(row: ApiKeyRow): void {

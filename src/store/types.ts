@@ -83,9 +83,16 @@ export interface IdentityEntry {
 
 export type FacilityStatus = 'active' | 'paused' | 'auth-failed' | 'config-error';
 
+/**
+ * Which check put the facility on hold: `credentials` (token refused), `url` (nothing at the configured URL), `access`
+ * (403 / rules 20003, 20004, 10117), `operator` (paused by hand). A passing token probe lifts `credentials` and `url`.
+ */
+export type FacilityHoldCause = 'credentials' | 'url' | 'access' | 'operator';
+
 export interface FacilityState {
   organizationId: string;
   status: FacilityStatus;
+  cause?: FacilityHoldCause;
   /** Why, PII-free (e.g. the platform's auth error text). */
   reason?: string;
   /** Epoch ms before which no platform call may be made for this facility (auth lockout, Retry-After). */

@@ -3,6 +3,7 @@
 import type { OperationOutcome } from 'fhir/r4.js';
 import { PlatformError } from '../platform/types.js';
 import { toOperationOutcome, issue } from '../validation/outcome.js';
+import { isWrongUrl } from './probe.js';
 
 export interface RetryPolicy {
   /** Attempts (claims) of one revision before a transient failure becomes `dead-letter`. */
@@ -60,7 +61,7 @@ export type Decision =
 /** What the facility as a whole must do after this failure (it shares one credential and one quota). */
 export type FacilityAction =
   | { status: 'auth-failed'; notBeforeMs: number; reason: string }
-  | { status: 'config-error'; reason: string }
+  | { status: 'config-error'; cause: 'url' | 'access'; reason: string }
   | { status: 'rate-limited'; notBeforeMs: number };
 
 /** Full jitter: uniform in [0, min(max, base·2^(attempt-1))], floored at minDelayMs. `attempt` is 1-based. */
@@ -86,6 +87,7 @@ function outcomeOf(err: unknown): OperationOutcome {
  * | validation (400/422 with rules), not-found| needs-correction  | —                                 |
  * | BlockedError (identity/location)          | blocked           | —                                 |
  * | auth (401 after one refresh, lockout)     | retry at probe    | auth-failed until probe           |
+ * | token endpoint 404 (wrong URL)            | retry when fixed  | config-error (restart or resume)  |
  * | forbidden (403, 20003/20004/10117)        | retry when resumed| config-error (operator resumes)   |
  * | rate-limited (429)                        | retry after R-A   | notBefore = now + Retry-After     |
  * | transient (408/5xx/network/timeout/other) | backoff, full jitter; dead-letter at maxAttempts | — |
@@ -101,6 +103,10 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
       case 'duplicate': // reaching here means adoption already failed: a human must look
         return { record: 'needs-correction', outcome };
       case 'auth': {
+        if (isWrongUrl(err)) {
+          // Nothing answers at the token URL: no credential fix helps, the facility's environment / simulatorUrl is wrong.
+          return { record: 'retry', delayMs: p.authProbeDelayMs, outcome, facility: { status: 'config-error', cause: 'url', reason: reasonText(outcome, 'the token endpoint answered HTTP 404: wrong URL') } };
+        }
         const wait = Math.max(err.retryAfterMs ?? 0, p.authProbeDelayMs);
         return {
           record: 'retry',
@@ -114,7 +120,7 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
           record: 'retry',
           delayMs: p.authProbeDelayMs,
           outcome,
-          facility: { status: 'config-error', reason: reasonText(outcome, 'SATUSEHAT refused access for this organization') },
+          facility: { status: 'config-error', cause: 'access', reason: reasonText(outcome, 'SATUSEHAT refused access for this organization') },
         };
       case 'rate-limited': {
         const wait = Math.max(p.minDelayMs, err.retryAfterMs ?? p.defaultRetryAfterMs);

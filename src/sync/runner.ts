@@ -288,15 +288,15 @@ export class SyncRunner<Tables = unknown> {
     let next: FacilityState;
     switch (action.status) {
       case 'auth-failed':
-        next = { organizationId: org, status: 'auth-failed', reason: action.reason, notBefore: now + action.notBeforeMs, updatedAt: now };
+        next = { organizationId: org, status: 'auth-failed', cause: 'credentials', reason: action.reason, notBefore: now + action.notBeforeMs, updatedAt: now };
         logger.error({ org, reason: action.reason, probeAt: new Date(now + action.notBeforeMs).toISOString() }, 'SATUSEHAT authentication failed for facility; sync paused until the next probe');
         break;
       case 'config-error':
-        next = { organizationId: org, status: 'config-error', reason: action.reason, updatedAt: now };
+        next = { organizationId: org, status: 'config-error', cause: action.cause, reason: action.reason, updatedAt: now };
         logger.error({ org, reason: action.reason }, 'SATUSEHAT refused access for facility; sync stopped until an operator resumes it');
         break;
       case 'rate-limited':
-        next = { organizationId: org, status: prev?.status === 'paused' ? 'paused' : prev?.status ?? 'active', ...(prev?.reason ? { reason: prev.reason } : {}), notBefore: now + action.notBeforeMs, updatedAt: now };
+        next = { ...(prev ?? { organizationId: org, status: 'active' }), notBefore: now + action.notBeforeMs, updatedAt: now };
         logger.warn({ org, retryAfterMs: action.notBeforeMs }, 'SATUSEHAT rate limit reached for facility');
         break;
     }

@@ -24,6 +24,7 @@ function configuredEnv(dir: string): NodeJS.ProcessEnv {
   const facilities = [A, B].map((org) => ({
     organizationId: org,
     environment: 'simulator',
+    simulatorUrl: 'bundled',
     credentials: { clientIdEnv: `SS_${org}_ID`, clientSecretEnv: `SS_${org}_SECRET` },
     locations: { [LOCATION]: { name: 'Posyandu Uji', physicalType: 'si' } },
   }));

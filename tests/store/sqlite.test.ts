@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import { openSqliteStore, StoreSchemaError } from '../../src/store/sqlite.js';
+import { latestSchemaVersion, migrations } from '../../src/store/migrations.js';
 import type { IngestItem, Store } from '../../src/store/types.js';
 
 const ORG = '10000004';
@@ -488,8 +489,24 @@ describe('SQLite store on disk', () => {
       s.close();
     }
     const db = new Database(file, { readonly: true });
-    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(migrations.map((m) => ({ version: m.version })));
     db.close();
+  });
+
+  it('upgrades a version-1 database in place: facility states keep their status and gain an empty hold cause', () => {
+    const file = path.join(dir, 'v1.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    db.exec(migrations[0]!.sql);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, ?, ?)').run(migrations[0]!.name, T0);
+    db.prepare("INSERT INTO facility_state (org, status, reason, not_before, updated_at) VALUES (?, 'auth-failed', 'old', ?, ?)").run(ORG, T0 + 60_000, T0);
+    db.close();
+    const s = openSqliteStore({ file });
+    expect(s.getFacilityState(ORG)).toEqual({ organizationId: ORG, status: 'auth-failed', reason: 'old', notBefore: T0 + 60_000, updatedAt: T0 });
+    s.putFacilityState({ organizationId: ORG, status: 'config-error', cause: 'url', reason: 'wrong URL', updatedAt: T0 + 1 });
+    expect(s.getFacilityState(ORG)).toMatchObject({ status: 'config-error', cause: 'url' });
+    expect(() => s.putFacilityState({ organizationId: ORG, status: 'paused', cause: 'nonsense' as never, updatedAt: T0 + 2 })).toThrow(/CHECK constraint/);
+    s.close();
   });
 
   it('refuses a database written by a newer version, with a clear error, and leaves it untouched', () => {
@@ -499,7 +516,7 @@ describe('SQLite store on disk', () => {
     db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(99, 'from the future', T0);
     db.close();
     expect(() => openSqliteStore({ file })).toThrow(StoreSchemaError);
-    expect(() => openSqliteStore({ file })).toThrow(/schema version 99 is newer.*\(1\)/);
+    expect(() => openSqliteStore({ file })).toThrow(new RegExp(`schema version 99 is newer.*\\(${latestSchemaVersion}\\)`));
     const check = new Database(file, { readonly: true });
     expect(check.prepare('SELECT max(version) AS v FROM schema_migrations').get()).toEqual({ v: 99 });
     check.close();

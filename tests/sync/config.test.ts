@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  ConfigError, demoKeysExposure, isLoopbackHost, loadHmacKey, loadServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, resolveFacilities,
+  ConfigError, demoKeysExposure, isLoopbackHost, loadHmacKey, loadServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, parseSimulatorUrl, resolveFacilities,
 } from '../../src/config/index.js';
 
 const problemsOf = (fn: () => unknown): string[] => {
@@ -84,12 +84,36 @@ describe('facilities file', () => {
     expect(problemsOf(() => parseSecrets({ '10000004': { clientId: 'a' } }))[0]).toMatch(/clientId and clientSecret/);
   });
 
-  it('simulator facilities use simulatorUrl or the bundled simulator; simulatorUrl is refused elsewhere', () => {
+  it('simulator facilities must name their simulator: an origin or "bundled"; simulatorUrl is refused elsewhere', () => {
     const [e] = parseFacilities([{ ...good, environment: 'simulator', simulatorUrl: 'http://127.0.0.1:9090/' }]);
     expect(resolveFacilities([e!], { SS_ID: 'a', SS_SECRET: 'b' }, undefined)[0]!.authBaseUrl).toBe('http://127.0.0.1:9090/oauth2/v1');
-    const [e2] = parseFacilities([{ ...good, environment: 'simulator' }]);
-    expect(problemsOf(() => resolveFacilities([e2!], { SS_ID: 'a', SS_SECRET: 'b' }, undefined))[0]).toMatch(/needs simulatorUrl/);
+    // Never a silent embedded simulator.
+    expect(problemsOf(() => parseFacilities([{ ...good, environment: 'simulator' }]))[0]).toMatch(/simulatorUrl: required with environment "simulator".*"bundled"/);
+    const [bundled] = parseFacilities([{ ...good, environment: 'simulator', simulatorUrl: 'bundled' }]);
+    expect(problemsOf(() => resolveFacilities([bundled!], { SS_ID: 'a', SS_SECRET: 'b' }, undefined))[0]).toMatch(/no bundled simulator is running/);
+    expect(resolveFacilities([bundled!], { SS_ID: 'a', SS_SECRET: 'b' }, undefined, 'http://127.0.0.1:4567')[0]!.fhirBaseUrl).toBe('http://127.0.0.1:4567/fhir-r4/v1');
     expect(problemsOf(() => parseFacilities([{ ...good, simulatorUrl: 'http://x' }]))[0]).toMatch(/only allowed with environment "simulator"/);
+  });
+
+  it('a simulatorUrl that names the FHIR or auth base is taken as its origin; any other path, query or scheme is named as the mistake', () => {
+    for (const url of ['http://127.0.0.1:9090/fhir-r4/v1', 'http://127.0.0.1:9090/fhir-r4/v1/', 'http://127.0.0.1:9090/oauth2/v1']) {
+      const [e] = parseFacilities([{ ...good, environment: 'simulator', simulatorUrl: url }]);
+      const [f] = resolveFacilities([e!], { SS_ID: 'a', SS_SECRET: 'b' }, undefined);
+      expect(f!.fhirBaseUrl).toBe('http://127.0.0.1:9090/fhir-r4/v1');
+      expect(f!.authBaseUrl).toBe('http://127.0.0.1:9090/oauth2/v1');
+    }
+    expect(parseSimulatorUrl('http://127.0.0.1:9090/fhir')).toEqual({ problem: expect.stringMatching(/"\/fhir" is not a path the simulator serves; give the origin only/) });
+    expect(parseSimulatorUrl('ftp://127.0.0.1:9090')).toEqual({ problem: expect.stringMatching(/http\(s\) origin/) });
+    expect(parseSimulatorUrl('http://127.0.0.1:9090/?x=1')).toEqual({ problem: expect.stringMatching(/no query/) });
+    expect(parseSimulatorUrl(42)).toEqual({ problem: expect.stringMatching(/must be "bundled" or an http\(s\) origin/) });
+  });
+
+  it('the example files of config/ work together as the README says (secrets file for the facility without credentials)', () => {
+    const entries = parseFacilities(JSON.parse(fs.readFileSync('config/facilities.example.json', 'utf8')));
+    const secrets = parseSecrets(JSON.parse(fs.readFileSync('config/secrets.example.json', 'utf8')));
+    const env = { SATUSEHAT_100011961_CLIENT_ID: 'id', SATUSEHAT_100011961_CLIENT_SECRET: 'secret' };
+    expect(resolveFacilities(entries, env, secrets).map((f) => [f.organizationId, f.environment])).toEqual([['100011961', 'sandbox'], ['100011962', 'production']]);
+    expect(Object.keys(secrets)).toEqual(['100011962']);
   });
 
   it('rejects a document of the wrong shape', () => {

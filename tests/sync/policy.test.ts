@@ -34,9 +34,14 @@ describe('classify', () => {
     expect(longer.record === 'retry' && longer.delayMs).toBe(900_000);
   });
 
-  it('forbidden → facility config-error', () => {
+  it('forbidden → facility config-error for access', () => {
     const d = classify(new PlatformError('forbidden', 403, oo('no scope (RuleNumber: 20003)'), ['20003']), 1, policy());
-    expect(d.record === 'retry' && d.facility?.status).toBe('config-error');
+    expect(d.record === 'retry' && d.facility).toMatchObject({ status: 'config-error', cause: 'access' });
+  });
+
+  it('a 404 from the token endpoint → config-error for the URL (no credential fix helps), not auth-failed', () => {
+    const d = classify(new PlatformError('auth', 404, oo('HTTP 404: Not Found'), [], 60_000), 1, policy());
+    expect(d.record === 'retry' && d.facility).toMatchObject({ status: 'config-error', cause: 'url' });
   });
 
   it('429 honours Retry-After exactly, and does not dead-letter at max attempts', () => {
