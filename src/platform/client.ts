@@ -270,7 +270,7 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
       const result = await create(patient);
       const status = Client.httpFor(result as never).response?.status;
       const parsed = patientIdFromCreateResponse(result);
-      if (parsed && 'id' in parsed) return parsed.id;
+      if (parsed && 'id' in parsed) return { id: parsed.id, existed: false };
       if (parsed && 'failure' in parsed) {
         const dup = /duplicat|already|exist|sudah (ada|terdaftar)/i.test(parsed.failure);
         throw new PlatformError(dup ? 'duplicate' : 'validation', status, normaliseOutcome({ message: parsed.failure }, status, dup ? 'duplicate' : 'processing', sensitiveOf(patient)));

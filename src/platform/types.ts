@@ -56,8 +56,11 @@ export interface PlatformClient {
   findPatientByNik(nik: string): Promise<string | undefined>;
   /** Patients registered under the mother's NIK (newborns); the caller matches birth order / birthDate. */
   findPatientsByMotherNik(motherNik: string): Promise<Patient[]>;
-  /** POST /Patient; the platform answers with a non-FHIR body — returns the new IHS number. */
-  createPatient(patient: Patient): Promise<string>;
+  /**
+   * POST /Patient; the platform answers with a non-FHIR body. Returns the IHS number: of the new patient, or of the
+   * existing one when the platform answers that the patient is already registered and names it (`existed`).
+   */
+  createPatient(patient: Patient): Promise<{ id: string; existed: boolean }>;
   /** IHS number of the practitioner with this NIK (read-only master data). */
   findPractitionerByNik(nik: string): Promise<string | undefined>;
   /** Location id by identifier `http://sys-ids.kemkes.go.id/location/{orgId}|{code}`, or undefined. */

@@ -4,7 +4,8 @@
 // Exactly once at the platform: a transaction is all-or-nothing, but its response can be lost after the platform
 // committed (timeout, dropped connection, crash). So before (re)sending anything new for a visit that may have
 // been sent before — a later attempt, a later revision, or a 20002 duplicate — we search by the Encounter's
-// identifier and adopt what exists (with its Observations and Immunizations) into the ledger first.
+// identifier and adopt what exists (with its Observations, Immunizations and Conditions) into the ledger first. Those
+// searches use documented parameters only and their answers are verified, never trusted (verified-search.ts).
 //
 // Corrections: a revision that no longer produces an Observation or Immunization the ledger holds (the first version
 // had a mistaken entry) retracts it in the same transaction: read back from the platform, PUT with status
@@ -22,6 +23,7 @@ import type { IdentityResolver } from './identity.js';
 import { LocalValidationError } from './policy.js';
 import { explainOutcome } from './explain.js';
 import { scrubOutcome } from './scrub.js';
+import { byIdentifier, byReference, refersTo, verifiedSearch, type Criterion } from './verified-search.js';
 
 export const ENCOUNTER_SYSTEM = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
 
@@ -343,13 +345,33 @@ export async function adoptExisting<Tables>(row: VisitRow, entries: MappedEntry[
   return (await reconcile(row, entries, client, deps)).adopted;
 }
 
+/**
+ * How a visit's child resources are found at the platform with documented search parameters only, and which of the
+ * (verified) answers belong to this visit: Immunization is searchable by patient only, so this visit's are picked by
+ * their encounter reference.
+ */
+const CHILD_SEARCHES: ReadonlyMap<string, (patientId: string, encounterId: string) => { criteria: Criterion[]; mine: (r: Resource) => boolean }> = new Map([
+  ['Observation', (p: string, e: string) => ({ criteria: [byReference('subject', 'Patient', p), byReference('encounter', 'Encounter', e)], mine: () => true })],
+  ['Condition', (p: string, e: string) => ({ criteria: [byReference('subject', 'Patient', p), byReference('encounter', 'Encounter', e)], mine: () => true })],
+  ['Immunization', (p: string, e: string) => ({
+    criteria: [byReference('patient', 'Patient', p)],
+    mine: (r: Resource) => refersTo((r as { encounter?: { reference?: string } }).encounter?.reference, 'Encounter', e),
+  })],
+]);
+
+/** The visit's patient id as the mapped entries reference it (`Patient/{IHS}` once identities are resolved). */
+function patientIdOf(entries: MappedEntry[]): string | undefined {
+  const ref = (entries.find((e) => e.resource.resourceType === 'Encounter')?.resource as { subject?: { reference?: string } } | undefined)?.subject?.reference;
+  const m = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(ref ?? '');
+  return m?.[1];
+}
+
 /** adoptExisting, also telling whether the platform returned an Encounter for the visit at all. */
 async function reconcile<Tables>(
   row: VisitRow, entries: MappedEntry[], client: PlatformClient, deps: DeliveryDeps<Tables>,
 ): Promise<{ adopted: number; encounterFound: boolean }> {
   const org = row.organizationId;
-  const found = await client.search('Encounter', { identifier: `${ENCOUNTER_SYSTEM(org)}|${row.visitId}` });
-  const encounters = found.filter((r) => r.resourceType === 'Encounter' && r.id);
+  const encounters = await verifiedSearch(client, 'Encounter', [byIdentifier(ENCOUNTER_SYSTEM(org), row.visitId)]);
   if (!encounters.length) return { adopted: 0, encounterFound: false }; // the transaction never committed: nothing else can exist either
   if (encounters.length > 1) {
     deps.logger.error({ org, visit: row.visitId, count: encounters.length }, 'more than one Encounter exists at the platform for this visit; adopting the first');
@@ -369,12 +391,20 @@ async function reconcile<Tables>(
   for (const e of byType.get('Encounter') ?? []) {
     if (!deps.store.getLedger(org, ledgerKey(row.visitId, e.key))) adopt(e, encounterId);
   }
-  for (const [type, param] of [['Observation', 'encounter'], ['Immunization', 'encounter']] as const) {
-    const mine = (byType.get(type) ?? []).filter((e) => !deps.store.getLedger(org, ledgerKey(row.visitId, e.key)));
-    if (!mine.length) continue;
-    const existing = (await client.search(type, { [param]: encounterId })).filter((r) => r.resourceType === type && r.id);
+  const patientId = patientIdOf(entries);
+  for (const [type, search] of CHILD_SEARCHES) {
+    const missing = (byType.get(type) ?? []).filter((e) => !deps.store.getLedger(org, ledgerKey(row.visitId, e.key)));
+    if (!missing.length) continue;
+    // Without the patient's id no documented search can find them: unknown, so nothing may be POSTed again.
+    if (!patientId) {
+      throw new PlatformError('transient', undefined, toOperationOutcome([
+        { severity: 'error', code: 'incomplete', diagnostics: `Cannot look for this visit's ${type} resources at the platform: the Encounter carries no Patient id; will try again` },
+      ]));
+    }
+    const { criteria, mine } = search(patientId, encounterId);
+    const existing = (await verifiedSearch(client, type, criteria)).filter(mine);
     const taken = new Set<string>();
-    for (const e of mine) {
+    for (const e of missing) {
       const ids = new Set(identifierKeys(e.resource));
       let match = existing.find((r) => !taken.has(r.id!) && identifierKeys(r).some((k) => ids.has(k)));
       if (!match && type === 'Immunization' && ids.size === 0) {

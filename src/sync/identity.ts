@@ -79,45 +79,53 @@ export class IdentityResolver {
     if (p.nik) {
       const nik = p.nik;
       return this.once('patient', org, this.keyHash(`patient|nik|${nik}`), async () => {
+        // One NIK is one patient: a search by it is exact, and costs less than a create refused as a duplicate.
         const find = () => client.findPatientByNik(nik);
         const found = await find();
         if (found) return found;
-        return this.createPatient(client, patientToCreate, find, 'patient.nik',
-          'No SATUSEHAT patient (IHS number) exists for this NIK and the platform refused to create one: the NIK may be unknown to Dukcapil. Check the NIK at the source, or send patient.ihsNumber');
+        return this.createPatient(client, patientToCreate, 'patient.nik',
+          'No SATUSEHAT patient (IHS number) exists for this NIK and the platform refused to create one: the NIK may be unknown to Dukcapil. Check the NIK at the source, or send patient.ihsNumber',
+          find);
       });
     }
     if (p.motherNik && p.birthOrder !== undefined) {
       const { motherNik, birthOrder, birthDate } = p;
-      return this.once('patient', org, this.keyHash(`patient|mother|${motherNik}|${birthOrder}|${birthDate ?? ''}`), async () => {
-        const find = async () => {
-          const candidates = await client.findPatientsByMotherNik(motherNik);
-          return candidates.find(
-            (c) => c.id && c.multipleBirthInteger === birthOrder && (!birthDate || !c.birthDate || c.birthDate === birthDate),
-          )?.id;
-        };
-        const match = await find();
-        if (match) return match;
-        return this.createPatient(client, patientToCreate, find, 'patient.motherNik',
-          "No SATUSEHAT patient exists for this infant (mother's NIK + birth order) and the platform refused to create one: the mother's NIK may be unknown to Dukcapil. Check it at the source, or send patient.ihsNumber");
-      });
+      // Create first: a search by the mother's NIK returns all her children, on staging with nothing but ids, so it
+      // cannot tell this infant from a sibling. The platform deduplicates newborns itself and names the existing
+      // patient when it answers that this one is already registered.
+      return this.once('patient', org, this.keyHash(`patient|mother|${motherNik}|${birthOrder}|${birthDate ?? ''}`), () =>
+        this.createPatient(client, patientToCreate, 'patient.motherNik',
+          "No SATUSEHAT patient exists for this infant (mother's NIK + birth order) and the platform refused to create one: the mother's NIK may be unknown to Dukcapil. Check it at the source, or send patient.ihsNumber",
+          async () => {
+            const id = infantAmong(await client.findPatientsByMotherNik(motherNik), birthOrder, birthDate);
+            if (id) return id;
+            throw blocked(
+              "SATUSEHAT reports this infant as already registered but did not say which patient, and the mother's children it returns cannot be told apart: send patient.ihsNumber",
+              'patient.motherNik',
+            );
+          }));
     }
     return Promise.reject(
       blocked('The patient has neither nik, motherNik + birthOrder, nor ihsNumber: no SATUSEHAT patient can be found', 'patient'),
     );
   }
 
+  /**
+   * POST Patient. "Already registered" answered with the existing id (the recorded platform) is that patient; answered
+   * without one (the documented 20002) `afterDuplicate` finds it, or the visit retries later — never a second create.
+   */
   private async createPatient(
-    client: PlatformClient, build: () => Patient | undefined, find: () => Promise<string | undefined>, field: string, why: string,
+    client: PlatformClient, build: () => Patient | undefined, field: string, why: string, afterDuplicate: () => Promise<string | undefined>,
   ): Promise<string> {
     const resource = build();
     if (!resource) throw blocked(`${why} (no Patient resource could be built from the record)`, field);
     try {
-      return await client.createPatient(resource);
+      return (await client.createPatient(resource)).id;
     } catch (e) {
       if (e instanceof PlatformError && e.kind === 'duplicate') {
-        // 20002: the patient exists (created meanwhile by another facility, another system, or a create whose
-        // response was lost). Adopt it; if the search does not show it yet, retry later — never block the visit.
-        const existing = await find();
+        // The patient exists (created meanwhile by another facility, another system, or a create whose response was
+        // lost). Adopt it; if the search does not show it yet, retry later — never block the visit.
+        const existing = await afterDuplicate();
         if (existing) return existing;
         throw new PlatformError('transient', e.status, toOperationOutcome([
           issue('error', 'transient', 'SATUSEHAT reports this patient as already registered (RuleNumber: 20002) but the search does not return it yet; will retry', field),
@@ -160,6 +168,16 @@ export class IdentityResolver {
       return client.createLocation(buildLocation(org, code, loc.name, loc.physicalType));
     });
   }
+}
+
+/**
+ * The one child of the mother's children that is this infant, or undefined when they cannot be told apart: every
+ * candidate must show its birth order and birth date (staging returns ids only), and exactly one may match. Never a guess.
+ */
+export function infantAmong(candidates: Patient[], birthOrder: number, birthDate: string | undefined): string | undefined {
+  if (!birthDate || candidates.some((c) => c.multipleBirthInteger === undefined || !c.birthDate)) return undefined;
+  const matches = candidates.filter((c) => c.id && c.multipleBirthInteger === birthOrder && c.birthDate === birthDate);
+  return matches.length === 1 ? matches[0]!.id : undefined;
 }
 
 /** The Location registered once per configured code (satusehat-platform.md §1.5, §2.6). */

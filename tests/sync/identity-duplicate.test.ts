@@ -27,7 +27,7 @@ function client(over: Partial<PlatformClient>): { client: PlatformClient; calls:
     organizationId: facility.organizationId,
     findPatientByNik: async () => undefined,
     findPatientsByMotherNik: async () => [],
-    createPatient: async () => 'P-NEW',
+    createPatient: async () => ({ id: 'P-NEW', existed: false }),
     findPractitionerByNik: async () => '10009880728',
     findLocation: async () => 'loc-1',
     createLocation: async (_l: Location) => 'loc-1',
@@ -70,15 +70,13 @@ describe('IdentityResolver: Patient create answered with 20002', () => {
     expect(calls.filter((k) => k.includes('Patient'))).toEqual([]);
   });
 
-  it('by mother’s NIK + birth order: searches the mother’s children again and adopts the match', async () => {
-    let searches = 0;
+  it('by mother’s NIK + birth order (documented variant, no id in the answer): created first, then the one matching child adopted', async () => {
     const twin: Patient = { resourceType: 'Patient', id: 'P-BABY', multipleBirthInteger: 1, birthDate: '2026-03-04' };
-    const { client: c } = client({
-      findPatientsByMotherNik: async () => (++searches === 1 ? [] : [twin]),
-      createPatient: async () => { throw duplicate(); },
-    });
+    const sibling: Patient = { resourceType: 'Patient', id: 'P-SIBLING', multipleBirthInteger: 1, birthDate: '2024-07-01' };
+    const { client: c, calls } = client({ findPatientsByMotherNik: async () => [sibling, twin], createPatient: async () => { throw duplicate(); } });
     const ids = await resolver.resolve({ record: record({ motherNik: NIK, birthOrder: 1, birthDate: '2026-03-04' }), client: c, facility, patientToCreate: () => patientResource });
     expect(ids.patient).toBe('P-BABY');
+    expect(calls.filter((k) => k.includes('Patient'))).toEqual(['createPatient', 'findPatientsByMotherNik']);
   });
 
   it('20002 but still not findable (search lagging the create): a retryable error, not blocked, nothing cached', async () => {

@@ -21,7 +21,7 @@ function fakeClient(over: Partial<PlatformClient> = {}) {
     organizationId: facility.organizationId,
     findPatientByNik: async () => (calls.push('findPatientByNik'), 'P001'),
     findPatientsByMotherNik: async () => (calls.push('findPatientsByMotherNik'), []),
-    createPatient: async () => (calls.push('createPatient'), 'P-NEW'),
+    createPatient: async () => (calls.push('createPatient'), { id: 'P-NEW', existed: false }),
     findPractitionerByNik: async () => (calls.push('findPractitionerByNik'), '10009880728'),
     findLocation: async () => (calls.push('findLocation'), undefined),
     createLocation: async (l: Location) => (calls.push(`createLocation:${l.identifier?.[0]?.value}`), 'loc-1'),
@@ -121,22 +121,45 @@ describe('IdentityResolver', () => {
     expect(calls).toContain('findPatientByNik');
   });
 
-  it('infants: matches the mother’s registered children by birth order and birth date, else creates', async () => {
+  const infant = (birthOrder: number, birthDate: string) => record({ motherNik: NIK, birthOrder, birthDate });
+  const duplicate = () => new PlatformError('duplicate', 400, toOperationOutcome([issue('error', 'duplicate', 'Found duplicate resource: Patient (RuleNumber: 20002)')]), ['20002']);
+
+  it('infants are created first, never picked from the mother’s children: a new one gets its new id', async () => {
+    const { client, calls } = fakeClient();
+    expect((await resolver.resolve({ record: infant(1, '2025-01-02'), client, facility, patientToCreate: () => patientResource })).patient).toBe('P-NEW');
+    expect(calls).toContain('createPatient');
+    expect(calls).not.toContain('findPatientsByMotherNik');
+  });
+
+  it('infants: "already registered" with the existing id (as recorded) adopts that patient without any search', async () => {
+    const { client, calls } = fakeClient({ createPatient: async () => ({ id: 'P-TWIN2', existed: true }) });
+    expect((await resolver.resolve({ record: infant(2, '2025-01-02'), client, facility, patientToCreate: () => patientResource })).patient).toBe('P-TWIN2');
+    expect(calls).not.toContain('findPatientsByMotherNik');
+  });
+
+  it('infants: a duplicate without an id is resolved from the mother’s children only when exactly one shows the same birth order and date', async () => {
     const kids: Patient[] = [
       { resourceType: 'Patient', id: 'P-TWIN1', multipleBirthInteger: 1, birthDate: '2025-01-02' },
       { resourceType: 'Patient', id: 'P-TWIN2', multipleBirthInteger: 2, birthDate: '2025-01-02' },
     ];
-    const { client } = fakeClient({ findPatientsByMotherNik: async () => kids });
-    const infant = (birthOrder: number, birthDate: string) => record({ motherNik: NIK, birthOrder, birthDate });
+    const { client } = fakeClient({ createPatient: async () => { throw duplicate(); }, findPatientsByMotherNik: async () => kids });
     expect((await resolver.resolve({ record: infant(2, '2025-01-02'), client, facility, patientToCreate: () => patientResource })).patient).toBe('P-TWIN2');
-    expect((await resolver.resolve({ record: infant(1, '2024-12-30'), client, facility, patientToCreate: () => patientResource })).patient).toBe('P-NEW');
+  });
+
+  it('infants: a duplicate without an id and children that cannot be told apart (ids only, as staging answers) blocks the visit: no guess', async () => {
+    const idsOnly: Patient[] = Array.from({ length: 12 }, (_v, i) => ({ resourceType: 'Patient', id: `P-CHILD${i}`, identifier: [{ system: 'https://fhir.kemkes.go.id/id/nik-ibu', value: NIK }] }));
+    const { client } = fakeClient({ createPatient: async () => { throw duplicate(); }, findPatientsByMotherNik: async () => idsOnly });
+    const err = await resolver.resolve({ record: infant(2, '2025-01-02'), client, facility, patientToCreate: () => patientResource }).catch((e) => e);
+    expect(err).toBeInstanceOf(BlockedError);
+    expect(JSON.stringify((err as BlockedError).outcome)).toMatch(/cannot be told apart: send patient.ihsNumber/);
+    expect(JSON.stringify((err as BlockedError).outcome)).not.toContain(NIK);
   });
 
   it('concurrent visits of one new patient create it once (single flight)', async () => {
     let creates = 0;
     const { client } = fakeClient({
       findPatientByNik: async () => undefined,
-      createPatient: async () => { creates++; await new Promise((r) => setTimeout(r, 20)); return 'P-ONCE'; },
+      createPatient: async () => { creates++; await new Promise((r) => setTimeout(r, 20)); return { id: 'P-ONCE', existed: false }; },
     });
     const input = { record: record({ nik: NIK }), client, facility, patientToCreate: () => patientResource };
     const all = await Promise.all([resolver.resolve(input), resolver.resolve(input), resolver.resolve(input)]);

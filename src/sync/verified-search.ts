@@ -1,0 +1,72 @@
+// Searches the sync relies on to prevent a duplicate (reconciling after a lost response, or a 20002). The platform
+// silently drops search parameters it does not support and answers as if they had not been sent, so a filter is never
+// trusted: only documented parameters are sent (mappings/platform-search.json), and every resource in the answer is
+// checked against every parameter. An answer holding resources that do not match is treated as unknown — neither
+// "found" nor "absent" — since adopting from it could attach another visit's resources. (A truncated answer, total
+// above the entries returned with no next link, is refused by the platform client the same way.)
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Resource } from 'fhir/r4.js';
+import { mappingsDir } from '../util/paths.js';
+import { PlatformError, type PlatformClient } from '../platform/types.js';
+import { toOperationOutcome, issue } from '../validation/outcome.js';
+
+interface SearchTable {
+  types: Record<string, { params: string[] }>;
+}
+
+const table = JSON.parse(fs.readFileSync(path.join(mappingsDir, 'platform-search.json'), 'utf8')) as SearchTable;
+const SUPPORTED = new Map<string, ReadonlySet<string>>(Object.entries(table.types).map(([type, t]) => [type, new Set(t.params)]));
+
+/** Whether SATUSEHAT is documented to honour `param` in a search of `type`. */
+export function isDocumentedSearchParam(type: string, param: string): boolean {
+  return SUPPORTED.get(type)?.has(param) ?? false;
+}
+
+/** One search parameter with the check that a returned resource really satisfies it. */
+export interface Criterion {
+  param: string;
+  value: string;
+  holds: (r: Resource) => boolean;
+}
+
+/** `ref` points at `type/id`, relative or absolute (the platform answers absolute URLs in places). */
+export function refersTo(ref: unknown, type: string, id: string): boolean {
+  return typeof ref === 'string' && (ref === `${type}/${id}` || ref.endsWith(`/${type}/${id}`));
+}
+
+const referenceOf = (r: Resource, element: string): unknown => (r as unknown as Record<string, { reference?: unknown } | undefined>)[element]?.reference;
+
+export const byIdentifier = (system: string, value: string): Criterion => ({
+  param: 'identifier',
+  value: `${system}|${value}`,
+  holds: (r) => ((r as { identifier?: Array<{ system?: string; value?: string }> }).identifier ?? []).some((i) => i.system === system && i.value === value),
+});
+
+/** A reference search parameter (`subject`, `patient`, `encounter`) holding a bare id, checked on the element of the same name. */
+export const byReference = (param: 'subject' | 'patient' | 'encounter', type: string, id: string): Criterion => ({
+  param,
+  value: id,
+  holds: (r) => refersTo(referenceOf(r, param), type, id),
+});
+
+/** Thrown when an answer holds resources that do not match the search: whether ours exist is unknown. */
+export function unfilteredSearchError(type: string, stray: number, of: number): PlatformError {
+  return new PlatformError('transient', undefined, toOperationOutcome([
+    issue('error', 'incomplete',
+      `The platform's ${type} search returned ${stray} of ${of} resources that do not match what was searched for (a parameter may have been ignored): ` +
+      "whether this visit's resources already exist is unknown, so nothing is adopted or sent; will search again on the next attempt"),
+  ]));
+}
+
+/** Resources of `type` that satisfy every criterion; throws when the answer shows the platform did not filter. */
+export async function verifiedSearch(client: PlatformClient, type: string, criteria: Criterion[]): Promise<Resource[]> {
+  for (const c of criteria) {
+    // A programming error, not a platform answer: sending an unsupported parameter would silently widen the search.
+    if (!isDocumentedSearchParam(type, c.param)) throw new Error(`${type}?${c.param}= is not a documented SATUSEHAT search parameter`);
+  }
+  const found = (await client.search(type, Object.fromEntries(criteria.map((c) => [c.param, c.value])))).filter((r) => r.resourceType === type && r.id);
+  const stray = found.filter((r) => !criteria.every((c) => c.holds(r))).length;
+  if (stray) throw unfilteredSearchError(type, stray, found.length);
+  return found;
+}
