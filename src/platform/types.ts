@@ -35,6 +35,13 @@ export type PlatformErrorKind =
   | 'rate-limited' // 429 (retryAfterMs set)
   | 'transient'; // 408, 5xx, network error, timeout
 
+/**
+ * A machine-readable refinement of `kind` for callers that must act on it (never parse the message text instead).
+ * - search-truncated: a searchset reported more matches than it returned and offered no `next` link: the answer is incomplete.
+ * - token-forbidden: the token endpoint answered 403; the gateway also refuses callers outside Indonesia / on blocked networks.
+ */
+export type PlatformErrorReason = 'search-truncated' | 'token-forbidden';
+
 export class PlatformError extends Error {
   constructor(
     public readonly kind: PlatformErrorKind,
@@ -44,10 +51,17 @@ export class PlatformError extends Error {
     /** Kamus Validasi rule numbers found in the outcome. */
     public readonly rules: string[] = [],
     public readonly retryAfterMs?: number,
+    public readonly reason?: PlatformErrorReason,
   ) {
     super(`${kind}${status ? ` (HTTP ${status})` : ''}: ${outcome.issue?.[0]?.diagnostics ?? outcome.issue?.[0]?.details?.text ?? ''}`);
     this.name = 'PlatformError';
   }
+}
+
+export interface CreatedPatient {
+  id: string;
+  /** The platform already had this patient (duplicate answer carrying its id): nothing was created. */
+  existed: boolean;
 }
 
 export interface PlatformClient {
@@ -56,8 +70,11 @@ export interface PlatformClient {
   findPatientByNik(nik: string): Promise<string | undefined>;
   /** Patients registered under the mother's NIK (newborns); the caller matches birth order / birthDate. */
   findPatientsByMotherNik(motherNik: string): Promise<Patient[]>;
-  /** POST /Patient; the platform answers with a non-FHIR body — returns the new IHS number. */
-  createPatient(patient: Patient): Promise<string>;
+  /**
+   * POST /Patient; the platform answers with a non-FHIR body. Returns the IHS number, `existed: true` when the platform
+   * answered that the patient is already registered and named its id (HTTP 200, success:false, data.resourceID): adopt it.
+   */
+  createPatient(patient: Patient): Promise<CreatedPatient>;
   /** IHS number of the practitioner with this NIK (read-only master data). */
   findPractitionerByNik(nik: string): Promise<string | undefined>;
   /** Location id by identifier `http://sys-ids.kemkes.go.id/location/{orgId}|{code}`, or undefined. */

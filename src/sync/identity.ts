@@ -112,7 +112,7 @@ export class IdentityResolver {
     const resource = build();
     if (!resource) throw blocked(`${why} (no Patient resource could be built from the record)`, field);
     try {
-      return await client.createPatient(resource);
+      return (await client.createPatient(resource)).id;
     } catch (e) {
       if (e instanceof PlatformError && e.kind === 'duplicate') {
         // 20002: the patient exists (created meanwhile by another facility, another system, or a create whose

@@ -8,7 +8,7 @@ export function fakePlatformClient(organizationId: string, calls: Partial<Platfo
     organizationId,
     findPatientByNik: async () => 'P00000000001',
     findPatientsByMotherNik: async () => [],
-    createPatient: async () => 'P00000000001',
+    createPatient: async () => ({ id: 'P00000000001', existed: false }),
     findPractitionerByNik: async () => '10009880728',
     findLocation: async () => 'loc-1',
     createLocation: async () => 'loc-1',

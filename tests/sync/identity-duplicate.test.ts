@@ -27,7 +27,7 @@ function client(over: Partial<PlatformClient>): { client: PlatformClient; calls:
     organizationId: facility.organizationId,
     findPatientByNik: async () => undefined,
     findPatientsByMotherNik: async () => [],
-    createPatient: async () => 'P-NEW',
+    createPatient: async () => ({ id: 'P-NEW', existed: false }),
     findPractitionerByNik: async () => '10009880728',
     findLocation: async () => 'loc-1',
     createLocation: async (_l: Location) => 'loc-1',

@@ -21,7 +21,7 @@ function fakeClient(over: Partial<PlatformClient> = {}) {
     organizationId: facility.organizationId,
     findPatientByNik: async () => (calls.push('findPatientByNik'), 'P001'),
     findPatientsByMotherNik: async () => (calls.push('findPatientsByMotherNik'), []),
-    createPatient: async () => (calls.push('createPatient'), 'P-NEW'),
+    createPatient: async () => (calls.push('createPatient'), { id: 'P-NEW', existed: false }),
     findPractitionerByNik: async () => (calls.push('findPractitionerByNik'), '10009880728'),
     findLocation: async () => (calls.push('findLocation'), undefined),
     createLocation: async (l: Location) => (calls.push(`createLocation:${l.identifier?.[0]?.value}`), 'loc-1'),
@@ -136,7 +136,7 @@ describe('IdentityResolver', () => {
     let creates = 0;
     const { client } = fakeClient({
       findPatientByNik: async () => undefined,
-      createPatient: async () => { creates++; await new Promise((r) => setTimeout(r, 20)); return 'P-ONCE'; },
+      createPatient: async () => { creates++; await new Promise((r) => setTimeout(r, 20)); return { id: 'P-ONCE', existed: false }; },
     });
     const input = { record: record({ nik: NIK }), client, facility, patientToCreate: () => patientResource };
     const all = await Promise.all([resolver.resolve(input), resolver.resolve(input), resolver.resolve(input)]);
