@@ -179,6 +179,22 @@ function resourceOfEntry(e: BundleEntry): Resource | undefined {
   return typeof bare.resourceType === 'string' && TYPE_RE.test(bare.resourceType) ? bare : undefined;
 }
 
+/**
+ * Filters we sent that the `self` link does not echo: the platform drops unsupported parameters silently (recorded:
+ * Practitioner `birthdate`). Result controls (`_count`, …) are not filters. Without a self link nothing can be told.
+ */
+function ignoredFilters(page: Bundle, params: Record<string, string>, base: string): string[] {
+  const self = page.link?.find((l) => l.relation === 'self')?.url;
+  if (!self) return [];
+  let echoed: URLSearchParams;
+  try {
+    echoed = new URL(self, `${base.replace(/\/+$/, '')}/`).searchParams;
+  } catch {
+    return [];
+  }
+  return Object.entries(params).filter(([k, v]) => !k.startsWith('_') && !echoed.getAll(k).includes(v)).map(([k]) => k);
+}
+
 const NIK_RE = /^\d{16}$/;
 const TYPE_RE = /^[A-Z][A-Za-z]{1,63}$/;
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/; // FHIR id
@@ -321,6 +337,7 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
     if (!TYPE_RE.test(resourceType)) throw badInput('search: invalid resource type');
     const op: Op = { method: 'GET', resourceType, redact };
     let page = expectBundle(await call(op, (signal) => fhir.search({ resourceType, searchParams: params, options: { signal } })), 'search');
+    const ignored = ignoredFilters(page, params, cfg.fhirBaseUrl);
     const out: Resource[] = [];
     for (let pages = 1; ; pages++) {
       for (const e of page.entry ?? []) {
@@ -332,6 +349,10 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
         // Recorded: total 722, 100 entries, no link at all. Absence of a match can then not be concluded from it.
         if (typeof page.total === 'number' && page.total > out.length) {
           throw new PlatformError('transient', undefined, ownOutcome('incomplete', `search ${resourceType}: the platform reported ${page.total} matches but returned ${out.length} without a next link; the answer is incomplete`), [], undefined, 'search-truncated');
+        }
+        // A dropped filter only widens the answer: zero hits still mean none, but hits may not match what was asked.
+        if (ignored.length && out.length) {
+          throw new PlatformError('transient', undefined, ownOutcome('incomplete', `search ${resourceType}: the platform ignored the parameter(s) ${ignored.join(', ')}; its ${out.length} result(s) may not match the search`), [], undefined, 'search-unfiltered');
         }
         return out;
       }

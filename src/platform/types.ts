@@ -38,9 +38,11 @@ export type PlatformErrorKind =
 /**
  * A machine-readable refinement of `kind` for callers that must act on it (never parse the message text instead).
  * - search-truncated: a searchset reported more matches than it returned and offered no `next` link: the answer is incomplete.
+ * - search-unfiltered: the searchset's self link shows the platform ignored a filter we sent, and it returned hits.
  * - token-forbidden: the token endpoint answered 403; the gateway also refuses callers outside Indonesia / on blocked networks.
+ * Both search reasons are 'transient' with outcome code 'incomplete': neither "found" nor "absent" may be concluded.
  */
-export type PlatformErrorReason = 'search-truncated' | 'token-forbidden';
+export type PlatformErrorReason = 'search-truncated' | 'search-unfiltered' | 'token-forbidden';
 
 export class PlatformError extends Error {
   constructor(
@@ -82,7 +84,7 @@ export interface PlatformClient {
   createLocation(location: Location): Promise<string>;
   /** POST a transaction Bundle; returns the transaction-response Bundle. */
   transaction(bundle: Bundle): Promise<Bundle>;
-  /** GET {type}?{params}; follows `next` links. */
+  /** GET {type}?{params}; follows `next` links. An incomplete or unfiltered answer throws (reason search-truncated / search-unfiltered). */
   search(resourceType: string, params: Record<string, string>): Promise<Resource[]>;
   /** GET {type}/{id}: the resource as the platform holds it (PlatformError kind 'not-found' when it has none). */
   read(resourceType: string, id: string): Promise<Resource>;

@@ -248,7 +248,9 @@ describe('writes, as recorded', () => {
 });
 
 describe('searchsets, as recorded', () => {
-  const links = [{ relation: 'search', url: `${FHIR_ORIGIN}${FHIR_PATH}/Patient/?identifier=x` }, { relation: 'self', url: `${FHIR_ORIGIN}${FHIR_PATH}/Patient/?identifier=x` }];
+  // As recorded: '/Patient/?' with the query re-encoded.
+  const echo = `${FHIR_ORIGIN}${FHIR_PATH}/Patient/?identifier=${encodeURIComponent(`${NIK_SYSTEM}|${NIK}`)}`;
+  const links = [{ relation: 'search', url: echo }, { relation: 'first', url: echo }, { relation: 'self', url: echo }];
 
   it('"entry": [] with total 0 is zero hits (patient-search-nik-production-0-hits)', async () => {
     token();
@@ -329,5 +331,28 @@ describe('idempotent reads are retried within the call', () => {
     const one = () => 0.999999;
     expect([1, 2, 3, 4, 5].map((n) => readRetryDelayMs(n, 200, 2_000, one))).toEqual([199, 399, 799, 1599, 1999]);
     expect(readRetryDelayMs(3, 200, 2_000, () => 0)).toBe(0);
+  });
+});
+
+describe('searches the platform silently widened', () => {
+  const self = (q: string) => [{ relation: 'self', url: `${FHIR_ORIGIN}${FHIR_PATH}/Practitioner/?${q}` }];
+  const hit = { resource: { resourceType: 'Practitioner', id: '10018660251' } };
+
+  it('hits with a filter missing from the self link → transient "incomplete", reason search-unfiltered (practitioner-search-name-production-0-hits)', async () => {
+    token();
+    fhir().get('/Practitioner').query({ name: 'Voigt', gender: 'male', birthdate: '1945' }).reply(200, { link: self('gender=male&name=Voigt'), resourceType: 'Bundle', total: 1, type: 'searchset', entry: [hit] });
+    const e = await failure(setup().client.search('Practitioner', { name: 'Voigt', gender: 'male', birthdate: '1945' }));
+    expect(e.reason).toBe('search-unfiltered');
+    expect(e.outcome.issue[0]).toMatchObject({ code: 'incomplete' });
+    expect(e.outcome.issue[0].diagnostics).toContain('birthdate');
+  });
+
+  it('zero hits under a widened filter are still zero; parameters the platform adds (organization) are fine', async () => {
+    token();
+    fhir().get('/Practitioner').query(true).reply(200, { link: self('gender=male&name=Voigt'), resourceType: 'Bundle', total: 0, type: 'searchset', entry: [] });
+    fhir().get('/Practitioner').query(true).reply(200, { link: self('name=Voigt&organization=100027857'), resourceType: 'Bundle', total: 1, type: 'searchset', entry: [hit] });
+    const { client } = setup();
+    await expect(client.search('Practitioner', { name: 'Voigt', birthdate: '1945' })).resolves.toEqual([]);
+    await expect(client.search('Practitioner', { name: 'Voigt' })).resolves.toHaveLength(1);
   });
 });
