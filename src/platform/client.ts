@@ -192,7 +192,8 @@ function ignoredFilters(page: Bundle, params: Record<string, string>, base: stri
   } catch {
     return [];
   }
-  return Object.entries(params).filter(([k, v]) => !k.startsWith('_') && !echoed.getAll(k).includes(v)).map(([k]) => k);
+  // Names only: a dropped parameter vanishes from the echo, and values come back re-encoded (or redacted by proxies).
+  return Object.keys(params).filter((k) => !k.startsWith('_') && !echoed.has(k));
 }
 
 const NIK_RE = /^\d{16}$/;
