@@ -2,7 +2,7 @@
 export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/conformance/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/conformance/', '<rootDir>/tests/replay/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   // Type checking is done once by `npm run typecheck`; jest only transpiles.

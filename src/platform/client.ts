@@ -34,12 +34,48 @@ export interface PlatformClientDeps {
   maxPages?: number;
   /** Prometheus hook: one report per HTTP exchange (FHIR calls and, unless tokenProvider is given, token requests). */
   metrics?: PlatformMetricsHook;
+  /**
+   * Extra tries of a failed idempotent read (GET search/read) within the call, after a network error, timeout or 5xx
+   * (never a 4xx, never a 429: the limiter waits those out). Each try takes its own quota point. Default 2; 0 turns it off.
+   * Writes are never repeated here: the sync reconciles before sending again.
+   */
+  readRetries?: number;
+  /** Full-jitter backoff between read tries: uniform in [0, min(cap, base·2^(n-1))]. Defaults 200 ms and 2 s. */
+  readRetryBaseMs?: number;
+  readRetryCapMs?: number;
+  /** Injectable for tests (instant sleep, pinned jitter). */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export const DEFAULT_READ_RETRIES = 2;
+export const DEFAULT_READ_RETRY_BASE_MS = 200;
+export const DEFAULT_READ_RETRY_CAP_MS = 2_000;
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Delay before read retry number `retry` (1-based): full jitter, so concurrent readers that failed together spread out. */
+export function readRetryDelayMs(retry: number, baseMs: number, capMs: number, random: () => number): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, retry - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/** Worth repeating a read for: the exchange went out and failed by network, timeout or 5xx. */
+function retryableRead(err: PlatformError): boolean {
+  return err.kind === 'transient' && (err.status === undefined || err.status >= 500);
+}
+
+export interface CreatedResource {
+  id: string;
+  /** Opaque (base64 of a nanosecond timestamp on the platform): never compare it as a number. */
+  versionId?: string;
 }
 
 /** PlatformClient plus the parts the sync job and status pages need to see. */
 export interface SatusehatClient extends PlatformClient {
   readonly limiter: FacilityLimiter;
   readonly tokens: TokenProvider;
+  /** POST {type} of one resource (Location, Organization, …) → its id. */
+  createResource(resource: Resource): Promise<CreatedResource>;
 }
 
 export interface TransactionEntryResult {
@@ -67,14 +103,31 @@ function entryStatus(status: unknown): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** One result per entry of a transaction-response Bundle, ids taken from `response.location` (or the echoed resource). */
+/** The non-standard `response.resourceType` / `response.resourceID` the platform adds to transaction-response entries. */
+function platformIdsOf(response: unknown): { resourceType?: string; id?: string } {
+  const r = (response ?? {}) as Json;
+  return {
+    resourceType: typeof r.resourceType === 'string' && TYPE_RE.test(r.resourceType) ? r.resourceType : undefined,
+    id: typeof r.resourceID === 'string' && ID_RE.test(r.resourceID) ? r.resourceID : undefined,
+  };
+}
+
+/**
+ * One result per entry of a transaction-response Bundle. Ids come from `response.location` (relative or absolute, with an
+ * opaque `_history` version), else the platform's own `response.resourceType`/`resourceID`, else the echoed resource.
+ * When two of them disagree the entry gets no id: the caller reconciles by identifier rather than guess.
+ */
 export function idsFromTransactionResponse(resp: Bundle): TransactionEntryResult[] {
   return (resp.entry ?? []).map((e, index) => {
     const loc = parseLocation(e.response?.location);
+    const own = platformIdsOf(e.response);
+    const resourceType = loc?.resourceType ?? own.resourceType ?? e.resource?.resourceType;
+    const id = loc?.id ?? own.id ?? e.resource?.id;
+    const agrees = (!own.id || own.id === id) && (!own.resourceType || own.resourceType === resourceType);
     return {
       index,
-      resourceType: loc?.resourceType ?? e.resource?.resourceType,
-      id: loc?.id ?? e.resource?.id,
+      resourceType,
+      id: agrees ? id : undefined,
       versionId: loc?.versionId ?? e.resource?.meta?.versionId,
       status: entryStatus(e.response?.status),
     };
@@ -83,23 +136,64 @@ export function idsFromTransactionResponse(resp: Bundle): TransactionEntryResult
 
 type Json = Record<string, unknown>;
 
-/** Patient create answers `{"success":true,"data":{"patient_id":"P0…"}}` or, for nik-ibu, `{"create_patient":{…same…}}`. */
-export function patientIdFromCreateResponse(body: unknown): { id: string } | { failure: string } | undefined {
+/** Keys compared without case, spaces and punctuation: `Patient ID:`, `patient_id` and `patientId` are one key. */
+const keyOf = (k: string): string => k.toLowerCase().replace(/[^a-z0-9]/g, '');
+function fieldOf(o: unknown, ...names: string[]): unknown {
+  if (!o || typeof o !== 'object' || Array.isArray(o)) return undefined;
+  const wanted = new Set(names.map(keyOf));
+  for (const [k, v] of Object.entries(o as Json)) if (wanted.has(keyOf(k))) return v;
+  return undefined;
+}
+
+export type PatientCreateResult = { id: string; existed: boolean } | { failure: string } | undefined;
+
+/**
+ * Patient create answers a non-FHIR body. Recorded: `{"success":true,"data":{"Patient ID:":"P0…"}}` (HTTP 200) and, when the
+ * patient exists, `{"success":false,"message":"…another identifier has found","data":{"resourceID":"P0…"}}` (also HTTP 200).
+ * SDKs expect `data.patient_id` and, for nik-ibu, `{"create_patient":{…same…}}`; all are accepted. A refusal that names
+ * an existing patient's id is that patient (existed: true); one without an id is a failure with the platform's message.
+ */
+export function patientIdFromCreateResponse(body: unknown): PatientCreateResult {
   if (!body || typeof body !== 'object') return undefined;
   const b = body as Json;
   for (const c of [b, b.create_patient]) {
     if (!c || typeof c !== 'object') continue;
     const cc = c as Json;
-    const data = cc.data as Json | undefined;
-    const id = data?.patient_id ?? cc.patient_id;
-    if (typeof id === 'string' && id && cc.success !== false) return { id };
+    const data = cc.data;
+    const raw = fieldOf(data, 'Patient ID', 'patient_id', 'resourceID') ?? fieldOf(cc, 'patient_id');
+    const id = typeof raw === 'string' && ID_RE.test(raw.trim()) ? raw.trim() : undefined;
+    if (id) return { id, existed: cc.success === false };
     if (cc.success === false) {
-      const msg = [cc.message, data?.message, cc.error].find((x) => typeof x === 'string' && x) as string | undefined;
+      const msg = [cc.message, fieldOf(data, 'message'), cc.error].find((x) => typeof x === 'string' && x) as string | undefined;
       return { failure: msg ?? 'Patient create failed' };
     }
   }
-  if (b.resourceType === 'Patient' && typeof b.id === 'string' && b.id) return { id: b.id };
+  if (b.resourceType === 'Patient' && typeof b.id === 'string' && ID_RE.test(b.id)) return { id: b.id, existed: false };
   return undefined;
+}
+
+/** A searchset entry's resource; one older build put the resource itself in `entry[]` (recorded Location search, 2022). */
+function resourceOfEntry(e: BundleEntry): Resource | undefined {
+  if (e.resource && typeof e.resource.resourceType === 'string') return e.resource;
+  const bare = e as unknown as Resource;
+  return typeof bare.resourceType === 'string' && TYPE_RE.test(bare.resourceType) ? bare : undefined;
+}
+
+/**
+ * Filters we sent that the `self` link does not echo: the platform drops unsupported parameters silently (recorded:
+ * Practitioner `birthdate`). Result controls (`_count`, …) are not filters. Without a self link nothing can be told.
+ */
+function ignoredFilters(page: Bundle, params: Record<string, string>, base: string): string[] {
+  const self = page.link?.find((l) => l.relation === 'self')?.url;
+  if (!self) return [];
+  let echoed: URLSearchParams;
+  try {
+    echoed = new URL(self, `${base.replace(/\/+$/, '')}/`).searchParams;
+  } catch {
+    return [];
+  }
+  // Names only: a dropped parameter vanishes from the echo, and values come back re-encoded (or redacted by proxies).
+  return Object.keys(params).filter((k) => !k.startsWith('_') && !echoed.has(k));
 }
 
 const NIK_RE = /^\d{16}$/;
@@ -148,6 +242,11 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
   const log = deps.logger ?? silentLogger;
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxPages = deps.maxPages ?? DEFAULT_MAX_PAGES;
+  const readRetries = Math.max(0, Math.floor(deps.readRetries ?? DEFAULT_READ_RETRIES));
+  const retryBaseMs = deps.readRetryBaseMs ?? DEFAULT_READ_RETRY_BASE_MS;
+  const retryCapMs = deps.readRetryCapMs ?? DEFAULT_READ_RETRY_CAP_MS;
+  const sleep = deps.sleep ?? realSleep;
+  const random = deps.random ?? Math.random;
   const limiter = deps.limiter ?? createFacilityLimiter(cfg.organizationId, { quotaPerMinute: cfg.quotaPerMinute });
   const metrics = deps.metrics;
   const tokens = deps.tokenProvider ?? createTokenProvider(cfg, { limiter, fetch: metrics ? timedTokenFetch(cfg.organizationId, metrics, deps.fetch) : deps.fetch, now, timeoutMs, logger: log });
@@ -181,6 +280,8 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
   });
 
   async function call<T extends object>(op: Op, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    let refreshed = false;
+    let readRetriesLeft = op.method === 'GET' ? readRetries : 0;
     for (let attempt = 1; ; attempt++) {
       const ctx: CallCtx = { controller: new AbortController() };
       const started = now();
@@ -203,8 +304,19 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
         );
         if (err.kind === 'rate-limited' && err.retryAfterMs) limiter.pauseFor(err.retryAfterMs);
         // 401 on a request we signed: the token died early. Drop it and try once more; never a third time.
-        if (err.status === 401 && !ctx.tokenFailed && ctx.token !== undefined && attempt === 1) {
+        if (err.status === 401 && !ctx.tokenFailed && ctx.token !== undefined && !refreshed) {
+          refreshed = true;
           tokens.invalidate(ctx.token);
+          continue;
+        }
+        // Only an exchange that went out (quota granted, token in hand) is retried: a refused token has its own cooldown.
+        if (readRetriesLeft > 0 && exchangeStart !== undefined && !ctx.tokenFailed && retryableRead(err)) {
+          const retry = readRetries - readRetriesLeft + 1;
+          readRetriesLeft--;
+          const delayMs = readRetryDelayMs(retry, retryBaseMs, retryCapMs, random);
+          log.info({ organizationId: cfg.organizationId, method: op.method, resourceType: op.resourceType, status: err.status, kind: err.kind, attempt, retry, delayMs }, 'retrying idempotent read');
+          if (ctx.timer) clearTimeout(ctx.timer); // this exchange is over; the next one arms its own timeout
+          await sleep(delayMs);
           continue;
         }
         throw err;
@@ -226,11 +338,25 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
     if (!TYPE_RE.test(resourceType)) throw badInput('search: invalid resource type');
     const op: Op = { method: 'GET', resourceType, redact };
     let page = expectBundle(await call(op, (signal) => fhir.search({ resourceType, searchParams: params, options: { signal } })), 'search');
+    const ignored = ignoredFilters(page, params, cfg.fhirBaseUrl);
     const out: Resource[] = [];
     for (let pages = 1; ; pages++) {
-      for (const e of page.entry ?? []) if (e.resource && (e.search?.mode ?? 'match') === 'match') out.push(e.resource);
+      for (const e of page.entry ?? []) {
+        const resource = resourceOfEntry(e);
+        if (resource && (e.search?.mode ?? 'match') === 'match') out.push(resource);
+      }
       const next = page.link?.find((l) => l.relation === 'next')?.url;
-      if (!next) return out;
+      if (!next) {
+        // Recorded: total 722, 100 entries, no link at all. Absence of a match can then not be concluded from it.
+        if (typeof page.total === 'number' && page.total > out.length) {
+          throw new PlatformError('transient', undefined, ownOutcome('incomplete', `search ${resourceType}: the platform reported ${page.total} matches but returned ${out.length} without a next link; the answer is incomplete`), [], undefined, 'search-truncated');
+        }
+        // A dropped filter only widens the answer: zero hits still mean none, but hits may not match what was asked.
+        if (ignored.length && out.length) {
+          throw new PlatformError('transient', undefined, ownOutcome('incomplete', `search ${resourceType}: the platform ignored the parameter(s) ${ignored.join(', ')}; its ${out.length} result(s) may not match the search`), [], undefined, 'search-unfiltered');
+        }
+        return out;
+      }
       if (pages >= maxPages) throw new PlatformError('transient', undefined, ownOutcome('too-costly', `search ${resourceType}: more than ${maxPages} pages`));
       // Never send the bearer token to another host.
       const nextUrl = new URL(next, `${cfg.fhirBaseUrl.replace(/\/+$/, '')}/`);
@@ -247,6 +373,27 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
     return call({ method: 'POST', resourceType, redact: sensitiveOf(resource) }, (signal) =>
       fhir.create({ resourceType, body: { ...resource } as never, options: { signal, headers: JSON_BODY } }),
     );
+  }
+
+  /**
+   * POST {type}: the id from the echoed body, cross-checked with the `Location` header. The header is the raw Google Cloud
+   * Healthcare URL (…/fhirStores/…/fhir/<Type>/<id>/_history/<opaque>): parsed for the id, never followed.
+   */
+  async function createResource(resource: Resource): Promise<CreatedResource> {
+    if (!resource || !TYPE_RE.test(resource.resourceType)) throw badInput('create: invalid resource type');
+    const type = resource.resourceType;
+    const result = (await create(resource)) as Resource;
+    const response = Client.httpFor(result as never).response;
+    const fromBody = result.resourceType === type && typeof result.id === 'string' && ID_RE.test(result.id) ? result.id : undefined;
+    const header = parseLocation(response?.headers.get('location'));
+    const fromHeader = header?.resourceType === type ? header.id : undefined;
+    if (fromBody && fromHeader && fromBody !== fromHeader) {
+      throw new PlatformError('transient', response?.status, ownOutcome('structure', `${type} create: the Location header and the body name different ids`));
+    }
+    const id = fromBody ?? fromHeader;
+    if (!id) throw new PlatformError('transient', response?.status, ownOutcome('structure', `${type} create: response carries no id`));
+    const versionId = (fromBody ? result.meta?.versionId : undefined) ?? header?.versionId;
+    return versionId ? { id, versionId } : { id };
   }
 
   return {
@@ -270,9 +417,13 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
       const result = await create(patient);
       const status = Client.httpFor(result as never).response?.status;
       const parsed = patientIdFromCreateResponse(result);
-      if (parsed && 'id' in parsed) return { id: parsed.id, existed: false };
+      if (parsed && 'id' in parsed) {
+        // HTTP 200 success:false with the existing id: the patient is registered already; adopt it, never create again.
+        if (parsed.existed) log.info({ organizationId: cfg.organizationId, method: 'POST', resourceType: 'Patient', status }, 'patient already registered: adopting the id the platform named');
+        return { id: parsed.id, existed: parsed.existed };
+      }
       if (parsed && 'failure' in parsed) {
-        const dup = /duplicat|already|exist|sudah (ada|terdaftar)/i.test(parsed.failure);
+        const dup = /duplicat|already|exist|another identifier|sudah (ada|terdaftar)/i.test(parsed.failure);
         throw new PlatformError(dup ? 'duplicate' : 'validation', status, normaliseOutcome({ message: parsed.failure }, status, dup ? 'duplicate' : 'processing', sensitiveOf(patient)));
       }
       // 2xx without an id: it may or may not exist now; the caller searches by NIK before trying again.
@@ -291,12 +442,10 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
 
     async createLocation(location: Location) {
       if (location?.resourceType !== 'Location') throw badInput('createLocation: not a Location');
-      const result = (await create(location)) as Resource;
-      const response = Client.httpFor(result as never).response;
-      const id = (result.resourceType === 'Location' && result.id) || parseLocation(response?.headers.get('location'))?.id;
-      if (!id) throw new PlatformError('transient', response?.status, ownOutcome('structure', 'Location create: response carries no id'));
-      return id;
+      return (await createResource(location)).id;
     },
+
+    createResource,
 
     async transaction(bundle) {
       if (bundle?.resourceType !== 'Bundle' || bundle.type !== 'transaction') throw badInput('transaction: expected a Bundle of type transaction');

@@ -69,13 +69,43 @@ function textOf(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() ? v : undefined;
 }
 
-/** Best-effort message out of a non-FHIR JSON error body (Apigee fault, `{success:false,message}`, `{error, error_description}`). */
-function messageOfJson(o: Record<string, unknown>): string | undefined {
-  const fault = o.fault as Record<string, unknown> | undefined;
+type JsonObject = Record<string, unknown>;
+const objectOf = (v: unknown): JsonObject | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined);
+
+/**
+ * Best-effort message out of a non-FHIR JSON error body: Apigee `{fault:{faultstring,detail:{errorcode}}}`,
+ * `{success:false,message}`, `{error, error_description}`, KYC `{metadata:{code,message},data:{error}}`.
+ */
+function messageOfJson(o: JsonObject): string | undefined {
+  const fault = objectOf(o.fault);
+  if (fault) {
+    const faultText = textOf(fault.faultstring);
+    const errorcode = textOf(objectOf(fault.detail)?.errorcode);
+    if (faultText || errorcode) return [faultText, errorcode && `(${errorcode})`].filter(Boolean).join(' ');
+  }
+  const data = objectOf(o.data);
+  const metadata = objectOf(o.metadata);
   return (
     textOf(o.message) ?? textOf(o.error_description) ?? textOf(o.error) ?? textOf(o.detail) ??
-    textOf(fault?.faultstring) ?? textOf((o.data as Record<string, unknown> | undefined)?.message) ?? undefined
+    textOf(data?.message) ?? textOf(data?.error) ?? textOf(metadata?.message) ?? undefined
   );
+}
+
+/** KYC-style endpoints answer HTTP 200 with the real status as a string in `metadata.code` ("400"). */
+function embeddedStatusOf(body: unknown): number | undefined {
+  const code = objectOf(objectOf(body)?.metadata)?.code;
+  const n = typeof code === 'string' && /^\d{3}$/.test(code.trim()) ? Number(code.trim()) : typeof code === 'number' ? code : NaN;
+  return Number.isInteger(n) && n >= 400 && n <= 599 ? n : undefined;
+}
+
+/** A JSON body that reached us as text (the platform pads some with newlines and spaces: Apigee templates). */
+function parsedIfJsonText(body: unknown): unknown {
+  if (typeof body !== 'string' || !/^\s*[{[]/.test(body)) return body;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
+  }
 }
 
 /**
@@ -88,6 +118,7 @@ export function normaliseOutcome(
   fallbackCode: OperationOutcomeIssue['code'],
   redact: readonly string[] = [],
 ): OperationOutcome {
+  body = parsedIfJsonText(body);
   if (body && typeof body === 'object' && (body as { resourceType?: unknown }).resourceType === 'OperationOutcome') {
     const raw = (body as { issue?: unknown }).issue;
     const issues: OperationOutcomeIssue[] = (Array.isArray(raw) ? raw : [])
@@ -130,8 +161,21 @@ export function rulesOf(outcome: OperationOutcome): string[] {
   return rules;
 }
 
+/**
+ * Machine codes the Google Cloud Healthcare layer puts in `details.text` (the human text is in `diagnostics`).
+ * reference_not_found is a payload that points at a missing resource (recorded: `Organization/undefined`): the record
+ * must be corrected, so 'validation'. 'not-found' means "the resource addressed does not exist" — deliver treats a
+ * not-found read as "nothing left to retract", which a refused write must never be taken for.
+ */
+export const HEALTHCARE_CODES: ReadonlyMap<string, PlatformErrorKind> = new Map<string, PlatformErrorKind>([
+  ['storage_error', 'not-found'], // recorded only with 404 "resource not found: <Type>/<id>"
+  ['reference_not_found', 'validation'],
+  ['invalid_query', 'validation'],
+  ['unparseable_resource', 'validation'],
+]);
+
 /** The retry class of an HTTP answer. Order matters: status classes that say "retry" win over rule numbers. */
-export function kindForStatus(status: number, rules: readonly string[], issueCodes: readonly string[]): PlatformErrorKind {
+export function kindForStatus(status: number, rules: readonly string[], issueCodes: readonly string[], machineCodes: readonly string[] = []): PlatformErrorKind {
   if (status === 401) return 'auth';
   if (status === 429) return 'rate-limited';
   if (status === 408 || status >= 500) return 'transient';
@@ -139,6 +183,8 @@ export function kindForStatus(status: number, rules: readonly string[], issueCod
   // issue.code 'duplicate' alone is not enough: bundle rule 20018 (fullUrl not unique) may also use it.
   if (rules.includes(DUPLICATE_RULE) || (rules.length === 0 && issueCodes.includes('duplicate'))) return 'duplicate';
   if (status === 404 || rules.includes(NOT_FOUND_RULE)) return 'not-found';
+  const byMachineCode = machineCodes.map((c) => HEALTHCARE_CODES.get(c)).find((k) => k !== undefined);
+  if (byMachineCode && status >= 400) return byMachineCode;
   if (status === 409) return 'transient'; // version conflict: resolves on retry
   if (status >= 400) return 'validation';
   return 'transient'; // a 2xx/3xx we could not use (e.g. a non-JSON 200 from a proxy): the sync reconciles before retrying
@@ -151,10 +197,13 @@ export function errorFromResponse(
   headers: Pick<Headers, 'get'> | undefined,
   ctx: ClassifyContext = {},
 ): PlatformError {
+  // A 2xx that says inside it failed (KYC metadata.code) is classified by the status it names, never as a success.
+  const effective = status < 300 ? embeddedStatusOf(parsedIfJsonText(body)) ?? status : status;
   const provisional = normaliseOutcome(body, status, 'processing', ctx.redact);
   const rules = rulesOf(provisional);
   const codes = (provisional.issue ?? []).map((i) => i.code);
-  const kind = kindForStatus(status, rules, codes);
+  const machineCodes = (provisional.issue ?? []).map((i) => i.details?.text?.trim() ?? '');
+  const kind = kindForStatus(effective, rules, codes, machineCodes);
   // Re-normalise so that a synthesised issue (non-FHIR body) carries the code of its class (transient, throttled, …).
   const outcome = normaliseOutcome(body, status, issueTypeFor(kind), ctx.redact);
   let retryAfterMs: number | undefined;

@@ -60,6 +60,20 @@ function lifetimeMs(expiresIn: unknown): number {
   return Number.isFinite(n) && n > 0 ? n * 1000 : FALLBACK_LIFETIME_MS;
 }
 
+/**
+ * 403 from the token endpoint: recorded for a caller outside Indonesia whose credentials worked over an Indonesian VPN
+ * (the gateway filters by network). Still a failed auth attempt (lockout, no loop), but the outcome says both causes.
+ */
+function tokenForbidden(err: PlatformError, lockoutMs: number): PlatformError {
+  const first = {
+    severity: 'error' as const,
+    code: 'forbidden' as const,
+    diagnostics: 'SATUSEHAT token endpoint answered HTTP 403: the gateway refuses calls from outside Indonesia or from blocked networks as well as rejected credentials. Check that this server reaches SATUSEHAT from an Indonesian network (no foreign VPN/proxy) before changing the client credentials',
+  };
+  const platformIssues = (err.outcome.issue ?? []).filter((i) => i.diagnostics !== 'HTTP 403');
+  return new PlatformError('auth', err.status, { resourceType: 'OperationOutcome', issue: [first, ...platformIssues] }, err.rules, lockoutMs, 'token-forbidden');
+}
+
 export function tokenUrl(authBaseUrl: string): string {
   return `${authBaseUrl.replace(/\/+$/, '')}/accesstoken?grant_type=client_credentials`;
 }
@@ -80,7 +94,7 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
 
   function blockedError(b: Blocked): PlatformError {
     const e = b.error;
-    return new PlatformError(e.kind, e.status, e.outcome, e.rules, Math.max(0, b.until - now()));
+    return new PlatformError(e.kind, e.status, e.outcome, e.rules, Math.max(0, b.until - now()), e.reason);
   }
 
   async function request(): Promise<string> {
@@ -133,8 +147,9 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
           : ownOutcome('login', `Token endpoint answered HTTP ${res.status} without an access_token`), [], lockoutMs);
     } else {
       err = errorFromResponse(res.status, body, res.headers, { redact, now });
-      // Any other refusal of the credentials (400/401/403/...) is a failed auth attempt: 1 request/min from now on.
-      if (err.kind !== 'transient' && err.kind !== 'rate-limited') err = new PlatformError('auth', res.status, err.outcome, err.rules, lockoutMs);
+      if (res.status === 403) err = tokenForbidden(err, lockoutMs);
+      // Any other refusal of the credentials (400/401/...) is a failed auth attempt: 1 request/min from now on.
+      else if (err.kind !== 'transient' && err.kind !== 'rate-limited') err = new PlatformError('auth', res.status, err.outcome, err.rules, lockoutMs);
     }
     log.warn({ organizationId: cfg.organizationId, op: 'token', status: res.status, kind: err.kind, durationMs }, 'token request refused');
     throw err;

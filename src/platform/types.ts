@@ -35,6 +35,15 @@ export type PlatformErrorKind =
   | 'rate-limited' // 429 (retryAfterMs set)
   | 'transient'; // 408, 5xx, network error, timeout
 
+/**
+ * A machine-readable refinement of `kind` for callers that must act on it (never parse the message text instead).
+ * - search-truncated: a searchset reported more matches than it returned and offered no `next` link: the answer is incomplete.
+ * - search-unfiltered: the searchset's self link shows the platform ignored a filter we sent, and it returned hits.
+ * - token-forbidden: the token endpoint answered 403; the gateway also refuses callers outside Indonesia / on blocked networks.
+ * Both search reasons are 'transient' with outcome code 'incomplete': neither "found" nor "absent" may be concluded.
+ */
+export type PlatformErrorReason = 'search-truncated' | 'search-unfiltered' | 'token-forbidden';
+
 export class PlatformError extends Error {
   constructor(
     public readonly kind: PlatformErrorKind,
@@ -44,10 +53,17 @@ export class PlatformError extends Error {
     /** Kamus Validasi rule numbers found in the outcome. */
     public readonly rules: string[] = [],
     public readonly retryAfterMs?: number,
+    public readonly reason?: PlatformErrorReason,
   ) {
     super(`${kind}${status ? ` (HTTP ${status})` : ''}: ${outcome.issue?.[0]?.diagnostics ?? outcome.issue?.[0]?.details?.text ?? ''}`);
     this.name = 'PlatformError';
   }
+}
+
+export interface CreatedPatient {
+  id: string;
+  /** The platform already had this patient (duplicate answer carrying its id): nothing was created. */
+  existed: boolean;
 }
 
 export interface PlatformClient {
@@ -57,10 +73,10 @@ export interface PlatformClient {
   /** Patients registered under the mother's NIK (newborns); the caller matches birth order / birthDate. */
   findPatientsByMotherNik(motherNik: string): Promise<Patient[]>;
   /**
-   * POST /Patient; the platform answers with a non-FHIR body. Returns the IHS number: of the new patient, or of the
-   * existing one when the platform answers that the patient is already registered and names it (`existed`).
+   * POST /Patient; the platform answers with a non-FHIR body. Returns the IHS number, `existed: true` when the platform
+   * answered that the patient is already registered and named its id (HTTP 200, success:false, data.resourceID): adopt it.
    */
-  createPatient(patient: Patient): Promise<{ id: string; existed: boolean }>;
+  createPatient(patient: Patient): Promise<CreatedPatient>;
   /** IHS number of the practitioner with this NIK (read-only master data). */
   findPractitionerByNik(nik: string): Promise<string | undefined>;
   /** Location id by identifier `http://sys-ids.kemkes.go.id/location/{orgId}|{code}`, or undefined. */
@@ -68,7 +84,7 @@ export interface PlatformClient {
   createLocation(location: Location): Promise<string>;
   /** POST a transaction Bundle; returns the transaction-response Bundle. */
   transaction(bundle: Bundle): Promise<Bundle>;
-  /** GET {type}?{params}; follows `next` links. */
+  /** GET {type}?{params}; follows `next` links. An incomplete or unfiltered answer throws (reason search-truncated / search-unfiltered). */
   search(resourceType: string, params: Record<string, string>): Promise<Resource[]>;
   /** GET {type}/{id}: the resource as the platform holds it (PlatformError kind 'not-found' when it has none). */
   read(resourceType: string, id: string): Promise<Resource>;

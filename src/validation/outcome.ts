@@ -52,8 +52,9 @@ export class OperationOutcomeError extends Error {
   }
 }
 
-const RULE_RE = /RuleNumber:\s*(\d+)/;
-/** Extracts a Kamus Validasi rule number from an issue text such as "... (RuleNumber: 10117)". */
+// The platform writes both "(RuleNumber: 10117)" and "(Rule Number: 10109)" (recorded staging answers).
+const RULE_RE = /Rule ?Number:\s*(\d+)/i;
+/** Extracts a Kamus Validasi rule number from an issue text such as "... (RuleNumber: 10117)" or "(Rule Number: 10109)". */
 export function ruleNumberOf(text: string | undefined): string | undefined {
   return text ? RULE_RE.exec(text)?.[1] : undefined;
 }

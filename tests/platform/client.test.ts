@@ -17,11 +17,16 @@ afterEach(() => {
 });
 afterAll(() => nock.enableNetConnect());
 
-function setup(opts: { quota?: number; timeoutMs?: number; maxPages?: number } = {}) {
+// Read retries are off unless a test is about them: every other test pairs one interceptor with one exchange.
+function setup(opts: { quota?: number; timeoutMs?: number; maxPages?: number; readRetries?: number; delays?: number[]; random?: () => number } = {}) {
   const { logger, entries } = captureLogger();
   const limiter = createFacilityLimiter(ORG, { quotaPerMinute: opts.quota ?? 150 });
   limiters.push(limiter);
-  const client = createPlatformClient(facility(), { limiter, logger, timeoutMs: opts.timeoutMs, maxPages: opts.maxPages });
+  const delays = opts.delays ?? [];
+  const client = createPlatformClient(facility(), {
+    limiter, logger, timeoutMs: opts.timeoutMs, maxPages: opts.maxPages, readRetries: opts.readRetries ?? 0,
+    sleep: async (ms) => { delays.push(ms); }, random: opts.random,
+  });
   return { client, limiter, entries };
 }
 
@@ -313,14 +318,14 @@ describe('Patient create (non-FHIR response)', () => {
       sent = body;
       return { success: true, data: { patient_id: 'P02478375538' } };
     });
-    await expect(setup().client.createPatient(patient)).resolves.toBe('P02478375538');
+    await expect(setup().client.createPatient(patient)).resolves.toEqual({ id: 'P02478375538', existed: false });
     expect(sent).toMatchObject({ resourceType: 'Patient', identifier: [{ value: NIK }] });
   });
 
   it('nik-ibu shape {"create_patient":{"success":true,"data":{"patient_id":…}}} → the IHS number', async () => {
     tokenEndpoint();
     fhir().post('/Patient').reply(201, { create_patient: { success: true, data: { patient_id: 'P03647103112' } } });
-    await expect(setup().client.createPatient({ ...patient, identifier: [{ system: NIK_IBU_SYSTEM, value: MOTHER_NIK }] })).resolves.toBe('P03647103112');
+    await expect(setup().client.createPatient({ ...patient, identifier: [{ system: NIK_IBU_SYSTEM, value: MOTHER_NIK }] })).resolves.toEqual({ id: 'P03647103112', existed: false });
   });
 
   it('400 OperationOutcome with 20002 → duplicate', async () => {
@@ -347,9 +352,14 @@ describe('Patient create (non-FHIR response)', () => {
   });
 
   it('patientIdFromCreateResponse handles every known shape', () => {
-    expect(patientIdFromCreateResponse({ success: true, data: { patient_id: 'P1' } })).toEqual({ id: 'P1' });
-    expect(patientIdFromCreateResponse({ create_patient: { success: true, data: { patient_id: 'P2' } } })).toEqual({ id: 'P2' });
-    expect(patientIdFromCreateResponse({ resourceType: 'Patient', id: 'P3' })).toEqual({ id: 'P3' });
+    expect(patientIdFromCreateResponse({ success: true, data: { patient_id: 'P1' } })).toEqual({ id: 'P1', existed: false });
+    expect(patientIdFromCreateResponse({ create_patient: { success: true, data: { patient_id: 'P2' } } })).toEqual({ id: 'P2', existed: false });
+    expect(patientIdFromCreateResponse({ resourceType: 'Patient', id: 'P3' })).toEqual({ id: 'P3', existed: false });
+    // Recorded (Postman, HTTP 200): a key with a space and a colon; the duplicate names the existing patient.
+    expect(patientIdFromCreateResponse({ success: true, message: 'New Patient has been created successfully', data: { 'Patient ID:': 'P02029102701' } })).toEqual({ id: 'P02029102701', existed: false });
+    expect(patientIdFromCreateResponse({ success: false, message: 'Failed to create new patient, another identifier has found', data: { resourceID: 'P02029102427' } })).toEqual({ id: 'P02029102427', existed: true });
+    expect(patientIdFromCreateResponse({ success: true, data: { resourceID: 'P4' } })).toEqual({ id: 'P4', existed: false });
+    expect(patientIdFromCreateResponse({ success: true, data: { 'Patient ID:': 'not an id!' } })).toBeUndefined();
     expect(patientIdFromCreateResponse({ success: false })).toEqual({ failure: 'Patient create failed' });
     expect(patientIdFromCreateResponse({ success: true, data: { patient_id: 42 } })).toBeUndefined();
     expect(patientIdFromCreateResponse('P1')).toBeUndefined();

@@ -113,7 +113,7 @@ describe('normaliseOutcome', () => {
     expect(normaliseOutcome('Gateway Timeout', 504, 'transient').issue[0]).toEqual({ severity: 'error', code: 'transient', diagnostics: 'HTTP 504: Gateway Timeout' });
     expect(normaliseOutcome('', 502, 'transient').issue[0].diagnostics).toBe('HTTP 502');
     expect(normaliseOutcome({}, undefined, 'transient').issue[0].diagnostics).toBe('No response');
-    expect(normaliseOutcome({ fault: { faultstring: 'Invalid access token', detail: { errorcode: 'x' } } }, 401, 'login').issue[0].diagnostics).toBe('HTTP 401: Invalid access token');
+    expect(normaliseOutcome({ fault: { faultstring: 'Invalid access token', detail: { errorcode: 'keymanagement.service.InvalidAccessToken' } } }, 401, 'login').issue[0].diagnostics).toBe('HTTP 401: Invalid access token (keymanagement.service.InvalidAccessToken)');
     expect(normaliseOutcome({ success: false, message: 'Pasien sudah ada' }, 400, 'duplicate').issue[0].diagnostics).toBe('HTTP 400: Pasien sudah ada');
     expect(normaliseOutcome({ resourceType: 'OperationOutcome', issue: 'nope' }, 400, 'processing').issue[0].diagnostics).toBe('HTTP 400');
     expect(normaliseOutcome('<html>\n  <b>Bad</b>\n</html>', 502, 'transient').issue[0].diagnostics).toBe('HTTP 502: <html> <b>Bad</b> </html>');
