@@ -33,7 +33,7 @@ export function probeResultOf(err: unknown, authBaseUrl: string, at: number): Pr
     return { ...base, status: 'wrong-url', reason: `the token endpoint under ${authBaseUrl} answered HTTP 404: the environment or simulatorUrl of this facility points at the wrong place` };
   }
   if (err.kind === 'auth') {
-    const reason = err.status === 403
+    const reason = err.reason === 'token-forbidden' || err.status === 403
       ? `SATUSEHAT refused the token request (HTTP 403): the credentials may be wrong, or the request comes from a network the platform does not accept (it answers 403 to calls from outside Indonesia)${said ? `: ${said}` : ''}`
       : `SATUSEHAT refused the client credentials${said ? `: ${said}` : ''}`;
     return { ...base, status: 'auth-failed', reason: reason.slice(0, 400) };

@@ -56,7 +56,7 @@ export function unfilteredSearchError(type: string, stray: number, of: number): 
     issue('error', 'incomplete',
       `The platform's ${type} search returned ${stray} of ${of} resources that do not match what was searched for (a parameter may have been ignored): ` +
       "whether this visit's resources already exist is unknown, so nothing is adopted or sent; will search again on the next attempt"),
-  ]));
+  ]), [], undefined, 'search-unfiltered');
 }
 
 /** Resources of `type` that satisfy every criterion; throws when the answer shows the platform did not filter. */

@@ -32,7 +32,7 @@ describe('verifiedSearch', () => {
     const dropsEncounter = fakePlatformClient(ORG, { search: async () => [obs('o1', 'Encounter/e1'), obs('o2', 'Encounter/e2')] });
     const err = await verifiedSearch(dropsEncounter, 'Observation', criteria).catch((e) => e);
     expect(err).toBeInstanceOf(PlatformError);
-    expect(err).toMatchObject({ kind: 'transient', outcome: { issue: [{ code: 'incomplete', diagnostics: expect.stringMatching(/1 of 2 .*do not match.*unknown/) }] } });
+    expect(err).toMatchObject({ kind: 'transient', reason: 'search-unfiltered', outcome: { issue: [{ code: 'incomplete', diagnostics: expect.stringMatching(/1 of 2 .*do not match.*unknown/) }] } });
   });
 
   it('refuses to send a parameter the platform is not documented to honour (it would silently widen the search)', async () => {
