@@ -166,6 +166,21 @@ describe('simulator errors, Google style where recorded', () => {
     expect(sim.state.count('Location')).toBe(0);
   });
 
+  it('fails a transaction with a missing reference target by reference_not_found alone, storing nothing', async () => {
+    const { post, sim } = await setup({ requireDiagnosis: false });
+    const loc = (await post('/Location', location())).body.id as string;
+    const res = await post('', { resourceType: 'Bundle', type: 'transaction', entry: [
+      entry(uuid(1), encounter('V-1', loc)),
+      entry(uuid(2), { ...condition(uuid(1)), subject: { reference: 'Patient/P99999999999' } }),
+    ] });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      issue: [{ code: 'value', details: { text: 'reference_not_found' }, diagnostics: 'reference target(s) not found: Patient/P99999999999', severity: 'error' }],
+      resourceType: 'OperationOutcome',
+    });
+    expect(sim.state.count('Encounter') + sim.state.count('Condition')).toBe(0);
+  });
+
   it('answers an unparseable body with unparseable_resource', async () => {
     const { sim } = await setup();
     const res = await request(sim.app).post(`${FHIR}/Encounter`).set('Authorization', `Bearer ${await tokenFor(sim.app)}`)
