@@ -5,12 +5,12 @@ import { TokenService, type IssuedToken } from './auth.js';
 import { SimulatorCore, type SimResult } from './core.js';
 import { FaultInjector, type PreFault } from './faults.js';
 import { checkOptions, DEFAULT_QUOTA_PER_MINUTE, DEFAULT_TOKEN_EXPIRY_S, type SimulatorClient, type SimulatorOptions } from './options.js';
-import { SimHttpError, messages, platformOutcome, plainIssue, ruleIssue, type PlatformIssue } from './platform-outcome.js';
+import { INVALID_TOKEN_BODY, SimHttpError, messages, platformOutcome, plainIssue, ruleIssue, type PlatformIssue } from './platform-outcome.js';
 import { SlidingWindowQuota } from './quota.js';
 import { RequestLog, redactUrl, type RequestLogEntry } from './request-log.js';
 import type { Json } from './resource-types.js';
 import { loadServiceValidator } from './service-validator.js';
-import { createResource, readResource, searchResources, updateResource } from './handlers/resources.js';
+import { createResource, readResource, searchResources, unparseable, updateResource } from './handlers/resources.js';
 import { createPatient } from './handlers/patient.js';
 import { runTransaction } from './handlers/transaction.js';
 
@@ -187,6 +187,11 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   fhir.use(async (req: Request, res: Response, next: NextFunction) => {
     const check = tokens.checkBearer(req.get('authorization'));
     if (check.kind !== 'ok') {
+      if (core.recordedErrors) {
+        // The gateway answers a missing, unknown or expired token alike, with its padded template.
+        res.status(401).type('application/json').send(INVALID_TOKEN_BODY);
+        return;
+      }
       const text = check.kind === 'missing' ? 'Authorization: Bearer <access_token> is required' : check.kind === 'expired' ? 'Access token expired' : 'Invalid access token';
       sendOutcome(res, 401, [plainIssue('login', text)]);
       return;
@@ -229,9 +234,9 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
 
   const fhirBase = (req: Request) => `${req.protocol}://${req.get('host')}${FHIR_PATH}`;
 
-  fhir.post('/', handle((req, client) => runTransaction(core, req.body, client)));
+  fhir.post('/', handle((req, client) => runTransaction(core, req.body, client, fhirBase(req))));
   fhir.post('/Patient', handle((req, client) => createPatient(core, req.body, client)));
-  fhir.get('/:type', handle((req, client) => searchResources(core, String(req.params.type), req.query as Record<string, unknown>, client, fhirBase(req), `${fhirBase(req)}${redactUrl(req.url)}`)));
+  fhir.get('/:type', handle((req, client) => searchResources(core, String(req.params.type), req.query as Record<string, unknown>, client, fhirBase(req))));
   fhir.get('/:type/:id', handle((req, client) => readResource(core, String(req.params.type), String(req.params.id), client)));
   fhir.get('/:type/:id/:op', handle((req) => {
     if (req.params.op === '$everything') throw new SimHttpError(400, [ruleIssue('20014', { type: String(req.params.type) })]);
@@ -247,7 +252,10 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     void _next;
     const type = (err as { type?: string })?.type;
-    if (type === 'entity.parse.failed') sendOutcome(res, 400, [ruleIssue('20006')]);
+    if (type === 'entity.parse.failed') {
+      if (core.recordedErrors) sendOutcome(res, 400, unparseable(core, 'invalid JSON').issues);
+      else sendOutcome(res, 400, [ruleIssue('20006')]);
+    }
     else if (type === 'entity.too.large') sendOutcome(res, 413, [plainIssue('too-costly', 'Payload too large')]);
     else sendOutcome(res, 500, [plainIssue('exception', 'Internal simulator error')]);
   });

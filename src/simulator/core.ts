@@ -1,14 +1,14 @@
 // The simulator's state and the write pipeline shared by single requests and transactions:
-// business checks (10117, 20002, 20007), the service validator, then commit with server ids and versions.
+// business checks (10117, 10457, duplicates, references), the service validator, then commit with server ids and versions.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
 import { FhirStore } from './fhir-store.js';
 import { parseNik } from './nik.js';
 import { DEMO_CLIENT, type PayloadValidator, type SeedPatient, type SeedPractitioner, type SimulatorClient, type SimulatorOptions } from './options.js';
-import { messages, plainIssue, ruleIssue, fromValidatorIssue, type PlatformIssue } from './platform-outcome.js';
+import { SimHttpError, googleIssue, messages, plainIssue, ruleIssue, fromValidatorIssue, type PlatformIssue } from './platform-outcome.js';
 import { createPrng, digitsFrom, uuidFrom } from './prng.js';
-import { findReferences, parseRelative } from './references.js';
+import { findReferences, parseRelative, type FoundReference } from './references.js';
 import { CHECKED_REFERENCE_TYPES, TYPES, identifierKeys, type Json } from './resource-types.js';
 
 export const SYS = {
@@ -20,7 +20,25 @@ export const SYS = {
 } as const;
 
 /** Resource types the service validator has profiles for; others (Location, Organization) get business checks only. */
-const VALIDATED_TYPES = new Set(['Patient', 'Encounter', 'Observation', 'Immunization']);
+const VALIDATED_TYPES = new Set(['Patient', 'Encounter', 'Observation', 'Immunization', 'Condition']);
+
+/** Rule 10457 in a text, either spelling of "RuleNumber" (the simulator decides this rule itself, see requireDiagnosis). */
+const RULE_10457_RE = /Rule ?Number:\s*10457\b/i;
+
+/** The resolved recorded-or-documented choices (SimulatorOptions, defaults applied). */
+export interface Behaviour {
+  patientCreateBody: 'recorded' | 'documented';
+  errorStyle: 'recorded' | 'documented';
+  strictSearch: boolean;
+  patientSearchView: 'ids-only' | 'masked' | 'full';
+  requireDiagnosis: boolean;
+}
+
+/** A commit's version: an opaque base64 of a nanosecond timestamp, and lastUpdated with microseconds (as recorded). */
+export interface VersionStamp {
+  versionId: string;
+  lastUpdated: string;
+}
 
 export interface SimResult {
   status: number;
@@ -54,8 +72,17 @@ export class SimulatorCore {
   readonly clock: () => number;
   private readonly now: () => Date;
   validator: PayloadValidator | undefined;
+  readonly behaviour: Behaviour;
+  private lastStampNs = 0n;
 
   constructor(opts: SimulatorOptions) {
+    this.behaviour = {
+      patientCreateBody: opts.patientCreateBody ?? 'recorded',
+      errorStyle: opts.errorStyle ?? 'recorded',
+      strictSearch: opts.strictSearch ?? false,
+      patientSearchView: opts.patientSearchView ?? 'ids-only',
+      requireDiagnosis: opts.requireDiagnosis ?? true,
+    };
     this.clients = opts.clients?.length ? opts.clients.map((c) => ({ ...c })) : [{ ...DEMO_CLIENT }];
     this.seed = opts.seed ?? (Date.now() & 0x7fffffff);
     this.faultRand = createPrng(this.seed);
@@ -78,8 +105,27 @@ export class SimulatorCore {
     }
   }
 
-  isoNow(): string {
-    return new Date(this.clock()).toISOString().replace('Z', '+00:00');
+  get recordedErrors(): boolean {
+    return this.behaviour.errorStyle === 'recorded';
+  }
+
+  /** A new version stamp, strictly later than the previous one (1 µs apart at least, so ids never repeat). */
+  newStamp(): VersionStamp {
+    let ns = BigInt(this.clock()) * 1_000_000n;
+    if (ns <= this.lastStampNs) ns = this.lastStampNs + 1000n;
+    this.lastStampNs = ns;
+    const ms = Number(ns / 1_000_000n);
+    const micros = String((ns / 1000n) % 1_000_000n).padStart(6, '0');
+    return {
+      versionId: Buffer.from(ns.toString()).toString('base64').replace(/=+$/, ''),
+      lastUpdated: `${new Date(ms).toISOString().slice(0, 19)}.${micros}+00:00`,
+    };
+  }
+
+  /** Read of an id that does not exist: Google's storage_error as recorded, or rule 20007. */
+  notFound(type: string, id: string): SimHttpError {
+    if (this.recordedErrors) return new SimHttpError(404, [googleIssue('no-store', 'storage_error', `resource not found: ${type}/${id}`)]);
+    return new SimHttpError(404, [ruleIssue('20007', { type, id })]);
   }
 
   newUuid(): string {
@@ -97,16 +143,19 @@ export class SimulatorCore {
     return this.unknownNiks.has(nik);
   }
 
-  /** Stores `resource` (id set) as the next version; returns the stored copy. */
-  commit(type: string, resource: Json, owner: string | undefined): Json {
+  /** Stores `resource` (id set) as the next version; returns the stored copy. A transaction passes one stamp for all entries. */
+  commit(type: string, resource: Json, owner: string | undefined, stamp: VersionStamp = this.newStamp()): Json {
     const old = this.store.get(type, String(resource.id));
     const version = (old?.version ?? 0) + 1;
-    const stored: Json = { ...structuredClone(resource), meta: { ...(resource.meta ?? {}), versionId: String(version), lastUpdated: this.isoNow() } };
+    const stored: Json = { ...structuredClone(resource), meta: { ...(resource.meta ?? {}), versionId: stamp.versionId, lastUpdated: stamp.lastUpdated } };
     this.store.put(type, stored, owner, version);
     return stored;
   }
 
-  /** Issues for writing `resource` as `type` (id already decided): business rules, references, validator, duplicates. */
+  /**
+   * Issues for writing `resource` as `type` (id already decided), in the platform's order: the kemkes gateway's business
+   * rules and validator first, then duplicates, then the FHIR store's own reference check.
+   */
   checkWrite(type: string, resource: Json, ctx: WriteContext): PlatformIssue[] {
     const org = ctx.client.organizationId;
     const issues: PlatformIssue[] = [];
@@ -120,20 +169,31 @@ export class SimulatorCore {
       if (typeof sp === 'string' && parseRelative(sp) && sp !== `Organization/${org}`) {
         issues.push(ruleIssue('10117', {}, 'Encounter.serviceProvider'));
       }
+      // Recorded body has no expression (error-400-rule-10457-encounter-needs-diagnosis-staging.json).
+      const hasDiagnosis = Array.isArray(resource.diagnosis) && resource.diagnosis.length > 0;
+      if (this.behaviour.requireDiagnosis && resource.status === 'finished' && !hasDiagnosis) issues.push(ruleIssue('10457'));
     }
+    const missing: FoundReference[] = [];
     for (const ref of findReferences(resource)) {
       const rel = parseRelative(ref.reference);
       if (ref.reference.startsWith('urn:uuid:')) {
         issues.push(ruleIssue('20007', { type: 'Resource', id: ref.reference }, ref.path));
       } else if (rel && CHECKED_REFERENCE_TYPES.has(rel.type)) {
-        const key = `${rel.type}/${rel.id}`;
-        if (!ctx.pendingRefs?.has(key) && !this.store.has(rel.type, rel.id)) issues.push(ruleIssue('20007', { type: rel.type, id: rel.id }, ref.path));
+        if (!ctx.pendingRefs?.has(`${rel.type}/${rel.id}`) && !this.store.has(rel.type, rel.id)) missing.push(ref);
+      }
+    }
+    if (!this.recordedErrors) {
+      for (const ref of missing) {
+        const rel = parseRelative(ref.reference)!;
+        issues.push(ruleIssue('20007', { type: rel.type, id: rel.id }, ref.path));
       }
     }
     if (this.validator && VALIDATED_TYPES.has(type)) {
       const found = this.validator.validate(resource, { now: this.now(), organizationId: org });
       for (const i of found) {
         if (i.severity !== 'error' && i.severity !== 'fatal') continue;
+        // 10457 is decided above (requireDiagnosis), so turning the option off also silences the validator's copy.
+        if (RULE_10457_RE.test(i.diagnostics)) continue;
         const p = fromValidatorIssue(i);
         // The validator may also report 10117; keep one issue per rule and place.
         const dup = issues.some((x) => x.details.text === p.details.text && (x.expression ?? []).join() === (p.expression ?? []).join());
@@ -141,7 +201,18 @@ export class SimulatorCore {
       }
     }
     if (issues.length === 0 && TYPES[type]?.uniqueIdentifier) issues.push(...this.duplicateIssues(type, resource, ctx));
+    if (issues.length === 0 && missing.length) {
+      // Google's FHIR store names every missing target in one issue (error-400-reference-not-found.json).
+      const targets = [...new Set(missing.map((m) => m.reference))].join(', ');
+      issues.push(googleIssue('value', 'reference_not_found', `reference target(s) not found: ${targets}`));
+    }
     return issues;
+  }
+
+  /** The platform's duplicate issue: production 2024 carries no rule number (error-400-duplicate-location.json). */
+  duplicateIssue(type: string): PlatformIssue {
+    if (this.recordedErrors) return plainIssue('duplicate', `Found duplicate: ${type}`);
+    return { ...ruleIssue('20002', { type }), code: 'duplicate' };
   }
 
   private duplicateIssues(type: string, resource: Json, ctx: WriteContext): PlatformIssue[] {
@@ -149,10 +220,10 @@ export class SimulatorCore {
     for (const key of identifierKeys(resource)) {
       if (key.startsWith('*|') || key.endsWith('|*')) continue; // only exact system|value pairs must be unique
       for (const id of this.store.lookup(type, 'identifier', key)) {
-        if (id !== selfId) return [{ ...ruleIssue('20002', { type }), code: 'duplicate' }];
+        if (id !== selfId) return [this.duplicateIssue(type)];
       }
       const claimedBy = ctx.claimed?.get(`${type}|${key}`);
-      if (claimedBy !== undefined && claimedBy !== selfId) return [{ ...ruleIssue('20002', { type }), code: 'duplicate' }];
+      if (claimedBy !== undefined && claimedBy !== selfId) return [this.duplicateIssue(type)];
     }
     return [];
   }
@@ -205,11 +276,22 @@ export class SimulatorCore {
   }
 }
 
-/** Patient as the platform returns it: NIK and mother's NIK masked. */
-export function presentPatient(r: Json): Json {
+/**
+ * Patient as the platform returns it. The NIK is always masked; the mother's NIK is not (patient-search-nik-ibu-staging-12-hits.json).
+ * 'ids-only' keeps id, identifier and meta (staging Sep 2026); 'masked' masks each name word (`Sa** An**`, staging Jan 2025).
+ */
+export function presentPatient(r: Json, view: Behaviour['patientSearchView'] = 'full'): Json {
   const out = structuredClone(r);
   for (const idf of Array.isArray(out.identifier) ? out.identifier : []) {
-    if ((idf?.system === SYS.nik || idf?.system === SYS.nikIbu) && typeof idf.value === 'string') idf.value = '#'.repeat(idf.value.length || 16);
+    if (idf?.system === SYS.nik && typeof idf.value === 'string') idf.value = '#'.repeat(16);
+  }
+  if (view === 'ids-only') return { id: out.id, identifier: out.identifier, meta: out.meta, resourceType: 'Patient' };
+  if (view === 'masked') {
+    for (const n of Array.isArray(out.name) ? out.name : []) {
+      if (typeof n?.text === 'string') n.text = n.text.split(/\s+/).filter(Boolean).map((w: string) => `${w.slice(0, 2)}**`).join(' ');
+      delete n?.given;
+      delete n?.family;
+    }
   }
   return out;
 }

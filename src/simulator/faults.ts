@@ -6,8 +6,14 @@ export type PreFault =
   | { kind: 'timeout'; hangMs: number }
   | { kind: 'error5xx'; status: number; contentType: string; body: string };
 
+// 500 as the gateway's Apigee fault JSON (production; the shape {fault:{faultstring,detail:{errorcode}}} is recorded, the
+// wording here is ours), 504 as the documented text/plain `Gateway Timeout` (error-5xx-gateway-timeout-text-docexample.json).
+export const APIGEE_FAULT_BODY = JSON.stringify({
+  fault: { faultstring: 'Execution of ServiceCallout failed. Reason: simulated upstream error', detail: { errorcode: 'steps.servicecallout.ExecutionFailed' } },
+});
+
 const GATEWAY_ERRORS = [
-  { status: 500, contentType: 'application/fhir+json; charset=utf-8', body: JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', details: { text: 'Internal server error' } }] }) },
+  { status: 500, contentType: 'application/json', body: APIGEE_FAULT_BODY },
   { status: 502, contentType: 'text/plain; charset=utf-8', body: 'Bad Gateway' },
   { status: 503, contentType: 'text/plain; charset=utf-8', body: 'Service Unavailable' },
   { status: 504, contentType: 'text/plain; charset=utf-8', body: 'Gateway Timeout' },

@@ -58,13 +58,14 @@ export class FhirStore {
     return this.counts.get(owner ? `${type}${SEP}${owner}` : type) ?? 0;
   }
 
-  /** Ids matching every criterion (AND across parameters, OR within one). Throws 400 for an unsupported parameter. */
+  /**
+   * Ids matching every criterion (AND across parameters, OR within one); every id of the type when there is none (as
+   * the platform answers a search whose parameters it dropped). Throws 400 for a parameter the simulator cannot index.
+   */
   search(type: string, criteria: Criterion[]): string[] {
     const spec = TYPES[type];
     if (!spec) throw new SimHttpError(404, [plainIssue('not-supported', `Resource type ${type} is not supported by the simulator`)]);
-    if (criteria.length === 0) {
-      throw new SimHttpError(400, [plainIssue('not-supported', `Search on ${type} needs at least one of: ${Object.keys(spec.params).join(', ')}`)]);
-    }
+    if (criteria.length === 0) return [...(this.rows.get(type)?.keys() ?? [])];
     const sets: Set<string>[] = [];
     for (const c of criteria) {
       const p = spec.params[c.param];
@@ -130,6 +131,8 @@ function queryKey(p: SearchParamSpec, raw: string, param: string): string {
     }
     case 'reference':
       return normaliseReference(raw, p.target) ?? raw;
+    case 'string':
+      return raw.trim().toLowerCase();
     case 'date': {
       const v = raw.startsWith('eq') ? raw.slice(2) : raw;
       if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) {

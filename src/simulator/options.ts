@@ -50,8 +50,29 @@ export interface SimulatorOptions {
   faultScope?: 'all' | 'reads' | 'writes';
   /** Apply latency / 5xx / timeouts to the token endpoint too. Default false. */
   faultsOnToken?: boolean;
-  /** Token lifetime in seconds, sent as expires_in. Default 3599. */
+  /** Token lifetime in seconds, sent as expires_in. Default 14399, as recorded in production (token-success-production.json; the docs say 3599). */
   tokenExpiryS?: number;
+  /**
+   * POST /Patient answer. 'recorded' (default, patient-create-newborn-200-*-postman.json): HTTP 200 with
+   * `data["Patient ID:"]`, and a duplicate as HTTP 200 `success:false` naming the existing id in `data.resourceID`.
+   * 'documented': the SDKs' `data.patient_id` (newborns under `create_patient`), 201, and 400 rule 20002 on a duplicate.
+   */
+  patientCreateBody?: 'recorded' | 'documented';
+  /**
+   * Error bodies. 'recorded' (default): Google Healthcare style where the platform was recorded answering so
+   * (404 storage_error, reference_not_found, unparseable_resource, invalid_query), duplicates without a rule number
+   * (`Found duplicate: Location`), the padded Apigee 401. 'documented': kemkes style with rule numbers everywhere.
+   */
+  errorStyle?: 'recorded' | 'documented';
+  /** Unsupported search parameters: false (default, as recorded) drops them silently; true answers 400 invalid_query. */
+  strictSearch?: boolean;
+  /**
+   * What a Patient search returns per hit. 'ids-only' (default, staging Sep 2026): id, identifier (NIK masked), meta.
+   * 'masked': the record with each name word masked (`Sa** An**`, staging Jan 2025). 'full': the record, NIK masked.
+   */
+  patientSearchView?: 'ids-only' | 'masked' | 'full';
+  /** Refuse a finished Encounter without diagnosis (rule 10457, as recorded on staging Sep 2026). Default true. */
+  requireDiagnosis?: boolean;
   /** Seed of the PRNG behind fault decisions and generated ids. Default: derived from the clock (reported in state.seed). */
   seed?: number;
   /** NIKs Dukcapil does not know: patient create (and mother's NIK for newborns) fails with 400. */
@@ -78,7 +99,7 @@ export const DEMO_CLIENT: SimulatorClient = Object.freeze({
 });
 
 export const DEFAULT_QUOTA_PER_MINUTE = 150;
-export const DEFAULT_TOKEN_EXPIRY_S = 3599;
+export const DEFAULT_TOKEN_EXPIRY_S = 14399;
 export const DEFAULT_TIMEOUT_HANG_MS = 60_000;
 
 /** Throws a clear Error for an option that cannot work (used by the CLI and by createSimulator). */
@@ -98,6 +119,15 @@ export function checkOptions(o: SimulatorOptions): void {
   nonNeg('timeoutHangMs', o.timeoutHangMs);
   if (o.tokenExpiryS !== undefined && !(Number.isInteger(o.tokenExpiryS) && o.tokenExpiryS >= 1)) {
     throw new Error(`tokenExpiryS must be a whole number ≥ 1 (got ${String(o.tokenExpiryS)})`);
+  }
+  const oneOf = (name: string, v: unknown, allowed: readonly string[]) => {
+    if (v !== undefined && !allowed.includes(v as string)) throw new Error(`${name} must be one of ${allowed.join(', ')} (got ${String(v)})`);
+  };
+  oneOf('patientCreateBody', o.patientCreateBody, ['recorded', 'documented']);
+  oneOf('errorStyle', o.errorStyle, ['recorded', 'documented']);
+  oneOf('patientSearchView', o.patientSearchView, ['ids-only', 'masked', 'full']);
+  for (const k of ['strictSearch', 'requireDiagnosis'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new Error(`${k} must be true or false (got ${String(o[k])})`);
   }
   if (typeof o.latencyMs === 'number') nonNeg('latencyMs', o.latencyMs);
   else if (o.latencyMs) {

@@ -1,4 +1,6 @@
-// OperationOutcome in the platform's own shape: the text (with "(RuleNumber: NNNNN)") lives in details.text, plus expression.
+// OperationOutcome in the platform's two recorded shapes: kemkes validator style (text with "(RuleNumber: NNNNN)" in
+// details.text, plus expression) and Google Cloud Healthcare style (a machine code in details.text, the human text in
+// diagnostics), which the platform passes through from its FHIR store (error-404-read-not-found.json and others).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
@@ -10,6 +12,8 @@ export interface PlatformIssue {
   severity: 'fatal' | 'error' | 'warning' | 'information' | 'invalid';
   code: string;
   details: { text: string };
+  /** Only in Google Healthcare style issues. */
+  diagnostics?: string;
   expression?: string[];
 }
 
@@ -18,6 +22,12 @@ export interface PlatformOutcome {
   text?: { status: 'generated' };
   issue: PlatformIssue[];
 }
+
+/** The padded Apigee template the gateway answers a bad token with: these exact bytes (error-401-invalid-access-token.json). */
+export const INVALID_TOKEN_BODY =
+  '\n        {\n          "resourceType": "OperationOutcome",\n          "issue": [\n            {\n              "severity": "error",\n' +
+  '              "code": "invalid-access-token",\n              "details": {\n                "text": "Invalid Access Token."\n' +
+  '              }\n            }\n          ]\n        }\n        ';
 
 interface MessagesFile {
   rules: Record<string, { text: string; code: string; source: string }>;
@@ -31,8 +41,15 @@ export const messages: MessagesFile = JSON.parse(
   readFileSync(path.join(mappingsDir, 'simulator', 'platform-messages.json'), 'utf8'),
 ) as MessagesFile;
 
+/** Google style when every issue is (alphabetic keys, no narrative, as recorded); kemkes style otherwise. */
 export function platformOutcome(issues: PlatformIssue[]): PlatformOutcome {
+  if (issues.length && issues.every((i) => i.diagnostics !== undefined)) return { issue: issues, resourceType: 'OperationOutcome' };
   return { resourceType: 'OperationOutcome', text: { status: 'generated' }, issue: issues };
+}
+
+/** A Google Healthcare style issue; keys in the recorded (alphabetic) order. */
+export function googleIssue(code: string, machineCode: string, diagnostics: string): PlatformIssue {
+  return { code, details: { text: machineCode }, diagnostics, severity: 'error' };
 }
 
 /** An issue for a Kamus Validasi rule, text from the messages table with {placeholders} filled. */

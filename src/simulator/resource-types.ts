@@ -1,7 +1,12 @@
-// What the simulator knows per resource type: which search parameters exist and how to index them, who may write it.
+// What the simulator knows per resource type: which search parameters exist and how to index them, who may write it,
+// and which of them the platform honours (mappings/platform-search.json; the platform silently drops the others).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { mappingsDir } from '../util/paths.js';
+
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- FHIR JSON walked generically
 
-export type ParamKind = 'token' | 'reference' | 'date';
+export type ParamKind = 'token' | 'reference' | 'date' | 'string';
 
 export interface SearchParamSpec {
   kind: ParamKind;
@@ -16,7 +21,7 @@ export interface TypeSpec {
   genericWrite: boolean;
   /** Belongs to the creating client's organization (others cannot read it). Master data (Patient, Practitioner) does not. */
   owned: boolean;
-  /** Identifiers of this type must be unique (rule 20002) — platform behaviour confirmed for Encounter only. */
+  /** Identifiers of this type must be unique (duplicate, rule 20002): recorded for Encounter, Location and Organization. */
   uniqueIdentifier: boolean;
   params: Record<string, SearchParamSpec>;
 }
@@ -55,19 +60,48 @@ const dateKeys = (get: (r: Json) => unknown) => (r: Json): string[] => {
   return typeof v === 'string' && v.length >= 10 ? [v.slice(0, 10)] : [];
 };
 
+/** Lower-cased words of a name, and the whole name: `name=` matches a whole word or the whole text (no prefix search). */
+const nameKeys = (get: (r: Json) => unknown) => (r: Json): string[] => {
+  const texts: string[] = [];
+  for (const n of arr(get(r))) {
+    if (typeof n === 'string') texts.push(n);
+    else if (n && typeof n === 'object') {
+      if (typeof n.text === 'string') texts.push(n.text);
+      if (typeof n.family === 'string') texts.push(n.family);
+      for (const g of arr(n.given)) if (typeof g === 'string') texts.push(g);
+    }
+  }
+  const keys = new Set<string>();
+  for (const t of texts) {
+    const lower = t.trim().toLowerCase();
+    if (lower) keys.add(lower);
+    for (const w of lower.split(/\s+/)) if (w) keys.add(w);
+  }
+  return [...keys];
+};
+
 const identifier: SearchParamSpec = { kind: 'token', extract: identifierKeys };
+const gender: SearchParamSpec = { kind: 'token', extract: (r) => (typeof r.gender === 'string' ? [`*|${r.gender}`] : []) };
+const personName: SearchParamSpec = { kind: 'string', extract: nameKeys((r) => r.name) };
 
 export const TYPES: Record<string, TypeSpec> = {
-  Patient: { genericWrite: false, owned: false, uniqueIdentifier: false, params: { identifier } },
-  Practitioner: { genericWrite: false, owned: false, uniqueIdentifier: false, params: { identifier } },
+  Patient: {
+    genericWrite: false, owned: false, uniqueIdentifier: false,
+    params: { identifier, name: personName, gender, birthdate: { kind: 'date', extract: dateKeys((r) => r.birthDate) } },
+  },
+  Practitioner: {
+    genericWrite: false, owned: false, uniqueIdentifier: false,
+    params: { identifier, name: personName, gender, birthdate: { kind: 'date', extract: dateKeys((r) => r.birthDate) } },
+  },
   Organization: {
-    genericWrite: true, owned: true, uniqueIdentifier: false,
-    params: { identifier, partof: { kind: 'reference', target: 'Organization', extract: refKeys((r) => r.partOf) } },
+    genericWrite: true, owned: true, uniqueIdentifier: true,
+    params: { identifier, name: personName, partof: { kind: 'reference', target: 'Organization', extract: refKeys((r) => r.partOf) } },
   },
   Location: {
-    genericWrite: true, owned: true, uniqueIdentifier: false,
+    genericWrite: true, owned: true, uniqueIdentifier: true,
     params: {
       identifier,
+      name: personName,
       organization: { kind: 'reference', target: 'Organization', extract: refKeys((r) => r.managingOrganization) },
       partof: { kind: 'reference', target: 'Location', extract: refKeys((r) => r.partOf) },
     },
@@ -100,7 +134,27 @@ export const TYPES: Record<string, TypeSpec> = {
       date: { kind: 'date', extract: dateKeys((r) => r.occurrenceDateTime) },
     },
   },
+  // The diagnosis the platform requires on a finished Encounter (rule 10457), referenced from Encounter.diagnosis.
+  Condition: {
+    genericWrite: true, owned: true, uniqueIdentifier: false,
+    params: {
+      identifier,
+      subject: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject) },
+      patient: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject, 'Patient') },
+      encounter: { kind: 'reference', target: 'Encounter', extract: refKeys((r) => r.encounter) },
+    },
+  },
 };
 
-/** Reference types whose targets must exist on write (rule 20007). */
-export const CHECKED_REFERENCE_TYPES = new Set(['Patient', 'Practitioner', 'Location', 'Encounter']);
+/** Reference types whose targets must exist on write (reference_not_found, or rule 20007 in the documented style). */
+export const CHECKED_REFERENCE_TYPES = new Set(['Patient', 'Practitioner', 'Location', 'Encounter', 'Organization', 'Condition']);
+
+interface PlatformSearchFile {
+  types: Record<string, { params: string[] }>;
+}
+
+/** Per type, the search parameters the platform honours (mappings/platform-search.json). */
+export const PLATFORM_SEARCH_PARAMS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  Object.entries((JSON.parse(readFileSync(path.join(mappingsDir, 'platform-search.json'), 'utf8')) as PlatformSearchFile).types)
+    .map(([type, t]) => [type, new Set(t.params)]),
+);

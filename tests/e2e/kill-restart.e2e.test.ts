@@ -12,6 +12,7 @@ import { openStore } from '../../src/store/index.js';
 import { loadMappingTables, mapVisit, type MappingTables } from '../../src/mapping/index.js';
 import { compileService, type CompiledService } from './helpers/compile-service.js';
 import { LOCATION, makeVisit } from './fixtures.js';
+import { DOCUMENTED_VARIANTS } from './harness.js';
 
 const ENC = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
 const OBS = (org: string) => `http://sys-ids.kemkes.go.id/observation/${org}`;
@@ -163,6 +164,7 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
 
   it('mid-sync: nothing lost, every Encounter / Observation / Immunization / Patient exactly once at the platform', async () => {
     const sim = await startSimulator({
+      ...DOCUMENTED_VARIANTS,
       port: 0,
       clients: ORGS.map((org) => ({ ...credOf(org), organizationId: org })),
       quotaPerMinute: 0,
@@ -273,7 +275,7 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
   }, 90_000);
 
   it('mid-ingest: every record whose POST got a 202 is there after the restart; a cut batch is all or nothing', async () => {
-    const sim = await startSimulator({ port: 0, clients: ORGS.map((org) => ({ ...credOf(org), organizationId: org })) });
+    const sim = await startSimulator({ ...DOCUMENTED_VARIANTS, port: 0, clients: ORGS.map((org) => ({ ...credOf(org), organizationId: org })) });
     const dir = fs.mkdtempSync(path.join(work, 'ingest-'));
     const dataDir = path.join(dir, 'data');
     const env = serviceEnv(dir, dataDir, sim);

@@ -8,6 +8,7 @@ import { startService, type RunningService, DEMO_ADMIN_KEY, DEMO_FACILITY_KEY } 
 import { ConfigError } from '../../src/config/errors.js';
 import { mappingsDir } from '../../src/util/paths.js';
 import { captureLines, makeVisit, LOCATION } from './fixtures.js';
+import { DOCUMENTED_VARIANTS } from './harness.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const A = '10000201';
@@ -60,7 +61,7 @@ describe('service (configured facilities)', () => {
   let svc: RunningService;
   const logs = captureLines();
   beforeAll(async () => {
-    svc = await startService(configuredEnv(tempDir()), { logDestination: logs.stream });
+    svc = await startService(configuredEnv(tempDir()), { logDestination: logs.stream, simulator: DOCUMENTED_VARIANTS });
   }, 30_000);
   afterAll(async () => svc?.close());
 

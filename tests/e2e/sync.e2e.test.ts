@@ -153,7 +153,9 @@ describe('sync end to end (simulator over HTTP)', () => {
     const unknown = makeVisit(1, { organizationId: org });
     const rejected = makeVisit(2, { organizationId: org, practitionerIhs: '10099999999' }); // not in the Nakes index
     const good = makeVisit(3, { organizationId: org });
-    const sim = await simulatorFor(list, { clock, unknownNiks: [unknown.patient.nik] });
+    // The documented error style: the explanation below maps the rule number's expression to the record's field; the recorded
+    // reference_not_found carries neither (the platform client's handling of it is issue 7 item 2).
+    const sim = await simulatorFor(list, { clock, unknownNiks: [unknown.patient.nik], errorStyle: 'documented' });
     const logger = createLogger({ level: 'silent' });
     const store = openStore({ url: 'sqlite::memory:' });
     try {

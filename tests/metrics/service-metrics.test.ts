@@ -8,6 +8,7 @@ import { startService, type RunningService } from '../../src/service.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { metricsAccessFromEnv } from '../../src/api/metrics.js';
 import { makeVisit, LOCATION, captureLines } from '../e2e/fixtures.js';
+import { DOCUMENTED_VARIANTS } from '../e2e/harness.js';
 import { parseMetrics, select, sumOf, valueOf } from './helpers.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
@@ -54,7 +55,7 @@ describe('GET /metrics on the service', () => {
   const visits = [makeVisit(1, { organizationId: A }), makeVisit(2, { organizationId: A }), unknown];
   beforeAll(async () => {
     dir = tempDir();
-    svc = await startService(env(dir, { METRICS_API_KEY: SCRAPE }), { logDestination: logs.stream, simulator: { unknownNiks: [unknown.patient.nik] } });
+    svc = await startService(env(dir, { METRICS_API_KEY: SCRAPE }), { logDestination: logs.stream, simulator: { ...DOCUMENTED_VARIANTS, unknownNiks: [unknown.patient.nik] } });
     await svc.probed; // the start-up token probes count in the platform metrics: wait for them, not for luck
   }, 30_000);
   afterAll(async () => {

@@ -10,12 +10,12 @@ function fakeClock(start = Date.UTC(2025, 5, 1)) {
 }
 
 describe('simulator token endpoint', () => {
-  it('issues a token with the platform string fields', async () => {
+  it('issues a token with the platform string fields (expires_in 14399 as in token-success-production.json)', async () => {
     const clock = fakeClock();
     const sim = createSimulator({ validator: false, clock: clock.now });
     const res = await request(sim.app).post(TOKEN_URL).type('form').send({ client_id: 'demo-client', client_secret: 'demo-secret' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ token_type: 'BearerToken', expires_in: '3599', issued_at: String(clock.now()), client_id: 'demo-client', refresh_token_expires_in: '0', status: 'approved' });
+    expect(res.body).toMatchObject({ token_type: 'BearerToken', expires_in: '14399', issued_at: String(clock.now()), client_id: 'demo-client', refresh_token_expires_in: '0', status: 'approved' });
     expect(typeof res.body.access_token).toBe('string');
     expect(res.body.access_token.length).toBeGreaterThan(20);
     for (const v of Object.values(res.body)) if (!Array.isArray(v)) expect(typeof v).toBe('string');
@@ -23,7 +23,8 @@ describe('simulator token endpoint', () => {
 
   it('uses the configured expiry and rejects an expired token with 401', async () => {
     const clock = fakeClock();
-    const sim = createSimulator({ validator: false, clock: clock.now, tokenExpiryS: 30 });
+    // The documented error style names the reason (the recorded 401 is one template for every case).
+    const sim = createSimulator({ validator: false, clock: clock.now, tokenExpiryS: 30, errorStyle: 'documented' });
     const res = await request(sim.app).post(TOKEN_URL).type('form').send({ client_id: 'demo-client', client_secret: 'demo-secret' });
     expect(res.body.expires_in).toBe('30');
     const token = res.body.access_token as string;

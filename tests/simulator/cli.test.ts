@@ -52,6 +52,22 @@ describe('ilp-adapter simulator options', () => {
     expect(custom).not.toContain('demo-secret');
   });
 
+  it('maps the recorded-or-documented flags through commander, defaults being as recorded', async () => {
+    let seen: Record<string, unknown> | undefined;
+    const cmd = simulatorCommand({ stdout: new PassThrough(), stderr: new PassThrough() });
+    cmd.action((flags) => { seen = flags as Record<string, unknown>; });
+    await cmd.exitOverride().parseAsync(['--patient-create-body', 'documented', '--error-style', 'documented', '--strict-search', '--patient-search-view', 'masked', '--no-require-diagnosis'], { from: 'user' });
+    const o = parseSimulatorFlags(seen!);
+    expect(o).toMatchObject({ patientCreateBody: 'documented', errorStyle: 'documented', strictSearch: true, patientSearchView: 'masked', requireDiagnosis: false });
+    expect(startupBanner({ authBaseUrl: 'a', fhirBaseUrl: 'b' }, o, 1)).toContain('as recorded except patient create body, error style, strict search, patient search view masked, diagnosis not required');
+    await cmd.parseAsync([], { from: 'user' });
+    expect(parseSimulatorFlags(seen!)).toEqual({ port: 0, host: '127.0.0.1' });
+    const banner = startupBanner({ authBaseUrl: 'a', fhirBaseUrl: 'b' }, { port: 0, host: 'h' }, 1);
+    expect(banner).toContain('token expiry 14399 s');
+    expect(banner).toContain('answers: as the platform was recorded answering');
+    await expect(simulatorCommand().exitOverride().configureOutput({ writeErr: () => undefined }).parseAsync(['--error-style', 'kemkes'], { from: 'user' })).rejects.toThrow(/Allowed choices are recorded, documented/);
+  });
+
   it('reports a bad flag on stderr with exit code 2 instead of starting', async () => {
     const stdout = new PassThrough();
     const stderr = new PassThrough();

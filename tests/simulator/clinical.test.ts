@@ -6,8 +6,12 @@ import { FHIR, ORG, PATIENT, encounter, immunization, location, observation, tok
 
 const ENC_SYS = `http://sys-ids.kemkes.go.id/encounter/${ORG}`;
 
+// The documented rule numbers (20002, 20005–20007) are checked here; recorded-shapes.test.ts checks the recorded defaults.
+// Rule 10457 is off so these finished Encounters need no Condition.
+const DOCUMENTED = { errorStyle: 'documented', requireDiagnosis: false } as const;
+
 async function setup(opts: Parameters<typeof createSimulator>[0] = {}) {
-  const sim = createSimulator({ validator: false, ...opts });
+  const sim = createSimulator({ validator: false, ...DOCUMENTED, ...opts });
   const auth = { Authorization: `Bearer ${await tokenFor(sim.app)}` };
   const api = {
     get: (p: string) => request(sim.app).get(`${FHIR}${p}`).set(auth),
@@ -25,8 +29,8 @@ describe('simulator Encounter / Observation / Immunization', () => {
     expect(res.status).toBe(201);
     const id = res.body.id as string;
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(res.body.meta).toMatchObject({ versionId: '1', lastUpdated: expect.stringMatching(/\+00:00$/) });
-    expect(res.headers.location).toBe(`Encounter/${id}/_history/1`);
+    expect(res.body.meta).toMatchObject({ versionId: expect.stringMatching(/^[A-Za-z0-9+/]+$/), lastUpdated: expect.stringMatching(/\+00:00$/) });
+    expect(res.headers.location).toMatch(new RegExp(`/fhir/Encounter/${id}/_history/${res.body.meta.versionId}$`));
     expect(res.headers['content-type']).toMatch(/application\/fhir\+json/);
     const read = await get(`/Encounter/${id}`);
     expect(read.status).toBe(200);
@@ -40,7 +44,7 @@ describe('simulator Encounter / Observation / Immunization', () => {
     expect(sim.state.findByIdentifier('Encounter', ENC_SYS, 'V-1')).toHaveLength(1);
   });
 
-  it('updates with PUT only when the body carries the matching id', async () => {
+  it('updates with PUT only when the body carries the matching id; a PUT to a new id creates it (201, diagnostic-report-put-201-postman.json)', async () => {
     const { get, post, put, locationId } = await setup();
     const created = await post('/Encounter', encounter('V-1', locationId));
     const id = created.body.id as string;
@@ -50,11 +54,14 @@ describe('simulator Encounter / Observation / Immunization', () => {
     const other = await put(`/Encounter/${id}`, { ...encounter('V-1', locationId), id: 'another-id' });
     expect(other.status).toBe(400);
     const missing = await put('/Encounter/00000000-0000-4000-8000-000000000000', { ...encounter('V-1', locationId), id: '00000000-0000-4000-8000-000000000000' });
-    expect(missing.status).toBe(404);
+    expect(missing.status).toBe(400); // a new id is created, but this body reuses V-1's identifier
+    expect(missing.body.issue[0].code).toBe('duplicate');
     const ok = await put(`/Encounter/${id}`, { ...encounter('V-1', locationId), id, status: 'finished', period: { start: '2025-03-01T01:00:00+00:00', end: '2025-03-01T02:00:00+00:00' } });
     expect(ok.status).toBe(200);
-    expect(ok.body.meta.versionId).toBe('2');
-    expect(ok.headers.location).toBe(`Encounter/${id}/_history/2`);
+    expect(ok.body.meta.versionId).not.toBe(created.body.meta.versionId);
+    expect(ok.headers.location).toMatch(new RegExp(`/Encounter/${id}/_history/${ok.body.meta.versionId}$`));
+    const fresh = await put('/Encounter/00000000-0000-4000-8000-000000000000', { ...encounter('V-2', locationId), id: '00000000-0000-4000-8000-000000000000' });
+    expect(fresh.status).toBe(201);
     expect((await get(`/Encounter/${id}`)).body.period.end).toBe('2025-03-01T02:00:00+00:00');
   });
 
@@ -105,18 +112,18 @@ describe('simulator Encounter / Observation / Immunization', () => {
     expect([o1.status, o2.status]).toEqual([201, 201]);
     expect((await get(`/Observation?encounter=${enc}`)).body.total).toBe(2);
     expect((await get(`/Observation?subject=${PATIENT}&encounter=Encounter/${enc}`)).body.total).toBe(2);
-    expect((await get(`/Observation?identifier=${encodeURIComponent(`http://sys-ids.kemkes.go.id/observation/${ORG}|O-2`)}`)).body.entry[0].resource.id).toBe(o2.body.id);
-    expect((await get(`/Observation?identifier=O-1,O-2`)).body.total).toBe(2);
+    // Observation?identifier is not honoured by the platform (mappings/platform-search.json): dropped, so unfiltered.
+    expect((await get(`/Observation?identifier=${encodeURIComponent(`http://sys-ids.kemkes.go.id/observation/${ORG}|O-2`)}`)).body.total).toBe(2);
     const imm = await post('/Immunization', immunization(`Encounter/${enc}`, locationId));
     expect(imm.status).toBe(201);
     expect((await get(`/Immunization?patient=${PATIENT}&date=2025-03-01`)).body.total).toBe(1);
     expect((await get(`/Immunization?patient=${PATIENT}&date=2025-03-02`)).body.total).toBe(0);
-    expect((await get(`/Immunization?encounter=${enc}`)).body.total).toBe(1);
+    expect((await get(`/Immunization?encounter=00000000-0000-4000-8000-000000000000`)).body.total).toBe(1); // dropped too
     expect((await get(`/Immunization?date=ge2025-03-01`)).status).toBe(400);
   });
 
   it('keeps each organization\'s clinical data to itself', async () => {
-    const sim = createSimulator({ validator: false, clients: [
+    const sim = createSimulator({ validator: false, ...DOCUMENTED, clients: [
       { clientId: 'a', clientSecret: 'sa', organizationId: '100' },
       { clientId: 'b', clientSecret: 'sb', organizationId: '200' },
     ] });

@@ -93,3 +93,20 @@ export function entry(fullUrl: string, resource: Record<string, unknown>, method
 }
 
 export const uuid = (n: number): string => `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+/** The diagnosis a finished Encounter needs (rule 10457): an ICD-10 encounter-diagnosis Condition. */
+export function condition(encounterRef: string, patient = PATIENT): Res {
+  return {
+    resourceType: 'Condition',
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] }],
+    code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'Z00.1', display: 'Routine child health examination' }] },
+    subject: { reference: `Patient/${patient}` },
+    encounter: { reference: encounterRef },
+    recordedDate: '2025-03-01T01:30:00+00:00',
+  };
+}
+
+export function withDiagnosis(enc: Res, conditionRef: string): Res {
+  return { ...enc, diagnosis: [{ condition: { reference: conditionRef }, use: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/diagnosis-role', code: 'DD' }] }, rank: 1 }] };
+}

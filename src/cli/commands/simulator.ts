@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { startSimulator, type RunningSimulator } from '../../simulator/server.js';
-import { DEMO_CLIENT, checkOptions, type SimulatorClient, type SimulatorOptions } from '../../simulator/options.js';
+import { DEFAULT_TOKEN_EXPIRY_S, DEMO_CLIENT, checkOptions, type SimulatorClient, type SimulatorOptions } from '../../simulator/options.js';
 
 export interface SimulatorCliFlags {
   port?: string;
@@ -17,6 +17,11 @@ export interface SimulatorCliFlags {
   tokenExpiry?: string;
   unknownNiks?: string;
   seed?: string;
+  patientCreateBody?: string;
+  errorStyle?: string;
+  strictSearch?: boolean;
+  patientSearchView?: string;
+  requireDiagnosis?: boolean;
 }
 
 export type SimulatorStartOptions = SimulatorOptions & { port: number; host: string };
@@ -74,6 +79,11 @@ export function parseSimulatorFlags(f: SimulatorCliFlags): SimulatorStartOptions
     }
     o.unknownNiks = niks as string[];
   }
+  o.patientCreateBody = f.patientCreateBody as SimulatorOptions['patientCreateBody'];
+  o.errorStyle = f.errorStyle as SimulatorOptions['errorStyle'];
+  o.patientSearchView = f.patientSearchView as SimulatorOptions['patientSearchView'];
+  if (f.strictSearch) o.strictSearch = true;
+  if (f.requireDiagnosis === false) o.requireDiagnosis = false;
   for (const k of Object.keys(o) as (keyof SimulatorStartOptions)[]) if (o[k] === undefined) delete o[k];
   try {
     checkOptions(o);
@@ -99,7 +109,15 @@ export function startupBanner(sim: Pick<RunningSimulator, 'authBaseUrl' | 'fhirB
     o.timeoutRate ? `timeout rate ${o.timeoutRate}` : '',
     o.dropAfterCommitRate ? `drop-after-commit rate ${o.dropAfterCommitRate}` : '',
   ].filter(Boolean);
-  lines.push(`  quota: ${o.quotaPerMinute ?? 150} requests/min per client; token expiry ${o.tokenExpiryS ?? 3599} s; seed ${seed}${faults.length ? `; faults: ${faults.join(', ')}` : ''}`);
+  lines.push(`  quota: ${o.quotaPerMinute ?? 150} requests/min per client; token expiry ${o.tokenExpiryS ?? DEFAULT_TOKEN_EXPIRY_S} s; seed ${seed}${faults.length ? `; faults: ${faults.join(', ')}` : ''}`);
+  const documented = [
+    o.patientCreateBody === 'documented' ? 'patient create body' : '',
+    o.errorStyle === 'documented' ? 'error style' : '',
+    o.strictSearch ? 'strict search' : '',
+    o.patientSearchView && o.patientSearchView !== 'ids-only' ? `patient search view ${o.patientSearchView}` : '',
+    o.requireDiagnosis === false ? 'diagnosis not required' : '',
+  ].filter(Boolean);
+  lines.push(`  answers: ${documented.length ? `as recorded except ${documented.join(', ')}` : 'as the platform was recorded answering'}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -116,7 +134,12 @@ export function simulatorCommand(ctx: { stdout?: Writable; stderr?: Writable; ex
     .option('--error-rate <r>', 'share of FHIR requests answered with 500/502/503/504 (0..1)')
     .option('--timeout-rate <r>', 'share of FHIR requests that hang for 60 s, then 504 (0..1)')
     .option('--drop-after-commit-rate <r>', 'share of FHIR writes committed, then answered by closing the connection (0..1)')
-    .option('--token-expiry <s>', 'token lifetime in seconds (default 3599)')
+    .option('--token-expiry <s>', 'token lifetime in seconds (default 14399, as recorded in production)')
+    .addOption(new Option('--patient-create-body <style>', 'POST /Patient answer: recorded (200, data["Patient ID:"]) or documented (data.patient_id)').choices(['recorded', 'documented']))
+    .addOption(new Option('--error-style <style>', 'error bodies: recorded (Google style where recorded) or documented (rule numbers)').choices(['recorded', 'documented']))
+    .option('--strict-search', 'answer unsupported search parameters with 400 invalid_query instead of dropping them')
+    .addOption(new Option('--patient-search-view <view>', 'Patient search hits: ids-only (default), masked or full').choices(['ids-only', 'masked', 'full']))
+    .option('--no-require-diagnosis', 'accept a finished Encounter without diagnosis (rule 10457 off)')
     .option('--unknown-niks <file>', 'JSON array of NIKs that Dukcapil does not know')
     .option('--seed <n>', 'PRNG seed for faults and ids (reproducible runs)')
     .action(async (flags: SimulatorCliFlags) => {

@@ -1,11 +1,16 @@
-// POST /Patient: the MPI. Dukcapil-like NIK checks, duplicate checks, and the platform's NON-FHIR success body.
+// POST /Patient: the MPI. Dukcapil-like NIK checks, duplicate checks, and the platform's NON-FHIR answer body:
+// recorded (patient-create-newborn-200-success/duplicate-postman.json) or as the SDKs document it (patientCreateBody).
 import { SYS, type SimResult, type SimulatorCore } from '../core.js';
 import type { SimulatorClient } from '../options.js';
-import { SimHttpError, plainIssue, ruleIssue, type PlatformIssue } from '../platform-outcome.js';
+import { SimHttpError, plainIssue, ruleIssue } from '../platform-outcome.js';
 import type { Json } from '../resource-types.js';
+import { unparseable } from './resources.js';
+
+export const PATIENT_CREATED_MESSAGE = 'New Patient has been created successfully';
+export const PATIENT_EXISTS_MESSAGE = 'Failed to create new patient, another identifier has found';
 
 export function createPatient(core: SimulatorCore, body: unknown, client: SimulatorClient): SimResult {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new SimHttpError(400, [ruleIssue('20005')]);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw unparseable(core, 'the body is not a JSON object');
   const r = structuredClone(body as Json);
   if (r.resourceType !== 'Patient') throw new SimHttpError(400, [plainIssue('invalid', 'resourceType must be Patient', 'Patient.resourceType')]);
   const ids: Json[] = Array.isArray(r.identifier) ? r.identifier : [];
@@ -20,15 +25,12 @@ export function createPatient(core: SimulatorCore, body: unknown, client: Simula
   const nikIssues = core.nikIssues(value, `Patient.identifier[${at}].value`);
   if (nikIssues.length) throw new SimHttpError(400, nikIssues);
 
-  const duplicate = (): PlatformIssue => ({ ...ruleIssue('20002', { type: 'Patient' }), code: 'duplicate' });
-  if (!byMother) {
-    if (core.store.lookup('Patient', 'identifier', `${SYS.nik}|${value}`).size) throw new SimHttpError(400, [duplicate()]);
-  } else {
-    // Newborns are deduplicated on mother's NIK + birth date + birth order.
-    for (const id of core.store.lookup('Patient', 'identifier', `${SYS.nikIbu}|${value}`)) {
-      const p = core.store.get('Patient', id)!.resource;
-      if (p.birthDate === r.birthDate && (p.multipleBirthInteger ?? 0) === (r.multipleBirthInteger ?? 0)) throw new SimHttpError(400, [duplicate()]);
-    }
+  const recorded = core.behaviour.patientCreateBody === 'recorded';
+  const existing = existingPatient(core, byMother, value, r);
+  if (existing !== undefined) {
+    // The duplicate answer was recorded for a newborn only; an adult NIK create is assumed to answer the same way.
+    if (recorded) return { status: 200, body: { success: false, message: PATIENT_EXISTS_MESSAGE, data: { resourceID: existing } } };
+    throw new SimHttpError(400, [{ ...ruleIssue('20002', { type: 'Patient' }), code: 'duplicate' }]);
   }
   const patientId = core.newPatientId();
   r.id = patientId;
@@ -36,6 +38,17 @@ export function createPatient(core: SimulatorCore, body: unknown, client: Simula
   if (issues.length) throw new SimHttpError(400, issues);
   r.identifier = [{ use: 'official', system: SYS.ihs, value: patientId }, ...ids.filter((i) => i?.system !== SYS.ihs)];
   core.commit('Patient', r, undefined);
+  if (recorded) return { status: 200, body: { success: true, message: PATIENT_CREATED_MESSAGE, data: { 'Patient ID:': patientId } }, committed: true };
   const ok = { success: true, data: { patient_id: patientId } };
   return { status: 201, body: byMother ? { create_patient: ok } : ok, committed: true };
+}
+
+/** Id of the patient this create duplicates: same NIK, or for a newborn same mother's NIK + birth date + birth order. */
+function existingPatient(core: SimulatorCore, byMother: boolean, value: string, r: Json): string | undefined {
+  if (!byMother) return [...core.store.lookup('Patient', 'identifier', `${SYS.nik}|${value}`)][0];
+  for (const id of core.store.lookup('Patient', 'identifier', `${SYS.nikIbu}|${value}`)) {
+    const p = core.store.get('Patient', id)!.resource;
+    if (p.birthDate === r.birthDate && (p.multipleBirthInteger ?? 0) === (r.multipleBirthInteger ?? 0)) return id;
+  }
+  return undefined;
 }

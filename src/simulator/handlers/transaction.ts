@@ -1,6 +1,6 @@
 // POST {FHIR base} with a transaction Bundle: all-or-nothing. Everything is checked first; nothing is stored on any error.
 // On the first failing entry, every later entry is reported as failed due to previous error (20013 when it refers to the
-// failed entry, else 20012).
+// failed entry, else 20012). A failure of Google's FHIR store (reference_not_found) is reported alone, as it answers.
 import type { SimResult, SimulatorCore } from '../core.js';
 import type { SimulatorClient } from '../options.js';
 import { SimHttpError, plainIssue, ruleIssue, type PlatformIssue } from '../platform-outcome.js';
@@ -15,6 +15,8 @@ interface PlannedEntry {
   type: string;
   method: 'POST' | 'PUT';
   id: string;
+  /** A PUT to an id the store does not hold yet creates it (upsert). */
+  creates: boolean;
   fullUrl: string;
   resource: Json;
 }
@@ -46,6 +48,7 @@ function planEntry(core: SimulatorCore, entry: unknown, index: number, seenFullU
   const [urlType, urlId, ...rest] = url.replace(/^\//, '').split('?')[0].split('/');
   if (urlType !== type || rest.length) return [plainIssue('invalid', `request.url (${url}) does not match the resource type ${type}`, `${at}.request.url`)];
   let id: string;
+  let creates = true;
   if (method === 'POST') {
     if (urlId) return [plainIssue('invalid', 'request.url of a POST must be the resource type only', `${at}.request.url`)];
     id = core.newUuid();
@@ -53,14 +56,15 @@ function planEntry(core: SimulatorCore, entry: unknown, index: number, seenFullU
     if (!urlId) return [plainIssue('required', 'request.url of a PUT must be Type/id', `${at}.request.url`)];
     if (resource.id === undefined || String(resource.id) !== urlId) return [plainIssue('invalid', 'id is required in the body and must match request.url', `${type}.id`)];
     const row = core.store.get(type, urlId);
-    if (!row) return [ruleIssue('20007', { type, id: urlId }, `${at}.request.url`)];
-    if (row.owner && row.owner !== client.organizationId) return [plainIssue('forbidden', FORBIDDEN_TEXT, `${at}.request.url`)];
+    if (row?.owner && row.owner !== client.organizationId) return [plainIssue('forbidden', FORBIDDEN_TEXT, `${at}.request.url`)];
     id = urlId;
+    creates = !row;
   }
-  return { index, type, method, id, fullUrl, resource: structuredClone(resource) };
+  return { index, type, method, id, creates, fullUrl, resource: structuredClone(resource) };
 }
 
-export function runTransaction(core: SimulatorCore, body: unknown, client: SimulatorClient): SimResult {
+/** `fhirBase` is the absolute FHIR base the entries' `location` URLs start with (bundle-transaction-response-staging.json). */
+export function runTransaction(core: SimulatorCore, body: unknown, client: SimulatorClient, fhirBase: string): SimResult {
   if (!body || typeof body !== 'object' || (body as Json).resourceType !== 'Bundle') {
     throw new SimHttpError(400, [plainIssue('invalid', 'POST to the FHIR base needs a Bundle', 'Bundle')]);
   }
@@ -106,6 +110,7 @@ export function runTransaction(core: SimulatorCore, body: unknown, client: Simul
     core.claimIdentifiers(p.type, p.resource, claimed);
   }
 
+  if (failAt >= 0 && failIssues.every((i) => i.diagnostics !== undefined)) throw new SimHttpError(400, failIssues);
   if (failAt >= 0) {
     const failed = plans.find((p) => p.index === failAt);
     const failedKeys = new Set(failed ? [failed.fullUrl, `${failed.type}/${failed.id}`] : []);
@@ -121,17 +126,20 @@ export function runTransaction(core: SimulatorCore, body: unknown, client: Simul
   }
 
   // Apply: nothing can fail from here, and nothing else runs in between (single-threaded), so the write is atomic.
+  // One commit, one version for all entries; each response also names resourceType and resourceID (non-standard, as recorded).
+  const stamp = core.newStamp();
   const responses = plans.map((p) => {
-    const stored = core.commit(p.type, p.resource, client.organizationId);
-    const v = String(stored.meta.versionId);
+    core.commit(p.type, p.resource, client.organizationId, stamp);
     return {
       response: {
-        status: p.method === 'POST' ? '201 Created' : '200 OK',
-        location: `${p.type}/${p.id}/_history/${v}`,
-        etag: `W/"${v}"`,
-        lastModified: stored.meta.lastUpdated,
+        etag: `W/"${stamp.versionId}"`,
+        lastModified: stamp.lastUpdated,
+        location: `${fhirBase}/${p.type}/${p.id}/_history/${stamp.versionId}`,
+        status: p.creates ? '201 Created' : '200 OK',
+        resourceType: p.type,
+        resourceID: p.id,
       },
     };
   });
-  return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry: responses }, committed: true };
+  return { status: 200, body: { entry: responses, resourceType: 'Bundle', type: 'transaction-response', total: responses.length }, committed: true };
 }
