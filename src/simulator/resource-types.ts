@@ -1,8 +1,5 @@
 // What the simulator knows per resource type: which search parameters exist and how to index them, who may write it,
 // and which of them the platform honours (mappings/platform-search.json; the platform silently drops the others).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { mappingsDir } from '../util/paths.js';
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- FHIR JSON walked generically
 
@@ -149,12 +146,4 @@ export const TYPES: Record<string, TypeSpec> = {
 /** Reference types whose targets must exist on write (reference_not_found, or rule 20007 in the documented style). */
 export const CHECKED_REFERENCE_TYPES = new Set(['Patient', 'Practitioner', 'Location', 'Encounter', 'Organization', 'Condition']);
 
-interface PlatformSearchFile {
-  types: Record<string, { params: string[] }>;
-}
-
-/** Per type, the search parameters the platform honours (mappings/platform-search.json). */
-export const PLATFORM_SEARCH_PARAMS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
-  Object.entries((JSON.parse(readFileSync(path.join(mappingsDir, 'platform-search.json'), 'utf8')) as PlatformSearchFile).types)
-    .map(([type, t]) => [type, new Set(t.params)]),
-);
+export { PLATFORM_SEARCH_PARAMS } from '../platform/search-params.js';

@@ -4,24 +4,12 @@
 // checked against every parameter. An answer holding resources that do not match is treated as unknown — neither
 // "found" nor "absent" — since adopting from it could attach another visit's resources. (A truncated answer, total
 // above the entries returned with no next link, is refused by the platform client the same way.)
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Resource } from 'fhir/r4.js';
-import { mappingsDir } from '../util/paths.js';
+import { isDocumentedSearchParam } from '../platform/search-params.js';
 import { PlatformError, type PlatformClient } from '../platform/types.js';
 import { toOperationOutcome, issue } from '../validation/outcome.js';
 
-interface SearchTable {
-  types: Record<string, { params: string[] }>;
-}
-
-const table = JSON.parse(fs.readFileSync(path.join(mappingsDir, 'platform-search.json'), 'utf8')) as SearchTable;
-const SUPPORTED = new Map<string, ReadonlySet<string>>(Object.entries(table.types).map(([type, t]) => [type, new Set(t.params)]));
-
-/** Whether SATUSEHAT is documented to honour `param` in a search of `type`. */
-export function isDocumentedSearchParam(type: string, param: string): boolean {
-  return SUPPORTED.get(type)?.has(param) ?? false;
-}
+export { isDocumentedSearchParam };
 
 /** One search parameter with the check that a returned resource really satisfies it. */
 export interface Criterion {
