@@ -20,7 +20,9 @@ export const SYS = {
 } as const;
 
 /** Resource types the service validator has profiles for; others (Location, Organization) get business checks only. */
-const VALIDATED_TYPES = new Set(['Patient', 'Encounter', 'Observation', 'Immunization']);
+const VALIDATED_TYPES = new Set(['Patient', 'Encounter', 'Observation', 'Immunization', 'Condition']);
+/** Checked here (switchable by `requireDiagnosis`), not taken from the validator. */
+const DIAGNOSIS_RULE = '10457';
 
 export interface SimResult {
   status: number;
@@ -54,6 +56,7 @@ export class SimulatorCore {
   readonly clock: () => number;
   private readonly now: () => Date;
   validator: PayloadValidator | undefined;
+  readonly requireDiagnosis: boolean;
 
   constructor(opts: SimulatorOptions) {
     this.clients = opts.clients?.length ? opts.clients.map((c) => ({ ...c })) : [{ ...DEMO_CLIENT }];
@@ -64,6 +67,7 @@ export class SimulatorCore {
     this.clock = opts.clock ?? Date.now;
     this.now = opts.now ?? (() => new Date(this.clock()));
     this.validator = opts.validator || undefined;
+    this.requireDiagnosis = opts.requireDiagnosis ?? true;
     if (opts.sandboxSeeds !== false) {
       const seeds = JSON.parse(readFileSync(path.join(mappingsDir, 'simulator', 'sandbox-seeds.json'), 'utf8')) as SeedsFile;
       seeds.practitioners.forEach((p) => this.seedPractitioner(p));
@@ -120,6 +124,9 @@ export class SimulatorCore {
       if (typeof sp === 'string' && parseRelative(sp) && sp !== `Organization/${org}`) {
         issues.push(ruleIssue('10117', {}, 'Encounter.serviceProvider'));
       }
+      if (this.requireDiagnosis && resource.status === 'finished' && !(Array.isArray(resource.diagnosis) && resource.diagnosis.length)) {
+        issues.push(ruleIssue(DIAGNOSIS_RULE, {}, 'Encounter.diagnosis'));
+      }
     }
     for (const ref of findReferences(resource)) {
       const rel = parseRelative(ref.reference);
@@ -133,7 +140,7 @@ export class SimulatorCore {
     if (this.validator && VALIDATED_TYPES.has(type)) {
       const found = this.validator.validate(resource, { now: this.now(), organizationId: org });
       for (const i of found) {
-        if (i.severity !== 'error' && i.severity !== 'fatal') continue;
+        if ((i.severity !== 'error' && i.severity !== 'fatal') || i.rule === DIAGNOSIS_RULE) continue;
         const p = fromValidatorIssue(i);
         // The validator may also report 10117; keep one issue per rule and place.
         const dup = issues.some((x) => x.details.text === p.details.text && (x.expression ?? []).join() === (p.expression ?? []).join());

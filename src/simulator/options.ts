@@ -64,6 +64,9 @@ export interface SimulatorOptions {
   now?: () => Date;
   /** Clock (epoch ms) for token expiry, auth lockout and quota windows; tests pass a fake one. Default Date.now. */
   clock?: () => number;
+  /** Refuse a finished Encounter without diagnosis (RuleNumber 10457), as staging did in Sep 2026. Default true; false accepts it
+   *  (the documented rules list no such requirement). */
+  requireDiagnosis?: boolean;
   /** Server-side profile validation. Default: the service's own validator (`createValidator()`); `false` disables it. */
   validator?: PayloadValidator | false;
   /** Request log entries kept (ring buffer). Default 10 000. */

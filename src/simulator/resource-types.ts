@@ -57,6 +57,14 @@ const dateKeys = (get: (r: Json) => unknown) => (r: Json): string[] => {
 
 const identifier: SearchParamSpec = { kind: 'token', extract: identifierKeys };
 
+/** Search parameters of the clinical resources that hang off a visit through `subject` and `encounter` (Observation, Condition). */
+const clinicalParams: Record<string, SearchParamSpec> = {
+  identifier,
+  subject: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject) },
+  patient: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject, 'Patient') },
+  encounter: { kind: 'reference', target: 'Encounter', extract: refKeys((r) => r.encounter) },
+};
+
 export const TYPES: Record<string, TypeSpec> = {
   Patient: { genericWrite: false, owned: false, uniqueIdentifier: false, params: { identifier } },
   Practitioner: { genericWrite: false, owned: false, uniqueIdentifier: false, params: { identifier } },
@@ -80,15 +88,7 @@ export const TYPES: Record<string, TypeSpec> = {
       patient: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject, 'Patient') },
     },
   },
-  Observation: {
-    genericWrite: true, owned: true, uniqueIdentifier: false,
-    params: {
-      identifier,
-      subject: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject) },
-      patient: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject, 'Patient') },
-      encounter: { kind: 'reference', target: 'Encounter', extract: refKeys((r) => r.encounter) },
-    },
-  },
+  Observation: { genericWrite: true, owned: true, uniqueIdentifier: false, params: clinicalParams },
   Immunization: {
     genericWrite: true, owned: true, uniqueIdentifier: false,
     params: {
@@ -100,6 +100,7 @@ export const TYPES: Record<string, TypeSpec> = {
       date: { kind: 'date', extract: dateKeys((r) => r.occurrenceDateTime) },
     },
   },
+  Condition: { genericWrite: true, owned: true, uniqueIdentifier: false, params: clinicalParams },
 };
 
 /** Reference types whose targets must exist on write (rule 20007). */

@@ -6,9 +6,10 @@
 // been sent before — a later attempt, a later revision, or a 20002 duplicate — we search by the Encounter's
 // identifier and adopt what exists (with its Observations and Immunizations) into the ledger first.
 //
-// Corrections: a revision that no longer produces an Observation or Immunization the ledger holds (the first version
-// had a mistaken entry) retracts it in the same transaction: read back from the platform, PUT with status
-// entered-in-error, and the ledger entry marked RETRACTED_HASH so it is not retracted twice. The Encounter is never retracted.
+// Corrections: a revision that no longer produces an Observation, Immunization or Condition the ledger holds (the first
+// version had a mistaken entry) retracts it in the same transaction: read back from the platform, PUT marked entered-in-error
+// (retraction.ts: status, or a Condition's verificationStatus), and the ledger entry marked RETRACTED_HASH so it is not
+// retracted twice. The Encounter is never retracted.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import type { FacilityConfig, PlatformClient } from '../platform/types.js';
 import { PlatformError } from '../platform/types.js';
@@ -22,6 +23,7 @@ import type { IdentityResolver } from './identity.js';
 import { LocalValidationError } from './policy.js';
 import { explainOutcome } from './explain.js';
 import { scrubOutcome } from './scrub.js';
+import { isRetracted, markRetracted, RETRACTABLE_TYPES } from './retraction.js';
 
 export const ENCOUNTER_SYSTEM = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
 
@@ -55,8 +57,7 @@ export interface DeliveryResult {
 /** The ledger key of one resource of one visit (unique per organization). */
 export const ledgerKey = (visitId: string, key: string) => `${visitLedgerPrefix(visitId)}${key}`;
 
-/** Resource types a later revision may retract (entered-in-error) when it no longer produces them. */
-export const RETRACTABLE_TYPES: ReadonlySet<string> = new Set(['Observation', 'Immunization']);
+export { RETRACTABLE_TYPES } from './retraction.js';
 
 /** Wraps errors of a sent Bundle so the runner can store an outcome explained in source-field terms. */
 export class ExplainedPlatformError extends PlatformError {
@@ -287,7 +288,7 @@ interface Retraction {
 }
 
 /**
- * Ledger entries of this visit (Observation/Immunization) that the current mapping no longer produces and that are not
+ * Ledger entries of this visit (Observation/Immunization/Condition) that the current mapping no longer produces and that are not
  * retracted yet: each is read back from the platform and returned ready to PUT as entered-in-error. One the platform no
  * longer has, or already holds as entered-in-error, needs no request: it is marked retracted right away.
  */
@@ -310,12 +311,12 @@ async function planRetractions<Tables>(row: VisitRow, entries: MappedEntry[], cl
       }
       throw e;
     }
-    if ((found as { status?: string }).status === 'entered-in-error') {
+    if (isRetracted(found)) {
       nothingToSend.push(l); // retracted by an attempt whose response was lost
       continue;
     }
-    const resource = structuredClone(found) as Resource & { status?: string };
-    resource.status = 'entered-in-error';
+    const resource = structuredClone(found) as Resource;
+    markRetracted(resource);
     resource.id = l.satusehatId;
     if (resource.meta) {
       // The platform sets version and timestamp; sending the old ones back could read as a conditional update.
@@ -369,7 +370,7 @@ async function reconcile<Tables>(
   for (const e of byType.get('Encounter') ?? []) {
     if (!deps.store.getLedger(org, ledgerKey(row.visitId, e.key))) adopt(e, encounterId);
   }
-  for (const [type, param] of [['Observation', 'encounter'], ['Immunization', 'encounter']] as const) {
+  for (const [type, param] of [['Observation', 'encounter'], ['Immunization', 'encounter'], ['Condition', 'encounter']] as const) {
     const mine = (byType.get(type) ?? []).filter((e) => !deps.store.getLedger(org, ledgerKey(row.visitId, e.key)));
     if (!mine.length) continue;
     const existing = (await client.search(type, { [param]: encounterId })).filter((r) => r.resourceType === type && r.id);

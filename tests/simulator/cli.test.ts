@@ -21,6 +21,9 @@ describe('ilp-adapter simulator options', () => {
     });
     expect(parseSimulatorFlags({})).toEqual({ port: 0, host: '127.0.0.1' });
     expect(parseSimulatorFlags({ latencyMs: '25' }).latencyMs).toBe(25);
+    // commander turns --no-require-diagnosis into requireDiagnosis: false; absent (true) keeps the default
+    expect(parseSimulatorFlags({ requireDiagnosis: false }).requireDiagnosis).toBe(false);
+    expect(parseSimulatorFlags({ requireDiagnosis: true })).toEqual({ port: 0, host: '127.0.0.1' });
   });
 
   it.each([

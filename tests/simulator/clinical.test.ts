@@ -185,3 +185,61 @@ describe('simulator server-side validation', () => {
     expect(res.body.issue.some((i: { details: { text: string } }) => /RuleNumber: \d{5}/.test(i.details.text))).toBe(true);
   });
 });
+
+describe('simulator: the visit diagnosis (rule 10457, Condition)', () => {
+  const bare = (locationId: string, status: string) => {
+    const e = { ...encounter('V-DX', locationId), status };
+    delete (e as { diagnosis?: unknown }).diagnosis;
+    return e;
+  };
+
+  it('refuses a finished Encounter without diagnosis with the recorded staging text, by default; accepts an in-progress one', async () => {
+    const { post, locationId } = await setup();
+    const refused = await post('/Encounter', bare(locationId, 'finished'));
+    expect(refused.status).toBe(400);
+    expect(refused.body.issue.map((i: { details: { text: string } }) => i.details.text)).toEqual(['Element not found: Encounter.diagnosis (RuleNumber: 10457)']);
+    expect((await post('/Encounter', bare(locationId, 'in-progress'))).status).toBe(201);
+  });
+
+  it('with requireDiagnosis false accepts it, also when the service validator runs (the option is not bypassed by the rule data)', async () => {
+    const { sim, post, locationId } = await setup({ requireDiagnosis: false, validator: undefined });
+    await sim.ready;
+    expect((await post('/Encounter', bare(locationId, 'finished'))).status).toBe(201);
+    // The validator does run: another Encounter rule still refuses.
+    const noSubject = bare(locationId, 'finished');
+    delete (noSubject as { subject?: unknown }).subject;
+    const refused = await post('/Encounter', noSubject);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('RuleNumber: 10118');
+    expect(JSON.stringify(refused.body)).not.toContain('10457');
+  });
+
+  it('stores Conditions from a transaction and finds them by encounter, subject and identifier', async () => {
+    const { post, get, locationId } = await setup();
+    const dxSys = `http://sys-ids.kemkes.go.id/condition/${ORG}`;
+    const enc = { ...encounter('V-DX2', locationId), diagnosis: [{ condition: { reference: 'urn:uuid:00000000-0000-4000-8000-000000000002' }, rank: 1 }] };
+    const condition = {
+      resourceType: 'Condition',
+      identifier: [{ system: dxSys, value: 'V-DX2.dx.Z00.1' }],
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] }],
+      code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'Z00.1' }] },
+      subject: { reference: `Patient/${PATIENT}` },
+      encounter: { reference: 'urn:uuid:00000000-0000-4000-8000-000000000001' },
+      recordedDate: '2025-03-01T01:30:00+00:00',
+    };
+    const res = await post('', {
+      resourceType: 'Bundle', type: 'transaction', entry: [
+        { fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000001', resource: enc, request: { method: 'POST', url: 'Encounter' } },
+        { fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000002', resource: condition, request: { method: 'POST', url: 'Condition' } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const [encId, dxId] = res.body.entry.map((e: { response: { location: string } }) => e.response.location.split('/')[1]);
+    const storedEnc = await get(`/Encounter/${encId}`);
+    expect(storedEnc.body.diagnosis[0].condition.reference).toBe(`Condition/${dxId}`);
+    for (const q of [`encounter=${encId}`, `subject=Patient/${PATIENT}`, `identifier=${encodeURIComponent(`${dxSys}|V-DX2.dx.Z00.1`)}`]) {
+      const s = await get(`/Condition?${q}`);
+      expect(s.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([dxId]);
+    }
+  });
+});

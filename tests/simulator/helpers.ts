@@ -50,6 +50,9 @@ export function encounter(visitId: string, locationId: string, org = ORG, patien
       { status: 'in-progress', period: { start: '2025-03-01T01:05:00+00:00', end: '2025-03-01T01:25:00+00:00' } },
       { status: 'finished', period: { start: '2025-03-01T01:25:00+00:00', end: '2025-03-01T01:30:00+00:00' } },
     ],
+    // A finished Encounter needs its diagnosis (10457). The simulator, like the platform as far as is known, does not check that a
+    // referenced Condition exists, so a fixed id serves the tests that post an Encounter alone.
+    diagnosis: [{ condition: { reference: 'Condition/3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f' }, use: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/diagnosis-role', code: 'DD' }] }, rank: 1 }],
     serviceProvider: { reference: `Organization/${org}` },
   };
 }

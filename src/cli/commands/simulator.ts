@@ -17,6 +17,8 @@ export interface SimulatorCliFlags {
   tokenExpiry?: string;
   unknownNiks?: string;
   seed?: string;
+  /** commander's --no-require-diagnosis: false when given. */
+  requireDiagnosis?: boolean;
 }
 
 export type SimulatorStartOptions = SimulatorOptions & { port: number; host: string };
@@ -67,6 +69,7 @@ export function parseSimulatorFlags(f: SimulatorCliFlags): SimulatorStartOptions
   o.dropAfterCommitRate = rate('--drop-after-commit-rate', f.dropAfterCommitRate);
   o.tokenExpiryS = int('--token-expiry', f.tokenExpiry, 1);
   o.seed = int('--seed', f.seed, 0, 2 ** 31 - 1);
+  if (f.requireDiagnosis === false) o.requireDiagnosis = false;
   if (f.unknownNiks !== undefined) {
     const niks = readJsonFile('--unknown-niks', f.unknownNiks);
     if (!Array.isArray(niks) || !niks.every((n) => typeof n === 'string' && /^\d{16}$/.test(n))) {
@@ -119,6 +122,7 @@ export function simulatorCommand(ctx: { stdout?: Writable; stderr?: Writable; ex
     .option('--token-expiry <s>', 'token lifetime in seconds (default 3599)')
     .option('--unknown-niks <file>', 'JSON array of NIKs that Dukcapil does not know')
     .option('--seed <n>', 'PRNG seed for faults and ids (reproducible runs)')
+    .option('--no-require-diagnosis', 'accept a finished Encounter without diagnosis (default: refuse it with RuleNumber 10457, as staging did)')
     .action(async (flags: SimulatorCliFlags) => {
       let o: SimulatorStartOptions;
       let sim: RunningSimulator;
