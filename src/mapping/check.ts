@@ -5,7 +5,9 @@ import { issue, hasErrors, type Issue } from '../validation/outcome.js';
 import { ageInMonths, isValidDate, parseDateTime, type ParsedDateTime } from './datetime.js';
 import { capIssues, oversizedArrays, sourceValidator, translateAjvErrors } from './source-schema.js';
 import { indexOf, type ObservationIndex, type TableIndex, type VaccineIndex } from './tables.js';
-import type { MappingTables, SettingEntry, VaccineEntry, VaccineProduct, VisitImmunization, VisitMeasurement, VisitRecord } from './types.js';
+import type {
+  DiagnosisWhen, MappingTables, SettingEntry, VaccineEntry, VaccineProduct, VisitDiagnosis, VisitImmunization, VisitMeasurement, VisitRecord,
+} from './types.js';
 
 export interface MeasurementPlan {
   m: VisitMeasurement;
@@ -26,6 +28,17 @@ export interface ImmunizationPlan {
   reason: string;
 }
 
+export interface DiagnosisPlan {
+  code: string;
+  display?: string;
+  /** 1 = primary; 1..n without gaps. */
+  rank: number;
+  clinicalStatus: string;
+  onset?: string;
+  /** The diagnoses.json rule that derived it; undefined when the record sent it. */
+  ruleId?: string;
+}
+
 export interface VisitPlan {
   record: VisitRecord;
   start: ParsedDateTime;
@@ -33,6 +46,7 @@ export interface VisitPlan {
   setting: SettingEntry;
   measurements: MeasurementPlan[];
   immunizations: ImmunizationPlan[];
+  diagnoses: DiagnosisPlan[];
 }
 
 /** Echo a code or unit only when it looks like one (short, one word, no long digit run), so a NIK, name or phone number typed into the
@@ -97,10 +111,92 @@ export function analyseVisit(record: unknown, tables: MappingTables, now: Date):
 
   const measurements = start && end ? checkMeasurements(c, r.measurements ?? [], start, end) : [];
   const immunizations = start && end ? checkImmunizations(c, r, start, end) : [];
+  const sent = start && end ? checkDiagnoses(c, r.diagnoses ?? [], tables, end) : [];
 
   const issues = capIssues(c.issues);
   if (hasErrors(issues) || !start || !end || !setting) return { issues };
-  return { issues, plan: { record: r, start, end, setting, measurements, immunizations } };
+  const diagnoses = sent.length ? sent : deriveDiagnoses(c.ix, tables, r, start.localDate);
+  return { issues, plan: { record: r, start, end, setting, measurements, immunizations, diagnoses } };
+}
+
+/** The record's own diagnoses: no repeated code or rank, onset not after the visit; ranked 1..n (given ranks first, then list order). */
+function checkDiagnoses(c: Checker, list: VisitDiagnosis[], tables: MappingTables, end: ParsedDateTime): DiagnosisPlan[] {
+  const codes = new Map<string, number>();
+  const ranks = new Map<number, number>();
+  const ok: Array<{ d: VisitDiagnosis; i: number; onset?: string }> = [];
+  for (let i = 0; i < list.length; i++) {
+    const d = list[i];
+    const at = `diagnoses[${i}]`;
+    const before = c.issues.length;
+    const sameCode = codes.get(d.code);
+    if (sameCode !== undefined) c.err(`${at}.code`, `${at}.code repeats diagnosis ${d.code} of diagnoses[${sameCode}]; send each diagnosis once`, 'duplicate');
+    else codes.set(d.code, i);
+    if (d.rank !== undefined) {
+      const sameRank = ranks.get(d.rank);
+      if (sameRank !== undefined) c.err(`${at}.rank`, `${at}.rank ${d.rank} is already the rank of diagnoses[${sameRank}]; ranks must differ (1 = primary)`, 'duplicate');
+      else ranks.set(d.rank, i);
+    }
+    let onset: string | undefined;
+    if (d.onset !== undefined) {
+      // Not c.time(): a chronic condition may have begun before the platform's 2022-08-31 cut-off, which applies to visit times.
+      const t = parseDateTime(d.onset);
+      if (!t) c.err(`${at}.onset`, `${at}.onset is not a real date-time (check the month, day, hour, minute and offset)`);
+      else if (t.ms > end.ms) c.err(`${at}.onset`, `${at}.onset is after the visit end; a diagnosis cannot begin after the visit that records it`);
+      onset = t?.utc;
+    }
+    if (c.issues.length === before) ok.push({ d, i, onset });
+  }
+  const defaultStatus = tables.diagnoses.defaults.clinicalStatus.code;
+  return ok
+    .sort((a, b) => (a.d.rank ?? Infinity) - (b.d.rank ?? Infinity) || a.i - b.i)
+    .map(({ d, onset }, n) => {
+      const display = d.display ?? c.ix.icd10Displays.get(d.code);
+      return {
+        code: d.code, rank: n + 1, clinicalStatus: d.clinicalStatus ?? defaultStatus,
+        ...(display !== undefined && { display }), ...(onset !== undefined && { onset }),
+      };
+    });
+}
+
+/** What the visit carries, for the diagnosis rules. */
+interface VisitFacts {
+  ageMonths: number;
+  measured: Set<string>;
+}
+
+function ruleHolds(w: DiagnosisWhen, r: VisitRecord, facts: VisitFacts, chosen: number): boolean {
+  if (w.settings && !w.settings.includes(r.setting)) return false;
+  if (w.gender !== undefined && r.patient.gender !== w.gender) return false;
+  if (w.minAgeMonths !== undefined && facts.ageMonths < w.minAgeMonths) return false;
+  if (w.belowAgeMonths !== undefined && facts.ageMonths >= w.belowAgeMonths) return false;
+  if (w.measurementsAny && !w.measurementsAny.some((m) => facts.measured.has(m))) return false;
+  if (w.measurementsNone && w.measurementsNone.some((m) => facts.measured.has(m))) return false;
+  if (w.noMeasurements !== undefined && w.noMeasurements !== (facts.measured.size === 0)) return false;
+  if (w.nothingChosen && chosen > 0) return false;
+  if (w.immunizations) {
+    const q = w.immunizations;
+    const matching = (r.immunizations ?? []).filter((im) =>
+      (q.status === undefined || im.status === q.status)
+      && (q.sources === undefined || q.sources.includes(im.source))
+      && (q.notDoneReasons === undefined || (im.notDoneReason !== undefined && q.notDoneReasons.includes(im.notDoneReason))));
+    if (!matching.length) return false;
+    if (q.vaccinesOnly && !matching.every((im) => q.vaccinesOnly!.includes(im.vaccine))) return false;
+  }
+  return true;
+}
+
+/** Diagnoses derived from the visit's services by mappings/diagnoses.json: per slot the first rule that holds (and whose code is new). */
+function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, visitDate: string): DiagnosisPlan[] {
+  const facts: VisitFacts = { ageMonths: ageInMonths(r.patient.birthDate, visitDate), measured: new Set((r.measurements ?? []).map((m) => m.code)) };
+  const out: DiagnosisPlan[] = [];
+  const status = tables.diagnoses.defaults.clinicalStatus.code;
+  for (const { rules } of ix.diagnosisSlots) {
+    const rule = rules.find((x) => !out.some((d) => d.code === x.code) && ruleHolds(x.when ?? {}, r, facts, out.length));
+    if (!rule) continue;
+    const display = ix.icd10Displays.get(rule.code);
+    out.push({ code: rule.code, rank: out.length + 1, clinicalStatus: status, ruleId: rule.id, ...(display !== undefined && { display }) });
+  }
+  return out;
 }
 
 function checkMeasurements(c: Checker, list: VisitMeasurement[], start: ParsedDateTime, end: ParsedDateTime): MeasurementPlan[] {

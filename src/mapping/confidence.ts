@@ -24,6 +24,9 @@ export function unconfirmedValues(tables: MappingTables): Unconfirmed[] {
     }
     for (const [k, v] of Object.entries(o)) if (k !== 'confidence' && k !== 'source') visit(v, path ? `${path}.${k}` : k);
   };
-  visit({ observations: tables.observations.entries, vaccines: tables.vaccines.entries, settings: tables.settings.entries, systems: tables.systems }, '');
+  visit({
+    observations: tables.observations.entries, vaccines: tables.vaccines.entries, settings: tables.settings.entries, systems: tables.systems,
+    diagnoses: { defaults: tables.diagnoses.defaults, rules: tables.diagnoses.rules, codes: tables.diagnoses.codes },
+  }, '');
   return out;
 }

@@ -1,10 +1,11 @@
 // ILP visit record → one SATUSEHAT transaction Bundle: [Patient (only when its IHS number is unknown)], Encounter, one Observation per
-// measurement, one Immunization per vaccine entry. Pure: time comes from opts, codes from the tables, fullUrls are deterministic.
+// measurement, one Immunization per vaccine entry, one Condition per diagnosis (sent or derived; the platform refuses a finished
+// Encounter without diagnosis, rule 10457). Pure: time comes from opts, codes from the tables, fullUrls are deterministic.
 import type {
-  Bundle, BundleEntry, Coding, Encounter, Immunization, ImmunizationPerformer, Observation, Patient, Reference, Resource,
+  Bundle, BundleEntry, Coding, Condition, Encounter, Immunization, ImmunizationPerformer, Observation, Patient, Reference, Resource,
 } from 'fhir/r4.js';
 import { issue, type Issue } from '../validation/outcome.js';
-import { analyseVisit, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
+import { analyseVisit, type DiagnosisPlan, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
 import { deterministicUuid } from './uuid.js';
 import type { MapOptions, MapResult, MappedEntry, MappingTables, ResolvedIds, SystemsTable, VisitRecord } from './types.js';
 
@@ -90,7 +91,7 @@ function buildPatient(r: VisitRecord, sys: SystemsTable): Patient {
   return patient;
 }
 
-function buildEncounter(plan: VisitPlan, sys: SystemsTable, refs: Refs): Encounter {
+function buildEncounter(plan: VisitPlan, sys: SystemsTable, refs: Refs, diagnosis: Encounter['diagnosis']): Encounter {
   const r = plan.record;
   const s = plan.start.utc;
   const e = plan.end.utc;
@@ -113,6 +114,7 @@ function buildEncounter(plan: VisitPlan, sys: SystemsTable, refs: Refs): Encount
       { status: 'in-progress', period: { start: s, end: e } },
       { status: 'finished', period: { start: e, end: e } },
     ],
+    diagnosis,
     serviceProvider: { reference: `Organization/${r.organizationId}` },
   };
 }
@@ -133,6 +135,34 @@ function buildObservation(m: MeasurementPlan, plan: VisitPlan, sys: SystemsTable
     performer: [{ reference: refs.practitioner }],
     valueQuantity: { value: m.value, unit: e.ucum.unit, system: sysUrl(sys, 'ucum'), code: e.ucum.code },
   };
+}
+
+/** Encounter.diagnosis item: the Condition by its urn:uuid, use DD and rank, as the official finished ANC Encounter. */
+function encounterDiagnosis(d: DiagnosisPlan, conditionUrl: string, tables: MappingTables): NonNullable<Encounter['diagnosis']>[number] {
+  const use = tables.diagnoses.defaults.use;
+  const condition: Reference = { reference: conditionUrl };
+  if (d.display !== undefined) condition.display = d.display;
+  return { condition, use: { coding: [coding(sysUrl(tables.systems, 'diagnosisRole'), use.code, use.display)] }, rank: d.rank };
+}
+
+function buildCondition(d: DiagnosisPlan, plan: VisitPlan, tables: MappingTables, refs: Refs, encounterUrl: string): Condition {
+  const sys = tables.systems;
+  const r = plan.record;
+  const dflt = tables.diagnoses.defaults;
+  const res: Condition = {
+    resourceType: 'Condition',
+    identifier: [{ system: orgUrl(sys.identifiers.condition.url, r.organizationId), value: `${r.visitId}.dx.${d.code}` }],
+    clinicalStatus: { coding: [coding(sysUrl(sys, 'conditionClinical'), d.clinicalStatus)] },
+    verificationStatus: { coding: [coding(sysUrl(sys, 'conditionVerStatus'), dflt.verificationStatus.code, dflt.verificationStatus.display)] },
+    category: [{ coding: [coding(sysUrl(sys, 'conditionCategory'), dflt.category.code, dflt.category.display)] }],
+    code: { coding: [coding(sysUrl(sys, 'icd10'), d.code, d.display)] },
+    subject: { reference: refs.patient },
+    encounter: { reference: encounterUrl },
+  };
+  if (d.onset !== undefined) res.onsetDateTime = d.onset;
+  res.recordedDate = plan.end.utc;
+  res.recorder = { reference: refs.practitioner };
+  return res;
 }
 
 function vaccineCodings(p: ImmunizationPlan, sys: SystemsTable): Coding[] {
@@ -224,7 +254,10 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
   const entries: MappedEntry[] = [];
   if (refs.createPatient) entries.push({ key: 'patient', fullUrl: patientUrl, resource: patient });
   const encounterUrl = url('encounter');
-  entries.push({ key: 'encounter', fullUrl: encounterUrl, resource: buildEncounter(plan, sys, refs) });
+  // Keyed by code, not rank: a re-ranked diagnosis stays the same Condition (ledger, retraction).
+  const conditions = plan.diagnoses.map((d) => ({ d, key: `condition/${d.code}` }));
+  const diagnosis = conditions.map(({ d, key }) => encounterDiagnosis(d, url(key), tables));
+  entries.push({ key: 'encounter', fullUrl: encounterUrl, resource: buildEncounter(plan, sys, refs, diagnosis) });
   for (const m of plan.measurements) {
     const key = `observation/${m.m.code}.${m.n}`;
     entries.push({ key, fullUrl: url(key), resource: buildObservation(m, plan, sys, refs, encounterUrl) });
@@ -233,6 +266,8 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
     const key = `immunization/${p.im.vaccine}.${p.n}`;
     entries.push({ key, fullUrl: url(key), resource: buildImmunization(p, plan, sys, refs, encounterUrl) });
   }
+  // Last, so adding them kept the order (and ids) of the entries before; the Encounter refers forward to them within the transaction.
+  for (const { d, key } of conditions) entries.push({ key, fullUrl: url(key), resource: buildCondition(d, plan, tables, refs, encounterUrl) });
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries.map((e) => bundleEntry(e, r, sys)) };
   return { bundle, patient, entries, issues: [...issues, ...warnings] };
 }

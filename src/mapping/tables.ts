@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
 import type {
-  MappingTables, ObservationEntry, ObservationsTable, SettingsTable, SystemsTable, UnitConversion, VaccineEntry, VaccineProduct, VaccinesTable,
+  DiagnosesTable, MappingTables, ObservationEntry, ObservationsTable, SettingsTable, SystemsTable, UnitConversion, VaccineEntry, VaccineProduct, VaccinesTable,
 } from './types.js';
 
 const FILES = {
@@ -11,6 +11,7 @@ const FILES = {
   vaccines: 'vaccines.json',
   settings: 'settings.json',
   systems: 'systems.json',
+  diagnoses: 'diagnoses.json',
   schema: 'ilp-visit.schema.json',
 } as const;
 
@@ -30,6 +31,7 @@ export function loadMappingTables(dir: string = mappingsDir): MappingTables {
     vaccines: readJson(dir, FILES.vaccines) as VaccinesTable,
     settings: readJson(dir, FILES.settings) as SettingsTable,
     systems: readJson(dir, FILES.systems) as SystemsTable,
+    diagnoses: readJson(dir, FILES.diagnoses) as DiagnosesTable,
     schema: readJson(dir, FILES.schema) as Record<string, unknown>,
   };
   const problems = checkTables(tables);
@@ -44,7 +46,7 @@ const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0
 /** Structural checks of the tables, so a bad edit fails at start-up with a clear message rather than mid-mapping. */
 export function checkTables(t: MappingTables): string[] {
   const p: string[] = [];
-  for (const name of ['observations', 'vaccines', 'settings', 'systems'] as const) {
+  for (const name of ['observations', 'vaccines', 'settings', 'systems', 'diagnoses'] as const) {
     const tbl = t[name] as { version?: unknown } | undefined;
     if (!tbl || !isStr(tbl.version)) p.push(`${FILES[name]}: missing "version"`);
   }
@@ -87,6 +89,50 @@ export function checkTables(t: MappingTables): string[] {
   for (const [key, e] of Object.entries(t.systems?.codes?.notDoneReasons ?? {})) {
     if (!(e.system in (t.systems.codeSystems ?? {}))) p.push(`${FILES.systems} notDoneReasons.${key}: system "${e.system}" is not a codeSystems key`);
   }
+  p.push(...checkDiagnoses(t, sourced));
+  return p;
+}
+
+/** ICD-10 code syntax accepted from records and tables: a letter, two digits, optionally a dot and one or two digits. */
+export const ICD10_CODE = /^[A-Z][0-9]{2}(\.[0-9]{1,2})?$/;
+
+const WHEN_KEYS = new Set(['settings', 'gender', 'minAgeMonths', 'belowAgeMonths', 'measurementsAny', 'measurementsNone', 'noMeasurements', 'nothingChosen', 'immunizations']);
+
+function checkDiagnoses(t: MappingTables, sourced: (where: string, e: { confidence?: unknown; source?: unknown }) => void): string[] {
+  const p: string[] = [];
+  const d = t.diagnoses;
+  if (!d) return p;
+  const f = FILES.diagnoses;
+  const slots = new Set(Array.isArray(d.slots) ? d.slots : []);
+  if (!slots.size) p.push(`${f}: "slots" must list the rule slots in rank order`);
+  for (const k of ['clinicalStatus', 'verificationStatus', 'category', 'use'] as const) {
+    const e = d.defaults?.[k];
+    if (!e || !isStr(e.code)) p.push(`${f} defaults.${k}: code missing`);
+    else sourced(`${f} defaults.${k}`, e);
+  }
+  const ids = new Set<string>();
+  (Array.isArray(d.rules) ? d.rules : []).forEach((r, i) => {
+    const w = `${f} rules[${i}]${isStr(r?.id) ? ` (${r.id})` : ''}`;
+    if (!isStr(r?.id) || ids.has(r.id)) p.push(`${w}: needs a unique id`);
+    ids.add(r?.id);
+    sourced(w, r ?? {});
+    if (!slots.has(r?.slot)) p.push(`${w}: slot "${r?.slot}" is not in "slots"`);
+    if (!isStr(r?.code) || !ICD10_CODE.test(r.code)) p.push(`${w}: code must be an ICD-10 code like Z00.1`);
+    for (const k of Object.keys(r?.when ?? {})) if (!WHEN_KEYS.has(k)) p.push(`${w}: unknown condition "${k}" in when`);
+    for (const m of [...(r?.when?.measurementsAny ?? []), ...(r?.when?.measurementsNone ?? [])]) {
+      if (!(m in (t.observations?.entries ?? {}))) p.push(`${w}: measurement "${m}" is not in ${FILES.observations}`);
+    }
+    for (const v of r?.when?.immunizations?.vaccinesOnly ?? []) {
+      if (!(v in (t.vaccines?.entries ?? {}))) p.push(`${w}: vaccine "${v}" is not in ${FILES.vaccines}`);
+    }
+  });
+  // Every finished Encounter needs a diagnosis (rule 10457): some rule must hold whatever the visit carries.
+  const catchAll = (d.rules ?? []).some((r) => Object.keys(r?.when ?? {}).every((k) => k === 'nothingChosen'));
+  if (!catchAll) p.push(`${f}: needs a catch-all rule (when empty or only nothingChosen) so every visit gets a diagnosis`);
+  for (const [code, e] of Object.entries(d.codes ?? {})) {
+    if (!ICD10_CODE.test(code)) p.push(`${f} codes.${code}: not an ICD-10 code`);
+    sourced(`${f} codes.${code}`, e);
+  }
   return p;
 }
 
@@ -114,6 +160,10 @@ export interface VaccineIndex {
 }
 
 export interface TableIndex {
+  /** ICD-10 code → display, from diagnoses.json codes. */
+  icd10Displays: Map<string, string>;
+  /** Rules grouped by slot, slots in rank order. */
+  diagnosisSlots: Array<{ slot: string; rules: DiagnosesTable['rules'] }>;
   observations: Map<string, ObservationIndex>;
   observationKeys: string;
   vaccines: Map<string, VaccineIndex>;
@@ -145,7 +195,12 @@ export function indexOf(tables: MappingTables): TableIndex {
     vaccines.set(key, { entry, products: new Map(entry.products.map((x) => [x.code, x])), productList: entry.products.map((x) => x.code).join(', ') });
   }
   const earliestText = tables.systems.earliestDateTime.value;
+  const icd10Displays = new Map<string, string>();
+  for (const [code, e] of Object.entries(tables.diagnoses.codes)) if (e.display) icd10Displays.set(code, e.display);
+  const diagnosisSlots = tables.diagnoses.slots.map((slot) => ({ slot, rules: tables.diagnoses.rules.filter((r) => r.slot === slot) }));
   ix = {
+    icd10Displays,
+    diagnosisSlots,
     observations,
     observationKeys: [...observations.keys()].join(', '),
     vaccines,

@@ -60,6 +60,18 @@ export interface VisitImmunization {
   funding?: 'program' | 'private';
 }
 
+export type ClinicalStatus = 'active' | 'recurrence' | 'relapse' | 'inactive' | 'remission' | 'resolved';
+
+/** A diagnosis the facility sends (SIMPUS/RME ICD-10). */
+export interface VisitDiagnosis {
+  code: string;
+  display?: string;
+  /** 1 = primary. */
+  rank?: number;
+  clinicalStatus?: ClinicalStatus;
+  onset?: string;
+}
+
 /** One ILP visit record, as validated by mappings/ilp-visit.schema.json. */
 export interface VisitRecord {
   organizationId: string;
@@ -73,6 +85,7 @@ export interface VisitRecord {
   kader?: { name: string };
   measurements?: VisitMeasurement[];
   immunizations?: VisitImmunization[];
+  diagnoses?: VisitDiagnosis[];
 }
 
 // ---------- code tables ----------
@@ -144,6 +157,49 @@ export interface SettingsTable {
   entries: Record<string, SettingEntry>;
 }
 
+export interface DiagnosisWhen {
+  settings?: Setting[];
+  gender?: 'male' | 'female';
+  minAgeMonths?: number;
+  belowAgeMonths?: number;
+  measurementsAny?: string[];
+  measurementsNone?: string[];
+  /** true: the visit has no measurements; false: at least one. */
+  noMeasurements?: boolean;
+  /** No earlier slot chose a diagnosis. */
+  nothingChosen?: boolean;
+  immunizations?: {
+    status?: 'completed' | 'not-done';
+    sources?: Array<VisitImmunization['source']>;
+    notDoneReasons?: NotDoneReason[];
+    /** Every matching immunization is of one of these vaccine keys. */
+    vaccinesOnly?: string[];
+  };
+}
+
+export interface DiagnosisRule extends Sourced {
+  id: string;
+  slot: string;
+  when: DiagnosisWhen;
+  /** ICD-10 code. */
+  code: string;
+}
+
+export interface DiagnosesTable {
+  version: string;
+  defaults: {
+    clinicalStatus: CodeEntry;
+    verificationStatus: CodeEntry;
+    category: CodeEntry;
+    use: CodeEntry;
+  };
+  /** Evaluation and rank order of the rule slots. */
+  slots: string[];
+  rules: DiagnosisRule[];
+  /** Known ICD-10 displays. */
+  codes: Record<string, DisplayEntry>;
+}
+
 export interface UrlEntry extends Sourced {
   url: string;
 }
@@ -158,10 +214,11 @@ export interface DisplayEntry extends Sourced {
 export interface SystemsTable {
   version: string;
   earliestDateTime: Sourced & { value: string };
-  identifiers: Record<'patientNik' | 'patientNikIbu' | 'practitionerNik' | 'encounter' | 'observation' | 'location', UrlEntry>;
+  identifiers: Record<'patientNik' | 'patientNikIbu' | 'practitionerNik' | 'encounter' | 'observation' | 'condition' | 'location', UrlEntry>;
   codeSystems: Record<
     | 'loinc' | 'ucum' | 'observationCategory' | 'actCode' | 'participationType' | 'performerFunction' | 'immunizationOrigin'
-    | 'immunizationReason' | 'immunizationTiming' | 'immunizationStatusReason' | 'actReason' | 'immunizationFunding' | 'kfa' | 'cvx',
+    | 'immunizationReason' | 'immunizationTiming' | 'immunizationStatusReason' | 'actReason' | 'immunizationFunding' | 'kfa' | 'cvx'
+    | 'icd10' | 'conditionCategory' | 'conditionClinical' | 'conditionVerStatus' | 'diagnosisRole',
     UrlEntry
   >;
   profiles: { Patient: UrlEntry };
@@ -185,6 +242,7 @@ export interface MappingTables {
   vaccines: VaccinesTable;
   settings: SettingsTable;
   systems: SystemsTable;
+  diagnoses: DiagnosesTable;
   /** The source-record JSON Schema (mappings/ilp-visit.schema.json). */
   schema: Record<string, unknown>;
 }
@@ -205,7 +263,7 @@ export interface MapOptions {
 }
 
 export interface MappedEntry {
-  /** Stable local key: 'patient', 'encounter', 'observation/body-weight.1', 'immunization/DPT-HB-Hib.1'. */
+  /** Stable local key: 'patient', 'encounter', 'observation/body-weight.1', 'immunization/DPT-HB-Hib.1', 'condition/Z00.1'. */
   key: string;
   fullUrl: string;
   resource: Resource;

@@ -20,6 +20,7 @@ export interface VisitRecordLike {
   practitioner: { ihsNumber?: string; nik?: string; name?: string };
   measurements?: Array<{ code?: string }>;
   immunizations?: Array<{ vaccine?: string; dose?: unknown }>;
+  diagnoses?: Array<{ code?: string }>;
 }
 
 export type { ResolvedIds, MappedEntry, MapResult } from '../mapping/types.js';

@@ -7,9 +7,10 @@
 // identifier and adopt what exists (with its Observations, Immunizations and Conditions) into the ledger first. Those
 // searches use documented parameters only and their answers are verified, never trusted (verified-search.ts).
 //
-// Corrections: a revision that no longer produces an Observation or Immunization the ledger holds (the first version
-// had a mistaken entry) retracts it in the same transaction: read back from the platform, PUT with status
-// entered-in-error, and the ledger entry marked RETRACTED_HASH so it is not retracted twice. The Encounter is never retracted.
+// Corrections: a revision that no longer produces an Observation, Immunization or Condition the ledger holds (the first
+// version had a mistaken entry) retracts it in the same transaction: read back from the platform, PUT marked entered-in-error
+// (retraction.ts: status, or a Condition's verificationStatus), and the ledger entry marked RETRACTED_HASH so it is not
+// retracted twice. The Encounter is never retracted.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import type { FacilityConfig, PlatformClient } from '../platform/types.js';
 import { PlatformError } from '../platform/types.js';
@@ -24,6 +25,7 @@ import { LocalValidationError } from './policy.js';
 import { explainOutcome } from './explain.js';
 import { scrubOutcome } from './scrub.js';
 import { byIdentifier, byReference, refersTo, verifiedSearch, type Criterion } from './verified-search.js';
+import { isRetracted, markRetracted, RETRACTABLE_TYPES } from './retraction.js';
 
 export const ENCOUNTER_SYSTEM = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
 
@@ -57,8 +59,7 @@ export interface DeliveryResult {
 /** The ledger key of one resource of one visit (unique per organization). */
 export const ledgerKey = (visitId: string, key: string) => `${visitLedgerPrefix(visitId)}${key}`;
 
-/** Resource types a later revision may retract (entered-in-error) when it no longer produces them. */
-export const RETRACTABLE_TYPES: ReadonlySet<string> = new Set(['Observation', 'Immunization']);
+export { RETRACTABLE_TYPES } from './retraction.js';
 
 /** Wraps errors of a sent Bundle so the runner can store an outcome explained in source-field terms. */
 export class ExplainedPlatformError extends PlatformError {
@@ -289,7 +290,7 @@ interface Retraction {
 }
 
 /**
- * Ledger entries of this visit (Observation/Immunization) that the current mapping no longer produces and that are not
+ * Ledger entries of this visit (Observation/Immunization/Condition) that the current mapping no longer produces and that are not
  * retracted yet: each is read back from the platform and returned ready to PUT as entered-in-error. One the platform no
  * longer has, or already holds as entered-in-error, needs no request: it is marked retracted right away.
  */
@@ -312,12 +313,12 @@ async function planRetractions<Tables>(row: VisitRow, entries: MappedEntry[], cl
       }
       throw e;
     }
-    if ((found as { status?: string }).status === 'entered-in-error') {
+    if (isRetracted(found)) {
       nothingToSend.push(l); // retracted by an attempt whose response was lost
       continue;
     }
-    const resource = structuredClone(found) as Resource & { status?: string };
-    resource.status = 'entered-in-error';
+    const resource = structuredClone(found) as Resource;
+    markRetracted(resource);
     resource.id = l.satusehatId;
     if (resource.meta) {
       // The platform sets version and timestamp; sending the old ones back could read as a conditional update.

@@ -3,7 +3,7 @@
 import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 import type { VisitRecordLike } from './contracts.js';
 
-/** Source path of a mapped entry key: 'observation/body-weight.1' → 'measurements[3]', 'encounter' → 'visit'. */
+/** Source path of a mapped entry key: 'observation/body-weight.1' → 'measurements[3]', 'condition/Z00.1' → 'diagnoses[0]', 'encounter' → 'visit'. */
 export function sourcePathOfKey(key: string, record: VisitRecordLike): string | undefined {
   const [type, rest = ''] = key.split('/', 2) as [string, string?];
   const m = /^(.*?)(?:\.(\d+))?$/.exec(rest);
@@ -29,6 +29,11 @@ export function sourcePathOfKey(key: string, record: VisitRecordLike): string | 
     case 'immunization': {
       const i = findNth(record.immunizations, (x) => x.vaccine === code);
       return i >= 0 ? `immunizations[${i}] (${code})` : `immunizations (${code})`;
+    }
+    case 'condition': {
+      // The key holds the whole ICD-10 code ('condition/Z00.1'): its dot is not an occurrence number.
+      const i = (record.diagnoses ?? []).findIndex((x) => x.code === rest);
+      return i >= 0 ? `diagnoses[${i}] (${rest})` : `diagnosis ${rest}, derived from the visit's services (mappings/diagnoses.json)`;
     }
     default:
       return undefined;

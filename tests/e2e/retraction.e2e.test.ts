@@ -40,6 +40,9 @@ describe('e2e: a revision that removes an entry retracts it at the platform', ()
       const removedId = idOf(first.resourceIds![removedKey]!);
       const immKey = Object.keys(firstInfant.resourceIds!).find((k) => k.startsWith('immunization/'))!;
       const immId = idOf(firstInfant.resourceIds![immKey]!);
+      // The infant's derived diagnoses: the weighing (Z00.1) and the BCG given (Z23.2, which goes with the BCG).
+      expect(Object.keys(firstInfant.resourceIds!).filter((k) => k.startsWith('condition/')).sort()).toEqual(['condition/Z00.1', 'condition/Z23.2']);
+      const dxId = idOf(firstInfant.resourceIds!['condition/Z23.2']!);
       const obs = (id: string) => sim.state.get('Observation', id) as Json & { status: string; valueQuantity: { value: number } };
       const keptBefore = structuredClone(obs(idOf(first.resourceIds![keptKey]!)));
       const counts = () => ({ enc: sim.state.count('Encounter', org), obs: sim.state.count('Observation', org), imm: sim.state.count('Immunization', org) });
@@ -61,13 +64,17 @@ describe('e2e: a revision that removes an entry retracts it at the platform', ()
       // The visit's state lists only what the current revision produces, with the same ids as before.
       const { [removedKey]: _gone, ...expectedIds } = first.resourceIds!;
       expect(after.resourceIds).toEqual(expectedIds);
-      const { [immKey]: _imm, ...expectedInfantIds } = firstInfant.resourceIds!;
+      const { [immKey]: _imm, 'condition/Z23.2': _dx, ...expectedInfantIds } = firstInfant.resourceIds!;
       expect(store.getVisit(org, infant.visitId)!.resourceIds).toEqual(expectedInfantIds);
 
       // At the platform: the removed entries are entered-in-error (same id, nothing deleted or created), the rest as expected.
       expect(obs(removedId).status).toBe('entered-in-error');
       expect(obs(removedId).valueQuantity.value).toBe(80); // content kept as it was: only the status says it was wrong
       expect((sim.state.get('Immunization', immId) as Json).status).toBe('entered-in-error');
+      // A Condition has no status: its verificationStatus says it, and clinicalStatus goes (FHIR R4 con-5).
+      const dx = sim.state.get('Condition', dxId) as Json & { verificationStatus: { coding: Json[] } };
+      expect(dx.verificationStatus.coding).toEqual([expect.objectContaining({ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'entered-in-error' })]);
+      expect(dx.clinicalStatus).toBeUndefined();
       expect(obs(idOf(first.resourceIds![changedKey]!)).valueQuantity.value).toBe(adult.measurements[0]!.value + 2);
       expect(obs(idOf(first.resourceIds![changedKey]!)).status).toBe('final');
       expect(obs(idOf(first.resourceIds![keptKey]!))).toEqual(keptBefore); // unchanged: not sent again
@@ -77,15 +84,17 @@ describe('e2e: a revision that removes an entry retracts it at the platform', ()
       // One read per retraction, then one transaction per visit; the adult's Bundle: the weight PUT + the retraction PUT.
       const calls = sim.state.requestLog().slice(logBefore).map((c) => `${c.method} ${c.path}`);
       expect(calls.filter((c) => c.startsWith('GET')).sort()).toEqual([
+        expect.stringMatching(new RegExp(`^GET /fhir-r4/v1/Condition/${dxId}$`)),
         expect.stringMatching(new RegExp(`^GET /fhir-r4/v1/Immunization/${immId}$`)),
         expect.stringMatching(new RegExp(`^GET /fhir-r4/v1/Observation/${removedId}$`)),
       ]);
       expect(calls.filter((c) => c.startsWith('POST'))).toHaveLength(2);
-      expect(calls).toHaveLength(4);
+      expect(calls).toHaveLength(5);
 
       // The ledger remembers the retraction, so it is never sent twice.
       expect(store.getLedger(org, ledgerKey(adult.visitId, removedKey))).toMatchObject({ satusehatId: removedId, contentHash: RETRACTED_HASH });
       expect(store.getLedger(org, ledgerKey(infant.visitId, immKey))).toMatchObject({ satusehatId: immId, contentHash: RETRACTED_HASH });
+      expect(store.getLedger(org, ledgerKey(infant.visitId, 'condition/Z23.2'))).toMatchObject({ satusehatId: dxId, contentHash: RETRACTED_HASH });
 
       // The same revision again: unchanged, nothing to send.
       const logAgain = sim.state.requestLog().length;

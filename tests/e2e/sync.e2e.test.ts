@@ -18,7 +18,7 @@ type Visit = ReturnType<typeof makeVisit>;
 /** Asserts that every visit is `sent` and that the simulator holds each of its resources exactly once. */
 function expectExactlyOnce(store: Store, sim: RunningSimulator, visits: Visit[]): void {
   const { tables } = core();
-  const perOrg = new Map<string, { enc: number; obs: number; imm: number }>();
+  const perOrg = new Map<string, { enc: number; obs: number; imm: number; dx: number }>();
   for (const v of visits) {
     const org = String(v.organizationId);
     const row = store.getVisit(org, v.visitId)!;
@@ -38,12 +38,20 @@ function expectExactlyOnce(store: Store, sim: RunningSimulator, visits: Visit[])
     expect(sim.state.search('Observation', { encounter: encId }).length).toBe(obsKeys.length);
     const immCount = entries.filter((e) => e.key.startsWith('immunization/')).length;
     expect(sim.state.search('Immunization', { encounter: encId }).length).toBe(immCount);
-    const t = perOrg.get(org) ?? { enc: 0, obs: 0, imm: 0 };
-    perOrg.set(org, { enc: t.enc + 1, obs: t.obs + obsKeys.length, imm: t.imm + immCount });
+    const dxKeys = entries.filter((e) => e.key.startsWith('condition/'));
+    expect(dxKeys.length).toBeGreaterThan(0); // the simulator refuses a finished Encounter without diagnosis (10457)
+    for (const e of dxKeys) {
+      const value = `${v.visitId}.dx.${e.key.slice('condition/'.length)}`;
+      const found = sim.state.findByIdentifier('Condition', `http://sys-ids.kemkes.go.id/condition/${org}`, value);
+      expect({ dx: value, count: found.length }).toEqual({ dx: value, count: 1 });
+    }
+    const t = perOrg.get(org) ?? { enc: 0, obs: 0, imm: 0, dx: 0 };
+    perOrg.set(org, { enc: t.enc + 1, obs: t.obs + obsKeys.length, imm: t.imm + immCount, dx: t.dx + dxKeys.length });
   }
   // Nothing extra anywhere (a duplicate with another identifier value would not show up in the searches above).
   for (const [org, t] of perOrg) {
-    expect({ org, enc: sim.state.count('Encounter', org), obs: sim.state.count('Observation', org), imm: sim.state.count('Immunization', org) }).toEqual({ org, ...t });
+    const dx = sim.state.count('Condition', org);
+    expect({ org, enc: sim.state.count('Encounter', org), obs: sim.state.count('Observation', org), imm: sim.state.count('Immunization', org), dx }).toEqual({ org, ...t });
   }
 }
 

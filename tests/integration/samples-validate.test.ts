@@ -1,6 +1,7 @@
 // The contract between mapping and validation: every life-stage sample maps to a Bundle the SATUSEHAT rules accept,
 // both as a dry run (conditional references) and as sync sends it (resolved platform ids).
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Condition } from 'fhir/r4.js';
 import path from 'node:path';
 import { loadMappingTables, mapVisit } from '../../src/mapping/index.js';
 import { createValidator } from '../../src/validation/index.js';
@@ -30,6 +31,20 @@ describe('every sample maps to a Bundle that passes the SATUSEHAT rules', () => 
       const issues = validator.validate(res.bundle, { now: NOW, organizationId: record.organizationId });
       expect(issues.filter((i) => i.severity === 'error' || i.severity === 'fatal')).toEqual([]);
       expect(JSON.stringify(res.bundle)).not.toMatch(/"reference":"[A-Za-z]+\?identifier=/);
+    });
+    it(`${file}: its finished Encounter carries the diagnosis rule 10457 asks for, and the Condition rules check its Conditions`, () => {
+      const bundle = mapVisit(record, tables, { now: NOW, resolved }).bundle!;
+      const at = bundle.entry!.findIndex((e) => e.resource!.resourceType === 'Encounter');
+      const dx = bundle.entry!.findIndex((e) => e.resource!.resourceType === 'Condition');
+      expect(dx).toBeGreaterThan(at);
+      const broken = structuredClone(bundle);
+      delete (broken.entry![at].resource as { diagnosis?: unknown }).diagnosis;
+      (broken.entry![dx].resource as Condition).code!.coding![0].system = 'http://hl7.org/fhir/sid/icd-9-cm';
+      const errors = validator.validate(broken, { now: NOW, organizationId: record.organizationId }).filter((i) => i.severity === 'error');
+      expect(errors.map((i) => [i.rule, i.expression?.[0]])).toEqual(expect.arrayContaining([
+        ['10457', `Bundle.entry[${at}].resource.diagnosis`],
+        ['10003', `Bundle.entry[${dx}].resource.code.coding`],
+      ]));
     });
   }
 });

@@ -1,6 +1,6 @@
 // Rule-based checks over every sample: structure of the Bundle, references, dateTimes, nothing empty, and every emitted value traceable to
 // the input record or the tables. Also: resolved platform ids replace the placeholders and silence the warnings.
-import type { Bundle, Encounter, Immunization, Observation, Patient } from 'fhir/r4.js';
+import type { Bundle, Condition, Encounter, Immunization, Observation, Patient } from 'fhir/r4.js';
 import { mapVisit, type MapResult, type VisitRecord } from '../../src/mapping/index.js';
 import { NOW, sample, samples, tables, walk } from './helpers.js';
 
@@ -20,11 +20,11 @@ function expectedValue(code: string, value: number, unit: string): number {
 /** Strings the mapper may emit that come from neither the record nor the tables: FHIR codes fixed by the resource shape. */
 const FIXED = new Set([
   'Bundle', 'transaction', 'POST', 'Patient', 'Encounter', 'Observation', 'Immunization', 'official', 'home', 'ID', 'phone', 'mobile',
-  'finished', 'arrived', 'in-progress', 'final', 'completed', 'not-done', 'province', 'city', 'district', 'village', 'rt', 'rw',
+  'finished', 'arrived', 'in-progress', 'final', 'completed', 'not-done', 'province', 'city', 'district', 'village', 'rt', 'rw', 'Condition',
 ]);
 function tableStrings(): Set<string> {
   const out = new Set<string>();
-  for (const t of [tables.observations, tables.vaccines, tables.settings, tables.systems]) {
+  for (const t of [tables.observations, tables.vaccines, tables.settings, tables.systems, tables.diagnoses]) {
     for (const [, v] of walk(t)) if (typeof v === 'string') out.add(v);
     for (const [p] of walk(t)) out.add(p.split('.').pop()!.replace(/\[\d+\]$/, '')); // keys such as vital-signs, IM-Dasar
   }
@@ -38,7 +38,7 @@ describe.each(mapped)('invariants: %s', (_name, record, res) => {
   const fullUrls = entries.map((e) => e.fullUrl!);
   const byType = <T>(t: string) => entries.filter((e) => e.resource!.resourceType === t).map((e) => e.resource as T);
 
-  it('is a transaction of POSTs with unique urn:uuid fullUrls, ordered Patient?, Encounter, Observations, Immunizations', () => {
+  it('is a transaction of POSTs with unique urn:uuid fullUrls, ordered Patient?, Encounter, Observations, Immunizations, Conditions', () => {
     expect(bundle.type).toBe('transaction');
     expect(new Set(fullUrls).size).toBe(fullUrls.length);
     for (const e of entries) {
@@ -46,7 +46,7 @@ describe.each(mapped)('invariants: %s', (_name, record, res) => {
       expect(e.request).toMatchObject({ method: 'POST', url: e.resource!.resourceType });
     }
     const order = entries.map((e) => e.resource!.resourceType).join(',');
-    expect(order).toMatch(/^(Patient,)?Encounter(,Observation)*(,Immunization)*$/);
+    expect(order).toMatch(/^(Patient,)?Encounter(,Observation)*(,Immunization)*(,Condition)+$/);
     expect(byType('Observation')).toHaveLength(record.measurements?.length ?? 0);
     expect(byType('Immunization')).toHaveLength(record.immunizations?.length ?? 0);
     expect(res.entries.map((e) => e.fullUrl)).toEqual(fullUrls);
@@ -145,6 +145,34 @@ describe.each(mapped)('invariants: %s', (_name, record, res) => {
         expect(x.performer![0]).toMatchObject({ function: { text: record.kader.name }, actor: { reference: `Organization/${record.organizationId}` } });
       }
     });
+  });
+
+  it('carries at least one diagnosis: each Condition referenced once from Encounter.diagnosis, ranks 1..n, same patient and practitioner', () => {
+    const [enc] = byType<Encounter>('Encounter');
+    const conds = entries.filter((e) => e.resource!.resourceType === 'Condition');
+    expect(conds.length).toBeGreaterThan(0);
+    expect(enc.diagnosis!.map((d) => d.condition.reference)).toEqual(conds.map((e) => e.fullUrl));
+    expect(enc.diagnosis!.map((d) => d.rank)).toEqual(conds.map((_e, i) => i + 1));
+    const encUrl = entries.find((e) => e.resource!.resourceType === 'Encounter')!.fullUrl;
+    const codes = new Set<string>();
+    conds.forEach((e, i) => {
+      const c = e.resource as Condition;
+      const code = c.code!.coding![0];
+      expect(code.system).toBe('http://hl7.org/fhir/sid/icd-10');
+      expect(code.code).toMatch(/^[A-Z]\d{2}(\.\d{1,2})?$/);
+      codes.add(code.code!);
+      expect(enc.diagnosis![i].use!.coding![0]).toMatchObject({ system: 'http://terminology.hl7.org/CodeSystem/diagnosis-role', code: 'DD' });
+      expect(c.identifier).toEqual([{ system: `http://sys-ids.kemkes.go.id/condition/${record.organizationId}`, value: `${record.visitId}.dx.${code.code}` }]);
+      expect(c.category![0].coding![0]).toMatchObject({ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' });
+      expect(c.clinicalStatus!.coding![0].system).toBe('http://terminology.hl7.org/CodeSystem/condition-clinical');
+      expect(c.subject).toEqual(enc.subject);
+      expect(c.encounter).toEqual({ reference: encUrl });
+      expect(c.recorder).toEqual(enc.participant![0].individual && { reference: enc.participant![0].individual.reference });
+      expect(c.recordedDate).toBe(utc(record.end));
+    });
+    expect(codes.size).toBe(conds.length);
+    const sent = record.diagnoses;
+    if (sent) expect([...codes].sort()).toEqual(sent.map((d) => d.code).sort());
   });
 
   it('includes the Patient only when its IHS number is unknown, with its identifiers from the record', () => {

@@ -326,7 +326,7 @@ describe('immunizations', () => {
 });
 
 describe('valid records', () => {
-  it('accepts a minimal record: no measurements, no immunizations, Z offset', () => {
+  it('accepts a minimal record: no measurements, no immunizations, Z offset (the diagnosis is the catch-all)', () => {
     const r = base() as Mutable;
     delete r.measurements;
     delete r.immunizations;
@@ -335,6 +335,6 @@ describe('valid records', () => {
     r.end = '2026-10-05T02:00:00Z';
     const res = mapVisit(r as VisitRecord, tables, { now: NOW });
     expect(res.issues.filter((i) => i.severity === 'error')).toEqual([]);
-    expect(res.bundle!.entry!.map((e) => e.resource!.resourceType)).toEqual(['Patient', 'Encounter']);
+    expect(res.bundle!.entry!.map((e) => e.resource!.resourceType)).toEqual(['Patient', 'Encounter', 'Condition']);
   });
 });

@@ -27,7 +27,7 @@ describe('table-driven mapping', () => {
     record.measurements!.push({ code: 'calf-circumference', value: 312, unit: 'mm' });
     const res = mapVisit(record, copy, { now: NOW });
     expect(res.issues.filter((i) => i.severity === 'error')).toEqual([]);
-    const last = res.entries[res.entries.length - 1];
+    const last = res.entries.filter((e) => e.key.startsWith('observation/')).at(-1)!;
     expect(last.key).toBe('observation/calf-circumference.1');
     const obs = last.resource as Observation;
     expect(obs.code.coding).toEqual([{ system: 'http://loinc.org', code: '62409-8', display: 'Calf circumference' }]);
@@ -87,7 +87,7 @@ describe('loadMappingTables', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-tables-'));
-    for (const f of ['observations.json', 'vaccines.json', 'settings.json', 'systems.json', 'ilp-visit.schema.json']) cpSync(path.join(mappingsDir, f), path.join(dir, f));
+    for (const f of ['observations.json', 'vaccines.json', 'settings.json', 'systems.json', 'diagnoses.json', 'ilp-visit.schema.json']) cpSync(path.join(mappingsDir, f), path.join(dir, f));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -100,7 +100,7 @@ describe('loadMappingTables', () => {
 
   it('loads the shipped tables, each with a version and per-entry confidence and source', () => {
     const t = loadMappingTables(dir);
-    for (const tbl of [t.observations, t.vaccines, t.settings, t.systems]) expect(tbl.version).toMatch(/\S/);
+    for (const tbl of [t.observations, t.vaccines, t.settings, t.systems, t.diagnoses]) expect(tbl.version).toMatch(/\S/);
     for (const e of [...Object.values(t.observations.entries), ...Object.values(t.vaccines.entries), ...Object.values(t.settings.entries)]) {
       expect(['OFF', 'OFF-copy', 'OFF-draft', 'COM', 'UNV']).toContain(e.confidence);
       expect(e.source).toMatch(/\S/);

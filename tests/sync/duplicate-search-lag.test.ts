@@ -106,7 +106,9 @@ describe('20002 with nothing found by the identifier search', () => {
     expect(row.lastError!.issue[0]!.diagnostics).toMatch(new RegExp(`^${UNSEEN_DUPLICATE_NOTE.replace(/[()]/g, '\\$&')}`));
     expect(JSON.stringify(row.lastError)).toContain('RuleNumber: 20002');
     expect(JSON.stringify(row.lastError)).not.toContain(visit.patient.nik);
-    expect(calls).toEqual(['transaction POST,POST,POST,POST', 'search Encounter', 'transaction POST,POST,POST,POST']);
+    // Encounter, three Observations and the derived diagnosis (Condition, Z13.6 from the blood pressure).
+
+    expect(calls).toEqual(['transaction POST,POST,POST,POST,POST', 'search Encounter', 'transaction POST,POST,POST,POST,POST']);
 
     nextAttempt();
     calls.length = 0;

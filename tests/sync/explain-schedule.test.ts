@@ -20,6 +20,12 @@ describe('explain', () => {
     expect(sourcePathOfKey('encounter', record)).toMatch(/^visit/);
   });
 
+  it('maps a diagnosis key to the record entry that sent it, or names the derived diagnosis (the dot is part of the ICD-10 code)', () => {
+    const record = { organizationId: 'o', visitId: 'v', patient: {}, practitioner: {}, diagnoses: [{ code: 'I10' }, { code: 'Z00.1' }] } as VisitRecordLike;
+    expect(sourcePathOfKey('condition/Z00.1', record)).toBe('diagnoses[1] (Z00.1)');
+    expect(sourcePathOfKey('condition/Z23.2', { ...record, diagnoses: undefined })).toBe("diagnosis Z23.2, derived from the visit's services (mappings/diagnoses.json)");
+  });
+
   it('places platform issues by Bundle.entry index or by element path', () => {
     const out = explainOutcome(
       {

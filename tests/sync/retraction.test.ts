@@ -24,8 +24,9 @@ function platform() {
   const bundles: Bundle[] = [];
   const reads: string[] = [];
   let readOverride: ((type: string, id: string) => Promise<Resource>) | undefined;
+  let searchOverride: ((type: string, params: Record<string, string>) => Promise<Resource[]>) | undefined;
   const client: PlatformClient = fakePlatformClient(ORG, {
-    search: async () => [],
+    search: async (type, params) => (searchOverride ? searchOverride(type, params as Record<string, string>) : []),
     read: async (type, id) => {
       reads.push(`${type}/${id}`);
       if (readOverride) return readOverride(type, id);
@@ -45,7 +46,11 @@ function platform() {
       return { resourceType: 'Bundle', type: 'transaction-response', entry: out };
     },
   });
-  return { client, resources, bundles, reads, setRead: (f: typeof readOverride) => { readOverride = f; } };
+  return {
+    client, resources, bundles, reads,
+    setRead: (f: typeof readOverride) => { readOverride = f; },
+    setSearch: (f: typeof searchOverride) => { searchOverride = f; },
+  };
 }
 
 describe('deliverVisit: retracting what a revision removed', () => {
@@ -76,7 +81,7 @@ describe('deliverVisit: retracting what a revision removed', () => {
       t += 60_000;
       return res;
     };
-    return { p, deliver };
+    return { p, deliver, facility, deps };
   }
 
   /** Sends an adult visit with three readings, then returns a revision without the diastolic one. */
@@ -153,5 +158,89 @@ describe('deliverVisit: retracting what a revision removed', () => {
     expect(p.reads).toHaveLength(1); // no second read: the entry is retracted already
     expect(res.sent).toBe(1);
     expect(p.bundles.at(-1)!.entry!.every((e) => e.resource!.resourceType === 'Observation' && (e.resource as unknown as { status: string }).status === 'final')).toBe(true);
+  });
+
+  describe('diagnoses (Condition)', () => {
+    const VER = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
+    type Dx = { code: string; rank?: number };
+
+    it('a revision that replaces the derived diagnosis POSTs the new Condition, re-points the Encounter and retracts the old one', async () => {
+      const { p, deliver } = setup();
+      const visit = makeVisit(1, { organizationId: ORG }) as ReturnType<typeof makeVisit> & { diagnoses?: Dx[] };
+      const first = await deliver(visit);
+      const oldId = first.resourceIds['condition/Z13.6']!.split('/')[1]!;
+      expect(p.resources.get(`Condition/${oldId}`)).toMatchObject({ code: { coding: [{ code: 'Z13.6' }] } });
+      const rev = structuredClone(visit);
+      rev.diagnoses = [{ code: 'I10' }];
+      const res = await deliver(rev);
+      const entries = p.bundles.at(-1)!.entry!;
+      expect(entries.map((e) => `${e.request!.method} ${e.request!.url.replace(/\/.*$/, '')}`).sort()).toEqual(['POST Condition', 'PUT Condition', 'PUT Encounter']);
+      const added = entries.find((e) => e.request!.method === 'POST')!;
+      const enc = entries.find((e) => e.resource!.resourceType === 'Encounter')!.resource as unknown as { diagnosis: Array<{ condition: { reference: string } }> };
+      expect(enc.diagnosis.map((d) => d.condition.reference)).toEqual([added.fullUrl]);
+      const retracted = entries.find((e) => e.request!.url === `Condition/${oldId}`)!.resource as unknown as Record<string, unknown>;
+      expect(retracted).toMatchObject({ id: oldId, verificationStatus: { coding: [{ system: VER, code: 'entered-in-error' }] } });
+      expect(retracted.clinicalStatus).toBeUndefined(); // FHIR R4 con-5
+      expect(res.resourceIds['condition/Z13.6']).toBeUndefined();
+      expect(res.resourceIds['condition/I10']).toMatch(/^Condition\/id-\d+$/);
+      expect(store.getLedger(ORG, ledgerKey(visit.visitId, 'condition/Z13.6'))).toMatchObject({ satusehatId: oldId, contentHash: RETRACTED_HASH });
+    });
+
+    it('a Condition already entered-in-error at the platform is not PUT again', async () => {
+      const { p, deliver } = setup();
+      const visit = makeVisit(1, { organizationId: ORG }) as ReturnType<typeof makeVisit> & { diagnoses?: Dx[] };
+      const first = await deliver(visit);
+      const oldId = first.resourceIds['condition/Z13.6']!.split('/')[1]!;
+      const held = p.resources.get(`Condition/${oldId}`) as unknown as Record<string, unknown>;
+      held.verificationStatus = { coding: [{ system: VER, code: 'entered-in-error' }] };
+      delete held.clinicalStatus;
+      const rev = structuredClone(visit);
+      rev.diagnoses = [{ code: 'I10' }];
+      await deliver(rev);
+      expect(p.bundles.at(-1)!.entry!.map((e) => e.request!.url)).not.toContain(`Condition/${oldId}`);
+      expect(store.getLedger(ORG, ledgerKey(visit.visitId, 'condition/Z13.6'))!.contentHash).toBe(RETRACTED_HASH);
+    });
+
+    it('re-ranking the same diagnoses keeps their Conditions (keyed by code): only the Encounter changes', async () => {
+      const { p, deliver } = setup();
+      const visit = makeVisit(1, { organizationId: ORG }) as ReturnType<typeof makeVisit> & { diagnoses?: Dx[] };
+      visit.diagnoses = [{ code: 'I10' }, { code: 'E11.9' }];
+      await deliver(visit);
+      const rev = structuredClone(visit);
+      rev.diagnoses = [{ code: 'I10', rank: 2 }, { code: 'E11.9', rank: 1 }];
+      const res = await deliver(rev);
+      const entries = p.bundles.at(-1)!.entry!;
+      expect(entries.map((e) => e.request!.method + ' ' + e.resource!.resourceType)).toEqual(['PUT Encounter']);
+      const enc = entries[0]!.resource as unknown as { diagnosis: Array<{ condition: { reference: string }; rank: number }> };
+      expect(enc.diagnosis.map((d) => [d.condition.reference, d.rank])).toEqual([[res.resourceIds['condition/E11.9'], 1], [res.resourceIds['condition/I10'], 2]]);
+    });
+
+    it('after a lost response, the Condition is found by its identifier under the Encounter and adopted (PUT, never a second POST)', async () => {
+      const { p, facility, deps } = setup();
+      const visit = makeVisit(1, { organizationId: ORG });
+      // As the platform holds them: mapped with the ids identity resolution gives (the fake platform's sandbox ids).
+      const resolved = { patient: 'P00000000001', practitioner: '10009880728', location: 'loc-1' };
+      const mapped = mappingApi.mapVisit(visit, core().tables, { now: new Date(t), resolved });
+      const dx = mapped.entries.find((e) => e.key === 'condition/Z13.6')!.resource as Resource & { identifier: unknown };
+      const enc = mapped.entries.find((e) => e.key === 'encounter')!.resource as Resource & { identifier: unknown };
+      p.resources.set('Encounter/enc-lost', { ...structuredClone(enc), id: 'enc-lost' } as Resource & { id: string });
+      // The platform rewrote the transaction's urn:uuid reference to the Encounter it created.
+      p.resources.set('Condition/dx-lost', { ...structuredClone(dx), id: 'dx-lost', encounter: { reference: 'Encounter/enc-lost' } } as Resource & { id: string });
+      const searches: string[] = [];
+      p.setSearch(async (type, params) => {
+        searches.push(`${type}?${Object.entries(params).map(([k, v]) => `${k}=${v}`).join('&')}`);
+        if (type === 'Encounter') return [structuredClone(p.resources.get('Encounter/enc-lost')!)];
+        if (type === 'Condition' && params.encounter === 'enc-lost') return [structuredClone(p.resources.get('Condition/dx-lost')!)];
+        return [];
+      });
+      store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], t);
+      const [claimed] = store.claimDue(ORG, t, 1, 60_000);
+      const res = await deliverVisit({ ...claimed!, attempts: 2 }, facility, deps);
+      expect(searches).toContain('Condition?subject=P00000000001&encounter=enc-lost');
+      expect(res.resourceIds['condition/Z13.6']).toBe('Condition/dx-lost');
+      const methods = p.bundles.at(-1)!.entry!.map((e) => `${e.request!.method} ${e.request!.url}`);
+      expect(methods).toContain('PUT Condition/dx-lost');
+      expect(methods.filter((m) => m === 'POST Condition')).toEqual([]);
+    });
   });
 });

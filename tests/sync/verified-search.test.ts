@@ -83,7 +83,7 @@ describe('reconcile after a lost response, against a platform that drops paramet
     expect(platform.posts.length).toBe(before);
     expect(platform.encountersFor(b.visitId)).toHaveLength(1);
     // Only documented parameters were sent.
-    expect(new Set(platform.searches)).toEqual(new Set(['Encounter?identifier', 'Observation?encounter&subject', 'Immunization?patient']));
+    expect(new Set(platform.searches)).toEqual(new Set(['Encounter?identifier', 'Observation?encounter&subject', 'Immunization?patient', 'Condition?encounter&subject']));
   });
 
   it.each(['Encounter.identifier', 'Observation.encounter'])('when the platform drops %s, B adopts nothing of A and sends nothing again: unknown, retried', async (dropped) => {

@@ -31,7 +31,30 @@ export function encounter(): Json {
       { status: 'in-progress', period: { start: '2025-03-01T01:10:00+00:00', end: '2025-03-01T01:55:00+00:00' } },
       { status: 'finished', period: { start: '2025-03-01T01:55:00+00:00', end: '2025-03-01T02:00:00+00:00' } },
     ],
+    // Rule 10457: a finished Encounter needs its diagnosis.
+    diagnosis: [{
+      condition: { reference: 'Condition/2bffcd6e-15b0-45d1-87f4-30425a1eac8f', display: 'Routine child health examination' },
+      use: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/diagnosis-role', code: 'DD', display: 'Discharge diagnosis' }] },
+      rank: 1,
+    }],
     serviceProvider: { reference: `Organization/${ORG}` },
+  };
+}
+
+/** The visit diagnosis as our mapper emits it (Condition, encounter-diagnosis, ICD-10). */
+export function condition(): Json {
+  return {
+    resourceType: 'Condition',
+    identifier: [{ system: `http://sys-ids.kemkes.go.id/condition/${ORG}`, value: 'V-2025-0001.dx.Z00.1' }],
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed', display: 'Confirmed' }] },
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis', display: 'Encounter Diagnosis' }] }],
+    code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'Z00.1', display: 'Routine child health examination' }] },
+    subject: { reference: 'Patient/P02478375538' },
+    encounter: { reference: 'Encounter/2823ed1d-3e3e-434e-9a5b-9c579d192787' },
+    onsetDateTime: '2025-03-01T01:00:00+00:00',
+    recordedDate: '2025-03-01T02:00:00+00:00',
+    recorder: { reference: 'Practitioner/10009880728' },
   };
 }
 
@@ -153,6 +176,7 @@ export const U = {
   enc: 'urn:uuid:0b6e2c1e-8d7a-4c3b-9a52-0c8f3b1d2e01',
   obs: 'urn:uuid:0b6e2c1e-8d7a-4c3b-9a52-0c8f3b1d2e02',
   imm: 'urn:uuid:0b6e2c1e-8d7a-4c3b-9a52-0c8f3b1d2e03',
+  dx: 'urn:uuid:0b6e2c1e-8d7a-4c3b-9a52-0c8f3b1d2e04',
 };
 
 /** A transaction Bundle as our mapper emits it before sync: urn:uuid links, conditional references to platform ids. */
@@ -167,6 +191,10 @@ export function bundle(): Json {
   i.patient = e.subject;
   i.encounter = { reference: U.enc };
   i.location = e.location[0].location;
+  e.diagnosis[0].condition = { reference: U.dx };
+  const c = condition();
+  c.subject = e.subject;
+  c.encounter = { reference: U.enc };
   return {
     resourceType: 'Bundle',
     type: 'transaction',
@@ -174,6 +202,7 @@ export function bundle(): Json {
       { fullUrl: U.enc, resource: e, request: { method: 'POST', url: 'Encounter' } },
       { fullUrl: U.obs, resource: o, request: { method: 'POST', url: 'Observation' } },
       { fullUrl: U.imm, resource: i, request: { method: 'POST', url: 'Immunization' } },
+      { fullUrl: U.dx, resource: c, request: { method: 'POST', url: 'Condition' } },
     ],
   };
 }

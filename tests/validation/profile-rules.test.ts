@@ -127,6 +127,28 @@ const cases: Case[] = [
   { id: 'patient-address', base: F.patient, fail: (r) => delete r.address, expr: 'Patient.address' },
   { id: 'patient-birth-date', base: F.patient, fail: (r) => delete r.birthDate, expr: 'Patient.birthDate' },
   { id: 'patient-gender', base: F.patient, fail: (r) => delete r.gender, expr: 'Patient.gender' },
+  // Encounter diagnosis (10457 from the recorded staging answer; 10317 Kamus)
+  { id: 'encounter-finished-diagnosis', base: F.encounter, fail: (r) => delete r.diagnosis, expr: 'Encounter.diagnosis', pass: (r) => { r.status = 'in-progress'; delete r.diagnosis; } },
+  { id: 'encounter-diagnosis-condition', base: F.encounter, fail: (r) => (r.diagnosis[0].condition.reference = 'Observation/1'), expr: 'Encounter.diagnosis[0].condition.reference', pass: (r) => (r.diagnosis[0].condition.reference = 'Procedure/1') },
+  { id: 'encounter-diagnosis-use', base: F.encounter, fail: (r) => (r.diagnosis[0].use.coding[0].system = 'http://snomed.info/sct'), expr: 'Encounter.diagnosis[0].use.coding[0].system' },
+  { id: 'encounter-diagnosis-rank', base: F.encounter, fail: (r) => (r.diagnosis[0].rank = 0), expr: 'Encounter.diagnosis[0].rank' },
+  // Condition
+  { id: 'condition-subject', base: F.condition, fail: (r) => delete r.subject, expr: 'Condition.subject' },
+  { id: 'condition-subject-patient', base: F.condition, fail: (r) => (r.subject.reference = 'Group/1'), expr: 'Condition.subject.reference' },
+  { id: 'condition-encounter', base: F.condition, fail: (r) => delete r.encounter, expr: 'Condition.encounter' },
+  { id: 'condition-encounter-target', base: F.condition, fail: (r) => (r.encounter.reference = 'EpisodeOfCare/1'), expr: 'Condition.encounter.reference' },
+  { id: 'condition-code-system', base: F.condition, fail: (r) => (r.code.coding[0].system = 'http://hl7.org/fhir/sid/icd-9-cm'), expr: 'Condition.code.coding', pass: (r) => r.code.coding.unshift({ system: 'http://snomed.info/sct', code: '243788004' }) },
+  { id: 'condition-icd10-format', base: F.condition, fail: (r) => (r.code.coding[0].code = 'z00.1'), expr: 'Condition.code.coding[0].code', pass: (r) => (r.code.coding[0].code = 'I10') },
+  { id: 'condition-evidence-code-system', base: F.condition, fail: (r) => (r.evidence = [{ code: [{ coding: [{ system: 'http://loinc.org', code: '8302-2' }] }] }]), expr: 'Condition.evidence[0].code[0].coding[0].system', pass: (r) => (r.evidence = [{ code: [{ coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'R50.9' }] }] }]) },
+  { id: 'condition-clinical-status', base: F.condition, fail: (r) => (r.clinicalStatus.coding[0].code = 'confirmed'), expr: 'Condition.clinicalStatus.coding[0].code' },
+  { id: 'condition-verification-status', base: F.condition, fail: (r) => (r.verificationStatus.coding[0].system = 'http://terminology.hl7.org/CodeSystem/condition-clinical'), expr: 'Condition.verificationStatus.coding[0].system', pass: (r) => { r.verificationStatus.coding[0].code = 'entered-in-error'; delete r.clinicalStatus; } },
+  { id: 'condition-category', base: F.condition, fail: (r) => (r.category[0].coding[0].system = 'http://hl7.org/fhir/condition-category'), expr: 'Condition.category[0].coding' },
+  { id: 'condition-identifier-system', base: F.condition, fail: (r) => (r.identifier[0].system = `http://sys-ids.kemkes.go.id/observation/${F.ORG}`), expr: 'Condition.identifier[0].system' },
+  { id: 'condition-recorder-practitioner', base: F.condition, fail: (r) => (r.recorder.reference = 'Patient/P02478375538'), expr: 'Condition.recorder.reference' },
+  { id: 'condition-onset-format', base: F.condition, fail: (r) => (r.onsetDateTime = '2025-03-01'), expr: 'Condition.onsetDateTime' },
+  { id: 'condition-recorded-date-format', base: F.condition, fail: (r) => (r.recordedDate = '2025-03-01T02:00+00:00'), expr: 'Condition.recordedDate' },
+  { id: 'condition-recorded-date-range', base: F.condition, fail: (r) => (r.recordedDate = FUTURE), expr: 'Condition.recordedDate' },
+  { id: 'condition-datetime-utc', base: F.condition, fail: (r) => (r.onsetDateTime = '2025-03-01T08:00:00+07:00'), expr: 'Condition.onsetDateTime' },
 ];
 
 describe('valid base resources', () => {
@@ -138,6 +160,7 @@ describe('valid base resources', () => {
     ['Immunization (not-done)', F.notDoneImmunization],
     ['Patient', F.patient],
     ['Location', F.location],
+    ['Condition', F.condition],
     ['transaction Bundle', F.bundle],
   ])('%s has no issues at all', (_name, make) => {
     expect(run(make(), { organizationId: F.ORG })).toEqual([]);

@@ -126,21 +126,22 @@ describe('Bundle rules (layer 3)', () => {
     delete b.entry[0].fullUrl;
     b.entry[1].fullUrl = 'Observation/123';
     b.entry[2].fullUrl = 'urn:uuid:not-a-uuid';
+    const n = b.entry.length;
     b.entry.push({ ...F.clone(b.entry[2]), fullUrl: 'urn:uuid:not-a-uuid' });
     b.entry.push({ ...F.clone(b.entry[2]), fullUrl: 'urn:uuid0b6e2c1e-8d7a-4c3b-9a52-0c8f3b1d2e09' });
     const issues = run(b);
     expect(issues.find((i) => i.rule === '20021')?.expression).toEqual(['Bundle.entry[0].fullUrl']);
     expect(issues.find((i) => i.rule === '20018')?.expression).toEqual(['Bundle.entry[1].fullUrl']);
     expect(issues.find((i) => i.rule === '20019')?.expression).toEqual(['Bundle.entry[2].fullUrl']);
-    expect(issues.find((i) => i.rule === '20020')?.expression).toEqual(['Bundle.entry[3].fullUrl']);
-    expect(issues.find((i) => i.rule === '20017')?.expression).toEqual(['Bundle.entry[4].fullUrl']);
+    expect(issues.find((i) => i.rule === '20020')?.expression).toEqual([`Bundle.entry[${n}].fullUrl`]);
+    expect(issues.find((i) => i.rule === '20017')?.expression).toEqual([`Bundle.entry[${n + 1}].fullUrl`]);
     for (const i of issues.filter((x) => x.rule?.startsWith('200'))) expect(i.diagnostics).toMatch(/\(RuleNumber: 200\d\d\)$/);
   });
 
   test('a nested Bundle is rejected (20011)', () => {
     const b = F.bundle();
-    b.entry.push({ fullUrl: 'urn:uuid:0b6e2c1e-8d7a-4c3b-9a52-0c8f3b1d2e04', resource: { resourceType: 'Bundle', type: 'collection' }, request: { method: 'POST', url: 'Bundle' } });
-    expect(run(b).filter((i) => i.severity === 'error').map((i) => [i.rule, i.expression?.[0]])).toEqual([['20011', 'Bundle.entry[3].resource']]);
+    b.entry.push({ fullUrl: 'urn:uuid:0b6e2c1e-8d7a-4c3b-9a52-0c8f3b1d2e0f', resource: { resourceType: 'Bundle', type: 'collection' }, request: { method: 'POST', url: 'Bundle' } });
+    expect(run(b).filter((i) => i.severity === 'error').map((i) => [i.rule, i.expression?.[0]])).toEqual([['20011', `Bundle.entry[${b.entry.length - 1}].resource`]]);
   });
 
   test('type must be transaction or batch', () => {
