@@ -7,5 +7,5 @@ export { unconfirmedValues, type Unconfirmed } from './confidence.js';
 export { formatUtc, parseDateTime } from './datetime.js';
 export type {
   MappingTables, ResolvedIds, MapOptions, MappedEntry, MapResult, VisitRecord, VisitPatient, VisitPractitioner, VisitMeasurement,
-  VisitImmunization, ObservationsTable, VaccinesTable, SettingsTable, SystemsTable, Confidence,
+  VisitImmunization, VisitDiagnosis, ObservationsTable, VaccinesTable, SettingsTable, SystemsTable, DiagnosesTable, DiagnosisRule, Confidence,
 } from './types.js';
