@@ -15,6 +15,10 @@ describe('OperationOutcome helpers', () => {
   it('extracts rule numbers and tells errors from warnings', () => {
     expect(ruleNumberOf('Found duplicate resource (RuleNumber: 20002)')).toBe('20002');
     expect(ruleNumberOf('no rule here')).toBeUndefined();
+    // Both spellings the platform uses (recorded staging answers), any case.
+    expect(ruleNumberOf('found duplicated EpisodeOfCare Type with status active. (Rule Number: 10109)')).toBe('10109');
+    expect(ruleNumberOf('x (rulenumber:10457)')).toBe('10457');
+    expect(ruleNumberOf('Rule  Number: 1')).toBeUndefined();
     expect(hasErrors([issue('warning', 'value', 'w')])).toBe(false);
     expect(hasErrors([issue('error', 'value', 'e')])).toBe(true);
   });

@@ -7,6 +7,7 @@ import { errorFromResponse } from '../../src/platform/errors.js';
 import { createTokenProvider } from '../../src/platform/token.js';
 import { createFacilityLimiter, type FacilityLimiter } from '../../src/platform/limiter.js';
 import { PlatformError } from '../../src/platform/types.js';
+import { classify, defaultRetryPolicy } from '../../src/sync/policy.js';
 import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, SECRET, captureLogger, errorText, facility, manualClock, tokenBody } from './helpers.js';
 
 beforeAll(() => nock.disableNetConnect());
@@ -190,6 +191,10 @@ describe('tokens, as recorded in production', () => {
     const again = await failure(tokens.get());
     expect(again.reason).toBe('token-forbidden');
     expect(calls).toBe(1);
+    // What the facility's auth-failed status will say.
+    const decision = classify(e, 1, defaultRetryPolicy);
+    expect(decision.record === 'retry' && decision.facility?.status).toBe('auth-failed');
+    expect(decision.record === 'retry' && decision.facility?.status === 'auth-failed' && decision.facility.reason).toMatch(/outside Indonesia/);
   });
 });
 
