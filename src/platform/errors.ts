@@ -203,14 +203,26 @@ export function errorFromResponse(
   const rules = rulesOf(provisional);
   const codes = (provisional.issue ?? []).map((i) => i.code);
   const machineCodes = (provisional.issue ?? []).map((i) => i.details?.text?.trim() ?? '');
-  const kind = kindForStatus(effective, rules, codes, machineCodes);
+  // Says nothing about the resource (so never 'not-found', which callers read as "the platform has none"): see the reason.
+  const endpointMissing = isEndpointMissing(status, body);
+  const kind = endpointMissing ? 'transient' : kindForStatus(effective, rules, codes, machineCodes);
   // Re-normalise so that a synthesised issue (non-FHIR body) carries the code of its class (transient, throttled, …).
   const outcome = normaliseOutcome(body, status, issueTypeFor(kind), ctx.redact);
   let retryAfterMs: number | undefined;
   const ra = parseRetryAfter(headers?.get('retry-after'), ctx.now?.() ?? Date.now());
   if (kind === 'rate-limited') retryAfterMs = ra ?? ctx.defaultRetryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
   else if (kind === 'transient' && ra !== undefined) retryAfterMs = ra;
-  return new PlatformError(kind, status, outcome, rules, retryAfterMs);
+  return new PlatformError(kind, status, outcome, rules, retryAfterMs, endpointMissing ? 'wrong-url' : undefined);
+}
+
+/**
+ * A 404 without a FHIR body: nothing at that path answers FHIR (a wrong base URL, a proxy's page), unlike the platform's
+ * own 404 for a missing resource, which is an OperationOutcome (storage_error / no-store).
+ */
+function isEndpointMissing(status: number, body: unknown): boolean {
+  if (status !== 404) return false;
+  const parsed = parsedIfJsonText(body);
+  return !(parsed && typeof parsed === 'object' && (parsed as { resourceType?: unknown }).resourceType === 'OperationOutcome');
 }
 
 /** An OperationOutcome we write ourselves (no response to parse). */

@@ -40,9 +40,10 @@ export type PlatformErrorKind =
  * - search-truncated: a searchset reported more matches than it returned and offered no `next` link: the answer is incomplete.
  * - search-unfiltered: the searchset's self link shows the platform ignored a filter we sent, and it returned hits.
  * - token-forbidden: the token endpoint answered 403; the gateway also refuses callers outside Indonesia / on blocked networks.
+ * - wrong-url: a 404 without a FHIR body: nothing answers FHIR at that path, so the configured base URL is wrong.
  * Both search reasons are 'transient' with outcome code 'incomplete': neither "found" nor "absent" may be concluded.
  */
-export type PlatformErrorReason = 'search-truncated' | 'search-unfiltered' | 'token-forbidden';
+export type PlatformErrorReason = 'search-truncated' | 'search-unfiltered' | 'token-forbidden' | 'wrong-url';
 
 export class PlatformError extends Error {
   constructor(

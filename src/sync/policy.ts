@@ -87,7 +87,7 @@ function outcomeOf(err: unknown): OperationOutcome {
  * | validation (400/422 with rules), not-found| needs-correction  | —                                 |
  * | BlockedError (identity/location)          | blocked           | —                                 |
  * | auth (401 after one refresh, lockout)     | retry at probe    | auth-failed until probe           |
- * | token endpoint 404 (wrong URL)            | retry when fixed  | config-error (restart or resume)  |
+ * | 404 at the token URL / 404 without FHIR body | retry when fixed | config-error, cause url (restart or resume) |
  * | forbidden (403, 20003/20004/10117)        | retry when resumed| config-error (operator resumes)   |
  * | rate-limited (429)                        | retry after R-A   | notBefore = now + Retry-After     |
  * | transient (408/5xx/network/timeout/other) | backoff, full jitter; dead-letter at maxAttempts | — |
@@ -97,16 +97,16 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
   if (err instanceof BlockedError) return { record: 'blocked', outcome };
   if (err instanceof LocalValidationError) return { record: 'needs-correction', outcome };
   if (err instanceof PlatformError) {
+    if (isWrongUrl(err)) {
+      // Nothing answers at the configured URL: no record or credential fix helps; the facility's environment / simulatorUrl is wrong.
+      return { record: 'retry', delayMs: p.authProbeDelayMs, outcome, facility: { status: 'config-error', cause: 'url', reason: reasonText(outcome, 'HTTP 404 without a FHIR answer: wrong URL') } };
+    }
     switch (err.kind) {
       case 'validation':
       case 'not-found':
       case 'duplicate': // reaching here means adoption already failed: a human must look
         return { record: 'needs-correction', outcome };
       case 'auth': {
-        if (isWrongUrl(err)) {
-          // Nothing answers at the token URL: no credential fix helps, the facility's environment / simulatorUrl is wrong.
-          return { record: 'retry', delayMs: p.authProbeDelayMs, outcome, facility: { status: 'config-error', cause: 'url', reason: reasonText(outcome, 'the token endpoint answered HTTP 404: wrong URL') } };
-        }
         const wait = Math.max(err.retryAfterMs ?? 0, p.authProbeDelayMs);
         return {
           record: 'retry',

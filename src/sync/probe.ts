@@ -42,9 +42,12 @@ export function probeResultOf(err: unknown, authBaseUrl: string, at: number): Pr
   return { ...base, status: 'unreachable', reason: `${why}; the credentials were not checked` };
 }
 
-/** A 404 from the token endpoint: nothing is there, so the URL (not the credential) is wrong. */
+/**
+ * Nothing at the configured URL: a 404 from the token endpoint (the credential was never looked at), or a 404 without a
+ * FHIR body from a FHIR call (the platform's own 404 for a missing resource is an OperationOutcome).
+ */
 export function isWrongUrl(err: PlatformError): boolean {
-  return err.status === 404 && (err.kind === 'auth' || err.kind === 'not-found');
+  return err.reason === 'wrong-url' || (err.status === 404 && err.kind === 'auth');
 }
 
 /** What a probe needs of one facility: where its token endpoint is, and a way to ask it for a token. */

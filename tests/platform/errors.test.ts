@@ -185,3 +185,21 @@ describe('toPlatformError', () => {
     expect(toPlatformError(undefined).kind).toBe('transient');
   });
 });
+
+describe('a 404 without a FHIR body (wrong base URL)', () => {
+  it.each([
+    ['plain text', 'Not Found'],
+    ['an HTML page', '<html><body><h1>404 Not Found</h1></body></html>'],
+    ['a JSON body that is no OperationOutcome', { error: 'not found' }],
+  ])('%s: transient with reason wrong-url, never not-found (which would read as "the platform has none")', (_what, body) => {
+    const e = errorFromResponse(404, body, undefined);
+    expect(e.kind).toBe('transient');
+    expect(e.reason).toBe('wrong-url');
+  });
+
+  it('the platform’s own 404 for a missing resource (an OperationOutcome) stays not-found', () => {
+    const e = errorFromResponse(404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', details: { text: 'storage_error' }, diagnostics: 'resource not found' }] }, undefined);
+    expect(e.kind).toBe('not-found');
+    expect(e.reason).toBeUndefined();
+  });
+});

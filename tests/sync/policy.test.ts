@@ -39,9 +39,14 @@ describe('classify', () => {
     expect(d.record === 'retry' && d.facility).toMatchObject({ status: 'config-error', cause: 'access' });
   });
 
-  it('a 404 from the token endpoint → config-error for the URL (no credential fix helps), not auth-failed', () => {
-    const d = classify(new PlatformError('auth', 404, oo('HTTP 404: Not Found'), [], 60_000), 1, policy());
-    expect(d.record === 'retry' && d.facility).toMatchObject({ status: 'config-error', cause: 'url' });
+  it('a 404 from the token endpoint or without a FHIR body → config-error for the URL (no record or credential fix helps)', () => {
+    for (const err of [
+      new PlatformError('auth', 404, oo('HTTP 404: Not Found'), [], 60_000),
+      new PlatformError('transient', 404, oo('HTTP 404: Not Found'), [], undefined, 'wrong-url'),
+    ]) {
+      const d = classify(err, 99, policy({ maxAttempts: 3 }));
+      expect(d.record === 'retry' && d.facility).toMatchObject({ status: 'config-error', cause: 'url' }); // and never dead-letter
+    }
   });
 
   it('429 honours Retry-After exactly, and does not dead-letter at max attempts', () => {
