@@ -8,6 +8,7 @@ import { startService, type RunningService, DEMO_ADMIN_KEY, DEMO_FACILITY_KEY } 
 import { ConfigError } from '../../src/config/errors.js';
 import { mappingsDir } from '../../src/util/paths.js';
 import { captureLines, makeVisit, LOCATION } from './fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const A = '10000201';
@@ -169,10 +170,11 @@ describe('service (configured facilities)', () => {
     expect(run.status).toBe(202);
     expect(['started', 'already-running']).toContain(run.body!.status);
     let status = await call(svc, 'GET', '/sync/status', ADMIN);
-    for (let i = 0; i < 200 && (status.body!.run.running || svc.store.getVisit(A, v.visitId)!.state !== 'sent'); i++) {
-      await new Promise((r) => setTimeout(r, 25));
+    await eventually(async () => {
+      if (!status.body!.run.running && svc.store.getVisit(A, v.visitId)!.state === 'sent') return true;
       status = await call(svc, 'GET', '/sync/status', ADMIN);
-    }
+      return false;
+    }, 'the run to finish with the visit sent');
     expect(svc.store.getVisit(A, v.visitId)!.state).toBe('sent');
     expect(status.body!.run).toMatchObject({ running: false, last: { summary: expect.objectContaining({ stoppedBy: 'drained' }) } });
     expect(Date.parse(status.body!.run.last.finishedAt)).not.toBeNaN();

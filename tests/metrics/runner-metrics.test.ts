@@ -16,6 +16,7 @@ import {
 } from '../e2e/harness.js';
 import { makeVisit } from '../e2e/fixtures.js';
 import { parseMetrics, select, sumOf, valueOf } from './helpers.js';
+import { eventually } from '../helpers/eventually.js';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -50,12 +51,9 @@ async function setup(simOpts: Partial<SimulatorOptions>, count = 1) {
     await sim.close();
     fs.rmSync(db.dir, { recursive: true, force: true });
   };
-  /** Waits (bounded) until no platform request is in flight, so every exchange has been reported. */
-  const quiet = async () => {
-    for (let i = 0; i < 200 && [...runtimes.values()].some((rt) => (rt.client as unknown as { limiter: FacilityLimiter }).limiter.inFlight() > 0); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  /** Waits until no platform request is in flight, so every exchange has been reported. */
+  const quiet = () =>
+    eventually(() => [...runtimes.values()].every((rt) => (rt.client as unknown as { limiter: FacilityLimiter }).limiter.inFlight() === 0), 'platform requests in flight to end');
   return { clock, list, sim, metrics, runtimes, store, cleanup, quiet };
 }
 

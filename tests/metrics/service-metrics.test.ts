@@ -9,6 +9,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { metricsAccessFromEnv } from '../../src/api/metrics.js';
 import { makeVisit, LOCATION, captureLines } from '../e2e/fixtures.js';
 import { parseMetrics, select, sumOf, valueOf } from './helpers.js';
+import { eventually } from '../helpers/eventually.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const A = '10000401';
@@ -101,10 +102,11 @@ describe('GET /metrics on the service', () => {
 
     // A visit can end (blocked) while a sibling lookup of its attempt is still on the wire: scrape once none is in flight.
     let res = await call(svc, 'GET', '/metrics', ADMIN);
-    for (let i = 0; i < 100 && sumOf(parseMetrics(res.text), 'ilp_platform_limiter_in_flight') > 0; i++) {
-      await new Promise((r) => setTimeout(r, 10));
+    await eventually(async () => {
+      if (sumOf(parseMetrics(res.text), 'ilp_platform_limiter_in_flight') === 0) return true;
       res = await call(svc, 'GET', '/metrics', ADMIN);
-    }
+      return false;
+    }, 'platform requests in flight to end');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(res.headers.get('cache-control')).toBe('no-store');
