@@ -53,5 +53,5 @@ describe('ilp-adapter sync --once with a facility SATUSEHAT refuses', () => {
     } finally {
       await sim.close();
     }
-  }, 30_000);
+  });
 });

@@ -187,7 +187,7 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-kill-'));
     svc = compileService(path.join(work, 'app'));
     tables = loadMappingTables();
-  }, 30_000);
+  });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
   it('mid-sync: nothing lost, every Encounter / Observation / Immunization / Patient exactly once at the platform', async () => {

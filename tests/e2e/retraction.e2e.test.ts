@@ -118,5 +118,5 @@ describe('e2e: a revision that removes an entry retracts it at the platform', ()
       store.close();
       await sim.close();
     }
-  }, 60_000);
+  });
 });

@@ -40,7 +40,7 @@ function barrier(store: Store, n: number) {
 }
 
 describe('sync runner: facilities served at once', () => {
-  beforeAll(() => void core(), 30_000);
+  beforeAll(() => void core());
 
   async function run(facilityCount: number, settings: Partial<RunnerSettings>) {
     const clock = virtualClock();
@@ -81,7 +81,7 @@ describe('sync runner: facilities served at once', () => {
     expect(first.sent).toBe(18); // the whole backlog in one tick
     expect(observed.maxSendingPerOrg).toBeLessThanOrEqual(defaultSyncSettings.perFacilityConcurrency);
     expect(observed.maxSending).toBeLessThanOrEqual(defaultSyncSettings.concurrency);
-  }, 30_000);
+  });
 
   it('a global cap below facilities × per-facility concurrency still reaches every facility (round-robin), never exceeding the cap', async () => {
     // 8 slots for 6 facilities × 4: the first round gives each facility one, before any facility gets a second.
@@ -90,7 +90,7 @@ describe('sync runner: facilities served at once', () => {
     expect(observed.orgsSendingAtOnce).toBe(6);
     expect(observed.maxSending).toBeLessThanOrEqual(8);
     expect(observed.maxSendingPerOrg).toBeLessThanOrEqual(4);
-  }, 30_000);
+  });
 
   it('the global cap holds: with 3 slots, never more than 3 visits in flight, whatever the number of facilities', async () => {
     const clock = virtualClock();
@@ -118,5 +118,5 @@ describe('sync runner: facilities served at once', () => {
       store.close();
       await sim.close();
     }
-  }, 30_000);
+  });
 });

@@ -61,7 +61,7 @@ describe('service (configured facilities)', () => {
   const logs = captureLines();
   beforeAll(async () => {
     svc = await startService(configuredEnv(tempDir()), { logDestination: logs.stream });
-  }, 30_000);
+  });
   afterAll(async () => svc?.close());
 
   it('runs against the configured facilities, not in simulator mode', () => {
@@ -221,7 +221,7 @@ describe('service start-up', () => {
     } finally {
       await svc.close();
     }
-  }, 30_000);
+  });
 
   it('with no facilities configured: sandbox-simulator mode, said loudly; the sample visit reaches sent', async () => {
     const dir = tempDir();
@@ -242,5 +242,5 @@ describe('service start-up', () => {
     } finally {
       await svc.close();
     }
-  }, 30_000);
+  });
 });

@@ -46,5 +46,5 @@ describe('sandbox-simulator mode after a restart on the same DATA_DIR', () => {
     } finally {
       await second.close();
     }
-  }, 60_000);
+  });
 });

@@ -49,7 +49,7 @@ function expectExactlyOnce(store: Store, sim: RunningSimulator, visits: Visit[])
 }
 
 describe('sync end to end (simulator over HTTP)', () => {
-  beforeAll(() => void core(), 30_000);
+  beforeAll(() => void core());
 
   it('delivers 200 visits over 3 facilities exactly once despite 5xx, lost responses and 429s; logs carry no PII or secret', async () => {
     const clock = virtualClock();
@@ -89,7 +89,7 @@ describe('sync end to end (simulator over HTTP)', () => {
       store.close();
       await sim.close();
     }
-  }, 60_000);
+  });
 
   it('a sync process that dies mid-run loses and duplicates nothing when a new one takes over the same database', async () => {
     // "Death" = from one moment on, process A makes no new platform call and writes nothing (its store connection
@@ -147,7 +147,7 @@ describe('sync end to end (simulator over HTTP)', () => {
       storeB.close();
       await sim.close();
     }
-  }, 60_000);
+  });
 
   it('an unresolvable NIK ends blocked; a record the platform rejects ends needs-correction with its rule number; a revision updates in place', async () => {
     const clock = virtualClock();
@@ -204,7 +204,7 @@ describe('sync end to end (simulator over HTTP)', () => {
       store.close();
       await sim.close();
     }
-  }, 60_000);
+  });
 
   it('is fair: a facility with a large backlog does not starve one with a few visits', async () => {
     const clock = virtualClock();
@@ -232,5 +232,5 @@ describe('sync end to end (simulator over HTTP)', () => {
       store.close();
       await sim.close();
     }
-  }, 30_000);
+  });
 });

@@ -107,7 +107,7 @@ describe('runner metrics against the simulator', () => {
     } finally {
       await t.cleanup();
     }
-  }, 60_000);
+  });
 
   it('a platform answering 5xx: retried then dead-letter, with the 5xx exchanges counted', async () => {
     const org = orgs(1)[0]!.organizationId;
@@ -132,5 +132,5 @@ describe('runner metrics against the simulator', () => {
     } finally {
       await t.cleanup();
     }
-  }, 60_000);
+  });
 });

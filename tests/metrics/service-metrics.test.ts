@@ -55,7 +55,7 @@ describe('GET /metrics on the service', () => {
   beforeAll(async () => {
     dir = tempDir();
     svc = await startService(env(dir, { METRICS_API_KEY: SCRAPE }), { logDestination: logs.stream, simulator: { unknownNiks: [unknown.patient.nik] } });
-  }, 30_000);
+  });
   afterAll(async () => {
     await svc?.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -204,5 +204,5 @@ describe('METRICS_PUBLIC / METRICS_API_KEY', () => {
       await svc.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 30_000);
+  });
 });

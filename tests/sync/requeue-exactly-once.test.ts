@@ -77,7 +77,7 @@ function fakePlatform() {
 
 describe('exactly once across a requeue', () => {
   let store: Store;
-  beforeAll(() => void core(), 30_000);
+  beforeAll(() => void core());
   beforeEach(() => { store = openStore({ url: 'sqlite::memory:' }); });
   afterEach(() => store.close());
 
