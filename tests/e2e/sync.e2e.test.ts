@@ -10,11 +10,14 @@ import {
   clientsFor, core, createLogger, facilityConfig, ingestAll, openStore, orgs, runnerFor, simulatorFor, syncUntilSettled, tempDb, testSettings, virtualClock,
 } from './harness.js';
 import { captureLines, makeVisit } from './fixtures.js';
+import { HANG_MS } from '../helpers/eventually.js';
 
 const ENC = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
 const OBS = (org: string) => `http://sys-ids.kemkes.go.id/observation/${org}`;
 
 type Visit = ReturnType<typeof makeVisit>;
+/** Hang bound of the two large runs (a few seconds on a quiet machine; far slower beside other test runs). */
+const HEAVY_RUN_MS = 3 * HANG_MS;
 
 /** Asserts that every visit is `sent` and that the simulator holds each of its resources exactly once. */
 function expectExactlyOnce(store: Store, sim: RunningSimulator, visits: Visit[]): void {
@@ -89,7 +92,7 @@ describe('sync end to end (simulator over HTTP)', () => {
       store.close();
       await sim.close();
     }
-  });
+  }, HEAVY_RUN_MS);
 
   it('a sync process that dies mid-run loses and duplicates nothing when a new one takes over the same database', async () => {
     // "Death" = from one moment on, process A makes no new platform call and writes nothing (its store connection
@@ -147,7 +150,7 @@ describe('sync end to end (simulator over HTTP)', () => {
       storeB.close();
       await sim.close();
     }
-  });
+  }, HEAVY_RUN_MS);
 
   it('an unresolvable NIK ends blocked; a record the platform rejects ends needs-correction with its rule number; a revision updates in place', async () => {
     const clock = virtualClock();
