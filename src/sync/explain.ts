@@ -49,6 +49,26 @@ const PATH_TO_SOURCE: Array<[RegExp, string]> = [
   [/^Encounter\.class\b/, 'setting'],
 ];
 
+/**
+ * The platform's Google-style `reference_not_found` carries no expression, only its text (`reference target(s) not found:
+ * Practitioner/…`, error-400-reference-not-found.json): the referenced type says which source field supplied the id.
+ */
+const REFERENCE_TARGET_SOURCE: ReadonlyMap<string, string> = new Map([
+  ['Practitioner', 'practitioner'],
+  ['Patient', 'patient'],
+  ['Location', 'locationCode'],
+  ['Organization', 'organizationId'],
+]);
+
+function sourceOfMissingReference(i: OperationOutcomeIssue): string | undefined {
+  if (i.details?.text?.trim() !== 'reference_not_found' || typeof i.diagnostics !== 'string') return undefined;
+  for (const m of i.diagnostics.matchAll(/\b([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]+/g)) {
+    const source = REFERENCE_TARGET_SOURCE.get(m[1]!);
+    if (source) return source;
+  }
+  return undefined;
+}
+
 function refineByPath(expr: string[]): string | undefined {
   for (const e of expr) {
     const path = e.replace(/^Bundle\.entry\[\d+\]\.resource\./, '');
@@ -85,7 +105,7 @@ export function explainOutcome(
         }
       }
     }
-    const refined = refineByPath(expr);
+    const refined = refineByPath(expr) ?? sourceOfMissingReference(i);
     const source = refined ?? (key ? sourcePathOfKey(key, record) : undefined);
     if (!source) return i;
     const text = i.diagnostics ?? i.details?.text ?? '';

@@ -32,6 +32,8 @@ export interface RunnerDeps<Tables = unknown> extends Omit<DeliveryDeps<Tables>,
   onClaim?: (row: VisitRow) => void | Promise<void>;
   /** Prometheus hooks (outcomes, tick duration); optional. */
   metrics?: SyncMetricsHook;
+  /** Waits out a Retry-After within a tick (default: real setTimeout); tests with a virtual clock advance it instead. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface TickSummary {
@@ -135,7 +137,8 @@ export class SyncRunner<Tables = unknown> {
         if (next === 'done') return;
         if (typeof next === 'number') {
           if (next >= deadline) return;
-          while (!this.stopping && !outOfTime() && this.deps.now() < next) await sleep(Math.min(200, Math.max(1, next - this.deps.now())));
+          const wait = this.deps.sleep ?? sleep;
+          while (!this.stopping && !outOfTime() && this.deps.now() < next) await wait(Math.min(200, Math.max(1, next - this.deps.now())));
         }
       }
     };

@@ -8,15 +8,18 @@ describe('listen', () => {
   it('serves on an OS-chosen port and closes gracefully, letting an in-flight request finish', async () => {
     const app = express();
     let release: () => void = () => undefined;
+    let arrived!: () => void;
+    const slowArrived = new Promise<void>((r) => (arrived = r));
     app.get('/slow', (_req, res) => {
       release = () => res.send('done');
+      arrived();
     });
     app.get('/fast', (_req, res) => res.send('ok'));
     const running = await listen(app, { host: '127.0.0.1', port: 0, logger: logCapture().logger });
     const base = `http://127.0.0.1:${running.address.port}`;
     expect(await (await fetch(`${base}/fast`)).text()).toBe('ok');
     const slow = fetch(`${base}/slow`).then((r) => r.text());
-    await new Promise((r) => setTimeout(r, 50));
+    await slowArrived; // in flight at the server, whatever the machine's speed
     const closed = running.close();
     release();
     expect(await slow).toBe('done');

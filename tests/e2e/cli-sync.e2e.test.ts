@@ -40,7 +40,7 @@ describe('ilp-adapter sync --once', () => {
     const c2 = ctx();
     expect(await runCli(['sync'], c2, [syncCommand])).toBe(2);
     expect(c2.err()).toMatch(/only --once/);
-  }, 30_000);
+  });
 
   it('exits 2 with the configuration problems when the configuration is wrong', async () => {
     process.env = { ...saved, SYNC_CRON: 'every minute', FACILITIES_FILE: '/nonexistent/facilities.json' };

@@ -1,10 +1,12 @@
 // Wires the real modules for the end-to-end tests: SQLite store on a file, the real mapping tables and validator,
 // the real platform client over HTTP to the bundled simulator, the sync runner.
 //
-// Time dilation: the simulator's quota window, token expiry and auth lockout run on a clock `SCALE`× faster than the
-// wall clock, and so do the runner (backoff, leases, Retry-After as facility notBefore) and the platform client's
-// pauses. A Retry-After of 60 s therefore costs 60/SCALE s of test time, and everything stays consistent because
-// both sides agree on the same clock. Latency and HTTP timeouts stay real.
+// Virtual time: the simulator (quota window, token expiry, auth lockout), the runner (backoff, leases, Retry-After as
+// facility notBefore, time budget), the identity resolver and the platform client all read one `virtualClock()`, which
+// stands still unless something advances it: the runner waiting out a Retry-After (its injected `sleep`), or the test
+// between ticks (`syncUntilSettled`). Nothing therefore depends on how fast the machine runs: a quota of N requests
+// per minute is exhausted after exactly N requests, a lease ends only when the test moves time past it. Latency and
+// HTTP timeouts stay real, and only bound hangs.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,13 +28,29 @@ import { contentHash } from '../../src/sync/hash.js';
 import { createLogger, type Logger } from '../../src/util/logger.js';
 import { LOCATION } from './fixtures.js';
 
-export const SCALE = 20;
-
-/** A clock SCALE× faster than Date.now, starting at the wall clock now (+ offset). */
-export function fastClock(offsetMs = 0): () => number {
-  const t0 = Date.now();
-  return () => t0 + offsetMs + (Date.now() - t0) * SCALE;
+/** Epoch ms that move only when advanced; callable like Date.now. */
+export interface VirtualClock {
+  (): number;
+  advance(ms: number): void;
+  /** The runner's wait: moves time forward at once, then yields to pending I/O. */
+  sleep(ms: number): Promise<void>;
 }
+
+export function virtualClock(start = Date.UTC(2026, 11, 1, 8)): VirtualClock {
+  let t = start;
+  const advance = (ms: number) => {
+    t += ms;
+  };
+  return Object.assign(() => t, {
+    advance,
+    sleep: async (ms: number) => {
+      advance(ms);
+      await new Promise((r) => setImmediate(r));
+    },
+  });
+}
+
+const isVirtual = (clock: () => number): clock is VirtualClock => typeof (clock as Partial<VirtualClock>).sleep === 'function';
 
 let shared: { tables: MappingTables; validator: Validator } | undefined;
 export function core(): { tables: MappingTables; validator: Validator } {
@@ -54,22 +72,10 @@ export interface Org {
 export const orgs = (n: number): Org[] =>
   Array.from({ length: n }, (_, i) => ({ organizationId: `1000010${i + 1}`, clientId: `client-${i + 1}`, clientSecret: `secret-${i + 1}-x9`, }));
 
-/**
- * The simulator's documented variants where its recorded defaults need what the service does not do yet: the platform
- * client does not parse the recorded `Patient ID:` body, the mapping sends no diagnosis (rule 10457), and identity
- * matches newborns by birth order from the search result (ids-only hides it). These suites test other things; drop
- * this once the service handles the recorded answers (issue 7).
- */
-export const DOCUMENTED_VARIANTS: Partial<SimulatorOptions> = Object.freeze({
-  patientCreateBody: 'documented',
-  requireDiagnosis: false,
-  patientSearchView: 'full',
-});
-
 export async function simulatorFor(list: Org[], opts: Partial<SimulatorOptions> & { clock: () => number }): Promise<RunningSimulator> {
   // E2E_SEED=n re-runs the suite with other fault patterns (the default seeds keep runs reproducible).
   const seed = process.env.E2E_SEED ? Number(process.env.E2E_SEED) : (opts.seed ?? 7);
-  return startSimulator({ port: 0, clients: list, latencyMs: 1, ...DOCUMENTED_VARIANTS, ...opts, seed });
+  return startSimulator({ port: 0, clients: list, latencyMs: 1, ...opts, seed });
 }
 
 export function facilityConfig(o: Org, sim: RunningSimulator, quotaPerMinute = 100_000): FacilityConfig {
@@ -87,13 +93,16 @@ export function facilityConfig(o: Org, sim: RunningSimulator, quotaPerMinute = 1
   };
 }
 
-/** The real limiter, with Retry-After pauses dilated like the rest of the test clock. */
-function dilatedLimiter(key: string, quotaPerMinute: number): FacilityLimiter {
+/**
+ * The real limiter (its pauses run on the wall clock), with Retry-After pauses shortened 1000×: the runner already
+ * waits them out in virtual time; the limiter only has to hold its queue back briefly, not for a real minute.
+ */
+function shortPauseLimiter(key: string, quotaPerMinute: number): FacilityLimiter {
   const inner = createFacilityLimiter(key, { quotaPerMinute, maxConcurrent: 4 });
   return Object.assign(Object.create(inner) as FacilityLimiter, {
     acquire: inner.acquire.bind(inner),
     schedule: inner.schedule.bind(inner),
-    pauseFor: (ms: number) => inner.pauseFor(Math.ceil(ms / SCALE)),
+    pauseFor: (ms: number) => inner.pauseFor(Math.ceil(ms / 1000)),
     pausedUntil: inner.pausedUntil.bind(inner),
     pending: inner.pending.bind(inner),
     inFlight: inner.inFlight.bind(inner),
@@ -105,7 +114,7 @@ function dilatedLimiter(key: string, quotaPerMinute: number): FacilityLimiter {
 export function clientsFor(facilities: FacilityConfig[], clock: () => number, logger: Logger, wrap?: (c: PlatformClient) => PlatformClient): Map<string, FacilityRuntime> {
   const m = new Map<string, FacilityRuntime>();
   for (const f of facilities) {
-    const client = createPlatformClient(f, { limiter: dilatedLimiter(f.organizationId, f.quotaPerMinute), logger, timeoutMs: 5_000, now: clock });
+    const client = createPlatformClient(f, { limiter: shortPauseLimiter(f.organizationId, f.quotaPerMinute), logger, timeoutMs: 5_000, now: clock });
     m.set(f.organizationId, { config: f, client: wrap ? wrap(client) : client });
   }
   return m;
@@ -115,7 +124,7 @@ export const testSettings: RunnerSettings = {
   concurrency: 12,
   perFacilityConcurrency: 4,
   batchSize: 8,
-  leaseMs: 10 * 60_000, // dilated: 30 s of test time
+  leaseMs: 10 * 60_000,
   timeBudgetMs: 30 * 60_000,
 };
 
@@ -124,7 +133,7 @@ export const testPolicy: RetryPolicy = {
   // The fault-injection runs inject 5xx/drops on ~15% of calls: with 8 attempts an unlucky visit could dead-letter
   // (seen about once in eight runs). These tests are about exactly-once delivery, so give retries ample room.
   maxAttempts: 20,
-  baseDelayMs: 2_000, // dilated: 0.1 s
+  baseDelayMs: 2_000,
   maxDelayMs: 20_000,
   minDelayMs: 200,
   authProbeDelayMs: 120_000,
@@ -147,6 +156,7 @@ export function runnerFor(
     facilities,
     settings: { ...testSettings, ...extra.settings },
     policy: testPolicy,
+    ...(isVirtual(clock) ? { sleep: clock.sleep } : {}),
     ...(extra.onClaim ? { onClaim: extra.onClaim } : {}),
   });
 }
@@ -163,21 +173,28 @@ export function ingestAll(store: Store, records: Array<Record<string, unknown>>,
 
 const FINAL = new Set(['sent', 'needs-correction', 'blocked', 'dead-letter']);
 
-/** Runs ticks until every listed visit is in a final state (bounded by `maxMs` of wall time). */
+/** Virtual time between two ticks: past the simulator's 60 s quota window, any backoff (testPolicy.maxDelayMs) and auth probe. */
+export const TICK_STEP_MS = 2 * 60_000 + 1_000;
+
+/**
+ * Runs ticks until every listed visit is in a final state, moving the virtual clock one step between ticks so that
+ * retries and quota windows come due. Bounded by a number of ticks, not by time: a run that does not settle within
+ * `maxTicks` is a failure whatever the machine's speed.
+ */
 export async function syncUntilSettled(
   runner: SyncRunner<MappingTables>,
   store: Store,
   keys: Array<{ organizationId: string; visitId: string }>,
-  maxMs = 40_000,
+  clock: VirtualClock,
+  maxTicks = 60,
 ): Promise<TickSummary[]> {
-  const started = Date.now();
   const summaries: TickSummary[] = [];
   for (;;) {
     summaries.push(await runner.tick());
     const open = keys.filter((k) => !FINAL.has(store.getVisit(k.organizationId, k.visitId)!.state));
     if (!open.length) return summaries;
-    if (Date.now() - started > maxMs) throw new Error(`not settled after ${maxMs} ms: ${open.length} visits open`);
-    await new Promise((r) => setTimeout(r, 25));
+    if (summaries.length >= maxTicks) throw new Error(`not settled after ${maxTicks} ticks: ${open.length} visits open`);
+    clock.advance(TICK_STEP_MS);
   }
 }
 

@@ -2,17 +2,19 @@
 // with SIGKILL — once in the middle of a sync run, once while a batch POST /ilp/visits is in flight — then started
 // again on the same DATA_DIR. The simulator runs in this test process so its state can be watched and inspected.
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import { startSimulator } from '../../src/simulator/server.js';
 import { SYS } from '../../src/simulator/core.js';
 import { openStore } from '../../src/store/index.js';
 import { loadMappingTables, mapVisit, type MappingTables } from '../../src/mapping/index.js';
 import { compileService, type CompiledService } from './helpers/compile-service.js';
+import { startHoldingProxy } from './helpers/holding-proxy.js';
 import { LOCATION, makeVisit } from './fixtures.js';
-import { DOCUMENTED_VARIANTS } from './harness.js';
+import { eventually, HANG_MS } from '../helpers/eventually.js';
 
 const ENC = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
 const OBS = (org: string) => `http://sys-ids.kemkes.go.id/observation/${org}`;
@@ -36,11 +38,11 @@ interface ServiceProcess {
 const output: string[] = [];
 const pushedNiks = new Set<string>();
 
-function serviceEnv(dir: string, dataDir: string, sim: RunningSimulator): NodeJS.ProcessEnv {
+function serviceEnv(dir: string, dataDir: string, platformUrl: string): NodeJS.ProcessEnv {
   const facilities = ORGS.map((org) => ({
     organizationId: org,
     environment: 'simulator',
-    simulatorUrl: sim.url,
+    simulatorUrl: platformUrl,
     quotaPerMinute: 100_000,
     credentials: { clientIdEnv: `SS_${org}_ID`, clientSecretEnv: `SS_${org}_SECRET` },
     locations: { [LOCATION]: { name: 'Posyandu Uji', physicalType: 'si' } },
@@ -79,8 +81,8 @@ function startServiceProcess(svc: CompiledService, env: NodeJS.ProcessEnv): Prom
     let ready = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`service did not start within 20 s; stderr: ${stderr}`));
-    }, 20_000);
+      reject(new Error(`service did not start within ${HANG_MS} ms; stderr: ${stderr}`));
+    }, HANG_MS); // hang bound only
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
       output.push(...d.toString().split('\n').filter(Boolean));
@@ -136,6 +138,32 @@ async function push(url: string, visits: Visit[], size: number): Promise<void> {
   }
 }
 
+/**
+ * A batch POST whose body stops halfway: the service cannot answer it, so it is certainly in flight when the process
+ * is killed. `sent` resolves once the first half has been handed to the connection.
+ */
+function halfSentPost(url: string, p: string, key: string, body: unknown): { sent: Promise<void>; answer: Promise<number | 'cut'> } {
+  const data = Buffer.from(JSON.stringify(body));
+  const u = new URL(p, url);
+  let sent!: () => void;
+  const written = new Promise<void>((r) => (sent = r));
+  const answer = new Promise<number | 'cut'>((resolve) => {
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': data.length } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      },
+    );
+    req.on('error', () => {
+      sent();
+      resolve('cut');
+    });
+    req.write(data.subarray(0, data.length >> 1), () => sent());
+  });
+  return { sent: written, answer };
+}
+
 /** Opens the (dead) service's database in this process to look at the outbox as the crash left it. */
 function outboxStates(dataDir: string, visits: Visit[]): Record<string, number> {
   const store = openStore({ url: `sqlite:${path.join(dataDir, 'ilp-adapter.db')}` });
@@ -159,12 +187,11 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-kill-'));
     svc = compileService(path.join(work, 'app'));
     tables = loadMappingTables();
-  }, 30_000);
+  });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
   it('mid-sync: nothing lost, every Encounter / Observation / Immunization / Patient exactly once at the platform', async () => {
     const sim = await startSimulator({
-      ...DOCUMENTED_VARIANTS,
       port: 0,
       clients: ORGS.map((org) => ({ ...credOf(org), organizationId: org })),
       quotaPerMinute: 0,
@@ -175,7 +202,11 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
     });
     const dir = fs.mkdtempSync(path.join(work, 'sync-'));
     const dataDir = path.join(dir, 'data');
-    const env = serviceEnv(dir, dataDir, sim);
+    // The kill comes once the platform holds 40 visits and at least 3 committed transactions whose answers the
+    // service never got (the proxy keeps them back from then on): mid-sync by construction, on any machine.
+    const encountersAtPlatform = () => ORGS.reduce((n, org) => n + sim.state.count('Encounter', org), 0);
+    const proxy = await startHoldingProxy(sim.url, () => encountersAtPlatform() >= 40);
+    const env = serviceEnv(dir, dataDir, proxy.url);
     const visits = Array.from({ length: 150 }, (_, i) => makeVisit(i, { organizationId: ORGS[i % 3]!, patients: 100 }));
     for (const v of visits) pushedNiks.add(v.patient.nik);
     let p: ServiceProcess | undefined;
@@ -186,14 +217,11 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
 
       // Start a run and kill the process once the platform holds some of the visits but not all.
       const run = call(p.url, 'POST', '/sync/run?wait=true', ADMIN).then(() => 'finished', () => 'cut');
-      const started = Date.now();
-      let atKill = 0;
-      while ((atKill = ORGS.reduce((n, org) => n + sim.state.count('Encounter', org), 0)) < 40) {
-        if (Date.now() - started > 20_000) throw new Error(`sync made no progress: ${atKill} encounters after 20 s`);
-        await sleep(2);
-      }
+      await eventually(() => proxy.held >= 3, 'three committed transactions held back from the service');
+      const atKill = encountersAtPlatform();
       await kill9(p);
       p = undefined;
+      proxy.pass();
       expect(await run).toBe('cut');
       expect(atKill).toBeLessThan(150);
 
@@ -206,9 +234,10 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
       // Committed at the platform but not recorded as sent: what the restarted process must adopt, not re-create.
       expect(ORGS.reduce((n, org) => n + sim.state.count('Encounter', org), 0)).toBeGreaterThan(left.sent ?? 0);
       const mark = output.length;
-      // Restart on the same data and drain with POST /sync/run until every visit is sent (bounded).
+      // Restart on the same data and drain with POST /sync/run until every visit is sent. The killed process's claims
+      // come due when their lease (SYNC_LEASE_MS of real time) ends; the bound only catches a hang.
       p = await startServiceProcess(svc, env);
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + HANG_MS;
       for (;;) {
         const run2 = await call(p.url, 'POST', '/sync/run?wait=true', ADMIN);
         expect(run2.status).toBe(200);
@@ -270,15 +299,16 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
       expect(sim.state.stats().faults.dropAfterCommit).toBeGreaterThan(0);
     } finally {
       if (p) await kill9(p);
+      await proxy.close();
       await sim.close();
     }
-  }, 90_000);
+  }, 3 * HANG_MS);
 
   it('mid-ingest: every record whose POST got a 202 is there after the restart; a cut batch is all or nothing', async () => {
-    const sim = await startSimulator({ ...DOCUMENTED_VARIANTS, port: 0, clients: ORGS.map((org) => ({ ...credOf(org), organizationId: org })) });
+    const sim = await startSimulator({ port: 0, clients: ORGS.map((org) => ({ ...credOf(org), organizationId: org })) });
     const dir = fs.mkdtempSync(path.join(work, 'ingest-'));
     const dataDir = path.join(dir, 'data');
-    const env = serviceEnv(dir, dataDir, sim);
+    const env = serviceEnv(dir, dataDir, sim.url);
     const org = ORGS[0]!;
     const BATCH = 40;
     const batches = Array.from({ length: 30 }, (_, b) => Array.from({ length: BATCH }, (_, i) => makeVisit(b * BATCH + i, { organizationId: org })));
@@ -291,14 +321,22 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
       let killing: Promise<void> | undefined;
       const url = p.url;
       const victim = p;
-      // Four pushers in parallel; the process is killed on the 6th acknowledgement, while the others are in flight.
+      // Four pushers in parallel; the process is killed on the 6th acknowledgement, while the others are in flight and
+      // one more batch has been half sent (so at least one batch is certainly cut, however fast the service answers).
+      const killWithBatchInFlight = async (b: number) => {
+        const post = halfSentPost(url, '/ilp/visits', keyOf(org), batches[b]);
+        await post.sent;
+        await kill9(victim);
+        expect(await post.answer).toBe('cut');
+        cut.add(b);
+      };
       const pusher = async () => {
         while (next < batches.length && !killing) {
           const b = next++;
           try {
             const r = await call(url, 'POST', '/ilp/visits', keyOf(org), batches[b]);
             if (r.status === 202) acked.add(b);
-            if (acked.size === 6 && !killing) killing = kill9(victim);
+            if (acked.size === 6 && !killing) killing = killWithBatchInFlight(next++);
           } catch {
             cut.add(b);
           }
@@ -331,7 +369,7 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
       if (p) await kill9(p);
       await sim.close();
     }
-  }, 60_000);
+  }, 2 * HANG_MS);
 
   afterAll(() => {
     // No NIK, patient name, API key or client secret in anything either service process wrote.

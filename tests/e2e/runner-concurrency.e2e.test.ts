@@ -6,7 +6,7 @@ import { defaultSyncSettings } from '../../src/config/service.js';
 import type { RunnerSettings } from '../../src/sync/runner.js';
 import type { Store, VisitRow } from '../../src/store/types.js';
 import {
-  clientsFor, core, createLogger, facilityConfig, fastClock, ingestAll, openStore, orgs, runnerFor, simulatorFor, syncUntilSettled,
+  clientsFor, core, createLogger, facilityConfig, ingestAll, openStore, orgs, runnerFor, simulatorFor, syncUntilSettled, virtualClock,
 } from './harness.js';
 import { makeVisit } from './fixtures.js';
 
@@ -40,10 +40,10 @@ function barrier(store: Store, n: number) {
 }
 
 describe('sync runner: facilities served at once', () => {
-  beforeAll(() => void core(), 30_000);
+  beforeAll(() => void core());
 
   async function run(facilityCount: number, settings: Partial<RunnerSettings>) {
-    const clock = fastClock();
+    const clock = virtualClock();
     const list = orgs(facilityCount);
     const sim = await simulatorFor(list, { clock, latencyMs: 15 });
     const logger = createLogger({ level: 'silent' });
@@ -56,7 +56,7 @@ describe('sync runner: facilities served at once', () => {
       const visits = list.flatMap((o, k) => Array.from({ length: 3 }, (_, i) => makeVisit(k * 10 + i, { organizationId: o.organizationId })));
       ingestAll(store, visits, clock());
       const first = await runner.tick();
-      await syncUntilSettled(runner, store, visits.map((v) => ({ organizationId: String(v.organizationId), visitId: v.visitId })), 20_000);
+      await syncUntilSettled(runner, store, visits.map((v) => ({ organizationId: String(v.organizationId), visitId: v.visitId })), clock);
       for (const v of visits) {
         const org = String(v.organizationId);
         expect({ visit: v.visitId, state: store.getVisit(org, v.visitId)!.state }).toEqual({ visit: v.visitId, state: 'sent' });
@@ -81,7 +81,7 @@ describe('sync runner: facilities served at once', () => {
     expect(first.sent).toBe(18); // the whole backlog in one tick
     expect(observed.maxSendingPerOrg).toBeLessThanOrEqual(defaultSyncSettings.perFacilityConcurrency);
     expect(observed.maxSending).toBeLessThanOrEqual(defaultSyncSettings.concurrency);
-  }, 30_000);
+  });
 
   it('a global cap below facilities × per-facility concurrency still reaches every facility (round-robin), never exceeding the cap', async () => {
     // 8 slots for 6 facilities × 4: the first round gives each facility one, before any facility gets a second.
@@ -90,10 +90,10 @@ describe('sync runner: facilities served at once', () => {
     expect(observed.orgsSendingAtOnce).toBe(6);
     expect(observed.maxSending).toBeLessThanOrEqual(8);
     expect(observed.maxSendingPerOrg).toBeLessThanOrEqual(4);
-  }, 30_000);
+  });
 
   it('the global cap holds: with 3 slots, never more than 3 visits in flight, whatever the number of facilities', async () => {
-    const clock = fastClock();
+    const clock = virtualClock();
     const list = orgs(6);
     const sim = await simulatorFor(list, { clock, latencyMs: 5 });
     const logger = createLogger({ level: 'silent' });
@@ -110,7 +110,7 @@ describe('sync runner: facilities served at once', () => {
       });
       const visits = list.flatMap((o, k) => Array.from({ length: 4 }, (_, i) => makeVisit(k * 10 + i, { organizationId: o.organizationId })));
       ingestAll(store, visits, clock());
-      await syncUntilSettled(runner, store, visits.map((v) => ({ organizationId: String(v.organizationId), visitId: v.visitId })), 20_000);
+      await syncUntilSettled(runner, store, visits.map((v) => ({ organizationId: String(v.organizationId), visitId: v.visitId })), clock);
       expect(maxSending).toBe(3);
       // Round-robin: the first six claims are one per facility.
       expect(new Set(claimedOrgs.slice(0, 6)).size).toBe(6);
@@ -118,5 +118,5 @@ describe('sync runner: facilities served at once', () => {
       store.close();
       await sim.close();
     }
-  }, 30_000);
+  });
 });

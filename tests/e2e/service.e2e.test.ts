@@ -8,7 +8,7 @@ import { startService, type RunningService, DEMO_ADMIN_KEY, DEMO_FACILITY_KEY } 
 import { ConfigError } from '../../src/config/errors.js';
 import { mappingsDir } from '../../src/util/paths.js';
 import { captureLines, makeVisit, LOCATION } from './fixtures.js';
-import { DOCUMENTED_VARIANTS } from './harness.js';
+import { eventually } from '../helpers/eventually.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const A = '10000201';
@@ -61,8 +61,8 @@ describe('service (configured facilities)', () => {
   let svc: RunningService;
   const logs = captureLines();
   beforeAll(async () => {
-    svc = await startService(configuredEnv(tempDir()), { logDestination: logs.stream, simulator: DOCUMENTED_VARIANTS });
-  }, 30_000);
+    svc = await startService(configuredEnv(tempDir()), { logDestination: logs.stream });
+  });
   afterAll(async () => svc?.close());
 
   it('runs against the configured facilities, not in simulator mode', () => {
@@ -171,10 +171,11 @@ describe('service (configured facilities)', () => {
     expect(run.status).toBe(202);
     expect(['started', 'already-running']).toContain(run.body!.status);
     let status = await call(svc, 'GET', '/sync/status', ADMIN);
-    for (let i = 0; i < 200 && (status.body!.run.running || svc.store.getVisit(A, v.visitId)!.state !== 'sent'); i++) {
-      await new Promise((r) => setTimeout(r, 25));
+    await eventually(async () => {
+      if (!status.body!.run.running && svc.store.getVisit(A, v.visitId)!.state === 'sent') return true;
       status = await call(svc, 'GET', '/sync/status', ADMIN);
-    }
+      return false;
+    }, 'the run to finish with the visit sent');
     expect(svc.store.getVisit(A, v.visitId)!.state).toBe('sent');
     expect(status.body!.run).toMatchObject({ running: false, last: { summary: expect.objectContaining({ stoppedBy: 'drained' }) } });
     expect(Date.parse(status.body!.run.last.finishedAt)).not.toBeNaN();
@@ -221,7 +222,7 @@ describe('service start-up', () => {
     } finally {
       await svc.close();
     }
-  }, 30_000);
+  });
 
   it('with no facilities configured: sandbox-simulator mode, said loudly; the sample visit reaches sent', async () => {
     const dir = tempDir();
@@ -242,5 +243,5 @@ describe('service start-up', () => {
     } finally {
       await svc.close();
     }
-  }, 30_000);
+  });
 });

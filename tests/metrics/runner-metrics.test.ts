@@ -11,31 +11,32 @@ import { createPlatformClient, idsFromTransactionResponse } from '../../src/plat
 import type { FacilityLimiter } from '../../src/platform/limiter.js';
 import type { SimulatorOptions } from '../../src/simulator/options.js';
 import {
-  clientsFor, core, createLogger, facilityConfig, fastClock, ingestAll, mappingApi, openStore, orgs, simulatorFor, syncUntilSettled,
-  tempDb, testPolicy, testSettings,
+  clientsFor, core, createLogger, facilityConfig, ingestAll, mappingApi, openStore, orgs, simulatorFor, syncUntilSettled, virtualClock,
+  tempDb, testPolicy, testSettings, type VirtualClock,
 } from '../e2e/harness.js';
 import { makeVisit } from '../e2e/fixtures.js';
 import { parseMetrics, select, sumOf, valueOf } from './helpers.js';
+import { eventually } from '../helpers/eventually.js';
 
 const logger = createLogger({ level: 'silent' });
 
-function runnerWith(store: Store, facilities: Map<string, FacilityRuntime>, clock: () => number, metrics: ServiceMetrics, maxAttempts = testPolicy.maxAttempts) {
+function runnerWith(store: Store, facilities: Map<string, FacilityRuntime>, clock: VirtualClock, metrics: ServiceMetrics, maxAttempts = testPolicy.maxAttempts) {
   const { tables, validator } = core();
   return new SyncRunner<MappingTables>({
     store, mapping: mappingApi, tables, validator, identity: new IdentityResolver({ store, hmacKey: Buffer.alloc(32, 5), now: clock }), now: clock, logger,
-    idsFromTransactionResponse, facilities, settings: testSettings, policy: { ...testPolicy, maxAttempts }, metrics,
+    idsFromTransactionResponse, facilities, settings: testSettings, policy: { ...testPolicy, maxAttempts }, metrics, sleep: clock.sleep,
   });
 }
 
 /** Platform clients with the metrics hook (the harness builds them without). */
 async function setup(simOpts: Partial<SimulatorOptions>, count = 1) {
-  const clock = fastClock();
+  const clock = virtualClock();
   const list = orgs(count);
   const sim = await simulatorFor(list, { clock, ...simOpts });
   const configs = list.map((o) => facilityConfig(o, sim));
   const metrics = createMetrics({ defaultMetrics: false });
   const runtimes = clientsFor(configs, clock, logger);
-  // Rebuild each client with metrics, keeping the harness's dilated limiter.
+  // Rebuild each client with metrics, keeping the harness's limiter.
   for (const [org, rt] of runtimes) {
     const limiter = (rt.client as unknown as { limiter: FacilityLimiter }).limiter;
     runtimes.set(org, { config: rt.config, client: createPlatformClient(rt.config, { limiter, logger, timeoutMs: 5_000, now: clock, metrics }) });
@@ -50,12 +51,9 @@ async function setup(simOpts: Partial<SimulatorOptions>, count = 1) {
     await sim.close();
     fs.rmSync(db.dir, { recursive: true, force: true });
   };
-  /** Waits (bounded) until no platform request is in flight, so every exchange has been reported. */
-  const quiet = async () => {
-    for (let i = 0; i < 200 && [...runtimes.values()].some((rt) => (rt.client as unknown as { limiter: FacilityLimiter }).limiter.inFlight() > 0); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  /** Waits until no platform request is in flight, so every exchange has been reported. */
+  const quiet = () =>
+    eventually(() => [...runtimes.values()].every((rt) => (rt.client as unknown as { limiter: FacilityLimiter }).limiter.inFlight() === 0), 'platform requests in flight to end');
   return { clock, list, sim, metrics, runtimes, store, cleanup, quiet };
 }
 
@@ -70,7 +68,7 @@ describe('runner metrics against the simulator', () => {
       const visits = [...good, unknown, rejected];
       ingestAll(t.store, visits, t.clock());
       const runner = runnerWith(t.store, t.runtimes, t.clock, t.metrics);
-      await syncUntilSettled(runner, t.store, visits.map((v) => ({ organizationId: org, visitId: v.visitId })));
+      await syncUntilSettled(runner, t.store, visits.map((v) => ({ organizationId: org, visitId: v.visitId })), t.clock);
       await t.quiet();
 
       const text = await t.metrics.metrics();
@@ -109,7 +107,7 @@ describe('runner metrics against the simulator', () => {
     } finally {
       await t.cleanup();
     }
-  }, 60_000);
+  });
 
   it('a platform answering 5xx: retried then dead-letter, with the 5xx exchanges counted', async () => {
     const org = orgs(1)[0]!.organizationId;
@@ -118,7 +116,7 @@ describe('runner metrics against the simulator', () => {
     try {
       ingestAll(t.store, visits, t.clock());
       const runner = runnerWith(t.store, t.runtimes, t.clock, t.metrics, 2);
-      await syncUntilSettled(runner, t.store, visits.map((v) => ({ organizationId: org, visitId: v.visitId })));
+      await syncUntilSettled(runner, t.store, visits.map((v) => ({ organizationId: org, visitId: v.visitId })), t.clock);
       // A visit fails at its first 5xx while a sibling lookup of the same attempt may still be on the wire.
       await t.quiet();
       const s = parseMetrics(await t.metrics.metrics());
@@ -134,5 +132,5 @@ describe('runner metrics against the simulator', () => {
     } finally {
       await t.cleanup();
     }
-  }, 60_000);
+  });
 });

@@ -8,8 +8,8 @@ import { startService, type RunningService } from '../../src/service.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { metricsAccessFromEnv } from '../../src/api/metrics.js';
 import { makeVisit, LOCATION, captureLines } from '../e2e/fixtures.js';
-import { DOCUMENTED_VARIANTS } from '../e2e/harness.js';
 import { parseMetrics, select, sumOf, valueOf } from './helpers.js';
+import { eventually } from '../helpers/eventually.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const A = '10000401';
@@ -55,9 +55,9 @@ describe('GET /metrics on the service', () => {
   const visits = [makeVisit(1, { organizationId: A }), makeVisit(2, { organizationId: A }), unknown];
   beforeAll(async () => {
     dir = tempDir();
-    svc = await startService(env(dir, { METRICS_API_KEY: SCRAPE }), { logDestination: logs.stream, simulator: { ...DOCUMENTED_VARIANTS, unknownNiks: [unknown.patient.nik] } });
+    svc = await startService(env(dir, { METRICS_API_KEY: SCRAPE }), { logDestination: logs.stream, simulator: { unknownNiks: [unknown.patient.nik] } });
     await svc.probed; // the start-up token probes count in the platform metrics: wait for them, not for luck
-  }, 30_000);
+  });
   afterAll(async () => {
     await svc?.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -104,10 +104,11 @@ describe('GET /metrics on the service', () => {
 
     // A visit can end (blocked) while a sibling lookup of its attempt is still on the wire: scrape once none is in flight.
     let res = await call(svc, 'GET', '/metrics', ADMIN);
-    for (let i = 0; i < 100 && sumOf(parseMetrics(res.text), 'ilp_platform_limiter_in_flight') > 0; i++) {
-      await new Promise((r) => setTimeout(r, 10));
+    await eventually(async () => {
+      if (sumOf(parseMetrics(res.text), 'ilp_platform_limiter_in_flight') === 0) return true;
       res = await call(svc, 'GET', '/metrics', ADMIN);
-    }
+      return false;
+    }, 'platform requests in flight to end');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -207,5 +208,5 @@ describe('METRICS_PUBLIC / METRICS_API_KEY', () => {
       await svc.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 30_000);
+  });
 });

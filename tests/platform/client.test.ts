@@ -4,6 +4,7 @@ import { createPlatformClient, idsFromTransactionResponse, parseLocation, patien
 import { createFacilityLimiter, type FacilityLimiter } from '../../src/platform/limiter.js';
 import { PlatformError } from '../../src/platform/types.js';
 import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, SECRET, captureLogger, errorText, facility, tokenBody, BAD_CREDENTIALS } from './helpers.js';
+import { eventually } from '../helpers/eventually.js';
 
 const MOTHER_NIK = '9204014804000002';
 const PRACT_NIK = '7209061211900001';
@@ -474,11 +475,22 @@ describe('quota through the client', () => {
     let peak = 0;
     const { client, limiter } = setup();
     nock(AUTH_ORIGIN).post(AUTH_PATH).query(true).times(10).reply(() => [200, tokenBody(`T${++tokenCalls}`)]);
-    fhir().get('/Patient').query(nikQuery).times(10).delay(20).reply(() => {
+    // Every answer is held until the test has seen the limiter full (4 at the platform, 6 waiting): overlap by
+    // construction, not by a delay long enough on this machine.
+    let atPlatform = 0;
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    fhir().get('/Patient').query(nikQuery).times(10).reply(async () => {
       peak = Math.max(peak, limiter.inFlight());
+      atPlatform++;
+      await opened;
       return [200, searchset([maskedPatient('P1')])];
     });
-    const ids = await Promise.all(Array.from({ length: 10 }, () => client.findPatientByNik(NIK)));
+    const pending = Promise.all(Array.from({ length: 10 }, () => client.findPatientByNik(NIK)));
+    await eventually(() => atPlatform === 4 && limiter.pending() === 6, '4 calls at the platform and 6 waiting for a slot');
+    expect(limiter.inFlight()).toBe(4);
+    open();
+    const ids = await pending;
     expect(ids).toEqual(Array(10).fill('P1'));
     expect(tokenCalls).toBe(1);
     expect(limiter.stats().granted).toBe(11);

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { createSimulator } from '../../src/simulator/app.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { FHIR, ORG, PATIENT, encounter, location, tokenFor } from './helpers.js';
+import { eventually } from '../helpers/eventually.js';
 
 const ENC_SYS = `http://sys-ids.kemkes.go.id/encounter/${ORG}`;
 
@@ -148,7 +149,7 @@ describe('simulator fault injection', () => {
       const res = await outcomeOf(fetch(`${sim.fhirBaseUrl}/Patient/${PATIENT}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(100) }));
       expect(res).toMatch(/^TimeoutError/);
       const pending = outcomeOf(fetch(`${sim.fhirBaseUrl}/Patient/${PATIENT}`, { headers: { authorization: `Bearer ${token}` } }));
-      await new Promise((r) => setTimeout(r, 50));
+      await eventually(() => sim!.state.stats().faults.timeout === 2, 'the second request to hang at the simulator');
       await sim.close();
       sim = undefined;
       expect(await pending).toBe('TypeError: fetch failed');

@@ -8,6 +8,7 @@ import { packageRoot } from '../../src/util/paths.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { compileStore } from './helpers/compile-store.js';
+import { HANG_MS } from '../helpers/eventually.js';
 
 const CHILD = path.join(packageRoot, 'tests', 'store', 'fixtures', 'crash-child.mjs');
 const BATCH = 50;
@@ -95,5 +96,5 @@ describe('SQLite store under kill -9', () => {
       db.close();
     }
     expect(first).toBeGreaterThanOrEqual(60);
-  });
+  }, 3 * HANG_MS); // five child processes: a hang bound, several minutes beside other test runs
 });

@@ -32,7 +32,7 @@ function scriptedClient(failures: PlatformError[]): PlatformClient {
 
 describe('attempt accounting', () => {
   let store: Store;
-  beforeAll(() => void core(), 30_000);
+  beforeAll(() => void core());
   beforeEach(() => { store = openStore({ url: 'sqlite::memory:' }); });
   afterEach(() => store.close());
 

@@ -67,7 +67,7 @@ describe('20002 with nothing found by the identifier search', () => {
   let store: Store;
   let t: number;
   const visit = makeVisit(1, { organizationId: ORG });
-  beforeAll(() => void core(), 30_000);
+  beforeAll(() => void core());
   beforeEach(() => {
     store = openStore({ url: 'sqlite::memory:' });
     t = Date.parse('2026-11-01T00:00:00Z');

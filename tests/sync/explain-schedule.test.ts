@@ -5,6 +5,7 @@ import { canonicalJson, contentHash, resourceHash } from '../../src/sync/hash.js
 import { createLogger } from '../../src/util/logger.js';
 import type { VisitRecordLike } from '../../src/sync/contracts.js';
 import { Writable } from 'node:stream';
+import { gate } from '../helpers/eventually.js';
 
 const record: VisitRecordLike = {
   organizationId: '1', visitId: 'V1', locationCode: 'L',
@@ -68,6 +69,7 @@ describe('schedule', () => {
     let running = 0;
     let maxRunning = 0;
     let runs = 0;
+    const firstRun = gate(); // the first run lasts until the test lets it end
     const schedule = startSchedule({
       expression: '* * * * * *', // every second (node-cron 6-field form) for the test
       timezone: 'Asia/Jakarta',
@@ -76,13 +78,18 @@ describe('schedule', () => {
         runs++;
         running++;
         maxRunning = Math.max(maxRunning, running);
-        await new Promise((r) => setTimeout(r, 1500));
+        if (runs === 1) await firstRun.arrive();
         running--;
       },
     });
-    await new Promise((r) => setTimeout(r, 3300));
+    const overlapped = new Promise<void>((r) => schedule.task.on('execution:overlap', () => r()));
+    // Events, not durations: node-cron fired once, then fired again while that run was still going...
+    await firstRun.reached;
+    await overlapped;
+    expect(runs).toBe(1); // ...and the second firing started no second run
+    firstRun.open();
     await schedule.stop();
-    expect(runs).toBeGreaterThanOrEqual(1);
+    expect(running).toBe(0);
     expect(maxRunning).toBe(1);
     expect(lines.some((l) => l.includes('"msg":"sync scheduled"') && l.includes('Asia/Jakarta'))).toBe(true);
   });

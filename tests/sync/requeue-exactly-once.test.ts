@@ -15,7 +15,7 @@ const ORG = '10000401';
 
 describe('exactly once across a requeue', () => {
   let store: Store;
-  beforeAll(() => void core(), 30_000);
+  beforeAll(() => void core());
   beforeEach(() => { store = openStore({ url: 'sqlite::memory:' }); });
   afterEach(() => store.close());
 

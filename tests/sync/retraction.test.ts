@@ -56,7 +56,7 @@ function platform() {
 describe('deliverVisit: retracting what a revision removed', () => {
   let store: Store;
   let t: number;
-  beforeAll(() => void core(), 30_000);
+  beforeAll(() => void core());
   beforeEach(() => {
     store = openStore({ url: 'sqlite::memory:' });
     t = Date.parse('2026-11-01T00:00:00Z');

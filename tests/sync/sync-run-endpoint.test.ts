@@ -9,6 +9,7 @@ import { hashApiKey, type Principal } from '../../src/api/auth.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { createLogger } from '../../src/util/logger.js';
+import { eventually } from '../helpers/eventually.js';
 
 const ADMIN = 'admin-key-0123456789abcdef-xyz';
 const FACILITY = 'facility-key-0123456789abcdef';
@@ -87,14 +88,10 @@ describe('POST /sync/run and GET /sync/status', () => {
   });
 
   it('?wait=true waits for the run and answers 200 with the summary', async () => {
-    const until = async (cond: () => boolean) => {
-      for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-    };
     for (const q of ['?wait=true', '?wait=1']) {
       let answered = false;
       const pending = run(q).then((r) => ((answered = true), r));
-      await until(() => runner.busy);
-      expect(runner.busy).toBe(true);
+      await eventually(() => runner.busy, 'the run to start');
       expect(answered).toBe(false); // held while the tick runs
       await runner.end();
       const res = await pending;
