@@ -62,7 +62,8 @@ const REFERENCE_TARGET_SOURCE: ReadonlyMap<string, string> = new Map([
 
 function sourceOfMissingReference(i: OperationOutcomeIssue): string | undefined {
   if (i.details?.text?.trim() !== 'reference_not_found' || typeof i.diagnostics !== 'string') return undefined;
-  for (const m of i.diagnostics.matchAll(/\b([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]+/g)) {
+  // The id itself may already be scrubbed (`Practitioner/[REDACTED]`): the type is what matters.
+  for (const m of i.diagnostics.matchAll(/\b([A-Z][A-Za-z]+)\/\S/g)) {
     const source = REFERENCE_TARGET_SOURCE.get(m[1]!);
     if (source) return source;
   }

@@ -47,6 +47,19 @@ describe('explain', () => {
     expect(out.issue[2]).toEqual({ severity: 'error', code: 'value', diagnostics: 'nowhere' });
   });
 
+  it('places the platform’s Google-style reference_not_found (no expression) by the type of the missing reference', () => {
+    const missing = (target: string) => explainOutcome(
+      { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'value', details: { text: 'reference_not_found' }, diagnostics: `reference target(s) not found: ${target}` }] },
+      ['encounter'], ['Encounter'], record,
+    ).issue[0]!;
+    expect(missing('Practitioner/[REDACTED]')).toMatchObject({ diagnostics: 'practitioner: reference target(s) not found: Practitioner/[REDACTED]', expression: ['practitioner'] });
+    expect(missing('Location/abc-1').diagnostics).toMatch(/^locationCode: /);
+    expect(missing('Organization/undefined').diagnostics).toMatch(/^organizationId: /);
+    // Another machine code with the same words is not guessed at.
+    const other = explainOutcome({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'value', details: { text: 'invalid_query' }, diagnostics: 'Practitioner/1' }] }, [], [], record);
+    expect(other.issue[0]!.diagnostics).toBe('Practitioner/1');
+  });
+
   it('scrubs the record’s personal values and long digit runs from platform texts', () => {
     const o = scrubOutcome({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'value', diagnostics: 'Patient Siti Aminah with NIK 3171012345678901 / 0812345678901' }] }, record);
     expect(o.issue[0]!.diagnostics).toBe('Patient [REDACTED] with NIK [REDACTED] / [REDACTED]');
