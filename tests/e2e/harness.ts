@@ -6,7 +6,7 @@
 // stands still unless something advances it: the runner waiting out a Retry-After (its injected `sleep`), or the test
 // between ticks (`syncUntilSettled`). Nothing therefore depends on how fast the machine runs: a quota of N requests
 // per minute is exhausted after exactly N requests, a lease ends only when the test moves time past it. Latency and
-// HTTP timeouts stay real, and only bound hangs.
+// HTTP timeouts stay real, and only bound hangs (CLIENT_TIMEOUT_MS: no simulator here is set to hang).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -111,10 +111,13 @@ function shortPauseLimiter(key: string, quotaPerMinute: number): FacilityLimiter
   });
 }
 
+/** The client's HTTP timeout in these runs: long, so that a slow machine is never mistaken for a platform timeout (a retry). */
+export const CLIENT_TIMEOUT_MS = 60_000;
+
 export function clientsFor(facilities: FacilityConfig[], clock: () => number, logger: Logger, wrap?: (c: PlatformClient) => PlatformClient): Map<string, FacilityRuntime> {
   const m = new Map<string, FacilityRuntime>();
   for (const f of facilities) {
-    const client = createPlatformClient(f, { limiter: shortPauseLimiter(f.organizationId, f.quotaPerMinute), logger, timeoutMs: 5_000, now: clock });
+    const client = createPlatformClient(f, { limiter: shortPauseLimiter(f.organizationId, f.quotaPerMinute), logger, timeoutMs: CLIENT_TIMEOUT_MS, now: clock });
     m.set(f.organizationId, { config: f, client: wrap ? wrap(client) : client });
   }
   return m;

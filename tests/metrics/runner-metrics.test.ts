@@ -12,7 +12,7 @@ import type { FacilityLimiter } from '../../src/platform/limiter.js';
 import type { SimulatorOptions } from '../../src/simulator/options.js';
 import {
   clientsFor, core, createLogger, facilityConfig, ingestAll, mappingApi, openStore, orgs, simulatorFor, syncUntilSettled, virtualClock,
-  tempDb, testPolicy, testSettings, type VirtualClock,
+  tempDb, testPolicy, testSettings, CLIENT_TIMEOUT_MS, type VirtualClock,
 } from '../e2e/harness.js';
 import { makeVisit } from '../e2e/fixtures.js';
 import { parseMetrics, select, sumOf, valueOf } from './helpers.js';
@@ -39,7 +39,7 @@ async function setup(simOpts: Partial<SimulatorOptions>, count = 1) {
   // Rebuild each client with metrics, keeping the harness's limiter.
   for (const [org, rt] of runtimes) {
     const limiter = (rt.client as unknown as { limiter: FacilityLimiter }).limiter;
-    runtimes.set(org, { config: rt.config, client: createPlatformClient(rt.config, { limiter, logger, timeoutMs: 5_000, now: clock, metrics }) });
+    runtimes.set(org, { config: rt.config, client: createPlatformClient(rt.config, { limiter, logger, timeoutMs: CLIENT_TIMEOUT_MS, now: clock, metrics }) });
     metrics.watchFacility(org, { limiter: () => limiter.stats() });
   }
   const db = tempDb();
