@@ -3,7 +3,7 @@
 // slots go round-robin over the facilities waiting for one, so one Puskesmas with a large backlog cannot starve the
 // others. Each outcome is recorded as one committed state change; a claim's lease is renewed while its delivery runs.
 // The tick stops when nothing is due or its time budget is spent.
-import type { FacilityState, Store, VisitRow } from '../store/types.js';
+import type { FacilityState, VisitRow } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import type { SyncMetricsHook } from '../util/metrics.js';
 import type { VisitRecordLike } from './contracts.js';
