@@ -365,8 +365,21 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
     }
   }
 
-  const firstIdOf = (resources: Resource[], type: string): string | undefined =>
-    resources.find((r) => r.resourceType === type && typeof r.id === 'string' && r.id)?.id;
+  /**
+   * The id of the one resource an identifier search found, checked against what was searched: an identifier is unique, so
+   * several hits, or a hit without that identifier, mean the platform did not apply the filter (it drops what it does not
+   * understand) — the answer is then unknown, never "the first one". The platform masks Patient NIKs (`################`).
+   */
+  const identifiedIdOf = (resources: Resource[], type: string, system: string, value: string): string | undefined => {
+    const hits = resources.filter((r) => r.resourceType === type && typeof r.id === 'string' && r.id);
+    const carries = (r: Resource) => ((r as { identifier?: Array<{ system?: string; value?: string }> }).identifier ?? [])
+      .some((i) => i.system === system && (i.value === value || (typeof i.value === 'string' && /^#+$/.test(i.value))));
+    if (hits.length > 1 || (hits.length === 1 && !carries(hits[0]!))) {
+      throw new PlatformError('transient', undefined, ownOutcome('incomplete',
+        `search ${type} by identifier: ${hits.length} result(s) that do not all carry the identifier searched for; the platform may have ignored the filter`), [], undefined, 'search-unfiltered');
+    }
+    return hits[0]?.id;
+  };
 
   async function create(resource: Resource): Promise<object> {
     const resourceType = resource.resourceType;
@@ -403,7 +416,7 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
 
     async findPatientByNik(nik) {
       assertNik(nik, 'NIK');
-      return firstIdOf(await searchAll('Patient', { identifier: `${NIK_SYSTEM}|${nik}` }, [nik]), 'Patient');
+      return identifiedIdOf(await searchAll('Patient', { identifier: `${NIK_SYSTEM}|${nik}` }, [nik]), 'Patient', NIK_SYSTEM, nik);
     },
 
     async findPatientsByMotherNik(motherNik) {
@@ -432,12 +445,12 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
 
     async findPractitionerByNik(nik) {
       assertNik(nik, 'Practitioner NIK');
-      return firstIdOf(await searchAll('Practitioner', { identifier: `${NIK_SYSTEM}|${nik}` }, [nik]), 'Practitioner');
+      return identifiedIdOf(await searchAll('Practitioner', { identifier: `${NIK_SYSTEM}|${nik}` }, [nik]), 'Practitioner', NIK_SYSTEM, nik);
     },
 
     async findLocation(code) {
       if (typeof code !== 'string' || !code.trim()) throw badInput('findLocation: empty location code');
-      return firstIdOf(await searchAll('Location', { identifier: `${locationSystem(cfg.organizationId)}|${code}` }, []), 'Location');
+      return identifiedIdOf(await searchAll('Location', { identifier: `${locationSystem(cfg.organizationId)}|${code}` }, []), 'Location', locationSystem(cfg.organizationId), code);
     },
 
     async createLocation(location: Location) {

@@ -234,7 +234,11 @@ describe('platform client reports each HTTP exchange', () => {
     return { m, client, limiter };
   }
   const nikQuery = { identifier: `https://fhir.kemkes.go.id/id/nik|${NIK}` };
-  const searchset = (id: string) => ({ resourceType: 'Bundle', type: 'searchset', total: 1, entry: [{ resource: { resourceType: 'Patient', id }, search: { mode: 'match' } }] });
+  // As the platform answers a NIK search: the hit carries the NIK identifier, masked.
+  const searchset = (id: string) => ({
+    resourceType: 'Bundle', type: 'searchset', total: 1,
+    entry: [{ resource: { resourceType: 'Patient', id, identifier: [{ system: 'https://fhir.kemkes.go.id/id/nik', value: '################' }] }, search: { mode: 'match' } }],
+  });
 
   it('401 then refresh: token ×2 and search ×2 (one 4xx, one 2xx), every one of them a quota point; no NIK in any label', async () => {
     let n = 0;

@@ -137,12 +137,35 @@ describe('identity searches', () => {
 
   it('findPractitionerByNik and findLocation use the documented identifier systems', async () => {
     tokenEndpoint();
-    fhir().get('/Practitioner').query({ identifier: `${NIK_SYSTEM}|${PRACT_NIK}` }).reply(200, searchset([{ resourceType: 'Practitioner', id: '10009880728' }]));
+    // Practitioner NIKs come back unmasked (practitioner-search-nik-production.json).
+    fhir().get('/Practitioner').query({ identifier: `${NIK_SYSTEM}|${PRACT_NIK}` }).reply(200, searchset([{ resourceType: 'Practitioner', id: '10009880728', identifier: [{ system: NIK_SYSTEM, value: PRACT_NIK }] }]));
     fhir().get('/Location').query({ identifier: `http://sys-ids.kemkes.go.id/location/${ORG}|POSY-01` }).reply(200, searchset([]));
     const { client } = setup();
     await expect(client.findPractitionerByNik(PRACT_NIK)).resolves.toBe('10009880728');
     await expect(client.findLocation('POSY-01')).resolves.toBeUndefined();
     await expect(client.findLocation('  ')).rejects.toBeInstanceOf(PlatformError);
+  });
+});
+
+describe('identifier searches are checked, never trusted (the platform drops filters it does not understand)', () => {
+  it('several hits for one NIK, or a hit without the identifier searched for, is unknown (search-unfiltered), never "the first one"', async () => {
+    tokenEndpoint();
+    fhir().get('/Patient').query(nikQuery).reply(200, searchset([maskedPatient('P1'), maskedPatient('P2')]));
+    const several = await failure(setup().client.findPatientByNik(NIK));
+    expect(several).toMatchObject({ kind: 'transient', reason: 'search-unfiltered' });
+    tokenEndpoint();
+    fhir().get('/Practitioner').query({ identifier: `${NIK_SYSTEM}|${PRACT_NIK}` }).reply(200, searchset([{ resourceType: 'Practitioner', id: 'N1', identifier: [{ system: NIK_SYSTEM, value: '7209061211900099' }] }]));
+    expect((await failure(setup().client.findPractitionerByNik(PRACT_NIK))).reason).toBe('search-unfiltered');
+    tokenEndpoint();
+    fhir().get('/Location').query({ identifier: `http://sys-ids.kemkes.go.id/location/${ORG}|POSY-01` }).reply(200, searchset([{ resourceType: 'Location', id: 'l1', identifier: [{ system: `http://sys-ids.kemkes.go.id/location/${ORG}`, value: 'POSY-02' }] }]));
+    expect((await failure(setup().client.findLocation('POSY-01'))).reason).toBe('search-unfiltered');
+  });
+
+  it('one hit carrying the identifier (the Patient NIK masked as the platform answers) is the answer', async () => {
+    tokenEndpoint();
+    fhir().get('/Location').query({ identifier: `http://sys-ids.kemkes.go.id/location/${ORG}|POSY-01` }).reply(200, searchset([{ resourceType: 'Location', id: 'l1', identifier: [{ system: `http://sys-ids.kemkes.go.id/location/${ORG}`, value: 'POSY-01' }] }]));
+    const { client } = setup();
+    await expect(client.findLocation('POSY-01')).resolves.toBe('l1');
   });
 });
 
