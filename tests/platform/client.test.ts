@@ -3,7 +3,7 @@ import type { Bundle, Location, Patient } from 'fhir/r4.js';
 import { createPlatformClient, idsFromTransactionResponse, parseLocation, patientIdFromCreateResponse, NIK_SYSTEM, NIK_IBU_SYSTEM } from '../../src/platform/client.js';
 import { createFacilityLimiter, type FacilityLimiter } from '../../src/platform/limiter.js';
 import { PlatformError } from '../../src/platform/types.js';
-import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, SECRET, captureLogger, errorText, facility, tokenBody, BAD_CREDENTIALS } from './helpers.js';
+import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, SECRET, captureLogger, errorText, facility, tokenBody, BAD_CREDENTIALS, failure } from './helpers.js';
 import { eventually } from '../helpers/eventually.js';
 
 const MOTHER_NIK = '9204014804000002';
@@ -55,18 +55,6 @@ const maskedPatient = (id: string) => ({
     { system: NIK_SYSTEM, value: '################' },
   ],
 });
-
-async function failure(p: Promise<unknown>): Promise<PlatformError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PlatformError);
-    expect(errorText(e)).not.toContain(NIK);
-    expect(errorText(e)).not.toContain(SECRET);
-    return e as PlatformError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const nikQuery = { identifier: `${NIK_SYSTEM}|${NIK}` };
 

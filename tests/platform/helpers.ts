@@ -1,5 +1,5 @@
 // Shared fixtures for the platform tests (not a test file itself).
-import type { FacilityConfig } from '../../src/platform/types.js';
+import { PlatformError, type FacilityConfig } from '../../src/platform/types.js';
 
 export const AUTH_ORIGIN = 'https://auth.satusehat.test';
 export const AUTH_PATH = '/oauth2/v1/accesstoken';
@@ -67,4 +67,17 @@ export function captureLogger(): { logger: { debug(o: object, m?: string): void;
 export function errorText(e: unknown): string {
   const err = e as Error;
   return [err?.message, err?.stack, JSON.stringify(e)].join('\n');
+}
+
+/** The PlatformError a call rejects with; its message, stack and JSON never carry the NIK or the client secret. */
+export async function failure(p: Promise<unknown>): Promise<PlatformError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(PlatformError);
+    expect(errorText(e)).not.toContain(NIK);
+    expect(errorText(e)).not.toContain(SECRET);
+    return e as PlatformError;
+  }
+  throw new Error('expected a rejection');
 }

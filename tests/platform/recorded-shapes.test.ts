@@ -6,9 +6,8 @@ import { createPlatformClient, idsFromTransactionResponse, NIK_IBU_SYSTEM, NIK_S
 import { errorFromResponse } from '../../src/platform/errors.js';
 import { createTokenProvider } from '../../src/platform/token.js';
 import { createFacilityLimiter, type FacilityLimiter } from '../../src/platform/limiter.js';
-import { PlatformError } from '../../src/platform/types.js';
 import { classify, defaultRetryPolicy } from '../../src/sync/policy.js';
-import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, SECRET, captureLogger, errorText, facility, manualClock, tokenBody } from './helpers.js';
+import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, captureLogger, facility, manualClock, tokenBody, failure } from './helpers.js';
 
 beforeAll(() => nock.disableNetConnect());
 const limiters: FacilityLimiter[] = [];
@@ -33,18 +32,6 @@ function setup(opts: { readRetries?: number; random?: () => number } = {}) {
 
 const token = () => nock(AUTH_ORIGIN).post(AUTH_PATH).query(true).reply(200, tokenBody('T1', '14399'));
 const fhir = () => nock(`${FHIR_ORIGIN}${FHIR_PATH}`);
-
-async function failure(p: Promise<unknown>): Promise<PlatformError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PlatformError);
-    expect(errorText(e)).not.toContain(NIK);
-    expect(errorText(e)).not.toContain(SECRET);
-    return e as PlatformError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const newborn: Patient = {
   resourceType: 'Patient',

@@ -2,7 +2,7 @@ import nock from 'nock';
 import { createTokenProvider, tokenUrl } from '../../src/platform/token.js';
 import { createFacilityLimiter } from '../../src/platform/limiter.js';
 import { PlatformError } from '../../src/platform/types.js';
-import { AUTH_ORIGIN, AUTH_PATH, BAD_CREDENTIALS, CLIENT_ID, SECRET, captureLogger, errorText, facility, manualClock, tokenBody } from './helpers.js';
+import { AUTH_ORIGIN, AUTH_PATH, BAD_CREDENTIALS, CLIENT_ID, SECRET, captureLogger, errorText, facility, manualClock, tokenBody, failure } from './helpers.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => {
@@ -12,16 +12,6 @@ afterEach(() => {
 afterAll(() => nock.enableNetConnect());
 
 const auth = () => nock(AUTH_ORIGIN).post(AUTH_PATH).query({ grant_type: 'client_credentials' });
-
-async function failure(p: Promise<unknown>): Promise<PlatformError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PlatformError);
-    return e as PlatformError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('token request', () => {
   it('POSTs grant_type in the query and client_id/client_secret as a form body', async () => {
