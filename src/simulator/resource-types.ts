@@ -81,6 +81,14 @@ const identifier: SearchParamSpec = { kind: 'token', extract: identifierKeys };
 const gender: SearchParamSpec = { kind: 'token', extract: (r) => (typeof r.gender === 'string' ? [`*|${r.gender}`] : []) };
 const personName: SearchParamSpec = { kind: 'string', extract: nameKeys((r) => r.name) };
 
+/** Observation and Condition: identifier, the patient as `subject` (or `patient`), and the visit as `encounter`. */
+const clinicalParams: Record<string, SearchParamSpec> = {
+  identifier,
+  subject: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject) },
+  patient: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject, 'Patient') },
+  encounter: { kind: 'reference', target: 'Encounter', extract: refKeys((r) => r.encounter) },
+};
+
 export const TYPES: Record<string, TypeSpec> = {
   Patient: {
     genericWrite: false, owned: false, uniqueIdentifier: false,
@@ -113,12 +121,7 @@ export const TYPES: Record<string, TypeSpec> = {
   },
   Observation: {
     genericWrite: true, owned: true, uniqueIdentifier: false,
-    params: {
-      identifier,
-      subject: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject) },
-      patient: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject, 'Patient') },
-      encounter: { kind: 'reference', target: 'Encounter', extract: refKeys((r) => r.encounter) },
-    },
+    params: clinicalParams,
   },
   Immunization: {
     genericWrite: true, owned: true, uniqueIdentifier: false,
@@ -134,12 +137,7 @@ export const TYPES: Record<string, TypeSpec> = {
   // The diagnosis the platform requires on a finished Encounter (rule 10457), referenced from Encounter.diagnosis.
   Condition: {
     genericWrite: true, owned: true, uniqueIdentifier: false,
-    params: {
-      identifier,
-      subject: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject) },
-      patient: { kind: 'reference', target: 'Patient', extract: refKeys((r) => r.subject, 'Patient') },
-      encounter: { kind: 'reference', target: 'Encounter', extract: refKeys((r) => r.encounter) },
-    },
+    params: clinicalParams,
   },
 };
 
