@@ -27,7 +27,7 @@ export function loadHmacKey(fromEnv: string | undefined, dataDir: string): HmacK
     if (!key) throw new ConfigError([`${file}: does not hold a valid key (64+ hex digits); restore it from backup or set ILP_HMAC_KEY`]);
     return { key, origin: 'file', file };
   }
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // the database beside the key holds NIKs
   const key = randomBytes(32);
   // 'wx': never overwrite a key another process wrote meanwhile.
   try {

@@ -1,12 +1,14 @@
 // Picks the store implementation from a URL. The rest of the service only ever sees the Store interface.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Store } from './types.js';
 import { openSqliteStore } from './sqlite.js';
+import { makePrivateDir } from './open-checks.js';
 
 export type { Store } from './types.js';
 export { RETRACTED_HASH, visitLedgerPrefix } from './types.js';
 export { openSqliteStore, StoreSchemaError } from './sqlite.js';
+export { StorageError, type StorageFault } from './storage-error.js';
+export { companionFiles, looseModes } from './open-checks.js';
 
 export const DEFAULT_DB_FILE = 'ilp-adapter.db';
 
@@ -22,25 +24,34 @@ export interface OpenStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
 }
 
+/**
+ * Where the SQLite file of these options lives: a path, ':memory:', or undefined for an unsupported URL (openStore
+ * says why). The folder is not created.
+ */
+export function sqliteFileOf(opts: OpenStoreOptions = {}): string | undefined {
+  const url = opts.url?.trim();
+  if (!url) return path.join(path.resolve(opts.dataDir ?? './data'), DEFAULT_DB_FILE);
+  if (!/^sqlite:/i.test(url)) return undefined;
+  const rest = url.slice('sqlite:'.length);
+  if (rest === ':memory:' || rest === '//:memory:') return ':memory:';
+  const file = rest.startsWith('//') ? rest.slice(2) : rest;
+  return file || undefined;
+}
+
 export function openStore(opts: OpenStoreOptions = {}): Store {
   const url = opts.url?.trim();
-  if (!url) {
-    const dir = path.resolve(opts.dataDir ?? './data');
-    mkdirSync(dir, { recursive: true });
-    return openSqliteStore({ file: path.join(dir, DEFAULT_DB_FILE), synchronous: opts.synchronous });
-  }
   // Only the scheme is ever echoed back: a database URL may carry a password.
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = url ? /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() : 'sqlite';
   if (scheme === 'postgres' || scheme === 'postgresql') {
     throw new Error('PostgreSQL store is not implemented yet (planned in the next issue); use the embedded SQLite store (omit the store URL)');
   }
-  if (scheme === 'sqlite') {
-    const rest = url.slice('sqlite:'.length);
-    if (rest === ':memory:' || rest === '//:memory:') return openSqliteStore({ file: ':memory:' });
-    const file = rest.startsWith('//') ? rest.slice(2) : rest;
-    if (!file) throw new Error('sqlite store URL has no file path (use sqlite:<path> or sqlite::memory:)');
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    return openSqliteStore({ file, synchronous: opts.synchronous });
+  if (scheme !== 'sqlite') {
+    throw new Error(`unsupported store URL scheme ${scheme ? `"${scheme}:"` : '(none)'}; use sqlite:<path>, sqlite::memory: or postgres://…`);
   }
-  throw new Error(`unsupported store URL scheme ${scheme ? `"${scheme}:"` : '(none)'}; use sqlite:<path>, sqlite::memory: or postgres://…`);
+  const file = sqliteFileOf(opts);
+  if (!file) throw new Error('sqlite store URL has no file path (use sqlite:<path> or sqlite::memory:)');
+  if (file === ':memory:') return openSqliteStore({ file });
+  // The database holds NIKs: a folder we create is 0700 (and the file 0600, see prepareDatabaseFile).
+  makePrivateDir(path.dirname(path.resolve(file)));
+  return openSqliteStore({ file, synchronous: opts.synchronous });
 }

@@ -93,6 +93,13 @@ CREATE TABLE api_keys (
 ALTER TABLE facility_state ADD COLUMN cause TEXT CHECK (cause IS NULL OR cause IN ('credentials','url','access','operator'));
 `,
   },
+  {
+    version: 3,
+    name: 'store_probe: one row that readiness rewrites to prove the store can still commit',
+    sql: `
+CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -1,6 +1,7 @@
 // The embedded store: one SQLite file (better-sqlite3, synchronous API), WAL, every state change one IMMEDIATE transaction.
 // Durability: with WAL + synchronous=NORMAL a committed transaction survives kill -9 of the process; after an OS crash or
 // power loss the last few commits may be rolled back (synchronous 'FULL' closes that gap: measured ~2x slower autocommit, ~1.3x slower batches).
+import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
@@ -8,6 +9,10 @@ import type {
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
+import { assertOurDatabase, corruptDatabase, integrityProblems, prepareDatabaseFile, StoreSchemaError } from './open-checks.js';
+import { toStorageError, withStorageErrors } from './storage-error.js';
+
+export { StoreSchemaError } from './open-checks.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:' (tests). */
@@ -18,10 +23,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** State-change events kept per visit (older ones are pruned). Default 50. */
   historyPerVisit?: number;
-}
-
-export class StoreSchemaError extends Error {
-  readonly code = 'STORE_SCHEMA_TOO_NEW';
+  /** `PRAGMA quick_check` of an existing file before use (default true); a damaged file is refused. */
+  quickCheck?: boolean;
 }
 
 const STATES: readonly VisitState[] = ['queued', 'sending', 'sent', 'needs-correction', 'blocked', 'dead-letter'];
@@ -109,11 +112,27 @@ function migrate(db: Database.Database): void {
   apply.immediate();
 }
 
+const migrationNames = new Map(migrations.map((m) => [m.version, m.name]));
+
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const historyPerVisit = opts.historyPerVisit ?? 50;
-  const db = new Database(opts.file);
+  const inMemory = opts.file === ':memory:' || opts.file === '';
+  const created = inMemory ? true : prepareDatabaseFile(opts.file).created;
+  let db: Database.Database;
+  try {
+    db = new Database(opts.file);
+  } catch (e) {
+    throw refusalFor(e, opts.file) ?? toStorageError(e) ?? e;
+  }
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
+    if (!created) {
+      assertOurDatabase(db, opts.file, migrationNames);
+      if (opts.quickCheck !== false) {
+        const problems = integrityProblems(db, 'quick_check', 5);
+        if (problems.length) throw corruptDatabase(opts.file, problems);
+      }
+    }
     // Takes effect only when the file is created: ~2 KB records fit three to an 8 KB page but one to a 4 KB page
     // (measured: 100k visits 278 MB instead of 409 MB, batched ingest ~15% faster).
     db.pragma('page_size = 8192');
@@ -128,9 +147,26 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     migrate(db);
   } catch (e) {
     db.close();
-    throw e;
+    // A file we created and never wrote to would be refused as "empty" at the next start.
+    if (created && !inMemory) removeIfEmpty(opts.file);
+    throw refusalFor(e, opts.file) ?? toStorageError(e) ?? e;
   }
-  return new SqliteStore(db, historyPerVisit);
+  return withStorageErrors<Store>(new SqliteStore(db, historyPerVisit));
+}
+
+function removeIfEmpty(file: string): void {
+  try {
+    if (statSync(file).size === 0) unlinkSync(file);
+  } catch {
+    // best effort: the error that stopped the open is the one to report
+  }
+}
+
+/** A damaged file found while opening (SQLite reads pages lazily, so a bad page may show before quick_check). */
+function refusalFor(err: unknown, file: string): StoreSchemaError | undefined {
+  if (err instanceof StoreSchemaError) return err;
+  const fault = toStorageError(err);
+  return fault?.fault === 'corrupt' ? corruptDatabase(file, []) : undefined;
 }
 
 function prepareStatements(db: Database.Database, historyPerVisit: number) {
@@ -190,6 +226,7 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
                     not_before = excluded.not_before, updated_at = excluded.updated_at`),
     putApiKey: p(`INSERT INTO api_keys (key_hash, org, role, label) VALUES (?, ?, ?, ?)
                   ON CONFLICT (key_hash) DO UPDATE SET org = excluded.org, role = excluded.role, label = excluded.label`),
+    probe: p('INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
     findApiKey: p<{ key_hash: string; org: string | null; role: ApiKeyRow['role']; label: string | null }>(
       'SELECT * FROM api_keys WHERE key_hash = ?'),
   };
@@ -454,6 +491,15 @@ class SqliteStore implements Store {
     const row: ApiKeyRow = { keyHash: r.key_hash, organizationId: r.org, role: r.role };
     if (r.label !== null) row.label = r.label;
     return row;
+  }
+
+  probeWrite(now: number): void {
+    assertTime('now', now);
+    this.s.probe.run(now);
+  }
+
+  integrityCheck(maxProblems?: number): string[] {
+    return integrityProblems(this.db, 'integrity_check', maxProblems);
   }
 
   close(): void {

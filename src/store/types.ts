@@ -164,5 +164,13 @@ export interface Store {
   putApiKey(row: ApiKeyRow): void;
   findApiKey(keyHash: string): ApiKeyRow | undefined;
 
+  /**
+   * Commits one tiny row (readiness: proves the store can still write, not just read). Throws StorageError when it
+   * cannot. Optional: a store without it is taken as writable while it answers reads.
+   */
+  probeWrite?(now: number): void;
+  /** Full `PRAGMA integrity_check`: problems found (at most `maxProblems`), [] when sound. */
+  integrityCheck?(maxProblems?: number): string[];
+
   close(): void;
 }

@@ -524,8 +524,10 @@ describe('SQLite store on disk', () => {
 
   it('rolls back a migration that fails half-way', () => {
     const file = path.join(dir, 'd.db');
-    // A pre-existing table with a clashing name makes migration 1 fail after its first statements.
+    // A pre-existing table with a clashing name makes migration 1 fail after its first statements. Our (empty)
+    // schema_migrations beside it: what a first start that failed half-way leaves; without it the file is foreign.
     const db = new Database(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
     db.exec('CREATE TABLE ledger (x INTEGER)');
     db.close();
     expect(() => openSqliteStore({ file })).toThrow(/ledger already exists/);

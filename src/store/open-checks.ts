@@ -1,0 +1,122 @@
+// What the store looks at before it trusts a database file: an empty or foreign file must never be taken for a new
+// store (that silently drops the outbox and the ledger), and a damaged one must not start and fail on every read.
+// File modes: the database holds NIKs, so files we create are 0600 in a 0700 folder.
+import fs from 'node:fs';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+
+export type StoreRefusal = 'STORE_SCHEMA_TOO_NEW' | 'STORE_EMPTY_FILE' | 'STORE_NOT_SQLITE' | 'STORE_FOREIGN' | 'STORE_CORRUPT';
+
+/** The store refuses to open a database file; the message says what was found and how to recover. */
+export class StoreSchemaError extends Error {
+  override readonly name = 'StoreSchemaError';
+  constructor(message: string, readonly code: StoreRefusal = 'STORE_SCHEMA_TOO_NEW') {
+    super(message);
+  }
+}
+
+const RECOVERY =
+  'Restore the database from backup (with the service stopped, copy back the .db file together with its -wal file if the backup has one), ' +
+  'or move the file away to start with an empty store on purpose (the outbox, ledger and identity cache then start empty)';
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Files SQLite keeps beside the database (same mode as the database: SQLite copies it when it creates them). */
+export const companionFiles = (file: string): string[] => [file, `${file}-wal`, `${file}-shm`];
+
+/**
+ * Before opening: a missing file is created empty with mode 0600 (a new store, `created: true`); an existing file must
+ * be a SQLite database with content. Throws StoreSchemaError for a zero-length or non-SQLite file.
+ */
+export function prepareDatabaseFile(file: string): { created: boolean } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', 0o600);
+    fs.closeSync(fd);
+    return { created: true };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  fd = fs.openSync(file, 'r');
+  let read: number;
+  try {
+    read = fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (read === 0) {
+    throw new StoreSchemaError(
+      `${file} is empty (0 bytes). It is not taken for a new store: the outbox and ledger it should hold are missing. ${RECOVERY}.`,
+      'STORE_EMPTY_FILE',
+    );
+  }
+  if (read < head.length || !head.equals(SQLITE_HEADER)) {
+    throw new StoreSchemaError(
+      `${file} is not a SQLite database (it does not start with the SQLite header); DATA_DIR or DATABASE_URL may point at the wrong file. ${RECOVERY}.`,
+      'STORE_NOT_SQLITE',
+    );
+  }
+  return { created: false };
+}
+
+/** Names as they may appear in a message: a few, bounded, printable. */
+const shownNames = (names: string[]): string =>
+  names.slice(0, 5).map((n) => n.replace(/[^\w.-]/g, '?').slice(0, 40)).join(', ') + (names.length > 5 ? ', …' : '');
+
+/**
+ * A database with tables must be ours: it has our `schema_migrations` (version, name, applied_at), and the rows it has
+ * for versions we know carry our migration names. An empty database (no tables) is a new store.
+ */
+export function assertOurDatabase(db: Database.Database, file: string, knownNames: ReadonlyMap<number, string>): void {
+  const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)
+    .all() as { name: string }[]).map((r) => r.name);
+  if (tables.length === 0) return;
+  const foreign = (what: string) =>
+    new StoreSchemaError(`${file} is a SQLite database of another application (${what}; tables: ${shownNames(tables)}). ${RECOVERY}.`, 'STORE_FOREIGN');
+  if (!tables.includes('schema_migrations')) throw foreign('no ilp-adapter schema_migrations table');
+  const columns = (db.prepare(`SELECT name FROM pragma_table_info('schema_migrations') ORDER BY cid`).all() as { name: string }[]).map((c) => c.name);
+  if (columns.join(',') !== 'version,name,applied_at') throw foreign('its schema_migrations table is not the one of ilp-adapter');
+  const rows = db.prepare('SELECT version, name FROM schema_migrations').all() as { version: unknown; name: unknown }[];
+  const mismatch = rows.some((r) => typeof r.version === 'number' && knownNames.has(r.version) && knownNames.get(r.version) !== r.name);
+  if (mismatch) throw foreign('its schema_migrations rows are not those of ilp-adapter');
+  // An empty schema_migrations with other tables: a first migration that failed half-way (rolled back) — or someone
+  // else's tables beside ours; migration 1 then fails on the clash and says so.
+}
+
+/** Problems PRAGMA quick_check / integrity_check reports (at most `maxProblems`); [] when the file is sound. */
+export function integrityProblems(db: Database.Database, kind: 'quick_check' | 'integrity_check', maxProblems = 10): string[] {
+  const rows = db.pragma(`${kind}(${Math.max(1, Math.trunc(maxProblems))})`) as Record<string, unknown>[];
+  const lines = rows.map((r) => String(Object.values(r)[0]));
+  return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
+}
+
+/** Refusal for a damaged database, naming the first problems SQLite found. */
+export function corruptDatabase(file: string, problems: string[]): StoreSchemaError {
+  const shown = problems.slice(0, 3).map((p) => p.slice(0, 160)).join('; ');
+  return new StoreSchemaError(
+    `${file} is damaged (${shown || 'database disk image is malformed'}); run \`ilp-adapter store check\` for the full report. ${RECOVERY}.`,
+    'STORE_CORRUPT',
+  );
+}
+
+/** Creates `dir` (and parents) with mode 0700 where missing; existing folders keep their mode (see looseModes). */
+export function makePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Files among `paths` (and their folder) that group or others may read or write: [path, octal mode] pairs. */
+export function looseModes(paths: string[]): Array<{ path: string; mode: string }> {
+  const out: Array<{ path: string; mode: string }> = [];
+  const candidates = [...new Set([path.dirname(paths[0] ?? '.'), ...paths])];
+  for (const p of candidates) {
+    let mode: number;
+    try {
+      mode = fs.statSync(p).mode & 0o777;
+    } catch {
+      continue; // not there (e.g. no -wal yet)
+    }
+    if (mode & 0o077) out.push({ path: p, mode: mode.toString(8).padStart(4, '0') });
+  }
+  return out;
+}
