@@ -18,7 +18,9 @@ import { loadMappingTables, mapVisit, checkVisit, type MappingTables } from './m
 import { createValidator } from './validation/index.js';
 import { createPlatformClient, idsFromTransactionResponse } from './platform/client.js';
 import type { FacilityConfig } from './platform/types.js';
-import { openStore } from './store/index.js';
+import { companionFiles, looseModes, openStore, sqliteFileOf } from './store/index.js';
+import { createDiskFloor, type StatFs } from './api/disk-floor.js';
+import { storeWriteCheck } from './api/store-readiness.js';
 import type { Store } from './store/types.js';
 import { startSimulator, type RunningSimulator } from './simulator/server.js';
 import { DEMO_CLIENT, type SimulatorOptions } from './simulator/options.js';
@@ -52,6 +54,8 @@ export interface ServiceOverrides {
   platformTimeoutMs?: number;
   /** Do not listen on HTTP (CLI `sync --once`). */
   noHttp?: boolean;
+  /** Free-space source of the disk floor (tests fake a full disk). */
+  statfs?: StatFs;
 }
 
 export interface RunningService {
@@ -157,7 +161,12 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     }
     const facilities = resolveFacilities(setup.entries, env, setup.secrets, simulator?.url);
 
-    store = openStore({ ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir });
+    const storeOptions = { ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir };
+    store = openStore(storeOptions);
+    const dbFile = sqliteFileOf(storeOptions);
+    const dbDir = dbFile && dbFile !== ':memory:' ? path.dirname(path.resolve(dbFile)) : cfg.dataDir;
+    const loose = dbFile && dbFile !== ':memory:' ? looseModes([...companionFiles(path.resolve(dbFile)), ...(hmac.file ? [hmac.file] : [])]) : [];
+    if (loose.length) logger.warn({ files: loose }, 'data files or their folder are readable by other local users (they hold NIKs): chmod 700 the folder and 600 the files');
     // The bundled simulator starts empty: ids remembered from an earlier run would point at nothing (20007).
     for (const e of needsBundled ? setup.entries.filter((x) => x.environment === 'simulator' && x.simulatorUrl === BUNDLED_SIMULATOR) : []) {
       const forgot = store.forgetPlatformIds(e.organizationId);
@@ -262,6 +271,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     if (!overrides.noHttp) {
       const clock = () => new Date(now());
       const organizations = new Set(facilities.map((f) => f.organizationId));
+      const diskFloor = createDiskFloor({ dir: dbDir, floorBytes: cfg.diskFreeFloorMb * 1024 * 1024, now, ...(overrides.statfs ? { statfs: overrides.statfs } : {}) });
       const app = createApp({
         validator,
         tables,
@@ -269,6 +279,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         logger,
         metricsRouter: metricsRouter({ metrics, ...metricsAccess, store, adminKeyHash, staticKeys, logger }),
         routers: [
+          { path: '/', router: diskFloor.ingestRouter },
           {
             path: '/',
             capability: { documentation: VISITS_DOCUMENTATION },
@@ -290,7 +301,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
           },
         ],
         readiness: [
-          { name: 'store', check: () => { openStoreRef.counts(); return true; } },
+          storeWriteCheck(openStoreRef, { now }),
+          diskFloor.readiness,
           {
             name: 'facilities',
             check: () => true,

@@ -7,6 +7,7 @@ import type { Resource } from 'fhir/r4.js';
 import { issue, OperationOutcomeError, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../util/json-limits.js';
 import type { Logger } from '../util/logger.js';
+import { StorageError } from '../store/storage-error.js';
 
 export const FHIR_JSON = 'application/fhir+json';
 /** Media types accepted for request bodies. */
@@ -135,8 +136,12 @@ function fromHttpError(err: HttpLikeError): { status: number; issue: Issue } | u
   }
 }
 
+/** Retry-After for storage faults that clear by themselves (space freed, lock released) and for those that need an operator. */
+export const STORAGE_RETRY_AFTER_S = 30;
+export const STORAGE_OPERATOR_RETRY_AFTER_S = 300;
+
 /**
- * Final error handler: OperationOutcomeError → its status; parser errors → 4xx; anything else → 500 with an
+ * Final error handler: StorageError → 503 with Retry-After; OperationOutcomeError → its status; parser errors → 4xx; anything else → 500 with an
  * OperationOutcome that names only a correlation id (no stack, no message, no PII), logged with that id.
  */
 export function errorHandler(logger: Logger): express.ErrorRequestHandler {
@@ -149,6 +154,14 @@ export function errorHandler(logger: Logger): express.ErrorRequestHandler {
     if (err instanceof OperationOutcomeError) {
       if (err.status >= 500) logger.error({ req, err, status: err.status }, 'request failed');
       sendOutcome(res, err.status, err.issues);
+      return;
+    }
+    if (err instanceof StorageError) {
+      // Nothing was committed (every store write is one transaction): the client may send the same request again.
+      logger.error({ req: { method: req.method, path: req.path }, code: err.code, fault: err.fault }, 'storage failure');
+      res.set('Retry-After', String(err.retryable ? STORAGE_RETRY_AFTER_S : STORAGE_OPERATOR_RETRY_AFTER_S));
+      sendOutcome(res, 503, [issue('fatal', err.fault === 'busy' ? 'lock-error' : 'no-store',
+        `The service cannot use its database: ${err.message.replace(/^storage failure: /, '')}; nothing from this request was stored, send it again later`)]);
       return;
     }
     const mapped = err && typeof err === 'object' ? fromHttpError(err as HttpLikeError) : undefined;

@@ -4,10 +4,15 @@ import { Router } from 'express';
 import { issue } from '../validation/outcome.js';
 import { methodNotAllowed, sendOutcome } from './errors.js';
 
+/** Thrown by a readiness check to say why it is not ready; the message is shown, so it must be content-free. */
+export class NotReady extends Error {
+  override readonly name = 'NotReady';
+}
+
 export interface ReadinessCheck {
   /** Short, content-free name shown in the response, e.g. `store`. */
   name: string;
-  /** Resolves true when ready; false or a rejection means not ready. */
+  /** Resolves true when ready; false or a rejection means not ready (a NotReady rejection also says why). */
   check: () => boolean | Promise<boolean>;
   /**
    * Shown under `details.<name>` in both answers, without deciding readiness: e.g. each facility's token probe
@@ -43,12 +48,15 @@ export function healthRouter(checks: ReadinessCheck[], startedAt: Date): Router 
       const failed: string[] = [];
       for (const c of checks) {
         let ok = false;
+        let why = '';
         try {
           ok = await c.check();
-        } catch {
+        } catch (e) {
           ok = false;
+          // Only NotReady texts are shown: any other error message could carry anything.
+          if (e instanceof NotReady) why = ` (${e.message})`;
         }
-        if (!ok) failed.push(c.name);
+        if (!ok) failed.push(`${c.name}${why}`);
       }
       const details = detailsOf(checks);
       if (failed.length) {

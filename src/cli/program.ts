@@ -10,10 +10,11 @@ import { validateCommand } from './commands/validate.js';
 import { simulatorCommand } from './commands/simulator.js';
 import { syncCommand } from './commands/sync.js';
 import { keysCommand } from './commands/keys.js';
+import { storeCommand } from './commands/store.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
-export const COMMANDS: CommandFactory[] = [validateCommand, mapCommand, simulatorCommand, syncCommand, keysCommand];
+export const COMMANDS: CommandFactory[] = [validateCommand, mapCommand, simulatorCommand, syncCommand, keysCommand, storeCommand];
 
 function version(): string {
   try {

@@ -50,8 +50,12 @@ export interface ServiceConfig {
   hmacKey?: string;
   logLevel: string;
   ingestMaxRecords: number;
+  /** DISK_FREE_FLOOR_MB: below this much free space in the data folder ingest answers 507 and /ready fails; 0 = off. */
+  diskFreeFloorMb: number;
   sync: SyncSettings;
 }
+
+export const DEFAULT_DISK_FREE_FLOOR_MB = 200;
 
 export const DEFAULT_SYNC_CRON = '*/5 * * * *';
 export const DEFAULT_SYNC_TIMEZONE = 'Asia/Jakarta';
@@ -160,6 +164,7 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     ...(hmacKey ? { hmacKey } : {}),
     logLevel,
     ingestMaxRecords: int('INGEST_MAX_RECORDS', 500, 1, 5_000),
+    diskFreeFloorMb: int('DISK_FREE_FLOOR_MB', DEFAULT_DISK_FREE_FLOOR_MB, 0, 10_000_000),
     sync,
   };
   return { config: cfg, problems };

@@ -6,7 +6,7 @@ import { makePrivateDir } from './open-checks.js';
 
 export type { Store } from './types.js';
 export { RETRACTED_HASH, visitLedgerPrefix } from './types.js';
-export { openSqliteStore, StoreSchemaError } from './sqlite.js';
+export { checkDatabaseFile, openSqliteStore, StoreSchemaError } from './sqlite.js';
 export { StorageError, type StorageFault } from './storage-error.js';
 export { companionFiles, looseModes } from './open-checks.js';
 

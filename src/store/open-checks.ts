@@ -25,20 +25,24 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 export const companionFiles = (file: string): string[] => [file, `${file}-wal`, `${file}-shm`];
 
 /**
- * Before opening: a missing file is created empty with mode 0600 (a new store, `created: true`); an existing file must
- * be a SQLite database with content. Throws StoreSchemaError for a zero-length or non-SQLite file.
+ * Before opening: a missing file is created empty with mode 0600 (a new store, `created: true`); an existing one must
+ * pass inspectDatabaseFile.
  */
 export function prepareDatabaseFile(file: string): { created: boolean } {
-  let fd: number;
   try {
-    fd = fs.openSync(file, 'wx', 0o600);
-    fs.closeSync(fd);
+    fs.closeSync(fs.openSync(file, 'wx', 0o600));
     return { created: true };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
+  inspectDatabaseFile(file);
+  return { created: false };
+}
+
+/** An existing database file must be a SQLite database with content: StoreSchemaError for a zero-length or other file. */
+export function inspectDatabaseFile(file: string): void {
   const head = Buffer.alloc(SQLITE_HEADER.length);
-  fd = fs.openSync(file, 'r');
+  const fd = fs.openSync(file, 'r');
   let read: number;
   try {
     read = fs.readSync(fd, head, 0, head.length, 0);
@@ -57,7 +61,6 @@ export function prepareDatabaseFile(file: string): { created: boolean } {
       'STORE_NOT_SQLITE',
     );
   }
-  return { created: false };
 }
 
 /** Names as they may appear in a message: a few, bounded, printable. */

@@ -9,7 +9,7 @@ import type {
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
-import { assertOurDatabase, corruptDatabase, integrityProblems, prepareDatabaseFile, StoreSchemaError } from './open-checks.js';
+import { assertOurDatabase, corruptDatabase, inspectDatabaseFile, integrityProblems, prepareDatabaseFile, StoreSchemaError } from './open-checks.js';
 import { toStorageError, withStorageErrors } from './storage-error.js';
 
 export { StoreSchemaError } from './open-checks.js';
@@ -159,6 +159,26 @@ function removeIfEmpty(file: string): void {
     if (statSync(file).size === 0) unlinkSync(file);
   } catch {
     // best effort: the error that stopped the open is the one to report
+  }
+}
+
+/**
+ * `ilp-adapter store check`: the full PRAGMA integrity_check of an existing database file, without migrating or
+ * writing anything. Problems found (at most `maxProblems`; [] = sound); StoreSchemaError when the file is not an
+ * ilp-adapter database at all (empty, not SQLite, another application's).
+ */
+export function checkDatabaseFile(file: string, maxProblems = 100): string[] {
+  inspectDatabaseFile(file);
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    assertOurDatabase(db, file, migrationNames);
+    return integrityProblems(db, 'integrity_check', maxProblems);
+  } catch (e) {
+    // A page too damaged to read the schema is a finding, not a failure to check.
+    if (toStorageError(e)?.fault === 'corrupt') return [`the database cannot be read: ${(e as Error).message}`];
+    throw e;
+  } finally {
+    db.close();
   }
 }
 
