@@ -90,8 +90,9 @@ export function assertOurDatabase(db: Database.Database, file: string, knownName
 /** Problems PRAGMA quick_check / integrity_check reports (at most `maxProblems`); [] when the file is sound. */
 export function integrityProblems(db: Database.Database, kind: 'quick_check' | 'integrity_check', maxProblems = 10): string[] {
   const rows = db.pragma(`${kind}(${Math.max(1, Math.trunc(maxProblems))})`) as Record<string, unknown>[];
-  const lines = rows.map((r) => String(Object.values(r)[0]));
-  return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
+  // One row may hold several problems, one per line, under a "*** in database main ***" heading.
+  const lines = rows.flatMap((r) => String(Object.values(r)[0]).split('\n')).map((l) => l.trim()).filter((l) => l && !/^\*\*\*.*\*\*\*$/.test(l));
+  return lines.length === 1 && lines[0] === 'ok' ? [] : lines.slice(0, maxProblems);
 }
 
 /** Refusal for a damaged database, naming the first problems SQLite found. */
