@@ -170,11 +170,23 @@ function removeIfEmpty(file: string): void {
 export function checkDatabaseFile(file: string, maxProblems = 100): string[] {
   inspectDatabaseFile(file);
   const db = new Database(file, { fileMustExist: true });
+  // Damage can stop a check half-way (SQLITE_CORRUPT): that is a finding, not a failure to check.
+  const findings = (kind: 'integrity_check' | 'quick_check', max: number): string[] | Error => {
+    try {
+      return integrityProblems(db, kind, max);
+    } catch (e) {
+      if (toStorageError(e)?.fault === 'corrupt') return e as Error;
+      throw e;
+    }
+  };
   try {
     assertOurDatabase(db, file, migrationNames);
-    return integrityProblems(db, 'integrity_check', maxProblems);
+    // A check asked for fewer problems stops earlier, often before the damage that stops the full one.
+    const quick = findings('quick_check', 5);
+    const full = findings('integrity_check', maxProblems);
+    if (Array.isArray(full)) return full;
+    return Array.isArray(quick) && quick.length ? quick : [`the database cannot be read: ${full.message}`];
   } catch (e) {
-    // A page too damaged to read the schema is a finding, not a failure to check.
     if (toStorageError(e)?.fault === 'corrupt') return [`the database cannot be read: ${(e as Error).message}`];
     throw e;
   } finally {

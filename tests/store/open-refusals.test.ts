@@ -1,11 +1,12 @@
 // The store refuses files it must not take for a new or a sound store, says what it found and how to recover, and
 // leaves them untouched; the files it creates are private to the service user.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { checkDatabaseFile, DEFAULT_DB_FILE, looseModes, openStore, StoreSchemaError, companionFiles } from '../../src/store/index.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { overwrite, PAGE_SIZE, writeDamagedDb, writeRealDb as realDb } from './helpers/damaged-files.js';
 
 const T0 = 1_750_000_000_000;
 const refusal = (fn: () => unknown): StoreSchemaError => {
@@ -25,13 +26,6 @@ describe('opening a database file', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-refusals-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  /** A real store file with `n` visits, closed (checkpointed into the main file). */
-  const realDb = (file: string, n: number) => {
-    const s = openSqliteStore({ file });
-    s.ingest(Array.from({ length: n }, (_, i) => ({ organizationId: 'o', visitId: `V${i}`, record: { pad: 'x'.repeat(1500), i }, contentHash: `h${i}` })), T0);
-    s.close();
-  };
 
   it('refuses a zero-length ilp-adapter.db instead of starting an empty store, and leaves it alone', () => {
     const file = path.join(dir, DEFAULT_DB_FILE);
@@ -77,15 +71,15 @@ describe('opening a database file', () => {
     expect(refusal(() => checkDatabaseFile(file)).code).toBe('STORE_FOREIGN');
   });
 
-  it('refuses a database with corrupted pages at start-up (quick_check), and store check reports the problems', () => {
-    const file = path.join(dir, 'c.db');
+  it('a sound store file passes store check', () => {
+    const file = path.join(dir, 'ok.db');
     realDb(file, 60);
     expect(checkDatabaseFile(file)).toEqual([]);
-    // Garbage over pages 3..6 (page 1 holds the header and the schema, so the file still opens).
-    const fd = openSync(file, 'r+');
-    const garbage = Buffer.alloc(4 * 8192, 0xa5);
-    writeSync(fd, garbage, 0, garbage.length, 2 * 8192);
-    closeSync(fd);
+  });
+
+  it('refuses a database with corrupted pages at start-up (quick_check), and store check reports the problems', () => {
+    const file = path.join(dir, 'c.db');
+    writeDamagedDb(file);
     const err = refusal(() => openSqliteStore({ file }));
     expect(err.code).toBe('STORE_CORRUPT');
     expect(err.message).toMatch(/is damaged \(Tree \d+ page \d+: [^\n]+\); run `ilp-adapter store check`/);
@@ -96,9 +90,7 @@ describe('opening a database file', () => {
   it('refuses a database whose schema page is damaged', () => {
     const file = path.join(dir, 'd.db');
     realDb(file, 5);
-    const fd = openSync(file, 'r+');
-    writeSync(fd, Buffer.alloc(8192 - 100, 0x5a), 0, 8192 - 100, 100); // page 1 after the 100-byte header
-    closeSync(fd);
+    overwrite(file, 100, PAGE_SIZE - 100, 0x5a); // page 1 after the 100-byte header
     expect(refusal(() => openSqliteStore({ file })).code).toBe('STORE_CORRUPT');
     expect(checkDatabaseFile(file)[0]).toMatch(/cannot be read|malformed|corrupt/i);
   });

@@ -1,0 +1,64 @@
+// `ilp-adapter store check`: exit 0 sound, 1 problems found, 2 cannot check.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../../src/cli/program.js';
+import { context } from './helpers.js';
+import { writeDamagedDb, writeForeignDb, writeRealDb } from '../store/helpers/damaged-files.js';
+
+const unused = { validator: () => { throw new Error('not used'); }, mapper: () => { throw new Error('not used'); } } as never;
+
+describe('ilp-adapter store check', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-cli-store-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const check = async (args: string[]) => {
+    const ctx = context('', unused);
+    const code = await runCli(['store', 'check', ...args], ctx);
+    return { code, out: ctx.out.text, err: ctx.err.text };
+  };
+
+  it('exit 0 and "ok" for a sound database', async () => {
+    const file = path.join(dir, 'a.db');
+    writeRealDb(file, 20);
+    expect(await check(['--file', file])).toEqual({ code: 0, out: `${file}: ok\n`, err: '' });
+  });
+
+  it('exit 1 and the problems for a damaged database', async () => {
+    const file = path.join(dir, 'b.db');
+    writeDamagedDb(file);
+    const r = await check(['--file', file]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\d+ problem\\(s\\) found by PRAGMA integrity_check\\n  Tree \\d+ page \\d+`));
+    expect(r.out).toMatch(/Restore the database from backup/);
+  });
+
+  it.each([
+    ['an empty file', (f: string) => writeFileSync(f, ''), /is empty \(0 bytes\)/],
+    ['a text file', (f: string) => writeFileSync(f, 'hello'), /is not a SQLite database/],
+    ['another application\'s database', writeForeignDb, /SQLite database of another application/],
+    ['a missing file', () => undefined, /does not exist/],
+  ])('exit 2 for %s, saying what it found', async (_label, make, why) => {
+    const file = path.join(dir, 'c.db');
+    make(file);
+    const r = await check(['--file', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(why);
+    expect(r.out).toBe('');
+  });
+
+  it('checks DATA_DIR/ilp-adapter.db by default', async () => {
+    writeRealDb(path.join(dir, 'ilp-adapter.db'), 1);
+    const saved = process.env.DATA_DIR;
+    process.env.DATA_DIR = dir;
+    try {
+      expect(await check([])).toMatchObject({ code: 0, out: `${path.join(dir, 'ilp-adapter.db')}: ok\n` });
+    } finally {
+      if (saved === undefined) delete process.env.DATA_DIR;
+      else process.env.DATA_DIR = saved;
+    }
+  });
+});
