@@ -132,6 +132,12 @@ describe('service environment', () => {
     expect(loadServiceConfig({ SYNC_CONCURRENCY: '64' }, '/srv').sync.concurrency).toBe(64);
   });
 
+  it('DISK_FREE_FLOOR_MB: 200 MB by default, 0 turns the floor off, nonsense is a problem', () => {
+    expect(loadServiceConfig({}, '/srv').diskFreeFloorMb).toBe(200);
+    expect(loadServiceConfig({ DISK_FREE_FLOOR_MB: '0' }, '/srv').diskFreeFloorMb).toBe(0);
+    expect(problemsOf(() => loadServiceConfig({ DISK_FREE_FLOOR_MB: '-5' }, '/srv'))).toEqual([expect.stringMatching(/^DISK_FREE_FLOOR_MB: must be an integer between 0 and/)]);
+  });
+
   it('lists every bad variable without echoing secrets', () => {
     const problems = problemsOf(() =>
       loadServiceConfig({ PORT: '70000', SYNC_CRON: '61 * * * *', SYNC_TIMEZONE: 'Nowhere/City', ADMIN_API_KEY: 'short-secret', ILP_HMAC_KEY: 'abc', DATABASE_URL: 'mysql://u:pw@h/db', SYNC_MAX_ATTEMPTS: 'x' }),
