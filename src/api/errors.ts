@@ -158,7 +158,7 @@ export function errorHandler(logger: Logger): express.ErrorRequestHandler {
     }
     if (err instanceof StorageError) {
       // Nothing was committed (every store write is one transaction): the client may send the same request again.
-      logger.error({ req: { method: req.method, path: req.path }, code: err.code, fault: err.fault }, 'storage failure');
+      logger.error({ req, code: err.code, fault: err.fault, retryable: err.retryable }, 'storage failure');
       res.set('Retry-After', String(err.retryable ? STORAGE_RETRY_AFTER_S : STORAGE_OPERATOR_RETRY_AFTER_S));
       sendOutcome(res, 503, [issue('fatal', err.fault === 'busy' ? 'lock-error' : 'no-store',
         `The service cannot use its database: ${err.message.replace(/^storage failure: /, '')}; nothing from this request was stored, send it again later`)]);
