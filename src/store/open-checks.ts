@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { latestSchemaVersion, migrations } from './migrations.js';
 
 export type StoreRefusal = 'STORE_SCHEMA_TOO_NEW' | 'STORE_EMPTY_FILE' | 'STORE_NOT_SQLITE' | 'STORE_FOREIGN' | 'STORE_CORRUPT';
 
@@ -67,11 +68,16 @@ export function inspectDatabaseFile(file: string): void {
 const shownNames = (names: string[]): string =>
   names.slice(0, 5).map((n) => n.replace(/[^\w.-]/g, '?').slice(0, 40)).join(', ') + (names.length > 5 ? ', …' : '');
 
+const migrationNames = new Map(migrations.map((m) => [m.version, m.name]));
+/** Every table our migrations create, and the migrations table itself. */
+const ourTables = new Set(['schema_migrations', ...migrations.flatMap((m) => [...m.sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/g)].map((x) => x[1]!))]);
+
 /**
- * A database with tables must be ours: it has our `schema_migrations` (version, name, applied_at), and the rows it has
- * for versions we know carry our migration names. An empty database (no tables) is a new store.
+ * A database with tables must be ours: our `schema_migrations` (version, name, applied_at) whose rows carry our migration
+ * names, and no table our migrations do not create (unless the schema is newer than this build: migrate says so). An
+ * empty database (no tables) is a new store.
  */
-export function assertOurDatabase(db: Database.Database, file: string, knownNames: ReadonlyMap<number, string>): void {
+export function assertOurDatabase(db: Database.Database, file: string): void {
   const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)
     .all() as { name: string }[]).map((r) => r.name);
   if (tables.length === 0) return;
@@ -81,10 +87,12 @@ export function assertOurDatabase(db: Database.Database, file: string, knownName
   const columns = (db.prepare(`SELECT name FROM pragma_table_info('schema_migrations') ORDER BY cid`).all() as { name: string }[]).map((c) => c.name);
   if (columns.join(',') !== 'version,name,applied_at') throw foreign('its schema_migrations table is not the one of ilp-adapter');
   const rows = db.prepare('SELECT version, name FROM schema_migrations').all() as { version: unknown; name: unknown }[];
-  const mismatch = rows.some((r) => typeof r.version === 'number' && knownNames.has(r.version) && knownNames.get(r.version) !== r.name);
+  const mismatch = rows.some((r) => typeof r.version === 'number' && migrationNames.has(r.version) && migrationNames.get(r.version) !== r.name);
   if (mismatch) throw foreign('its schema_migrations rows are not those of ilp-adapter');
-  // An empty schema_migrations with other tables: a first migration that failed half-way (rolled back) — or someone
-  // else's tables beside ours; migration 1 then fails on the clash and says so.
+  const newer = rows.some((r) => typeof r.version === 'number' && r.version > latestSchemaVersion);
+  const unknown = tables.filter((t) => !ourTables.has(t));
+  // An empty schema_migrations beside some of our tables: a first migration that failed half-way; it runs again.
+  if (!newer && unknown.length) throw foreign(`tables ilp-adapter does not create: ${shownNames(unknown)}`);
 }
 
 /** Problems PRAGMA quick_check / integrity_check reports (at most `maxProblems`); [] when the file is sound. */

@@ -112,8 +112,6 @@ function migrate(db: Database.Database): void {
   apply.immediate();
 }
 
-const migrationNames = new Map(migrations.map((m) => [m.version, m.name]));
-
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const historyPerVisit = opts.historyPerVisit ?? 50;
   const inMemory = opts.file === ':memory:' || opts.file === '';
@@ -127,7 +125,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
     if (!created) {
-      assertOurDatabase(db, opts.file, migrationNames);
+      assertOurDatabase(db, opts.file);
       if (opts.quickCheck !== false) {
         const problems = integrityProblems(db, 'quick_check', 5);
         if (problems.length) throw corruptDatabase(opts.file, problems);
@@ -180,7 +178,7 @@ export function checkDatabaseFile(file: string, maxProblems = 100): string[] {
     }
   };
   try {
-    assertOurDatabase(db, file, migrationNames);
+    assertOurDatabase(db, file);
     // A check asked for fewer problems stops earlier, often before the damage that stops the full one.
     const quick = findings('quick_check', 5);
     const full = findings('integrity_check', maxProblems);

@@ -71,6 +71,17 @@ describe('opening a database file', () => {
     expect(refusal(() => checkDatabaseFile(file)).code).toBe('STORE_FOREIGN');
   });
 
+  it('refuses our database with a table it does not create (someone else wrote into it), untouched', () => {
+    const file = path.join(dir, 'mixed.db');
+    realDb(file, 2);
+    const db = new Database(file);
+    db.exec('CREATE TABLE patients_export (nik TEXT)');
+    db.close();
+    const err = refusal(() => openSqliteStore({ file }));
+    expect(err.code).toBe('STORE_FOREIGN');
+    expect(err.message).toMatch(/tables ilp-adapter does not create: patients_export/);
+  });
+
   it('a sound store file passes store check', () => {
     const file = path.join(dir, 'ok.db');
     realDb(file, 60);
