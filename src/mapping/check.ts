@@ -4,6 +4,7 @@
 import { issue, hasErrors, type Issue } from '../validation/outcome.js';
 import { ageInMonths, hasUnrealOffset, isValidDate, parseDateTime, type ParsedDateTime } from './datetime.js';
 import { capIssues, oversizedArrays, sourceRecordIssues } from './source-schema.js';
+import { ownEntry } from '../util/own.js';
 import { indexOf, type ObservationIndex, type TableIndex, type VaccineIndex } from './tables.js';
 import type {
   DiagnosisWhen, MappingTables, SettingEntry, VaccineEntry, VaccineProduct, VisitDiagnosis, VisitImmunization, VisitMeasurement, VisitRecord,
@@ -102,7 +103,7 @@ export function analyseVisit(record: unknown, tables: MappingTables, now: Date):
   const end = c.time('end', r.end);
   if (start && end && end.ms <= start.ms) c.err('end', 'end must be after start', 'value', '10121');
 
-  const setting = tables.settings.entries[r.setting];
+  const setting = ownEntry(tables.settings.entries, r.setting);
   if (!setting) c.err('setting', `setting '${r.setting}' is not configured in mappings/settings.json`, 'code-invalid');
 
   const p = r.patient;
