@@ -32,23 +32,33 @@ export function stringProblem(s: string): string | undefined {
   return undefined;
 }
 
+/** Any character stringProblem() may object to (surrogates included, paired or not): most strings fail this quick test and are done. */
+const SUSPECT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/;
+
 /** Every string in `value` that breaks the rules, as [JSON pointer, problem]; `skip` holds pointers not to enter (unknown fields,
- *  reported on their own without naming them). */
-export function stringProblems(value: unknown, skip: ReadonlySet<string> = new Set(), pointer = ''): Array<[string, string]> {
+ *  reported on their own without naming them). Pointers are built only for the strings reported. */
+export function stringProblems(value: unknown, skip: ReadonlySet<string> = new Set()): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  const visit = (v: unknown, p: string) => {
+  const path: string[] = [];
+  const pointer = () => path.map((seg) => `/${seg}`).join('');
+  const visit = (v: unknown) => {
     if (typeof v === 'string') {
-      const problem = stringProblem(v);
-      if (problem) out.push([p, problem]);
+      const problem = SUSPECT.test(v) ? stringProblem(v) : undefined;
+      if (problem) out.push([pointer(), problem]);
     } else if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) visit(v[i], `${p}/${i}`);
+      for (let i = 0; i < v.length; i++) {
+        path.push(String(i));
+        visit(v[i]);
+        path.pop();
+      }
     } else if (v !== null && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
-        const child = `${p}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-        if (!skip.has(child)) visit(x, child);
+        path.push(/[~/]/.test(k) ? k.replace(/~/g, '~0').replace(/\//g, '~1') : k);
+        if (!(skip.size && skip.has(pointer()))) visit(x);
+        path.pop();
       }
     }
   };
-  visit(value, pointer);
+  visit(value);
   return out;
 }
