@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
 import { emptyTable, hasEntry, ownEntry } from '../util/own.js';
+import { stringProblem } from '../util/strict-strings.js';
 import type { Environment, FacilityConfig, FacilityLocation } from '../platform/types.js';
 import { ConfigError } from './errors.js';
 import { ENVIRONMENTS, ENVIRONMENT_URLS, simulatorUrls } from './environments.js';
@@ -147,6 +148,8 @@ export function parseFacilities(doc: unknown, source = 'facilities file'): Facil
         }
         for (const k of Object.keys(loc)) if (!LOCATION_KEYS.has(k)) problems.push(`${lat}.${k}: unknown key (known: name, physicalType)`);
         if (typeof loc.name !== 'string' || !loc.name.trim()) problems.push(`${lat}.name: required, non-empty`);
+        // The name is sent to the platform as Location.name: the same strict-string rules as record text.
+        else if (stringProblem(loc.name)) problems.push(`${lat}.name: ${stringProblem(loc.name)}`);
         if (typeof loc.physicalType !== 'string' || !hasEntry(PHYSICAL_TYPES, loc.physicalType)) {
           problems.push(`${lat}.physicalType: must be a location-physical-type code (${Object.keys(PHYSICAL_TYPES).join(', ')})`);
         }

@@ -2,7 +2,7 @@
 // issues a facility operator understands, located at the source field (`measurements[2].unit`). Never echoes the record's values.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { issue, type Issue } from '../validation/outcome.js';
-import { stringProblems } from './strict-strings.js';
+import { stringProblems } from '../util/strict-strings.js';
 
 /** At most this many issues are reported for one record; the rest are summarised. */
 export const MAX_ISSUES = 50;

@@ -1,7 +1,7 @@
 // Strict strings and real offsets in source records: control characters (tab/CR/LF excepted), lone surrogates and bidi controls are
 // rejected at the field that holds them, in every string field of every sample; messages name the code point and position, never the text.
 import { checkVisit, mapVisit } from '../../src/mapping/index.js';
-import { stringProblem } from '../../src/mapping/strict-strings.js';
+import { stringProblem } from '../../src/util/strict-strings.js';
 import type { Issue } from '../../src/validation/outcome.js';
 import { NOW, samples, sample, tables, walk } from './helpers.js';
 

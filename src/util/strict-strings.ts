@@ -1,6 +1,6 @@
-// Strict strings for source records: FHIR strings forbid control characters (tab, CR and LF excepted), and text that reaches the
-// platform must not carry lone UTF-16 surrogates (not valid Unicode) or bidirectional controls (they can make a name or an address
-// read differently from what is stored, "Trojan source" style). Messages give the character's code point and position, never the text.
+// Strict strings (source records, configured names): FHIR strings forbid control characters (tab, CR and LF excepted), and text
+// that reaches the platform must not carry lone UTF-16 surrogates (not valid Unicode) or bidirectional controls (they can make a
+// name or an address read differently from what is stored). Messages give the character's code point and position, never the text.
 
 /** Bidirectional formatting controls: LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI, LRM/RLM and the Arabic letter mark. */
 const isBidiControl = (c: number) => (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c === 0x200e || c === 0x200f || c === 0x061c;
