@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
+import { emptyTable, hasEntry, ownEntry } from '../util/own.js';
+import { stringProblem } from '../util/strict-strings.js';
 import type { Environment, FacilityConfig, FacilityLocation } from '../platform/types.js';
 import { ConfigError } from './errors.js';
 import { ENVIRONMENTS, ENVIRONMENT_URLS, simulatorUrls } from './environments.js';
@@ -132,7 +134,8 @@ export function parseFacilities(doc: unknown, source = 'facilities file'): Facil
     if (typeof quota !== 'number' || !Number.isInteger(quota) || quota < 1 || quota > 100_000) {
       problems.push(`${where}.quotaPerMinute: must be an integer between 1 and 100000 (default ${DEFAULT_QUOTA_PER_MINUTE})`);
     }
-    const locations: Record<string, FacilityLocation> = {};
+    // Keyed by location codes that records name: no prototype, so `constructor` or `toString` is no configured location.
+    const locations = emptyTable<FacilityLocation>();
     if (raw.locations !== undefined && !isObject(raw.locations)) {
       problems.push(`${where}.locations: must be an object mapping location code → {name, physicalType}`);
     } else if (isObject(raw.locations)) {
@@ -145,7 +148,9 @@ export function parseFacilities(doc: unknown, source = 'facilities file'): Facil
         }
         for (const k of Object.keys(loc)) if (!LOCATION_KEYS.has(k)) problems.push(`${lat}.${k}: unknown key (known: name, physicalType)`);
         if (typeof loc.name !== 'string' || !loc.name.trim()) problems.push(`${lat}.name: required, non-empty`);
-        if (typeof loc.physicalType !== 'string' || !(loc.physicalType in PHYSICAL_TYPES)) {
+        // The name is sent to the platform as Location.name: the same strict-string rules as record text.
+        else if (stringProblem(loc.name)) problems.push(`${lat}.name: ${stringProblem(loc.name)}`);
+        if (typeof loc.physicalType !== 'string' || !hasEntry(PHYSICAL_TYPES, loc.physicalType)) {
           problems.push(`${lat}.physicalType: must be a location-physical-type code (${Object.keys(PHYSICAL_TYPES).join(', ')})`);
         }
         locations[code] = { name: String(loc.name), physicalType: String(loc.physicalType) };
@@ -251,12 +256,12 @@ export function resolveFacilities(
     let clientId: string | undefined;
     let clientSecret: string | undefined;
     if (e.credentials) {
-      clientId = env[e.credentials.clientIdEnv];
-      clientSecret = env[e.credentials.clientSecretEnv];
+      clientId = ownEntry(env, e.credentials.clientIdEnv);
+      clientSecret = ownEntry(env, e.credentials.clientSecretEnv);
       if (!clientId) problems.push(`facility ${e.organizationId}: environment variable ${e.credentials.clientIdEnv} (client id) is not set`);
       if (!clientSecret) problems.push(`facility ${e.organizationId}: environment variable ${e.credentials.clientSecretEnv} (client secret) is not set`);
-    } else if (secrets?.[e.organizationId]) {
-      ({ clientId, clientSecret } = secrets[e.organizationId]);
+    } else if (secrets && ownEntry(secrets, e.organizationId)) {
+      ({ clientId, clientSecret } = ownEntry(secrets, e.organizationId)!);
     } else {
       problems.push(
         `facility ${e.organizationId}: no credentials; add "credentials": {"clientIdEnv", "clientSecretEnv"} to its entry or an entry for it in SATUSEHAT_SECRETS_FILE`,

@@ -2,8 +2,9 @@
 // tables, plausible ranges, dose limits, time rules, immunization rules 10306/10307). The result carries a plan with everything parsed and
 // looked up, so the mapper does no second pass. Messages name the source field and never echo NIK, names or phone numbers.
 import { issue, hasErrors, type Issue } from '../validation/outcome.js';
-import { ageInMonths, isValidDate, parseDateTime, type ParsedDateTime } from './datetime.js';
-import { capIssues, oversizedArrays, sourceValidator, translateAjvErrors } from './source-schema.js';
+import { ageInMonths, hasUnrealOffset, isValidDate, parseDateTime, type ParsedDateTime } from './datetime.js';
+import { capIssues, oversizedArrays, sourceRecordIssues } from './source-schema.js';
+import { ownEntry } from '../util/own.js';
 import { indexOf, type ObservationIndex, type TableIndex, type VaccineIndex } from './tables.js';
 import type {
   DiagnosisWhen, MappingTables, SettingEntry, VaccineEntry, VaccineProduct, VisitDiagnosis, VisitImmunization, VisitMeasurement, VisitRecord,
@@ -61,6 +62,10 @@ function roundTo(x: number, decimals: number): number {
   return Math.round((x + Number.EPSILON * Math.sign(x)) * f) / f;
 }
 
+const notRealDateTime = (path: string, s: string) => (hasUnrealOffset(s)
+  ? `${path} has a UTC offset outside the real range −12:00 … +14:00 (Indonesia: +07:00, +08:00 or +09:00)`
+  : `${path} is not a real date-time (check the month, day, hour, minute and offset)`);
+
 class Checker {
   readonly issues: Issue[] = [];
   constructor(readonly ix: TableIndex, readonly nowMs: number) {}
@@ -73,7 +78,7 @@ class Checker {
   time(path: string, s: string): ParsedDateTime | undefined {
     const t = parseDateTime(s);
     if (!t) {
-      this.err(path, `${path} is not a real date-time (check the month, day, hour, minute and offset)`);
+      this.err(path, notRealDateTime(path, s));
       return undefined;
     }
     if (t.ms > this.nowMs) {
@@ -89,8 +94,8 @@ class Checker {
 export function analyseVisit(record: unknown, tables: MappingTables, now: Date): { issues: Issue[]; plan?: VisitPlan } {
   const big = oversizedArrays(record, tables.schema);
   if (big.length) return { issues: big };
-  const validate = sourceValidator(tables.schema);
-  if (!validate(record)) return { issues: translateAjvErrors(validate.errors ?? []) };
+  const sourceIssues = sourceRecordIssues(record, tables.schema);
+  if (sourceIssues.length) return { issues: sourceIssues };
 
   const r = record as VisitRecord;
   const c = new Checker(indexOf(tables), now.getTime());
@@ -98,7 +103,7 @@ export function analyseVisit(record: unknown, tables: MappingTables, now: Date):
   const end = c.time('end', r.end);
   if (start && end && end.ms <= start.ms) c.err('end', 'end must be after start', 'value', '10121');
 
-  const setting = tables.settings.entries[r.setting];
+  const setting = ownEntry(tables.settings.entries, r.setting);
   if (!setting) c.err('setting', `setting '${r.setting}' is not configured in mappings/settings.json`, 'code-invalid');
 
   const p = r.patient;
@@ -140,7 +145,7 @@ function checkDiagnoses(c: Checker, list: VisitDiagnosis[], tables: MappingTable
     if (d.onset !== undefined) {
       // Not c.time(): a chronic condition may have begun before the platform's 2022-08-31 cut-off, which applies to visit times.
       const t = parseDateTime(d.onset);
-      if (!t) c.err(`${at}.onset`, `${at}.onset is not a real date-time (check the month, day, hour, minute and offset)`);
+      if (!t) c.err(`${at}.onset`, notRealDateTime(`${at}.onset`, d.onset));
       else if (t.ms > end.ms) c.err(`${at}.onset`, `${at}.onset is after the visit end; a diagnosis cannot begin after the visit that records it`);
       onset = t?.utc;
     }

@@ -31,14 +31,28 @@ export function parseDateTime(s: string): ParsedDateTime | undefined {
   if (!m) return undefined;
   const y = +m[1], mo = +m[2], d = +m[3], h = +m[4], mi = +m[5], sec = m[6] ? +m[6] : 0;
   if (y < 1900 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59) return undefined;
-  let offsetMin = 0;
-  if (m[7] !== 'Z') {
-    const oh = +m[9], om = +m[10];
-    if (oh > 14 || om > 59) return undefined;
-    offsetMin = (m[8] === '-' ? -1 : 1) * (oh * 60 + om);
-  }
+  const offsetMin = offsetMinutes(m);
+  if (offsetMin === undefined) return undefined;
   const ms = Date.UTC(y, mo - 1, d, h, mi, sec) - offsetMin * 60_000;
   return { ms, utc: formatUtc(ms), localDate: s.slice(0, 10) };
+}
+
+/** Real UTC offsets run from −12:00 (Baker Island) to +14:00 (Line Islands); minutes 00–59. */
+const MIN_OFFSET = -12 * 60;
+const MAX_OFFSET = 14 * 60;
+
+function offsetMinutes(m: RegExpExecArray): number | undefined {
+  if (m[7] === 'Z') return 0;
+  const oh = +m[9], om = +m[10];
+  if (om > 59) return undefined;
+  const offset = (m[8] === '-' ? -1 : 1) * (oh * 60 + om);
+  return offset < MIN_OFFSET || offset > MAX_OFFSET ? undefined : offset;
+}
+
+/** True when `s` has the date-time form but its offset lies outside −12:00 … +14:00 (or has minutes above 59). */
+export function hasUnrealOffset(s: string): boolean {
+  const m = DATE_TIME_RE.exec(s);
+  return m !== null && offsetMinutes(m) === undefined;
 }
 
 /** Formats epoch milliseconds as `YYYY-MM-DDThh:mm:ss+00:00`. */

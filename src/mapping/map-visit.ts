@@ -7,6 +7,7 @@ import type {
 import { issue, type Issue } from '../validation/outcome.js';
 import { analyseVisit, type DiagnosisPlan, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
 import { deterministicUuid } from './uuid.js';
+import { ownEntry } from '../util/own.js';
 import type { MapOptions, MapResult, MappedEntry, MappingTables, ResolvedIds, SystemsTable, VisitRecord } from './types.js';
 
 const sysUrl = (t: SystemsTable, k: keyof SystemsTable['codeSystems']) => t.codeSystems[k].url;
@@ -126,7 +127,7 @@ function buildObservation(m: MeasurementPlan, plan: VisitPlan, sys: SystemsTable
     resourceType: 'Observation',
     identifier: [{ system: orgUrl(sys.identifiers.observation.url, r.organizationId), value: `${r.visitId}.${m.m.code}.${m.n}` }],
     status: 'final',
-    category: [{ coding: [coding(sysUrl(sys, 'observationCategory'), e.category, sys.codes.observationCategories[e.category]?.display)] }],
+    category: [{ coding: [coding(sysUrl(sys, 'observationCategory'), e.category, ownEntry(sys.codes.observationCategories, e.category)?.display)] }],
     code: { coding: [coding(sysUrl(sys, 'loinc'), e.loinc.code, e.loinc.display)] },
     subject: { reference: refs.patient },
     encounter: { reference: encounterUrl },
@@ -213,12 +214,12 @@ function buildImmunization(p: ImmunizationPlan, plan: VisitPlan, sys: SystemsTab
   if (given && im.lotNumber !== undefined) res.lotNumber = im.lotNumber;
   if (given && im.expirationDate !== undefined) res.expirationDate = im.expirationDate;
   res.performer = [performer(im.status, im.source, r, sys, refs)];
-  const reasonCodings = [coding(sysUrl(sys, 'immunizationReason'), p.reason, sys.codes.immunizationReasons[p.reason]?.display)];
-  if (im.timing !== undefined) reasonCodings.push(coding(sysUrl(sys, 'immunizationTiming'), im.timing, sys.codes.immunizationTimings[im.timing]?.display));
+  const reasonCodings = [coding(sysUrl(sys, 'immunizationReason'), p.reason, ownEntry(sys.codes.immunizationReasons, p.reason)?.display)];
+  if (im.timing !== undefined) reasonCodings.push(coding(sysUrl(sys, 'immunizationTiming'), im.timing, ownEntry(sys.codes.immunizationTimings, im.timing)?.display));
   res.reasonCode = [{ coding: reasonCodings }];
   if (im.funding !== undefined) {
-    const f = sys.codes.fundingSources[im.funding];
-    res.fundingSource = { coding: [coding(sysUrl(sys, 'immunizationFunding'), f.code, f.display)] };
+    const f = ownEntry(sys.codes.fundingSources, im.funding);
+    if (f) res.fundingSource = { coding: [coding(sysUrl(sys, 'immunizationFunding'), f.code, f.display)] };
   }
   res.protocolApplied = [{ doseNumberPositiveInt: im.dose }];
   return res;

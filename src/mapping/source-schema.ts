@@ -2,6 +2,7 @@
 // issues a facility operator understands, located at the source field (`measurements[2].unit`). Never echoes the record's values.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { issue, type Issue } from '../validation/outcome.js';
+import { stringProblems } from '../util/strict-strings.js';
 
 /** At most this many issues are reported for one record; the rest are summarised. */
 export const MAX_ISSUES = 50;
@@ -41,10 +42,6 @@ const TYPE_WORDS: Record<string, string> = {
   boolean: 'true or false',
 };
 
-/** Field names are echoed (in the message and the expression) only when short and plain, so a typo is visible but data
- *  pasted into a key (a NIK, a phone number, a name) is not. */
-const isSafeName = (s: string) => /^[A-Za-z_][A-Za-z0-9_-]{0,39}$/.test(s) && !/\d{4}/.test(s);
-
 function describe(e: ErrorObject): { path: string; text: string } | undefined {
   const parent = (e.parentSchema ?? {}) as Record<string, unknown>;
   const at = sourcePath(e.instancePath);
@@ -56,10 +53,13 @@ function describe(e: ErrorObject): { path: string; text: string } | undefined {
       return { path, text: `${path} is required` };
     }
     case 'additionalProperties': {
+      // Never the key itself: it can be data typed as a key (a patient's name, a NIK). Its position tells the operator which one.
       const prop = String(p.additionalProperty);
+      const position = e.data && typeof e.data === 'object' ? Object.keys(e.data).indexOf(prop) + 1 : 0;
+      const where = at ? `at ${at}` : 'at the top level of the record';
+      const nth = position > 0 ? `field ${position} there, ` : '';
       const allowed = Object.keys((parent.properties as object) ?? {}).join(', ');
-      if (!isSafeName(prop)) return { path: at, text: `${name} has an unknown field (its name is not shown); check the field names (allowed: ${allowed})` };
-      return { path: sourcePath(e.instancePath, prop), text: `${name} has an unknown field '${prop}'; check the spelling (allowed: ${allowed})` };
+      return { path: at, text: `unknown field ${where} (${nth}not in the contract; its name is not shown); allowed fields: ${allowed}` };
     }
     case 'type':
       return { path: at, text: `${name} must be ${TYPE_WORDS[String(p.type)] ?? String(p.type)}` };
@@ -87,8 +87,31 @@ function describe(e: ErrorObject): { path: string; text: string } | undefined {
   }
 }
 
-/** Translates Ajv errors; errors inside an anyOf branch are folded into the anyOf's own message. */
+/** Schema errors plus strict-string problems (at their field; fields Ajv already faults and unknown fields are not repeated). */
+export function sourceRecordIssues(record: unknown, schema: Record<string, unknown>): Issue[] {
+  const validate = sourceValidator(schema);
+  const errors = validate(record) ? [] : validate.errors ?? [];
+  const unknown = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === 'additionalProperties') unknown.add(`${e.instancePath}/${String(e.params.additionalProperty).replace(/~/g, '~0').replace(/\//g, '~1')}`);
+  }
+  const faulted = new Set(errors.map((e) => e.instancePath));
+  const text = stringProblems(record, unknown)
+    .filter(([pointer]) => !faulted.has(pointer))
+    .map(([pointer, problem]) => {
+      const at = sourcePath(pointer);
+      return issue('error', 'value', `${at} ${problem}; remove it`, at);
+    });
+  return capIssues([...ajvIssues(errors), ...text]);
+}
+
+/** Translates Ajv errors (at most MAX_ISSUES, the rest summarised). */
 export function translateAjvErrors(errors: readonly ErrorObject[]): Issue[] {
+  return capIssues(ajvIssues(errors));
+}
+
+/** Errors inside an anyOf branch are folded into the anyOf's own message; repeated messages go. */
+function ajvIssues(errors: readonly ErrorObject[]): Issue[] {
   const out: Issue[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
@@ -99,7 +122,7 @@ export function translateAjvErrors(errors: readonly ErrorObject[]): Issue[] {
     const code = e.keyword === 'required' ? 'required' : e.keyword === 'additionalProperties' || e.keyword === 'type' ? 'structure' : 'value';
     out.push(issue('error', code, d.text, d.path || undefined));
   }
-  return capIssues(out);
+  return out;
 }
 
 export function capIssues(list: Issue[]): Issue[] {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
+import { hasEntry } from '../util/own.js';
 import type {
   DiagnosesTable, MappingTables, ObservationEntry, ObservationsTable, SettingsTable, SystemsTable, UnitConversion, VaccineEntry, VaccineProduct, VaccinesTable,
 } from './types.js';
@@ -60,7 +61,7 @@ export function checkTables(t: MappingTables): string[] {
     const w = `${FILES.observations} ${key}`;
     sourced(w, e);
     if (!isStr(e.loinc?.code) || !isStr(e.loinc?.display)) p.push(`${w}: loinc needs code and display`);
-    if (!(e.category in categories)) p.push(`${w}: category "${e.category}" is not in systems.json codes.observationCategories`);
+    if (!hasEntry(categories, e.category)) p.push(`${w}: category "${e.category}" is not in systems.json codes.observationCategories`);
     if (!isStr(e.ucum?.code) || !isStr(e.ucum?.unit)) p.push(`${w}: ucum needs code and unit`);
     if (!e.units || !Object.keys(e.units).length) p.push(`${w}: no accepted units`);
     for (const [u, c] of Object.entries(e.units ?? {})) {
@@ -79,7 +80,7 @@ export function checkTables(t: MappingTables): string[] {
     if (!Array.isArray(e.groups)) p.push(`${w}: groups must be an array`);
     if (!Number.isInteger(e.maxDose) || e.maxDose < 1) p.push(`${w}: maxDose must be a positive integer`);
     for (const r of [e.reason?.default, ...(e.reason?.rules ?? []).map((x) => x.reason)]) {
-      if (!(r in reasons)) p.push(`${w}: reason "${r}" is not in systems.json codes.immunizationReasons`);
+      if (!hasEntry(reasons, r)) p.push(`${w}: reason "${r}" is not in systems.json codes.immunizationReasons`);
     }
   }
   for (const [key, e] of Object.entries(t.settings?.entries ?? {})) {
@@ -87,7 +88,7 @@ export function checkTables(t: MappingTables): string[] {
     if (!isStr(e.encounterClass?.code)) p.push(`${FILES.settings} ${key}: encounterClass.code missing`);
   }
   for (const [key, e] of Object.entries(t.systems?.codes?.notDoneReasons ?? {})) {
-    if (!(e.system in (t.systems.codeSystems ?? {}))) p.push(`${FILES.systems} notDoneReasons.${key}: system "${e.system}" is not a codeSystems key`);
+    if (!hasEntry(t.systems.codeSystems ?? {}, e.system)) p.push(`${FILES.systems} notDoneReasons.${key}: system "${e.system}" is not a codeSystems key`);
   }
   p.push(...checkDiagnoses(t, sourced));
   return p;
@@ -120,10 +121,10 @@ function checkDiagnoses(t: MappingTables, sourced: (where: string, e: { confiden
     if (!isStr(r?.code) || !ICD10_CODE.test(r.code)) p.push(`${w}: code must be an ICD-10 code like Z00.1`);
     for (const k of Object.keys(r?.when ?? {})) if (!WHEN_KEYS.has(k)) p.push(`${w}: unknown condition "${k}" in when`);
     for (const m of [...(r?.when?.measurementsAny ?? []), ...(r?.when?.measurementsNone ?? [])]) {
-      if (!(m in (t.observations?.entries ?? {}))) p.push(`${w}: measurement "${m}" is not in ${FILES.observations}`);
+      if (!hasEntry(t.observations?.entries ?? {}, m)) p.push(`${w}: measurement "${m}" is not in ${FILES.observations}`);
     }
     for (const v of r?.when?.immunizations?.vaccinesOnly ?? []) {
-      if (!(v in (t.vaccines?.entries ?? {}))) p.push(`${w}: vaccine "${v}" is not in ${FILES.vaccines}`);
+      if (!hasEntry(t.vaccines?.entries ?? {}, v)) p.push(`${w}: vaccine "${v}" is not in ${FILES.vaccines}`);
     }
   });
   // Every finished Encounter needs a diagnosis (rule 10457): some rule must hold whatever the visit carries.

@@ -9,7 +9,7 @@ import { DEMO_CLIENT, type PayloadValidator, type SeedPatient, type SeedPractiti
 import { SimHttpError, googleIssue, messages, plainIssue, ruleIssue, fromValidatorIssue, type PlatformIssue } from './platform-outcome.js';
 import { createPrng, digitsFrom, uuidFrom } from './prng.js';
 import { findReferences, parseRelative, type FoundReference } from './references.js';
-import { CHECKED_REFERENCE_TYPES, TYPES, identifierKeys, type Json } from './resource-types.js';
+import { CHECKED_REFERENCE_TYPES, typeSpec, identifierKeys, type Json } from './resource-types.js';
 
 export const SYS = {
   nik: 'https://fhir.kemkes.go.id/id/nik',
@@ -200,7 +200,7 @@ export class SimulatorCore {
         if (!dup) issues.push(p);
       }
     }
-    if (issues.length === 0 && TYPES[type]?.uniqueIdentifier) issues.push(...this.duplicateIssues(type, resource, ctx));
+    if (issues.length === 0 && typeSpec(type)?.uniqueIdentifier) issues.push(...this.duplicateIssues(type, resource, ctx));
     if (issues.length === 0 && missing.length) {
       // Google's FHIR store names every missing target in one issue (error-400-reference-not-found.json).
       const targets = [...new Set(missing.map((m) => m.reference))].join(', ');
@@ -230,7 +230,7 @@ export class SimulatorCore {
 
   /** Marks the unique identifiers of an accepted transaction entry as taken. */
   claimIdentifiers(type: string, resource: Json, claimed: Map<string, string>): void {
-    if (!TYPES[type]?.uniqueIdentifier) return;
+    if (!typeSpec(type)?.uniqueIdentifier) return;
     for (const key of identifierKeys(resource)) {
       if (!key.startsWith('*|') && !key.endsWith('|*')) claimed.set(`${type}|${key}`, String(resource.id));
     }

@@ -1,5 +1,6 @@
 // In-memory FHIR store with one hash index per (type, search parameter, key): every search is a set lookup, never a scan.
-import { TYPES, normaliseReference, type Json, type SearchParamSpec } from './resource-types.js';
+import { ownEntry } from '../util/own.js';
+import { typeSpec, normaliseReference, type Json, type SearchParamSpec } from './resource-types.js';
 import { SimHttpError, plainIssue } from './platform-outcome.js';
 
 export interface StoredRow {
@@ -63,12 +64,12 @@ export class FhirStore {
    * the platform answers a search whose parameters it dropped). Throws 400 for a parameter the simulator cannot index.
    */
   search(type: string, criteria: Criterion[]): string[] {
-    const spec = TYPES[type];
+    const spec = typeSpec(type);
     if (!spec) throw new SimHttpError(404, [plainIssue('not-supported', `Resource type ${type} is not supported by the simulator`)]);
     if (criteria.length === 0) return [...(this.rows.get(type)?.keys() ?? [])];
     const sets: Set<string>[] = [];
     for (const c of criteria) {
-      const p = spec.params[c.param];
+      const p = ownEntry(spec.params, c.param);
       if (!p) throw new SimHttpError(400, [plainIssue('not-supported', `Search parameter ${c.param} is not supported for ${type}`)]);
       const union = new Set<string>();
       for (const v of c.values) {
@@ -94,7 +95,7 @@ export class FhirStore {
   }
 
   private keysOf(type: string, resource: Json): string[] {
-    const spec = TYPES[type];
+    const spec = typeSpec(type);
     if (!spec) return [];
     const keys = new Set<string>();
     for (const [param, p] of Object.entries(spec.params)) {

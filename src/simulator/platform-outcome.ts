@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
+import { ownEntry } from '../util/own.js';
 import type { Issue } from '../validation/outcome.js';
 import type { NikRules } from './nik.js';
 
@@ -54,8 +55,8 @@ export function googleIssue(code: string, machineCode: string, diagnostics: stri
 
 /** An issue for a Kamus Validasi rule, text from the messages table with {placeholders} filled. */
 export function ruleIssue(rule: string, vars: Record<string, string> = {}, expression?: string | string[]): PlatformIssue {
-  const def = messages.rules[rule];
-  const base = (def?.text ?? `Rule ${rule}`).replace(/\{(\w+)\}/g, (_m, k: string) => vars[k] ?? `{${k}}`);
+  const def = ownEntry(messages.rules, rule);
+  const base = (def?.text ?? `Rule ${rule}`).replace(/\{(\w+)\}/g, (_m, k: string) => ownEntry(vars, k) ?? `{${k}}`);
   const out: PlatformIssue = { severity: 'error', code: def?.code ?? 'processing', details: { text: `${base} (RuleNumber: ${rule})` } };
   if (expression !== undefined) out.expression = Array.isArray(expression) ? expression : [expression];
   return out;

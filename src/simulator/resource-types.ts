@@ -1,5 +1,6 @@
 // What the simulator knows per resource type: which search parameters exist and how to index them, who may write it,
 // and which of them the platform honours (mappings/platform-search.json; the platform silently drops the others).
+import { ownEntry } from '../util/own.js';
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- FHIR JSON walked generically
 
@@ -89,6 +90,7 @@ const clinicalParams: Record<string, SearchParamSpec> = {
   encounter: { kind: 'reference', target: 'Encounter', extract: refKeys((r) => r.encounter) },
 };
 
+/** By resource type; look types from requests up with typeSpec(), never TYPES[type] (`constructor` is a member of every object). */
 export const TYPES: Record<string, TypeSpec> = {
   Patient: {
     genericWrite: false, owned: false, uniqueIdentifier: false,
@@ -142,6 +144,9 @@ export const TYPES: Record<string, TypeSpec> = {
 };
 
 /** Reference types whose targets must exist on write (reference_not_found, or rule 20007 in the documented style). */
+/** The spec of a resource type named by a request, or undefined for one the simulator does not serve. */
+export const typeSpec = (type: string): TypeSpec | undefined => ownEntry(TYPES, type);
+
 export const CHECKED_REFERENCE_TYPES = new Set(['Patient', 'Practitioner', 'Location', 'Encounter', 'Organization', 'Condition']);
 
 export { PLATFORM_SEARCH_PARAMS } from '../platform/search-params.js';

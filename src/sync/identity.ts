@@ -11,6 +11,7 @@ import { PHYSICAL_TYPES, PHYSICAL_TYPE_SYSTEM } from '../config/facilities.js';
 import { locationSystem } from '../platform/client.js';
 import type { ResolvedIds, VisitRecordLike } from './contracts.js';
 import { hmacHex } from './hash.js';
+import { ownEntry } from '../util/own.js';
 import { BlockedError } from './policy.js';
 import { scrubOutcome } from './scrub.js';
 
@@ -156,7 +157,7 @@ export class IdentityResolver {
     const code = record.locationCode;
     const org = facility.organizationId;
     if (!code) return Promise.reject(blocked('The record has no locationCode', 'locationCode'));
-    const loc = facility.locations[code];
+    const loc = ownEntry(facility.locations, code);
     if (!loc) {
       return Promise.reject(
         blocked(`Location code "${code}" is not configured for organization ${org}: add it to the facilities file (locations) and restart`, 'locationCode'),
@@ -189,7 +190,7 @@ export function buildLocation(org: string, code: string, name: string, physicalT
     name,
     mode: 'instance',
     physicalType: {
-      coding: [{ system: PHYSICAL_TYPE_SYSTEM, code: physicalType, display: PHYSICAL_TYPES[physicalType] ?? physicalType }],
+      coding: [{ system: PHYSICAL_TYPE_SYSTEM, code: physicalType, display: ownEntry(PHYSICAL_TYPES, physicalType) ?? physicalType }],
     },
     managingOrganization: { reference: `Organization/${org}` },
   };

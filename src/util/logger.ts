@@ -2,6 +2,7 @@
 // Two layers: pino `redact` paths for the usual shapes (fast, fixed depth), and a deep scrub in `formatters.log`
 // that catches sensitive keys at any depth plus long digit runs (NIK, phone, IHS numbers) inside any string.
 import { pino, stdSerializers, type DestinationStream, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
+import { emptyTable } from './own.js';
 
 export type Logger = PinoLogger;
 
@@ -47,7 +48,8 @@ function scrubValue(value: unknown, depth: number, seen: WeakSet<object>): unkno
   if (Array.isArray(value)) {
     out = value.map((v) => scrubValue(v, depth + 1, seen));
   } else {
-    const o: Record<string, unknown> = {};
+    // No prototype: a logged key `__proto__` stays a key instead of replacing the copy's prototype.
+    const o = emptyTable<unknown>();
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (isSensitiveKey(k)) o[k] = CENSOR;
       else if (BODY_KEYS.has(k)) o[k] = omitted(v);

@@ -52,15 +52,16 @@ export function pointerToFhirPath(base: string, pointer: string): string {
   return out;
 }
 
-function translate(err: AjvError, base: string, patterns: Record<string, string>): Issue {
+function translate(err: AjvError, base: string, patterns: Record<string, string>, data: unknown): Issue {
   const at = pointerToFhirPath(base, err.instancePath);
   switch (err.keyword) {
     case 'additionalProperties': {
-      const prop = safeName(err.params.additionalProperty);
-      // A key that may be personal data is located at its parent and not named.
-      return prop === undefined
-        ? issue('error', 'structure', 'Unknown element (name not shown: not a FHIR element name): not part of FHIR R4 here', at)
-        : issue('error', 'structure', `Unknown element '${prop}': not part of FHIR R4 here`, `${at}.${prop}`);
+      // Never the key itself, even a plain-looking one: it can be data typed as a key (a patient's name, a NIK). Located at its
+      // parent and by its position there.
+      const keys = isObj(data) ? Object.keys(data) : [];
+      const position = keys.indexOf(String(err.params.additionalProperty)) + 1;
+      const nth = position > 0 ? ` (element ${position} of ${keys.length} there; its name is not shown)` : ' (its name is not shown)';
+      return issue('error', 'structure', `Unknown element at ${at}${nth}: not part of FHIR R4 here`, at);
     }
     case 'required':
       return issue('error', 'required', `Missing required element '${String(err.params.missingProperty)}' (FHIR R4)`, `${at}.${String(err.params.missingProperty)}`);
@@ -87,8 +88,20 @@ function translate(err: AjvError, base: string, patterns: Record<string, string>
   }
 }
 
-/** Turns Ajv errors into issues: the sub-errors of a failed oneOf/anyOf collapse into that one issue; duplicates go. */
-export function ajvErrorsToIssues(errors: readonly AjvError[], base: string, out: Issue[], patterns: Record<string, string> = {}): void {
+/** The value at a JSON pointer under `root` (own properties only), for locating an unknown element by position. */
+function valueAt(root: unknown, pointer: string): unknown {
+  let cur = root;
+  for (const raw of pointer ? pointer.slice(1).split('/') : []) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, seg)) return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** Turns Ajv errors into issues: the sub-errors of a failed oneOf/anyOf collapse into that one issue; duplicates go. `root` is the
+ *  validated value (for positions). */
+export function ajvErrorsToIssues(errors: readonly AjvError[], base: string, out: Issue[], patterns: Record<string, string> = {}, root?: unknown): void {
   let list: readonly AjvError[] = errors;
   if (errors.some((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')) {
     // Ajv pushes a oneOf's branch errors before the oneOf error itself: drop those under the same instance path.
@@ -110,7 +123,7 @@ export function ajvErrorsToIssues(errors: readonly AjvError[], base: string, out
   const seen = new Set<string>();
   let n = 0;
   for (const e of list) {
-    const iss = translate(e, base, patterns);
+    const iss = translate(e, base, patterns, e.keyword === 'additionalProperties' ? valueAt(root, e.instancePath) : undefined);
     const key = `${iss.expression?.[0]}|${iss.diagnostics}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -162,7 +175,7 @@ export class R4Structure {
       }
       throw e;
     }
-    if (!ok && fn.errors) ajvErrorsToIssues(fn.errors, base, out, this.patterns);
+    if (!ok && fn.errors) ajvErrorsToIssues(fn.errors, base, out, this.patterns, resource);
     this.hook?.(resource, base, out);
     if (depth >= MAX_RESOURCE_NESTING) {
       if (hasNested(resource)) out.push(issue('error', 'too-costly', `Resources nested more than ${MAX_RESOURCE_NESTING} levels deep are not validated`, base));

@@ -126,7 +126,7 @@ describe('diagnoses sent by the facility', () => {
     ['no code', [{ display: 'Demam' }], 'diagnoses[0].code', /is required/],
     ['rank 0', [{ code: 'I10', rank: 0 }], 'diagnoses[0].rank', /must be at least 1/],
     ['unknown clinicalStatus', [{ code: 'I10', clinicalStatus: 'confirmed' }], 'diagnoses[0].clinicalStatus', /must be one of active, recurrence/],
-    ['unknown field', [{ code: 'I10', severity: 'mild' }], 'diagnoses[0].severity', /unknown field 'severity'/],
+    ['unknown field (not named)', [{ code: 'I10', severity: 'mild' }], 'diagnoses[0]', /^unknown field at diagnoses\[0\] \(field 2 there, not in the contract; its name is not shown\)/],
     ['empty list', [], 'diagnoses', /needs at least 1 entries/],
     ['not a list', { code: 'I10' }, 'diagnoses', /must be a list/],
     ['onset not a real date', [{ code: 'I10', onset: '2026-02-30T08:00:00+07:00' }], 'diagnoses[0].onset', /not a real date-time/],

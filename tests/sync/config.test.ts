@@ -63,6 +63,15 @@ describe('facilities file', () => {
     ]));
   });
 
+  it('refuses a location name with a control or bidi character (it is sent as Location.name), naming the code point only', () => {
+    const problems = problemsOf(() => parseFacilities([{ ...good, locations: { A: { name: 'Posyandu \u202eMawar', physicalType: 'si' }, B: { name: 'Ruang\u0000', physicalType: 'ro' } } }]));
+    expect(problems).toEqual([
+      expect.stringMatching(/locations\.A\.name: contains a bidirectional control character \(U\+202E\) at position 10$/),
+      expect.stringMatching(/locations\.B\.name: contains a control character \(U\+0000\) at position 6$/),
+    ]);
+    expect(problems.join('\n')).not.toMatch(/Mawar|Ruang/);
+  });
+
   it('refuses secrets written into the file, without echoing them', () => {
     const problems = problemsOf(() => parseFacilities([{ ...good, clientSecret: 'hunter2', credentials: { clientIdEnv: 'A', clientSecretEnv: 'B', clientSecret: 'hunter3' } }]));
     expect(problems.join('\n')).toMatch(/clientSecret: secrets must not be in the facilities file/);

@@ -3,7 +3,8 @@ import { presentPatient, type Behaviour, type SimResult, type SimulatorCore } fr
 import type { Criterion } from '../fhir-store.js';
 import type { SimulatorClient } from '../options.js';
 import { SimHttpError, googleIssue, plainIssue, ruleIssue } from '../platform-outcome.js';
-import { PLATFORM_SEARCH_PARAMS, TYPES, type Json } from '../resource-types.js';
+import { ownEntry } from '../../util/own.js';
+import { PLATFORM_SEARCH_PARAMS, typeSpec, type Json, type TypeSpec } from '../resource-types.js';
 
 export const FORBIDDEN_TEXT = 'Resource cannot be accessed due to business rule';
 
@@ -20,15 +21,17 @@ export function present(type: string, r: Json, patientView: Behaviour['patientSe
   return type === 'Patient' ? presentPatient(r, patientView) : r;
 }
 
-function requireType(type: string): void {
-  if (!TYPES[type]) throw new SimHttpError(404, [plainIssue('not-supported', `Resource type ${type} is not supported by the simulator`)]);
+function requireType(type: string): TypeSpec {
+  const spec = typeSpec(type);
+  if (!spec) throw new SimHttpError(404, [plainIssue('not-supported', `Resource type ${type} is not supported by the simulator`)]);
+  return spec;
 }
 
 export function readResource(core: SimulatorCore, type: string, id: string, client: SimulatorClient): SimResult {
-  requireType(type);
+  const spec = requireType(type);
   const row = core.store.get(type, id);
   if (!row) throw core.notFound(type, id);
-  if (TYPES[type].owned && row.owner && row.owner !== client.organizationId) throw new SimHttpError(403, [plainIssue('forbidden', FORBIDDEN_TEXT)]);
+  if (spec.owned && row.owner && row.owner !== client.organizationId) throw new SimHttpError(403, [plainIssue('forbidden', FORBIDDEN_TEXT)]);
   return { status: 200, body: present(type, row.resource), headers: { ETag: `W/"${String(row.resource.meta.versionId)}"` } };
 }
 
@@ -44,13 +47,13 @@ function invalidQuery(core: SimulatorCore, param: string, why: string): SimHttpE
  * `strictSearch` answers 400 invalid_query for the latter instead. Location searches are scoped to the caller's org.
  */
 export function searchResources(core: SimulatorCore, type: string, query: Record<string, unknown>, client: SimulatorClient, fhirBase: string): SimResult {
-  requireType(type);
-  const honoured = PLATFORM_SEARCH_PARAMS.get(type) ?? new Set(Object.keys(TYPES[type].params));
+  const spec = requireType(type);
+  const honoured = PLATFORM_SEARCH_PARAMS.get(type) ?? new Set(Object.keys(spec.params));
   const criteria: Criterion[] = [];
   const kept: [string, string][] = [];
   for (const [param, raw] of Object.entries(query)) {
     if (param.startsWith('_')) continue;
-    if (!honoured.has(param) || !TYPES[type].params[param]) {
+    if (!honoured.has(param) || !ownEntry(spec.params, param)) {
       if (core.behaviour.strictSearch) throw invalidQuery(core, param, 'unsupported parameter');
       continue;
     }
@@ -61,7 +64,7 @@ export function searchResources(core: SimulatorCore, type: string, query: Record
     }
   }
   if (type === 'Location' && !kept.some(([k, v]) => k === 'organization' && v === client.organizationId)) kept.push(['organization', client.organizationId]);
-  const owned = TYPES[type].owned;
+  const owned = spec.owned;
   const rows = core.store
     .search(type, criteria)
     .map((id) => core.store.get(type, id)!)
@@ -103,8 +106,7 @@ export function unparseable(core: SimulatorCore, why: string): SimHttpError {
 }
 
 function requireWritable(type: string): void {
-  requireType(type);
-  if (!TYPES[type].genericWrite) throw new SimHttpError(405, [plainIssue('not-supported', `${type} cannot be written through this endpoint`)]);
+  if (!requireType(type).genericWrite) throw new SimHttpError(405, [plainIssue('not-supported', `${type} cannot be written through this endpoint`)]);
 }
 
 /** Headers of a single write as recorded (encounter-create-201-postman.json): Google store Location, opaque ETag, UTC date. */

@@ -5,7 +5,7 @@ import type { SimResult, SimulatorCore } from '../core.js';
 import type { SimulatorClient } from '../options.js';
 import { SimHttpError, plainIssue, ruleIssue, type PlatformIssue } from '../platform-outcome.js';
 import { findReferences } from '../references.js';
-import { TYPES, type Json } from '../resource-types.js';
+import { typeSpec, type Json } from '../resource-types.js';
 import { FORBIDDEN_TEXT } from './resources.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -44,7 +44,7 @@ function planEntry(core: SimulatorCore, entry: unknown, index: number, seenFullU
   const url = e.request?.url;
   if (method !== 'POST' && method !== 'PUT') return [plainIssue('not-supported', 'request.method must be POST or PUT in a transaction', `${at}.request.method`)];
   if (typeof url !== 'string') return [plainIssue('required', 'request.url is required', `${at}.request.url`)];
-  if (!TYPES[type]?.genericWrite) return [plainIssue('not-supported', `${type} cannot be written in a transaction`, `${at}.resource`)];
+  if (!typeSpec(type)?.genericWrite) return [plainIssue('not-supported', `${type} cannot be written in a transaction`, `${at}.resource`)];
   const [urlType, urlId, ...rest] = url.replace(/^\//, '').split('?')[0].split('/');
   if (urlType !== type || rest.length) return [plainIssue('invalid', `request.url (${url}) does not match the resource type ${type}`, `${at}.request.url`)];
   let id: string;

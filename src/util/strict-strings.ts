@@ -1,0 +1,64 @@
+// Strict strings (source records, configured names): FHIR strings forbid control characters (tab, CR and LF excepted), and text
+// that reaches the platform must not carry lone UTF-16 surrogates (not valid Unicode) or bidirectional controls (they can make a
+// name or an address read differently from what is stored). Messages give the character's code point and position, never the text.
+
+/** Bidirectional formatting controls: LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI, LRM/RLM and the Arabic letter mark. */
+const isBidiControl = (c: number) => (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c === 0x200e || c === 0x200f || c === 0x061c;
+/** C0 (except tab, LF, CR), DEL and C1. */
+const isControl = (c: number) => (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || (c >= 0x7f && c <= 0x9f);
+
+const hex = (c: number) => `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** What is wrong with `s` as FHIR text (the first problem, with its 1-based character position), or undefined when it is clean. */
+export function stringProblem(s: string): string | undefined {
+  let pos = 0;
+  for (let i = 0; i < s.length; i++) {
+    pos++;
+    const c = s.charCodeAt(i);
+    // Fast path: printable ASCII is by far the most common.
+    if (c >= 0x20 && c < 0x7f) continue;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return `contains a broken character (a lone UTF-16 surrogate, ${hex(c)}) at position ${pos}`;
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return `contains a broken character (a lone UTF-16 surrogate, ${hex(c)}) at position ${pos}`;
+    if (isControl(c)) return `contains a control character (${hex(c)}) at position ${pos}`;
+    if (isBidiControl(c)) return `contains a bidirectional control character (${hex(c)}) at position ${pos}`;
+  }
+  return undefined;
+}
+
+/** Any character stringProblem() may object to (surrogates included, paired or not): most strings fail this quick test and are done. */
+const SUSPECT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/;
+
+/** Every string in `value` that breaks the rules, as [JSON pointer, problem]; `skip` holds pointers not to enter (unknown fields,
+ *  reported on their own without naming them). Pointers are built only for the strings reported. */
+export function stringProblems(value: unknown, skip: ReadonlySet<string> = new Set()): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const path: string[] = [];
+  const pointer = () => path.map((seg) => `/${seg}`).join('');
+  const visit = (v: unknown) => {
+    if (typeof v === 'string') {
+      const problem = SUSPECT.test(v) ? stringProblem(v) : undefined;
+      if (problem) out.push([pointer(), problem]);
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        path.push(String(i));
+        visit(v[i]);
+        path.pop();
+      }
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        path.push(/[~/]/.test(k) ? k.replace(/~/g, '~0').replace(/\//g, '~1') : k);
+        if (!(skip.size && skip.has(pointer()))) visit(x);
+        path.pop();
+      }
+    }
+  };
+  visit(value);
+  return out;
+}

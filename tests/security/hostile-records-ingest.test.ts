@@ -1,0 +1,98 @@
+// The assembled service over real HTTP: records with a NUL or a bidi override in a name or an address, an unreal UTC offset, a
+// prototype name as locationCode or a patient's name typed as a key are refused at their field; none is stored, none is echoed
+// in the answer or the log, and a clean record in the same batch is still accepted.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { startService, type RunningService } from '../../src/service.js';
+import { makeVisit, LOCATION, captureLines } from '../e2e/fixtures.js';
+
+const ORG = '10000401';
+const KEY = 'hostile-records-key-0123456789abcd';
+const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+
+describe('hostile records at POST /ilp/visits', () => {
+  let svc: RunningService;
+  let dir: string;
+  const logs = captureLines();
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-hostile-'));
+    const facilities = [{
+      organizationId: ORG, environment: 'simulator', simulatorUrl: 'bundled',
+      credentials: { clientIdEnv: 'SS_ID', clientSecretEnv: 'SS_SECRET' }, locations: { [LOCATION]: { name: 'Posyandu Uji', physicalType: 'si' } },
+    }];
+    fs.writeFileSync(path.join(dir, 'facilities.json'), JSON.stringify({ facilities }));
+    fs.writeFileSync(path.join(dir, 'keys.json'), JSON.stringify({ keys: [{ organizationId: ORG, sha256: sha(KEY) }] }));
+    svc = await startService({
+      PORT: '0', DATA_DIR: dir, FACILITIES_FILE: path.join(dir, 'facilities.json'), API_KEYS_FILE: path.join(dir, 'keys.json'),
+      ADMIN_API_KEY: 'hostile-admin-key-0123456789abcdef', SYNC_ENABLED: 'false', LOG_LEVEL: 'debug', SS_ID: 'client', SS_SECRET: 'secret',
+    }, { logDestination: logs.stream });
+  });
+  afterAll(async () => {
+    await svc?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = async (body: unknown) => {
+    const res = await fetch(`${svc.url}/ilp/visits`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, text: await res.text() };
+  };
+  const stored = async (visitId: string) => (await fetch(`${svc.url}/ilp/visits/${ORG}/${visitId}`, { headers: { authorization: `Bearer ${KEY}` } })).status;
+
+  it('refuses each at its field, stores none, echoes nothing', async () => {
+    const cases: Array<[string, (v: any) => void, string]> = [
+      ['nul-name', (v) => { v.patient.name = `${v.patient.name}\u0000`; }, 'patient.name'],
+      ['rlo-address', (v) => { v.patient.address.line = `Jl. \u202eMawar 12`; }, 'patient.address.line'],
+      ['offset', (v) => { v.start = v.start.replace(/[+-]\d\d:\d\d$/, '+14:59'); }, 'start'],
+      ['name-as-key', (v) => { v.patient[v.patient.name] = true; }, 'patient'],
+    ];
+    for (const [id, spoil, field] of cases) {
+      const v = makeVisit(1, { organizationId: ORG }) as any;
+      v.visitId = `HOSTILE-${id}`;
+      spoil(v);
+      const res = await post(v);
+      expect({ id, status: res.status }).toEqual({ id, status: 422 });
+      const outcome = JSON.parse(res.text);
+      expect(outcome.issue.some((i: { expression?: string[] }) => i.expression?.[0] === field)).toBe(true);
+      expect(res.text).not.toContain(v.patient.nik);
+      expect(res.text).not.toContain(v.patient.name.replace('\u0000', ''));
+      expect(await stored(v.visitId)).toBe(404);
+    }
+    expect(logs.lines.join('\n')).not.toMatch(/\\u0000|\\u202e|\u202e/i);
+  });
+
+  // An unknown location code is content the facility may still fix in its configuration, so ingest keeps it and sync blocks it
+  // (README "Sync": location code not configured → blocked): a prototype name must go the same way, never to the platform.
+  it('a prototype name as locationCode is blocked at sync like any unconfigured code; no Location is registered', async () => {
+    const codes = ['constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+    // `__proto__` does not even pass the contract (a location code starts with a letter or digit).
+    const proto = makeVisit(9, { organizationId: ORG }) as any;
+    proto.locationCode = '__proto__';
+    const refused = await post(proto);
+    expect(refused.status).toBe(422);
+    expect(JSON.parse(refused.text).issue.map((i: { expression?: string[] }) => i.expression?.[0])).toEqual(['locationCode']);
+    expect(await stored(proto.visitId)).toBe(404);
+    const ids: string[] = [];
+    for (const [n, code] of codes.entries()) {
+      const v = makeVisit(10 + n, { organizationId: ORG }) as any;
+      v.locationCode = code;
+      ids.push(v.visitId);
+      expect((await post(v)).status).toBe(202);
+    }
+    const ok = makeVisit(20, { organizationId: ORG }) as any;
+    expect((await post(ok)).status).toBe(202);
+    await svc.drain();
+    for (const id of ids) {
+      const res = await fetch(`${svc.url}/ilp/visits/${ORG}/${id}`, { headers: { authorization: `Bearer ${KEY}` } });
+      const view = (await res.json()) as { state: string; lastError?: unknown };
+      expect({ id, state: view.state }).toEqual({ id, state: 'blocked' });
+      expect(JSON.stringify(view.lastError)).toMatch(/is not configured for organization/);
+    }
+    const sim = svc.simulator!.state;
+    expect(sim.count('Location')).toBe(1);
+    for (const code of [...codes, '__proto__']) expect(sim.findByIdentifier('Location', `http://sys-ids.kemkes.go.id/location/${ORG}`, code)).toEqual([]);
+    const okView = (await (await fetch(`${svc.url}/ilp/visits/${ORG}/${ok.visitId}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { state: string };
+    expect(okView.state).toBe('sent');
+  });
+});
