@@ -7,6 +7,7 @@ import type { DestinationStream } from 'pino';
 import { createApp } from './api/app.js';
 import { listen, type RunningServer } from './api/server.js';
 import { visitsRouter } from './api/visits.js';
+import { IngestQuota } from './api/ingest-quota.js';
 import { syncRouter } from './api/sync.js';
 import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
@@ -275,6 +276,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             router: visitsRouter({
               store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
               maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, onIngest, metrics,
+              quota: new IngestQuota({ recordsPerMinute: cfg.ingestRecordsPerMinute, maxQueuedPerFacility: cfg.ingestMaxQueuedPerFacility, pendingCount: (org) => openStoreRef.pendingCount(org) }),
             }),
           },
           {
