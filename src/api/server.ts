@@ -18,8 +18,8 @@ export interface RunningServer {
   address: AddressInfo;
   /**
    * Starts draining: from now on every request is answered 503 with Retry-After and `Connection: close` (nothing is
-   * accepted), keep-alive connections are closed as they become idle; the listener stays open so that clients and
-   * load balancers get an answer instead of a refused connection. Idempotent.
+   * accepted), which closes each keep-alive connection after its next answer; the listener stays open so that clients
+   * and load balancers get an answer instead of a refused connection or a reset. Idempotent.
    */
   drain(retryAfterSeconds?: number): void;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`, default the listen grace), then resolves. Idempotent. */
@@ -61,8 +61,9 @@ export function listen(app: express.Express, opts: ListenOptions): Promise<Runni
       };
       const drain = (retryAfterSeconds = 5): void => {
         if (draining) return;
+        // Idle keep-alive sockets are not cut here: a client may be sending on one right now (it would see a reset);
+        // close() cuts what is left.
         draining = { retryAfter: String(Math.max(1, Math.ceil(retryAfterSeconds))) };
-        sweepIdle();
       };
       let closing: Promise<void> | undefined;
       const close = (graceMs = opts.shutdownGraceMs ?? 10_000): Promise<void> =>

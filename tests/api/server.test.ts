@@ -28,6 +28,32 @@ describe('listen', () => {
     await running.close(); // idempotent
   });
 
+  it('while draining answers every new request 503 with Retry-After and Connection: close; in-flight ones finish', async () => {
+    const app = express();
+    let release: () => void = () => undefined;
+    let arrived!: () => void;
+    const slowArrived = new Promise<void>((r) => (arrived = r));
+    app.get('/slow', (_req, res) => {
+      release = () => res.send('done');
+      arrived();
+    });
+    app.post('/work', (_req, res) => res.status(202).send('accepted'));
+    const running = await listen(app, { host: '127.0.0.1', port: 0, logger: logCapture().logger });
+    const base = `http://127.0.0.1:${running.address.port}`;
+    expect((await fetch(`${base}/work`, { method: 'POST' })).status).toBe(202);
+    const slow = fetch(`${base}/slow`).then((r) => r.text());
+    await slowArrived;
+    running.drain(7);
+    const refused = await fetch(`${base}/work`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect({ status: refused.status, retryAfter: refused.headers.get('retry-after'), connection: refused.headers.get('connection') }).toEqual({ status: 503, retryAfter: '7', connection: 'close' });
+    expect(refused.headers.get('content-type')).toMatch(/application\/fhir\+json/);
+    expect((await refused.json()).issue[0]).toMatchObject({ severity: 'error', code: 'transient' });
+    release();
+    expect(await slow).toBe('done');
+    await running.close();
+    await expect(fetch(`${base}/work`, { method: 'POST' })).rejects.toThrow();
+  });
+
   it('rejects when the port is taken', async () => {
     const logger = logCapture().logger;
     const a = await listen(express(), { host: '127.0.0.1', port: 0, logger });
