@@ -5,12 +5,17 @@ import { ConfigError } from './config/index.js';
 async function main(): Promise<void> {
   const svc = await startService(process.env);
   let stopping = false;
-  const stop = (): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
+    // close() drains within SHUTDOWN_GRACE_MS and logs "ilp-adapter stopped"; a clean drain exits 0.
+    svc.logger.info({ signal }, 'shutting down: new requests get 503, no new deliveries start');
     svc.close().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (err: unknown) => {
+        svc.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
     );
   };
   process.on('SIGTERM', stop);

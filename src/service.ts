@@ -5,8 +5,9 @@
 import path from 'node:path';
 import type { DestinationStream } from 'pino';
 import { createApp } from './api/app.js';
-import { listen } from './api/server.js';
+import { listen, type RunningServer } from './api/server.js';
 import { visitsRouter } from './api/visits.js';
+import { IngestQuota } from './api/ingest-quota.js';
 import { syncRouter } from './api/sync.js';
 import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
@@ -81,7 +82,7 @@ export interface RunningService {
 const VISITS_DOCUMENTATION =
   'Ingest (facility API key): `POST /ilp/visits` takes one ILP visit record or up to INGEST_MAX_RECORDS; each is checked, ' +
   'mapped and validated like $map, then committed to a durable outbox before the answer (202, 207 for mixed batches, 422 at ' +
-  'source fields). Idempotent on (organizationId, visitId); changed content is a revision. `GET /ilp/visits/{organizationId}/{visitId}` ' +
+  'source fields; 429 with Retry-After, nothing stored, over the facility\'s INGEST_RECORDS_PER_MINUTE or INGEST_MAX_QUEUED_PER_FACILITY). Idempotent on (organizationId, visitId); changed content is a revision. `GET /ilp/visits/{organizationId}/{visitId}` ' +
   'shows the delivery state, its explanation, attempts, the last error at source fields and the SATUSEHAT ids.';
 const SYNC_DOCUMENTATION =
   'Delivery: a scheduled job (SYNC_CRON, and about 2 s after a push) sends each visit to SATUSEHAT as one transaction Bundle ' +
@@ -267,7 +268,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     };
 
     let url = '';
-    let closeHttp = async () => undefined as void;
+    let http: RunningServer | undefined;
     if (!overrides.noHttp) {
       const clock = () => new Date(now());
       const organizations = new Set(facilities.map((f) => f.organizationId));
@@ -286,6 +287,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             router: visitsRouter({
               store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
               maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, onIngest, metrics,
+              quota: new IngestQuota({ recordsPerMinute: cfg.ingestRecordsPerMinute, maxQueuedPerFacility: cfg.ingestMaxQueuedPerFacility, pendingCount: (org) => openStoreRef.pendingCount(org) }),
             }),
           },
           {
@@ -310,9 +312,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
           },
         ],
       });
-      const running = await listen(app, { host: cfg.host, port: cfg.port, logger });
-      url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${running.address.port}`;
-      closeHttp = running.close;
+      http = await listen(app, { host: cfg.host, port: cfg.port, logger, shutdownGraceMs: cfg.shutdownGraceMs });
+      url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${http.address.port}`;
       logger.info({ url, facilities: facilities.length, mode: setup.mode }, `ilp-adapter ready on ${url}`);
     }
     if (cfg.syncEnabled && !overrides.noHttp) {
@@ -320,15 +321,24 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     }
 
     let closing: Promise<void> | undefined;
+    // Shutdown within SHUTDOWN_GRACE_MS of real time: drain HTTP (503), stop ticks and claims, give in-flight deliveries
+    // and requests what is left of the grace, then close the store. A delivery still running then keeps its lease:
+    // its outcome cannot be recorded into the closed store (the runner counts it `unrecorded`), and after a restart
+    // the visit is due again when the lease ends and is reconciled with what SATUSEHAT already holds.
     const close = () =>
       (closing ??= (async () => {
+        const startedAt = Date.now();
+        const graceLeft = () => Math.max(0, cfg.shutdownGraceMs - (Date.now() - startedAt));
+        http?.drain(Math.ceil(cfg.shutdownGraceMs / 1000) + 1);
         if (nudge) clearTimeout(nudge);
-        await schedule?.stop();
-        await probed; // each probe is one token request, bounded by the platform timeout
-        await closeHttp();
-        await runner.stop(); // waits for the in-flight tick
+        await schedule?.halt();
+        const sync = await runner.stop(graceLeft());
+        if (!sync.settled) logger.warn({ abandoned: sync.abandoned, graceMs: cfg.shutdownGraceMs }, 'shutdown grace over: deliveries still in flight keep their lease and are reconciled after a restart');
+        await settleWithin(probed, graceLeft()); // a token probe is one request; it is not waited for beyond the grace
+        await http?.close(graceLeft());
         openStoreRef.close();
         await simulator?.close();
+        logger.info({ ms: Date.now() - startedAt, deliveriesAbandoned: sync.abandoned }, 'ilp-adapter stopped');
       })());
     return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), logger, metrics, drain, close };
   } catch (e) {
@@ -336,6 +346,13 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     await simulator?.close();
     throw e;
   }
+}
+
+/** Waits for `p` (its failure ignored), at most `ms`. */
+async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 export { ConfigError };

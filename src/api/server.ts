@@ -1,5 +1,5 @@
 // Listening and graceful shutdown, apart from main.ts so tests (and issue 4's startService) can reuse them.
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import type { Logger } from '../util/logger.js';
@@ -16,13 +16,34 @@ export interface RunningServer {
   server: Server;
   /** The bound address (port 0 → the port the OS chose). */
   address: AddressInfo;
-  /** Stops accepting, lets in-flight requests finish (up to the grace period), then resolves. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Starts draining: from now on every request is answered 503 with Retry-After and `Connection: close` (nothing is
+   * accepted), which closes each keep-alive connection after its next answer; the listener stays open so that clients
+   * and load balancers get an answer instead of a refused connection or a reset. Idempotent.
+   */
+  drain(retryAfterSeconds?: number): void;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`, default the listen grace), then resolves. Idempotent. */
+  close(graceMs?: number): Promise<void>;
 }
 
+const DRAINING_OUTCOME = JSON.stringify({
+  resourceType: 'OperationOutcome',
+  issue: [{ severity: 'error', code: 'transient', diagnostics: 'The service is shutting down: nothing was accepted. Send the request again after Retry-After (to this or another instance).' }],
+});
+
 export function listen(app: express.Express, opts: ListenOptions): Promise<RunningServer> {
+  let draining: { retryAfter: string } | undefined;
+  const server = http.createServer((req, res) => {
+    if (!draining) {
+      app(req, res);
+      return;
+    }
+    // The body is not read: the socket is closed after this answer anyway.
+    res.writeHead(503, { 'Content-Type': 'application/fhir+json', 'Retry-After': draining.retryAfter, Connection: 'close' });
+    res.end(DRAINING_OUTCOME);
+  });
   return new Promise((resolve, reject) => {
-    const server = app.listen(opts.port, opts.host);
+    server.listen(opts.port, opts.host);
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);
@@ -31,22 +52,32 @@ export function listen(app: express.Express, opts: ListenOptions): Promise<Runni
       server.requestTimeout = 30_000;
       server.headersTimeout = 15_000;
       server.keepAliveTimeout = 5_000;
+      let sweep: NodeJS.Timeout | undefined;
+      // Keep-alive sockets become idle as their last response ends: close them as soon as they do.
+      const sweepIdle = () => {
+        server.closeIdleConnections();
+        sweep ??= setInterval(() => server.closeIdleConnections(), 50);
+        sweep.unref();
+      };
+      const drain = (retryAfterSeconds = 5): void => {
+        if (draining) return;
+        // Idle keep-alive sockets are not cut here: a client may be sending on one right now (it would see a reset);
+        // close() cuts what is left.
+        draining = { retryAfter: String(Math.max(1, Math.ceil(retryAfterSeconds))) };
+      };
       let closing: Promise<void> | undefined;
-      const close = (): Promise<void> =>
+      const close = (graceMs = opts.shutdownGraceMs ?? 10_000): Promise<void> =>
         (closing ??= new Promise<void>((done) => {
-          const timer = setTimeout(() => server.closeAllConnections(), opts.shutdownGraceMs ?? 10_000);
+          const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, graceMs));
           timer.unref();
-          // Keep-alive sockets become idle as their last response ends: close them as soon as they do.
-          const sweep = setInterval(() => server.closeIdleConnections(), 50);
-          sweep.unref();
           server.close(() => {
             clearTimeout(timer);
             clearInterval(sweep);
             done();
           });
-          server.closeIdleConnections();
+          sweepIdle();
         }));
-      resolve({ server, address: server.address() as AddressInfo, close });
+      resolve({ server, address: server.address() as AddressInfo, drain, close });
     });
   });
 }

@@ -8,6 +8,8 @@
 //              organizationId, visitId, id?, status: created|revised|unchanged|rejected, outcome?}]}. Expressions in a
 //              rejected record's outcome are prefixed with its index, e.g. `[3].measurements[0].unit`.
 //   - a record whose organizationId is not the key's: 403 for the whole request (nothing stored).
+//   - per-facility quotas (ingest-quota.ts): over INGEST_RECORDS_PER_MINUTE or INGEST_MAX_QUEUED_PER_FACILITY ⇒ 429
+//     with Retry-After for the whole request (nothing stored); a batch larger than the per-minute limit ⇒ 413.
 //   Idempotent on (organizationId, visitId): same canonical content ⇒ `unchanged`, changed content ⇒ `revised`.
 // GET /ilp/visits/{organizationId}/{visitId} — the record's sync state. Another facility's record answers 404
 //   exactly like a missing one, so a key cannot probe which visits exist elsewhere.
@@ -20,7 +22,8 @@ import type { IngestMetricsHook } from '../util/metrics.js';
 import { contentHash } from '../sync/hash.js';
 import type { ValidatorLike } from './contracts.js';
 import { defectSummary, dryRun, type Mapper } from './dry-run.js';
-import { httpError, methodNotAllowed } from './errors.js';
+import { httpError, methodNotAllowed, sendOutcome } from './errors.js';
+import type { IngestQuota, QuotaRefusal } from './ingest-quota.js';
 import { authenticate, mayAccess, principalOf, type AuthDeps } from './auth.js';
 
 export const DEFAULT_MAX_RECORDS = 500;
@@ -38,6 +41,8 @@ export interface VisitsRouterDeps extends AuthDeps {
   onIngest?: () => void;
   /** Prometheus hook: one report per record (created/revised/unchanged/rejected); optional. */
   metrics?: IngestMetricsHook;
+  /** Per-facility records per minute and cap on records waiting for delivery; absent ⇒ unlimited. */
+  quota?: IngestQuota;
 }
 
 type RecordResult =
@@ -108,12 +113,28 @@ function prefixed(issues: Issue[], index: number | undefined): OperationOutcome 
   );
 }
 
+/** Records of a push per facility: a record without a usable organizationId counts for the key's own facility. */
+function recordsByOrganization(records: unknown[], keyOrg: string | undefined): Map<string, number> {
+  const byOrg = new Map<string, number>();
+  for (const r of records) {
+    const given = r && typeof r === 'object' ? (r as Record<string, unknown>).organizationId : undefined;
+    const org = typeof given === 'string' ? given : keyOrg;
+    if (org !== undefined) byOrg.set(org, (byOrg.get(org) ?? 0) + 1);
+  }
+  return byOrg;
+}
+
+function refuse(res: Response, refusal: QuotaRefusal): void {
+  if (refusal.retryAfterSeconds !== undefined) res.set('Retry-After', String(refusal.retryAfterSeconds));
+  sendOutcome(res, refusal.status, [issue('error', refusal.status === 429 ? 'throttled' : 'too-costly', refusal.diagnostics)]);
+}
+
 export function visitsRouter(deps: VisitsRouterDeps): Router {
   const router = Router();
   const maxRecords = deps.maxRecords ?? DEFAULT_MAX_RECORDS;
   const auth = authenticate(deps);
 
-  const ingest = (req: Request, res: Response): void => {
+  const ingest = async (req: Request, res: Response): Promise<void> => {
     const principal = principalOf(res);
     const body: unknown = req.body;
     if (body === undefined) throw httpError(400, 'required', 'The request has no body: send one visit record (object) or an array of them');
@@ -131,6 +152,19 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
         throw httpError(403, 'forbidden', `${single ? 'The record' : `Record [${i}]`} belongs to another organization than this API key's: nothing was stored`, single ? 'organizationId' : `[${i}].organizationId`);
       }
     });
+
+    if (deps.quota) {
+      const byOrg = recordsByOrganization(records, principal.organizationId ?? undefined);
+      const overRate = await deps.quota.takeRate(byOrg);
+      if (overRate) return refuse(res, overRate);
+      // Nothing awaits from this count to the store write below, so concurrent pushes cannot both slip under the cap.
+      const overCap = deps.quota.checkQueued(byOrg);
+      if (overCap) {
+        deps.quota.giveBack(byOrg).catch((err: unknown) => deps.logger.error({ err }, 'could not return ingest quota points'));
+        deps.logger.warn({ org: principal.organizationId ?? 'admin', records: records.length }, 'push refused: facility queue cap reached');
+        return refuse(res, overCap);
+      }
+    }
 
     const now = deps.clock();
     const results: RecordResult[] = [];

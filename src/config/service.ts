@@ -52,10 +52,19 @@ export interface ServiceConfig {
   ingestMaxRecords: number;
   /** DISK_FREE_FLOOR_MB: below this much free space in the data folder ingest answers 507 and /ready fails; 0 = off. */
   diskFreeFloorMb: number;
+  /** INGEST_RECORDS_PER_MINUTE: records one facility may push per minute (valid or not; each costs a check and a mapping). */
+  ingestRecordsPerMinute: number;
+  /** INGEST_MAX_QUEUED_PER_FACILITY: records of one facility waiting for delivery (queued or sending) beyond which a push is refused whole. */
+  ingestMaxQueuedPerFacility: number;
+  /** SHUTDOWN_GRACE_MS: on SIGTERM/SIGINT, how long in-flight deliveries and requests may take before the process exits anyway. */
+  shutdownGraceMs: number;
   sync: SyncSettings;
 }
 
 export const DEFAULT_DISK_FREE_FLOOR_MB = 200;
+export const DEFAULT_INGEST_RECORDS_PER_MINUTE = 6_000;
+export const DEFAULT_INGEST_MAX_QUEUED_PER_FACILITY = 100_000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export const DEFAULT_SYNC_CRON = '*/5 * * * *';
 export const DEFAULT_SYNC_TIMEZONE = 'Asia/Jakarta';
@@ -165,6 +174,9 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     logLevel,
     ingestMaxRecords: int('INGEST_MAX_RECORDS', 500, 1, 5_000),
     diskFreeFloorMb: int('DISK_FREE_FLOOR_MB', DEFAULT_DISK_FREE_FLOOR_MB, 0, 10_000_000),
+    ingestRecordsPerMinute: int('INGEST_RECORDS_PER_MINUTE', DEFAULT_INGEST_RECORDS_PER_MINUTE, 1, 10_000_000),
+    ingestMaxQueuedPerFacility: int('INGEST_MAX_QUEUED_PER_FACILITY', DEFAULT_INGEST_MAX_QUEUED_PER_FACILITY, 1, 100_000_000),
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
     sync,
   };
   return { config: cfg, problems };

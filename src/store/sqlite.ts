@@ -230,6 +230,8 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
     requeue: p(`UPDATE visits SET state = 'queued', attempts = 0, next_attempt_at = ?, last_error = NULL, lease_until = NULL, updated_at = ? WHERE rowid = ?`),
     countsAll: p<{ state: VisitState; n: number }>('SELECT state, count(*) AS n FROM visits GROUP BY state'),
     countsOrg: p<{ state: VisitState; n: number }>('SELECT state, count(*) AS n FROM visits WHERE org = ? GROUP BY state'),
+    // Two ranges of the visits_org_state index: cheap per push however many visits were sent before.
+    pendingOrg: p<{ n: number }>(`SELECT count(*) AS n FROM visits WHERE org = ? AND state IN ('queued','sending')`),
     insertEvent: p(`INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     pruneEvents: p(`DELETE FROM visit_events WHERE org = ? AND visit_id = ? AND id <= (
                       SELECT id FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${Math.max(1, Math.trunc(historyPerVisit))})`),
@@ -456,6 +458,10 @@ class SqliteStore implements Store {
     const rows = organizationId === undefined ? this.s.countsAll.all() : this.s.countsOrg.all(organizationId);
     for (const r of rows) byState[r.state] = r.n;
     return { byState };
+  }
+
+  pendingCount(organizationId: string): number {
+    return this.s.pendingOrg.get(organizationId)?.n ?? 0;
   }
 
   visitHistory(organizationId: string, visitId: string): VisitEvent[] {

@@ -141,6 +141,8 @@ export interface Store {
   /** Puts a blocked / dead-letter / needs-correction record back in the queue (operator action), resetting attempts. */
   requeue(organizationId: string, visitId: string, now: number): boolean;
   counts(organizationId?: string): Counts;
+  /** Visits of one facility not yet final (queued or sending): what the ingest cap per facility counts. */
+  pendingCount(organizationId: string): number;
   /** State-change history of one visit, oldest first (optional: implementations may not keep one). */
   visitHistory?(organizationId: string, visitId: string): VisitEvent[];
 

@@ -86,10 +86,21 @@ export class SyncRunner<Tables = unknown> {
     return this.current;
   }
 
-  /** Stops claiming and waits for the deliveries in flight. */
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and waits for the deliveries in flight, at most `graceMs` (default: as long as they take). A tick
+   * that outlasts the grace is left running: each claim it still holds keeps its lease, so after a restart the visit
+   * is due again once the lease ends and its delivery is reconciled, never recorded twice. `abandoned` counts those.
+   */
+  async stop(graceMs = Number.POSITIVE_INFINITY): Promise<{ settled: boolean; abandoned: number }> {
     this.stopping = true;
-    await this.current?.catch(() => undefined);
+    const tick = this.current?.then(() => true, () => true);
+    if (!tick) return { settled: true, abandoned: 0 };
+    if (!Number.isFinite(graceMs)) return { settled: await tick, abandoned: 0 };
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, graceMs))));
+    const settled = await Promise.race([tick, graceOver]);
+    clearTimeout(timer);
+    return { settled, abandoned: settled ? 0 : this.inFlight.size };
   }
 
   /** Facilities whose status lets the runner call the platform now. */

@@ -14,6 +14,8 @@ export interface SyncSchedule {
   task: ScheduledTask;
   /** Stops future ticks and waits for the running one (if any). */
   stop(): Promise<void>;
+  /** Stops future ticks without waiting for the running one (shutdown: the runner bounds that wait itself). */
+  halt(): Promise<void>;
 }
 
 /** node-cron's own logger would print to the console; route it into ours at debug/warn level. */
@@ -49,6 +51,10 @@ export function startSchedule(opts: ScheduleOptions): SyncSchedule {
     async stop() {
       await task.stop();
       await running?.catch(() => undefined);
+      await task.destroy();
+    },
+    async halt() {
+      await task.stop();
       await task.destroy();
     },
   };

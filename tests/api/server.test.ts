@@ -4,16 +4,22 @@ import { outcomeHeader } from '../../src/api/map.js';
 import { issue } from '../../src/validation/outcome.js';
 import { logCapture } from './helpers.js';
 
+/** An app whose GET /slow stays in flight until `release()`; `slowArrived` resolves once the server has it. */
+function appWithSlowRoute(): { app: express.Express; slowArrived: Promise<void>; release: () => void } {
+  const app = express();
+  let answer: () => void = () => undefined;
+  let arrived!: () => void;
+  const slowArrived = new Promise<void>((r) => (arrived = r));
+  app.get('/slow', (_req, res) => {
+    answer = () => res.send('done');
+    arrived();
+  });
+  return { app, slowArrived, release: () => answer() };
+}
+
 describe('listen', () => {
   it('serves on an OS-chosen port and closes gracefully, letting an in-flight request finish', async () => {
-    const app = express();
-    let release: () => void = () => undefined;
-    let arrived!: () => void;
-    const slowArrived = new Promise<void>((r) => (arrived = r));
-    app.get('/slow', (_req, res) => {
-      release = () => res.send('done');
-      arrived();
-    });
+    const { app, slowArrived, release } = appWithSlowRoute();
     app.get('/fast', (_req, res) => res.send('ok'));
     const running = await listen(app, { host: '127.0.0.1', port: 0, logger: logCapture().logger });
     const base = `http://127.0.0.1:${running.address.port}`;
@@ -26,6 +32,25 @@ describe('listen', () => {
     await closed;
     await expect(fetch(`${base}/fast`)).rejects.toThrow();
     await running.close(); // idempotent
+  });
+
+  it('while draining answers every new request 503 with Retry-After and Connection: close; in-flight ones finish', async () => {
+    const { app, slowArrived, release } = appWithSlowRoute();
+    app.post('/work', (_req, res) => res.status(202).send('accepted'));
+    const running = await listen(app, { host: '127.0.0.1', port: 0, logger: logCapture().logger });
+    const base = `http://127.0.0.1:${running.address.port}`;
+    expect((await fetch(`${base}/work`, { method: 'POST' })).status).toBe(202);
+    const slow = fetch(`${base}/slow`).then((r) => r.text());
+    await slowArrived;
+    running.drain(7);
+    const refused = await fetch(`${base}/work`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect({ status: refused.status, retryAfter: refused.headers.get('retry-after'), connection: refused.headers.get('connection') }).toEqual({ status: 503, retryAfter: '7', connection: 'close' });
+    expect(refused.headers.get('content-type')).toMatch(/application\/fhir\+json/);
+    expect((await refused.json()).issue[0]).toMatchObject({ severity: 'error', code: 'transient' });
+    release();
+    expect(await slow).toBe('done');
+    await running.close();
+    await expect(fetch(`${base}/work`, { method: 'POST' })).rejects.toThrow();
   });
 
   it('rejects when the port is taken', async () => {

@@ -1,7 +1,6 @@
 // The real crash test: the service runs as its own OS process (src/main.ts, transpiled without a build) and is killed
 // with SIGKILL — once in the middle of a sync run, once while a batch POST /ilp/visits is in flight — then started
 // again on the same DATA_DIR. The simulator runs in this test process so its state can be watched and inspected.
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +12,7 @@ import { openStore } from '../../src/store/index.js';
 import { loadMappingTables, mapVisit, type MappingTables } from '../../src/mapping/index.js';
 import { compileService, type CompiledService } from './helpers/compile-service.js';
 import { startHoldingProxy } from './helpers/holding-proxy.js';
+import { call, kill9, startServiceProcess as startProcess, type ServiceProcess } from './helpers/service-process.js';
 import { LOCATION, makeVisit } from './fixtures.js';
 import { eventually, HANG_MS } from '../helpers/eventually.js';
 
@@ -27,12 +27,6 @@ const keyOf = (org: string) => `facility-key-${org}-0123456789`;
 const credOf = (org: string) => ({ clientId: `client-${org}`, clientSecret: `secret-${org}-kill-x9` });
 
 type Visit = ReturnType<typeof makeVisit>;
-
-interface ServiceProcess {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
 /** Every line either service process wrote (stdout and stderr), and every NIK pushed, for the PII assertions. */
 const output: string[] = [];
@@ -71,61 +65,7 @@ function serviceEnv(dir: string, dataDir: string, platformUrl: string): NodeJS.P
   return env;
 }
 
-/** Starts the service process and waits for its "ready" line (PORT=0: the URL comes from that line). */
-function startServiceProcess(svc: CompiledService, env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [svc.main], { env, cwd: svc.root, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-    let buf = '';
-    let stderr = '';
-    let ready = false;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`service did not start within ${HANG_MS} ms; stderr: ${stderr}`));
-    }, HANG_MS); // hang bound only
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      output.push(...d.toString().split('\n').filter(Boolean));
-    });
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        output.push(line);
-        const m = /"msg":"ilp-adapter ready on (http:\/\/[^"]+)"/.exec(line);
-        if (m && !ready) {
-          ready = true;
-          clearTimeout(timer);
-          resolve({ child, url: m[1]!, exited });
-        }
-      }
-    });
-    void exited.then(({ code, signal }) => {
-      if (!ready) {
-        clearTimeout(timer);
-        reject(new Error(`service exited before ready (code ${code}, signal ${signal}); stderr: ${stderr}`));
-      }
-    });
-  });
-}
-
-async function kill9(p: ServiceProcess): Promise<void> {
-  p.child.kill('SIGKILL');
-  const { signal } = await p.exited;
-  expect(signal).toBe('SIGKILL');
-}
-
-async function call(url: string, method: string, p: string, key: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const startServiceProcess = (svc: CompiledService, env: NodeJS.ProcessEnv) => startProcess(svc, env, output);
 
 /** Pushes visits in batches of `size`, per facility, with that facility's key. */
 async function push(url: string, visits: Visit[], size: number): Promise<void> {

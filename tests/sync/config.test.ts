@@ -147,6 +147,17 @@ describe('service environment', () => {
     expect(problemsOf(() => loadServiceConfig({ DISK_FREE_FLOOR_MB: '-5' }, '/srv'))).toEqual([expect.stringMatching(/^DISK_FREE_FLOOR_MB: must be an integer between 0 and/)]);
   });
 
+  it('reads the ingest quotas and the shutdown grace, and reports every bad one at once', () => {
+    expect(loadServiceConfig({}, '/srv')).toMatchObject({ ingestRecordsPerMinute: 6_000, ingestMaxQueuedPerFacility: 100_000, shutdownGraceMs: 10_000 });
+    expect(loadServiceConfig({ INGEST_RECORDS_PER_MINUTE: '600', INGEST_MAX_QUEUED_PER_FACILITY: '5000', SHUTDOWN_GRACE_MS: '0' }, '/srv'))
+      .toMatchObject({ ingestRecordsPerMinute: 600, ingestMaxQueuedPerFacility: 5_000, shutdownGraceMs: 0 });
+    expect(problemsOf(() => loadServiceConfig({ INGEST_RECORDS_PER_MINUTE: '0', INGEST_MAX_QUEUED_PER_FACILITY: 'lots', SHUTDOWN_GRACE_MS: '-1' }))).toEqual([
+      expect.stringMatching(/^INGEST_RECORDS_PER_MINUTE: must be an integer between 1 and/),
+      expect.stringMatching(/^INGEST_MAX_QUEUED_PER_FACILITY: must be an integer between 1 and/),
+      expect.stringMatching(/^SHUTDOWN_GRACE_MS: must be an integer between 0 and 600000/),
+    ]);
+  });
+
   it('lists every bad variable without echoing secrets', () => {
     const problems = problemsOf(() =>
       loadServiceConfig({ PORT: '70000', SYNC_CRON: '61 * * * *', SYNC_TIMEZONE: 'Nowhere/City', ADMIN_API_KEY: 'short-secret', ILP_HMAC_KEY: 'abc', DATABASE_URL: 'mysql://u:pw@h/db', SYNC_MAX_ATTEMPTS: 'x' }),

@@ -3,7 +3,7 @@ import { idsFromTransactionResponse } from '../../src/platform/client.js';
 import type { PlatformClient } from '../../src/platform/types.js';
 import type { Store } from '../../src/store/types.js';
 import { IdentityResolver } from '../../src/sync/identity.js';
-import { SyncRunner, type RunnerSettings } from '../../src/sync/runner.js';
+import { SyncRunner, type RunnerDeps, type RunnerSettings } from '../../src/sync/runner.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../../src/sync/policy.js';
 import { createLogger } from '../../src/util/logger.js';
 import type { MappingTables } from '../../src/mapping/index.js';
@@ -12,6 +12,7 @@ import { core, facilityConfig, mappingApi } from '../e2e/harness.js';
 export interface UnitRunnerOptions {
   settings?: Partial<RunnerSettings>;
   policy?: Partial<RetryPolicy>;
+  onClaim?: RunnerDeps['onClaim'];
 }
 
 export function unitRunner(store: Store, organizationId: string, client: PlatformClient, now: () => number, opts: UnitRunnerOptions = {}): SyncRunner<MappingTables> {
@@ -25,5 +26,6 @@ export function unitRunner(store: Store, organizationId: string, client: Platfor
     facilities: new Map([[organizationId, { config: facility, client }]]),
     settings: { concurrency: 1, perFacilityConcurrency: 1, batchSize: 4, leaseMs: 60_000, timeBudgetMs: 60_000, ...opts.settings },
     policy: { ...defaultRetryPolicy, ...opts.policy },
+    ...(opts.onClaim ? { onClaim: opts.onClaim } : {}),
   });
 }

@@ -1,0 +1,86 @@
+// Per-facility quotas on ingest: records per minute (a fixed window per facility, rate-limiter-flexible) and a cap on
+// the facility's records still waiting for delivery (queued or sending). Both refuse a push whole — nothing of it is
+// stored — with 429, Retry-After and an OperationOutcome that names the limit: one facility (or one leaked key) cannot
+// fill the disk or the outbox that every other facility shares.
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+export interface IngestQuotaOptions {
+  /** Records one facility may push per minute, valid or not (each costs a check, a mapping and a validation). */
+  recordsPerMinute: number;
+  /** Records of one facility not yet final beyond which a push is refused. */
+  maxQueuedPerFacility: number;
+  /** The facility's records not yet final (store.pendingCount). */
+  pendingCount: (organizationId: string) => number;
+}
+
+export interface QuotaRefusal {
+  /** 429 when waiting helps, 413 when the batch alone is larger than the per-minute limit. */
+  status: 429 | 413;
+  retryAfterSeconds?: number;
+  diagnostics: string;
+}
+
+/** While the queue drains, try again after about this long (deliveries run within each facility's platform quota). */
+export const QUEUED_RETRY_AFTER_SECONDS = 60;
+
+export class IngestQuota {
+  private readonly perMinute: RateLimiterMemory;
+
+  constructor(private readonly opts: IngestQuotaOptions) {
+    this.perMinute = new RateLimiterMemory({ points: opts.recordsPerMinute, duration: 60, keyPrefix: 'ingest-records' });
+  }
+
+  /**
+   * Takes the records of a push from each facility's per-minute budget. A refused push gives back what it took, so
+   * it costs the facility nothing; undefined ⇒ allowed.
+   */
+  async takeRate(recordsByOrg: ReadonlyMap<string, number>): Promise<QuotaRefusal | undefined> {
+    const limit = this.opts.recordsPerMinute;
+    for (const n of recordsByOrg.values()) {
+      if (n > limit) return { status: 413, diagnostics: `This batch has ${n} records of one facility, more than it may push in a minute (INGEST_RECORDS_PER_MINUTE = ${limit}): split it into batches of at most ${limit}. Nothing was stored` };
+    }
+    const taken: Array<[string, number]> = [];
+    for (const [org, n] of recordsByOrg) {
+      try {
+        await this.perMinute.consume(org, n);
+        taken.push([org, n]);
+      } catch (e) {
+        if (!(e instanceof RateLimiterRes)) throw e;
+        taken.push([org, n]); // a refused consume still counted its points
+        await this.giveBack(taken);
+        const retryAfterSeconds = Math.max(1, Math.ceil(e.msBeforeNext / 1000));
+        return {
+          status: 429,
+          retryAfterSeconds,
+          diagnostics: `This facility pushed more than ${limit} records in the last minute (INGEST_RECORDS_PER_MINUTE): nothing of this request was stored. Push it again in ${retryAfterSeconds} s (Retry-After)`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Refuses a push that would take a facility past its cap on records waiting for delivery, counting every record of
+   * the push (a re-push of unchanged records is counted too: the check runs before the records are looked at).
+   * Synchronous, so that the count and the store write that follows see the same outbox.
+   */
+  checkQueued(recordsByOrg: ReadonlyMap<string, number>): QuotaRefusal | undefined {
+    const cap = this.opts.maxQueuedPerFacility;
+    for (const [org, n] of recordsByOrg) {
+      const pending = this.opts.pendingCount(org);
+      if (pending + n > cap) {
+        return {
+          status: 429,
+          retryAfterSeconds: QUEUED_RETRY_AFTER_SECONDS,
+          diagnostics: `This facility has ${pending} records waiting for delivery to SATUSEHAT and may have at most ${cap} (INGEST_MAX_QUEUED_PER_FACILITY); this request of ${n} would exceed it, so nothing of it was stored. Push it again once deliveries have caught up (GET /sync/status shows the backlog), e.g. after ${QUEUED_RETRY_AFTER_SECONDS} s (Retry-After)`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** Returns points taken by a push that was refused afterwards (e.g. by the queued cap). */
+  async giveBack(taken: Iterable<[string, number]>): Promise<void> {
+    for (const [org, n] of taken) await this.perMinute.reward(org, n);
+  }
+}
