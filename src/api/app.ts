@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { errorHandler, notFound, requireJsonAccept } from './errors.js';
 import { bodyLimitsFor, DEFAULT_BODY_LIMITS, jsonBody, OPEN_BODY_LIMITS, type BodyLimits } from './body.js';
 import { fhirRouter } from './fhir.js';
+import { DEFAULT_OPEN_ENDPOINT_LIMITS, OPEN_ENDPOINT_PATHS, perAddressLimits, type OpenEndpointLimits } from './open-limits.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
 import { mapRouter, type Mapper } from './map.js';
 import { buildCapabilityStatement, metadataRouter, type CapabilityContribution } from './metadata.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   limits?: Partial<BodyLimits>;
   /** Body limits of every other route, in particular the unauthenticated $validate and $map. */
   openLimits?: Partial<BodyLimits>;
+  /** Per-client-address rate and concurrency on $validate and $map (before their bodies are read). */
+  perAddress?: OpenEndpointLimits;
   /** Extra readiness checks for GET /ready (e.g. the store). */
   readiness?: ReadinessCheck[];
   /** GET /metrics (src/api/metrics.ts): mounted before the JSON-only Accept guard, since a scraper asks for text. */
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   if (deps.metricsRouter) app.use(deps.metricsRouter);
   app.use(requireJsonAccept);
+  app.use(OPEN_ENDPOINT_PATHS, perAddressLimits(deps.perAddress ?? DEFAULT_OPEN_ENDPOINT_LIMITS));
   app.use(jsonBody(bodyLimitsFor(limits, openLimits)));
 
   app.use(healthRouter(deps.readiness ?? [], clock()));
