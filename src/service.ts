@@ -8,6 +8,7 @@ import { createApp } from './api/app.js';
 import { listen } from './api/server.js';
 import { visitsRouter } from './api/visits.js';
 import { syncRouter } from './api/sync.js';
+import { createValidationPool, type ValidationPool } from './api/validation-pool.js';
 import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
 import {
@@ -148,6 +149,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
 
   let simulator: RunningSimulator | undefined;
   let store: Store | undefined;
+  let pool: ValidationPool | undefined;
   try {
     if (needsBundled) {
       const clients = resolveFacilities(setup.entries.filter((e) => e.environment === 'simulator' && e.simulatorUrl === BUNDLED_SIMULATOR), env, setup.secrets, 'http://127.0.0.1:0').map((f) => ({
@@ -260,6 +262,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     let url = '';
     let closeHttp = async () => undefined as void;
     if (!overrides.noHttp) {
+      pool = cfg.validation.workers > 0 ? createValidationPool(cfg.validation) : undefined;
       const clock = () => new Date(now());
       const organizations = new Set(facilities.map((f) => f.organizationId));
       const app = createApp({
@@ -267,6 +270,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         tables,
         clock,
         logger,
+        perAddress: cfg.openEndpoints,
+        ...(pool ? { pool } : {}),
         metricsRouter: metricsRouter({ metrics, ...metricsAccess, store, adminKeyHash, staticKeys, logger }),
         routers: [
           {
@@ -314,12 +319,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         await schedule?.stop();
         await probed; // each probe is one token request, bounded by the platform timeout
         await closeHttp();
+        await pool?.close(); // after HTTP: no request is left waiting on a worker
         await runner.stop(); // waits for the in-flight tick
         openStoreRef.close();
         await simulator?.close();
       })());
     return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), logger, metrics, drain, close };
   } catch (e) {
+    await pool?.close();
     store?.close();
     await simulator?.close();
     throw e;

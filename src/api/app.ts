@@ -10,6 +10,7 @@ import { errorHandler, notFound, requireJsonAccept } from './errors.js';
 import { bodyLimitsFor, DEFAULT_BODY_LIMITS, jsonBody, OPEN_BODY_LIMITS, type BodyLimits } from './body.js';
 import { fhirRouter } from './fhir.js';
 import { DEFAULT_OPEN_ENDPOINT_LIMITS, OPEN_ENDPOINT_PATHS, perAddressLimits, type OpenEndpointLimits } from './open-limits.js';
+import type { ValidationPool } from './validation-pool.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
 import { mapRouter, type Mapper } from './map.js';
 import { buildCapabilityStatement, metadataRouter, type CapabilityContribution } from './metadata.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   limits?: Partial<BodyLimits>;
   /** Body limits of every other route, in particular the unauthenticated $validate and $map. */
   openLimits?: Partial<BodyLimits>;
+  /** Worker threads for large $validate payloads (absent ⇒ all inline). */
+  pool?: ValidationPool;
   /** Per-client-address rate and concurrency on $validate and $map (before their bodies are read). */
   perAddress?: OpenEndpointLimits;
   /** Extra readiness checks for GET /ready (e.g. the store). */
@@ -83,7 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
   };
   const contributions = (deps.routers ?? []).flatMap((r) => (r.capability ? [r.capability] : []));
   app.use(metadataRouter(buildCapabilityStatement(clock(), types, contributions)));
-  app.use(fhirRouter({ validator: deps.validator, clock }));
+  app.use(fhirRouter({ validator: deps.validator, clock, ...(deps.pool ? { pool: deps.pool } : {}) }));
   app.use(mapRouter({ validator: deps.validator, mapper, clock, logger }));
   for (const r of deps.routers ?? []) app.use(r.path, r.router);
 
