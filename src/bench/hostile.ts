@@ -1,0 +1,168 @@
+// `npm run bench:hostile` (after `npm run build`): the service under the attack of issue 10 §1. A service child in
+// sandbox-simulator mode on loopback; a facility pushes visits (demo-facility-key) and a probe reads /health, first
+// alone, then while four connections stream 5 MB hostile bodies to POST /fhir/$validate (an array nested ~2.5 million
+// levels; an object with 300,000 keys), each a new connection, in a loop bounded in count and time.
+// Prints /health p50/p99, the facility's accepted visits per second with and without the attack, the answers the
+// attackers got, and the service's peak RSS. Targets: /health p99 < 100 ms, push rate ≥ half, RSS < 400 MB.
+//   BENCH_SECONDS (8 per phase), BENCH_BATCH (20 visits per push), BENCH_ATTACKS (2000 per connection at most).
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hr, percentile, post, startService, stopService } from './harness.js';
+import { visit } from './visits.js';
+
+const num = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
+const SECONDS = num('BENCH_SECONDS', 8);
+const BATCH = num('BENCH_BATCH', 20);
+const ATTACKS_PER_CONNECTION = num('BENCH_ATTACKS', 2000);
+const HOSTILE_BYTES = 5 * 1024 * 1024;
+const CONNECTIONS = 4;
+const TARGET = { healthP99Ms: 100, pushShare: 0.5, rssMb: 400 };
+
+const DEMO_FACILITY_KEY = 'demo-facility-key';
+
+/** 5 MB of `[` (≈ 2.5 million levels once the `]` are counted) or an object of 300,000 keys, made lazily chunk by chunk. */
+function hostileChunks(kind: 'nested' | 'keys'): (i: number) => Buffer | undefined {
+  const CHUNK = 64 * 1024;
+  const brackets = Buffer.alloc(CHUNK, '[');
+  const KEYS_PER_CHUNK = 3000;
+  return (i) => {
+    if (i * CHUNK >= HOSTILE_BYTES) return undefined;
+    if (kind === 'nested') return brackets;
+    if (i * KEYS_PER_CHUNK >= 300_000) return undefined;
+    const keys = Array.from({ length: KEYS_PER_CHUNK }, (_, j) => `"k${i * KEYS_PER_CHUNK + j}":0`).join(',');
+    return Buffer.from((i === 0 ? '{' : ',') + keys + ((i + 1) * KEYS_PER_CHUNK >= 300_000 ? '}' : ''));
+  };
+}
+
+/** One hostile request on a new connection: resolves with the status (0 when the connection was cut first) and bytes sent. */
+function attackOnce(port: number, kind: 'nested' | 'keys'): Promise<{ status: number; sent: number }> {
+  return new Promise((resolve) => {
+    const next = hostileChunks(kind);
+    let sent = 0;
+    let status = 0;
+    const req = http.request({ host: '127.0.0.1', port, path: '/fhir/$validate', method: 'POST', agent: false, headers: { 'content-type': 'application/fhir+json' } }, (res) => {
+      status = res.statusCode ?? 0;
+      res.resume();
+      res.on('end', () => resolve({ status, sent }));
+      res.on('error', () => resolve({ status, sent }));
+    });
+    req.on('error', () => resolve({ status, sent }));
+    const pump = (i: number): void => {
+      for (;;) {
+        const c = next(i++);
+        if (!c) return void req.end();
+        sent += c.length;
+        if (!req.write(c)) return void req.once('drain', () => pump(i));
+      }
+    };
+    pump(0);
+  });
+}
+
+interface Phase {
+  healthMs: number[];
+  accepted: number;
+  seconds: number;
+  attacks: Map<number, number>;
+  attackBytes: number;
+}
+
+async function phase(port: number, attack: boolean, serial: { next: number }, phaseSeconds = SECONDS): Promise<Phase> {
+  const until = hr() + phaseSeconds * 1000;
+  const healthMs: number[] = [];
+  const attacks = new Map<number, number>();
+  let accepted = 0;
+  let attackBytes = 0;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  const probe = (async () => {
+    while (hr() < until) {
+      const t = hr();
+      await new Promise<void>((resolve) => {
+        http.get({ host: '127.0.0.1', port, path: '/health', agent }, (res) => res.resume().on('end', () => resolve())).on('error', () => resolve());
+      });
+      healthMs.push(hr() - t);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const pusher = (async () => {
+    const t0 = hr();
+    while (hr() < until) {
+      const batch = Array.from({ length: BATCH }, () => visit(serial.next, serial.next++));
+      const r = await postWithKey(port, JSON.stringify(batch), agent);
+      if (r.status === 202 || r.status === 207) accepted += (JSON.parse(r.body) as { accepted?: number }).accepted ?? 0;
+    }
+    return (hr() - t0) / 1000;
+  })();
+  const attackers = attack
+    ? Array.from({ length: CONNECTIONS }, async (_, c) => {
+        for (let n = 0; n < ATTACKS_PER_CONNECTION && hr() < until; n++) {
+          const r = await attackOnce(port, (c + n) % 2 === 0 ? 'nested' : 'keys');
+          attacks.set(r.status, (attacks.get(r.status) ?? 0) + 1);
+          attackBytes += r.sent;
+        }
+      })
+    : [];
+  const [, seconds] = await Promise.all([probe, pusher, ...attackers]);
+  agent.destroy();
+  return { healthMs: healthMs.sort((a, b) => a - b), accepted, seconds: seconds as number, attacks, attackBytes };
+}
+
+function postWithKey(port: number, body: string, agent: http.Agent): Promise<{ status: number; body: string }> {
+  return post(port, '/ilp/visits', body, agent, { authorization: `Bearer ${DEMO_FACILITY_KEY}`, 'content-type': 'application/json' });
+}
+
+/** Peak resident set of a process (VmHWM), MB; undefined off Linux. */
+function peakRssMb(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const fmt = (n: number, d = 1) => n.toFixed(d);
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+
+async function main(): Promise<void> {
+  console.log(`ilp-adapter bench:hostile — Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-hostile-'));
+  const mainJs = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
+  // Sandbox-simulator mode (no FACILITIES_FILE), loopback only; sync off so that the pushes measure ingest alone.
+  const env: NodeJS.ProcessEnv = { DATA_DIR: dataDir, SYNC_ENABLED: 'false', FACILITIES_FILE: '' };
+  const service = await startService(mainJs, env);
+  const serial = { next: 1 };
+  try {
+    await phase(service.port, false, serial, 2); // warm-up (JIT, SQLite pages), not reported
+    const calm = await phase(service.port, false, serial);
+    const attacked = await phase(service.port, true, serial);
+    const rss = service.child.pid ? peakRssMb(service.child.pid) : undefined;
+    const rate = (p: Phase) => p.accepted / p.seconds;
+    const line = (name: string, p: Phase) =>
+      console.log(`   ${name}: /health p50 ${fmt(percentile(p.healthMs, 50), 2)} ms, p99 ${fmt(percentile(p.healthMs, 99), 2)} ms (${p.healthMs.length} probes); ` +
+        `facility accepted ${fmt(rate(p))} visits/s (${p.accepted} in ${fmt(p.seconds)} s, batches of ${BATCH})`);
+    console.log(`\n${SECONDS} s per phase; ${CONNECTIONS} hostile connections, 5 MB bodies (nested arrays / 300,000 keys), a new connection per request; 'cut' = the connection was closed before the client read the answer`);
+    line('without attack', calm);
+    line('under attack  ', attacked);
+    const answers = [...attacked.attacks].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s === 0 ? 'cut' : s}×${n}`).join(', ');
+    const total = [...attacked.attacks.values()].reduce((a, b) => a + b, 0);
+    console.log(`   hostile requests: ${total} (${answers}); ${fmt(attacked.attackBytes / 1024 / 1024)} MB written by the attackers, ` +
+      `${fmt(attacked.attackBytes / Math.max(1, total) / 1024)} KiB per request into the socket before the server closed it (kernel buffers; the service reads only up to the first violation)`);
+    console.log(`   service peak RSS ${rss ?? '?'} MB`);
+    const p99 = percentile(attacked.healthMs, 99);
+    console.log(`   target /health p99 < ${TARGET.healthP99Ms} ms under attack: ${verdict(p99 < TARGET.healthP99Ms)}`);
+    console.log(`   target push rate ≥ ${TARGET.pushShare * 100} % of the calm rate: ${verdict(rate(attacked) >= TARGET.pushShare * rate(calm))} (${fmt((100 * rate(attacked)) / Math.max(1e-9, rate(calm)), 0)} %)`);
+    console.log(`   target peak RSS < ${TARGET.rssMb} MB: ${rss === undefined ? 'not measured' : verdict(rss < TARGET.rssMb)}`);
+  } finally {
+    await stopService(service.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error('bench failed:', err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
