@@ -262,7 +262,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     let url = '';
     let closeHttp = async () => undefined as void;
     if (!overrides.noHttp) {
-      pool = cfg.validation.workers > 0 ? createValidationPool(cfg.validation) : undefined;
+      pool = cfg.validation.workers > 0 ? createValidationPool({ ...cfg.validation, onError: (err) => logger.error({ err }, 'validation worker failed') }) : undefined;
       const clock = () => new Date(now());
       const organizations = new Set(facilities.map((f) => f.organizationId));
       const app = createApp({

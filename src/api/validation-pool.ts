@@ -22,6 +22,8 @@ export interface ValidationPoolOptions {
   filename?: string;
   /** Passed to each worker (tests give a gate). */
   workerData?: unknown;
+  /** A worker that fails outside a task (its task, if any, is rejected and answered 500 with an incident id). */
+  onError?: (err: unknown) => void;
 }
 
 export interface ValidationPool {
@@ -52,14 +54,21 @@ export function defaultWorkerFile(): string {
 
 export function createValidationPool(o: ValidationPoolOptions): ValidationPool {
   const workers = Math.max(1, o.workers);
+  const filename = o.filename ?? defaultWorkerFile();
+  // Checked here: a missing entry would otherwise surface as an 'error' event from a thread, after the start.
+  if (!existsSync(filename)) {
+    throw new Error(`The validation worker ${filename} is missing: run \`npm run build\` (or set VALIDATE_WORKERS=0 to validate inline)`);
+  }
   const pool = new Piscina<ValidationTask, Issue[]>({
-    filename: o.filename ?? defaultWorkerFile(),
+    filename,
     minThreads: workers,
     maxThreads: workers,
     maxQueue: Math.max(1, o.queue),
     idleTimeout: Number.POSITIVE_INFINITY,
     ...(o.workerData !== undefined ? { workerData: o.workerData } : {}),
   });
+  // Without a listener an 'error' event would end the process.
+  pool.on('error', (err: unknown) => o.onError?.(err));
   let pending = 0;
   let closing: Promise<void> | undefined;
   return {

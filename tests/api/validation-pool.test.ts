@@ -81,6 +81,10 @@ describe('validation pool', () => {
   });
 });
 
+it('a missing worker entry stops at creation with what to do, not later in a thread', () => {
+  expect(() => createValidationPool({ workers: 1, queue: 1, minBytes: 0, filename: '/nonexistent/validation-worker.js' })).toThrow(/npm run build.*VALIDATE_WORKERS=0/);
+});
+
 describe('the real worker (compiled by `npm ci` → prepare → build)', () => {
   let pool: ValidationPool;
   afterAll(() => pool.close());
