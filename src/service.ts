@@ -67,6 +67,8 @@ export interface RunningService {
   metrics: ServiceMetrics;
   /** Token probe per facility (start-up and resume). */
   probes: FacilityProbes;
+  /** Worker threads for large $validate bodies (absent with VALIDATE_WORKERS=0 or without HTTP). */
+  validationPool?: ValidationPool;
   /** Settles when the start-up probe of every facility has answered. */
   probed: Promise<void>;
   /** Runs ticks until nothing is due now (or `maxTicks`), for `sync --once`. */
@@ -324,7 +326,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         openStoreRef.close();
         await simulator?.close();
       })());
-    return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), logger, metrics, drain, close };
+    return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), ...(pool ? { validationPool: pool } : {}), logger, metrics, drain, close };
   } catch (e) {
     await pool?.close();
     store?.close();

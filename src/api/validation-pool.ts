@@ -32,6 +32,8 @@ export interface ValidationPool {
   validate(resource: unknown, opts: ValidateOptions): Promise<Issue[]>;
   /** Tasks running or waiting. */
   pending(): number;
+  /** Tasks a worker answered since the start. */
+  completed(): number;
   /** Waits for running tasks, then stops the threads. Idempotent. */
   close(): Promise<void>;
 }
@@ -70,21 +72,25 @@ export function createValidationPool(o: ValidationPoolOptions): ValidationPool {
   // Without a listener an 'error' event would end the process.
   pool.on('error', (err: unknown) => o.onError?.(err));
   let pending = 0;
+  let completed = 0;
   let closing: Promise<void> | undefined;
   return {
     minBytes: o.minBytes,
     pending: () => pending,
+    completed: () => completed,
     async validate(resource, opts) {
       // Counted here rather than read from piscina, so the bound holds even before a task reaches a thread.
       if (closing || pending >= workers + o.queue) throw new PoolBusyError();
       pending++;
       try {
-        return await pool.run({
+        const issues = await pool.run({
           resource,
           now: opts.now.toISOString(),
           ...(opts.baseOnly ? { baseOnly: true } : {}),
           ...(opts.expectedType ? { expectedType: opts.expectedType } : {}),
         });
+        completed++;
+        return issues;
       } finally {
         pending--;
       }
