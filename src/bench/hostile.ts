@@ -1,10 +1,13 @@
 // `npm run bench:hostile` (after `npm run build`): the service under the attack of issue 10 §1. A service child in
 // sandbox-simulator mode on loopback; a facility pushes visits (demo-facility-key) and a probe reads /health, first
 // alone, then while four connections stream 5 MB hostile bodies to POST /fhir/$validate (an array nested ~2.5 million
-// levels; an object with 300,000 keys), each a new connection, in a loop bounded in count and time.
+// levels; an object with 300,000 keys), each a new connection, in a loop bounded in count and time. The attackers run
+// in a child process of their own, so their event loop does not slow the pusher and the probe of this one.
 // Prints /health p50/p99, the facility's accepted visits per second with and without the attack, the answers the
 // attackers got, and the service's peak RSS. Targets: /health p99 < 100 ms, push rate ≥ half, RSS < 400 MB.
-//   BENCH_SECONDS (8 per phase), BENCH_BATCH (20 visits per push), BENCH_ATTACKS (2000 per connection at most).
+//   BENCH_SECONDS (8 per phase), BENCH_BATCH (20 visits per push), BENCH_ATTACKS (2000 per connection at most),
+//   BENCH_ATTACKER_NICE (0: the attackers compete with the service for the cores; 19 yields them).
+import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -19,6 +22,7 @@ const BATCH = num('BENCH_BATCH', 20);
 const ATTACKS_PER_CONNECTION = num('BENCH_ATTACKS', 2000);
 const HOSTILE_BYTES = 5 * 1024 * 1024;
 const CONNECTIONS = 4;
+const ATTACKER_NICE = num('BENCH_ATTACKER_NICE', 0);
 const TARGET = { healthP99Ms: 100, pushShare: 0.5, rssMb: 400 };
 
 const DEMO_FACILITY_KEY = 'demo-facility-key';
@@ -62,6 +66,35 @@ function attackOnce(port: number, kind: 'nested' | 'keys'): Promise<{ status: nu
   });
 }
 
+/** The four hostile connections, in this process (`--attacker`): results as one JSON line on stdout. */
+async function attackerMain(port: number, seconds: number): Promise<void> {
+  const until = hr() + seconds * 1000;
+  const attacks = new Map<number, number>();
+  let bytes = 0;
+  await Promise.all(Array.from({ length: CONNECTIONS }, async (_, c) => {
+    for (let n = 0; n < ATTACKS_PER_CONNECTION && hr() < until; n++) {
+      const r = await attackOnce(port, (c + n) % 2 === 0 ? 'nested' : 'keys');
+      attacks.set(r.status, (attacks.get(r.status) ?? 0) + 1);
+      bytes += r.sent;
+    }
+  }));
+  process.stdout.write(`${JSON.stringify({ attacks: [...attacks], bytes })}\n`);
+}
+
+/**
+ * Runs the attackers in a child process (at BENCH_ATTACKER_NICE): sharing this process's event loop, they would delay
+ * the pusher and the probe themselves and the figures would measure the bench, not the service.
+ */
+function runAttackers(port: number, seconds: number): Promise<{ attacks: Array<[number, number]>; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('nice', ['-n', String(ATTACKER_NICE), process.execPath, fileURLToPath(import.meta.url), '--attacker', String(port), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { attacks: Array<[number, number]>; bytes: number }) : reject(new Error(`attackers exited with ${code}`))));
+  });
+}
+
 interface Phase {
   healthMs: number[];
   accepted: number;
@@ -97,21 +130,28 @@ async function phase(port: number, attack: boolean, serial: { next: number }, ph
     return (hr() - t0) / 1000;
   })();
   const attackers = attack
-    ? Array.from({ length: CONNECTIONS }, async (_, c) => {
-        for (let n = 0; n < ATTACKS_PER_CONNECTION && hr() < until; n++) {
-          const r = await attackOnce(port, (c + n) % 2 === 0 ? 'nested' : 'keys');
-          attacks.set(r.status, (attacks.get(r.status) ?? 0) + 1);
-          attackBytes += r.sent;
-        }
+    ? runAttackers(port, phaseSeconds).then((r) => {
+        for (const [status, n] of r.attacks) attacks.set(status, n);
+        attackBytes = r.bytes;
       })
-    : [];
-  const [, seconds] = await Promise.all([probe, pusher, ...attackers]);
+    : Promise.resolve();
+  const [, seconds] = await Promise.all([probe, pusher, attackers]);
   agent.destroy();
   return { healthMs: healthMs.sort((a, b) => a - b), accepted, seconds: seconds as number, attacks, attackBytes };
 }
 
 function postWithKey(port: number, body: string, agent: http.Agent): Promise<{ status: number; body: string }> {
   return post(port, '/ilp/visits', body, agent, { authorization: `Bearer ${DEMO_FACILITY_KEY}`, 'content-type': 'application/json' });
+}
+
+/** CPU seconds (user + system) a process has used; undefined off Linux. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
 }
 
 /** Peak resident set of a process (VmHWM), MB; undefined off Linux. */
@@ -137,8 +177,12 @@ async function main(): Promise<void> {
   const serial = { next: 1 };
   try {
     await phase(service.port, false, serial, 2); // warm-up (JIT, SQLite pages), not reported
+    const pid = service.child.pid ?? 0;
+    const cpu0 = cpuSeconds(pid);
     const calm = await phase(service.port, false, serial);
+    const cpu1 = cpuSeconds(pid);
     const attacked = await phase(service.port, true, serial);
+    const cpu2 = cpuSeconds(pid);
     const rss = service.child.pid ? peakRssMb(service.child.pid) : undefined;
     const rate = (p: Phase) => p.accepted / p.seconds;
     const line = (name: string, p: Phase) =>
@@ -152,6 +196,9 @@ async function main(): Promise<void> {
     console.log(`   hostile requests: ${total} (${answers}); ${fmt(attacked.attackBytes / 1024 / 1024)} MB written by the attackers, ` +
       `${fmt(attacked.attackBytes / Math.max(1, total) / 1024)} KiB per request into the socket before the server closed it (kernel buffers; the service reads only up to the first violation)`);
     console.log(`   service peak RSS ${rss ?? '?'} MB`);
+    if (cpu0 !== undefined && cpu1 !== undefined && cpu2 !== undefined) {
+      console.log(`   service CPU: ${fmt((cpu1 - cpu0) / calm.seconds, 2)} cores without attack, ${fmt((cpu2 - cpu1) / attacked.seconds, 2)} under attack (the attackers run in a child at nice ${ATTACKER_NICE} on the same ${os.cpus().length} cores)`);
+    }
     const p99 = percentile(attacked.healthMs, 99);
     console.log(`   target /health p99 < ${TARGET.healthP99Ms} ms under attack: ${verdict(p99 < TARGET.healthP99Ms)}`);
     console.log(`   target push rate ≥ ${TARGET.pushShare * 100} % of the calm rate: ${verdict(rate(attacked) >= TARGET.pushShare * rate(calm))} (${fmt((100 * rate(attacked)) / Math.max(1e-9, rate(calm)), 0)} %)`);
@@ -162,7 +209,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+const attackerArgs = process.argv.indexOf('--attacker');
+(attackerArgs > 0 ? attackerMain(Number(process.argv[attackerArgs + 1]), Number(process.argv[attackerArgs + 2])) : main()).catch((err: unknown) => {
   console.error('bench failed:', err instanceof Error ? err.message : err);
   process.exitCode = 1;
 });
