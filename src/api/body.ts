@@ -94,16 +94,40 @@ function readGuardedJson(req: Request, res: Response, limits: BodyLimits, next: 
 
 const tooLarge = (): OperationOutcomeError => httpError(413, 'too-costly', 'The request body is larger than this server accepts');
 
+/** After refusing a body, what is still arriving is discarded up to this much, or this long, then the socket is cut. */
+const LINGER_BYTES = 256 * 1024;
+const LINGER_MS = 2_000;
+
 /**
- * Answers without reading the rest of a refused body: the connection is closed after the answer, so a client
- * streaming megabytes of hostile JSON costs no more than the bytes already read.
+ * Answers without parsing the rest of a refused body. Cutting the socket at once would make the kernel answer the
+ * client's pending bytes with a reset, and the client would lose the OperationOutcome: instead the rest is discarded
+ * unparsed for a bounded number of bytes and time (a lingering close), then the socket is cut, so a client streaming
+ * megabytes of hostile JSON costs at most LINGER_BYTES more than the bytes already checked.
  */
 function stopReading(req: Request, res: Response, next: NextFunction, err: unknown): void {
   req.unpipe();
   req.pause();
-  res.set('Connection', 'close');
-  res.once('finish', () => req.destroy());
+  res.once('finish', () => linger(req));
   next(err);
+}
+
+function linger(req: Request): void {
+  if (req.complete) return;
+  let discarded = 0;
+  const cut = (): void => {
+    clearTimeout(timer);
+    req.socket.destroy();
+  };
+  const timer = setTimeout(cut, LINGER_MS);
+  timer.unref();
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_BYTES) cut();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 /**
