@@ -194,7 +194,7 @@ async function main(): Promise<void> {
     const answers = [...attacked.attacks].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s === 0 ? 'cut' : s}×${n}`).join(', ');
     const total = [...attacked.attacks.values()].reduce((a, b) => a + b, 0);
     console.log(`   hostile requests: ${total} (${answers}); ${fmt(attacked.attackBytes / 1024 / 1024)} MB written by the attackers, ` +
-      `${fmt(attacked.attackBytes / Math.max(1, total) / 1024)} KiB per request into the socket before the server closed it (kernel buffers; the service reads only up to the first violation)`);
+      `${fmt(attacked.attackBytes / Math.max(1, total) / 1024)} KiB per request into the socket before the server closed it (kernel buffers; the service parses nothing past the first violation and discards at most 256 KiB more)`);
     console.log(`   service peak RSS ${rss ?? '?'} MB`);
     if (cpu0 !== undefined && cpu1 !== undefined && cpu2 !== undefined) {
       console.log(`   service CPU: ${fmt((cpu1 - cpu0) / calm.seconds, 2)} cores without attack, ${fmt((cpu2 - cpu1) / attacked.seconds, 2)} under attack (the attackers run in a child at nice ${ATTACKER_NICE} on the same ${os.cpus().length} cores)`);
