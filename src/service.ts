@@ -9,6 +9,7 @@ import { listen, type RunningServer } from './api/server.js';
 import { visitsRouter } from './api/visits.js';
 import { IngestQuota } from './api/ingest-quota.js';
 import { syncRouter } from './api/sync.js';
+import { createValidationPool, type ValidationPool } from './api/validation-pool.js';
 import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
 import {
@@ -71,6 +72,8 @@ export interface RunningService {
   metrics: ServiceMetrics;
   /** Token probe per facility (start-up and resume). */
   probes: FacilityProbes;
+  /** Worker threads for large $validate bodies (absent with VALIDATE_WORKERS=0 or without HTTP). */
+  validationPool?: ValidationPool;
   /** Settles when the start-up probe of every facility has answered. */
   probed: Promise<void>;
   /** Runs ticks until nothing is due now (or `maxTicks`), for `sync --once`. */
@@ -153,6 +156,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
 
   let simulator: RunningSimulator | undefined;
   let store: Store | undefined;
+  let pool: ValidationPool | undefined;
   try {
     if (needsBundled) {
       const clients = resolveFacilities(setup.entries.filter((e) => e.environment === 'simulator' && e.simulatorUrl === BUNDLED_SIMULATOR), env, setup.secrets, 'http://127.0.0.1:0').map((f) => ({
@@ -270,6 +274,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     let url = '';
     let http: RunningServer | undefined;
     if (!overrides.noHttp) {
+      pool = cfg.validation.workers > 0 ? createValidationPool({ ...cfg.validation, onError: (err) => logger.error({ err }, 'validation worker failed') }) : undefined;
       const clock = () => new Date(now());
       const organizations = new Set(facilities.map((f) => f.organizationId));
       const diskFloor = createDiskFloor({ dir: dbDir, floorBytes: cfg.diskFreeFloorMb * 1024 * 1024, now, ...(overrides.statfs ? { statfs: overrides.statfs } : {}) });
@@ -278,6 +283,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         tables,
         clock,
         logger,
+        perAddress: cfg.openEndpoints,
+        ...(pool ? { pool } : {}),
         metricsRouter: metricsRouter({ metrics, ...metricsAccess, store, adminKeyHash, staticKeys, logger }),
         routers: [
           { path: '/', router: diskFloor.ingestRouter },
@@ -336,12 +343,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         if (!sync.settled) logger.warn({ abandoned: sync.abandoned, graceMs: cfg.shutdownGraceMs }, 'shutdown grace over: deliveries still in flight keep their lease and are reconciled after a restart');
         await settleWithin(probed, graceLeft()); // a token probe is one request; it is not waited for beyond the grace
         await http?.close(graceLeft());
+        await pool?.close(); // after HTTP: no request is left waiting on a worker
         openStoreRef.close();
         await simulator?.close();
         logger.info({ ms: Date.now() - startedAt, deliveriesAbandoned: sync.abandoned }, 'ilp-adapter stopped');
       })());
-    return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), logger, metrics, drain, close };
+    return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), ...(pool ? { validationPool: pool } : {}), logger, metrics, drain, close };
   } catch (e) {
+    await pool?.close();
     store?.close();
     await simulator?.close();
     throw e;

@@ -6,8 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { mapVisit, type MappingTables } from '../mapping/index.js';
 import type { Validator } from '../validation/index.js';
 import { createLogger, type Logger } from '../util/logger.js';
-import { DEFAULT_BODY_LIMITS, errorHandler, jsonBody, notFound, requireJsonAccept, type BodyLimits } from './errors.js';
+import { errorHandler, notFound, requireJsonAccept } from './errors.js';
+import { bodyLimitsFor, DEFAULT_BODY_LIMITS, jsonBody, OPEN_BODY_LIMITS, type BodyLimits } from './body.js';
 import { fhirRouter } from './fhir.js';
+import { DEFAULT_OPEN_ENDPOINT_LIMITS, OPEN_ENDPOINT_PATHS, perAddressLimits, type OpenEndpointLimits } from './open-limits.js';
+import type { ValidationPool } from './validation-pool.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
 import { mapRouter, type Mapper } from './map.js';
 import { buildCapabilityStatement, metadataRouter, type CapabilityContribution } from './metadata.js';
@@ -28,7 +31,14 @@ export interface AppDeps {
   logger?: Logger;
   /** Extra routers (issue 4: visits ingest, sync), mounted behind the same body parsing and error handling. */
   routers?: MountedRouter[];
+  /** Body limits of a facility's batch ingest (POST /ilp/visits with an API key). */
   limits?: Partial<BodyLimits>;
+  /** Body limits of every other route, in particular the unauthenticated $validate and $map. */
+  openLimits?: Partial<BodyLimits>;
+  /** Worker threads for large $validate payloads (absent ⇒ all inline). */
+  pool?: ValidationPool;
+  /** Per-client-address rate and concurrency on $validate and $map (before their bodies are read). */
+  perAddress?: OpenEndpointLimits;
   /** Extra readiness checks for GET /ready (e.g. the store). */
   readiness?: ReadinessCheck[];
   /** GET /metrics (src/api/metrics.ts): mounted before the JSON-only Accept guard, since a scraper asks for text. */
@@ -41,6 +51,7 @@ export function createApp(deps: AppDeps): express.Express {
   const clock = deps.clock ?? (() => new Date());
   const logger = deps.logger ?? createLogger();
   const limits: BodyLimits = { ...DEFAULT_BODY_LIMITS, ...deps.limits };
+  const openLimits: BodyLimits = { ...OPEN_BODY_LIMITS, ...deps.openLimits };
   const tables = deps.tables;
   const mapper: Mapper = (record, now) => mapVisit(record, tables, { now });
 
@@ -64,7 +75,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
   if (deps.metricsRouter) app.use(deps.metricsRouter);
   app.use(requireJsonAccept);
-  app.use(jsonBody(limits));
+  app.use(OPEN_ENDPOINT_PATHS, perAddressLimits(deps.perAddress ?? DEFAULT_OPEN_ENDPOINT_LIMITS));
+  app.use(jsonBody(bodyLimitsFor(limits, openLimits)));
 
   app.use(healthRouter(deps.readiness ?? [], clock()));
   const types = {
@@ -74,7 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
   };
   const contributions = (deps.routers ?? []).flatMap((r) => (r.capability ? [r.capability] : []));
   app.use(metadataRouter(buildCapabilityStatement(clock(), types, contributions)));
-  app.use(fhirRouter({ validator: deps.validator, clock }));
+  app.use(fhirRouter({ validator: deps.validator, clock, ...(deps.pool ? { pool: deps.pool } : {}) }));
   app.use(mapRouter({ validator: deps.validator, mapper, clock, logger }));
   for (const r of deps.routers ?? []) app.use(r.path, r.router);
 

@@ -1,23 +1,17 @@
-// HTTP in, OperationOutcome out: body parsing with content-type/size/shape guards, 404/405/406, and the final
-// error handler. Every route of the service (ours and routers mounted later) goes through these, so bad input
+// HTTP in, OperationOutcome out: 404/405/406 and the final error handler (body parsing is in body.ts). Every
+// route of the service (ours and routers mounted later) goes through these, so bad input
 // never crashes the process and never yields a 500 or an HTML page, and no response or log echoes the body.
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type express from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
 import { issue, OperationOutcomeError, toOperationOutcome, type Issue } from '../validation/outcome.js';
-import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../util/json-limits.js';
 import type { Logger } from '../util/logger.js';
 import { StorageError } from '../store/storage-error.js';
 
 export const FHIR_JSON = 'application/fhir+json';
 /** Media types accepted for request bodies. */
 export const JSON_TYPES = [FHIR_JSON, 'application/json'];
-
-export interface BodyLimits extends JsonLimits {
-  /** Largest accepted body, bytes or a string such as '5mb'. */
-  bodyBytes: number | string;
-}
-export const DEFAULT_BODY_LIMITS: BodyLimits = { bodyBytes: '5mb', ...DEFAULT_JSON_LIMITS };
 
 /** Sends a FHIR resource as `application/fhir+json`. */
 export function sendResource(res: Response, status: number, resource: Resource | object, headers: Record<string, string> = {}): void {
@@ -31,37 +25,6 @@ export function sendOutcome(res: Response, status: number, issues: Issue[]): voi
 /** Shorthand for throwing an OperationOutcomeError with one issue. */
 export function httpError(status: number, code: Issue['code'], diagnostics: string, expression?: string): OperationOutcomeError {
   return new OperationOutcomeError(status, [issue(status >= 500 ? 'fatal' : 'error', code, diagnostics, expression)]);
-}
-
-function hasBody(req: Request): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-}
-
-/**
- * Body parsing for every route: 415 unless the body is JSON (`application/fhir+json` or `application/json`), 413 over
- * the size limit, 400 for malformed JSON, and 400 `too-costly` for nesting/array/node counts past the limits,
- * checked iteratively before any recursive code sees the document. Requests without a body pass with `req.body` undefined.
- */
-export function jsonBody(limits: BodyLimits): RequestHandler[] {
-  const contentTypeGate: RequestHandler = (req, _res, next) => {
-    if (!hasBody(req)) return next();
-    if (!req.is(JSON_TYPES)) {
-      const given = req.headers['content-type'] ? `'${String(req.headers['content-type']).split(';')[0]?.slice(0, 80)}'` : 'none';
-      return next(httpError(415, 'not-supported', `Unsupported Content-Type ${given}: send ${JSON_TYPES.join(' or ')}`));
-    }
-    next();
-  };
-  const parse = express.json({ limit: limits.bodyBytes, type: JSON_TYPES, strict: true });
-  const shapeGuard: RequestHandler = (req, _res, next) => {
-    if (req.body === undefined) return next();
-    const violation = checkJsonLimits(req.body, limits);
-    if (violation) {
-      req.body = undefined; // nothing downstream may walk it
-      return next(httpError(400, 'too-costly', `${violation.message}; the request was not processed`, violation.path));
-    }
-    next();
-  };
-  return [contentTypeGate, parse, shapeGuard];
 }
 
 /** 406 when the client accepts neither FHIR JSON nor JSON (FHIR XML is not offered). */

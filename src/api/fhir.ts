@@ -7,6 +7,9 @@
 import { Router, type Request } from 'express';
 import type { ValidatorLike } from './contracts.js';
 import { httpError, methodNotAllowed, requireObjectBody, sendResource } from './errors.js';
+import { bodyBytesOf } from './body.js';
+import { PoolBusyError, type ValidationPool } from './validation-pool.js';
+import type { ValidateOptions } from '../validation/index.js';
 import { toOperationOutcome } from '../validation/outcome.js';
 
 const TYPE_RE = /^[A-Z][A-Za-z]{0,63}$/;
@@ -44,10 +47,23 @@ function readRequest(req: Request): ValidateRequest {
   return { resource, profile };
 }
 
-export function fhirRouter(deps: { validator: ValidatorLike; clock: () => Date }): Router {
+export function fhirRouter(deps: { validator: ValidatorLike; clock: () => Date; pool?: ValidationPool }): Router {
   const router = Router();
 
-  const validate = (req: Request, res: import('express').Response): void => {
+  /** Inline for small bodies; on a worker from `pool.minBytes` on, 503 + Retry-After when the workers are saturated. */
+  const runValidation = async (resource: Record<string, unknown>, opts: ValidateOptions, res: import('express').Response) => {
+    const pool = deps.pool;
+    if (!pool || bodyBytesOf(res) < pool.minBytes) return deps.validator.validate(resource, opts);
+    try {
+      return await pool.validate(resource, opts);
+    } catch (e) {
+      if (!(e instanceof PoolBusyError)) throw e;
+      res.set('Retry-After', '1');
+      throw httpError(503, 'transient', 'Every validation worker is busy with large payloads; retry shortly');
+    }
+  };
+
+  const validate = async (req: Request, res: import('express').Response): Promise<void> => {
     const urlType = typeof req.params.type === 'string' ? req.params.type : undefined;
     if (urlType !== undefined && !TYPE_RE.test(urlType)) {
       // Not echoed: a path segment that is not a type name may be anything, a NIK included.
@@ -81,7 +97,7 @@ export function fhirRouter(deps: { validator: ValidatorLike; clock: () => Date }
       }
       baseOnly = true;
     }
-    const issues = deps.validator.validate(resource, { now: deps.clock(), baseOnly, ...(urlType ? { expectedType: urlType } : {}) });
+    const issues = await runValidation(resource, { now: deps.clock(), baseOnly, ...(urlType ? { expectedType: urlType } : {}) }, res);
     sendResource(res, 200, toOperationOutcome(issues));
   };
 

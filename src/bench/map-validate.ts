@@ -1,10 +1,9 @@
 // `npm run bench` (after `npm run build`): throughput of map + validate, service start-to-ready, and $validate
 // latency over HTTP. Prints figures and whether each target of issue 3 §7 is met. Loopback only, bounded.
 //   BENCH_VISITS (default 12000), BENCH_REQUESTS (default 2000), BENCH_STARTS (default 3).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { loadMappingTables, mapVisit } from '../mapping/index.js';
 import { createValidator } from '../validation/index.js';
 import { mappingsDir } from '../util/paths.js';
 import type { Bundle } from 'fhir/r4.js';
+import { hr, percentile, post, startService, stopService } from './harness.js';
 
 type Rec = Record<string, unknown>;
 const VISITS = Number(process.env.BENCH_VISITS ?? 12_000);
@@ -19,7 +19,6 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000);
 const STARTS = Number(process.env.BENCH_STARTS ?? 3);
 const TARGET = { visitsPerSec: 5_000, resourcesPerSec: 50_000, startMs: 1_000, p99Ms: 5 };
 
-const hr = (): number => Number(process.hrtime.bigint()) / 1e6;
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const verdict = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
 
@@ -48,74 +47,6 @@ function variant(base: Rec, i: number): Rec {
     }
   });
   return r;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(port: number, p: string, agent?: http.Agent): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-  });
-}
-
-function post(port: number, p: string, body: string, agent: http.Agent): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: p, method: 'POST', agent, headers: { 'content-type': 'application/fhir+json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function startService(mainJs: string): Promise<{ child: ChildProcess; port: number; ms: number }> {
-  const port = await freePort();
-  const t0 = hr();
-  const child = spawn(process.execPath, [mainJs], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  const deadline = t0 + 20_000;
-  for (;;) {
-    if (exited) throw new Error('service exited before it was ready');
-    if ((await get(port, '/ready')) === 200) return { child, port, ms: hr() - t0 };
-    if (hr() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error('service not ready within 20 s');
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function stopService(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await done;
 }
 
 async function main(): Promise<void> {
@@ -202,7 +133,7 @@ async function main(): Promise<void> {
   const starts: number[] = [];
   let service: { child: ChildProcess; port: number } | undefined;
   for (let i = 0; i < STARTS; i++) {
-    const s = await startService(mainJs);
+    const s = await startService(mainJs, { OPEN_RATE_PER_MINUTE: '1000000' });
     starts.push(s.ms);
     if (i < STARTS - 1) await stopService(s.child);
     else service = s;

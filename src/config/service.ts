@@ -59,12 +59,28 @@ export interface ServiceConfig {
   /** SHUTDOWN_GRACE_MS: on SIGTERM/SIGINT, how long in-flight deliveries and requests may take before the process exits anyway. */
   shutdownGraceMs: number;
   sync: SyncSettings;
+  /** Per-client-address limits of the unauthenticated $validate and $map. */
+  openEndpoints: { perMinute: number; concurrent: number };
+  validation: ValidationPoolSettings;
 }
 
 export const DEFAULT_DISK_FREE_FLOOR_MB = 200;
 export const DEFAULT_INGEST_RECORDS_PER_MINUTE = 6_000;
 export const DEFAULT_INGEST_MAX_QUEUED_PER_FACILITY = 100_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
+export interface ValidationPoolSettings {
+  /** VALIDATE_WORKERS: worker threads for large $validate payloads; 0 ⇒ every payload is validated inline. */
+  workers: number;
+  /** VALIDATE_QUEUE: large payloads that may wait for a worker; beyond workers + queue the answer is 503 + Retry-After. */
+  queue: number;
+  /** VALIDATE_WORKER_MIN_BYTES: bodies at least this large go to a worker; smaller ones are cheaper inline. */
+  minBytes: number;
+}
+
+export const defaultValidationPool: ValidationPoolSettings = { workers: 1, queue: 8, minBytes: 64 * 1024 };
+/** OPEN_RATE_PER_MINUTE and OPEN_CONCURRENCY, per client address. */
+export const defaultOpenEndpoints = { perMinute: 120, concurrent: 2 };
 
 export const DEFAULT_SYNC_CRON = '*/5 * * * *';
 export const DEFAULT_SYNC_TIMEZONE = 'Asia/Jakarta';
@@ -178,6 +194,15 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     ingestMaxQueuedPerFacility: int('INGEST_MAX_QUEUED_PER_FACILITY', DEFAULT_INGEST_MAX_QUEUED_PER_FACILITY, 1, 100_000_000),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
     sync,
+    openEndpoints: {
+      perMinute: int('OPEN_RATE_PER_MINUTE', defaultOpenEndpoints.perMinute, 1, 1_000_000),
+      concurrent: int('OPEN_CONCURRENCY', defaultOpenEndpoints.concurrent, 1, 64),
+    },
+    validation: {
+      workers: int('VALIDATE_WORKERS', defaultValidationPool.workers, 0, 16),
+      queue: int('VALIDATE_QUEUE', defaultValidationPool.queue, 0, 1_000),
+      minBytes: int('VALIDATE_WORKER_MIN_BYTES', defaultValidationPool.minBytes, 0, 64 * 1024 * 1024),
+    },
   };
   return { config: cfg, problems };
 }

@@ -9,12 +9,14 @@ export interface JsonLimits {
   maxArrayLength: number;
   /** Most values (objects, arrays, primitives) in one document. */
   maxNodes: number;
+  /** Most members of one object (checked while the body streams in, and here). */
+  maxObjectKeys: number;
 }
 
-export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64, maxArrayLength: 10_000, maxNodes: 1_000_000 };
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64, maxArrayLength: 10_000, maxNodes: 1_000_000, maxObjectKeys: 1_000 };
 
 export interface JsonLimitViolation {
-  kind: 'depth' | 'array-length' | 'nodes';
+  kind: 'depth' | 'array-length' | 'object-keys' | 'nodes';
   /** Human-readable, content-free (no values from the document). */
   message: string;
   /** JSON path of the offending element, e.g. `entry[3].resource.component`; absent for `nodes`. */
@@ -26,7 +28,7 @@ type Frame = { value: unknown; depth: number; parent: Frame | undefined; key: st
 
 // Keys are echoed only when they look like field names: a NIK, phone number or name used as a key stays out of responses.
 const SAFE_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$/;
-const keyText = (k: string): string => (SAFE_KEY.test(k) && !/\d{4}/.test(k) ? k : '(key)');
+export const keyText = (k: string): string => (SAFE_KEY.test(k) && !/\d{4}/.test(k) ? k : '(key)');
 
 function pathOf(frame: Frame): string {
   const parts: string[] = [];
@@ -63,7 +65,11 @@ export function checkJsonLimits(doc: unknown, limits: JsonLimits = DEFAULT_JSON_
       }
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth: depth + 1, parent: frame, key: i });
     } else {
+      let members = 0;
       for (const k in value as Record<string, unknown>) {
+        if (++members > limits.maxObjectKeys) {
+          return { kind: 'object-keys', message: `An object has more than ${limits.maxObjectKeys} members; at most ${limits.maxObjectKeys} are accepted`, path: pathOf(frame) };
+        }
         if (Object.prototype.hasOwnProperty.call(value, k)) {
           stack.push({ value: (value as Record<string, unknown>)[k], depth: depth + 1, parent: frame, key: k });
         }

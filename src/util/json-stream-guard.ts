@@ -1,0 +1,145 @@
+// A byte-level check of JSON structure while the body is still arriving, so that a hostile document (millions of
+// nesting levels, hundreds of thousands of keys) is refused after the first bytes that break a limit, before
+// JSON.parse builds any tree. It is not a parser: it tracks only strings, brackets, commas and colons, and leaves
+// the rest of JSON's grammar to JSON.parse, which runs on bodies that passed.
+import { keyText, type JsonLimits, type JsonLimitViolation } from './json-limits.js';
+
+export interface StreamViolation extends Omit<JsonLimitViolation, 'kind'> {
+  kind: JsonLimitViolation['kind'] | 'syntax';
+}
+
+const OBJ = 1;
+const ARR = 2;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+/** Longest key remembered for an error path; longer keys show as '(key)'. */
+const MAX_PATH_KEY = 64;
+
+const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+/** Feed it the body chunk by chunk; `write` answers the first violation (and keeps answering it). */
+export class JsonStreamGuard {
+  /** Bytes looked at so far (stops growing at the first violation). */
+  bytesSeen = 0;
+  private depth = 0;
+  private readonly kinds: Uint8Array;
+  /** Array elements, or object members, seen so far at each depth. */
+  private readonly counts: Uint32Array;
+  private readonly keys: string[] = [];
+  private nodes = 0;
+  private inString = false;
+  private escaped = false;
+  private expectValue = true;
+  private stringIsKey = false;
+  private keyBytes: number[] = [];
+  private violation: StreamViolation | undefined;
+  private started = false;
+
+  constructor(private readonly limits: JsonLimits & { maxObjectKeys: number }) {
+    this.kinds = new Uint8Array(limits.maxDepth + 2);
+    this.counts = new Uint32Array(limits.maxDepth + 2);
+  }
+
+  write(chunk: Uint8Array): StreamViolation | undefined {
+    if (this.violation) return this.violation;
+    const n = chunk.length;
+    for (let i = 0; i < n; i++) {
+      const b = chunk[i]!;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (b === BACKSLASH) this.escaped = true;
+        else if (b === QUOTE) this.inString = false;
+        if (this.stringIsKey) {
+          if (this.inString && this.keyBytes.length <= MAX_PATH_KEY) this.keyBytes.push(b);
+          else if (!this.inString) this.keys[this.depth] = this.keyBytes.length <= MAX_PATH_KEY ? Buffer.from(this.keyBytes).toString('latin1') : '(key)';
+        }
+        continue;
+      }
+      if (isSpace(b)) continue;
+      if (!this.started) {
+        this.started = true;
+        // Strict JSON bodies: an object or an array at the root, like express.json({ strict: true }).
+        if (b !== 0x7b && b !== 0x5b) return this.fail(i, { kind: 'syntax', message: 'The request body is not valid JSON (expected a JSON object)' });
+      }
+      if (this.expectValue && b !== 0x5d && b !== 0x7d) {
+        this.expectValue = false;
+        if (++this.nodes > this.limits.maxNodes) return this.fail(i, { kind: 'nodes', message: `The document has more than ${this.limits.maxNodes} values` });
+        if (this.kinds[this.depth] === ARR && ++this.counts[this.depth]! > this.limits.maxArrayLength) {
+          return this.fail(i, {
+            kind: 'array-length',
+            message: `An array has more than ${this.limits.maxArrayLength} elements; at most ${this.limits.maxArrayLength} are accepted`,
+            path: this.path(this.depth - 1),
+          });
+        }
+      }
+      switch (b) {
+        case QUOTE:
+          this.inString = true;
+          this.stringIsKey = this.kinds[this.depth] === OBJ && !this.afterColon;
+          if (this.stringIsKey) this.keyBytes = [];
+          break;
+        case 0x7b: // {
+        case 0x5b: // [
+          if (this.depth + 1 > this.limits.maxDepth) {
+            return this.fail(i, { kind: 'depth', message: `The document is nested deeper than ${this.limits.maxDepth} levels`, path: this.path(this.depth) });
+          }
+          this.depth++;
+          this.kinds[this.depth] = b === 0x7b ? OBJ : ARR;
+          this.counts[this.depth] = 0;
+          this.afterColon = false;
+          this.expectValue = b === 0x5b;
+          break;
+        case 0x7d: // }
+        case 0x5d: // ]
+          if (this.depth === 0 || this.kinds[this.depth] !== (b === 0x7d ? OBJ : ARR)) {
+            return this.fail(i, { kind: 'syntax', message: 'The request body is not valid JSON (brackets do not match)' });
+          }
+          this.depth--;
+          this.expectValue = false;
+          this.afterColon = this.kinds[this.depth] === OBJ;
+          break;
+        case 0x3a: // :
+          if (this.kinds[this.depth] === OBJ && ++this.counts[this.depth]! > this.limits.maxObjectKeys) {
+            return this.fail(i, {
+              kind: 'object-keys',
+              message: `An object has more than ${this.limits.maxObjectKeys} members; at most ${this.limits.maxObjectKeys} are accepted`,
+              path: this.path(this.depth - 1),
+            });
+          }
+          this.afterColon = true;
+          this.expectValue = true;
+          break;
+        case 0x2c: // ,
+          this.afterColon = false;
+          this.expectValue = this.kinds[this.depth] === ARR;
+          break;
+        default:
+      }
+    }
+    this.bytesSeen += n;
+    return undefined;
+  }
+
+  /** In an object, true between a key's colon and the next comma (a string there is a value, not a key). */
+  private afterColon = false;
+
+  private fail(at: number, v: StreamViolation): StreamViolation {
+    this.bytesSeen += at + 1;
+    if (v.path === undefined) delete v.path;
+    this.violation = v;
+    return v;
+  }
+
+  /** JSON path of the container open at `depth` (1 = root), from remembered keys and element counts. */
+  private path(depth: number): string {
+    let p = '';
+    for (let d = 1; d <= depth; d++) {
+      if (this.kinds[d] === ARR) p += `[${this.counts[d]! - 1}]`;
+      else {
+        const k = keyText(this.keys[d] ?? '(key)');
+        p += p ? `.${k}` : k;
+      }
+    }
+    return p || '(root)';
+  }
+}
