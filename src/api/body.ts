@@ -24,12 +24,13 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
 }
 
-const DECODERS: Record<string, () => Transform> = Object.assign(Object.create(null) as Record<string, () => Transform>, {
-  gzip: () => zlib.createGunzip(),
-  'x-gzip': () => zlib.createGunzip(),
-  deflate: () => zlib.createInflate(),
-  br: () => zlib.createBrotliDecompress(),
-});
+/** Content-Encoding (a request header) → decoder: a Map, so no header value can reach a prototype key. */
+const DECODERS: ReadonlyMap<string, () => Transform> = new Map([
+  ['gzip', () => zlib.createGunzip()],
+  ['x-gzip', () => zlib.createGunzip()],
+  ['deflate', () => zlib.createInflate()],
+  ['br', () => zlib.createBrotliDecompress()],
+]);
 
 /** Bytes of the body as read (after decoding), for handlers that choose where to run by size (res.locals.bodyBytes). */
 export const bodyBytesOf = (res: Response): number => (typeof res.locals.bodyBytes === 'number' ? res.locals.bodyBytes : 0);
@@ -47,7 +48,7 @@ function readGuardedJson(req: Request, res: Response, limits: BodyLimits, next: 
   }
   let source: NodeJS.ReadableStream = req;
   if (encoding !== 'identity' && encoding !== '') {
-    const make = DECODERS[encoding];
+    const make = DECODERS.get(encoding);
     if (!make) return stopReading(req, res, next, httpError(415, 'not-supported', 'Unsupported Content-Encoding: send identity, gzip, deflate or br'));
     const decoder = make();
     decoder.on('error', () => finish(httpError(400, 'structure', 'The request body could not be decoded')));
