@@ -1,22 +1,15 @@
 import nock from 'nock';
 import type { Bundle, Location, Patient } from 'fhir/r4.js';
 import { createPlatformClient, idsFromTransactionResponse, parseLocation, patientIdFromCreateResponse, NIK_SYSTEM, NIK_IBU_SYSTEM } from '../../src/platform/client.js';
-import { createFacilityLimiter, type FacilityLimiter } from '../../src/platform/limiter.js';
+import { createFacilityLimiter } from '../../src/platform/limiter.js';
 import { PlatformError } from '../../src/platform/types.js';
-import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, SECRET, captureLogger, errorText, facility, tokenBody, BAD_CREDENTIALS, failure } from './helpers.js';
+import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, SECRET, captureLogger, errorText, facility, tokenBody, BAD_CREDENTIALS, failure, nockLifecycle } from './helpers.js';
 import { eventually } from '../helpers/eventually.js';
 
 const MOTHER_NIK = '9204014804000002';
 const PRACT_NIK = '7209061211900001';
 
-beforeAll(() => nock.disableNetConnect());
-const limiters: FacilityLimiter[] = [];
-afterEach(() => {
-  nock.abortPendingRequests();
-  nock.cleanAll();
-  for (const l of limiters.splice(0)) l.close();
-});
-afterAll(() => nock.enableNetConnect());
+const limiters = nockLifecycle();
 
 // Read retries are off unless a test is about them: every other test pairs one interceptor with one exchange.
 function setup(opts: { quota?: number; timeoutMs?: number; maxPages?: number; readRetries?: number; delays?: number[]; random?: () => number } = {}) {

@@ -1,5 +1,7 @@
 // Shared fixtures for the platform tests (not a test file itself).
+import nock from 'nock';
 import { PlatformError, type FacilityConfig } from '../../src/platform/types.js';
+import type { FacilityLimiter } from '../../src/platform/limiter.js';
 
 export const AUTH_ORIGIN = 'https://auth.satusehat.test';
 export const AUTH_PATH = '/oauth2/v1/accesstoken';
@@ -80,4 +82,20 @@ export async function failure(p: Promise<unknown>): Promise<PlatformError> {
     return e as PlatformError;
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * Registers the nock lifecycle of a platform test file (no real network; interceptors and limiters cleared after each
+ * test) and returns the list a test pushes its limiters onto so they are closed.
+ */
+export function nockLifecycle(): FacilityLimiter[] {
+  const limiters: FacilityLimiter[] = [];
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => {
+    nock.abortPendingRequests();
+    nock.cleanAll();
+    for (const l of limiters.splice(0)) l.close();
+  });
+  afterAll(() => nock.enableNetConnect());
+  return limiters;
 }

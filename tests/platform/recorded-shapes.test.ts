@@ -5,18 +5,11 @@ import type { Bundle, Patient } from 'fhir/r4.js';
 import { createPlatformClient, idsFromTransactionResponse, NIK_IBU_SYSTEM, NIK_SYSTEM, readRetryDelayMs } from '../../src/platform/client.js';
 import { errorFromResponse } from '../../src/platform/errors.js';
 import { createTokenProvider } from '../../src/platform/token.js';
-import { createFacilityLimiter, type FacilityLimiter } from '../../src/platform/limiter.js';
+import { createFacilityLimiter } from '../../src/platform/limiter.js';
 import { classify, defaultRetryPolicy } from '../../src/sync/policy.js';
-import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, captureLogger, facility, manualClock, tokenBody, failure } from './helpers.js';
+import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, captureLogger, facility, manualClock, tokenBody, failure, nockLifecycle } from './helpers.js';
 
-beforeAll(() => nock.disableNetConnect());
-const limiters: FacilityLimiter[] = [];
-afterEach(() => {
-  nock.abortPendingRequests();
-  nock.cleanAll();
-  for (const l of limiters.splice(0)) l.close();
-});
-afterAll(() => nock.enableNetConnect());
+const limiters = nockLifecycle();
 
 function setup(opts: { readRetries?: number; random?: () => number } = {}) {
   const { logger, entries } = captureLogger();
