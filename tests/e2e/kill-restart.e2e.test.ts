@@ -2,7 +2,6 @@
 // with SIGKILL — once in the middle of a sync run, once while a batch POST /ilp/visits is in flight — then started
 // again on the same DATA_DIR. The simulator runs in this test process so its state can be watched and inspected.
 import http from 'node:http';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,13 +11,12 @@ import { openStore } from '../../src/store/index.js';
 import { loadMappingTables, mapVisit, type MappingTables } from '../../src/mapping/index.js';
 import { compileService, type CompiledService } from './helpers/compile-service.js';
 import { startHoldingProxy } from './helpers/holding-proxy.js';
-import { call, kill9, startServiceProcess as startProcess, type ServiceProcess } from './helpers/service-process.js';
+import { call, kill9, serviceProcessEnv, startServiceProcess as startProcess, type ServiceProcess } from './helpers/service-process.js';
 import { LOCATION, makeVisit } from './fixtures.js';
 import { eventually, HANG_MS } from '../helpers/eventually.js';
 
 const ENC = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
 const OBS = (org: string) => `http://sys-ids.kemkes.go.id/observation/${org}`;
-const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const ORGS = ['10000301', '10000302', '10000303'];
@@ -33,36 +31,13 @@ const output: string[] = [];
 const pushedNiks = new Set<string>();
 
 function serviceEnv(dir: string, dataDir: string, platformUrl: string): NodeJS.ProcessEnv {
-  const facilities = ORGS.map((org) => ({
-    organizationId: org,
-    environment: 'simulator',
-    simulatorUrl: platformUrl,
-    quotaPerMinute: 100_000,
-    credentials: { clientIdEnv: `SS_${org}_ID`, clientSecretEnv: `SS_${org}_SECRET` },
-    locations: { [LOCATION]: { name: 'Posyandu Uji', physicalType: 'si' } },
-  }));
-  fs.writeFileSync(path.join(dir, 'facilities.json'), JSON.stringify({ facilities }));
-  fs.writeFileSync(path.join(dir, 'keys.json'), JSON.stringify({ keys: ORGS.map((org) => ({ organizationId: org, sha256: sha(keyOf(org)) })) }));
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATA_DIR: dataDir,
-    FACILITIES_FILE: path.join(dir, 'facilities.json'),
-    API_KEYS_FILE: path.join(dir, 'keys.json'),
-    ADMIN_API_KEY: ADMIN,
+  return serviceProcessEnv(dir, dataDir, platformUrl, LOCATION, ORGS.map((org) => ({ organizationId: org, ...credOf(org), apiKey: keyOf(org) })), ADMIN, {
     SYNC_ENABLED: 'false', // runs only on POST /sync/run
     SYNC_LEASE_MS: '1500', // a killed run's claims are due again 1.5 s later
     SYNC_BACKOFF_BASE_MS: '50',
     SYNC_BACKOFF_MAX_MS: '400',
     SYNC_MAX_ATTEMPTS: '30',
-    LOG_LEVEL: 'info',
-  };
-  for (const org of ORGS) {
-    env[`SS_${org}_ID`] = credOf(org).clientId;
-    env[`SS_${org}_SECRET`] = credOf(org).clientSecret;
-  }
-  return env;
+  });
 }
 
 const startServiceProcess = (svc: CompiledService, env: NodeJS.ProcessEnv) => startProcess(svc, env, output);

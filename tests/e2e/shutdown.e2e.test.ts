@@ -2,14 +2,13 @@
 // frozen mid-delivery (the holding proxy keeps committed transactions' answers back), and SIGTERM arrives. The process
 // must refuse new work with 503 at once, exit 0 within SHUTDOWN_GRACE_MS (plus start-up/exit slack), say it stopped,
 // and after a restart on the same DATA_DIR every acknowledged visit is at the platform exactly once.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSimulator } from '../../src/simulator/server.js';
 import { compileService, type CompiledService } from './helpers/compile-service.js';
 import { startHoldingProxy } from './helpers/holding-proxy.js';
-import { call, kill9, startServiceProcess, type ServiceProcess } from './helpers/service-process.js';
+import { call, kill9, serviceProcessEnv, startServiceProcess, type ServiceProcess } from './helpers/service-process.js';
 import { LOCATION, makeVisit } from './fixtures.js';
 import { eventually, HANG_MS } from '../helpers/eventually.js';
 
@@ -19,34 +18,16 @@ const KEY = `facility-key-${ORG}-0123456789`;
 const CRED = { clientId: `client-${ORG}`, clientSecret: `secret-${ORG}-stop-x9` };
 const ENC = `http://sys-ids.kemkes.go.id/encounter/${ORG}`;
 const GRACE_MS = 2_000;
-const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
 function serviceEnv(dir: string, dataDir: string, platformUrl: string): NodeJS.ProcessEnv {
-  const facilities = [{
-    organizationId: ORG, environment: 'simulator', simulatorUrl: platformUrl, quotaPerMinute: 100_000,
-    credentials: { clientIdEnv: 'SS_ID', clientSecretEnv: 'SS_SECRET' },
-    locations: { [LOCATION]: { name: 'Posyandu Uji', physicalType: 'si' } },
-  }];
-  fs.writeFileSync(path.join(dir, 'facilities.json'), JSON.stringify({ facilities }));
-  fs.writeFileSync(path.join(dir, 'keys.json'), JSON.stringify({ keys: [{ organizationId: ORG, sha256: sha(KEY) }] }));
-  return {
-    PATH: process.env.PATH,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATA_DIR: dataDir,
-    FACILITIES_FILE: path.join(dir, 'facilities.json'),
-    API_KEYS_FILE: path.join(dir, 'keys.json'),
-    ADMIN_API_KEY: ADMIN,
+  return serviceProcessEnv(dir, dataDir, platformUrl, LOCATION, [{ organizationId: ORG, ...CRED, apiKey: KEY }], ADMIN, {
     SYNC_CRON: '* * * * * *', // a scheduled tick every second: the signal lands in one
     SYNC_ON_INGEST: 'false',
     SYNC_LEASE_MS: '1500', // the abandoned claims are due again 1.5 s after the exit
     SYNC_BACKOFF_BASE_MS: '50',
     SYNC_BACKOFF_MAX_MS: '400',
     SHUTDOWN_GRACE_MS: String(GRACE_MS),
-    LOG_LEVEL: 'info',
-    SS_ID: CRED.clientId,
-    SS_SECRET: CRED.clientSecret,
-  };
+  });
 }
 
 describe('SIGTERM during a scheduled tick', () => {

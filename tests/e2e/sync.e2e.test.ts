@@ -184,7 +184,10 @@ describe('sync end to end (simulator over HTTP)', () => {
       const nc = store.getVisit(org, rejected.visitId)!;
       expect(nc.state).toBe('needs-correction');
       expect(nc.attempts).toBe(1);
+      // The stored error carries no personal data of the record.
       const text = JSON.stringify(nc.lastError);
+      expect(text).not.toContain(rejected.patient.nik);
+      expect(text).not.toContain(rejected.patient.name);
       // The platform's answer as recorded (Google-style reference_not_found, no expression), explained in terms of the
       // source record's field by the type of the missing reference.
       expect(nc.lastError!.issue[0]!.diagnostics).toMatch(/^practitioner: reference target\(s\) not found: Practitioner\//);

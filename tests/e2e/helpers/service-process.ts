@@ -1,8 +1,52 @@
 // A service process (src/main.ts, transpiled by compile-service.ts) started from a test: waits for its "ready" line,
 // keeps every line it writes (for PII and log assertions), and small HTTP helpers for talking to it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { CompiledService } from './compile-service.js';
 import { HANG_MS } from '../../helpers/eventually.js';
+
+/** One facility of a service process under test: its credential (given to the service by environment variable) and API key. */
+export interface ProcessFacility {
+  organizationId: string;
+  clientId: string;
+  clientSecret: string;
+  apiKey: string;
+}
+
+/**
+ * Writes the facilities and API-keys files into `dir` for facilities on the simulator (or proxy) at `platformUrl` with
+ * location code `location`, and returns the environment of a configured service on loopback: `extra` adds or overrides
+ * the sync settings a test is about.
+ */
+export function serviceProcessEnv(
+  dir: string, dataDir: string, platformUrl: string, location: string, facilities: ProcessFacility[], adminKey: string, extra: NodeJS.ProcessEnv,
+): NodeJS.ProcessEnv {
+  const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+  fs.writeFileSync(path.join(dir, 'facilities.json'), JSON.stringify({ facilities: facilities.map((f) => ({
+    organizationId: f.organizationId, environment: 'simulator', simulatorUrl: platformUrl, quotaPerMinute: 100_000,
+    credentials: { clientIdEnv: `SS_${f.organizationId}_ID`, clientSecretEnv: `SS_${f.organizationId}_SECRET` },
+    locations: { [location]: { name: 'Posyandu Uji', physicalType: 'si' } },
+  })) }));
+  fs.writeFileSync(path.join(dir, 'keys.json'), JSON.stringify({ keys: facilities.map((f) => ({ organizationId: f.organizationId, sha256: sha(f.apiKey) })) }));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    FACILITIES_FILE: path.join(dir, 'facilities.json'),
+    API_KEYS_FILE: path.join(dir, 'keys.json'),
+    ADMIN_API_KEY: adminKey,
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+  for (const f of facilities) {
+    env[`SS_${f.organizationId}_ID`] = f.clientId;
+    env[`SS_${f.organizationId}_SECRET`] = f.clientSecret;
+  }
+  return env;
+}
 
 export interface ServiceProcess {
   child: ChildProcess;
