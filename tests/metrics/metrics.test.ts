@@ -9,7 +9,7 @@ import { contentHash } from '../../src/sync/hash.js';
 import { createFacilityLimiter, type FacilityLimiter } from '../../src/platform/limiter.js';
 import { createPlatformClient } from '../../src/platform/client.js';
 import { PlatformError } from '../../src/platform/types.js';
-import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, facility, tokenBody } from '../platform/helpers.js';
+import { AUTH_ORIGIN, AUTH_PATH, FHIR_ORIGIN, FHIR_PATH, NIK, ORG, facility, nockLifecycle, tokenBody } from '../platform/helpers.js';
 import { parseMetrics, select, sumOf, valueOf } from './helpers.js';
 
 const A = '10000301';
@@ -215,14 +215,7 @@ describe('scrape-time reads from the limiter', () => {
 });
 
 describe('platform client reports each HTTP exchange', () => {
-  const limiters: FacilityLimiter[] = [];
-  beforeAll(() => nock.disableNetConnect());
-  afterEach(() => {
-    nock.abortPendingRequests();
-    nock.cleanAll();
-    for (const l of limiters.splice(0)) l.close();
-  });
-  afterAll(() => nock.enableNetConnect());
+  const limiters = nockLifecycle();
 
   function setup() {
     const limiter = createFacilityLimiter(ORG, { quotaPerMinute: 150 });
