@@ -16,7 +16,7 @@ import {
   BUNDLED_SIMULATOR, ConfigError, demoKeysExposure, loadHmacKey, readServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities,
   type FacilityEntry, type SecretsMap, type ServiceConfig,
 } from './config/index.js';
-import { loadMappingTables, mapVisit, checkVisit, type MappingTables } from './mapping/index.js';
+import { loadMappingTables, mapVisit, checkVisit, type MappingTables, type VisitRecord } from './mapping/index.js';
 import { createValidator } from './validation/index.js';
 import { createPlatformClient, idsFromTransactionResponse } from './platform/client.js';
 import type { FacilityConfig } from './platform/types.js';
@@ -33,6 +33,7 @@ import { FacilityProbes, type ProbeTarget } from './sync/probe.js';
 import { defaultRetryPolicy, type RetryPolicy } from './sync/policy.js';
 import type { FacilityRuntime } from './sync/deliver.js';
 import type { MappingApi } from './sync/contracts.js';
+import { earlierWeighingOf, weighingFact } from './sync/weighings.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { createMetrics, type LimiterStatsView, type ServiceMetrics } from './util/metrics.js';
 import { packageRoot } from './util/paths.js';
@@ -167,7 +168,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     const facilities = resolveFacilities(setup.entries, env, setup.secrets, simulator?.url);
 
     const storeOptions = { ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir };
-    store = openStore(storeOptions);
+    const openedStore = openStore(storeOptions);
+    store = openedStore;
     const dbFile = sqliteFileOf(storeOptions);
     const dbDir = dbFile && dbFile !== ':memory:' ? path.dirname(path.resolve(dbFile)) : cfg.dataDir;
     const loose = dbFile && dbFile !== ':memory:' ? looseModes([...companionFiles(path.resolve(dbFile)), ...(hmac.file ? [hmac.file] : [])]) : [];
@@ -221,6 +223,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       now,
       logger: logger.child({ component: 'sync' }),
       idsFromTransactionResponse,
+      earlierWeighing: (record) => earlierWeighingOf(openedStore, record as VisitRecord, tables, hmac.key),
       facilities: runtimes,
       settings: cfg.sync,
       policy,
@@ -294,6 +297,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             router: visitsRouter({
               store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
               maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, onIngest, metrics,
+              weighingOf: (record) => weighingFact(record, tables, hmac.key),
               quota: new IngestQuota({ recordsPerMinute: cfg.ingestRecordsPerMinute, maxQueuedPerFacility: cfg.ingestMaxQueuedPerFacility, pendingCount: (org) => openStoreRef.pendingCount(org) }),
             }),
           },

@@ -15,7 +15,8 @@
 //   exactly like a missing one, so a key cannot probe which visits exist elsewhere.
 import { Router, type Request, type Response } from 'express';
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { FacilityState, IngestItem, Store, VisitRow, VisitState } from '../store/types.js';
+import type { FacilityState, IngestItem, Store, VisitRow, VisitState, WeighingFact } from '../store/types.js';
+import type { VisitRecord } from '../mapping/types.js';
 import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
 import type { IngestMetricsHook } from '../util/metrics.js';
@@ -43,6 +44,8 @@ export interface VisitsRouterDeps extends AuthDeps {
   metrics?: IngestMetricsHook;
   /** Per-facility records per minute and cap on records waiting for delivery; absent ⇒ unlimited. */
   quota?: IngestQuota;
+  /** The child's weighing in an accepted record, kept for the next visit's weight-gain status; absent ⇒ none kept. */
+  weighingOf?: (record: VisitRecord) => WeighingFact | undefined;
 }
 
 type RecordResult =
@@ -191,7 +194,8 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
         return;
       }
       // dryRun succeeded ⇒ the schema guaranteed organizationId and visitId.
-      items.push({ organizationId: org!, visitId: visitId!, record, contentHash: contentHash(record) });
+      const weighing = deps.weighingOf?.(record as unknown as VisitRecord);
+      items.push({ organizationId: org!, visitId: visitId!, record, contentHash: contentHash(record), ...(weighing ? { weighing } : {}) });
       accepted.push(results.length);
       results.push({ index, organizationId: org!, visitId: visitId!, id: `${org}/${visitId}`, status: 'created' });
     });

@@ -260,6 +260,15 @@ export interface MapOptions {
   /** The clock, passed in: times after it are rejected. */
   now: Date;
   resolved?: ResolvedIds;
+  /** The same child's latest earlier weighing the service holds (when the record does not carry its previous weighing). */
+  earlierWeighing?: HeldWeighing;
+}
+
+export interface HeldWeighing {
+  visitId: string;
+  /** YYYY-MM-DD, local date. */
+  measuredOn: string;
+  weightGrams: number;
 }
 
 export interface MappedEntry {

@@ -100,6 +100,21 @@ ALTER TABLE facility_state ADD COLUMN cause TEXT CHECK (cause IS NULL OR cause I
 CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
 `,
   },
+  {
+    version: 4,
+    name: 'weighings: one row per visit that weighed a child, for the weight-gain status of the next visit',
+    sql: `
+CREATE TABLE weighings (
+  org         TEXT    NOT NULL,
+  visit_id    TEXT    NOT NULL,
+  child_key   TEXT    NOT NULL,
+  measured_on TEXT    NOT NULL,
+  weight_g    INTEGER NOT NULL CHECK (weight_g > 0),
+  PRIMARY KEY (org, visit_id)
+);
+CREATE INDEX weighings_child ON weighings (org, child_key, measured_on);
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -5,7 +5,7 @@ import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyRow, Counts, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, Store, VisitEvent, VisitRow, VisitState,
+  ApiKeyRow, Counts, EarlierWeighing, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, Store, VisitEvent, VisitRow, VisitState,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
@@ -258,6 +258,11 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
                     not_before = excluded.not_before, updated_at = excluded.updated_at`),
     putApiKey: p(`INSERT INTO api_keys (key_hash, org, role, label) VALUES (?, ?, ?, ?)
                   ON CONFLICT (key_hash) DO UPDATE SET org = excluded.org, role = excluded.role, label = excluded.label`),
+    dropWeighing: p('DELETE FROM weighings WHERE org = ? AND visit_id = ?'),
+    putWeighing: p('INSERT INTO weighings (org, visit_id, child_key, measured_on, weight_g) VALUES (?, ?, ?, ?, ?)'),
+    earlierWeighing: p<{ visit_id: string; measured_on: string; weight_g: number }>(
+      `SELECT visit_id, measured_on, weight_g FROM weighings WHERE org = ? AND child_key = ? AND measured_on < ? AND visit_id <> ?
+       ORDER BY measured_on DESC, visit_id DESC LIMIT 1`),
     probe: p('INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
     findApiKey: p<{ key_hash: string; org: string | null; role: ApiKeyRow['role']; label: string | null }>(
       'SELECT * FROM api_keys WHERE key_hash = ?'),
@@ -294,7 +299,16 @@ function makeTransactions(db: Database.Database, s: Statements) {
           json = undefined;
         }
         if (json === undefined) throw new TypeError(`ingest item ${i}: record cannot be serialised as JSON`);
+        const w = it.weighing;
+        if (w !== undefined && !(nonEmpty(w.childKey) && /^\d{4}-\d{2}-\d{2}$/.test(w.measuredOn) && Number.isInteger(w.weightGrams) && w.weightGrams > 0)) {
+          throw new TypeError(`ingest item ${i}: weighing must have childKey, measuredOn YYYY-MM-DD and a positive integer weightGrams`);
+        }
         const cur = s.visitByKey.get(it.organizationId, it.visitId);
+        if (!cur || cur.content_hash !== it.contentHash) {
+          // A revision replaces the weighing (it may have been corrected or removed).
+          s.dropWeighing.run(it.organizationId, it.visitId);
+          if (w) s.putWeighing.run(it.organizationId, it.visitId, w.childKey, w.measuredOn, w.weightGrams);
+        }
         if (!cur) {
           s.insertVisit.run(it.organizationId, it.visitId, it.contentHash, json, now, now, now);
           event({ org: it.organizationId, visit_id: it.visitId }, 1, null, 'queued', now, 0, null);
@@ -401,6 +415,11 @@ class SqliteStore implements Store {
     if (!Array.isArray(items)) throw new TypeError('ingest expects an array of items');
     assertTime('now', now);
     return this.tx.ingest.immediate(items, now);
+  }
+
+  earlierWeighing(organizationId: string, childKey: string, before: string, exceptVisitId: string): EarlierWeighing | undefined {
+    const r = this.s.earlierWeighing.get(organizationId, childKey, before, exceptVisitId);
+    return r ? { visitId: r.visit_id, measuredOn: r.measured_on, weightGrams: r.weight_g } : undefined;
   }
 
   getVisit(organizationId: string, visitId: string): VisitRow | undefined {

@@ -47,6 +47,23 @@ export interface IngestItem {
   visitId: string;
   record: unknown;
   contentHash: string;
+  /** The child's weighing at this visit, kept so a later visit can say whether the child gained weight (KMS naik / tidak naik). */
+  weighing?: WeighingFact;
+}
+
+/** One weighing of a child, keyed by an HMAC of the child's identity (never the NIK itself). */
+export interface WeighingFact {
+  childKey: string;
+  /** Local calendar date of the weighing, YYYY-MM-DD. */
+  measuredOn: string;
+  weightGrams: number;
+}
+
+/** The latest weighing of the same child before a visit, as the store holds it. */
+export interface EarlierWeighing {
+  visitId: string;
+  measuredOn: string;
+  weightGrams: number;
 }
 
 export type IngestStatus = 'created' | 'revised' | 'unchanged';
@@ -145,6 +162,12 @@ export interface Store {
   pendingCount(organizationId: string): number;
   /** State-change history of one visit, oldest first (optional: implementations may not keep one). */
   visitHistory?(organizationId: string, visitId: string): VisitEvent[];
+
+  /**
+   * The same child's latest weighing dated before `before` (YYYY-MM-DD) held by this facility, another visit than
+   * `exceptVisitId`; written by ingest (created/revised records), replaced by a revision.
+   */
+  earlierWeighing(organizationId: string, childKey: string, before: string, exceptVisitId: string): EarlierWeighing | undefined;
 
   getLedger(organizationId: string, localKey: string): LedgerEntry | undefined;
   putLedger(entries: LedgerEntry[]): void;

@@ -18,7 +18,7 @@ import { RETRACTED_HASH, visitLedgerPrefix, type LedgerEntry, type Store, type V
 import { deterministicUuid } from '../mapping/uuid.js';
 import { hasErrors, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
-import type { MappedEntry, MappingApi, ValidatorApi, VisitRecordLike } from './contracts.js';
+import type { HeldWeighing, MappedEntry, MappingApi, ValidatorApi, VisitRecordLike } from './contracts.js';
 import { resourceHash } from './hash.js';
 import type { IdentityResolver } from './identity.js';
 import { LocalValidationError } from './policy.js';
@@ -44,6 +44,8 @@ export interface DeliveryDeps<Tables = unknown> {
   logger: Logger;
   /** Parses `response.location` of a transaction-response: one {resourceType, id} per entry, in order. */
   idsFromTransactionResponse: (bundle: Bundle) => Array<{ resourceType?: string | undefined; id?: string | undefined }>;
+  /** The same child's latest earlier weighing held by the store (weight-gain status); absent ⇒ none is looked up. */
+  earlierWeighing?: (record: VisitRecordLike) => HeldWeighing | undefined;
 }
 
 export interface DeliveryResult {
@@ -115,7 +117,8 @@ export async function deliverVisit<Tables>(row: VisitRow, facility: FacilityRunt
   });
 
   // 2. Map with real references and validate what we are about to send (tables may have changed since ingest).
-  const mapped = mapping.mapVisit(record, tables, { now, resolved });
+  const earlierWeighing = deps.earlierWeighing?.(record);
+  const mapped = mapping.mapVisit(record, tables, { now, resolved, ...(earlierWeighing ? { earlierWeighing } : {}) });
   if (hasErrors(mapped.issues) || !mapped.entries.length) throw localFailure(mapped.issues, 'mapping');
   if (mapped.bundle) {
     const issues = validator.validate(mapped.bundle, { now, organizationId: org });
