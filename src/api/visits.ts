@@ -26,6 +26,7 @@ import { defectSummary, dryRun, type Mapper } from './dry-run.js';
 import { httpError, methodNotAllowed, sendOutcome } from './errors.js';
 import type { IngestQuota, QuotaRefusal } from './ingest-quota.js';
 import { authenticate, mayAccess, principalOf, type AuthDeps } from './auth.js';
+import { DEFAULT_LOCALE, messages, negotiateLocale, type Locale } from '../i18n/index.js';
 
 export const DEFAULT_MAX_RECORDS = 500;
 
@@ -54,14 +55,7 @@ type RecordResult =
 
 export const visitPath = (org: string, visitId: string) => `/ilp/visits/${encodeURIComponent(org)}/${encodeURIComponent(visitId)}`;
 
-const STATE_TEXT: Record<VisitState, string> = {
-  queued: 'Waiting for the next sync run.',
-  sending: 'A sync run is delivering this visit now.',
-  sent: 'Delivered: SATUSEHAT holds every resource of this visit (ids in `resources`).',
-  'needs-correction': 'SATUSEHAT (or our validation) refused the data: correct the fields named in lastError at the source and push the visit again.',
-  blocked: 'Cannot be delivered until someone acts: see lastError (e.g. an identity SATUSEHAT cannot resolve). Fix it, then push the visit again or ask an operator to requeue it.',
-  'dead-letter': 'Delivery failed too many times for temporary reasons: an operator can requeue it once the platform is reachable.',
-};
+const stateText = messages('visit-state');
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -69,33 +63,33 @@ const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date
  * Why a visit that is due waits anyway: its facility is on hold (the whole facility shares one credential and quota).
  * Undefined when the facility may be served.
  */
-export function facilityHoldText(st: FacilityState | undefined, now: number): string | undefined {
+export function facilityHoldText(st: FacilityState | undefined, now: number, locale: Locale = DEFAULT_LOCALE): string | undefined {
   if (!st) return undefined;
-  const said = st.reason ? ` (${st.reason})` : '';
+  const reason = st.reason ? ` (${st.reason})` : '';
   switch (st.status) {
     case 'paused':
-      return 'It waits because deliveries for this facility are paused by an operator; they continue after a resume.';
+      return stateText(locale, 'hold.paused');
     case 'auth-failed':
-      return `It waits because SATUSEHAT refused this facility's credentials${said}. Fix the client id / secret, then restart the service or resume the facility${st.notBefore ? `; otherwise the next try is at ${new Date(st.notBefore).toISOString()}` : ''}.`;
+      return st.notBefore
+        ? stateText(locale, 'hold.auth-failed.retry-at', { reason, at: new Date(st.notBefore).toISOString() })
+        : stateText(locale, 'hold.auth-failed', { reason });
     case 'config-error':
-      return st.cause === 'url'
-        ? `It waits because this facility's SATUSEHAT URL is wrong${said}. Fix environment / simulatorUrl in the facilities file and restart the service.`
-        : `It waits because SATUSEHAT refused access for this organization${said}. Fix the facility's registration or configuration, then an operator resumes the facility.`;
+      return stateText(locale, st.cause === 'url' ? 'hold.config-error.url' : 'hold.config-error', { reason });
     case 'active':
-      return st.notBefore && st.notBefore > now
-        ? `It waits because this facility's SATUSEHAT quota is used up until ${new Date(st.notBefore).toISOString()}.`
-        : undefined;
+      return st.notBefore && st.notBefore > now ? stateText(locale, 'hold.quota', { at: new Date(st.notBefore).toISOString() }) : undefined;
   }
 }
 
-export function visitView(row: VisitRow, history?: unknown[], facility?: { state: FacilityState | undefined; now: number }): Record<string, unknown> {
-  const hold = row.state === 'queued' && facility ? facilityHoldText(facility.state, facility.now) : undefined;
+export function visitView(row: VisitRow, history?: unknown[], facility?: { state: FacilityState | undefined; now: number },
+  locale: Locale = DEFAULT_LOCALE): Record<string, unknown> {
+  const hold = row.state === 'queued' && facility ? facilityHoldText(facility.state, facility.now, locale) : undefined;
+  const said = stateText(locale, `state.${row.state}`);
   const view: Record<string, unknown> = {
     organizationId: row.organizationId,
     visitId: row.visitId,
     revision: row.revision,
     state: row.state,
-    explanation: hold ? `${STATE_TEXT[row.state]} ${hold}` : STATE_TEXT[row.state],
+    explanation: hold ? `${said} ${hold}` : said,
     ...(hold ? { facilityStatus: facility!.state!.status, ...(facility!.state!.cause ? { facilityHoldCause: facility!.state!.cause } : {}) } : {}),
     attempts: row.attempts,
   };
@@ -242,7 +236,7 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
     if (!row) throw httpError(404, 'not-found', 'No visit with this organizationId and visitId is visible to this API key');
     const history = deps.store.visitHistory?.(org, visitId);
     const facility = { state: deps.store.getFacilityState(org), now: deps.clock().getTime() };
-    res.status(200).json(visitView(row, history?.map((h) => ({ ...h, at: iso(h.at) })), facility));
+    res.vary('Accept-Language').status(200).json(visitView(row, history?.map((h) => ({ ...h, at: iso(h.at) })), facility, negotiateLocale(req.get('accept-language'))));
   };
 
   router.route('/ilp/visits').post(auth, ingest).all(methodNotAllowed(['POST']));

@@ -5,3 +5,4 @@ import path from 'node:path';
 export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const mappingsDir = path.join(packageRoot, 'mappings');
 export const profilesDir = path.join(packageRoot, 'profiles');
+export const messagesDir = path.join(packageRoot, 'messages');

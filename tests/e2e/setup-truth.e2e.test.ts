@@ -41,8 +41,8 @@ function envFor(dir: string, secret: string, simulatorUrl: string = sim.url, ext
   };
 }
 
-async function get(svc: RunningService, p: string, key?: string) {
-  const res = await fetch(`${svc.url}${p}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+async function get(svc: RunningService, p: string, key?: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${svc.url}${p}`, { headers: { ...headers, ...(key ? { authorization: `Bearer ${key}` } : {}) } });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 async function post(svc: RunningService, p: string, key: string, body?: unknown) {
@@ -123,7 +123,10 @@ describe('start-up token probe', () => {
       expect((await post(svc, '/ilp/visits', KEY, visit)).status).toBe(202);
       const view = await get(svc, `/ilp/visits/${ORG}/${visit.visitId}`, KEY);
       expect(view.body).toMatchObject({ state: 'queued', facilityStatus: 'auth-failed', facilityHoldCause: 'credentials' });
-      expect(view.body.explanation).toMatch(/waits because SATUSEHAT refused this facility's credentials.*restart the service or resume the facility/);
+      // Bahasa Indonesia unless the operator asks for English.
+      expect(view.body.explanation).toMatch(/menunggu karena SATUSEHAT menolak kredensial fasilitas ini.*mulai ulang layanan atau lanjutkan \(resume\) fasilitas ini/);
+      const english = await get(svc, `/ilp/visits/${ORG}/${visit.visitId}`, KEY, { 'accept-language': 'en-US,en;q=0.9,id;q=0.5' });
+      expect(english.body.explanation).toMatch(/waits because SATUSEHAT refused this facility's credentials.*restart the service or resume the facility/);
       expect(logs.lines.join('\n')).not.toContain(WRONG);
     } finally {
       await svc.close();
