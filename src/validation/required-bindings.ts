@@ -50,10 +50,11 @@ export type BindingChecker = (resource: Record<string, unknown>, base: string, o
 export function createBindingChecker(data: RequiredBindingsData): BindingChecker {
   const sets = new Map<string, CodeSet>();
   for (const [url, codes] of Object.entries(data.valueSets)) {
-    const names = Object.keys(codes);
+    const entries = Object.entries(codes);
+    const names = entries.map(([c]) => c);
     sets.set(url, {
       name: url.slice(url.lastIndexOf('/') + 1),
-      codes: new Map(names.map((c) => [c, new Set(codes[c])])),
+      codes: new Map(entries.map(([c, systems]) => [c, new Set(systems)])),
       listed: names.slice(0, MAX_LISTED).join(', ') + (names.length > MAX_LISTED ? ', ...' : ''),
     });
   }
