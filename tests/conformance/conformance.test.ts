@@ -267,3 +267,19 @@ describe('Observation terminology rules over official examples that use unlisted
     expect([...new Set(hits)].sort()).toEqual(Object.keys(TERMINOLOGY_FINDINGS).sort());
   });
 });
+
+// (g) R4 required bindings (generated from HL7's definitions, base layer): no official file of either corpus breaks one, whatever its
+// kind (create, update, response, bundle) — a break would be a finding to record here with its reason, not a reason to relax the check.
+describe('R4 required bindings over every official file', () => {
+  const all = [...ss.map((e) => ['satusehat-examples', e.file] as const), ...manifest('r4-examples').map((e) => ['r4-examples', e.file] as const)];
+  test('no file breaks one, in base-only and full mode', () => {
+    expect(all.length).toBeGreaterThan(300);
+    const hits: string[] = [];
+    for (const [folder, file] of all) {
+      for (const baseOnly of [true, false]) {
+        for (const i of v.validate(load(folder, file), { now: NOW, baseOnly })) if (i.diagnostics.includes('that FHIR R4 binds here as required')) hits.push(`${file} ${i.expression?.[0]}`);
+      }
+    }
+    expect(hits).toEqual([]);
+  });
+});
