@@ -67,36 +67,45 @@ export function createBindingChecker(data: RequiredBindingsData): BindingChecker
     // Never the value itself: a code element may carry anything an operator typed.
     out.push(issue('error', 'code-invalid', `${what} not in the value set ${set.name} that FHIR R4 binds here as required: must be one of ${set.listed}`, at));
 
-  function checkValue(v: unknown, type: string, set: CodeSet, at: string, out: Issue[]): void {
+  /** `at`: the path segments below the resource (`.status`, `[2]`), joined only when an issue is reported: most walks report none. */
+  function checkValue(v: unknown, type: string, set: CodeSet, base: string, at: string[], out: Issue[]): void {
     if (type === 'code') {
-      if (typeof v === 'string' && !set.codes.has(v)) report(out, set, at, 'Code');
+      if (typeof v === 'string' && !set.codes.has(v)) report(out, set, base + at.join(''), 'Code');
     } else if (type === 'Coding') {
-      if (isObj(v) && !codingIn(v, set)) report(out, set, at, 'Coding');
+      if (isObj(v) && !codingIn(v, set)) report(out, set, base + at.join(''), 'Coding');
     } else if (type === 'CodeableConcept') {
       // Required: one coding must come from the value set (text alone, or only other systems, is not enough).
-      if (isObj(v) && !(Array.isArray(v.coding) && v.coding.some((c) => isObj(c) && codingIn(c, set)))) report(out, set, at, 'No coding');
+      if (isObj(v) && !(Array.isArray(v.coding) && v.coding.some((c) => isObj(c) && codingIn(c, set)))) report(out, set, base + at.join(''), 'No coding');
     }
   }
 
-  function walk(v: unknown, node: Node, at: string, out: Issue[], depth: number): void {
-    if (!isObj(v) || depth > MAX_DEPTH) return;
+  function visit(x: unknown, el: { type: string; set?: CodeSet }, base: string, at: string[], out: Issue[], depth: number): void {
+    if (el.set) checkValue(x, el.type, el.set, base, at, out);
+    const child = nodes.get(el.type);
+    if (child && isObj(x)) walk(x, child, base, at, out, depth + 1);
+  }
+
+  function walk(v: Record<string, unknown>, node: Node, base: string, at: string[], out: Issue[], depth: number): void {
+    if (depth > MAX_DEPTH) return;
     for (const key in v) {
       const el = node.get(key);
       if (!el) continue;
       const x = v[key];
-      const items = Array.isArray(x) ? x : [x];
-      for (let i = 0; i < items.length; i++) {
-        const itemAt = Array.isArray(x) ? `${at}.${key}[${i}]` : `${at}.${key}`;
-        if (el.set) checkValue(items[i], el.type, el.set, itemAt, out);
-        const child = nodes.get(el.type);
-        if (child) walk(items[i], child, itemAt, out, depth + 1);
-      }
+      at.push(`.${key}`);
+      if (Array.isArray(x)) {
+        for (let i = 0; i < x.length; i++) {
+          at.push(`[${i}]`);
+          visit(x[i], el, base, at, out, depth);
+          at.pop();
+        }
+      } else visit(x, el, base, at, out, depth);
+      at.pop();
     }
   }
 
   return (resource, base, out) => {
     const node = typeof resource.resourceType === 'string' ? nodes.get(resource.resourceType) : undefined;
-    if (node) walk(resource, node, base, out, 0);
+    if (node) walk(resource, node, base, [], out, 0);
   };
 }
 
