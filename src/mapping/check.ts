@@ -327,7 +327,7 @@ function checkImmunizations(c: Checker, r: VisitRecord, start: ParsedDateTime, e
     const age = ageInMonths(r.patient.birthDate, occurrence.localDate);
     // A warning, not an error: the dose was given and must still be reported; the programme officer needs to see it.
     if (given && v.latestDoseAgeMonths !== undefined && age > v.latestDoseAgeMonths) {
-      c.issues.push(issue('warning', 'business-rule', `${at}: ${im.vaccine} dose ${im.dose} given at ${age} months, after the latest age of the schedule (before the ${v.latestDoseAgeMonths + 1}-month birthday)`, at));
+      c.issues.push(issue('warning', 'business-rule', `${at}: ${im.vaccine} dose ${im.dose} was given at ${age} months, later than the schedule allows (every dose before the ${v.latestDoseAgeMonths + 1}-month birthday); it is still reported: check the birth date and the date given`, at));
     }
     out.push({ im, n, ix, product, occurrence: occurrence.utc, reason: reasonFor(v, im, age, r.patient.gender) });
   }
