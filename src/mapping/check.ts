@@ -250,6 +250,7 @@ function reasonFor(v: VaccineEntry, im: VisitImmunization, ageMonths: number, ge
     if (w.minAgeMonths !== undefined && ageMonths < w.minAgeMonths) continue;
     if (w.maxAgeMonths !== undefined && ageMonths > w.maxAgeMonths) continue;
     if (w.gender !== undefined && gender !== w.gender) continue;
+    if (w.products !== undefined && (im.productCode === undefined || !w.products.includes(im.productCode))) continue;
     return rule.reason;
   }
   return v.reason.default;
@@ -278,7 +279,13 @@ function checkImmunizations(c: Checker, r: VisitRecord, start: ParsedDateTime, e
     let product: VaccineProduct | undefined;
     if (im.productCode !== undefined) {
       product = ix.products.get(im.productCode);
-      if (!product) c.err(`${at}.productCode`, `${at}.productCode '${im.productCode}' is not a KFA product of ${im.vaccine}; use one of ${ix.productList}`, 'code-invalid');
+      if (!product) {
+        c.err(`${at}.productCode`, ix.productList
+          ? `${at}.productCode '${im.productCode}' is not a KFA product of ${im.vaccine}; use one of ${ix.productList}`
+          : `${at}.productCode: no KFA product of ${im.vaccine} is confirmed yet; leave productCode out (the vaccine groups are sent)`, 'code-invalid');
+      } else if (product.maxDose !== undefined && im.dose > product.maxDose) {
+        c.err(`${at}.dose`, `${at}.dose ${im.dose} is above the last dose of product ${product.code} (a ${product.maxDose}-dose series)`);
+      }
     }
 
     const given = im.status === 'completed';
@@ -318,6 +325,10 @@ function checkImmunizations(c: Checker, r: VisitRecord, start: ParsedDateTime, e
     const n = (counts.get(im.vaccine) ?? 0) + 1;
     counts.set(im.vaccine, n);
     const age = ageInMonths(r.patient.birthDate, occurrence.localDate);
+    // A warning, not an error: the dose was given and must still be reported; the programme officer needs to see it.
+    if (given && v.latestDoseAgeMonths !== undefined && age > v.latestDoseAgeMonths) {
+      c.issues.push(issue('warning', 'business-rule', `${at}: ${im.vaccine} dose ${im.dose} was given at ${age} months, later than the schedule allows (every dose before the ${v.latestDoseAgeMonths + 1}-month birthday); it is still reported: check the birth date and the date given`, at));
+    }
     out.push({ im, n, ix, product, occurrence: occurrence.utc, reason: reasonFor(v, im, age, r.patient.gender) });
   }
   return out;

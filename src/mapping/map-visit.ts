@@ -171,9 +171,11 @@ function vaccineCodings(p: ImmunizationPlan, sys: SystemsTable): Coding[] {
   const v = p.ix.entry;
   const im = p.im;
   const groups = v.groups.map((g) => coding(kfa, g.code, g.display));
-  // A product is named only when known: given in the record, or the default for a dose given here. Recalled/recorded doses and
-  // not-done entries carry the vaccine group (as the official Tunda example), unless the table knows no group.
-  const product = p.product ?? (im.status === 'completed' && im.source === 'administered' || !groups.length ? p.ix.products.get(v.defaultProduct) : undefined);
+  // A product is named only when known: given in the record, or the default for a dose given here. Recalled/recorded doses,
+  // not-done entries and vaccines without a confirmed programme product carry the vaccine groups (as the official Tunda
+  // example), unless the table knows no group.
+  const useDefault = v.defaultProduct !== undefined && ((im.status === 'completed' && im.source === 'administered') || !groups.length);
+  const product = p.product ?? (useDefault ? p.ix.products.get(v.defaultProduct!) : undefined);
   const out: Coding[] = [];
   if (product) out.push(coding(kfa, product.code, product.display));
   out.push(...groups);

@@ -76,9 +76,20 @@ export function checkTables(t: MappingTables): string[] {
   for (const [key, e] of Object.entries(t.vaccines?.entries ?? {})) {
     const w = `${FILES.vaccines} ${key}`;
     sourced(w, e);
-    if (!Array.isArray(e.products) || !e.products.some((x) => x.code === e.defaultProduct)) p.push(`${w}: defaultProduct must be one of products`);
+    const products = Array.isArray(e.products) ? e.products : [];
+    if (!Array.isArray(e.products)) p.push(`${w}: products must be an array`);
+    if (e.defaultProduct !== undefined && !products.some((x) => x.code === e.defaultProduct)) p.push(`${w}: defaultProduct must be one of products`);
     if (!Array.isArray(e.groups)) p.push(`${w}: groups must be an array`);
+    // Without a default product a dose given here is coded by its vaccine groups alone: there must be some.
+    else if (e.defaultProduct === undefined && !e.groups.length) p.push(`${w}: an entry without defaultProduct needs vaccine groups`);
     if (!Number.isInteger(e.maxDose) || e.maxDose < 1) p.push(`${w}: maxDose must be a positive integer`);
+    for (const x of products) {
+      if (x.maxDose !== undefined && (!Number.isInteger(x.maxDose) || x.maxDose < 1 || x.maxDose > e.maxDose)) p.push(`${w}: product ${x.code} maxDose must be an integer 1..${e.maxDose}`);
+    }
+    if (e.latestDoseAgeMonths !== undefined && (!Number.isInteger(e.latestDoseAgeMonths) || e.latestDoseAgeMonths < 0)) p.push(`${w}: latestDoseAgeMonths must be a whole number of months`);
+    for (const r of e.reason?.rules ?? []) {
+      for (const code of r.when?.products ?? []) if (!products.some((x) => x.code === code)) p.push(`${w}: reason rule product ${code} is not one of products`);
+    }
     for (const r of [e.reason?.default, ...(e.reason?.rules ?? []).map((x) => x.reason)]) {
       if (!hasEntry(reasons, r)) p.push(`${w}: reason "${r}" is not in systems.json codes.immunizationReasons`);
     }

@@ -119,7 +119,8 @@ export interface ObservationsTable {
 }
 
 export interface ReasonRule {
-  when: { minDose?: number; maxDose?: number; minAgeMonths?: number; maxAgeMonths?: number; gender?: 'male' | 'female' };
+  /** `products`: the record's productCode is one of these KFA codes (e.g. a private product → IM-Pilihan). */
+  when: { minDose?: number; maxDose?: number; minAgeMonths?: number; maxAgeMonths?: number; gender?: 'male' | 'female'; products?: string[] };
   reason: string;
 }
 
@@ -127,6 +128,8 @@ export interface VaccineProduct {
   code: string;
   display?: string;
   cvx?: { code: string; display?: string };
+  /** The product's own last dose when its series is shorter than the vaccine's (a 2-dose private rotavirus vaccine). */
+  maxDose?: number;
   confidence: Confidence;
   note?: string;
 }
@@ -134,10 +137,13 @@ export interface VaccineProduct {
 export interface VaccineEntry extends Sourced {
   display: string;
   products: VaccineProduct[];
-  defaultProduct: string;
+  /** Absent when no programme product is confirmed: a dose given here then carries the vaccine groups only. */
+  defaultProduct?: string;
   groups: Array<{ code: string; display?: string; confidence: Confidence }>;
   cvx?: { code: string; display?: string };
   maxDose: number;
+  /** A completed dose at an older age (completed months at the occurrence) is warned about (rotavirus: the last dose by 6 mo 29 d). */
+  latestDoseAgeMonths?: number;
   reason: { default: string; rules?: ReasonRule[] };
 }
 

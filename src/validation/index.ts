@@ -7,6 +7,7 @@ import { issue, type Issue } from './outcome.js';
 import { loadR4Module, R4Structure, quotedName, GENERATED_R4_MODULE } from './r4-structure.js';
 import { compileRules, type CompiledRules, type RuleContext, type RuleDef, type RuleSet } from './rule-engine.js';
 import { checkBundle, entryTypes } from './bundle-rules.js';
+import { createBindingChecker, loadRequiredBindings, type RequiredBindingsData } from './required-bindings.js';
 
 export type { Issue } from './outcome.js';
 export type { RuleDef, Confidence, Check } from './rule-engine.js';
@@ -35,6 +36,8 @@ export interface CreateValidatorOptions {
   rules?: RuleSet;
   /** Generated R4 module path; default generated/r4/validators.cjs. */
   r4Module?: string;
+  /** Generated R4 required bindings; default generated/r4/required-bindings.json. */
+  requiredBindings?: RequiredBindingsData;
 }
 
 export const RULES_FILE = path.join(profilesDir, 'satusehat-rules.json');
@@ -51,10 +54,12 @@ export function loadRuleSet(file = RULES_FILE): RuleSet {
 export function createValidator(options: CreateValidatorOptions = {}): Validator {
   const rules: CompiledRules = compileRules(options.rules ?? loadRuleSet());
   const noCtx: RuleContext = { nowMs: 0 };
-  // Base-R4 cardinality rules run for every resource the structure layer sees, nested ones included.
-  const structure = new R4Structure(loadR4Module(options.r4Module ?? GENERATED_R4_MODULE), (res, base, out) =>
-    rules.run(res, base, noCtx, out, 'base'),
-  );
+  const checkBindings = createBindingChecker(options.requiredBindings ?? loadRequiredBindings());
+  // Base-R4 cardinality rules and required bindings run for every resource the structure layer sees, nested ones included.
+  const structure = new R4Structure(loadR4Module(options.r4Module ?? GENERATED_R4_MODULE), (res, base, out) => {
+    rules.run(res, base, noCtx, out, 'base');
+    checkBindings(res, base, out);
+  });
 
   function validate(payload: unknown, opts: ValidateOptions): Issue[] {
     const out: Issue[] = [];

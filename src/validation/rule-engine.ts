@@ -10,6 +10,13 @@ export type Check =
   | { kind: 'reference'; targets: string[]; mode?: 'all' | 'any' }
   /** `required` (mode `any` only): no coding at all is also a failure of this rule (e.g. 10010: code.text alone is not enough). */
   | { kind: 'systems'; mode: 'all' | 'any' | 'codes'; systems: Record<string, string[] | null>; required?: boolean }
+  /**
+   * Per CodeableConcept at `path` (each one of a repeating element, each component's, on its own). Without `unlisted`: a concept
+   * whose codings come from none of `systems` fails (`required`: a concept without coding fails too). With `unlisted`: a concept
+   * with no coding from `systems` but one from `unlisted` is reported at that coding — systems the official examples use but
+   * the Kamus rule list does not name (a warning rule, next to an error rule whose `systems` include them).
+   */
+  | { kind: 'codeableSystems'; systems: string[]; unlisted?: string[]; required?: boolean }
   | { kind: 'codingPresent'; system: string; code: string }
   | { kind: 'codeFormat'; system: string; pattern: string }
   | { kind: 'identifierValue'; systems: string[]; pattern: string }
@@ -21,8 +28,9 @@ export type Check =
   /** The calendar date of `path` must be later than that of `other` (as written, no time zone shift); `allowSameDay` relaxes to not-before. */
   | { kind: 'dateAfter'; other: string; allowSameDay?: boolean }
   | { kind: 'ucumSystem' }
-  /** `notUcum`: frequent non-UCUM spellings → the UCUM code to use (UCUM syntax alone lets `mmHg` through). */
-  | { kind: 'ucumCode'; notUcum?: Record<string, string> }
+  /** `notUcum`: frequent non-UCUM spellings → the UCUM code to use (UCUM syntax alone lets `mmHg` through); or the id of an
+   *  earlier ucumCode rule whose list applies here too (one list for valueQuantity and component.valueQuantity). */
+  | { kind: 'ucumCode'; notUcum?: Record<string, string> | string }
   | { kind: 'positiveInt' }
   | { kind: 'containsAll'; values: string[] }
   | { kind: 'uriScheme'; fixes: { wrong: string; right: string }[] };
@@ -142,7 +150,7 @@ function splitLeaf(path: string): [string, string] {
   return i < 0 ? ['', path] : [path.slice(0, i), path.slice(i + 1)];
 }
 
-function compileCheck(rule: RuleDef, path: string): Compiled {
+function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, RuleDef>): Compiled {
   const c = rule.check;
   const rn = rule.rule;
   const sev = rule.severity;
@@ -220,6 +228,29 @@ function compileCheck(rule: RuleDef, path: string): Compiled {
             emit(out, 'value', `${p}.code`, `code not in the allowed list for ${String((v as Record<string, unknown>).system)}`);
           } else if (r === 'other') emit(out, 'value', `${p}.system`, `system ${String((v as Record<string, unknown>).system)} is not allowed here`);
           else emit(out, 'value', `${p}.system`, 'system missing');
+        }
+      };
+    }
+    case 'codeableSystems': {
+      const listed = new Set(c.systems);
+      const unlisted = c.unlisted ? new Set(c.unlisted) : undefined;
+      return (res, base, _ctx, out) => {
+        for (const { v, p } of get(res, base)) {
+          if (!isObj(v)) continue;
+          const codings = Array.isArray(v.coding) ? v.coding : [];
+          let fromListed = false;
+          let firstUnlisted = -1;
+          for (let i = 0; i < codings.length; i++) {
+            const sys = isObj(codings[i]) ? (codings[i] as Record<string, unknown>).system : undefined;
+            if (typeof sys !== 'string') continue;
+            if (listed.has(sys)) fromListed = true;
+            else if (firstUnlisted < 0 && unlisted?.has(sys)) firstUnlisted = i;
+          }
+          if (fromListed) continue;
+          if (unlisted) {
+            if (firstUnlisted >= 0) emit(out, 'value', `${p}.coding[${firstUnlisted}].system`, `system ${String((codings[firstUnlisted] as Record<string, unknown>).system)}`);
+          } else if (codings.length) emit(out, 'value', `${p}.coding`);
+          else if (c.required) emit(out, 'required', `${p}.coding`, 'none given');
         }
       };
     }
@@ -329,7 +360,13 @@ function compileCheck(rule: RuleDef, path: string): Compiled {
         for (const { v, p } of get(res, base)) if (isObj(v) && v.system !== 'http://unitsofmeasure.org') emit(out, 'value', `${p}.system`);
       };
     case 'ucumCode': {
-      const notUcum = new Map(Object.entries(c.notUcum ?? {}));
+      let list = c.notUcum;
+      if (typeof list === 'string') {
+        const other = earlier.get(list);
+        if (other?.check.kind !== 'ucumCode' || typeof other.check.notUcum !== 'object') throw new Error(`rule ${rule.id}: notUcum must name an earlier ucumCode rule with a list`);
+        list = other.check.notUcum;
+      }
+      const notUcum = new Map(Object.entries(list ?? {}));
       return (res, base, _ctx, out) => {
         for (const { v, p } of get(res, base)) {
           if (!isObj(v)) continue;
@@ -392,21 +429,21 @@ export interface CompiledRules {
 export function compileRules(set: RuleSet): CompiledRules {
   if (!set || typeof set.version !== 'string' || !Array.isArray(set.rules)) throw new Error('rules file: needs "version" and "rules"');
   const byType = new Map<string, { base: Compiled[]; profile: Compiled[] }>();
-  const ids = new Set<string>();
+  const ids = new Map<string, RuleDef>();
   for (const rule of set.rules) {
     if (ids.has(rule.id)) throw new Error(`rules file: duplicate id ${rule.id}`);
-    ids.add(rule.id);
     if (rule.confidence === 'UNV' && rule.severity === 'error') throw new Error(`rule ${rule.id}: an unconfirmed (UNV) rule must not be an error`);
     if (rule.rule !== undefined && !/^\d{5}$/.test(rule.rule)) throw new Error(`rule ${rule.id}: rule number must be 5 digits`);
     const paths = rule.paths ?? [rule.path ?? ''];
     const cond = compileConditions(rule.when);
     for (const p of paths) {
-      const check = compileCheck(rule, p);
+      const check = compileCheck(rule, p, ids);
       const fn: Compiled = cond ? (res, base, ctx, out) => (cond(res) ? check(res, base, ctx, out) : undefined) : check;
       let slot = byType.get(rule.resourceType);
       if (!slot) byType.set(rule.resourceType, (slot = { base: [], profile: [] }));
       (rule.layer === 'base-r4' ? slot.base : slot.profile).push(fn);
     }
+    ids.set(rule.id, rule);
   }
   const empty = { base: [] as Compiled[], profile: [] as Compiled[] };
   const star = byType.get('*') ?? empty;

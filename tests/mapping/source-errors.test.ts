@@ -271,7 +271,7 @@ describe('immunizations', () => {
   it('rejects an unknown vaccine, naming the known ones', () => {
     const r = base();
     r.immunizations[1].vaccine = 'Polio';
-    expectError(r, 'immunizations[1].vaccine', /'Polio' is not a known vaccine; use one of HB0, BCG, OPV, IPV, DPT-HB-Hib, PCV, RV, MR, JE, DT, Td, HPV$/);
+    expectError(r, 'immunizations[1].vaccine', /'Polio' is not a known vaccine; use one of HB0, BCG, OPV, IPV, DPT-HB-Hib, DPT-HB-Hib-IPV, PCV, RV, MR, JE, DT, Td, HPV$/);
   });
 
   it('rejects a dose above the last dose of the series', () => {

@@ -110,7 +110,7 @@ describe('loadMappingTables', () => {
       'systolic-bp', 'diastolic-bp', 'heart-rate', 'respiratory-rate', 'body-temperature', 'oxygen-saturation', 'blood-glucose-random',
       'blood-glucose-fasting', 'cholesterol-total', 'hemoglobin', 'birth-weight', 'fundal-height',
     ]));
-    expect(Object.keys(t.vaccines.entries)).toEqual(['HB0', 'BCG', 'OPV', 'IPV', 'DPT-HB-Hib', 'PCV', 'RV', 'MR', 'JE', 'DT', 'Td', 'HPV']);
+    expect(Object.keys(t.vaccines.entries)).toEqual(['HB0', 'BCG', 'OPV', 'IPV', 'DPT-HB-Hib', 'DPT-HB-Hib-IPV', 'PCV', 'RV', 'MR', 'JE', 'DT', 'Td', 'HPV']);
   });
 
   it('rejects a table whose entry lacks confidence, and a default product not in the list', () => {

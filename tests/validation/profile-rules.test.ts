@@ -27,6 +27,28 @@ const ruleOf = (id: string) => {
 const PAST = '2022-08-30T23:59:59+00:00';
 const FUTURE = '2025-06-02T00:00:00+00:00';
 
+const LOINC = 'http://loinc.org';
+const SNOMED = 'http://snomed.info/sct';
+const CLINICAL_TERM = 'http://terminology.kemkes.go.id/CodeSystem/clinical-term';
+const LOCAL = 'http://example.org/fhir/CodeSystem/local';
+const cc = (system: string, code: string) => ({ coding: [{ system, code }] });
+/** A blood-pressure Observation with components (SNOMED-coded, so that no component rule fires on the base). */
+function bloodPressure(): Json {
+  const r = F.observation();
+  r.code = cc(LOINC, '85354-9');
+  delete r.valueQuantity;
+  r.component = [
+    { code: cc(SNOMED, '271649006'), valueQuantity: { value: 120, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+    { code: cc(SNOMED, '271650006'), valueQuantity: { value: 80, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+  ];
+  return r;
+}
+/** A coded finding (valueCodeableConcept instead of the base's valueQuantity). */
+const coded = (system: string, code: string) => (r: Json) => {
+  delete r.valueQuantity;
+  r.valueCodeableConcept = cc(system, code);
+};
+
 const cases: Case[] = [
   // base-R4 cardinality the JSON schema does not express
   { id: 'r4-observation-status', base: F.observation, fail: (r) => delete r.status, expr: 'Observation.status' },
@@ -84,7 +106,24 @@ const cases: Case[] = [
   { id: 'observation-identifier-system', base: F.observation, fail: (r) => (r.identifier[0].system = `http://sys-ids.kemkes.go.id/encounter/${F.ORG}`), expr: 'Observation.identifier[0].system', pass: (r) => (r.identifier[0].system = `http://sys-ids.kemkes.go.id/sitb/${F.ORG}`) },
   { id: 'observation-quantity-ucum-system', base: F.observation, fail: (r) => delete r.valueQuantity.system, expr: 'Observation.valueQuantity.system' },
   { id: 'observation-quantity-ucum-code', base: F.observation, fail: (r) => (r.valueQuantity.code = 'kilo gram'), expr: 'Observation.valueQuantity.code', pass: (r) => (r.valueQuantity = { value: 120, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' }) },
-  { id: 'observation-quantity-value', base: F.observation, fail: (r) => delete r.valueQuantity.value, expr: 'Observation.valueQuantity.value' },
+  { id: 'observation-quantity-value', base: F.observation, fail: (r) => delete r.valueQuantity.value, expr: 'Observation.valueQuantity.value', pass: coded(SNOMED, '165746003') }, // a coded finding has no valueQuantity to miss
+  // Observation terminology for coded findings, interpretations, methods and components (10010/10297/10398/10416/10434/10435)
+  { id: 'observation-code-unlisted', base: F.observation, fail: (r) => (r.code = cc(CLINICAL_TERM, 'OC000010')), expr: 'Observation.code.coding[0].system', pass: (r) => r.code.coding.push({ system: CLINICAL_TERM, code: 'OC000010' }) },
+  { id: 'observation-value-cc-system', base: F.observation, fail: coded(LOCAL, 'positive'), expr: 'Observation.valueCodeableConcept.coding', pass: coded(LOINC, 'LA6576-8') },
+  { id: 'observation-value-cc-unlisted', base: F.observation, fail: coded(LOINC, 'LA6576-8'), expr: 'Observation.valueCodeableConcept.coding[0].system', pass: coded(SNOMED, '165746003') },
+  { id: 'observation-interpretation-system', base: F.observation, fail: (r) => (r.interpretation = [cc(LOCAL, 'normal')]), expr: 'Observation.interpretation[0].coding', pass: (r) => (r.interpretation = [cc(CLINICAL_TERM, 'OI000009')]) },
+  { id: 'observation-interpretation-unlisted', base: F.observation, fail: (r) => (r.interpretation = [cc('http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', 'N'), cc(CLINICAL_TERM, 'OI000009')]), expr: 'Observation.interpretation[1].coding[0].system', pass: (r) => (r.interpretation = [cc('http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', 'N')]) },
+  { id: 'observation-method-system', base: F.observation, fail: (r) => (r.method = cc(SNOMED, '258104002')), expr: 'Observation.method.coding', pass: (r) => (r.method = cc(CLINICAL_TERM, 'OC000014')) },
+  { id: 'observation-component-code-system', base: bloodPressure, fail: (r) => (r.component[1].code = cc('http://hl7.org/fhir/ValueSet/age-units', 'a')), expr: 'Observation.component[1].code.coding', pass: (r) => (r.component[1].code = cc(LOINC, '8462-4')) },
+  { id: 'observation-component-code-unlisted', base: bloodPressure, fail: (r) => (r.component[0].code = cc(LOINC, '8480-6')), expr: 'Observation.component[0].code.coding[0].system' },
+  { id: 'observation-component-value-cc-system', base: bloodPressure, fail: (r) => { delete r.component[0].valueQuantity; r.component[0].valueCodeableConcept = cc(LOCAL, 'x'); }, expr: 'Observation.component[0].valueCodeableConcept.coding', pass: (r) => { delete r.component[0].valueQuantity; r.component[0].valueCodeableConcept = cc(LOINC, 'LA6576-8'); } },
+  { id: 'observation-component-value-cc-unlisted', base: bloodPressure, fail: (r) => { delete r.component[0].valueQuantity; r.component[0].valueCodeableConcept = cc(LOINC, 'LA6576-8'); }, expr: 'Observation.component[0].valueCodeableConcept.coding[0].system', pass: (r) => { delete r.component[0].valueQuantity; r.component[0].valueCodeableConcept = cc(CLINICAL_TERM, 'OV000002'); } },
+  { id: 'observation-component-quantity-ucum-system', base: bloodPressure, fail: (r) => delete r.component[1].valueQuantity.system, expr: 'Observation.component[1].valueQuantity.system' },
+  { id: 'observation-component-quantity-ucum-code', base: bloodPressure, fail: (r) => (r.component[0].valueQuantity.code = 'mmHg'), expr: 'Observation.component[0].valueQuantity.code' },
+  { id: 'observation-component-quantity-value', base: bloodPressure, fail: (r) => delete r.component[0].valueQuantity.value, expr: 'Observation.component[0].valueQuantity.value' },
+  { id: 'observation-derived-from-target', base: F.observation, fail: (r) => (r.derivedFrom = [{ reference: 'Patient/P02478375538' }]), expr: 'Observation.derivedFrom[0].reference', pass: (r) => (r.derivedFrom = [{ reference: 'Observation/2f5bd2b4-2d0c-4d46-9a0c-2d1f7a6c1b11' }]) },
+  { id: 'observation-has-member-target', base: F.observation, fail: (r) => (r.hasMember = [{ reference: 'MolecularSequence/1' }]), expr: 'Observation.hasMember[0].reference', pass: (r) => (r.hasMember = [{ reference: 'QuestionnaireResponse/1' }]) },
+  { id: 'observation-body-site-system', base: F.observation, fail: (r) => (r.bodySite = cc(LOINC, '8480-6')), expr: 'Observation.bodySite.coding', pass: (r) => (r.bodySite = cc(SNOMED, '368209003')) },
   // Immunization
   { id: 'immunization-vaccine-code', base: F.immunization, fail: (r) => r.vaccineCode.coding.push({ system: 'http://snomed.info/sct', code: '1119349007' }), expr: 'Immunization.vaccineCode.coding[3].system' },
   { id: 'immunization-kfa-code-format', base: F.immunization, fail: (r) => (r.vaccineCode.coding[1].code = 'HIB'), expr: 'Immunization.vaccineCode.coding[1].code' },
@@ -329,5 +368,59 @@ describe('review findings, second round (issue 3)', () => {
     expect(check('2025-03-01')).toBe(0);
     expect(check('2025-02-28')).toBe(1);
     expect(check('not a date')).toBe(0); // the format is another rule's business
+  });
+});
+
+describe('Observation shapes of the whole visit (coded findings, counts, dates, z-scores)', () => {
+  const errorsOf = (issues: Issue[]) => issues.filter((i) => i.severity === 'error');
+  test('a coded finding with a LOINC answer and a clinical-term interpretation: accepted, each unlisted system warned once', () => {
+    const r = F.observation();
+    coded(LOINC, 'LA6576-8')(r);
+    r.interpretation = [cc(CLINICAL_TERM, 'OI000018')];
+    const issues = run(r);
+    expect(errorsOf(issues)).toEqual([]);
+    expect(issues.map((i) => i.ruleId).sort()).toEqual(['observation-interpretation-unlisted', 'observation-value-cc-unlisted']);
+  });
+
+  test('valueInteger, valueDateTime (10429 format) and valueBoolean findings pass', () => {
+    for (const value of [{ valueInteger: 2 }, { valueDateTime: '2025-01-10T00:00:00+00:00' }, { valueBoolean: true }]) {
+      const r = F.observation();
+      delete r.valueQuantity;
+      Object.assign(r, value);
+      expect(run(r)).toEqual([]);
+    }
+  });
+
+  test('a z-score Observation ({Zscore}, clinical-term OI000008, derivedFrom the weight) has warnings only', () => {
+    const r = F.observation();
+    r.code = cc(LOINC, '77606-2');
+    r.valueQuantity = { value: -2.4, unit: '{Zscore}', system: 'http://unitsofmeasure.org', code: '{Zscore}' };
+    r.interpretation = [cc(CLINICAL_TERM, 'OI000008')];
+    r.derivedFrom = [{ reference: 'Observation/2f5bd2b4-2d0c-4d46-9a0c-2d1f7a6c1b11' }];
+    const issues = run(r);
+    expect(errorsOf(issues)).toEqual([]);
+    expect(issues.map((i) => [i.ruleId, i.expression?.[0]])).toEqual([['observation-interpretation-unlisted', 'Observation.interpretation[0].coding[0].system']]);
+  });
+
+  test('a component code given as text only fails 10434 (a coding is required)', () => {
+    const r = bloodPressure();
+    r.component[0].code = { text: 'Sistolik' };
+    expect(run(r).filter((i) => i.ruleId === 'observation-component-code-system').map((i) => [i.code, i.expression?.[0]])).toEqual([['required', 'Observation.component[0].code.coding']]);
+  });
+
+  test('each unlisted-system warning rule sits next to an error rule accepting exactly its listed + unlisted systems', () => {
+    const warns = v.rules.filter((r) => r.check.kind === 'codeableSystems' && r.check.unlisted);
+    expect(warns.length).toBe(5);
+    for (const w of warns) {
+      const c = w.check as { systems: string[]; unlisted: string[] };
+      const partner = v.rules.find((r) => r !== w && r.resourceType === w.resourceType && r.rule === w.rule && r.severity === 'error'
+        && (r.path === w.path || r.path === `${w.path}.coding`));
+      expect(partner).toBeDefined();
+      const pc = partner!.check as { systems: string[] | Record<string, unknown> };
+      const accepted = Array.isArray(pc.systems) ? pc.systems : Object.keys(pc.systems);
+      expect([...accepted].sort()).toEqual([...c.systems, ...c.unlisted].sort());
+      expect(w.confidence).toBe('UNV');
+      expect(w.message).toContain('to confirm in the SATUSEHAT sandbox');
+    }
   });
 });
