@@ -87,7 +87,7 @@ describe('loadMappingTables', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-tables-'));
-    for (const f of ['observations.json', 'vaccines.json', 'settings.json', 'systems.json', 'diagnoses.json', 'ilp-visit.schema.json']) cpSync(path.join(mappingsDir, f), path.join(dir, f));
+    for (const f of ['observations.json', 'findings.json', 'vaccines.json', 'settings.json', 'systems.json', 'diagnoses.json', 'ilp-visit.schema.json']) cpSync(path.join(mappingsDir, f), path.join(dir, f));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
