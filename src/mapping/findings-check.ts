@@ -4,6 +4,7 @@
 import type { Coding } from 'fhir/r4.js';
 import { issue, type Issue } from '../validation/outcome.js';
 import { ageInMonths, isValidDate, type ParsedDateTime } from './datetime.js';
+import { ownEntry } from '../util/own.js';
 import { shown, shownNumber } from './echo.js';
 import { findingsIndex, type FindingIndex, type FindingsIndex } from './findings-table.js';
 import { convert } from './units.js';
@@ -74,7 +75,7 @@ export function checkFindings(c: CheckSink, tables: MappingTables, r: VisitRecor
   if (r.pregnancy && pregnancyOk) {
     const p = r.pregnancy as Record<string, unknown>;
     for (const [field, key] of fx.pregnancyFields) {
-      const value = p[field];
+      const value = ownEntry(p, field);
       if (value === undefined) continue;
       const path = `pregnancy.${field}`;
       const ix = fx.entries.get(key)!;
