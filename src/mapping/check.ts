@@ -118,7 +118,7 @@ export function analyseVisit(record: unknown, tables: MappingTables, now: Date):
 
   const issues = capIssues(c.issues);
   if (hasErrors(issues) || !start || !end || !setting) return { issues };
-  const diagnoses = sent.length ? sent : deriveDiagnoses(c.ix, tables, r, start.localDate);
+  const diagnoses = sent.length ? sent : deriveDiagnoses(c.ix, tables, r, start.localDate, found.findings);
   return { issues, plan: { record: r, start, end, setting, measurements, ...found, immunizations, diagnoses } };
 }
 
@@ -165,6 +165,8 @@ function checkDiagnoses(c: Checker, list: VisitDiagnosis[], tables: MappingTable
 interface VisitFacts {
   ageMonths: number;
   measured: Set<string>;
+  /** Finding keys of the visit, wherever sent (findings[] or pregnancy). */
+  found: Set<string>;
 }
 
 function ruleHolds(w: DiagnosisWhen, r: VisitRecord, facts: VisitFacts, chosen: number): boolean {
@@ -174,6 +176,8 @@ function ruleHolds(w: DiagnosisWhen, r: VisitRecord, facts: VisitFacts, chosen: 
   if (w.belowAgeMonths !== undefined && facts.ageMonths >= w.belowAgeMonths) return false;
   if (w.measurementsAny && !w.measurementsAny.some((m) => facts.measured.has(m))) return false;
   if (w.measurementsNone && w.measurementsNone.some((m) => facts.measured.has(m))) return false;
+  if (w.findingsAny && !w.findingsAny.some((k) => facts.found.has(k))) return false;
+  if (w.findingsNone && w.findingsNone.some((k) => facts.found.has(k))) return false;
   if (w.noMeasurements !== undefined && w.noMeasurements !== (facts.measured.size === 0)) return false;
   if (w.nothingChosen && chosen > 0) return false;
   if (w.immunizations) {
@@ -189,8 +193,10 @@ function ruleHolds(w: DiagnosisWhen, r: VisitRecord, facts: VisitFacts, chosen: 
 }
 
 /** Diagnoses derived from the visit's services by mappings/diagnoses.json: per slot the first rule that holds (and whose code is new). */
-function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, visitDate: string): DiagnosisPlan[] {
-  const facts: VisitFacts = { ageMonths: ageInMonths(r.patient.birthDate, visitDate), measured: new Set((r.measurements ?? []).map((m) => m.code)) };
+function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, visitDate: string, findings: FindingPlan[]): DiagnosisPlan[] {
+  const facts: VisitFacts = {
+    ageMonths: ageInMonths(r.patient.birthDate, visitDate), measured: new Set((r.measurements ?? []).map((m) => m.code)), found: new Set(findings.map((f) => f.ix.key)),
+  };
   const out: DiagnosisPlan[] = [];
   const status = tables.diagnoses.defaults.clinicalStatus.code;
   for (const { rules } of ix.diagnosisSlots) {

@@ -102,7 +102,7 @@ export function checkTables(t: MappingTables): string[] {
 /** ICD-10 code syntax accepted from records and tables: a letter, two digits, optionally a dot and one or two digits. */
 export const ICD10_CODE = /^[A-Z][0-9]{2}(\.[0-9]{1,2})?$/;
 
-const WHEN_KEYS = new Set(['settings', 'gender', 'minAgeMonths', 'belowAgeMonths', 'measurementsAny', 'measurementsNone', 'noMeasurements', 'nothingChosen', 'immunizations']);
+const WHEN_KEYS = new Set(['settings', 'gender', 'minAgeMonths', 'belowAgeMonths', 'measurementsAny', 'measurementsNone', 'findingsAny', 'findingsNone', 'noMeasurements', 'nothingChosen', 'immunizations']);
 
 function checkDiagnoses(t: MappingTables, sourced: (where: string, e: { confidence?: unknown; source?: unknown }) => void): string[] {
   const p: string[] = [];
@@ -127,6 +127,9 @@ function checkDiagnoses(t: MappingTables, sourced: (where: string, e: { confiden
     for (const k of Object.keys(r?.when ?? {})) if (!WHEN_KEYS.has(k)) p.push(`${w}: unknown condition "${k}" in when`);
     for (const m of [...(r?.when?.measurementsAny ?? []), ...(r?.when?.measurementsNone ?? [])]) {
       if (!hasEntry(t.observations?.entries ?? {}, m)) p.push(`${w}: measurement "${m}" is not in ${FILES.observations}`);
+    }
+    for (const k of [...(r?.when?.findingsAny ?? []), ...(r?.when?.findingsNone ?? [])]) {
+      if (!hasEntry(t.findings?.entries ?? {}, k)) p.push(`${w}: finding "${k}" is not in ${FILES.findings}`);
     }
     for (const v of r?.when?.immunizations?.vaccinesOnly ?? []) {
       if (!hasEntry(t.vaccines?.entries ?? {}, v)) p.push(`${w}: vaccine "${v}" is not in ${FILES.vaccines}`);

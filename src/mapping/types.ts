@@ -245,6 +245,9 @@ export interface DiagnosisWhen {
   belowAgeMonths?: number;
   measurementsAny?: string[];
   measurementsNone?: string[];
+  /** Keys of findings.json the visit carries (from findings[] or the pregnancy context): any of / none of. */
+  findingsAny?: string[];
+  findingsNone?: string[];
   /** true: the visit has no measurements; false: at least one. */
   noMeasurements?: boolean;
   /** No earlier slot chose a diagnosis. */

@@ -1,12 +1,14 @@
 // Findings of every value kind and the pregnancy context (mappings/findings.json): every table entry and answer maps to the
 // Observation the table describes and passes the project's validator; the pregnancy fields take the same path as findings[];
 // bad values are rejected at their source field without echoing private data; a new finding is a table edit.
-import type { Encounter, Observation } from 'fhir/r4.js';
+import type { Condition, Encounter, Observation } from 'fhir/r4.js';
 import { checkTables, checkVisit, mapVisit, type MappingTables, type VisitRecord } from '../../src/mapping/index.js';
 import type { FindingEntry } from '../../src/mapping/types.js';
 import type { Issue } from '../../src/validation/outcome.js';
 import { createValidator } from '../../src/validation/index.js';
-import { NOW, sample, tables } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import type { Bundle } from 'fhir/r4.js';
+import { NOW, sample, samples, tables } from './helpers.js';
 
 type Mutable = Record<string, any>;
 const validator = createValidator();
@@ -348,5 +350,51 @@ describe('a new finding is a table edit', () => {
     expect(problems).toMatch(/findings\.json x-int: range needs min < max/);
     expect(problems).toMatch(/findings\.json body-weight: the key is also a measurement key/);
     expect(problems).toMatch(/findings\.json body-weight: confidence must be one of/);
+  });
+});
+
+describe('diagnosis of an ANC visit that sends its pregnancy context', () => {
+  it('is Z34.9 even without fundal height, and its blood pressure, glucose and Hb are not counted as PTM screening', () => {
+    const r = woman();
+    r.measurements = r.measurements.filter((m: Mutable) => m.code !== 'fundal-height');
+    r.measurements.push({ code: 'blood-glucose-random', value: 96, unit: 'mg/dL' });
+    const codes = (x: unknown) => mapVisit(x, tables, { now: NOW }).entries.filter((e) => e.key.startsWith('condition/')).map((e) => (e.resource as Condition).code!.coding![0].code);
+    // Td given at the visit: Z27.8 in the immunization slot either way
+    expect(codes(r)).toEqual(['Z13.6', 'Z13.1', 'Z13.0', 'Z27.8']);
+    r.pregnancy = { lmp: addDays(VISIT_DATE, -150), gestationalAgeWeeks: 21 };
+    expect(codes(r)).toEqual(['Z34.9', 'Z27.8']);
+  });
+
+  it('the loader rejects a rule naming a finding the table does not know', () => {
+    const broken: MappingTables = {
+      ...tables,
+      diagnoses: { ...tables.diagnoses, rules: [...tables.diagnoses.rules, { id: 'x', slot: 'child', when: { findingsAny: ['shoe-size'] }, code: 'Z00.1', confidence: 'UNV', source: 's' }] },
+    };
+    expect(checkTables(broken).join('\n')).toMatch(/rules\[\d+\] \(x\): finding "shoe-size" is not in findings\.json/);
+  });
+});
+
+describe('records without findings map as before', () => {
+  const changed = samples.filter((s) => s.record.findings || s.record.pregnancy || s.record.measurements?.some((m) => m.interpretation));
+
+  it.each(changed.map((s) => [s.name, s] as const))('%s without its findings, pregnancy and interpretations gives its golden Bundle minus exactly those', (_name, s) => {
+    const golden = JSON.parse(readFileSync(s.goldenPath, 'utf8')) as Bundle;
+    const plain = structuredClone(s.record) as Mutable;
+    const findingKeys = new Set([...(plain.findings ?? []).map((f: Mutable) => f.code),
+      ...Object.entries(tables.findings.pregnancy.fields).filter(([field]) => plain.pregnancy?.[field] !== undefined).map(([, k]) => k)]);
+    delete plain.findings;
+    delete plain.pregnancy;
+    for (const m of plain.measurements ?? []) delete m.interpretation;
+    const expected = structuredClone(golden);
+    expected.entry = expected.entry!.filter((e) => {
+      const id = (e.resource as Observation).identifier?.[0]?.value ?? '';
+      return !(e.resource!.resourceType === 'Observation' && [...findingKeys].some((k) => id.startsWith(`${s.record.visitId}.${k}.`)));
+    });
+    for (const e of expected.entry) {
+      delete (e.resource as Observation).interpretation;
+      if (e.resource!.resourceType === 'Encounter') (e.resource as Encounter).identifier = (e.resource as Encounter).identifier!.slice(0, 1);
+    }
+    expect(expected.entry.length).toBeLessThan(golden.entry!.length);
+    expect(mapVisit(plain, tables, { now: NOW }).bundle).toEqual(expected);
   });
 });
