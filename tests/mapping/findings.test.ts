@@ -2,7 +2,7 @@
 // Observation the table describes and passes the project's validator; the pregnancy fields take the same path as findings[];
 // bad values are rejected at their source field without echoing private data; a new finding is a table edit.
 import type { Condition, Encounter, Observation } from 'fhir/r4.js';
-import { checkTables, checkVisit, mapVisit, type MappingTables, type VisitRecord } from '../../src/mapping/index.js';
+import { checkTables, checkVisit, mapVisit, unconfirmedValues, type MappingTables } from '../../src/mapping/index.js';
 import type { FindingEntry } from '../../src/mapping/types.js';
 import type { Issue } from '../../src/validation/outcome.js';
 import { createValidator } from '../../src/validation/index.js';
@@ -396,5 +396,19 @@ describe('records without findings map as before', () => {
     }
     expect(expected.entry.length).toBeLessThan(golden.entry!.length);
     expect(mapVisit(plain, tables, { now: NOW }).bundle).toEqual(expected);
+  });
+});
+
+describe('the sandbox checklist', () => {
+  it('lists the unofficial findings, answers and interpretations with their codes, and no official one', () => {
+    const list = unconfirmedValues(tables);
+    const at = (path: string) => list.find((u) => u.path === path);
+    expect(at('findings.entries.tb-symptom-screening')).toMatchObject({ confidence: 'UNV', value: '171126009' });
+    expect(at('findings.entries.hbsag-rapid-test')).toMatchObject({ confidence: 'UNV', value: '5196-1' });
+    expect(at('findings.entries.tb-symptom-screening.answers.kontak-erat')).toMatchObject({ confidence: 'UNV', value: 'Z20.1' });
+    expect(at('findings.interpretations.kek')).toMatchObject({ confidence: 'OFF-draft', value: 'OI000018' });
+    expect(at('findings.pregnancy.ancVisit.values.K4')).toMatchObject({ confidence: 'COM' });
+    expect(at('findings.entries.gravida')).toBeUndefined();
+    expect(at('findings.entries.smoking-status.answers.smoker')).toBeUndefined();
   });
 });
