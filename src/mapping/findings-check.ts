@@ -53,7 +53,7 @@ interface FindingInput {
 const DAY_MS = 86_400_000;
 const dayNumber = (date: string) => Date.UTC(+date.slice(0, 4), +date.slice(5, 7) - 1, +date.slice(8, 10)) / DAY_MS;
 
-/** The facility's interpretation key → its coding, or an error at `path`. */
+/** The facility's interpretation key → its coding; undefined when none was sent, null when the key is unknown (error at `path`). */
 export function interpretationOf(c: CheckSink, tables: MappingTables, path: string, key: string | undefined): Coding | undefined | null {
   if (key === undefined) return undefined;
   const fx = findingsIndex(tables);
