@@ -5,6 +5,10 @@ import { issue, hasErrors, type Issue } from '../validation/outcome.js';
 import { ageInMonths, hasUnrealOffset, isValidDate, parseDateTime, type ParsedDateTime } from './datetime.js';
 import { capIssues, oversizedArrays, sourceRecordIssues } from './source-schema.js';
 import { ownEntry } from '../util/own.js';
+import { shown, shownNumber } from './echo.js';
+import { convert } from './units.js';
+import { checkFindings, interpretationOf, type FindingPlan } from './findings-check.js';
+import type { Coding } from 'fhir/r4.js';
 import { indexOf, type ObservationIndex, type TableIndex, type VaccineIndex } from './tables.js';
 import type {
   DiagnosisWhen, MappingTables, SettingEntry, VaccineEntry, VaccineProduct, VisitDiagnosis, VisitImmunization, VisitMeasurement, VisitRecord,
@@ -18,6 +22,8 @@ export interface MeasurementPlan {
   /** Value in the UCUM unit. */
   value: number;
   effective: string;
+  /** The facility's interpretation, when sent. */
+  interpretation?: Coding;
 }
 
 export interface ImmunizationPlan {
@@ -46,20 +52,11 @@ export interface VisitPlan {
   end: ParsedDateTime;
   setting: SettingEntry;
   measurements: MeasurementPlan[];
+  findings: FindingPlan[];
+  /** ANC visit number as the Encounter's second identifier. */
+  ancVisit?: { system: string; value: string };
   immunizations: ImmunizationPlan[];
   diagnoses: DiagnosisPlan[];
-}
-
-/** Echo a code or unit only when it looks like one (short, one word, no long digit run), so a NIK, name or phone number typed into the
- *  wrong field is not repeated back. */
-const shown = (s: string) => (/^[A-Za-z0-9._/%°²^[\]-]{1,20}$/.test(s) && !/\d{5}/.test(s) ? `'${s}'` : 'the value given');
-
-/** Echo a measured number only when it is a plausible magnitude: a NIK or phone number typed into `value` is not repeated. */
-const shownNumber = (x: number) => (Math.abs(x) < 1e6 ? String(x) : 'the value given');
-
-function roundTo(x: number, decimals: number): number {
-  const f = 10 ** decimals;
-  return Math.round((x + Number.EPSILON * Math.sign(x)) * f) / f;
 }
 
 const notRealDateTime = (path: string, s: string) => (hasUnrealOffset(s)
@@ -114,14 +111,15 @@ export function analyseVisit(record: unknown, tables: MappingTables, now: Date):
   if (!a.districtCode.startsWith(a.cityCode)) c.err('patient.address.districtCode', 'patient.address.districtCode must start with the city code');
   if (!a.villageCode.startsWith(a.districtCode)) c.err('patient.address.villageCode', 'patient.address.villageCode must start with the district code');
 
-  const measurements = start && end ? checkMeasurements(c, r.measurements ?? [], start, end) : [];
+  const measurements = start && end ? checkMeasurements(c, tables, r.measurements ?? [], start, end) : [];
+  const found = start && end ? checkFindings(c, tables, r, start, end) : { findings: [] };
   const immunizations = start && end ? checkImmunizations(c, r, start, end) : [];
   const sent = start && end ? checkDiagnoses(c, r.diagnoses ?? [], tables, end) : [];
 
   const issues = capIssues(c.issues);
   if (hasErrors(issues) || !start || !end || !setting) return { issues };
-  const diagnoses = sent.length ? sent : deriveDiagnoses(c.ix, tables, r, start.localDate);
-  return { issues, plan: { record: r, start, end, setting, measurements, immunizations, diagnoses } };
+  const diagnoses = sent.length ? sent : deriveDiagnoses(c.ix, tables, r, start.localDate, found.findings);
+  return { issues, plan: { record: r, start, end, setting, measurements, ...found, immunizations, diagnoses } };
 }
 
 /** The record's own diagnoses: no repeated code or rank, onset not after the visit; ranked 1..n (given ranks first, then list order). */
@@ -167,6 +165,8 @@ function checkDiagnoses(c: Checker, list: VisitDiagnosis[], tables: MappingTable
 interface VisitFacts {
   ageMonths: number;
   measured: Set<string>;
+  /** Finding keys of the visit, wherever sent (findings[] or pregnancy). */
+  found: Set<string>;
 }
 
 function ruleHolds(w: DiagnosisWhen, r: VisitRecord, facts: VisitFacts, chosen: number): boolean {
@@ -176,6 +176,8 @@ function ruleHolds(w: DiagnosisWhen, r: VisitRecord, facts: VisitFacts, chosen: 
   if (w.belowAgeMonths !== undefined && facts.ageMonths >= w.belowAgeMonths) return false;
   if (w.measurementsAny && !w.measurementsAny.some((m) => facts.measured.has(m))) return false;
   if (w.measurementsNone && w.measurementsNone.some((m) => facts.measured.has(m))) return false;
+  if (w.findingsAny && !w.findingsAny.some((k) => facts.found.has(k))) return false;
+  if (w.findingsNone && w.findingsNone.some((k) => facts.found.has(k))) return false;
   if (w.noMeasurements !== undefined && w.noMeasurements !== (facts.measured.size === 0)) return false;
   if (w.nothingChosen && chosen > 0) return false;
   if (w.immunizations) {
@@ -191,8 +193,10 @@ function ruleHolds(w: DiagnosisWhen, r: VisitRecord, facts: VisitFacts, chosen: 
 }
 
 /** Diagnoses derived from the visit's services by mappings/diagnoses.json: per slot the first rule that holds (and whose code is new). */
-function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, visitDate: string): DiagnosisPlan[] {
-  const facts: VisitFacts = { ageMonths: ageInMonths(r.patient.birthDate, visitDate), measured: new Set((r.measurements ?? []).map((m) => m.code)) };
+function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, visitDate: string, findings: FindingPlan[]): DiagnosisPlan[] {
+  const facts: VisitFacts = {
+    ageMonths: ageInMonths(r.patient.birthDate, visitDate), measured: new Set((r.measurements ?? []).map((m) => m.code)), found: new Set(findings.map((f) => f.ix.key)),
+  };
   const out: DiagnosisPlan[] = [];
   const status = tables.diagnoses.defaults.clinicalStatus.code;
   for (const { rules } of ix.diagnosisSlots) {
@@ -204,7 +208,7 @@ function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, 
   return out;
 }
 
-function checkMeasurements(c: Checker, list: VisitMeasurement[], start: ParsedDateTime, end: ParsedDateTime): MeasurementPlan[] {
+function checkMeasurements(c: Checker, tables: MappingTables, list: VisitMeasurement[], start: ParsedDateTime, end: ParsedDateTime): MeasurementPlan[] {
   const out: MeasurementPlan[] = [];
   const counts = new Map<string, number>();
   for (let i = 0; i < list.length; i++) {
@@ -221,7 +225,7 @@ function checkMeasurements(c: Checker, list: VisitMeasurement[], start: ParsedDa
       continue;
     }
     const { range, ucum, decimals } = ix.entry;
-    const value = rule.identity ? m.value : roundTo((m.value + rule.offset) * rule.factor, decimals);
+    const value = convert(rule, m.value, decimals);
     if (value < range.min || value > range.max) {
       const conv = rule.identity ? '' : ` (= ${shownNumber(value)} ${ucum.unit})`;
       c.err(`${at}.value`, `${at}.value ${shownNumber(m.value)} ${m.unit}${conv} is outside the plausible range for ${m.code} (${range.min}–${range.max} ${ucum.unit}); check for a typo or a wrong unit`);
@@ -234,9 +238,11 @@ function checkMeasurements(c: Checker, list: VisitMeasurement[], start: ParsedDa
       if (t.ms < start.ms || t.ms > end.ms) c.err(`${at}.at`, `${at}.at must lie within the visit (between start and end)`);
       effective = t.utc;
     }
+    const interpretation = interpretationOf(c, tables, `${at}.interpretation`, m.interpretation);
+    if (interpretation === null) continue;
     const n = (counts.get(m.code) ?? 0) + 1;
     counts.set(m.code, n);
-    out.push({ m, n, ix, value, effective });
+    out.push({ m, n, ix, value, effective, ...(interpretation && { interpretation }) });
   }
   return out;
 }

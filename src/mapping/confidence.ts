@@ -2,7 +2,7 @@
 import type { MappingTables } from './types.js';
 
 export interface Unconfirmed {
-  /** e.g. `observations.hemoglobin`, `vaccines.IPV.groups[0]`, `systems.codes.immunizationReasons.IM-SD` */
+  /** e.g. `observations.hemoglobin`, `findings.entries.hbsag-rapid-test`, `vaccines.IPV.groups[0]`, `systems.codes.immunizationReasons.IM-SD` */
   path: string;
   confidence: string;
   source?: string;
@@ -19,13 +19,16 @@ export function unconfirmedValues(tables: MappingTables): Unconfirmed[] {
     const o = x as Record<string, unknown>;
     if (typeof o.confidence === 'string' && o.confidence !== 'OFF') {
       const loinc = (o.loinc as { code?: string } | undefined)?.code;
-      const value = loinc ?? (o.code as string | undefined) ?? (o.url as string | undefined) ?? (o.encounterClass as { code?: string } | undefined)?.code;
+      // A finding's code is a list of codings (LOINC/SNOMED first, as the official examples): its first code names it.
+      const code = Array.isArray(o.code) ? (o.code[0] as { code?: string } | undefined)?.code : (o.code as string | undefined);
+      const value = loinc ?? code ?? (o.url as string | undefined) ?? (o.encounterClass as { code?: string } | undefined)?.code;
       out.push({ path, confidence: o.confidence, ...(typeof o.source === 'string' && { source: o.source }), ...(value && { value }) });
     }
     for (const [k, v] of Object.entries(o)) if (k !== 'confidence' && k !== 'source') visit(v, path ? `${path}.${k}` : k);
   };
   visit({
-    observations: tables.observations.entries, vaccines: tables.vaccines.entries, settings: tables.settings.entries, systems: tables.systems,
+    observations: tables.observations.entries, findings: { systems: tables.findings.systems, entries: tables.findings.entries, interpretations: tables.findings.interpretations, pregnancy: tables.findings.pregnancy },
+    vaccines: tables.vaccines.entries, settings: tables.settings.entries, systems: tables.systems,
     diagnoses: { defaults: tables.diagnoses.defaults, rules: tables.diagnoses.rules, codes: tables.diagnoses.codes },
   }, '');
   return out;

@@ -7,6 +7,7 @@ import type {
 import { issue, type Issue } from '../validation/outcome.js';
 import { analyseVisit, type DiagnosisPlan, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
 import { deterministicUuid } from './uuid.js';
+import { buildFindingObservation, interpretationElement, observationShell, type ObservationContext } from './finding-observations.js';
 import { ownEntry } from '../util/own.js';
 import type { MapOptions, MapResult, MappedEntry, MappingTables, ResolvedIds, SystemsTable, VisitRecord } from './types.js';
 
@@ -102,7 +103,8 @@ function buildEncounter(plan: VisitPlan, sys: SystemsTable, refs: Refs, diagnosi
   if (r.practitioner.name !== undefined) individual.display = r.practitioner.name;
   return {
     resourceType: 'Encounter',
-    identifier: [{ system: orgUrl(sys.identifiers.encounter.url, r.organizationId), value: r.visitId }],
+    // An ANC visit carries its K number as the second identifier, as the official ANC Encounter examples do.
+    identifier: [{ system: orgUrl(sys.identifiers.encounter.url, r.organizationId), value: r.visitId }, ...(plan.ancVisit ? [plan.ancVisit] : [])],
     status: 'finished',
     class: coding(sysUrl(sys, 'actCode'), cls.code, cls.display),
     subject: { reference: refs.patient },
@@ -120,22 +122,21 @@ function buildEncounter(plan: VisitPlan, sys: SystemsTable, refs: Refs, diagnosi
   };
 }
 
-function buildObservation(m: MeasurementPlan, plan: VisitPlan, sys: SystemsTable, refs: Refs, encounterUrl: string): Observation {
+function observationContext(plan: VisitPlan, sys: SystemsTable, refs: Refs, encounterUrl: string): ObservationContext {
   const r = plan.record;
-  const e = m.ix.entry;
   return {
-    resourceType: 'Observation',
-    identifier: [{ system: orgUrl(sys.identifiers.observation.url, r.organizationId), value: `${r.visitId}.${m.m.code}.${m.n}` }],
-    status: 'final',
-    category: [{ coding: [coding(sysUrl(sys, 'observationCategory'), e.category, ownEntry(sys.codes.observationCategories, e.category)?.display)] }],
-    code: { coding: [coding(sysUrl(sys, 'loinc'), e.loinc.code, e.loinc.display)] },
-    subject: { reference: refs.patient },
-    encounter: { reference: encounterUrl },
-    effectiveDateTime: m.effective,
-    issued: plan.end.utc,
-    performer: [{ reference: refs.practitioner }],
-    valueQuantity: { value: m.value, unit: e.ucum.unit, system: sysUrl(sys, 'ucum'), code: e.ucum.code },
+    identifierSystem: orgUrl(sys.identifiers.observation.url, r.organizationId), visitId: r.visitId,
+    subject: refs.patient, performer: refs.practitioner, encounter: encounterUrl, issued: plan.end.utc,
   };
+}
+
+function buildObservation(m: MeasurementPlan, ctx: ObservationContext, sys: SystemsTable): Observation {
+  const e = m.ix.entry;
+  const category = [{ coding: [coding(sysUrl(sys, 'observationCategory'), e.category, ownEntry(sys.codes.observationCategories, e.category)?.display)] }];
+  const obs = observationShell(ctx, m.m.code, m.n, category, [coding(sysUrl(sys, 'loinc'), e.loinc.code, e.loinc.display)], m.effective);
+  obs.valueQuantity = { value: m.value, unit: e.ucum.unit, system: sysUrl(sys, 'ucum'), code: e.ucum.code };
+  if (m.interpretation) obs.interpretation = interpretationElement(m.interpretation);
+  return obs;
 }
 
 /** Encounter.diagnosis item: the Condition by its urn:uuid, use DD and rank, as the official finished ANC Encounter. */
@@ -261,9 +262,15 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
   const conditions = plan.diagnoses.map((d) => ({ d, key: `condition/${d.code}` }));
   const diagnosis = conditions.map(({ d, key }) => encounterDiagnosis(d, url(key), tables));
   entries.push({ key: 'encounter', fullUrl: encounterUrl, resource: buildEncounter(plan, sys, refs, diagnosis) });
+  const obsCtx = observationContext(plan, sys, refs, encounterUrl);
   for (const m of plan.measurements) {
     const key = `observation/${m.m.code}.${m.n}`;
-    entries.push({ key, fullUrl: url(key), resource: buildObservation(m, plan, sys, refs, encounterUrl) });
+    entries.push({ key, fullUrl: url(key), resource: buildObservation(m, obsCtx, sys) });
+  }
+  // Finding keys never equal measurement keys (checked at load), so the keys and identifiers stay unique.
+  for (const f of plan.findings) {
+    const key = `observation/${f.ix.key}.${f.n}`;
+    entries.push({ key, fullUrl: url(key), resource: buildFindingObservation(f, obsCtx, sysUrl(sys, 'ucum')) });
   }
   for (const p of plan.immunizations) {
     const key = `immunization/${p.im.vaccine}.${p.n}`;

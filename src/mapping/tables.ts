@@ -3,12 +3,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
 import { hasEntry } from '../util/own.js';
+import { unitRules, type UnitRule } from './units.js';
+import { checkFindingsTable } from './findings-table.js';
 import type {
-  DiagnosesTable, MappingTables, ObservationEntry, ObservationsTable, SettingsTable, SystemsTable, UnitConversion, VaccineEntry, VaccineProduct, VaccinesTable,
+  DiagnosesTable, FindingsTable, MappingTables, ObservationEntry, ObservationsTable, SettingsTable, SystemsTable, VaccineEntry, VaccineProduct, VaccinesTable,
 } from './types.js';
 
 const FILES = {
   observations: 'observations.json',
+  findings: 'findings.json',
   vaccines: 'vaccines.json',
   settings: 'settings.json',
   systems: 'systems.json',
@@ -29,6 +32,7 @@ function readJson(dir: string, file: string): unknown {
 export function loadMappingTables(dir: string = mappingsDir): MappingTables {
   const tables: MappingTables = {
     observations: readJson(dir, FILES.observations) as ObservationsTable,
+    findings: readJson(dir, FILES.findings) as FindingsTable,
     vaccines: readJson(dir, FILES.vaccines) as VaccinesTable,
     settings: readJson(dir, FILES.settings) as SettingsTable,
     systems: readJson(dir, FILES.systems) as SystemsTable,
@@ -47,7 +51,7 @@ const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0
 /** Structural checks of the tables, so a bad edit fails at start-up with a clear message rather than mid-mapping. */
 export function checkTables(t: MappingTables): string[] {
   const p: string[] = [];
-  for (const name of ['observations', 'vaccines', 'settings', 'systems', 'diagnoses'] as const) {
+  for (const name of ['observations', 'findings', 'vaccines', 'settings', 'systems', 'diagnoses'] as const) {
     const tbl = t[name] as { version?: unknown } | undefined;
     if (!tbl || !isStr(tbl.version)) p.push(`${FILES[name]}: missing "version"`);
   }
@@ -102,13 +106,14 @@ export function checkTables(t: MappingTables): string[] {
     if (!hasEntry(t.systems.codeSystems ?? {}, e.system)) p.push(`${FILES.systems} notDoneReasons.${key}: system "${e.system}" is not a codeSystems key`);
   }
   p.push(...checkDiagnoses(t, sourced));
+  if (t.findings) p.push(...checkFindingsTable(t, sourced));
   return p;
 }
 
 /** ICD-10 code syntax accepted from records and tables: a letter, two digits, optionally a dot and one or two digits. */
 export const ICD10_CODE = /^[A-Z][0-9]{2}(\.[0-9]{1,2})?$/;
 
-const WHEN_KEYS = new Set(['settings', 'gender', 'minAgeMonths', 'belowAgeMonths', 'measurementsAny', 'measurementsNone', 'noMeasurements', 'nothingChosen', 'immunizations']);
+const WHEN_KEYS = new Set(['settings', 'gender', 'minAgeMonths', 'belowAgeMonths', 'measurementsAny', 'measurementsNone', 'findingsAny', 'findingsNone', 'noMeasurements', 'nothingChosen', 'immunizations']);
 
 function checkDiagnoses(t: MappingTables, sourced: (where: string, e: { confidence?: unknown; source?: unknown }) => void): string[] {
   const p: string[] = [];
@@ -134,6 +139,9 @@ function checkDiagnoses(t: MappingTables, sourced: (where: string, e: { confiden
     for (const m of [...(r?.when?.measurementsAny ?? []), ...(r?.when?.measurementsNone ?? [])]) {
       if (!hasEntry(t.observations?.entries ?? {}, m)) p.push(`${w}: measurement "${m}" is not in ${FILES.observations}`);
     }
+    for (const k of [...(r?.when?.findingsAny ?? []), ...(r?.when?.findingsNone ?? [])]) {
+      if (!hasEntry(t.findings?.entries ?? {}, k)) p.push(`${w}: finding "${k}" is not in ${FILES.findings}`);
+    }
     for (const v of r?.when?.immunizations?.vaccinesOnly ?? []) {
       if (!hasEntry(t.vaccines?.entries ?? {}, v)) p.push(`${w}: vaccine "${v}" is not in ${FILES.vaccines}`);
     }
@@ -149,13 +157,6 @@ function checkDiagnoses(t: MappingTables, sourced: (where: string, e: { confiden
 }
 
 // ---------- derived lookups (computed once per tables object) ----------
-
-export interface UnitRule {
-  factor: number;
-  offset: number;
-  /** No conversion: the value is sent exactly as given. */
-  identity: boolean;
-}
 
 export interface ObservationIndex {
   entry: ObservationEntry;
@@ -186,21 +187,13 @@ export interface TableIndex {
 
 const cache = new WeakMap<MappingTables, TableIndex>();
 
-function unitRule(c: UnitConversion): UnitRule {
-  const factor = c.factor ?? 1;
-  const offset = c.offset ?? 0;
-  return { factor, offset, identity: factor === 1 && offset === 0 };
-}
-
 /** Lookups derived from `tables`; a copy of the tables (e.g. with a new measurement key) gets its own index. */
 export function indexOf(tables: MappingTables): TableIndex {
   let ix = cache.get(tables);
   if (ix) return ix;
   const observations = new Map<string, ObservationIndex>();
   for (const [key, entry] of Object.entries(tables.observations.entries)) {
-    const units = new Map<string, UnitRule>();
-    for (const [u, c] of Object.entries(entry.units)) units.set(u.toLowerCase(), unitRule(c));
-    observations.set(key, { entry, units, unitList: Object.keys(entry.units).join(', ') });
+    observations.set(key, { entry, units: unitRules(entry.units), unitList: Object.keys(entry.units).join(', ') });
   }
   const vaccines = new Map<string, VaccineIndex>();
   for (const [key, entry] of Object.entries(tables.vaccines.entries)) {

@@ -40,6 +40,35 @@ export interface VisitMeasurement {
   value: number;
   unit: string;
   at?: string;
+  /** A key of findings.json `interpretations` (the facility's own reading, e.g. low, kek). */
+  interpretation?: string;
+}
+
+/** A finding of any value kind (mappings/findings.json): an answer key, true/false, a whole number, a date or a number with unit. */
+export interface VisitFinding {
+  code: string;
+  value: string | number | boolean;
+  unit?: string;
+  at?: string;
+  interpretation?: string;
+}
+
+/** ANC pregnancy context; each field but ancVisit becomes the finding Observation findings.json `pregnancy.fields` names. */
+export interface VisitPregnancy {
+  lmp?: string;
+  gestationalAgeWeeks?: number;
+  edd?: string;
+  gravida?: number;
+  para?: number;
+  abortus?: number;
+  /** kg */
+  prePregnancyWeight?: number;
+  /** beats per minute */
+  fetalHeartRate?: number;
+  fetalPresentation?: string;
+  fetuses?: number;
+  /** K1A, K1M, K2 … K6: the Encounter's second identifier. */
+  ancVisit?: string;
 }
 
 export type NotDoneReason = 'postponed' | 'not-given' | 'medical-precaution';
@@ -84,6 +113,8 @@ export interface VisitRecord {
   practitioner: VisitPractitioner;
   kader?: { name: string };
   measurements?: VisitMeasurement[];
+  findings?: VisitFinding[];
+  pregnancy?: VisitPregnancy;
   immunizations?: VisitImmunization[];
   diagnoses?: VisitDiagnosis[];
 }
@@ -147,6 +178,56 @@ export interface VaccineEntry extends Sourced {
   reason: { default: string; rules?: ReasonRule[] };
 }
 
+export type FindingKind = 'coded' | 'boolean' | 'integer' | 'date' | 'quantity';
+
+/** A coding in findings.json: `system` is a key of its `systems`. */
+export interface TableCoding {
+  system: string;
+  code: string;
+  display?: string;
+}
+
+export interface FindingEntry extends Sourced {
+  display: string;
+  code: TableCoding[];
+  category: string[];
+  kind: FindingKind;
+  /** kind coded: answer key → coding. */
+  answers?: Record<string, TableCoding & Sourced>;
+  /** kind coded: the answer keys a true / false is mapped onto. */
+  boolean?: { true: string; false: string };
+  /** kind integer, quantity. */
+  range?: { min: number; max: number };
+  /** kind date: days from the visit date (negative = before). */
+  dateRange?: { minDays: number; maxDays: number };
+  /** kind quantity. */
+  ucum?: { code: string; unit: string };
+  units?: Record<string, UnitConversion>;
+  decimals?: number;
+  femaleOnly?: boolean;
+  repeatable?: boolean;
+}
+
+export interface SourcedValue extends Sourced {
+  value: number;
+}
+
+export interface FindingsTable {
+  version: string;
+  systems: Record<string, UrlEntry>;
+  entries: Record<string, FindingEntry>;
+  interpretations: Record<string, TableCoding & Sourced>;
+  pregnancy: {
+    /** pregnancy field → finding key. */
+    fields: Record<string, string>;
+    ancVisit: Sourced & { system: string; values: Record<string, Sourced>; settings: Setting[] };
+    patient: Sourced & { gender: 'male' | 'female'; minAgeYears: number; maxAgeYears: number };
+    eddDaysAfterLmp: SourcedValue;
+    eddToleranceDays: SourcedValue;
+    gestationalAgeToleranceWeeks: SourcedValue;
+  };
+}
+
 export interface VaccinesTable {
   version: string;
   entries: Record<string, VaccineEntry>;
@@ -170,6 +251,9 @@ export interface DiagnosisWhen {
   belowAgeMonths?: number;
   measurementsAny?: string[];
   measurementsNone?: string[];
+  /** Keys of findings.json the visit carries (from findings[] or the pregnancy context): any of / none of. */
+  findingsAny?: string[];
+  findingsNone?: string[];
   /** true: the visit has no measurements; false: at least one. */
   noMeasurements?: boolean;
   /** No earlier slot chose a diagnosis. */
@@ -245,6 +329,7 @@ export interface SystemsTable {
 /** All tables of mappings/, loaded once. Treat as immutable: derived lookups are cached per tables object. */
 export interface MappingTables {
   observations: ObservationsTable;
+  findings: FindingsTable;
   vaccines: VaccinesTable;
   settings: SettingsTable;
   systems: SystemsTable;

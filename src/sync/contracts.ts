@@ -19,6 +19,8 @@ export interface VisitRecordLike {
   };
   practitioner: { ihsNumber?: string; nik?: string; name?: string };
   measurements?: Array<{ code?: string }>;
+  findings?: Array<{ code?: string }>;
+  pregnancy?: object;
   immunizations?: Array<{ vaccine?: string; dose?: unknown }>;
   diagnoses?: Array<{ code?: string }>;
 }

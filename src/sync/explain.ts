@@ -22,9 +22,13 @@ export function sourcePathOfKey(key: string, record: VisitRecordLike): string | 
     case 'observation': {
       const i = findNth(record.measurements, (x) => x.code === code);
       if (i >= 0) return `measurements[${i}] (${code})`;
+      // Findings are numbered like measurements: findings[] first, then the pregnancy fields (which carry no code of their own).
+      const f = findNth(record.findings, (x) => x.code === code);
+      if (f >= 0) return `findings[${f}] (${code})`;
       // Derived observations (e.g. blood pressure components) carry a code of their own: match by prefix.
       const j = (record.measurements ?? []).findIndex((x) => !!x.code && (code.startsWith(x.code) || x.code.startsWith(code)));
-      return j >= 0 ? `measurements[${j}] (${record.measurements![j]!.code})` : `measurements (${code})`;
+      if (j >= 0) return `measurements[${j}] (${record.measurements![j]!.code})`;
+      return record.pregnancy ? `pregnancy (${code})` : `measurements (${code})`;
     }
     case 'immunization': {
       const i = findNth(record.immunizations, (x) => x.vaccine === code);

@@ -35,6 +35,11 @@ function adult(measurements: VisitRecord['measurements'] = [], immunizations: Vi
 describe('derivation by mappings/diagnoses.json (no diagnoses in the record)', () => {
   const cases: Array<[string, () => VisitRecord, Array<[string, string]>]> = [
     ['ANC visit (fundal height): supervision of pregnancy, no PTM screening for the routine BP/Hb', () => sample('pregnant-anc'), [['Z34.9', 'anc'], ['Z27.8', 'combined']]],
+    ['ANC visit with its pregnancy context but no fundal height: supervision of pregnancy', () => {
+      const r = sample('pregnant-anc');
+      r.measurements = r.measurements!.filter((m) => m.code !== 'fundal-height');
+      return r;
+    }, [['Z34.9', 'anc-pregnancy-context'], ['Z27.8', 'combined']]],
     ['child weighing: routine child health examination', () => infant([weight]), [['Z00.1', 'child-exam']]],
     ['adult PTM screening: cardiovascular, then diabetes', () => sample('adult-ptm-screening'), [['Z13.6', 'cardiovascular-screening'], ['Z13.1', 'diabetes-screening']]],
     ['woman of childbearing age with Hb: anaemia screening, Td as a combination', () => sample('wus-td-catin'), [['Z13.0', 'anaemia-screening'], ['Z27.8', 'combined']]],

@@ -1,5 +1,6 @@
 // Shared fixtures for the mapping tests: the tables (loaded once per test file), the samples and a fixed clock.
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { mappingsDir } from '../../src/util/paths.js';
 import { loadMappingTables } from '../../src/mapping/index.js';
@@ -34,4 +35,11 @@ export function* walk(v: unknown, p = ''): Generator<[string, unknown]> {
   yield [p, v];
   if (Array.isArray(v)) for (let i = 0; i < v.length; i++) yield* walk(v[i], `${p}[${i}]`);
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) yield* walk(x, p ? `${p}.${k}` : k);
+}
+
+/** A temporary copy of every mapping table (samples left out), for tests that edit a table and reload. */
+export function copyOfMappingTables(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-tables-'));
+  cpSync(mappingsDir, dir, { recursive: true, filter: (src) => path.basename(src) !== 'samples' });
+  return dir;
 }

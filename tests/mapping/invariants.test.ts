@@ -7,6 +7,16 @@ import { NOW, sample, samples, tables, walk } from './helpers.js';
 const UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/;
 const utc = (s: string) => new Date(s).toISOString().slice(0, 19) + '+00:00';
 
+/** The record's findings in mapping order: findings[], then each pregnancy field as its finding key. */
+function findingsOf(record: VisitRecord): Array<{ code: string; value: unknown }> {
+  const fields = Object.entries(tables.findings.pregnancy.fields);
+  const preg = (record.pregnancy ?? {}) as Record<string, unknown>;
+  return [
+    ...(record.findings ?? []).map((f) => ({ code: f.code, value: f.value })),
+    ...fields.filter(([field]) => preg[field] !== undefined).map(([field, code]) => ({ code, value: preg[field] })),
+  ];
+}
+
 const mapped: Array<[string, VisitRecord, MapResult]> = samples.map((s) => [s.name, s.record, mapVisit(s.record, tables, { now: NOW })]);
 
 /** Conversion recomputed independently of the mapper, from the table. */
@@ -24,7 +34,7 @@ const FIXED = new Set([
 ]);
 function tableStrings(): Set<string> {
   const out = new Set<string>();
-  for (const t of [tables.observations, tables.vaccines, tables.settings, tables.systems, tables.diagnoses]) {
+  for (const t of [tables.observations, tables.findings, tables.vaccines, tables.settings, tables.systems, tables.diagnoses]) {
     for (const [, v] of walk(t)) if (typeof v === 'string') out.add(v);
     for (const [p] of walk(t)) out.add(p.split('.').pop()!.replace(/\[\d+\]$/, '')); // keys such as vital-signs, IM-Dasar
   }
@@ -47,7 +57,7 @@ describe.each(mapped)('invariants: %s', (_name, record, res) => {
     }
     const order = entries.map((e) => e.resource!.resourceType).join(',');
     expect(order).toMatch(/^(Patient,)?Encounter(,Observation)*(,Immunization)*(,Condition)+$/);
-    expect(byType('Observation')).toHaveLength(record.measurements?.length ?? 0);
+    expect(byType('Observation')).toHaveLength((record.measurements?.length ?? 0) + findingsOf(record).length);
     expect(byType('Immunization')).toHaveLength(record.immunizations?.length ?? 0);
     expect(res.entries.map((e) => e.fullUrl)).toEqual(fullUrls);
   });
@@ -99,7 +109,11 @@ describe.each(mapped)('invariants: %s', (_name, record, res) => {
 
   it('traces the Encounter to the record ids and times', () => {
     const [enc] = byType<Encounter>('Encounter');
-    expect(enc.identifier).toEqual([{ system: `http://sys-ids.kemkes.go.id/encounter/${record.organizationId}`, value: record.visitId }]);
+    const anc = record.pregnancy?.ancVisit;
+    expect(enc.identifier).toEqual([
+      { system: `http://sys-ids.kemkes.go.id/encounter/${record.organizationId}`, value: record.visitId },
+      ...(anc ? [{ system: 'http://terminology.kemkes.go.id/CodeSystem/episodeofcare/ANC', value: anc }] : []),
+    ]);
     expect(enc.serviceProvider).toEqual({ reference: `Organization/${record.organizationId}` });
     expect(enc.period).toEqual({ start: utc(record.start), end: utc(record.end) });
     expect(enc.class.code).toBe(record.setting === 'home-visit' ? 'HH' : 'AMB');
@@ -118,6 +132,28 @@ describe.each(mapped)('invariants: %s', (_name, record, res) => {
       expect(o.code.coding![0]).toEqual({ system: 'http://loinc.org', code: e.loinc.code, display: e.loinc.display });
       expect(o.valueQuantity).toEqual({ value: expectedValue(m.code, m.value, m.unit), unit: e.ucum.unit, system: 'http://unitsofmeasure.org', code: e.ucum.code });
       expect(o.effectiveDateTime).toBe(utc(m.at ?? record.start));
+      expect(o.issued).toBe(utc(record.end));
+    });
+  });
+
+  it('traces each finding Observation (findings[] first, then the pregnancy fields) to its table entry, after the measurements', () => {
+    const obs = byType<Observation>('Observation').slice(record.measurements?.length ?? 0);
+    const seen = new Map<string, number>();
+    findingsOf(record).forEach(({ code, value }, i) => {
+      const n = (seen.get(code) ?? 0) + 1;
+      seen.set(code, n);
+      const o = obs[i];
+      const e = tables.findings.entries[code];
+      expect(o.identifier![0].value).toBe(`${record.visitId}.${code}.${n}`);
+      expect(o.code.coding!.map((c) => c.code)).toEqual(e.code.map((c) => c.code));
+      expect(o.category!.map((c) => c.coding![0].code)).toEqual(e.category);
+      if (e.kind === 'coded') {
+        const answer = typeof value === 'boolean' ? e.boolean![value ? 'true' : 'false'] : String(value);
+        expect(o.valueCodeableConcept!.coding![0].code).toBe(e.answers![answer].code);
+      }
+      if (e.kind === 'integer') expect(o.valueInteger).toBe(value);
+      if (e.kind === 'date') expect(o.valueDateTime).toBe(`${String(value)}T00:00:00+00:00`);
+      if (e.kind === 'quantity') expect(o.valueQuantity!.code).toBe(e.ucum!.code);
       expect(o.issued).toBe(utc(record.end));
     });
   });

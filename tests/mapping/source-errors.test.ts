@@ -335,6 +335,7 @@ describe('valid records', () => {
   it('accepts a minimal record: no measurements, no immunizations, Z offset (the diagnosis is the catch-all)', () => {
     const r = base() as Mutable;
     delete r.measurements;
+    delete r.findings;
     delete r.immunizations;
     delete r.kader;
     r.start = '2026-10-05T01:30:00Z';

@@ -1,11 +1,9 @@
 // The tables drive the mapping (a new key needs no code), the loader rejects broken tables, and the small pure helpers behave.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Immunization, Observation } from 'fhir/r4.js';
 import { checkVisit, deterministicUuid, loadMappingTables, mapVisit, parseDateTime, unconfirmedValues, type MappingTables } from '../../src/mapping/index.js';
-import { mappingsDir } from '../../src/util/paths.js';
-import { NOW, sample, tables } from './helpers.js';
+import { copyOfMappingTables, NOW, sample, tables } from './helpers.js';
 
 describe('table-driven mapping', () => {
   it('maps a measurement key that exists only in an in-memory copy of the tables', () => {
@@ -86,8 +84,7 @@ describe('table-driven mapping', () => {
 describe('loadMappingTables', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-tables-'));
-    for (const f of ['observations.json', 'vaccines.json', 'settings.json', 'systems.json', 'diagnoses.json', 'ilp-visit.schema.json']) cpSync(path.join(mappingsDir, f), path.join(dir, f));
+    dir = copyOfMappingTables();
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,14 +1,12 @@
 // The vaccine table changes of 2026.12.0 (hexavalent, rotavirus programme default, DT products, HB0 default): each entry mapped
 // and validated, its dose limits, and the schedule checks (reason rules, latest age) the mapper applies.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Condition, Immunization } from 'fhir/r4.js';
 import { loadMappingTables, mapVisit, unconfirmedValues, type VisitRecord } from '../../src/mapping/index.js';
-import { mappingsDir } from '../../src/util/paths.js';
 import { createValidator } from '../../src/validation/index.js';
 import type { Issue } from '../../src/validation/outcome.js';
-import { NOW, sample, tables } from './helpers.js';
+import { copyOfMappingTables, NOW, sample, tables } from './helpers.js';
 
 type Dose = NonNullable<VisitRecord['immunizations']>[number];
 const validator = createValidator();
@@ -141,9 +139,8 @@ describe('the unconfirmed list and the table loader', () => {
   });
 
   test('refuses an entry without default product and without groups, a product maxDose above the series, an unknown reason-rule product', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-vaccines-'));
+    const dir = copyOfMappingTables();
     try {
-      for (const f of ['observations.json', 'vaccines.json', 'settings.json', 'systems.json', 'diagnoses.json', 'ilp-visit.schema.json']) cpSync(path.join(mappingsDir, f), path.join(dir, f));
       const file = path.join(dir, 'vaccines.json');
       const j = JSON.parse(readFileSync(file, 'utf8'));
       j.entries['DPT-HB-Hib-IPV'].groups = [];

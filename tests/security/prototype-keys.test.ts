@@ -38,6 +38,24 @@ describe.each(PROTO_KEYS)('%s as a table key', (key) => {
     expect(rejected(u).map((e) => [e.expression?.[0], e.code])).toEqual([['measurements[0].unit', 'code-invalid']]);
   });
 
+  it('as a finding code, a finding answer, an interpretation or an ANC visit number: an error at that field', () => {
+    const cases: Array<[(r: Mutable) => void, string]> = [
+      [(r) => (r.findings = [{ code: key, value: 'x' }]), 'findings[0].code'],
+      [(r) => (r.findings = [{ code: 'blood-group', value: key }]), 'findings[0].value'],
+      [(r) => (r.findings = [{ code: 'rhesus', value: 'positive', interpretation: key }]), 'findings[0].interpretation'],
+      [(r) => (r.measurements[0].interpretation = key), 'measurements[0].interpretation'],
+      [(r) => (r.pregnancy = { ancVisit: key }), 'pregnancy.ancVisit'],
+      [(r) => (r.pregnancy = { fetalPresentation: key }), 'pregnancy.fetalPresentation'],
+    ];
+    for (const [edit, field] of cases) {
+      const r = sample('pregnant-anc') as unknown as Mutable;
+      delete r.findings;
+      delete r.pregnancy;
+      edit(r);
+      expect(rejected(r).map((e) => [e.expression?.[0], e.code])).toEqual([[field, 'code-invalid']]);
+    }
+  });
+
   it('as a vaccine, a KFA product code or a setting: an error at that field', () => {
     const v = sample('infant-posyandu-immunization') as unknown as Mutable;
     v.immunizations[0].vaccine = key;

@@ -18,6 +18,9 @@ describe('explain', () => {
   it('maps entry keys back to source fields (n-th occurrence of a code)', () => {
     expect(sourcePathOfKey('observation/body-weight.2', record)).toBe('measurements[2] (body-weight)');
     expect(sourcePathOfKey('immunization/OPV.1', record)).toBe('immunizations[1] (OPV)');
+    const withFindings = { ...record, findings: [{ code: 'smoking-status' }, { code: 'fetal-heart-rate' }, { code: 'fetal-heart-rate' }], pregnancy: { lmp: '2026-03-25' } };
+    expect(sourcePathOfKey('observation/fetal-heart-rate.2', withFindings)).toBe('findings[2] (fetal-heart-rate)');
+    expect(sourcePathOfKey('observation/lmp.1', withFindings)).toBe('pregnancy (lmp)');
     expect(sourcePathOfKey('encounter', record)).toMatch(/^visit/);
   });
 
