@@ -2,3 +2,6 @@
 export * from './who-data.js';
 export * from './lms.js';
 export * from './zscores.js';
+export * from './status-table.js';
+export * from './classify.js';
+export * from './weight-gain.js';
