@@ -5,3 +5,4 @@ export * from './zscores.js';
 export * from './status-table.js';
 export * from './classify.js';
 export * from './weight-gain.js';
+export * from './tables.js';

@@ -42,7 +42,8 @@ export interface Scheme {
 
 export interface IndicatorEntry {
   label: { id: string; en: string };
-  code: SourcedCoding;
+  /** Observation.code codings: the first from a system the platform accepts (rule 10010), then the specific one when they differ. */
+  codes: SourcedCoding[];
   schemes: Scheme[];
 }
 
@@ -70,6 +71,9 @@ export interface WeightGainStatus {
 export interface GrowthStatusTable {
   version: string;
   codeSystems: Record<string, { url: string; confidence: Confidence; source: string }>;
+  /** Measurement keys (observations.json) the z-scores come from; lengthHeight: key → the position it implies. */
+  measurements: { weight: string; lengthHeight: Record<string, 'lying' | 'standing'>; headCircumference: string; muac: string };
+  observationCategory: { code: string; confidence: Confidence; source: string };
   zscoreUnit: { code: string; unit: string };
   reportTolerance: { zScore: number; confidence: Confidence; source: string };
   indicators: Record<Indicator, IndicatorEntry>;
@@ -116,7 +120,8 @@ export function checkGrowthStatus(t: GrowthStatusTable): string[] {
     if (!CONFIDENCE.has(c?.confidence as string) || !c?.source) p.push(`${f} ${where}: needs confidence and source`);
   };
   for (const [key, e] of Object.entries(t.indicators ?? {})) {
-    coding(`indicators.${key}.code`, e.code);
+    if (!e.codes?.length) p.push(`${f} indicators.${key}: needs codes`);
+    (e.codes ?? []).forEach((c, i) => coding(`indicators.${key}.codes[${i}]`, c));
     e.schemes.forEach((s, i) => {
       const w = `indicators.${key}.schemes[${i}]`;
       if (!s.source || !CONFIDENCE.has(s.confidence)) p.push(`${f} ${w}: needs confidence and source`);

@@ -138,6 +138,30 @@ export function adjustedLengthHeight(cm: number, position: Position | undefined,
   return { cm };
 }
 
+const ADULT_REASON = 'over 18 years: growth z-scores are computed for children only (Permenkes 2/2020 applies the WHO 2007 reference to 5–18 years)';
+
+/** The standard for an age in days: WHO 2006 to 60 months, WHO 2007 to 18 years; undefined before birth and for adults. */
+export function standardAt(ageDays: number): Standard | undefined {
+  if (!Number.isFinite(ageDays) || ageDays < 0) return undefined;
+  if (ageDays <= LAST_DAY_2006) return 'WHO-2006';
+  return ageDays / DAYS_PER_MONTH <= LAST_MONTH_2007 ? 'WHO-2007' : undefined;
+}
+
+/** Why `indicator` has no z-score at this age (undefined when WHO defines one): for a z-score a facility sends. Weight-for-length and
+ *  weight-for-height are indexed by length, so both are accepted for 0–60 months. */
+export function undefinedAtAge(data: GrowthData, indicator: Indicator, ageDays: number): string | undefined {
+  const standard = standardAt(ageDays);
+  if (!standard) return ageDays < 0 ? 'the visit is before the birth date' : ADULT_REASON;
+  const table = tableOf(data, standard, indicator);
+  const months = Math.floor(ageDays / DAYS_PER_MONTH);
+  if (!table) return `${indicator} is defined for 0–60 months only (WHO 2006); the child is ${months} months`;
+  if (table.x !== 'age') return undefined;
+  const age = standard === 'WHO-2006' ? ageDays : ageDays / DAYS_PER_MONTH;
+  const curve = table.male;
+  if (age < curve.first || age > curve.last) return `${indicator} is defined from ${curve.first} to ${curve.last} ${table.unit === 'd' ? 'days' : 'months'} (${standard}); the child is ${months} months`;
+  return undefined;
+}
+
 /** Every indicator the inputs allow, for the child's age; never throws (an out-of-range input gives a not-computed result). */
 export function computeGrowth(input: GrowthInput, data: GrowthData): GrowthResult {
   const ageDays = daysBetween(input.birthDate, input.visitDate);
@@ -151,12 +175,8 @@ export function computeGrowth(input: GrowthInput, data: GrowthData): GrowthResul
   if (has(input.headCircumferenceCm)) wanted.push('head-circumference-for-age');
   if (has(input.muacCm)) wanted.push('muac-for-age');
 
-  let standard: Standard | undefined;
-  let why = '';
-  if (!Number.isFinite(ageDays) || ageDays < 0) why = 'the visit date is before the birth date';
-  else if (ageDays <= LAST_DAY_2006) standard = 'WHO-2006';
-  else if (ageMonths <= LAST_MONTH_2007) standard = 'WHO-2007';
-  else why = 'over 18 years: growth z-scores are computed for children only (Permenkes 2/2020 applies the WHO 2007 reference to 5–18 years)';
+  const standard = standardAt(ageDays);
+  const why = !Number.isFinite(ageDays) || ageDays < 0 ? 'the visit date is before the birth date' : ADULT_REASON;
   if (!standard) return { ageDays, ageMonths, results: wanted.map((indicator) => ({ indicator, status: 'not-computed', reason: why })) };
 
   const lh = has(input.lengthHeightCm) ? adjustedLengthHeight(input.lengthHeightCm, input.position, ageDays) : undefined;

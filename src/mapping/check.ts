@@ -6,6 +6,7 @@ import { ageInMonths, hasUnrealOffset, isValidDate, parseDateTime, type ParsedDa
 import { capIssues, oversizedArrays, sourceRecordIssues } from './source-schema.js';
 import { ownEntry } from '../util/own.js';
 import { indexOf, type ObservationIndex, type TableIndex, type VaccineIndex } from './tables.js';
+import { checkGrowthFields } from './growth-check.js';
 import type {
   DiagnosisWhen, MappingTables, SettingEntry, VaccineEntry, VaccineProduct, VisitDiagnosis, VisitImmunization, VisitMeasurement, VisitRecord,
 } from './types.js';
@@ -117,6 +118,7 @@ export function analyseVisit(record: unknown, tables: MappingTables, now: Date):
   const measurements = start && end ? checkMeasurements(c, r.measurements ?? [], start, end) : [];
   const immunizations = start && end ? checkImmunizations(c, r, start, end) : [];
   const sent = start && end ? checkDiagnoses(c, r.diagnoses ?? [], tables, end) : [];
+  if (start) checkGrowthFields(r, start.localDate, tables.growth, (path, text, code) => c.err(path, text, code));
 
   const issues = capIssues(c.issues);
   if (hasErrors(issues) || !start || !end || !setting) return { issues };

@@ -6,6 +6,7 @@ import type {
 } from 'fhir/r4.js';
 import { issue, type Issue } from '../validation/outcome.js';
 import { analyseVisit, type DiagnosisPlan, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
+import { growthObservations } from './growth-observations.js';
 import { deterministicUuid } from './uuid.js';
 import { ownEntry } from '../util/own.js';
 import type { MapOptions, MapResult, MappedEntry, MappingTables, ResolvedIds, SystemsTable, VisitRecord } from './types.js';
@@ -263,6 +264,9 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
     const key = `observation/${m.m.code}.${m.n}`;
     entries.push({ key, fullUrl: url(key), resource: buildObservation(m, plan, sys, refs, encounterUrl) });
   }
+  const growth = growthObservations(plan, tables, { patient: refs.patient, practitioner: refs.practitioner, encounter: encounterUrl }, url);
+  entries.push(...growth.entries);
+  warnings.push(...growth.warnings);
   for (const p of plan.immunizations) {
     const key = `immunization/${p.im.vaccine}.${p.n}`;
     entries.push({ key, fullUrl: url(key), resource: buildImmunization(p, plan, sys, refs, encounterUrl) });

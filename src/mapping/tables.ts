@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
 import { hasEntry } from '../util/own.js';
+import { loadGrowthTables } from '../growth/tables.js';
 import type {
   DiagnosesTable, MappingTables, ObservationEntry, ObservationsTable, SettingsTable, SystemsTable, UnitConversion, VaccineEntry, VaccineProduct, VaccinesTable,
 } from './types.js';
@@ -34,6 +35,7 @@ export function loadMappingTables(dir: string = mappingsDir): MappingTables {
     systems: readJson(dir, FILES.systems) as SystemsTable,
     diagnoses: readJson(dir, FILES.diagnoses) as DiagnosesTable,
     schema: readJson(dir, FILES.schema) as Record<string, unknown>,
+    growth: loadGrowthTables(dir),
   };
   const problems = checkTables(tables);
   if (problems.length) throw new Error(`mapping tables in ${dir} are inconsistent:\n- ${problems.join('\n- ')}`);

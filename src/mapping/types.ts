@@ -1,6 +1,7 @@
 // Types of the source record (mappings/ilp-visit.schema.json), of the code tables in mappings/, and of the mapping result.
 import type { Bundle, Patient, Resource } from 'fhir/r4.js';
 import type { Issue } from '../validation/outcome.js';
+import type { GrowthTables } from '../growth/tables.js';
 
 // ---------- source record ----------
 
@@ -40,6 +41,8 @@ export interface VisitMeasurement {
   value: number;
   unit: string;
   at?: string;
+  /** body-length / body-height only: how it was measured (WHO's 0.7 cm rule applies when it does not match the age). */
+  position?: 'lying' | 'standing';
 }
 
 export type NotDoneReason = 'postponed' | 'not-given' | 'medical-precaution';
@@ -86,6 +89,14 @@ export interface VisitRecord {
   measurements?: VisitMeasurement[];
   immunizations?: VisitImmunization[];
   diagnoses?: VisitDiagnosis[];
+  growth?: VisitGrowth;
+}
+
+/** Growth monitoring data beside the measurements (the z-scores themselves are computed by the adapter). */
+export interface VisitGrowth {
+  previousWeighing?: { date: string; weightKg: number };
+  /** What the facility's calculator (e-PPGBM …) reported: kept, and compared with the computed values. */
+  reported?: Array<{ indicator: string; zScore?: number; category?: string }>;
 }
 
 // ---------- code tables ----------
@@ -245,6 +256,8 @@ export interface MappingTables {
   diagnoses: DiagnosesTable;
   /** The source-record JSON Schema (mappings/ilp-visit.schema.json). */
   schema: Record<string, unknown>;
+  /** WHO LMS data and mappings/growth-status.json. */
+  growth: GrowthTables;
 }
 
 // ---------- mapping result ----------

@@ -87,7 +87,9 @@ describe('loadMappingTables', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-tables-'));
-    for (const f of ['observations.json', 'vaccines.json', 'settings.json', 'systems.json', 'diagnoses.json', 'ilp-visit.schema.json']) cpSync(path.join(mappingsDir, f), path.join(dir, f));
+    for (const f of ['observations.json', 'vaccines.json', 'settings.json', 'systems.json', 'diagnoses.json', 'ilp-visit.schema.json', 'growth-status.json', 'growth']) {
+      cpSync(path.join(mappingsDir, f), path.join(dir, f), { recursive: true });
+    }
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
