@@ -101,6 +101,10 @@ const RULES: Record<Standard, Partial<Record<Indicator, IndicatorRule>>> = {
   },
 };
 
+/** The x range of a table (both sexes share it). WHO's own 2007 output computes weight-for-age to 120 completed months, which the
+ *  table's last row (121 months) covers. */
+const rangeOf = (table: LmsTable): [number, number] => [table.male.first, table.male.last];
+
 /** Whole days between two YYYY-MM-DD dates (negative when `to` is before `from`). */
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
@@ -110,9 +114,9 @@ const round2 = (z: number) => Math.round((z + Math.sign(z) * 1e-12) * 100) / 100
 
 /** z of `y` in `table` at `x`, or the reason it cannot be computed. */
 function zAt(standard: Standard, indicator: Indicator, table: LmsTable, sex: Sex, x: number, y: number): { z: number; implausible: boolean } | string {
-  const curve = table[sex];
-  const lms = lmsAt(curve, table.step, x);
-  if (!lms) return `${table.x} ${x} ${table.unit} is outside the ${standard} table (${curve.first}–${curve.last} ${table.unit})`;
+  const [first, last] = rangeOf(table);
+  const lms = x <= last ? lmsAt(table[sex], table.step, x) : undefined;
+  if (!lms) return `${table.x} ${x} ${table.unit} is outside the ${standard} table (${first}–${last} ${table.unit})`;
   const rule = RULES[standard][indicator]!;
   const z = zFromLms(y, lms, rule.restricted);
   return { z, implausible: z < rule.flag[0] || z > rule.flag[1] };
@@ -157,8 +161,8 @@ export function undefinedAtAge(data: GrowthData, indicator: Indicator, ageDays: 
   if (!table) return `${indicator} is defined for 0–60 months only (WHO 2006); the child is ${months} months`;
   if (table.x !== 'age') return undefined;
   const age = standard === 'WHO-2006' ? ageDays : ageDays / DAYS_PER_MONTH;
-  const curve = table.male;
-  if (age < curve.first || age > curve.last) return `${indicator} is defined from ${curve.first} to ${curve.last} ${table.unit === 'd' ? 'days' : 'months'} (${standard}); the child is ${months} months`;
+  const [first, last] = rangeOf(table);
+  if (age < first || age > last) return `${indicator} is defined from ${first} to ${last} ${table.unit === 'd' ? 'days' : 'months'} (${standard}); the child is ${months} months`;
   return undefined;
 }
 
