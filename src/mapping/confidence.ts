@@ -19,7 +19,8 @@ export function unconfirmedValues(tables: MappingTables): Unconfirmed[] {
     const o = x as Record<string, unknown>;
     if (typeof o.confidence === 'string' && o.confidence !== 'OFF') {
       const loinc = (o.loinc as { code?: string } | undefined)?.code;
-      const value = loinc ?? (o.code as string | undefined) ?? (o.url as string | undefined) ?? (o.encounterClass as { code?: string } | undefined)?.code;
+      const code = typeof o.code === 'string' ? o.code : undefined;
+      const value = loinc ?? code ?? (o.url as string | undefined) ?? (o.encounterClass as { code?: string } | undefined)?.code;
       out.push({ path, confidence: o.confidence, ...(typeof o.source === 'string' && { source: o.source }), ...(value && { value }) });
     }
     for (const [k, v] of Object.entries(o)) if (k !== 'confidence' && k !== 'source') visit(v, path ? `${path}.${k}` : k);
@@ -27,6 +28,7 @@ export function unconfirmedValues(tables: MappingTables): Unconfirmed[] {
   visit({
     observations: tables.observations.entries, vaccines: tables.vaccines.entries, settings: tables.settings.entries, systems: tables.systems,
     diagnoses: { defaults: tables.diagnoses.defaults, rules: tables.diagnoses.rules, codes: tables.diagnoses.codes },
+    growth: tables.growth.status,
   }, '');
   return out;
 }

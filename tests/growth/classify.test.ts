@@ -102,3 +102,17 @@ describe('weight gain (KMS N / T)', () => {
     expect(weightGainStatus(table, '2020-01-01', { date: '2025-09-12', weightKg: 20 }, { date: '2025-08-12', weightKg: 19.8 })).toMatchObject({ status: 'not-assessable' });
   });
 });
+
+describe('sandbox checklist', () => {
+  it('lists the unverified growth codes and categories, and not the official BB/U and PB/U interpretations', async () => {
+    const { loadMappingTables, unconfirmedValues } = await import('../../src/mapping/index.js');
+    const list = unconfirmedValues(loadMappingTables());
+    const byPath = new Map(list.map((u) => [u.path, u]));
+    expect(byPath.get('growth.indicators.weight-for-age.codes[0]')).toMatchObject({ confidence: 'UNV', value: 'OC000108' });
+    expect(byPath.get('growth.indicators.weight-for-length.schemes[0].categories[0].interpretation')).toMatchObject({ confidence: 'UNV', value: 'OI000001' });
+    expect(byPath.get('growth.weightGain')).toMatchObject({ confidence: 'UNV' });
+    expect(byPath.get('growth.weightGain')!.value).toBeUndefined();
+    expect(byPath.has('growth.indicators.weight-for-age.schemes[0].categories[0].interpretation')).toBe(false);
+    expect(byPath.has('growth.adult.kek')).toBe(false);
+  });
+});
