@@ -2,6 +2,7 @@
 // Pure: the table comes in as an argument.
 import type { Bound, Category, BloodPressureCategory, GrowthStatusTable, SourcedCoding } from './status-table.js';
 import type { Indicator, Standard } from './zscores.js';
+import { ownEntry } from '../util/own.js';
 
 const above = (x: number, b: Bound | undefined, at: number | undefined) => !b || at === undefined || (b.inclusive ? x >= at : x > at);
 const below = (x: number, b: Bound | undefined, at: number | undefined) => !b || at === undefined || (b.inclusive ? x <= at : x < at);
@@ -22,7 +23,8 @@ export interface Classified {
 
 /** A table coding with its symbolic system resolved to the URL of `codeSystems`. */
 export function resolveCoding(t: GrowthStatusTable, c: SourcedCoding): { system: string; code: string; display: string } {
-  return { system: t.codeSystems[c.system].url, code: c.code, display: c.display };
+  // The loader checked every table coding's system is a codeSystems key.
+  return { system: ownEntry(t.codeSystems, c.system)!.url, code: c.code, display: c.display };
 }
 
 function classified(t: GrowthStatusTable, c: Category | BloodPressureCategory, source: string): Classified {

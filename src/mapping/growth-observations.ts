@@ -8,6 +8,7 @@ import { classifyZScore, resolveCoding, schemeOf, type Classified } from '../gro
 import { weightGainStatus, type Weighing, type WeightGainAssessed } from '../growth/weight-gain.js';
 import { computeGrowth, standardAt, daysBetween, type GrowthInput, type Indicator, type IndicatorResult, type ZScore } from '../growth/zscores.js';
 import type { GrowthTables } from '../growth/tables.js';
+import { ownEntry } from '../util/own.js';
 import type { MeasurementPlan, VisitPlan } from './check.js';
 import type { MappedEntry, MappingTables, SystemsTable } from './types.js';
 
@@ -39,14 +40,14 @@ export function visitGrowthFacts(plan: VisitPlan, g: GrowthTables): VisitGrowthF
   // With both a length and a height, the one the age expects (lying under 731 days).
   const lengths = Object.keys(keys.lengthHeight).map((k) => firstOf(plan, k)).filter((m): m is MeasurementPlan => m !== undefined);
   const expected = ageDays < 731 ? 'lying' : 'standing';
-  const length = lengths.find((m) => keys.lengthHeight[m.m.code] === expected) ?? lengths[0];
+  const length = lengths.find((m) => ownEntry(keys.lengthHeight, m.m.code) === expected) ?? lengths[0];
   const head = firstOf(plan, keys.headCircumference);
   const muac = firstOf(plan, keys.muac);
   if (!weight && !length && !head && !muac) return undefined;
   const input: GrowthInput = {
     sex: r.patient.gender, birthDate: r.patient.birthDate, visitDate,
     ...(weight && { weightKg: weight.value }),
-    ...(length && { lengthHeightCm: length.value, position: length.m.position ?? keys.lengthHeight[length.m.code] }),
+    ...(length && { lengthHeightCm: length.value, position: length.m.position ?? ownEntry(keys.lengthHeight, length.m.code) }),
     ...(head && { headCircumferenceCm: head.value }),
     ...(muac && { muacCm: muac.value }),
   };
@@ -75,7 +76,7 @@ function growthObservation(
     resourceType: 'Observation',
     identifier: [{ system: sys.identifiers.observation.url.replace('{organizationId}', r.organizationId), value: `${r.visitId}.${key}.1` }],
     status: 'final',
-    category: [{ coding: [{ system: sys.codeSystems.observationCategory.url, code: cat, display: sys.codes.observationCategories[cat].display! }] }],
+    category: [{ coding: [{ system: sys.codeSystems.observationCategory.url, code: cat, display: ownEntry(sys.codes.observationCategories, cat)?.display ?? cat }] }],
     code,
     subject: { reference: refs.patient },
     encounter: { reference: refs.encounter },
