@@ -137,6 +137,9 @@ export function growthObservations(
   if (weight && prevWeighing && standard === 'WHO-2006') {
     const gain = weightGainStatus(g.status, r.patient.birthDate, { date: plan.start.localDate, weightKg: weight.value }, prevWeighing.weighing, prevWeighing.from);
     if (gain.status !== 'not-assessable') entries.push(weightGainEntry(gain, plan, sys, g, refs, weight, measurementUrl(weight), url));
+    // Say the basis (or why there is none), so an officer can follow the N/T.
+    const text = gain.status === 'not-assessable' ? `weight gain not assessed: ${gain.reason}` : `weight gain ${gain.status}: ${gain.basis}`;
+    warnings.push(issue('information', 'informational', text, r.growth?.previousWeighing ? 'growth.previousWeighing' : undefined));
   }
   return { entries, warnings };
 }

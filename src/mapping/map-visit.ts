@@ -264,7 +264,8 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
     const key = `observation/${m.m.code}.${m.n}`;
     entries.push({ key, fullUrl: url(key), resource: buildObservation(m, plan, sys, refs, encounterUrl) });
   }
-  const growth = growthObservations(plan, tables, { patient: refs.patient, practitioner: refs.practitioner, encounter: encounterUrl }, url);
+  const previous = opts.previousWeighing && { weighing: opts.previousWeighing, from: opts.previousWeighing.from };
+  const growth = growthObservations(plan, tables, { patient: refs.patient, practitioner: refs.practitioner, encounter: encounterUrl }, url, previous);
   entries.push(...growth.entries);
   warnings.push(...growth.warnings);
   for (const p of plan.immunizations) {

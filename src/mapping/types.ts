@@ -273,6 +273,9 @@ export interface MapOptions {
   /** The clock, passed in: times after it are rejected. */
   now: Date;
   resolved?: ResolvedIds;
+  /** The child's previous weighing known to the caller (e.g. an earlier visit in the store), for the KMS weight-gain status when the
+   *  record carries none; `from` names where it came from (said in the issue that gives the basis). */
+  previousWeighing?: { date: string; weightKg: number; from: string };
 }
 
 export interface MappedEntry {

@@ -109,14 +109,30 @@ describe('weight gain (KMS)', () => {
     expect(o.valueCodeableConcept).toEqual({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'N', display: 'Normal' }], text: 'Naik (N)' });
     expect(o.identifier![0].value).toBe('PSY-MAWAR-2026-10-0157.weight-gain.1');
     expect(o.derivedFrom).toEqual([{ reference: entry(res, 'observation/body-weight.1')!.fullUrl }]);
+    expect(res.issues.filter((i) => i.severity === 'information')).toEqual([{
+      severity: 'information', code: 'informational', expression: ['growth.previousWeighing'],
+      diagnostics: 'weight gain naik: KMS minimum weight gain at 21 months: 200 g; gained 200 g in 30 days since 2026-09-05 (previous weighing from the record (growth.previousWeighing))',
+    }]);
   });
   it('tidak naik below the minimum', () => {
     const o = obs(withPrevious('2026-09-05', 9.61), 'observation/weight-gain.1')!;
     expect(o.valueCodeableConcept!.coding![0]).toEqual({ system: CT, code: 'OC000146', display: 'Status pertumbuhan tidak naik (Status T)' });
     expect(o.valueCodeableConcept!.text).toBe('Tidak naik (T)');
   });
+  it("from a previous weighing the caller knows (an earlier visit), when the record has none; the record's own wins", () => {
+    const res = mapVisit(toddler(), tables, { now: NOW, previousWeighing: { date: '2026-09-04', weightKg: 9.7, from: 'visit PSY-MAWAR-2026-09-0101' } });
+    expect(obs(res, 'observation/weight-gain.1')!.valueCodeableConcept!.text).toBe('Tidak naik (T)');
+    expect(res.issues.find((i) => i.severity === 'information')).toMatchObject({ diagnostics: expect.stringMatching(/gained 100 g in 31 days since 2026-09-04 \(previous weighing from visit PSY-MAWAR-2026-09-0101\)$/) });
+    expect(res.issues.find((i) => i.severity === 'information')!.expression).toBeUndefined();
+    const r = toddler();
+    r.growth = { previousWeighing: { date: '2026-09-05', weightKg: 9.6 } };
+    const own = mapVisit(r, tables, { now: NOW, previousWeighing: { date: '2026-09-04', weightKg: 9.7, from: 'an earlier visit' } });
+    expect(obs(own, 'observation/weight-gain.1')!.valueCodeableConcept!.text).toBe('Naik (N)');
+  });
   it('no Observation when not weighed last month (O) or without a previous weighing (B)', () => {
-    expect(obs(withPrevious('2026-08-05', 9.0), 'observation/weight-gain.1')).toBeUndefined();
+    const notWeighedLastMonth = withPrevious('2026-08-05', 9.0);
+    expect(obs(notWeighedLastMonth, 'observation/weight-gain.1')).toBeUndefined();
+    expect(notWeighedLastMonth.issues.find((i) => i.severity === 'information')!.diagnostics).toMatch(/^weight gain not assessed: the previous weighing \(2026-08-05\) is not in the previous calendar month \(O\)/);
     expect(obs(map(toddler()), 'observation/weight-gain.1')).toBeUndefined();
   });
 });
