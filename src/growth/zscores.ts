@@ -107,7 +107,12 @@ const rangeOf = (table: LmsTable): [number, number] => [table.male.first, table.
 
 /** Whole days between two YYYY-MM-DD dates (negative when `to` is before `from`). */
 export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+  return Math.round((dayNumber(to) - dayNumber(from)) / 86_400_000);
+}
+
+/** Epoch ms of a YYYY-MM-DD date (NaN when it is not one); Date.UTC on the parts is several times faster than Date.parse. */
+function dayNumber(d: string): number {
+  return d.length === 10 && d[4] === '-' && d[7] === '-' ? Date.UTC(+d.slice(0, 4), +d.slice(5, 7) - 1, +d.slice(8, 10)) : Number.NaN;
 }
 
 const round2 = (z: number) => Math.round((z + Math.sign(z) * 1e-12) * 100) / 100;
