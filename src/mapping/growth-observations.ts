@@ -6,7 +6,7 @@ import type { CodeableConcept, Observation } from 'fhir/r4.js';
 import { issue, type Issue } from '../validation/outcome.js';
 import { classifyZScore, resolveCoding, schemeOf, type Classified } from '../growth/classify.js';
 import { weightGainStatus, type Weighing, type WeightGainAssessed } from '../growth/weight-gain.js';
-import { computeGrowth, standardAt, daysBetween, type GrowthInput, type Indicator, type IndicatorResult, type ZScore } from '../growth/zscores.js';
+import { computeGrowth, standardAt, daysBetween, type GrowthInput, type Indicator, type IndicatorResult, type Standard, type ZScore } from '../growth/zscores.js';
 import type { GrowthTables } from '../growth/tables.js';
 import { ownEntry } from '../util/own.js';
 import type { MeasurementPlan, VisitPlan } from './check.js';
@@ -65,11 +65,8 @@ export function visitGrowthFacts(plan: VisitPlan, g: GrowthTables): VisitGrowthF
   return { input, results, sources, ...(weight && { weight }) };
 }
 
-const codeable = (c: Classified | undefined): CodeableConcept[] | undefined => c && [{ coding: [c.interpretation], text: c.display.id }];
-
-function growthObservation(
-  key: string, code: CodeableConcept, plan: VisitPlan, sys: SystemsTable, g: GrowthTables, refs: GrowthRefs, effective: string, derivedFrom: string[],
-): Observation {
+function growthObservation(ctx: VisitContext, key: string, code: CodeableConcept, effective: string, derivedFrom: string[]): Observation {
+  const { plan, sys, g, refs } = ctx;
   const r = plan.record;
   const cat = g.status.observationCategory.code;
   const obs: Observation = {
@@ -88,74 +85,83 @@ function growthObservation(
   return obs;
 }
 
-/** The growth Observations of a visit (children up to 18 years; nothing for adults) and the warnings on facility-sent values. */
+interface VisitContext {
+  plan: VisitPlan;
+  sys: SystemsTable;
+  g: GrowthTables;
+  refs: GrowthRefs;
+  url: (key: string) => string;
+  issues: Issue[];
+}
+
+const measurementUrl = (ctx: VisitContext, m: MeasurementPlan) => ctx.url(`observation/${m.m.code}.${m.n}`);
+
+/** The growth Observations of a visit (children up to 18 years; nothing for adults), and the issues on facility-sent values,
+ *  implausible z-scores and the weight-gain basis. `previous`: a previous weighing the caller knows, used when the record has none. */
 export function growthObservations(
   plan: VisitPlan, tables: MappingTables, refs: GrowthRefs, url: (key: string) => string, previous?: { weighing: Weighing; from: string },
-): { entries: MappedEntry[]; warnings: Issue[] } {
-  const g = tables.growth;
-  const sys = tables.systems;
+): { entries: MappedEntry[]; issues: Issue[] } {
+  const ctx: VisitContext = { plan, sys: tables.systems, g: tables.growth, refs, url, issues: [] };
   const r = plan.record;
   const entries: MappedEntry[] = [];
-  const warnings: Issue[] = [];
-  const facts = visitGrowthFacts(plan, g);
   const standard = standardAt(daysBetween(r.patient.birthDate, plan.start.localDate));
-  if (!standard) return { entries, warnings };
-  const measurementUrl = (m: MeasurementPlan) => url(`observation/${m.m.code}.${m.n}`);
+  if (!standard) return { entries, issues: ctx.issues };
+  const facts = visitGrowthFacts(plan, ctx.g);
   const computed = new Map<Indicator, ZScore>();
   for (const x of facts?.results ?? []) if (x.status === 'computed') computed.set(x.indicator, x);
   const reported = new Map((r.growth?.reported ?? []).map((rep, i) => [rep.indicator as Indicator, { rep, i }]));
-  const tolerance = g.status.reportTolerance.zScore;
-
-  for (const indicator of Object.keys(g.status.indicators) as Indicator[]) {
+  for (const indicator of Object.keys(ctx.g.status.indicators) as Indicator[]) {
     const z = computed.get(indicator);
     const sent = reported.get(indicator);
-    if (!z && !sent) continue;
-    const entry = g.status.indicators[indicator];
-    const value = sent?.rep.zScore ?? z?.zRounded;
-    const scheme = z?.standard ?? standard;
-    let category: Classified | undefined;
-    if (sent?.rep.category !== undefined) category = classifiedByKey(g, indicator, scheme, sent.rep.category);
-    else if (value !== undefined) category = classifyZScore(g.status, indicator, scheme, sent?.rep.zScore ?? z!.z);
-    if (sent && z) warnings.push(...disagreements(g, indicator, z, sent.rep, `growth.reported[${sent.i}]`, tolerance));
-    const sources = z ? facts!.sources.get(indicator)! : [];
-    const effective = sources[0]?.effective ?? plan.start.utc;
-    const code: CodeableConcept = { coding: entry.codes.map((c) => resolveCoding(g.status, c)), text: entry.label.id };
-    const key = `observation/${indicator}.1`;
-    const obs = growthObservation(indicator, code, plan, sys, g, refs, effective, sources.map(measurementUrl));
-    if (value !== undefined) obs.valueQuantity = { value, unit: g.status.zscoreUnit.unit, system: sys.codeSystems.ucum.url, code: g.status.zscoreUnit.code };
-    const interpretation = codeable(category);
-    if (interpretation) obs.interpretation = interpretation;
-    entries.push({ key, fullUrl: url(key), resource: obs });
-    if (z?.implausible) {
-      const at = sources.map((m) => `measurements[${r.measurements!.indexOf(m.m)}].value`);
-      warnings.push(issue('warning', 'value', `${entry.label.id} z-score ${z.zRounded} is beyond WHO's limit for a biologically plausible value; check the measurement and its unit`, at));
-    }
+    if (z || sent) entries.push(zScoreEntry(ctx, indicator, z?.standard ?? standard, z, z ? facts!.sources.get(indicator)! : [], sent));
   }
-
   const weight = facts?.weight;
   const prevWeighing = r.growth?.previousWeighing ? { weighing: r.growth.previousWeighing, from: 'the record (growth.previousWeighing)' } : previous;
   if (weight && prevWeighing && standard === 'WHO-2006') {
-    const gain = weightGainStatus(g.status, r.patient.birthDate, { date: plan.start.localDate, weightKg: weight.value }, prevWeighing.weighing, prevWeighing.from);
-    if (gain.status !== 'not-assessable') entries.push(weightGainEntry(gain, plan, sys, g, refs, weight, measurementUrl(weight), url));
+    const gain = weightGainStatus(ctx.g.status, r.patient.birthDate, { date: plan.start.localDate, weightKg: weight.value }, prevWeighing.weighing, prevWeighing.from);
+    if (gain.status !== 'not-assessable') entries.push(weightGainEntry(ctx, gain, weight));
     // Say the basis (or why there is none), so an officer can follow the N/T.
     const text = gain.status === 'not-assessable' ? `weight gain not assessed: ${gain.reason}` : `weight gain ${gain.status}: ${gain.basis}`;
-    warnings.push(issue('information', 'informational', text, r.growth?.previousWeighing ? 'growth.previousWeighing' : undefined));
+    ctx.issues.push(issue('information', 'informational', text, r.growth?.previousWeighing ? 'growth.previousWeighing' : undefined));
   }
-  return { entries, warnings };
+  return { entries, issues: ctx.issues };
 }
 
-function weightGainEntry(
-  gain: WeightGainAssessed, plan: VisitPlan, sys: SystemsTable, g: GrowthTables, refs: GrowthRefs, weight: MeasurementPlan, weightUrl: string, url: (key: string) => string,
+/** One z-score Observation: the facility's value and category when sent (compared with the computed ones), else the computed. */
+function zScoreEntry(
+  ctx: VisitContext, indicator: Indicator, standard: Standard, z: ZScore | undefined, sources: MeasurementPlan[],
+  sent: { rep: { zScore?: number; category?: string }; i: number } | undefined,
 ): MappedEntry {
+  const { g, sys, plan } = ctx;
+  const entry = g.status.indicators[indicator];
+  const value = sent?.rep.zScore ?? z?.zRounded;
+  let category: Classified | undefined;
+  if (sent?.rep.category !== undefined) category = classifiedByKey(g, indicator, standard, sent.rep.category);
+  else if (value !== undefined) category = classifyZScore(g.status, indicator, standard, sent?.rep.zScore ?? z!.z);
+  if (sent && z) ctx.issues.push(...disagreements(g, indicator, z, sent.rep, `growth.reported[${sent.i}]`, g.status.reportTolerance.zScore));
+  const code: CodeableConcept = { coding: entry.codes.map((c) => resolveCoding(g.status, c)), text: entry.label.id };
+  const key = `observation/${indicator}.1`;
+  const obs = growthObservation(ctx, indicator, code, sources[0]?.effective ?? plan.start.utc, sources.map((m) => measurementUrl(ctx, m)));
+  if (value !== undefined) obs.valueQuantity = { value, unit: g.status.zscoreUnit.unit, system: sys.codeSystems.ucum.url, code: g.status.zscoreUnit.code };
+  if (category) obs.interpretation = [{ coding: [category.interpretation], text: category.display.id }];
+  if (z?.implausible) {
+    const at = sources.map((m) => `measurements[${plan.record.measurements!.indexOf(m.m)}].value`);
+    ctx.issues.push(issue('warning', 'value', `${entry.label.id} z-score ${z.zRounded} is beyond WHO's limit for a biologically plausible value; check the measurement and its unit`, at));
+  }
+  return { key, fullUrl: ctx.url(key), resource: obs };
+}
+
+function weightGainEntry(ctx: VisitContext, gain: WeightGainAssessed, weight: MeasurementPlan): MappedEntry {
+  const { g } = ctx;
   const wg = g.status.weightGain;
   const status = wg.statuses[gain.status];
   const key = 'observation/weight-gain.1';
-  const obs = growthObservation('weight-gain', { coding: [resolveCoding(g.status, wg.code)] }, plan, sys, g, refs, weight.effective, [weightUrl]);
+  const obs = growthObservation(ctx, 'weight-gain', { coding: [resolveCoding(g.status, wg.code)] }, weight.effective, [measurementUrl(ctx, weight)]);
   obs.valueCodeableConcept = { coding: [resolveCoding(g.status, status.interpretation)], text: status.display.id };
-  return { key, fullUrl: url(key), resource: obs };
+  return { key, fullUrl: ctx.url(key), resource: obs };
 }
 
-function classifiedByKey(g: GrowthTables, indicator: Indicator, standard: ZScore['standard'], key: string): Classified | undefined {
+function classifiedByKey(g: GrowthTables, indicator: Indicator, standard: Standard, key: string): Classified | undefined {
   const scheme = schemeOf(g.status, indicator, standard);
   const c = scheme?.categories.find((x) => x.key === key);
   return c && { key: c.key, display: c.display, interpretation: resolveCoding(g.status, c.interpretation), confidence: c.interpretation.confidence, source: scheme!.source };

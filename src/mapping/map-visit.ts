@@ -267,7 +267,7 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
   const previous = opts.previousWeighing && { weighing: opts.previousWeighing, from: opts.previousWeighing.from };
   const growth = growthObservations(plan, tables, { patient: refs.patient, practitioner: refs.practitioner, encounter: encounterUrl }, url, previous);
   entries.push(...growth.entries);
-  warnings.push(...growth.warnings);
+  warnings.push(...growth.issues);
   for (const p of plan.immunizations) {
     const key = `immunization/${p.im.vaccine}.${p.n}`;
     entries.push({ key, fullUrl: url(key), resource: buildImmunization(p, plan, sys, refs, encounterUrl) });
