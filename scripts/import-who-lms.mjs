@@ -22,8 +22,9 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = opt('--out', path.join(root, 'mappings', 'growth'));
 const from = opt('--from', 'WHO data files as published by WHO (see source)');
 
-/** The sha256 the data is checked against: over the canonical JSON of `indicators` (key order as written here). */
-export const dataSha256 = (indicators) => createHash('sha256').update(JSON.stringify(indicators)).digest('hex');
+/** The sha256 the data is checked against: over the canonical JSON of `indicators` (key order as written here). The loader
+ *  (growthDataSha256 in src/growth/who-data.ts) computes the same; the script stays free of the TypeScript build. */
+const dataSha256 = (indicators) => createHash('sha256').update(JSON.stringify(indicators)).digest('hex');
 
 // indicator key -> file, the column that indexes the table, its unit, step, and whether the file has a lying/standing column.
 const STANDARDS = {
@@ -54,7 +55,13 @@ const STANDARDS = {
 const sha = (buf) => createHash('sha256').update(buf).digest('hex');
 
 function parse(file, spec) {
-  const text = readFileSync(file, 'utf8');
+  let text;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    console.error(`cannot read ${file}: ${e.message}`);
+    process.exit(1);
+  }
   const lines = text.split(/\r?\n/).filter((l) => l.trim());
   const head = lines[0].split('\t').map((h) => h.trim().toLowerCase());
   const col = (name) => {
@@ -94,7 +101,7 @@ function parse(file, spec) {
     }
     out[name] = entry;
   }
-  return { out, rows: bySex[1].length + bySex[2].length, sha256: sha(readFileSync(file)) };
+  return { out, rows: bySex[1].length + bySex[2].length, sha256: sha(Buffer.from(text, 'utf8')) };
 }
 
 mkdirSync(outDir, { recursive: true });
