@@ -93,6 +93,8 @@ export function checkTables(t: MappingTables): string[] {
     if (!hasEntry(t.systems.codeSystems ?? {}, e.system)) p.push(`${FILES.systems} notDoneReasons.${key}: system "${e.system}" is not a codeSystems key`);
   }
   p.push(...checkDiagnoses(t, sourced));
+  const growthCategory = t.growth?.status.observationCategory.code;
+  if (growthCategory !== undefined && !hasEntry(categories, growthCategory)) p.push(`growth-status.json observationCategory "${growthCategory}" is not in systems.json codes.observationCategories`);
   return p;
 }
 

@@ -116,3 +116,13 @@ describe('sandbox checklist', () => {
     expect(byPath.has('growth.adult.kek')).toBe(false);
   });
 });
+
+describe('cross-table check', () => {
+  it('the growth Observation category must be one of systems.json', async () => {
+    const { checkTables, loadMappingTables } = await import('../../src/mapping/tables.js');
+    const t = loadMappingTables();
+    expect(checkTables(t)).toEqual([]);
+    const broken = { ...t, growth: { ...t.growth, status: { ...t.growth.status, observationCategory: { ...t.growth.status.observationCategory, code: 'vitals' } } } };
+    expect(checkTables(broken)).toEqual(['growth-status.json observationCategory "vitals" is not in systems.json codes.observationCategories']);
+  });
+});
