@@ -10,6 +10,7 @@ import { convert } from './units.js';
 import { checkFindings, interpretationOf, type FindingPlan } from './findings-check.js';
 import type { Coding } from 'fhir/r4.js';
 import { indexOf, type ObservationIndex, type TableIndex, type VaccineIndex } from './tables.js';
+import { checkGrowthFields } from './growth-check.js';
 import type {
   DiagnosisWhen, MappingTables, SettingEntry, VaccineEntry, VaccineProduct, VisitDiagnosis, VisitImmunization, VisitMeasurement, VisitRecord,
 } from './types.js';
@@ -115,6 +116,7 @@ export function analyseVisit(record: unknown, tables: MappingTables, now: Date):
   const found = start && end ? checkFindings(c, tables, r, start, end) : { findings: [] };
   const immunizations = start && end ? checkImmunizations(c, r, start, end) : [];
   const sent = start && end ? checkDiagnoses(c, r.diagnoses ?? [], tables, end) : [];
+  if (start) checkGrowthFields(r, start.localDate, tables.growth, (path, text, code) => c.err(path, text, code));
 
   const issues = capIssues(c.issues);
   if (hasErrors(issues) || !start || !end || !setting) return { issues };

@@ -20,7 +20,8 @@ export function unconfirmedValues(tables: MappingTables): Unconfirmed[] {
     if (typeof o.confidence === 'string' && o.confidence !== 'OFF') {
       const loinc = (o.loinc as { code?: string } | undefined)?.code;
       // A finding's code is a list of codings (LOINC/SNOMED first, as the official examples): its first code names it.
-      const code = Array.isArray(o.code) ? (o.code[0] as { code?: string } | undefined)?.code : (o.code as string | undefined);
+      // A nested coding object (e.g. the weight-gain code) is visited on its own and reported there.
+      const code = Array.isArray(o.code) ? (o.code[0] as { code?: string } | undefined)?.code : typeof o.code === 'string' ? o.code : undefined;
       const value = loinc ?? code ?? (o.url as string | undefined) ?? (o.encounterClass as { code?: string } | undefined)?.code;
       out.push({ path, confidence: o.confidence, ...(typeof o.source === 'string' && { source: o.source }), ...(value && { value }) });
     }
@@ -30,6 +31,7 @@ export function unconfirmedValues(tables: MappingTables): Unconfirmed[] {
     observations: tables.observations.entries, findings: { systems: tables.findings.systems, entries: tables.findings.entries, interpretations: tables.findings.interpretations, pregnancy: tables.findings.pregnancy },
     vaccines: tables.vaccines.entries, settings: tables.settings.entries, systems: tables.systems,
     diagnoses: { defaults: tables.diagnoses.defaults, rules: tables.diagnoses.rules, codes: tables.diagnoses.codes },
+    growth: tables.growth.status,
   }, '');
   return out;
 }

@@ -6,6 +6,7 @@ import type {
 } from 'fhir/r4.js';
 import { issue, type Issue } from '../validation/outcome.js';
 import { analyseVisit, type DiagnosisPlan, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
+import { growthObservations } from './growth-observations.js';
 import { deterministicUuid } from './uuid.js';
 import { buildFindingObservation, interpretationElement, observationShell, type ObservationContext } from './finding-observations.js';
 import { ownEntry } from '../util/own.js';
@@ -272,6 +273,10 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
     const key = `observation/${f.ix.key}.${f.n}`;
     entries.push({ key, fullUrl: url(key), resource: buildFindingObservation(f, obsCtx, sysUrl(sys, 'ucum')) });
   }
+  const previous = opts.previousWeighing && { weighing: opts.previousWeighing, from: opts.previousWeighing.from };
+  const growth = growthObservations(plan, tables, { patient: refs.patient, practitioner: refs.practitioner, encounter: encounterUrl }, url, previous);
+  entries.push(...growth.entries);
+  warnings.push(...growth.issues);
   for (const p of plan.immunizations) {
     const key = `immunization/${p.im.vaccine}.${p.n}`;
     entries.push({ key, fullUrl: url(key), resource: buildImmunization(p, plan, sys, refs, encounterUrl) });

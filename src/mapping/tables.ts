@@ -5,6 +5,7 @@ import { mappingsDir } from '../util/paths.js';
 import { hasEntry } from '../util/own.js';
 import { unitRules, type UnitRule } from './units.js';
 import { checkFindingsTable } from './findings-table.js';
+import { loadGrowthTables } from '../growth/tables.js';
 import type {
   DiagnosesTable, FindingsTable, MappingTables, ObservationEntry, ObservationsTable, SettingsTable, SystemsTable, VaccineEntry, VaccineProduct, VaccinesTable,
 } from './types.js';
@@ -38,6 +39,7 @@ export function loadMappingTables(dir: string = mappingsDir): MappingTables {
     systems: readJson(dir, FILES.systems) as SystemsTable,
     diagnoses: readJson(dir, FILES.diagnoses) as DiagnosesTable,
     schema: readJson(dir, FILES.schema) as Record<string, unknown>,
+    growth: loadGrowthTables(dir),
   };
   const problems = checkTables(tables);
   if (problems.length) throw new Error(`mapping tables in ${dir} are inconsistent:\n- ${problems.join('\n- ')}`);
@@ -107,6 +109,8 @@ export function checkTables(t: MappingTables): string[] {
   }
   p.push(...checkDiagnoses(t, sourced));
   if (t.findings) p.push(...checkFindingsTable(t, sourced));
+  const growthCategory = t.growth?.status.observationCategory.code;
+  if (growthCategory !== undefined && !hasEntry(categories, growthCategory)) p.push(`growth-status.json observationCategory "${growthCategory}" is not in systems.json codes.observationCategories`);
   return p;
 }
 

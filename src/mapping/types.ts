@@ -1,6 +1,7 @@
 // Types of the source record (mappings/ilp-visit.schema.json), of the code tables in mappings/, and of the mapping result.
 import type { Bundle, Patient, Resource } from 'fhir/r4.js';
 import type { Issue } from '../validation/outcome.js';
+import type { GrowthTables } from '../growth/tables.js';
 
 // ---------- source record ----------
 
@@ -42,6 +43,8 @@ export interface VisitMeasurement {
   at?: string;
   /** A key of findings.json `interpretations` (the facility's own reading, e.g. low, kek). */
   interpretation?: string;
+  /** body-length / body-height only: how it was measured (WHO's 0.7 cm rule applies when it does not match the age). */
+  position?: 'lying' | 'standing';
 }
 
 /** A finding of any value kind (mappings/findings.json): an answer key, true/false, a whole number, a date or a number with unit. */
@@ -117,6 +120,14 @@ export interface VisitRecord {
   pregnancy?: VisitPregnancy;
   immunizations?: VisitImmunization[];
   diagnoses?: VisitDiagnosis[];
+  growth?: VisitGrowth;
+}
+
+/** Growth monitoring data beside the measurements (the z-scores themselves are computed by the adapter). */
+export interface VisitGrowth {
+  previousWeighing?: { date: string; weightKg: number };
+  /** What the facility's calculator (e-PPGBM …) reported: kept, and compared with the computed values. */
+  reported?: Array<{ indicator: string; zScore?: number; category?: string }>;
 }
 
 // ---------- code tables ----------
@@ -336,6 +347,8 @@ export interface MappingTables {
   diagnoses: DiagnosesTable;
   /** The source-record JSON Schema (mappings/ilp-visit.schema.json). */
   schema: Record<string, unknown>;
+  /** WHO LMS data and mappings/growth-status.json. */
+  growth: GrowthTables;
 }
 
 // ---------- mapping result ----------
@@ -351,15 +364,16 @@ export interface MapOptions {
   /** The clock, passed in: times after it are rejected. */
   now: Date;
   resolved?: ResolvedIds;
-  /** The same child's latest earlier weighing the service holds (when the record does not carry its previous weighing). */
-  earlierWeighing?: HeldWeighing;
+  /** The child's previous weighing known to the caller (e.g. an earlier visit in the store), for the KMS weight-gain status when the
+   *  record carries none; `from` names where it came from (said in the issue that gives the basis). */
+  previousWeighing?: PreviousWeighing;
 }
 
-export interface HeldWeighing {
-  visitId: string;
+export interface PreviousWeighing {
   /** YYYY-MM-DD, local date. */
-  measuredOn: string;
-  weightGrams: number;
+  date: string;
+  weightKg: number;
+  from: string;
 }
 
 export interface MappedEntry {

@@ -1,6 +1,6 @@
 // The slice of the mapping and validation modules the sync job relies on, named here so sync can be tested with
 // the real modules or with small fakes. The real functions satisfy these structurally.
-import type { HeldWeighing, MapResult, ResolvedIds } from '../mapping/types.js';
+import type { MapResult, PreviousWeighing, ResolvedIds } from '../mapping/types.js';
 import type { Issue } from '../validation/outcome.js';
 
 /** The fields of an ILP visit record that sync reads itself (identity resolution, PII scrubbing). */
@@ -25,11 +25,11 @@ export interface VisitRecordLike {
   diagnoses?: Array<{ code?: string }>;
 }
 
-export type { HeldWeighing, ResolvedIds, MappedEntry, MapResult } from '../mapping/types.js';
+export type { PreviousWeighing, ResolvedIds, MappedEntry, MapResult } from '../mapping/types.js';
 
 export interface MappingApi<Tables = unknown> {
   checkVisit(record: unknown, tables: Tables, opts: { now: Date }): Issue[];
-  mapVisit(record: unknown, tables: Tables, opts: { now: Date; resolved?: ResolvedIds; earlierWeighing?: HeldWeighing }): MapResult;
+  mapVisit(record: unknown, tables: Tables, opts: { now: Date; resolved?: ResolvedIds; previousWeighing?: PreviousWeighing }): MapResult;
 }
 
 export interface ValidatorApi {

@@ -14,11 +14,11 @@
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import type { FacilityConfig, PlatformClient } from '../platform/types.js';
 import { PlatformError } from '../platform/types.js';
-import { RETRACTED_HASH, visitLedgerPrefix, type LedgerEntry, type Store, type VisitRow } from '../store/types.js';
+import { RETRACTED_HASH, visitLedgerPrefix, type EarlierWeighing, type LedgerEntry, type Store, type VisitRow } from '../store/types.js';
 import { deterministicUuid } from '../mapping/uuid.js';
 import { hasErrors, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
-import type { HeldWeighing, MappedEntry, MappingApi, ValidatorApi, VisitRecordLike } from './contracts.js';
+import type { MappedEntry, MappingApi, ValidatorApi, VisitRecordLike } from './contracts.js';
 import { resourceHash } from './hash.js';
 import type { IdentityResolver } from './identity.js';
 import { LocalValidationError } from './policy.js';
@@ -45,7 +45,7 @@ export interface DeliveryDeps<Tables = unknown> {
   /** Parses `response.location` of a transaction-response: one {resourceType, id} per entry, in order. */
   idsFromTransactionResponse: (bundle: Bundle) => Array<{ resourceType?: string | undefined; id?: string | undefined }>;
   /** The same child's latest earlier weighing held by the store (weight-gain status); absent ⇒ none is looked up. */
-  earlierWeighing?: (record: VisitRecordLike) => HeldWeighing | undefined;
+  earlierWeighing?: (record: VisitRecordLike) => EarlierWeighing | undefined;
 }
 
 export interface DeliveryResult {
@@ -117,8 +117,9 @@ export async function deliverVisit<Tables>(row: VisitRow, facility: FacilityRunt
   });
 
   // 2. Map with real references and validate what we are about to send (tables may have changed since ingest).
-  const earlierWeighing = deps.earlierWeighing?.(record);
-  const mapped = mapping.mapVisit(record, tables, { now, resolved, ...(earlierWeighing ? { earlierWeighing } : {}) });
+  const held = deps.earlierWeighing?.(record);
+  const previousWeighing = held && { date: held.measuredOn, weightKg: held.weightGrams / 1000, from: `visit ${held.visitId}, held by this service` };
+  const mapped = mapping.mapVisit(record, tables, { now, resolved, ...(previousWeighing ? { previousWeighing } : {}) });
   if (hasErrors(mapped.issues) || !mapped.entries.length) throw localFailure(mapped.issues, 'mapping');
   if (mapped.bundle) {
     const issues = validator.validate(mapped.bundle, { now, organizationId: org });

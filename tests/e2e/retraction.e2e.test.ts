@@ -47,7 +47,11 @@ describe('e2e: a revision that removes an entry retracts it at the platform', ()
       const keptBefore = structuredClone(obs(idOf(first.resourceIds![keptKey]!)));
       const counts = () => ({ enc: sim.state.count('Encounter', org), obs: sim.state.count('Observation', org), imm: sim.state.count('Immunization', org) });
       const countsBefore = counts();
-      expect(countsBefore).toEqual({ enc: 2, obs: 5, imm: 1 });
+      // The adult's 3 measurements, the infant's 2 and the infant's 4 growth z-scores (BB/U, PB/U, BB/PB, IMT/U).
+      expect(Object.keys(firstInfant.resourceIds!).filter((k) => /^observation\/.*-for-/.test(k)).sort()).toEqual([
+        'observation/bmi-for-age.1', 'observation/length-height-for-age.1', 'observation/weight-for-age.1', 'observation/weight-for-length.1',
+      ]);
+      expect(countsBefore).toEqual({ enc: 2, obs: 9, imm: 1 });
 
       // Revision 2: the diastolic reading was a mistake (removed), the weight is corrected; the infant's BCG was never given.
       const rev = structuredClone(adult);

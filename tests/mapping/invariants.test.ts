@@ -34,7 +34,7 @@ const FIXED = new Set([
 ]);
 function tableStrings(): Set<string> {
   const out = new Set<string>();
-  for (const t of [tables.observations, tables.findings, tables.vaccines, tables.settings, tables.systems, tables.diagnoses]) {
+  for (const t of [tables.observations, tables.findings, tables.vaccines, tables.settings, tables.systems, tables.diagnoses, tables.growth.status]) {
     for (const [, v] of walk(t)) if (typeof v === 'string') out.add(v);
     for (const [p] of walk(t)) out.add(p.split('.').pop()!.replace(/\[\d+\]$/, '')); // keys such as vital-signs, IM-Dasar
   }
@@ -57,7 +57,12 @@ describe.each(mapped)('invariants: %s', (_name, record, res) => {
     }
     const order = entries.map((e) => e.resource!.resourceType).join(',');
     expect(order).toMatch(/^(Patient,)?Encounter(,Observation)*(,Immunization)*(,Condition)+$/);
-    expect(byType('Observation')).toHaveLength((record.measurements?.length ?? 0) + findingsOf(record).length);
+    // One Observation per measurement and finding, then the growth Observations (z-scores, weight gain) of a child.
+    const growthKeys = new Set([...Object.keys(tables.growth.status.indicators), 'weight-gain'].map((k) => `observation/${k}.1`));
+    const observationKeys = res.entries.filter((e) => e.resource.resourceType === 'Observation').map((e) => e.key);
+    const ownObservations = (record.measurements?.length ?? 0) + findingsOf(record).length;
+    expect(observationKeys.filter((k) => !growthKeys.has(k))).toHaveLength(ownObservations);
+    expect(observationKeys.slice(ownObservations).every((k) => growthKeys.has(k))).toBe(true);
     expect(byType('Immunization')).toHaveLength(record.immunizations?.length ?? 0);
     expect(res.entries.map((e) => e.fullUrl)).toEqual(fullUrls);
   });

@@ -1,0 +1,58 @@
+// Weight-gain status of the KMS (Kartu Menuju Sehat): N (naik) when the child gained at least the minimum for its age since last
+// month's weighing, T (tidak naik) otherwise; B (first weighing) and O (not weighed last month) cannot be assessed. Pure.
+import { ageInMonths } from '../mapping/datetime.js';
+import type { GrowthStatusTable } from './status-table.js';
+import { daysBetween } from './zscores.js';
+
+export interface Weighing {
+  /** YYYY-MM-DD */
+  date: string;
+  weightKg: number;
+}
+
+export interface WeightGainAssessed {
+  status: 'naik' | 'tidak-naik';
+  gainGrams: number;
+  minimumGainGrams: number;
+  /** Completed months at this weighing: the row of the KMS table used. */
+  ageMonths: number;
+  intervalDays: number;
+  /** In words: the rule and numbers used, for the Observation note and for operators. */
+  basis: string;
+}
+
+export interface WeightGainNotAssessable {
+  status: 'not-assessable';
+  /** B first weighing, O previous weighing not in the previous calendar month, or outside the table's ages / dates out of order. */
+  kms?: 'B' | 'O';
+  reason: string;
+}
+
+export type WeightGainResult = WeightGainAssessed | WeightGainNotAssessable;
+
+const monthIndex = (d: string) => Number(d.slice(0, 4)) * 12 + Number(d.slice(5, 7));
+
+/** Weight-gain status at `current` from the previous weighing; `previousFrom` says where the previous weighing came from. */
+export function weightGainStatus(
+  t: GrowthStatusTable, birthDate: string, current: Weighing, previous: Weighing | undefined, previousFrom = 'the record',
+): WeightGainResult {
+  if (!previous) return { status: 'not-assessable', kms: 'B', reason: 'first weighing (B): no previous weighing is known' };
+  const intervalDays = daysBetween(previous.date, current.date);
+  if (!(intervalDays > 0)) return { status: 'not-assessable', reason: 'the previous weighing is not before this one' };
+  // The KMS compares consecutive monthly weighings (Posyandu day of the month), not a number of days.
+  if (monthIndex(current.date) - monthIndex(previous.date) !== 1) {
+    return { status: 'not-assessable', kms: 'O', reason: `the previous weighing (${previous.date}) is not in the previous calendar month (O): the KMS rule compares consecutive months` };
+  }
+  const wg = t.weightGain;
+  const ageMonths = ageInMonths(birthDate, current.date);
+  const table = wg.minimumGainGrams;
+  if (ageMonths < table[0][0] || ageMonths > wg.toMonths) {
+    return { status: 'not-assessable', reason: `the KMS minimum weight gain is defined from ${table[0][0]} to ${wg.toMonths} months; the child is ${ageMonths} months` };
+  }
+  let minimumGainGrams = table[0][1];
+  for (const [m, g] of table) if (ageMonths >= m) minimumGainGrams = g;
+  const gainGrams = Math.round((current.weightKg - previous.weightKg) * 1000);
+  const status = gainGrams >= minimumGainGrams ? 'naik' : 'tidak-naik';
+  const basis = `KMS minimum weight gain at ${ageMonths} months: ${minimumGainGrams} g; gained ${gainGrams} g in ${intervalDays} days since ${previous.date} (previous weighing from ${previousFrom})`;
+  return { status, gainGrams, minimumGainGrams, ageMonths, intervalDays, basis };
+}

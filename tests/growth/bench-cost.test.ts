@@ -1,0 +1,15 @@
+// The bench's growth-cost figure, with a fake clock (no wall-clock dependence).
+import { measureGrowthCost } from '../../src/bench/growth-cost.js';
+import { NOW, samples, tables } from '../mapping/helpers.js';
+
+it('times the z-score step per visit over every valid record and round', () => {
+  let t = 0;
+  const clock = () => (t += 5); // 5 ms between the two readings
+  const records = samples.map((s) => s.record);
+  const cost = measureGrowthCost([...records, { not: 'a visit' }], tables, NOW, 2, clock);
+  expect(cost.visits).toBe(records.length * 2);
+  // The facts are computed for every visit with a weight, length/height, head or MUAC measurement (an adult's are all not-computed).
+  const withMeasure = records.filter((r) => (r.measurements ?? []).some((m) => ['body-weight', 'body-height', 'body-length', 'head-circumference', 'mid-upper-arm-circumference'].includes(m.code)));
+  expect(cost.withGrowth).toBe(withMeasure.length * 2);
+  expect(cost.microsPerVisit).toBeCloseTo((5 * 1000) / cost.visits, 9);
+});
