@@ -56,6 +56,12 @@ export function classifyAdultBmi(t: GrowthStatusTable, bmi: number): Classified 
   return c && classified(t, c, t.adult.bmi.source);
 }
 
+/** The category one reading (systolic or diastolic alone) falls in, on the same scale: an Observation's interpretation of its own value. */
+export function classifyBloodPressureReading(t: GrowthStatusTable, axis: 'systolic' | 'diastolic', mmHg: number): Classified | undefined {
+  const c = t.adult.bloodPressure.categories.find((x) => inInterval(mmHg, x[axis], 'value'));
+  return c && classified(t, c, t.adult.bloodPressure.source);
+}
+
 /** Adult blood-pressure category: the higher of the systolic and the diastolic category (JNC 7, as Kemenkes uses it). */
 export function classifyBloodPressure(t: GrowthStatusTable, systolic: number, diastolic: number): Classified | undefined {
   const cats = t.adult.bloodPressure.categories;

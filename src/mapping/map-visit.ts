@@ -7,6 +7,7 @@ import type {
 import { issue, type Issue } from '../validation/outcome.js';
 import { analyseVisit, type DiagnosisPlan, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
 import { growthObservations } from './growth-observations.js';
+import { derivedInterpretations } from './adult-interpretations.js';
 import { deterministicUuid } from './uuid.js';
 import { buildFindingObservation, interpretationElement, observationShell, type ObservationContext } from './finding-observations.js';
 import { ownEntry } from '../util/own.js';
@@ -131,12 +132,13 @@ function observationContext(plan: VisitPlan, sys: SystemsTable, refs: Refs, enco
   };
 }
 
-function buildObservation(m: MeasurementPlan, ctx: ObservationContext, sys: SystemsTable): Observation {
+function buildObservation(m: MeasurementPlan, ctx: ObservationContext, sys: SystemsTable, derived: Observation['interpretation']): Observation {
   const e = m.ix.entry;
   const category = [{ coding: [coding(sysUrl(sys, 'observationCategory'), e.category, ownEntry(sys.codes.observationCategories, e.category)?.display)] }];
   const obs = observationShell(ctx, m.m.code, m.n, category, [coding(sysUrl(sys, 'loinc'), e.loinc.code, e.loinc.display)], m.effective);
   obs.valueQuantity = { value: m.value, unit: e.ucum.unit, system: sysUrl(sys, 'ucum'), code: e.ucum.code };
   if (m.interpretation) obs.interpretation = interpretationElement(m.interpretation);
+  else if (derived) obs.interpretation = derived;
   return obs;
 }
 
@@ -264,9 +266,10 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
   const diagnosis = conditions.map(({ d, key }) => encounterDiagnosis(d, url(key), tables));
   entries.push({ key: 'encounter', fullUrl: encounterUrl, resource: buildEncounter(plan, sys, refs, diagnosis) });
   const obsCtx = observationContext(plan, sys, refs, encounterUrl);
+  const derived = derivedInterpretations(plan, tables);
   for (const m of plan.measurements) {
     const key = `observation/${m.m.code}.${m.n}`;
-    entries.push({ key, fullUrl: url(key), resource: buildObservation(m, obsCtx, sys) });
+    entries.push({ key, fullUrl: url(key), resource: buildObservation(m, obsCtx, sys, derived.get(m)) });
   }
   // Finding keys never equal measurement keys (checked at load), so the keys and identifiers stay unique.
   for (const f of plan.findings) {

@@ -7,8 +7,9 @@ import path from 'node:path';
 import ts from 'typescript';
 import { packageRoot } from '../../../src/util/paths.js';
 
-/** Folders and files the running service reads relative to the package root. */
-const LINKED = ['node_modules', 'mappings', 'profiles', 'config', 'generated', 'package.json'];
+/** Folders and files the running service reads relative to the package root: what the package ships (but dist), and its modules. */
+const LINKED = ['node_modules', 'package.json',
+  ...(JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { files: string[] }).files.filter((f) => f !== 'dist')];
 
 function transpileDir(srcDir: string, outDir: string): number {
   mkdirSync(outDir, { recursive: true });
