@@ -3,6 +3,7 @@ import type { Observation } from 'fhir/r4.js';
 import { mapVisit, type MapResult } from '../../src/mapping/index.js';
 import { zScoreAt } from '../../src/growth/zscores.js';
 import { NOW, sample, tables } from '../mapping/helpers.js';
+import { createValidator } from '../../src/validation/index.js';
 
 type Mutable = Record<string, any>;
 const toddler = () => sample('toddler-growth-monitoring') as unknown as Mutable; // girl born 2024-12-27, visit 2026-10-05 (647 days)
@@ -107,7 +108,7 @@ describe('weight gain (KMS)', () => {
     const res = withPrevious('2026-09-05', 9.6);
     const o = obs(res, 'observation/weight-gain.1')!;
     expect(o.code.coding).toEqual([{ system: CT, code: 'OC000109', display: 'Klasifikasi status pertumbuhan' }]);
-    expect(o.valueCodeableConcept).toEqual({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'N', display: 'Normal' }], text: 'Naik (N)' });
+    expect(o.valueCodeableConcept).toEqual({ coding: [{ system: 'http://snomed.info/sct', code: '161831008', display: 'Weight increasing' }], text: 'Naik (N)' });
     expect(o.identifier![0].value).toBe('PSY-MAWAR-2026-10-0157.weight-gain.1');
     expect(o.derivedFrom).toEqual([{ reference: entry(res, 'observation/body-weight.1')!.fullUrl }]);
     expect(res.issues.filter((i) => i.severity === 'information')).toEqual([{
@@ -129,6 +130,14 @@ describe('weight gain (KMS)', () => {
     r.growth = { previousWeighing: { date: '2026-09-05', weightKg: 9.6 } };
     const own = mapVisit(r, tables, { now: NOW, previousWeighing: { date: '2026-09-04', weightKg: 9.7, from: 'an earlier visit' } });
     expect(obs(own, 'observation/weight-gain.1')!.valueCodeableConcept!.text).toBe('Naik (N)');
+  });
+  it('both statuses pass the SATUSEHAT rules the platform applies (a value coding from an allowed system, rule 10297)', () => {
+    const validator = createValidator();
+    for (const kg of [9.6, 9.61]) {
+      const res = withPrevious('2026-09-05', kg);
+      expect(obs(res, 'observation/weight-gain.1')).toBeDefined();
+      expect(validator.validate(res.bundle!, { now: NOW }).filter((i) => i.severity === 'error')).toEqual([]);
+    }
   });
   it('no Observation when not weighed last month (O) or without a previous weighing (B)', () => {
     const notWeighedLastMonth = withPrevious('2026-08-05', 9.0);
