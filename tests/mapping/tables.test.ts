@@ -25,7 +25,8 @@ describe('table-driven mapping', () => {
     record.measurements!.push({ code: 'calf-circumference', value: 312, unit: 'mm' });
     const res = mapVisit(record, copy, { now: NOW });
     expect(res.issues.filter((i) => i.severity === 'error')).toEqual([]);
-    const last = res.entries.filter((e) => e.key.startsWith('observation/')).at(-1)!;
+    // Measurement Observations come first, in record order (findings follow them).
+    const last = res.entries.filter((e) => e.key.startsWith('observation/')).at(record.measurements!.length - 1)!;
     expect(last.key).toBe('observation/calf-circumference.1');
     const obs = last.resource as Observation;
     expect(obs.code.coding).toEqual([{ system: 'http://loinc.org', code: '62409-8', display: 'Calf circumference' }]);
