@@ -12,6 +12,7 @@ import { createValidator } from '../validation/index.js';
 import { mappingsDir } from '../util/paths.js';
 import type { Bundle } from 'fhir/r4.js';
 import { hr, percentile, post, startService, stopService } from './harness.js';
+import { measureGrowthCost } from './growth-cost.js';
 
 type Rec = Record<string, unknown>;
 const VISITS = Number(process.env.BENCH_VISITS ?? 12_000);
@@ -122,6 +123,9 @@ async function main(): Promise<void> {
   console.log(`   time: ${fmt(med.ms)} ms → ${fmt(visitsPerSec)} visits/s, ${fmt(resourcesPerSec)} resources/s (best pass: ${fmt(records.length / (best.ms / 1000))} visits/s)`);
   console.log(`   JSON.stringify + JSON.parse of the same Bundles: ${fmt(med.jsonMs)} ms → map+validate costs ${fmt(med.ms / med.jsonMs, 1)}× a JSON round trip`);
   console.log(`   target ≥ ${fmt(TARGET.visitsPerSec)} visits/s: ${verdict(visitsPerSec >= TARGET.visitsPerSec)}; ≥ ${fmt(TARGET.resourcesPerSec)} resources/s: ${verdict(resourcesPerSec >= TARGET.resourcesPerSec)}`);
+  const growth = measureGrowthCost(records.slice(0, 2_000), tables, now, 5);
+  console.log(`   of which WHO z-scores (growth status): ${fmt(growth.microsPerVisit, 1)} µs per visit over ${fmt(growth.visits)} visits ` +
+    `(${fmt((100 * growth.withGrowth) / Math.max(1, growth.visits))} % of them children with growth measurements)`);
   if (failed) {
     console.log(`   ${fmt(failed)} visits did not come out valid (counted in the time):`);
     for (const [k, n] of failures) console.log(`     ${fmt(n)} × ${k}`);
