@@ -179,7 +179,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       const forgot = store.forgetPlatformIds(e.organizationId);
       if (forgot.identities + forgot.ledger) logger.info({ organizationId: e.organizationId, ...forgot }, 'bundled simulator starts empty: forgot the SATUSEHAT ids remembered from an earlier run');
     }
-    if (cfg.apiKeysFile) for (const row of parseApiKeysFile(readJsonFile(cfg.apiKeysFile, 'API_KEYS_FILE'), cfg.apiKeysFile)) store.putApiKey(row);
+    importKeysFile(store, cfg.apiKeysFile, now(), logger);
 
     const staticKeys = new Map<string, Principal>();
     let adminKeyHash = cfg.adminApiKey ? hashApiKey(cfg.adminApiKey) : undefined;
@@ -359,6 +359,22 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     await simulator?.close();
     throw e;
   }
+}
+
+/**
+ * API_KEYS_FILE is an import: its keys are stored with source `file`, and a key imported earlier that the file no longer
+ * lists is revoked. Without the variable the keys imported earlier are left as they are (an unset variable is more
+ * likely a deployment slip than a wish to lock every facility out), and that is said.
+ */
+function importKeysFile(store: Store, file: string | undefined, at: number, logger: Logger): void {
+  if (!file) {
+    const active = store.listApiKeys().filter((k) => k.source === 'file' && k.revokedAt === undefined).length;
+    if (active) logger.warn({ keys: active }, 'API_KEYS_FILE is not set: keys imported from it earlier keep working until revoked (ilp-adapter keys revoke)');
+    return;
+  }
+  const result = store.importApiKeys(parseApiKeysFile(readJsonFile(file, 'API_KEYS_FILE'), file), at);
+  logger.info({ file, ...result }, 'imported API_KEYS_FILE');
+  if (result.stillRevoked) logger.warn({ keys: result.stillRevoked }, 'API_KEYS_FILE lists revoked keys: they stay revoked (make a new key)');
 }
 
 /** Waits for `p` (its failure ignored), at most `ms`. */

@@ -61,8 +61,9 @@ export function authenticate(deps: AuthDeps): RequestHandler {
       res.locals.principal = fixed;
       return next();
     }
+    // Read per request, not cached: a key revoked (ilp-adapter keys revoke) stops working at once on every instance.
     const row = deps.store.findApiKey(hash);
-    if (!row) return next(unauthorized(res, 'Unknown API key'));
+    if (!row || row.revokedAt !== undefined) return next(unauthorized(res, 'Unknown API key'));
     res.locals.principal = { role: row.role, organizationId: row.organizationId, ...(row.label ? { label: row.label } : {}) } satisfies Principal;
     next();
   };

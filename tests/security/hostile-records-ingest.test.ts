@@ -26,7 +26,7 @@ describe('hostile records at POST /ilp/visits', () => {
     fs.writeFileSync(path.join(dir, 'keys.json'), JSON.stringify({ keys: [{ organizationId: ORG, sha256: sha(KEY) }] }));
     svc = await startService({
       PORT: '0', DATA_DIR: dir, FACILITIES_FILE: path.join(dir, 'facilities.json'), API_KEYS_FILE: path.join(dir, 'keys.json'),
-      ADMIN_API_KEY: 'hostile-admin-key-0123456789abcdef', SYNC_ENABLED: 'false', LOG_LEVEL: 'debug', SS_ID: 'client', SS_SECRET: 'secret',
+      ADMIN_API_KEY: 'eaa1gC_taVtYkdPgFosXH7QH7HLNgwOE', SYNC_ENABLED: 'false', LOG_LEVEL: 'debug', SS_ID: 'client', SS_SECRET: 'secret',
     }, { logDestination: logs.stream });
   });
   afterAll(async () => {

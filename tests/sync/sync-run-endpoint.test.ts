@@ -11,7 +11,7 @@ import type { Store } from '../../src/store/types.js';
 import { createLogger } from '../../src/util/logger.js';
 import { eventually } from '../helpers/eventually.js';
 
-const ADMIN = 'admin-key-0123456789abcdef-xyz';
+const ADMIN = 'owe2rIFjx9WqQFAcS6kCZPPM5cJlGeZQ'; // random: ADMIN_API_KEY must pass the key-strength rule
 const FACILITY = 'facility-key-0123456789abcdef';
 const ORG = '10000501';
 
