@@ -12,6 +12,7 @@ import { syncRouter } from './api/sync.js';
 import { createValidationPool, type ValidationPool } from './api/validation-pool.js';
 import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
+import { AuthThrottle } from './api/auth-throttle.js';
 import {
   BUNDLED_SIMULATOR, ConfigError, demoKeysExposure, loadHmacKey, readServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities,
   type FacilityEntry, type SecretsMap, type ServiceConfig,
@@ -280,6 +281,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       pool = cfg.validation.workers > 0 ? createValidationPool({ ...cfg.validation, onError: (err) => logger.error({ err }, 'validation worker failed') }) : undefined;
       const clock = () => new Date(now());
       const organizations = new Set(facilities.map((f) => f.organizationId));
+      // One throttle for every router that authenticates, so that a guesser has one budget, not one per router.
+      const throttle = new AuthThrottle({}, logger.child({ component: 'auth' }));
       const diskFloor = createDiskFloor({ dir: dbDir, floorBytes: cfg.diskFreeFloorMb * 1024 * 1024, now, ...(overrides.statfs ? { statfs: overrides.statfs } : {}) });
       const app = createApp({
         validator,
@@ -288,7 +291,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         logger,
         perAddress: cfg.openEndpoints,
         ...(pool ? { pool } : {}),
-        metricsRouter: metricsRouter({ metrics, ...metricsAccess, store, adminKeyHash, staticKeys, logger }),
+        metricsRouter: metricsRouter({ metrics, ...metricsAccess, store, adminKeyHash, staticKeys, throttle, logger }),
         routers: [
           { path: '/', router: diskFloor.ingestRouter },
           {
@@ -296,7 +299,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             capability: { documentation: VISITS_DOCUMENTATION },
             router: visitsRouter({
               store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
-              maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, onIngest, metrics,
+              maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, throttle, onIngest, metrics,
               weighingOf: (record) => weighingFact(record, tables, hmac.key),
               quota: new IngestQuota({ recordsPerMinute: cfg.ingestRecordsPerMinute, maxQueuedPerFacility: cfg.ingestMaxQueuedPerFacility, pendingCount: (org) => openStoreRef.pendingCount(org) }),
             }),
@@ -305,7 +308,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             path: '/',
             capability: { documentation: SYNC_DOCUMENTATION },
             router: syncRouter({
-              store, runner, facilities, clock, logger, adminKeyHash, staticKeys, probes,
+              store, runner, facilities, clock, logger, adminKeyHash, staticKeys, throttle, probes,
               facilityStats: (org) => {
                 const c = runtimes.get(org)?.client as { limiter?: { stats(): object } } | undefined;
                 return c?.limiter ? { limiter: c.limiter.stats() } : undefined;
