@@ -281,6 +281,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       pool = cfg.validation.workers > 0 ? createValidationPool({ ...cfg.validation, onError: (err) => logger.error({ err }, 'validation worker failed') }) : undefined;
       const clock = () => new Date(now());
       const organizations = new Set(facilities.map((f) => f.organizationId));
+      const locations = new Map(facilities.map((f) => [f.organizationId, new Set(Object.keys(f.locations))]));
       // One throttle for every router that authenticates, so that a guesser has one budget, not one per router.
       const throttle = new AuthThrottle({}, logger.child({ component: 'auth' }));
       const diskFloor = createDiskFloor({ dir: dbDir, floorBytes: cfg.diskFreeFloorMb * 1024 * 1024, now, ...(overrides.statfs ? { statfs: overrides.statfs } : {}) });
@@ -299,7 +300,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             capability: { documentation: VISITS_DOCUMENTATION },
             router: visitsRouter({
               store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
-              maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, throttle, onIngest, metrics,
+              maxRecords: cfg.ingestMaxRecords, organizations, locations, adminKeyHash, staticKeys, throttle, onIngest, metrics,
               weighingOf: (record) => weighingFact(record, tables, hmac.key),
               quota: new IngestQuota({ recordsPerMinute: cfg.ingestRecordsPerMinute, maxQueuedPerFacility: cfg.ingestMaxQueuedPerFacility, pendingCount: (org) => openStoreRef.pendingCount(org) }),
             }),
