@@ -5,7 +5,7 @@ import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyImport, ApiKeyRow, ApiKeySource, Counts, EarlierWeighing, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, Store, VisitEvent, VisitRow, VisitState,
+  ApiKeyImport, ApiKeyRow, ApiKeySource, Counts, DueSplit, EarlierWeighing, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, Store, VisitEvent, VisitRow, VisitState,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
@@ -250,6 +250,9 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
     countsOrg: p<{ state: VisitState; n: number }>('SELECT state, count(*) AS n FROM visits WHERE org = ? GROUP BY state'),
     // Two ranges of the visits_org_state index: cheap per push however many visits were sent before.
     pendingOrg: p<{ n: number }>(`SELECT count(*) AS n FROM visits WHERE org = ? AND state IN ('queued','sending')`),
+    dueSplit: p<{ due: number | null; later: number | null; next: number | null }>(`
+      SELECT sum(next_attempt_at <= ?) AS due, sum(next_attempt_at > ?) AS later, min(CASE WHEN next_attempt_at > ? THEN next_attempt_at END) AS next
+      FROM visits INDEXED BY visits_due WHERE org = ? AND state IN ('queued','sending')`),
     insertEvent: p(`INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     pruneEvents: p(`DELETE FROM visit_events WHERE org = ? AND visit_id = ? AND id <= (
                       SELECT id FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${Math.max(1, Math.trunc(historyPerVisit))})`),
@@ -516,6 +519,12 @@ class SqliteStore implements Store {
 
   pendingCount(organizationId: string): number {
     return this.s.pendingOrg.get(organizationId)?.n ?? 0;
+  }
+
+  dueSplit(organizationId: string, now: number): DueSplit {
+    assertTime('now', now);
+    const r = this.s.dueSplit.get(now, now, now, organizationId);
+    return { dueNow: r?.due ?? 0, later: r?.later ?? 0, ...(r?.next != null ? { nextDueAt: r.next } : {}) };
   }
 
   visitHistory(organizationId: string, visitId: string): VisitEvent[] {

@@ -144,6 +144,13 @@ export interface ApiKeyImport {
   stillRevoked: number;
 }
 
+export interface DueSplit {
+  dueNow: number;
+  later: number;
+  /** Epoch ms when the first of `later` comes due. */
+  nextDueAt?: number;
+}
+
 export interface Counts {
   byState: Record<VisitState, number>;
 }
@@ -178,6 +185,8 @@ export interface Store {
   counts(organizationId?: string): Counts;
   /** Visits of one facility not yet final (queued or sending): what the ingest cap per facility counts. */
   pendingCount(organizationId: string): number;
+  /** Of those, how many are due at `now` and how many later (backoff, a lease), with the earliest later time. */
+  dueSplit(organizationId: string, now: number): DueSplit;
   /** State-change history of one visit, oldest first (optional: implementations may not keep one). */
   visitHistory?(organizationId: string, visitId: string): VisitEvent[];
 
