@@ -96,6 +96,16 @@ describe('ilp-adapter keys', () => {
     expect((await run('revoke', hashApiKey(k1).slice(0, 4))).code).toBe(2);
   });
 
+  it('revoking a key imported from API_KEYS_FILE says to remove it from the file too', async () => {
+    const s = openStore({ dataDir: dir });
+    s.importApiKeys([{ keyHash: 'f'.repeat(64), organizationId: ORG, role: 'facility', label: 'from file' }], NOW.getTime());
+    s.close();
+    const r = await run('revoke', 'from file');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/came from API_KEYS_FILE; remove it from that file too/);
+    expect(rows()[0]).toMatchObject({ source: 'file', revokedAt: NOW.getTime() });
+  });
+
   it('speaks Bahasa Indonesia unless ILP_LANG=en', async () => {
     delete process.env.ILP_LANG;
     const r = await run('create', '--org', '10009999');
