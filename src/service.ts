@@ -12,6 +12,7 @@ import { syncRouter } from './api/sync.js';
 import { createValidationPool, type ValidationPool } from './api/validation-pool.js';
 import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
+import { AuthThrottle } from './api/auth-throttle.js';
 import {
   BUNDLED_SIMULATOR, ConfigError, demoKeysExposure, loadHmacKey, readServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities,
   type FacilityEntry, type SecretsMap, type ServiceConfig,
@@ -179,7 +180,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       const forgot = store.forgetPlatformIds(e.organizationId);
       if (forgot.identities + forgot.ledger) logger.info({ organizationId: e.organizationId, ...forgot }, 'bundled simulator starts empty: forgot the SATUSEHAT ids remembered from an earlier run');
     }
-    if (cfg.apiKeysFile) for (const row of parseApiKeysFile(readJsonFile(cfg.apiKeysFile, 'API_KEYS_FILE'), cfg.apiKeysFile)) store.putApiKey(row);
+    importKeysFile(store, cfg.apiKeysFile, now(), logger);
 
     const staticKeys = new Map<string, Principal>();
     let adminKeyHash = cfg.adminApiKey ? hashApiKey(cfg.adminApiKey) : undefined;
@@ -280,6 +281,9 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       pool = cfg.validation.workers > 0 ? createValidationPool({ ...cfg.validation, onError: (err) => logger.error({ err }, 'validation worker failed') }) : undefined;
       const clock = () => new Date(now());
       const organizations = new Set(facilities.map((f) => f.organizationId));
+      const locations = new Map(facilities.map((f) => [f.organizationId, new Set(Object.keys(f.locations))]));
+      // One throttle for every router that authenticates, so that a guesser has one budget, not one per router.
+      const throttle = new AuthThrottle({}, logger.child({ component: 'auth' }));
       const diskFloor = createDiskFloor({ dir: dbDir, floorBytes: cfg.diskFreeFloorMb * 1024 * 1024, now, ...(overrides.statfs ? { statfs: overrides.statfs } : {}) });
       const app = createApp({
         validator,
@@ -288,7 +292,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         logger,
         perAddress: cfg.openEndpoints,
         ...(pool ? { pool } : {}),
-        metricsRouter: metricsRouter({ metrics, ...metricsAccess, store, adminKeyHash, staticKeys, logger }),
+        metricsRouter: metricsRouter({ metrics, ...metricsAccess, store, adminKeyHash, staticKeys, throttle, logger }),
         routers: [
           { path: '/', router: diskFloor.ingestRouter },
           {
@@ -296,7 +300,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             capability: { documentation: VISITS_DOCUMENTATION },
             router: visitsRouter({
               store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
-              maxRecords: cfg.ingestMaxRecords, organizations, adminKeyHash, staticKeys, onIngest, metrics,
+              maxRecords: cfg.ingestMaxRecords, organizations, locations, adminKeyHash, staticKeys, throttle, onIngest, metrics,
               weighingOf: (record) => weighingFact(record, tables, hmac.key),
               quota: new IngestQuota({ recordsPerMinute: cfg.ingestRecordsPerMinute, maxQueuedPerFacility: cfg.ingestMaxQueuedPerFacility, pendingCount: (org) => openStoreRef.pendingCount(org) }),
             }),
@@ -305,7 +309,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             path: '/',
             capability: { documentation: SYNC_DOCUMENTATION },
             router: syncRouter({
-              store, runner, facilities, clock, logger, adminKeyHash, staticKeys, probes,
+              store, runner, facilities, clock, logger, adminKeyHash, staticKeys, throttle, probes,
               facilityStats: (org) => {
                 const c = runtimes.get(org)?.client as { limiter?: { stats(): object } } | undefined;
                 return c?.limiter ? { limiter: c.limiter.stats() } : undefined;
@@ -359,6 +363,22 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     await simulator?.close();
     throw e;
   }
+}
+
+/**
+ * API_KEYS_FILE is an import: its keys are stored with source `file`, and a key imported earlier that the file no longer
+ * lists is revoked. Without the variable the keys imported earlier are left as they are (an unset variable is more
+ * likely a deployment slip than a wish to lock every facility out), and that is said.
+ */
+function importKeysFile(store: Store, file: string | undefined, at: number, logger: Logger): void {
+  if (!file) {
+    const active = store.listApiKeys().filter((k) => k.source === 'file' && k.revokedAt === undefined).length;
+    if (active) logger.warn({ keys: active }, 'API_KEYS_FILE is not set: keys imported from it earlier keep working until revoked (ilp-adapter keys revoke)');
+    return;
+  }
+  const result = store.importApiKeys(parseApiKeysFile(readJsonFile(file, 'API_KEYS_FILE'), file), at);
+  logger.info({ file, ...result }, 'imported API_KEYS_FILE');
+  if (result.stillRevoked) logger.warn({ keys: result.stillRevoked }, 'API_KEYS_FILE lists revoked keys: they stay revoked (make a new key)');
 }
 
 /** Waits for `p` (its failure ignored), at most `ms`. */

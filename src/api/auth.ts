@@ -1,9 +1,11 @@
 // API keys: `Authorization: Bearer <key>` (or `X-API-Key: <key>`). Keys are stored as sha256 only. A facility key
 // acts for one organizationId; the admin key (ADMIN_API_KEY, never stored) for the operational endpoints.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Store } from '../store/types.js';
 import { httpError } from './errors.js';
+import type { AuthThrottle } from './auth-throttle.js';
+import { clientAddress, refuse } from './open-limits.js';
 
 export interface Principal {
   role: 'admin' | 'facility';
@@ -23,6 +25,8 @@ export interface AuthDeps {
   adminKeyHash?: string;
   /** Keys held in memory only, by sha256 (the simulator-mode demo keys): never written to the store. */
   staticKeys?: ReadonlyMap<string, Principal>;
+  /** Failed-authentication throttling per client address; one instance shared by every router (else each has a budget). */
+  throttle?: AuthThrottle;
 }
 
 function presentedKey(authorization: string | undefined, xApiKey: string | string[] | undefined): string | undefined {
@@ -45,26 +49,38 @@ export function principalOf(res: Response): Principal {
   return p;
 }
 
-/** Resolves the caller's key to a Principal (401 when missing or unknown). */
+/** Resolves the caller's key to a Principal (401 when missing or unknown; 429 while the address is throttled). */
 export function authenticate(deps: AuthDeps): RequestHandler {
   const adminHash = deps.adminKeyHash ? Buffer.from(deps.adminKeyHash, 'hex') : undefined;
-  return (req, res, next) => {
+  const resolve = (key: string): Principal | undefined => {
+    const hash = hashApiKey(key);
+    if (adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) return { role: 'admin', organizationId: null, label: 'ADMIN_API_KEY' };
+    const fixed = deps.staticKeys?.get(hash);
+    if (fixed) return fixed;
+    // Read per request, not cached: a key revoked (ilp-adapter keys revoke) stops working at once on every instance.
+    const row = deps.store.findApiKey(hash);
+    if (!row || row.revokedAt !== undefined) return undefined;
+    return { role: row.role, organizationId: row.organizationId, ...(row.label ? { label: row.label } : {}) };
+  };
+  const throttled = (res: Response, next: NextFunction, ms: number) =>
+    refuse(res, next, Math.max(1, Math.ceil(ms / 1000)), 'Too many wrong API keys from this address');
+  const check = (req: Request, res: Response, next: NextFunction, address: string) => {
     const key = presentedKey(req.get('authorization'), req.headers['x-api-key']);
     if (!key) return next(unauthorized(res, 'Missing API key: send "Authorization: Bearer <key>"'));
-    const hash = hashApiKey(key);
-    if (adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) {
-      res.locals.principal = { role: 'admin', organizationId: null, label: 'ADMIN_API_KEY' } satisfies Principal;
+    const principal = resolve(key);
+    if (principal) {
+      res.locals.principal = principal;
       return next();
     }
-    const fixed = deps.staticKeys?.get(hash);
-    if (fixed) {
-      res.locals.principal = fixed;
-      return next();
-    }
-    const row = deps.store.findApiKey(hash);
-    if (!row) return next(unauthorized(res, 'Unknown API key'));
-    res.locals.principal = { role: row.role, organizationId: row.organizationId, ...(row.label ? { label: row.label } : {}) } satisfies Principal;
-    next();
+    if (!deps.throttle) return next(unauthorized(res, 'Unknown API key'));
+    deps.throttle.failed(address).then((blockMs) => (blockMs ? throttled(res, next, blockMs) : next(unauthorized(res, 'Unknown API key')))).catch(next);
+  };
+  return (req, res, next) => {
+    const throttle = deps.throttle;
+    if (!throttle) return check(req, res, next, '');
+    const address = clientAddress(req);
+    // A blocked address is refused before its key is looked at: nothing is learnt from a guess while blocked.
+    throttle.retryAfterMs(address).then((ms) => (ms ? throttled(res, next, ms) : check(req, res, next, address))).catch(next);
   };
 }
 

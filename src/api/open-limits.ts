@@ -23,10 +23,10 @@ export const OPEN_ENDPOINT_PATHS = ['/fhir/$validate', '/fhir/:type/$validate', 
  * The client address: the socket's peer unless the app was told to trust a proxy (`trust proxy`), so that a
  * forged X-Forwarded-For cannot buy a fresh budget.
  */
-const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+export const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
 /** 429 with Retry-After (set on the response: the error handler keeps headers already set). */
-function refuse(res: Response, next: NextFunction, retryAfterSeconds: number, why: string): void {
+export function refuse(res: Response, next: NextFunction, retryAfterSeconds: number, why: string): void {
   res.set('Retry-After', String(retryAfterSeconds));
   next(httpError(429, 'throttled', `${why}; retry after ${retryAfterSeconds} s`));
 }

@@ -1,7 +1,8 @@
 // Operational endpoints of the delivery job (admin key, except GET /sync/status which a facility key may read for
 // its own organization):
 //   POST /sync/run                                   start a tick now: 202 {status: started|already-running} at once
-//                                                    (?wait=true: wait for it, joining a running one; 200 with the summary)
+//                                                    (?wait=true: wait for it, joining a running one; 200 with the summary
+//                                                    and, per facility, what still waits and why)
 //   GET  /sync/status                                counts per state, facility status, whether a run is going on and
 //                                                    (admin) the last run's summary (facility key: own org only)
 //   POST /sync/visits/{organizationId}/{visitId}/requeue   blocked / needs-correction / dead-letter → queued
@@ -9,13 +10,19 @@
 //   POST /sync/facilities/{organizationId}/resume     deliver again (also clears auth-failed / config-error) and probe the
 //                                                    facility's token at once (the answer carries the probe's result)
 import { Router, type Request, type Response } from 'express';
-import type { FacilityStatus, Store } from '../store/types.js';
+import type { FacilityStatus, Store, VisitState } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import type { FacilityConfig } from '../platform/types.js';
 import { describeFacility } from '../config/facilities.js';
 import { httpError, methodNotAllowed } from './errors.js';
 import { authenticate, mayAccess, principalOf, requireAdmin, type AuthDeps } from './auth.js';
 import type { ProbeResult } from '../sync/probe.js';
+import { facilityHoldText } from './visits.js';
+import { messages, negotiateLocale, type Locale } from '../i18n/index.js';
+
+const stateText = messages('visit-state');
+/** Every state but `sent`: what a run leaves behind. */
+const WAITING_STATES: readonly VisitState[] = ['queued', 'sending', 'needs-correction', 'blocked', 'dead-letter'];
 
 /** The start-up token probes (src/sync/probe.ts), as the status endpoints see them. */
 export interface ProbeView {
@@ -73,14 +80,42 @@ export function syncRouter(deps: SyncRouterDeps): Router {
     };
   };
 
+  /** One facility after a run: counts by state, the facility's hold, when the queued ones come due, and what each waiting state means. */
+  const waitingView = (org: string, locale: Locale) => {
+    const now = deps.clock().getTime();
+    const st = deps.store.getFacilityState(org);
+    const counts = deps.store.counts(org).byState;
+    const due = deps.store.dueSplit(org, now);
+    const hold = facilityHoldText(st, now, locale);
+    const why = Object.fromEntries(WAITING_STATES.filter((x) => counts[x] > 0).map((x) => [x, stateText(locale, `state.${x}`)]));
+    return {
+      organizationId: org,
+      status: st?.status ?? 'active',
+      ...(st?.cause ? { cause: st.cause } : {}),
+      ...(hold ? { hold } : {}),
+      counts,
+      waiting: WAITING_STATES.reduce((n, x) => n + counts[x], 0),
+      queued: { dueNow: due.dueNow, later: due.later, ...(due.nextDueAt !== undefined ? { nextDueAt: new Date(due.nextDueAt).toISOString() } : {}) },
+      ...(Object.keys(why).length ? { why } : {}),
+    };
+  };
+
   router
     .route('/sync/run')
     .post(auth, requireAdmin, async (req: Request, res: Response) => {
       const wait = String(req.query.wait ?? 'false').toLowerCase();
       if (!['true', 'false', '1', '0'].includes(wait)) throw httpError(400, 'value', 'wait: must be true or false', 'wait');
       if (wait === 'true' || wait === '1') {
+        const joined = deps.runner.busy;
         const summary = await deps.runner.tick();
-        res.status(200).json(summary);
+        const locale = negotiateLocale(req.get('accept-language'));
+        // What the run did, and what it left: a run with nothing to do answers zeros, and only `waiting` says whether
+        // that is because everything was sent before or because the work is held (and by what).
+        res.vary('Accept-Language').status(200).json({
+          ...(typeof summary === 'object' && summary !== null ? summary : {}),
+          ...(joined ? { joinedRunningRun: true } : {}),
+          waiting: [...known].map((org) => waitingView(org, locale)),
+        });
         return;
       }
       // A run can take up to the tick budget (minutes): answer now; GET /sync/status shows progress and the result.

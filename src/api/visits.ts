@@ -39,6 +39,8 @@ export interface VisitsRouterDeps extends AuthDeps {
   maxRecords?: number;
   /** Organizations this adapter delivers for; a record of another one is rejected (it could never be sent). */
   organizations?: ReadonlySet<string>;
+  /** Location codes configured per organization (facilities file); a record with another code is rejected at push. Absent ⇒ not checked. */
+  locations?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Called after new work was committed (created/revised), e.g. to start a sync run soon. */
   onIngest?: () => void;
   /** Prometheus hook: one report per record (created/revised/unchanged/rejected); optional. */
@@ -121,6 +123,24 @@ function recordsByOrganization(records: unknown[], keyOrg: string | undefined): 
   return byOrg;
 }
 
+/** Shown in a refusal: enough for a person to spot the right code, bounded for a facility with hundreds. */
+const LISTED_LOCATIONS = 30;
+
+/**
+ * The issue at `locationCode` when the record names a code the facilities file does not configure for its organization
+ * (sync could only block it). A code that is not a string is left to the schema check.
+ */
+function unconfiguredLocation(code: unknown, org: string, locations: ReadonlyMap<string, ReadonlySet<string>> | undefined): Issue | undefined {
+  const configured = locations?.get(org);
+  if (!configured || typeof code !== 'string' || configured.has(code)) return undefined;
+  const list = [...configured].sort();
+  const shown = list.length ? list.slice(0, LISTED_LOCATIONS).join(', ') + (list.length > LISTED_LOCATIONS ? `, … (${list.length} in all)` : '') : 'none';
+  return issue('error', 'code-invalid',
+    // The code itself is not echoed: it is free input and could carry anything.
+    `This location code is not configured for organization ${org}; configured: ${shown}. Correct the record, or add the code to the facilities file (locations) and restart`,
+    'locationCode');
+}
+
 function refuse(res: Response, refusal: QuotaRefusal): void {
   if (refusal.retryAfterSeconds !== undefined) res.set('Retry-After', String(refusal.retryAfterSeconds));
   sendOutcome(res, refusal.status, [issue('error', refusal.status === 429 ? 'throttled' : 'too-costly', refusal.diagnostics)]);
@@ -182,9 +202,11 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
         return;
       }
       const result = dryRun(record, { mapper: deps.mapper, validator: deps.validator, now });
-      if (result.status !== 'mapped') {
+      const location = org ? unconfiguredLocation(record.locationCode, org, deps.locations) : undefined;
+      if (result.status !== 'mapped' || location) {
         if (result.status === 'defect') deps.logger.error({ defects: defectSummary(result.issues) }, 'mapped resources fail validation');
-        results.push({ index, ...ids, status: 'rejected', outcome: prefixed(result.issues, idx) });
+        const found = result.status === 'mapped' ? [] : result.issues;
+        results.push({ index, ...ids, status: 'rejected', outcome: prefixed([...(location ? [location] : []), ...found], idx) });
         return;
       }
       // dryRun succeeded ⇒ the schema guaranteed organizationId and visitId.

@@ -144,6 +144,27 @@ function postWithKey(port: number, body: string, agent: http.Agent): Promise<{ s
   return post(port, '/ilp/visits', body, agent, { authorization: `Bearer ${DEMO_FACILITY_KEY}`, 'content-type': 'application/json' });
 }
 
+const WRONG_KEYS = 2000;
+
+/**
+ * A key guesser: WRONG_KEYS wrong keys in a row to GET /sync/status from one address (keep-alive). Run last: the
+ * address (loopback, shared with the pusher) is blocked afterwards.
+ */
+async function guessKeys(port: number): Promise<{ answers: Map<number, number>; ms: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const answers = new Map<number, number>();
+  const t0 = hr();
+  for (let i = 0; i < WRONG_KEYS; i++) {
+    const status = await new Promise<number>((resolve) => {
+      http.get({ host: '127.0.0.1', port, path: '/sync/status', agent, headers: { authorization: `Bearer guess-${i}-${'x'.repeat(24)}`, accept: 'application/json' } },
+        (res) => res.resume().on('end', () => resolve(res.statusCode ?? 0))).on('error', () => resolve(0));
+    });
+    answers.set(status, (answers.get(status) ?? 0) + 1);
+  }
+  agent.destroy();
+  return { answers, ms: hr() - t0 };
+}
+
 /** CPU seconds (user + system) a process has used; undefined off Linux. */
 function cpuSeconds(pid: number): number | undefined {
   try {
@@ -203,6 +224,10 @@ async function main(): Promise<void> {
     console.log(`   target /health p99 < ${TARGET.healthP99Ms} ms under attack: ${verdict(p99 < TARGET.healthP99Ms)}`);
     console.log(`   target push rate ≥ ${TARGET.pushShare * 100} % of the calm rate: ${verdict(rate(attacked) >= TARGET.pushShare * rate(calm))} (${fmt((100 * rate(attacked)) / Math.max(1e-9, rate(calm)), 0)} %)`);
     console.log(`   target peak RSS < ${TARGET.rssMb} MB: ${rss === undefined ? 'not measured' : verdict(rss < TARGET.rssMb)}`);
+    const guess = await guessKeys(service.port);
+    const guessAnswers = [...guess.answers].sort((a, b) => a[0] - b[0]).map(([st, n]) => `${st}×${n}`).join(', ');
+    console.log(`   ${WRONG_KEYS} wrong API keys in a row from one address: ${guessAnswers} in ${fmt(guess.ms / 1000, 2)} s ` +
+      `(${fmt(guess.ms / WRONG_KEYS, 2)} ms each); keys looked at = the 401s + the wrong key that started the block (10 a minute, then blocks of 1, 2, 4 … 15 min)`);
   } finally {
     await stopService(service.child);
     rmSync(dataDir, { recursive: true, force: true });

@@ -4,6 +4,11 @@ import path from 'node:path';
 import cron from 'node-cron';
 import { ConfigError } from './errors.js';
 import { isValidTimezone } from './facilities.js';
+import { keyWeakness } from './key-strength.js';
+import { messages } from '../i18n/index.js';
+
+// English like every other configuration problem listed with it.
+const keyText = messages('keys');
 
 export interface SyncSettings {
   /**
@@ -145,9 +150,8 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
   if (!['true', 'false', '1', '0'].includes(onIngest)) problems.push('SYNC_ON_INGEST: must be true or false');
 
   const adminApiKey = str('ADMIN_API_KEY');
-  if (adminApiKey !== undefined && adminApiKey.length < 24) {
-    problems.push('ADMIN_API_KEY: too short; use at least 24 random characters (e.g. `openssl rand -hex 24`)');
-  }
+  const adminWeakness = adminApiKey === undefined ? undefined : keyWeakness(adminApiKey);
+  if (adminWeakness) problems.push(keyText('en', `weak.${adminWeakness}`, { name: 'ADMIN_API_KEY' }));
   const hmacKey = str('ILP_HMAC_KEY');
   if (hmacKey !== undefined && decodeKey(hmacKey) === undefined) {
     problems.push('ILP_HMAC_KEY: must be at least 32 bytes, hex (64+ hex digits) or base64');

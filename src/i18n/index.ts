@@ -70,3 +70,9 @@ export function messages(area: string): (locale: Locale, key: string, params?: P
 
 /** The placeholders a template uses, sorted (both languages of a key must use the same set). */
 export const placeholdersOf = (template: string): string[] => [...new Set([...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!))].sort();
+
+/** The language of operator output outside HTTP (CLI, start-up refusals): ILP_LANG=en or id, else Bahasa Indonesia. */
+export function operatorLocale(env: NodeJS.ProcessEnv = process.env): Locale {
+  const v = env.ILP_LANG?.trim().toLowerCase();
+  return v && isLocale(v) ? v : DEFAULT_LOCALE;
+}

@@ -115,6 +115,16 @@ CREATE TABLE weighings (
 CREATE INDEX weighings_child ON weighings (org, child_key, measured_on);
 `,
   },
+  // 5 is issue 9's query indexes (another branch); this one is numbered after it.
+  {
+    version: 6,
+    name: 'api_keys: source (cli or file), created_at, revoked_at, so a key can be listed, revoked, and dropped from the file',
+    sql: `
+ALTER TABLE api_keys ADD COLUMN source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli','file'));
+ALTER TABLE api_keys ADD COLUMN created_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

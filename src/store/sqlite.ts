@@ -5,7 +5,7 @@ import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyRow, Counts, EarlierWeighing, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, Store, VisitEvent, VisitRow, VisitState,
+  ApiKeyImport, ApiKeyRow, ApiKeySource, Counts, DueSplit, EarlierWeighing, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, Store, VisitEvent, VisitRow, VisitState,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
@@ -53,6 +53,24 @@ function toLedgerEntry(r: { org: string; local_key: string; resource_type: strin
     organizationId: r.org, localKey: r.local_key, resourceType: r.resource_type,
     satusehatId: r.satusehat_id, contentHash: r.content_hash, updatedAt: r.updated_at,
   };
+}
+
+interface DbApiKey {
+  key_hash: string;
+  org: string | null;
+  role: ApiKeyRow['role'];
+  label: string | null;
+  source: ApiKeySource;
+  created_at: number | null;
+  revoked_at: number | null;
+}
+
+function toApiKeyRow(r: DbApiKey): ApiKeyRow {
+  const row: ApiKeyRow = { keyHash: r.key_hash, organizationId: r.org, role: r.role, source: r.source };
+  if (r.label !== null) row.label = r.label;
+  if (r.created_at !== null) row.createdAt = r.created_at;
+  if (r.revoked_at !== null) row.revokedAt = r.revoked_at;
+  return row;
 }
 
 function toVisitRow(r: DbVisit): VisitRow {
@@ -232,6 +250,9 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
     countsOrg: p<{ state: VisitState; n: number }>('SELECT state, count(*) AS n FROM visits WHERE org = ? GROUP BY state'),
     // Two ranges of the visits_org_state index: cheap per push however many visits were sent before.
     pendingOrg: p<{ n: number }>(`SELECT count(*) AS n FROM visits WHERE org = ? AND state IN ('queued','sending')`),
+    dueSplit: p<{ due: number | null; later: number | null; next: number | null }>(`
+      SELECT sum(next_attempt_at <= ?) AS due, sum(next_attempt_at > ?) AS later, min(CASE WHEN next_attempt_at > ? THEN next_attempt_at END) AS next
+      FROM visits INDEXED BY visits_due WHERE org = ? AND state IN ('queued','sending')`),
     insertEvent: p(`INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     pruneEvents: p(`DELETE FROM visit_events WHERE org = ? AND visit_id = ? AND id <= (
                       SELECT id FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${Math.max(1, Math.trunc(historyPerVisit))})`),
@@ -256,16 +277,20 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
     putFacility: p(`INSERT INTO facility_state (org, status, cause, reason, not_before, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (org) DO UPDATE SET status = excluded.status, cause = excluded.cause, reason = excluded.reason,
                     not_before = excluded.not_before, updated_at = excluded.updated_at`),
-    putApiKey: p(`INSERT INTO api_keys (key_hash, org, role, label) VALUES (?, ?, ?, ?)
-                  ON CONFLICT (key_hash) DO UPDATE SET org = excluded.org, role = excluded.role, label = excluded.label`),
+    // created_at and revoked_at survive an update: re-importing a file neither renews a key's age nor lifts a revocation.
+    putApiKey: p(`INSERT INTO api_keys (key_hash, org, role, label, source, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                  ON CONFLICT (key_hash) DO UPDATE SET org = excluded.org, role = excluded.role, label = excluded.label,
+                  source = excluded.source, created_at = coalesce(api_keys.created_at, excluded.created_at)`),
+    listApiKeys: p<DbApiKey>('SELECT * FROM api_keys ORDER BY coalesce(created_at, 0), key_hash'),
+    revokeApiKey: p('UPDATE api_keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL'),
+    fileApiKeys: p<DbApiKey>("SELECT * FROM api_keys WHERE source = 'file'"),
     dropWeighing: p('DELETE FROM weighings WHERE org = ? AND visit_id = ?'),
     putWeighing: p('INSERT INTO weighings (org, visit_id, child_key, measured_on, weight_g) VALUES (?, ?, ?, ?, ?)'),
     earlierWeighing: p<{ visit_id: string; measured_on: string; weight_g: number }>(
       `SELECT visit_id, measured_on, weight_g FROM weighings WHERE org = ? AND child_key = ? AND measured_on < ? AND visit_id <> ?
        ORDER BY measured_on DESC, visit_id DESC LIMIT 1`),
     probe: p('INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
-    findApiKey: p<{ key_hash: string; org: string | null; role: ApiKeyRow['role']; label: string | null }>(
-      'SELECT * FROM api_keys WHERE key_hash = ?'),
+    findApiKey: p<DbApiKey>('SELECT * FROM api_keys WHERE key_hash = ?'),
   };
 }
 
@@ -394,6 +419,19 @@ function makeTransactions(db: Database.Database, s: Statements) {
       identities: s.forgetIdentities.run(org).changes,
       ledger: s.forgetLedger.run(org).changes,
     })),
+    importApiKeys: db.transaction((rows: ApiKeyRow[], now: number): ApiKeyImport => {
+      const listed = new Set(rows.map((r) => r.keyHash));
+      let revoked = 0;
+      for (const old of s.fileApiKeys.all()) {
+        if (!listed.has(old.key_hash)) revoked += s.revokeApiKey.run(now, old.key_hash).changes;
+      }
+      let stillRevoked = 0;
+      for (const r of rows) {
+        s.putApiKey.run(r.keyHash, r.organizationId, r.role, r.label ?? null, 'file', now);
+        if (s.findApiKey.get(r.keyHash)?.revoked_at != null) stillRevoked++;
+      }
+      return { imported: rows.length, revoked, stillRevoked };
+    }),
     putLedger: db.transaction((entries: LedgerEntry[]) => {
       for (const e of entries) {
         s.putLedger.run(e.organizationId, e.localKey, e.resourceType, e.satusehatId, e.contentHash, e.updatedAt);
@@ -483,6 +521,12 @@ class SqliteStore implements Store {
     return this.s.pendingOrg.get(organizationId)?.n ?? 0;
   }
 
+  dueSplit(organizationId: string, now: number): DueSplit {
+    assertTime('now', now);
+    const r = this.s.dueSplit.get(now, now, now, organizationId);
+    return { dueNow: r?.due ?? 0, later: r?.later ?? 0, ...(r?.next != null ? { nextDueAt: r.next } : {}) };
+  }
+
   visitHistory(organizationId: string, visitId: string): VisitEvent[] {
     return this.s.events.all(organizationId, visitId).map((e) => {
       const ev: VisitEvent = { revision: e.revision, toState: e.to_state, at: e.at, attempts: e.attempts };
@@ -537,15 +581,26 @@ class SqliteStore implements Store {
   }
 
   putApiKey(row: ApiKeyRow): void {
-    this.s.putApiKey.run(row.keyHash, row.organizationId, row.role, row.label ?? null);
+    this.s.putApiKey.run(row.keyHash, row.organizationId, row.role, row.label ?? null, row.source ?? 'cli', row.createdAt ?? null);
   }
 
   findApiKey(keyHash: string): ApiKeyRow | undefined {
     const r = this.s.findApiKey.get(keyHash);
-    if (!r) return undefined;
-    const row: ApiKeyRow = { keyHash: r.key_hash, organizationId: r.org, role: r.role };
-    if (r.label !== null) row.label = r.label;
-    return row;
+    return r && toApiKeyRow(r);
+  }
+
+  listApiKeys(): ApiKeyRow[] {
+    return this.s.listApiKeys.all().map(toApiKeyRow);
+  }
+
+  revokeApiKey(keyHash: string, now: number): boolean {
+    assertTime('now', now);
+    return this.s.revokeApiKey.run(now, keyHash).changes === 1;
+  }
+
+  importApiKeys(rows: ApiKeyRow[], now: number): ApiKeyImport {
+    assertTime('now', now);
+    return this.tx.importApiKeys.immediate(rows, now);
   }
 
   probeWrite(now: number): void {

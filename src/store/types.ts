@@ -124,6 +124,31 @@ export interface ApiKeyRow {
   organizationId: string | null;
   role: 'facility' | 'admin';
   label?: string;
+  /** Where the key came from: `cli` (keys create; also every key stored before schema 6) or `file` (API_KEYS_FILE). */
+  source?: ApiKeySource;
+  /** Epoch ms when first stored (absent for keys stored before schema 6). */
+  createdAt?: number;
+  /** Epoch ms when revoked; a revoked key never authenticates again (revocation is final: make a new key). */
+  revokedAt?: number;
+}
+
+export type ApiKeySource = 'cli' | 'file';
+
+/** What importing API_KEYS_FILE changed. */
+export interface ApiKeyImport {
+  /** Keys of the file stored or refreshed. */
+  imported: number;
+  /** Keys imported from the file earlier and no longer in it: revoked now. */
+  revoked: number;
+  /** Keys listed in the file that were revoked before: they stay revoked. */
+  stillRevoked: number;
+}
+
+export interface DueSplit {
+  dueNow: number;
+  later: number;
+  /** Epoch ms when the first of `later` comes due. */
+  nextDueAt?: number;
 }
 
 export interface Counts {
@@ -160,6 +185,8 @@ export interface Store {
   counts(organizationId?: string): Counts;
   /** Visits of one facility not yet final (queued or sending): what the ingest cap per facility counts. */
   pendingCount(organizationId: string): number;
+  /** Of those, how many are due at `now` and how many later (backoff, a lease), with the earliest later time. */
+  dueSplit(organizationId: string, now: number): DueSplit;
   /** State-change history of one visit, oldest first (optional: implementations may not keep one). */
   visitHistory?(organizationId: string, visitId: string): VisitEvent[];
 
@@ -186,8 +213,19 @@ export interface Store {
   getFacilityState(organizationId: string): FacilityState | undefined;
   putFacilityState(state: FacilityState): void;
 
+  /** Stores a key (or updates its org/role/label/source); keeps its createdAt and a revocation. */
   putApiKey(row: ApiKeyRow): void;
+  /** The key with this sha256, revoked or not (callers check revokedAt). */
   findApiKey(keyHash: string): ApiKeyRow | undefined;
+  /** Every key, revoked ones included, oldest first. */
+  listApiKeys(): ApiKeyRow[];
+  /** Revokes one key; false when there is no such key or it was already revoked. */
+  revokeApiKey(keyHash: string, now: number): boolean;
+  /**
+   * One transaction: stores every row of API_KEYS_FILE with source `file`, and revokes the keys imported from the file
+   * earlier that it no longer lists.
+   */
+  importApiKeys(rows: ApiKeyRow[], now: number): ApiKeyImport;
 
   /**
    * Commits one tiny row (readiness: proves the store can still write, not just read). Throws StorageError when it

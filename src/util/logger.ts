@@ -1,7 +1,7 @@
 // Structured logs (pino) that never carry NIK, names, phone numbers, addresses or secrets.
 // Two layers: pino `redact` paths for the usual shapes (fast, fixed depth), and a deep scrub in `formatters.log`
 // that catches sensitive keys at any depth plus long digit runs (NIK, phone, IHS numbers) inside any string.
-import { pino, stdSerializers, type DestinationStream, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
+import { pino, stdSerializers, stdTimeFunctions, type DestinationStream, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
 import { emptyTable } from './own.js';
 
 export type Logger = PinoLogger;
@@ -120,6 +120,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const options = {
     name: opts.name ?? 'ilp-adapter',
     level,
+    // ISO 8601 in UTC ("time":"2026-12-02T01:50:00.123Z"): readable by a person and by every log store, unlike epoch ms.
+    timestamp: stdTimeFunctions.isoTime,
     redact: { paths: redactPaths(), censor: CENSOR },
     serializers: { req: reqSerializer, request: reqSerializer, res: resSerializer, err: errSerializer, error: errSerializer },
     formatters: { log: (obj: Record<string, unknown>) => scrubForLog(obj) },

@@ -113,3 +113,33 @@ describe('createLogger redaction', () => {
     expect(o.nik).toBe(NIK);
   });
 });
+
+describe('log line timestamps and the shutdown line', () => {
+  it('every line carries an ISO 8601 UTC time', () => {
+    const out = capture();
+    createLogger({ level: 'info', destination: out.stream }).info({ n: 1 }, 'hello');
+    const line = JSON.parse(out.text()) as { time: unknown };
+    expect(line.time).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/));
+    expect(Math.abs(Date.parse(line.time as string) - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('a clean shutdown logs one line that it stopped, with how long it took', async () => {
+    const { startService } = await import('../../src/service.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'log-stop-'));
+    const out = capture();
+    try {
+      const svc = await startService({ PORT: '0', DATA_DIR: dir, SYNC_ENABLED: 'false', VALIDATE_WORKERS: '0', LOG_LEVEL: 'info' }, { logDestination: out.stream });
+      await svc.close();
+      const lines = out.text().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; ms?: unknown; time: string });
+      const stopped = lines.filter((l) => l.msg === 'ilp-adapter stopped');
+      expect(stopped).toHaveLength(1);
+      expect(stopped[0]).toMatchObject({ ms: expect.any(Number), deliveriesAbandoned: 0, time: expect.stringMatching(/Z$/) });
+      expect(lines[lines.length - 1]!.msg).toBe('ilp-adapter stopped');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -20,7 +20,7 @@ const OBS = (org: string) => `http://sys-ids.kemkes.go.id/observation/${org}`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const ORGS = ['10000301', '10000302', '10000303'];
-const ADMIN = 'admin-key-kill-test-0123456789abcdef';
+const ADMIN = 'JM2Y-Ox5gvnWUobd0nQFPLaCmbMaSbYh'; // random: ADMIN_API_KEY must pass the key-strength rule
 const keyOf = (org: string) => `facility-key-${org}-0123456789`;
 const credOf = (org: string) => ({ clientId: `client-${org}`, clientSecret: `secret-${org}-kill-x9` });
 

@@ -15,7 +15,7 @@ const A = '10000201';
 const B = '10000202';
 const KEY_A = 'key-for-facility-a-0123456789';
 const KEY_B = 'key-for-facility-b-0123456789';
-const ADMIN = 'admin-key-0123456789abcdef-xyz';
+const ADMIN = '8RLvUE0dDt1vyLDJ6cWSeD3NMGK4Jobs'; // random: ADMIN_API_KEY must pass the key-strength rule
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-svc-'));

@@ -14,7 +14,7 @@ import { captureLines, makeVisit, LOCATION } from './fixtures.js';
 
 const ORG = '10000301';
 const KEY = 'key-for-facility-setup-0123456789';
-const ADMIN = 'admin-key-setup-0123456789abcdef';
+const ADMIN = 'A8007IqKmhQm9TCqo-3WWQP6y7KQrMDf'; // random: ADMIN_API_KEY must pass the key-strength rule
 const RIGHT = 'the-right-secret-1234';
 const WRONG = 'a-wrong-secret-5678';
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');

@@ -13,7 +13,7 @@ import { LOCATION, makeVisit } from './fixtures.js';
 import { eventually, HANG_MS } from '../helpers/eventually.js';
 
 const ORG = '10000401';
-const ADMIN = 'admin-key-shutdown-test-0123456789abc';
+const ADMIN = 'F1k8FYhJmeKU2fgzuUkXk3L0SUXz3ZeB'; // random: ADMIN_API_KEY must pass the key-strength rule
 const KEY = `facility-key-${ORG}-0123456789`;
 const CRED = { clientId: `client-${ORG}`, clientSecret: `secret-${ORG}-stop-x9` };
 const ENC = `http://sys-ids.kemkes.go.id/encounter/${ORG}`;

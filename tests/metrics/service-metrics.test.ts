@@ -15,7 +15,7 @@ const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const A = '10000401';
 const B = '10000402';
 const KEY_A = 'metrics-key-facility-a-0123456789';
-const ADMIN = 'metrics-admin-key-0123456789abcdef';
+const ADMIN = 'mGRcMAc4vB63FkbQfEJ01WnU6ZHxI02T'; // random: ADMIN_API_KEY must pass the key-strength rule
 const SCRAPE = 'prometheus-scrape-key-0123456789abc';
 
 function env(dir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -438,8 +438,8 @@ describe('SQLite store', () => {
     it('round-trips api keys and enforces admin/facility shape', () => {
       store.putApiKey({ keyHash: 'k-admin', organizationId: null, role: 'admin', label: 'ops' });
       store.putApiKey({ keyHash: 'k-fac', organizationId: ORG, role: 'facility' });
-      expect(store.findApiKey('k-admin')).toEqual({ keyHash: 'k-admin', organizationId: null, role: 'admin', label: 'ops' });
-      expect(store.findApiKey('k-fac')).toEqual({ keyHash: 'k-fac', organizationId: ORG, role: 'facility' });
+      expect(store.findApiKey('k-admin')).toEqual({ keyHash: 'k-admin', organizationId: null, role: 'admin', label: 'ops', source: 'cli' });
+      expect(store.findApiKey('k-fac')).toEqual({ keyHash: 'k-fac', organizationId: ORG, role: 'facility', source: 'cli' });
       expect(store.findApiKey('nope')).toBeUndefined();
       expect(() => store.putApiKey({ keyHash: 'k2', organizationId: null, role: 'facility' })).toThrow();
       expect(() => store.putApiKey({ keyHash: 'k3', organizationId: ORG, role: 'admin' })).toThrow();

@@ -11,7 +11,7 @@ import type { Store } from '../../src/store/types.js';
 import { createLogger } from '../../src/util/logger.js';
 import { eventually } from '../helpers/eventually.js';
 
-const ADMIN = 'admin-key-0123456789abcdef-xyz';
+const ADMIN = 'owe2rIFjx9WqQFAcS6kCZPPM5cJlGeZQ'; // random: ADMIN_API_KEY must pass the key-strength rule
 const FACILITY = 'facility-key-0123456789abcdef';
 const ORG = '10000501';
 
@@ -23,8 +23,12 @@ class FakeRunner implements SyncControl {
   get busy() {
     return this.current !== undefined;
   }
+  /** tick() calls answered by the current run (the one that started it included). */
+  waiters = 0;
   tick(): Promise<unknown> {
+    this.waiters++;
     if (!this.current) {
+      this.waiters = 1;
       this.ticks++;
       const summary = { sent: 2, retried: 0, stoppedBy: 'drained' };
       this.current = new Promise<void>((r) => (this.finish = r)).then(() => {
@@ -87,6 +91,40 @@ describe('POST /sync/run and GET /sync/status', () => {
     await runner.end();
   });
 
+  it('?wait=true also says what still waits per facility and why, so a run with nothing to do is not just zeros', async () => {
+    const t = Date.now();
+    const outcome = { resourceType: 'OperationOutcome' as const, issue: [{ severity: 'error' as const, code: 'not-found' as const, diagnostics: 'NIK not found' }] };
+    store.ingest(['V1', 'V2', 'V3', 'V4'].map((visitId) => ({ organizationId: ORG, visitId, record: { visitId }, contentHash: visitId })), t);
+    const [v1, v2, v3] = store.claimDue(ORG, t, 3, 60_000);
+    store.markSent(ORG, v1!.visitId, v1!.revision, {}, t);
+    store.markFinal(ORG, v2!.visitId, v2!.revision, 'blocked', outcome, t);
+    store.markRetry(ORG, v3!.visitId, v3!.revision, t + 3_600_000, outcome, t);
+    store.putFacilityState({ organizationId: ORG, status: 'paused', cause: 'operator', reason: 'paused by an operator', updatedAt: t });
+
+    const pending = run('?wait=true').set('Accept-Language', 'en').then((r) => r); // then() sends it
+    await eventually(() => runner.busy, 'the run to start');
+    await runner.end();
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.headers.vary).toMatch(/Accept-Language/);
+    expect(res.body).toMatchObject({ sent: 2, stoppedBy: 'drained' });
+    expect(res.body.joinedRunningRun).toBeUndefined();
+    expect(res.body.waiting).toEqual([{
+      organizationId: ORG, status: 'paused', cause: 'operator', hold: expect.stringMatching(/paused/i),
+      counts: { queued: 2, sending: 0, sent: 1, 'needs-correction': 0, blocked: 1, 'dead-letter': 0 },
+      waiting: 3,
+      queued: { dueNow: 1, later: 1, nextDueAt: new Date(t + 3_600_000).toISOString() },
+      why: { queued: 'Waiting for the next sync run.', blocked: expect.stringMatching(/^Cannot be delivered until someone acts/) },
+    }]);
+
+    // Joining a run that was already going on is said (its summary covers more than this request).
+    expect((await run()).body).toEqual({ status: 'started' });
+    const joined = run('?wait=true').then((r) => r);
+    await eventually(() => runner.waiters > 1, 'the request to join the run');
+    await runner.end();
+    expect((await joined).body.joinedRunningRun).toBe(true);
+  });
+
   it('?wait=true waits for the run and answers 200 with the summary', async () => {
     for (const q of ['?wait=true', '?wait=1']) {
       let answered = false;
@@ -96,7 +134,10 @@ describe('POST /sync/run and GET /sync/status', () => {
       await runner.end();
       const res = await pending;
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ sent: 2, retried: 0, stoppedBy: 'drained' });
+      expect(res.body).toEqual({
+        sent: 2, retried: 0, stoppedBy: 'drained',
+        waiting: [{ organizationId: ORG, status: 'active', counts: { queued: 0, sending: 0, sent: 0, 'needs-correction': 0, blocked: 0, 'dead-letter': 0 }, waiting: 0, queued: { dueNow: 0, later: 0 } }],
+      });
     }
     expect(runner.ticks).toBe(2);
     expect((await run('?wait=false')).status).toBe(202);

@@ -1,45 +1,137 @@
 // `ilp-adapter keys create --org <organizationId> [--label text]`: a new facility API key, printed ONCE; only its sha256
-// is stored (in the service database: DATA_DIR / DATABASE_URL). `ilp-adapter keys hash <key>`: the sha256 to put in
-// API_KEYS_FILE.
+// is stored (in the service database: DATA_DIR / DATABASE_URL). `keys list`: every key by hash prefix, never the key.
+// `keys revoke <hash-prefix|label>`: the key stops working at once (auth reads the database on every request).
+// `keys hash <key>`: the sha256 to put in API_KEYS_FILE, for a key that passes the key-strength rule.
+// Texts: messages/keys.json, in ILP_LANG (id by default, en).
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { EXIT } from '../context.js';
 import { generateApiKey, hashApiKey } from '../../api/auth.js';
-import { loadServiceConfig, ConfigError } from '../../config/index.js';
-import { openStore } from '../../store/index.js';
+import { loadServiceConfig, ConfigError, parseFacilities, readJsonFile } from '../../config/index.js';
+import { keyWeakness } from '../../config/key-strength.js';
+import { openStore, sqliteFileOf } from '../../store/index.js';
+import type { ApiKeyRow, Store } from '../../store/types.js';
+import { messages, operatorLocale, type Params } from '../../i18n/index.js';
+import { SIMULATOR_FACILITIES_FILE } from '../../service.js';
+
+const catalogue = messages('keys');
+/** Characters of the sha256 shown by `keys list` (48 bits: unique among any realistic number of keys). */
+const SHOWN_PREFIX = 12;
+/** Shortest hash prefix `keys revoke` accepts, so a typo does not match by accident. */
+const MIN_PREFIX = 8;
+
+/** Runs `use` on the service database (opened from the environment like the service does) and closes it. */
+function withServiceStore<T>(use: (store: Store, database: string) => T): T {
+  const cfg = loadServiceConfig(process.env);
+  const options = { ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir };
+  const store = openStore(options);
+  try {
+    return use(store, sqliteFileOf(options) ?? String(cfg.databaseUrl));
+  } finally {
+    store.close();
+  }
+}
+
+/** The organizations of the facilities file (the sample facility's in sandbox-simulator mode). */
+function configuredOrganizations(): { file: string; orgs: string[] } {
+  const file = loadServiceConfig(process.env).facilitiesFile ?? SIMULATOR_FACILITIES_FILE;
+  return { file, orgs: parseFacilities(readJsonFile(file, 'FACILITIES_FILE'), file).map((f) => f.organizationId) };
+}
+
+const iso = (ms: number | undefined, t: (key: string) => string): string => (ms === undefined ? t('list.unknown-time') : new Date(ms).toISOString());
 
 export function keysCommand(ctx: CliContext): Command {
+  const locale = operatorLocale(process.env);
+  const t = (key: string, params?: Params) => catalogue(locale, key, params);
+  const fail = (text: string, code: number = EXIT.UNUSABLE) => {
+    ctx.stderr.write(`${text}\n`);
+    ctx.exitCode = code;
+  };
+  /** Runs a subcommand, turning configuration and storage failures into exit 2 with the reason. */
+  const guarded = <A extends unknown[]>(run: (...args: A) => void) => (...args: A) => {
+    try {
+      run(...args);
+    } catch (e) {
+      fail(e instanceof ConfigError ? e.message : t('failed', { reason: e instanceof Error ? e.message : 'failed' }));
+    }
+  };
+  const labelOf = (row: ApiKeyRow) => row.label ?? t('no-label');
+
   const keys = new Command('keys').description('facility API keys (stored as sha256 only)');
   keys
     .command('create')
     .description('create a facility API key; prints it once')
-    .requiredOption('--org <organizationId>', 'the SATUSEHAT Organization id the key may push and read')
+    .requiredOption('--org <organizationId>', 'the SATUSEHAT Organization id the key may push and read (one of the facilities file)')
     .option('--label <text>', 'who uses the key (e.g. the SIMPUS of Puskesmas X)')
-    .action((flags: { org: string; label?: string }) => {
-      if (!/^[A-Za-z0-9-]{1,64}$/.test(flags.org)) {
-        ctx.stderr.write('ilp-adapter keys: --org must be a SATUSEHAT Organization id (letters, digits, -)\n');
-        ctx.exitCode = 2;
-        return;
-      }
-      try {
-        const cfg = loadServiceConfig(process.env);
-        const store = openStore({ ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir });
-        const key = generateApiKey();
-        try {
-          store.putApiKey({ keyHash: hashApiKey(key), organizationId: flags.org, role: 'facility', ...(flags.label ? { label: flags.label } : {}) });
-        } finally {
-          store.close();
+    .action(guarded((flags: { org: string; label?: string }) => {
+      if (!/^[A-Za-z0-9-]{1,64}$/.test(flags.org)) return fail(t('org.format'));
+      const { file, orgs } = configuredOrganizations();
+      if (!orgs.includes(flags.org)) return fail(t('org.unknown', { org: flags.org, file, configured: orgs.join(', ') }));
+      const key = generateApiKey();
+      const database = withServiceStore((store, db) => {
+        store.putApiKey({
+          keyHash: hashApiKey(key), organizationId: flags.org, role: 'facility', source: 'cli', createdAt: ctx.clock().getTime(),
+          ...(flags.label ? { label: flags.label } : {}),
+        });
+        return db;
+      });
+      ctx.stdout.write(`${key}\n`);
+      ctx.stderr.write(`${t('create.stored', { org: flags.org, label: flags.label ?? t('no-label'), database })}\n`);
+    }));
+  keys
+    .command('list')
+    .description('list the keys: hash prefix, organization, source, created, revoked, label (never the key)')
+    .option('--json', 'one JSON object per key')
+    .action(guarded((flags: { json?: boolean }) => {
+      withServiceStore((store, database) => {
+        const rows = store.listApiKeys();
+        if (flags.json) {
+          for (const r of rows) {
+            ctx.stdout.write(`${JSON.stringify({
+              hashPrefix: r.keyHash.slice(0, SHOWN_PREFIX), organizationId: r.organizationId, role: r.role, source: r.source,
+              ...(r.label ? { label: r.label } : {}),
+              ...(r.createdAt !== undefined ? { createdAt: new Date(r.createdAt).toISOString() } : {}),
+              ...(r.revokedAt !== undefined ? { revokedAt: new Date(r.revokedAt).toISOString() } : {}),
+            })}\n`);
+          }
+          return;
         }
-        ctx.stdout.write(`${key}\n`);
-        ctx.stderr.write(`Stored the sha256 of a new API key for organization ${flags.org}. The key above is shown only once.\n`);
-      } catch (e) {
-        ctx.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `ilp-adapter keys: ${e instanceof Error ? e.message : 'failed'}\n`);
-        ctx.exitCode = 2;
-      }
-    });
+        if (!rows.length) return void ctx.stderr.write(`${t('list.empty', { database })}\n`);
+        ctx.stdout.write(`${t('list.header')}\n`);
+        for (const r of rows) {
+          const revoked = r.revokedAt === undefined ? t('list.active') : new Date(r.revokedAt).toISOString();
+          ctx.stdout.write(`${[r.keyHash.slice(0, SHOWN_PREFIX), (r.organizationId ?? r.role).padEnd(10), (r.source ?? 'cli').padEnd(6),
+            iso(r.createdAt, t).padEnd(24), revoked.padEnd(24), labelOf(r)].join('  ')}\n`);
+        }
+      });
+    }));
+  keys
+    .command('revoke <hash-prefix|label>')
+    .description('revoke a key: it stops working at once on every instance that uses this database')
+    .action(guarded((query: string) => {
+      withServiceStore((store, database) => {
+        const rows = store.listApiKeys();
+        const q = query.trim();
+        const byPrefix = /^[0-9a-fA-F]+$/.test(q) && q.length >= MIN_PREFIX ? rows.filter((r) => r.keyHash.startsWith(q.toLowerCase())) : [];
+        const matched = byPrefix.length ? byPrefix : rows.filter((r) => r.label === q);
+        if (!matched.length) return fail(t('revoke.none', { query: q, database }));
+        const active = matched.filter((r) => r.revokedAt === undefined);
+        if (!active.length) return fail(t('revoke.already', { prefix: matched[0]!.keyHash.slice(0, SHOWN_PREFIX), at: iso(matched[0]!.revokedAt, t) }), EXIT.INVALID);
+        if (active.length > 1) {
+          return fail(t('revoke.ambiguous', { count: active.length, query: q, prefixes: active.map((r) => r.keyHash.slice(0, SHOWN_PREFIX)).join(', ') }));
+        }
+        const row = active[0]!;
+        store.revokeApiKey(row.keyHash, ctx.clock().getTime());
+        ctx.stdout.write(`${t('revoke.done', { prefix: row.keyHash.slice(0, SHOWN_PREFIX), org: row.organizationId ?? row.role, label: labelOf(row), database })}\n`);
+        if (row.source === 'file') ctx.stderr.write(`${t('revoke.file-key')}\n`);
+      });
+    }));
   keys
     .command('hash <key>')
-    .description('print the sha256 of a key (for API_KEYS_FILE)')
+    .description('print the sha256 of a key (for API_KEYS_FILE); a guessable key is refused')
     .action((key: string) => {
+      const weakness = keyWeakness(key);
+      if (weakness) return fail(t(`weak.${weakness}`, { name: 'key' }));
       ctx.stdout.write(`${hashApiKey(key)}\n`);
     });
   return keys;
