@@ -15,7 +15,7 @@
 //   exactly like a missing one, so a key cannot probe which visits exist elsewhere.
 import { Router, type Request, type Response } from 'express';
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { FacilityState, IngestItem, Store, VisitRow, VisitState, WeighingFact } from '../store/types.js';
+import type { IngestItem, Store, WeighingFact } from '../store/types.js';
 import type { VisitRecord } from '../mapping/types.js';
 import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
@@ -26,7 +26,8 @@ import { defectSummary, dryRun, type Mapper } from './dry-run.js';
 import { httpError, methodNotAllowed, sendOutcome } from './errors.js';
 import type { IngestQuota, QuotaRefusal } from './ingest-quota.js';
 import { authenticate, mayAccess, principalOf, type AuthDeps } from './auth.js';
-import { DEFAULT_LOCALE, messages, negotiateLocale, type Locale } from '../i18n/index.js';
+import { localeOf, scopeOf, visitListHandler } from './queries.js';
+import { showVisit } from '../app/visits.js';
 
 export const DEFAULT_MAX_RECORDS = 500;
 
@@ -55,54 +56,7 @@ type RecordResult =
 
 export const visitPath = (org: string, visitId: string) => `/ilp/visits/${encodeURIComponent(org)}/${encodeURIComponent(visitId)}`;
 
-const stateText = messages('visit-state');
-
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
-
-/**
- * Why a visit that is due waits anyway: its facility is on hold (the whole facility shares one credential and quota).
- * Undefined when the facility may be served.
- */
-export function facilityHoldText(st: FacilityState | undefined, now: number, locale: Locale = DEFAULT_LOCALE): string | undefined {
-  if (!st) return undefined;
-  const reason = st.reason ? ` (${st.reason})` : '';
-  switch (st.status) {
-    case 'paused':
-      return stateText(locale, 'hold.paused');
-    case 'auth-failed':
-      return st.notBefore
-        ? stateText(locale, 'hold.auth-failed.retry-at', { reason, at: new Date(st.notBefore).toISOString() })
-        : stateText(locale, 'hold.auth-failed', { reason });
-    case 'config-error':
-      return stateText(locale, st.cause === 'url' ? 'hold.config-error.url' : 'hold.config-error', { reason });
-    case 'active':
-      return st.notBefore && st.notBefore > now ? stateText(locale, 'hold.quota', { at: new Date(st.notBefore).toISOString() }) : undefined;
-  }
-}
-
-export function visitView(row: VisitRow, history?: unknown[], facility?: { state: FacilityState | undefined; now: number },
-  locale: Locale = DEFAULT_LOCALE): Record<string, unknown> {
-  const hold = row.state === 'queued' && facility ? facilityHoldText(facility.state, facility.now, locale) : undefined;
-  const said = stateText(locale, `state.${row.state}`);
-  const view: Record<string, unknown> = {
-    organizationId: row.organizationId,
-    visitId: row.visitId,
-    revision: row.revision,
-    state: row.state,
-    explanation: hold ? `${said} ${hold}` : said,
-    ...(hold ? { facilityStatus: facility!.state!.status, ...(facility!.state!.cause ? { facilityHoldCause: facility!.state!.cause } : {}) } : {}),
-    attempts: row.attempts,
-  };
-  if (row.state === 'queued') view.nextAttemptAt = iso(row.nextAttemptAt);
-  if (row.state === 'sending' && row.leaseUntil) view.leaseUntil = iso(row.leaseUntil);
-  if (row.lastError) view.lastError = row.lastError;
-  if (row.resourceIds && Object.keys(row.resourceIds).length) view.resources = row.resourceIds;
-  view.createdAt = iso(row.createdAt);
-  view.updatedAt = iso(row.updatedAt);
-  if (row.sentAt) view.sentAt = iso(row.sentAt);
-  if (history?.length) view.history = history;
-  return view;
-}
+export { facilityHoldText, visitView } from '../app/visit-view.js';
 
 function prefixed(issues: Issue[], index: number | undefined): OperationOutcome {
   return toOperationOutcome(
@@ -228,18 +182,16 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
   };
 
   const status = (req: Request, res: Response): void => {
-    const principal = principalOf(res);
     const org = String(req.params.organizationId);
     const visitId = String(req.params.visitId);
-    // Same answer for "not yours" and "does not exist": no probing of other facilities' visits.
-    const row = mayAccess(principal, org) ? deps.store.getVisit(org, visitId) : undefined;
-    if (!row) throw httpError(404, 'not-found', 'No visit with this organizationId and visitId is visible to this API key');
-    const history = deps.store.visitHistory?.(org, visitId);
-    const facility = { state: deps.store.getFacilityState(org), now: deps.clock().getTime() };
-    res.vary('Accept-Language').status(200).json(visitView(row, history?.map((h) => ({ ...h, at: iso(h.at) })), facility, negotiateLocale(req.get('accept-language'))));
+    // Same answer for "not yours" and "does not exist": no probing of other facilities' visits. What the facility sent
+    // (NIKs, names) is shown to that facility's own key only, never to another key nor the admin.
+    const view = showVisit({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), org, visitId, { locale: localeOf(req), withRecord: true });
+    if (!view) throw httpError(404, 'not-found', 'No visit with this organizationId and visitId is visible to this API key');
+    res.vary('Accept-Language').status(200).json(view);
   };
 
-  router.route('/ilp/visits').post(auth, ingest).all(methodNotAllowed(['POST']));
+  router.route('/ilp/visits').get(auth, visitListHandler(deps)).post(auth, ingest).all(methodNotAllowed(['GET', 'POST']));
   router.route('/ilp/visits/:organizationId/:visitId').get(auth, status).all(methodNotAllowed(['GET']));
   return router;
 }
