@@ -1,14 +1,23 @@
 // The operators' query endpoints (use cases in src/app/): what is there, page by page, as JSON.
 //   GET /ilp/visits?state=&setting=&locationCode=&from=&to=&updatedSince=&q=&_count=&cursor=&organization=
-//   (mounted by visits.ts on its /ilp/visits route). A facility key sees its own organization only; the admin key every
-//   one (`organization=` narrows). Bad parameters: 400 OperationOutcome at the parameter.
-import type { Request, RequestHandler, Response } from 'express';
+//   (mounted by visits.ts on its /ilp/visits route)
+//   GET /ilp/rejections?since=&until=&q=&_count=&cursor=&organization=   records refused at push (issues, no content)
+//   GET /ilp/facilities (admin) · GET /ilp/facilities/{organizationId} (own key or admin)
+// A facility key sees its own organization only; the admin key every one (`organization=` narrows). Bad parameters:
+// 400 OperationOutcome at the parameter; another facility's overview answers 404 like a missing one.
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { negotiateLocale, type Locale } from '../i18n/index.js';
 import type { Store } from '../store/types.js';
 import { QueryParameterError, type RawParams } from '../app/params.js';
 import { listVisits, type Page, type Scope } from '../app/visits.js';
-import { httpError } from './errors.js';
-import { principalOf, type Principal } from './auth.js';
+import { listRejections } from '../app/rejections.js';
+import { facilityOverview, facilityOverviews, type FacilityOverviewDeps } from '../app/facilities.js';
+import { onlyKnown } from '../app/params.js';
+import type { QuotaUse } from '../app/quota.js';
+import type { FacilityConfig } from '../platform/types.js';
+import { describeFacility } from '../config/facilities.js';
+import { httpError, methodNotAllowed } from './errors.js';
+import { authenticate, principalOf, requireAdmin, type AuthDeps, type Principal } from './auth.js';
 
 export interface QueryRouteDeps {
   store: Store;
@@ -38,4 +47,38 @@ export function visitListHandler(deps: QueryRouteDeps): RequestHandler {
     const page = answering(() => listVisits({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), req.query as RawParams, localeOf(req)));
     sendPage(res, page);
   };
+}
+
+export interface QueriesRouterDeps extends AuthDeps, QueryRouteDeps {
+  facilities: readonly FacilityConfig[];
+  /** This process's platform quota use of a facility over the last hour (src/app/quota.ts). */
+  quota?: (organizationId: string) => QuotaUse | undefined;
+}
+
+export function queriesRouter(deps: QueriesRouterDeps): Router {
+  const router = Router();
+  const auth = authenticate(deps);
+  const queryDeps = { store: deps.store, now: () => deps.clock().getTime() };
+  const overviewDeps: FacilityOverviewDeps = {
+    ...queryDeps,
+    configured: new Map(deps.facilities.map((f) => [f.organizationId, describeFacility(f)])),
+    ...(deps.quota ? { quota: deps.quota } : {}),
+  };
+
+  router.route('/ilp/rejections').get(auth, (req, res) => {
+    sendPage(res, answering(() => listRejections(queryDeps, scopeOf(principalOf(res)), req.query as RawParams)));
+  }).all(methodNotAllowed(['GET']));
+
+  router.route('/ilp/facilities').get(auth, requireAdmin, (req, res) => {
+    answering(() => onlyKnown(req.query as RawParams, []));
+    sendPage(res, { items: facilityOverviews(overviewDeps, { all: true }, localeOf(req)) });
+  }).all(methodNotAllowed(['GET']));
+
+  router.route('/ilp/facilities/:organizationId').get(auth, (req, res) => {
+    answering(() => onlyKnown(req.query as RawParams, []));
+    const view = facilityOverview(overviewDeps, scopeOf(principalOf(res)), String(req.params.organizationId), localeOf(req));
+    if (!view) throw httpError(404, 'not-found', 'No facility with this organizationId is visible to this API key');
+    res.vary('Accept-Language').status(200).json(view);
+  }).all(methodNotAllowed(['GET']));
+  return router;
 }

@@ -15,7 +15,9 @@
 //   exactly like a missing one, so a key cannot probe which visits exist elsewhere.
 import { Router, type Request, type Response } from 'express';
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { IngestItem, Store, WeighingFact } from '../store/types.js';
+import type { IngestItem, RejectionEntry, Store, WeighingFact } from '../store/types.js';
+import { DEFAULT_REJECTIONS_RETENTION_DAYS } from '../config/service.js';
+import { recordRejections, rejectionEntry } from '../app/rejections.js';
 import type { VisitRecord } from '../mapping/types.js';
 import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
@@ -48,6 +50,8 @@ export interface VisitsRouterDeps extends AuthDeps {
   quota?: IngestQuota;
   /** The child's weighing in an accepted record, kept for the next visit's weight-gain status; absent ⇒ none kept. */
   weighingOf?: (record: VisitRecord) => WeighingFact | undefined;
+  /** Days a refused record is kept as a rejection entry (its issues, not its content); default 30. */
+  rejectionsRetentionDays?: number;
 }
 
 type RecordResult =
@@ -85,6 +89,17 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
   const maxRecords = deps.maxRecords ?? DEFAULT_MAX_RECORDS;
   const auth = authenticate(deps);
 
+  const retentionDays = deps.rejectionsRetentionDays ?? DEFAULT_REJECTIONS_RETENTION_DAYS;
+  // The push answer already told the facility why; failing to keep the entry must not turn that answer into an error.
+  const keepRejections = (entries: RejectionEntry[], at: number) => {
+    if (!entries.length) return;
+    try {
+      recordRejections(deps.store, entries, at, retentionDays);
+    } catch (err) {
+      deps.logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code }, rejections: entries.length }, 'could not keep rejection entries');
+    }
+  };
+
   const ingest = async (req: Request, res: Response): Promise<void> => {
     const principal = principalOf(res);
     const body: unknown = req.body;
@@ -121,10 +136,15 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
     const results: RecordResult[] = [];
     const items: IngestItem[] = [];
     const accepted: number[] = [];
+    const rejections: RejectionEntry[] = [];
+    const reject = (index: number, ids: { organizationId?: string; visitId?: string }, issues: Issue[]) => {
+      results.push({ index, ...ids, status: 'rejected', outcome: prefixed(issues, single ? undefined : index) });
+      const entry = rejectionEntry(ids.organizationId ?? principal.organizationId ?? undefined, ids.visitId, now.getTime(), issues);
+      if (entry) rejections.push(entry);
+    };
     records.forEach((raw, index) => {
-      const idx = single ? undefined : index;
       if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-        results.push({ index, status: 'rejected', outcome: prefixed([issue('error', 'structure', 'A visit record must be a JSON object')], idx) });
+        reject(index, {}, [issue('error', 'structure', 'A visit record must be a JSON object')]);
         return;
       }
       const record = raw as Record<string, unknown>;
@@ -132,13 +152,13 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
       const visitId = typeof record.visitId === 'string' ? record.visitId : undefined;
       const ids = { ...(org ? { organizationId: org } : {}), ...(visitId ? { visitId } : {}) };
       if (org && deps.organizations && !deps.organizations.has(org)) {
-        results.push({ index, ...ids, status: 'rejected', outcome: prefixed([issue('error', 'not-supported', 'This adapter is not configured to deliver for this organization (facilities file)', 'organizationId')], idx) });
+        reject(index, ids, [issue('error', 'not-supported', 'This adapter is not configured to deliver for this organization (facilities file)', 'organizationId')]);
         return;
       }
       const result = dryRun(record, { mapper: deps.mapper, validator: deps.validator, now });
       if (result.status !== 'mapped') {
         if (result.status === 'defect') deps.logger.error({ defects: defectSummary(result.issues) }, 'mapped resources fail validation');
-        results.push({ index, ...ids, status: 'rejected', outcome: prefixed(result.issues, idx) });
+        reject(index, ids, result.issues);
         return;
       }
       // dryRun succeeded ⇒ the schema guaranteed organizationId and visitId.
@@ -156,6 +176,7 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
         if (r.status !== 'rejected') r.status = s;
       });
     }
+    keepRejections(rejections, now.getTime());
     if (results.some((r) => r.status === 'created' || r.status === 'revised')) deps.onIngest?.();
     if (deps.metrics) for (const r of results) deps.metrics.ingestRecord(r.organizationId, r.status);
     const rejected = results.filter((r) => r.status === 'rejected').length;

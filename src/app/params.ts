@@ -117,3 +117,19 @@ export function decodeCursor(params: RawParams, kind: string, shape: readonly ('
   });
   return values as (string | number)[];
 }
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more rows may follow: pass it back as `cursor`. */
+  nextCursor?: string;
+}
+
+/**
+ * A page from rows read with limit + 1 (the extra row tells whether another page exists, without a count query):
+ * the first `limit` rows mapped, and a cursor at the last of them when more follow.
+ */
+export function pageOf<R, T>(rows: readonly R[], limit: number, kind: string, positionOf: (r: R) => (string | number)[], map: (r: R) => T): Page<T> {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map(map), ...(rows.length > limit && last !== undefined ? { nextCursor: encodeCursor(kind, positionOf(last)) } : {}) };
+}

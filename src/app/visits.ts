@@ -4,8 +4,10 @@ import type { FacilityState, Store, VisitListFilter, VisitRow, VisitState, Visit
 import { DEFAULT_LOCALE, type Locale } from '../i18n/index.js';
 import { explainState, iso, visitView } from './visit-view.js';
 import {
-  decodeCursor, encodeCursor, instant, onlyKnown, pageSize, QueryParameterError, states, token, visitIdPrefix, type RawParams,
+  decodeCursor, instant, onlyKnown, pageOf, pageSize, QueryParameterError, states, token, visitIdPrefix, type Page, type RawParams,
 } from './params.js';
+
+export type { Page } from './params.js';
 
 export interface QueryDeps {
   store: Store;
@@ -32,12 +34,6 @@ export interface VisitListItem {
   setting?: string;
   locationCode?: string;
   visitStart?: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  /** Present when more rows may follow: pass it back as `cursor`. */
-  nextCursor?: string;
 }
 
 /** The organization filter the scope allows: a facility asking for another organization is refused at `organization`. */
@@ -104,14 +100,10 @@ function listItem(v: VisitSummary, facility: FacilityState | undefined, now: num
 /** A page of visits, newest change first, with a cursor when more may follow. */
 export function listVisits(deps: QueryDeps, scope: Scope, params: RawParams, locale: Locale = DEFAULT_LOCALE): Page<VisitListItem> {
   const filter = visitListFilter(scope, params);
-  // One row more than asked tells whether another page exists, without a count query.
   const rows = deps.store.listVisits({ ...filter, limit: filter.limit + 1 });
-  const page = rows.slice(0, filter.limit);
   const stateOf = facilityStates(deps.store);
   const now = deps.now();
-  const items = page.map((v) => listItem(v, stateOf(v.organizationId), now, locale));
-  const last = page[page.length - 1];
-  return { items, ...(rows.length > filter.limit && last ? { nextCursor: encodeCursor(CURSOR_KIND, [last.updatedAt, last.organizationId, last.visitId]) } : {}) };
+  return pageOf(rows, filter.limit, CURSOR_KIND, (v) => [v.updatedAt, v.organizationId, v.visitId], (v) => listItem(v, stateOf(v.organizationId), now, locale));
 }
 
 const visible = (scope: Scope, org: string): boolean => !('organizationId' in scope) || scope.organizationId === org;

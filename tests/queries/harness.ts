@@ -4,6 +4,9 @@ import request from 'supertest';
 import type express from 'express';
 import { createApp } from '../../src/api/app.js';
 import { visitsRouter } from '../../src/api/visits.js';
+import { queriesRouter } from '../../src/api/queries.js';
+import type { QuotaUse } from '../../src/app/quota.js';
+import type { FacilityConfig } from '../../src/platform/types.js';
 import { hashApiKey, type Principal } from '../../src/api/auth.js';
 import { loadMappingTables, mapVisit } from '../../src/mapping/index.js';
 import { createValidator } from '../../src/validation/index.js';
@@ -30,7 +33,14 @@ export interface Harness {
   push(org: string, body: unknown, who?: string): request.Test;
 }
 
+export const facilityConfig = (organizationId: string): FacilityConfig => ({
+  organizationId, name: `Puskesmas ${organizationId}`, environment: 'simulator', authBaseUrl: 'http://127.0.0.1:1/oauth2/v1',
+  fhirBaseUrl: 'http://127.0.0.1:1/fhir-r4/v1', clientId: 'client-id-not-shown', clientSecret: 'secret-not-shown', timezone: 'Asia/Jakarta',
+  quotaPerMinute: 150, locations: { 'POSY-01': { name: 'Posyandu Mawar' } as never },
+});
+
 export interface HarnessOptions {
+  quota?: (organizationId: string) => QuotaUse | undefined;
   /** Extra routers built from the same store, clock and keys. */
   routers?: (shared: { store: Store; clock: () => Date; staticKeys: Map<string, Principal>; adminKeyHash: string; logger: ReturnType<typeof logCapture>['logger'] }) => { path: string; router: express.Router }[];
 }
@@ -47,7 +57,8 @@ export function harness(opts: HarnessOptions = {}): Harness {
     organizations: new Set([A, B]),
   });
   const extra = opts.routers?.({ store, clock, staticKeys, adminKeyHash, logger }) ?? [];
-  const app = createApp({ validator, tables, clock, logger, routers: [{ path: '/', router }, ...extra] });
+  const queries = queriesRouter({ store, clock, staticKeys, adminKeyHash, facilities: [facilityConfig(A), facilityConfig(B)], ...(opts.quota ? { quota: opts.quota } : {}) });
+  const app = createApp({ validator, tables, clock, logger, routers: [{ path: '/', router }, { path: '/', router: queries }, ...extra] });
   return {
     app, store, logs: text,
     setNow: (ms) => void (now = ms),
