@@ -24,6 +24,18 @@ export interface QueryRouteDeps {
   clock: () => Date;
 }
 
+/**
+ * Routes that take a visitId end in this wildcard: a visitId may hold '/' (register numbers such as 2026/10/0001), sent
+ * either as %2F or as a raw '/'; both reach the same visit (see visitIdOf).
+ */
+export const VISIT_ID_SEGMENTS = '*visitId';
+
+/** The visitId of a VISIT_ID_SEGMENTS route: its decoded segments joined by '/'. */
+export function visitIdOf(req: Request): string {
+  const v: unknown = req.params.visitId;
+  return Array.isArray(v) ? v.join('/') : String(v);
+}
+
 export const scopeOf = (p: Principal): Scope => (p.role === 'admin' ? { all: true } : { organizationId: p.organizationId! });
 
 export const localeOf = (req: Request): Locale => negotiateLocale(req.get('accept-language'));

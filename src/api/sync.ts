@@ -17,6 +17,7 @@ import { httpError, methodNotAllowed } from './errors.js';
 import { authenticate, mayAccess, principalOf, requireAdmin, type AuthDeps } from './auth.js';
 import type { ProbeResult } from '../sync/probe.js';
 import { requeueVisit } from '../app/visits.js';
+import { visitIdOf, VISIT_ID_SEGMENTS } from './queries.js';
 
 /** The start-up token probes (src/sync/probe.ts), as the status endpoints see them. */
 export interface ProbeView {
@@ -112,10 +113,10 @@ export function syncRouter(deps: SyncRouterDeps): Router {
     .all(methodNotAllowed(['GET']));
 
   router
-    .route('/sync/visits/:organizationId/:visitId/requeue')
+    .route(`/sync/visits/:organizationId/${VISIT_ID_SEGMENTS}/requeue`)
     .post(auth, requireAdmin, (req: Request, res: Response) => {
       const org = String(req.params.organizationId);
-      const visitId = String(req.params.visitId);
+      const visitId = visitIdOf(req);
       const done = requeueVisit({ store: deps.store, now: () => deps.clock().getTime() }, { all: true }, org, visitId);
       if (done.status === 'not-found') throw httpError(404, 'not-found', 'No such visit');
       if (done.status === 'not-final') {

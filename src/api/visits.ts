@@ -11,7 +11,7 @@
 //   - per-facility quotas (ingest-quota.ts): over INGEST_RECORDS_PER_MINUTE or INGEST_MAX_QUEUED_PER_FACILITY ⇒ 429
 //     with Retry-After for the whole request (nothing stored); a batch larger than the per-minute limit ⇒ 413.
 //   Idempotent on (organizationId, visitId): same canonical content ⇒ `unchanged`, changed content ⇒ `revised`.
-// GET /ilp/visits/{organizationId}/{visitId} — the record's sync state. Another facility's record answers 404
+// GET /ilp/visits/{organizationId}/{visitId} — the record's sync state (a visitId's '/' as %2F or raw). Another facility's record answers 404
 //   exactly like a missing one, so a key cannot probe which visits exist elsewhere.
 import { Router, type Request, type Response } from 'express';
 import type { OperationOutcome } from 'fhir/r4.js';
@@ -28,7 +28,7 @@ import { defectSummary, dryRun, type Mapper } from './dry-run.js';
 import { httpError, methodNotAllowed, sendOutcome } from './errors.js';
 import type { IngestQuota, QuotaRefusal } from './ingest-quota.js';
 import { authenticate, mayAccess, principalOf, type AuthDeps } from './auth.js';
-import { localeOf, scopeOf, visitListHandler } from './queries.js';
+import { localeOf, scopeOf, visitIdOf, visitListHandler, VISIT_ID_SEGMENTS } from './queries.js';
 import { showVisit } from '../app/visits.js';
 
 export const DEFAULT_MAX_RECORDS = 500;
@@ -204,7 +204,7 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
 
   const status = (req: Request, res: Response): void => {
     const org = String(req.params.organizationId);
-    const visitId = String(req.params.visitId);
+    const visitId = visitIdOf(req);
     // Same answer for "not yours" and "does not exist": no probing of other facilities' visits. What the facility sent
     // (NIKs, names) is shown to that facility's own key only, never to another key nor the admin.
     const view = showVisit({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), org, visitId, { locale: localeOf(req), withRecord: true });
@@ -213,7 +213,7 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
   };
 
   router.route('/ilp/visits').get(auth, visitListHandler(deps)).post(auth, ingest).all(methodNotAllowed(['GET', 'POST']));
-  router.route('/ilp/visits/:organizationId/:visitId').get(auth, status).all(methodNotAllowed(['GET']));
+  router.route(`/ilp/visits/:organizationId/${VISIT_ID_SEGMENTS}`).get(auth, status).all(methodNotAllowed(['GET']));
   return router;
 }
 

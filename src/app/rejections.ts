@@ -1,9 +1,7 @@
 // Rejections: a record refused at push is kept as an entry (facility, visitId when well-formed, when, the issues at
 // source fields as the push answer carried them), never its content, for REJECTIONS_RETENTION_DAYS; listed page by page.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection } from '../store/types.js';
-import { mappingsDir } from '../util/paths.js';
+import { isWellFormedVisitId } from '../util/visit-id.js';
 import { decodeCursor, instant, onlyKnown, pageOf, pageSize, QueryParameterError, visitIdPrefix, type Page, type RawParams } from './params.js';
 import { scopedOrganization, type QueryDeps, type Scope } from './visits.js';
 import { iso } from './visit-view.js';
@@ -14,11 +12,6 @@ export const PURGE_BATCH = 500;
 /** Issues kept per rejected record (a record with hundreds of issues keeps the first ones; the push answer had them all). */
 export const MAX_ISSUES_KEPT = 50;
 
-// The contract's own visitId rule: a value that breaks it is not kept (it could be anything, e.g. a name typed there).
-const schema = JSON.parse(readFileSync(path.join(mappingsDir, 'ilp-visit.schema.json'), 'utf8')) as { properties: { visitId: { pattern: string; maxLength: number } } };
-const VISIT_ID = new RegExp(schema.properties.visitId.pattern);
-const wellFormedVisitId = (v: unknown): v is string => typeof v === 'string' && v.length <= schema.properties.visitId.maxLength && VISIT_ID.test(v);
-
 /** A rejection entry for one refused record; undefined when it names no organization to file it under. */
 export function rejectionEntry(organizationId: string | undefined, visitId: unknown, at: number,
   issues: readonly { severity: string; code: string; expression?: string[]; diagnostics?: string }[]): RejectionEntry | undefined {
@@ -26,7 +19,7 @@ export function rejectionEntry(organizationId: string | undefined, visitId: unkn
   const kept: RejectionIssue[] = issues.slice(0, MAX_ISSUES_KEPT).map((i) => ({
     severity: i.severity, code: i.code, ...(i.expression ? { expression: i.expression } : {}), ...(i.diagnostics ? { diagnostics: i.diagnostics } : {}),
   }));
-  return { organizationId, ...(wellFormedVisitId(visitId) ? { visitId } : {}), at, issues: kept };
+  return { organizationId, ...(isWellFormedVisitId(visitId) ? { visitId } : {}), at, issues: kept };
 }
 
 /** Keeps the entries and purges (a bounded number of) entries older than the retention. */

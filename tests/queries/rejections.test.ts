@@ -9,7 +9,7 @@ describe('rejections', () => {
     const [bad] = visits(A, 1, { measurements: [{ code: 'body-weight', value: 12, unit: 'lbs' }] });
     const single = await h.push(A, bad).expect(422);
     const good = visits(A, 1);
-    const [bad2] = visits(A, 1, { visitId: 'REG-10-0001', setting: 'kapal' });
+    const [bad2] = visits(A, 1, { visitId: '2026/10/0001', setting: 'kapal' });
     await h.push(A, [good[0], bad2, { visitId: 'no org', organizationId: 42 }, 'not an object']).expect(207);
 
     const r = await h.get('/ilp/rejections', A).expect(200);
@@ -18,7 +18,7 @@ describe('rejections', () => {
     expect(first).toEqual({ organizationId: A, visitId: bad!.visitId, at: NOW.toISOString(), issues: single.body.issue.map(({ severity, code, expression, diagnostics }: Record<string, unknown>) => ({ severity, code, expression, diagnostics })) });
     expect(first.issues[0].expression).toEqual(['measurements[0].unit']);
     // Batch entries keep the source field without the batch index prefix of the answer.
-    expect(second.visitId).toBe('REG-10-0001');
+    expect(second.visitId).toBe('2026/10/0001');
     expect(second.issues.some((i: { expression?: string[] }) => i.expression?.[0] === 'setting')).toBe(true);
     // An ill-formed visitId is not kept (it could hold anything); the entry is filed under the key's organization.
     expect(noOrg).not.toHaveProperty('visitId');
