@@ -16,7 +16,8 @@ import { onlyKnown } from '../app/params.js';
 import type { QuotaUse } from '../app/quota.js';
 import type { FacilityConfig } from '../platform/types.js';
 import { describeFacility } from '../config/facilities.js';
-import { httpError, methodNotAllowed } from './errors.js';
+import { CSV_FORMATS, FHIR_JSON, httpError, methodNotAllowed } from './errors.js';
+import { FACILITY_COLUMNS, REJECTION_COLUMNS, toCsv, VISIT_COLUMNS, type Column } from '../app/csv.js';
 import { authenticate, principalOf, requireAdmin, type AuthDeps, type Principal } from './auth.js';
 
 export interface QueryRouteDeps {
@@ -50,14 +51,37 @@ export function answering<T>(run: () => T): T {
   }
 }
 
-export function sendPage(res: Response, page: Page<object>): void {
-  res.vary('Accept-Language').status(200).json(page);
+/** Whether the caller asked for CSV: `?_format=csv` (or text/csv), or an Accept header preferring text/csv to JSON. */
+export function wantsCsv(req: Request): boolean {
+  const format = typeof req.query._format === 'string' ? req.query._format.split(';')[0]!.trim() : undefined;
+  if (format !== undefined) return CSV_FORMATS.includes(format);
+  return !!req.headers.accept && req.accepts(['application/json', FHIR_JSON, 'text/csv']) === 'text/csv';
+}
+
+/** The list parameters without `_format` (a response format, not a filter). */
+export function listParams(req: Request): RawParams {
+  const { _format: _ignored, ...params } = req.query as Record<string, unknown>;
+  return params;
+}
+
+/**
+ * A page as JSON, or as CSV with a header row (`name`.csv as attachment); the CSV's next page is in the
+ * `X-Next-Cursor` header (pass it back as `cursor`).
+ */
+export function sendPage<T extends object>(req: Request, res: Response, page: Page<T>, columns: readonly Column<T>[], name: string): void {
+  res.vary('Accept-Language').vary('Accept');
+  if (!wantsCsv(req)) {
+    res.status(200).json(page);
+    return;
+  }
+  if (page.nextCursor) res.set('X-Next-Cursor', page.nextCursor);
+  res.status(200).type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${name}.csv"`).send(toCsv(columns, page.items));
 }
 
 export function visitListHandler(deps: QueryRouteDeps): RequestHandler {
   return (req, res) => {
-    const page = answering(() => listVisits({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), req.query as RawParams, localeOf(req)));
-    sendPage(res, page);
+    const page = answering(() => listVisits({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), listParams(req), localeOf(req)));
+    sendPage(req, res, page, VISIT_COLUMNS, 'visits');
   };
 }
 
@@ -78,16 +102,16 @@ export function queriesRouter(deps: QueriesRouterDeps): Router {
   };
 
   router.route('/ilp/rejections').get(auth, (req, res) => {
-    sendPage(res, answering(() => listRejections(queryDeps, scopeOf(principalOf(res)), req.query as RawParams)));
+    sendPage(req, res, answering(() => listRejections(queryDeps, scopeOf(principalOf(res)), listParams(req))), REJECTION_COLUMNS, 'rejections');
   }).all(methodNotAllowed(['GET']));
 
   router.route('/ilp/facilities').get(auth, requireAdmin, (req, res) => {
-    answering(() => onlyKnown(req.query as RawParams, []));
-    sendPage(res, { items: facilityOverviews(overviewDeps, { all: true }, localeOf(req)) });
+    answering(() => onlyKnown(listParams(req), []));
+    sendPage(req, res, { items: facilityOverviews(overviewDeps, { all: true }, localeOf(req)) }, FACILITY_COLUMNS, 'facilities');
   }).all(methodNotAllowed(['GET']));
 
   router.route('/ilp/facilities/:organizationId').get(auth, (req, res) => {
-    answering(() => onlyKnown(req.query as RawParams, []));
+    answering(() => onlyKnown(listParams(req), []));
     const view = facilityOverview(overviewDeps, scopeOf(principalOf(res)), String(req.params.organizationId), localeOf(req));
     if (!view) throw httpError(404, 'not-found', 'No facility with this organizationId is visible to this API key');
     res.vary('Accept-Language').status(200).json(view);

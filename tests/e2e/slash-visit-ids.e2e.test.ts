@@ -31,7 +31,7 @@ describe("visitIds with '/'", () => {
       const mapped = (v: typeof short) => mapVisit(v, core().tables, { now: new Date(clock()) });
       expect(mapped(short).entries.filter((e) => e.key.startsWith('observation/'))).toHaveLength(3);
       // Distinct deterministic fullUrls: the ids are not confused inside the mapping either.
-      const urls = (v: typeof short) => new Set(mapped(v).bundle.entry!.map((e) => e.fullUrl));
+      const urls = (v: typeof short) => new Set(mapped(v).bundle!.entry!.map((e) => e.fullUrl));
       expect([...urls(short)].some((u) => urls(long).has(u))).toBe(false);
 
       ingestAll(store, [short, long], clock());
@@ -51,7 +51,8 @@ describe("visitIds with '/'", () => {
       expect(ledgerLong.every((e) => e.localKey.startsWith(visitLedgerPrefix('2026/10/0001')) && e.localKey.startsWith('visit/2026%2F10%2F0001/'))).toBe(true);
 
       // Revision of "2026" without its blood pressure: its two BP Observations are retracted, the other visit's stay.
-      const revised = { ...short, measurements: short.measurements.filter((m: { code: string }) => m.code === 'body-weight') };
+      const measurements = (short as unknown as { measurements: { code: string }[] }).measurements;
+      const revised = { ...short, measurements: measurements.filter((m) => m.code === 'body-weight') };
       store.ingest([{ organizationId: org, visitId: '2026', record: revised, contentHash: contentHash(revised) }], clock());
       await syncUntilSettled(runner, store, [{ organizationId: org, visitId: '2026' }], clock);
       const status = (visitId: string, code: string) => sim.state.findByIdentifier('Observation', OBS(org), `${visitId}.${code}.1`).map((r) => r.status);
