@@ -9,7 +9,7 @@ export interface QuotaUse {
   /** Platform requests this process was granted since `since`. */
   requests: number;
   since: string;
-  /** Requests the window could have held at the facility's quota. */
+  /** Requests the window could have held at the facility's quota (whole minutes since `since`, at least one). */
   capacity: number;
   /** requests / capacity, 0–1 (3 decimals). */
   share: number;
@@ -34,7 +34,8 @@ export class GrantHistory {
     this.sample(now, granted);
     const base = this.samples.find((s) => s.at >= now - QUOTA_WINDOW_MS) ?? this.samples[this.samples.length - 1]!;
     const requests = Math.max(0, granted - base.granted);
-    const capacity = Math.max(1, Math.round(((now - base.at) / 60_000) * quotaPerMinute));
+    // Whole minutes covered (at least one): a young process is not shown as over its quota after a few requests.
+    const capacity = Math.max(1, Math.ceil((now - base.at) / 60_000)) * quotaPerMinute;
     return {
       requests, since: new Date(base.at).toISOString(), capacity, share: Math.min(1, Math.round((requests / capacity) * 1000) / 1000),
       quotaPerMinute, scope: 'this-process',

@@ -106,6 +106,13 @@ interface DbSummary {
   setting: string | null; location_code: string | null; visit_start: number | null;
 }
 
+/** The list order: updatedAt, then organization, then visitId, all descending (as the SQL ORDER BY, binary collation). */
+function newestFirst(a: VisitSummary, b: VisitSummary): number {
+  if (a.updatedAt !== b.updatedAt) return b.updatedAt - a.updatedAt;
+  if (a.organizationId !== b.organizationId) return a.organizationId < b.organizationId ? 1 : -1;
+  return a.visitId === b.visitId ? 0 : a.visitId < b.visitId ? 1 : -1;
+}
+
 function toSummary(r: DbSummary): VisitSummary {
   const v: VisitSummary = {
     organizationId: r.org, visitId: r.visit_id, revision: r.revision, state: r.state, attempts: r.attempts,
@@ -307,7 +314,15 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
        ORDER BY measured_on DESC, visit_id DESC LIMIT 1`),
     waitingSince: p<{ t: number | null }>(`SELECT min(created_at) AS t FROM visits INDEXED BY visits_waiting_since WHERE org = ? AND state IN ('queued','sending')`),
     lastSent: p<{ t: number | null }>('SELECT max(sent_at) AS t FROM visits INDEXED BY visits_sent_at WHERE org = ? AND sent_at IS NOT NULL'),
-    organizations: p<{ org: string }>('SELECT org FROM visits UNION SELECT org FROM facility_state ORDER BY org'),
+    // Skip-scan of the (org, state) index: one seek per organization, however many visits each has.
+    visitOrgs: p<{ org: string }>(`
+      WITH RECURSIVE o(org) AS (
+        SELECT (SELECT min(org) FROM visits)
+        UNION ALL
+        SELECT (SELECT min(org) FROM visits WHERE org > o.org) FROM o WHERE o.org IS NOT NULL
+      )
+      SELECT org FROM o WHERE org IS NOT NULL`),
+    facilityOrgs: p<{ org: string }>('SELECT org FROM facility_state'),
     insertRejection: p('INSERT INTO rejections (org, visit_id, at, issues) VALUES (?, ?, ?, ?)'),
     purgeRejections: p('DELETE FROM rejections WHERE id IN (SELECT id FROM rejections INDEXED BY rejections_at WHERE at < ? ORDER BY at LIMIT ?)'),
     probe: p('INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
@@ -542,6 +557,16 @@ class SqliteStore implements Store {
 
   listVisits(f: VisitListFilter): VisitSummary[] {
     assertLimit(f.limit);
+    if (f.organizationId === undefined) {
+      // Every facility: one page per facility from its (org, updated_at) index range, merged — cheaper than sorting the
+      // whole table (100,000 visits of 39 facilities: measured ~155 ms for the sort), and no extra index to keep up on writes.
+      const pages = this.visitOrganizations().flatMap((organizationId) => this.listVisitsOf({ ...f, organizationId }));
+      return pages.sort(newestFirst).slice(0, f.limit);
+    }
+    return this.listVisitsOf(f);
+  }
+
+  private listVisitsOf(f: VisitListFilter): VisitSummary[] {
     const w = new Where();
     if (f.organizationId !== undefined) w.add('org = ?', f.organizationId);
     if (f.states?.length) w.add(`state IN (${f.states.map(() => '?').join(', ')})`, ...f.states);
@@ -566,8 +591,12 @@ class SqliteStore implements Store {
     return facts;
   }
 
+  private visitOrganizations(): string[] {
+    return this.s.visitOrgs.all().map((r) => r.org);
+  }
+
   organizations(): string[] {
-    return this.s.organizations.all().map((r) => r.org);
+    return [...new Set([...this.visitOrganizations(), ...this.s.facilityOrgs.all().map((r) => r.org)])].sort();
   }
 
   addRejections(entries: RejectionEntry[]): void {

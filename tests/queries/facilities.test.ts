@@ -60,6 +60,6 @@ describe('GrantHistory', () => {
     const young = new GrantHistory();
     young.sample(t0, 5);
     young.sample(t0 + 1_000, 50);
-    expect(young.use(t0 + 30_000, 20, 60)).toMatchObject({ requests: 15, since: new Date(t0).toISOString(), capacity: 30 });
+    expect(young.use(t0 + 30_000, 20, 60)).toMatchObject({ requests: 15, since: new Date(t0).toISOString(), capacity: 60, share: 0.25 });
   });
 });
