@@ -90,7 +90,9 @@ const VISITS_DOCUMENTATION =
   'Ingest (facility API key): `POST /ilp/visits` takes one ILP visit record or up to INGEST_MAX_RECORDS; each is checked, ' +
   'mapped and validated like $map, then committed to a durable outbox before the answer (202, 207 for mixed batches, 422 at ' +
   'source fields; 429 with Retry-After, nothing stored, over the facility\'s INGEST_RECORDS_PER_MINUTE or INGEST_MAX_QUEUED_PER_FACILITY). Idempotent on (organizationId, visitId); changed content is a revision. `GET /ilp/visits/{organizationId}/{visitId}` ' +
-  'shows the delivery state, its explanation, attempts, the last error at source fields and the SATUSEHAT ids.';
+  'shows the delivery state, its explanation, attempts, the last error at source fields and the SATUSEHAT ids. Operators page through ' +
+  '`GET /ilp/visits` (filters state, setting, locationCode, from, to, updatedSince, q; keyset cursor), `GET /ilp/rejections` (records ' +
+  'refused at push: their issues, never their content) and `GET /ilp/facilities[/{organizationId}]`, as JSON or CSV.';
 const SYNC_DOCUMENTATION =
   'Delivery: a scheduled job (SYNC_CRON, and about 2 s after a push) sends each visit to SATUSEHAT as one transaction Bundle ' +
   '(Encounter, its diagnosis Condition, Observations, Immunizations; the Patient is resolved or created first), exactly once, ' +

@@ -41,12 +41,12 @@ export const scopeOf = (p: Principal): Scope => (p.role === 'admin' ? { all: tru
 
 export const localeOf = (req: Request): Locale => negotiateLocale(req.get('accept-language'));
 
-/** Runs a use case, turning a bad parameter into a 400 at that parameter. */
-export function answering<T>(run: () => T): T {
+/** Runs a use case, turning a bad parameter into a 400 (403) at that parameter, said in the caller's language. */
+export function answering<T>(req: Request, run: () => T): T {
   try {
     return run();
   } catch (e) {
-    if (e instanceof QueryParameterError) throw httpError(e.status, e.status === 403 ? 'forbidden' : 'value', e.message, e.parameter);
+    if (e instanceof QueryParameterError) throw httpError(e.status, e.status === 403 ? 'forbidden' : 'value', e.text(localeOf(req)), e.parameter);
     throw e;
   }
 }
@@ -80,7 +80,7 @@ export function sendPage<T extends object>(req: Request, res: Response, page: Pa
 
 export function visitListHandler(deps: QueryRouteDeps): RequestHandler {
   return (req, res) => {
-    const page = answering(() => listVisits({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), listParams(req), localeOf(req)));
+    const page = answering(req, () => listVisits({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), listParams(req), localeOf(req)));
     sendPage(req, res, page, VISIT_COLUMNS, 'visits');
   };
 }
@@ -102,16 +102,16 @@ export function queriesRouter(deps: QueriesRouterDeps): Router {
   };
 
   router.route('/ilp/rejections').get(auth, (req, res) => {
-    sendPage(req, res, answering(() => listRejections(queryDeps, scopeOf(principalOf(res)), listParams(req))), REJECTION_COLUMNS, 'rejections');
+    sendPage(req, res, answering(req, () => listRejections(queryDeps, scopeOf(principalOf(res)), listParams(req))), REJECTION_COLUMNS, 'rejections');
   }).all(methodNotAllowed(['GET']));
 
   router.route('/ilp/facilities').get(auth, requireAdmin, (req, res) => {
-    answering(() => onlyKnown(listParams(req), []));
+    answering(req, () => onlyKnown(listParams(req), []));
     sendPage(req, res, { items: facilityOverviews(overviewDeps, { all: true }, localeOf(req)) }, FACILITY_COLUMNS, 'facilities');
   }).all(methodNotAllowed(['GET']));
 
   router.route('/ilp/facilities/:organizationId').get(auth, (req, res) => {
-    answering(() => onlyKnown(listParams(req), []));
+    answering(req, () => onlyKnown(listParams(req), []));
     const view = facilityOverview(overviewDeps, scopeOf(principalOf(res)), String(req.params.organizationId), localeOf(req));
     if (!view) throw httpError(404, 'not-found', 'No facility with this organizationId is visible to this API key');
     res.vary('Accept-Language').status(200).json(view);

@@ -2,12 +2,21 @@
 // QueryParameterError naming the parameter, which the API answers as a 400 OperationOutcome at it and the CLI prints.
 import type { VisitState } from '../store/types.js';
 import { ownEntry } from '../util/own.js';
+import { messages, type Locale, type Params } from '../i18n/index.js';
 
+const text = messages('queries');
+
+/** A bad list parameter: `parameter`, and why as a catalogue message (messages/queries.json, `param.*`). */
 export class QueryParameterError extends Error {
   /** `status` 403: the value is well-formed but names what the caller may not see. */
-  constructor(readonly parameter: string, message: string, readonly status: 400 | 403 = 400) {
-    super(message);
+  constructor(readonly parameter: string, readonly key: string, readonly params: Params = {}, readonly status: 400 | 403 = 400) {
+    super(`${parameter}: ${text('en', key, params)}`);
     this.name = 'QueryParameterError';
+  }
+
+  /** The reason in the caller's language, starting with the parameter's name. */
+  text(locale: Locale): string {
+    return `${this.parameter}: ${text(locale, this.key, this.params)}`;
   }
 }
 
@@ -29,14 +38,14 @@ const DAY_MS = 86_400_000;
 function single(params: RawParams, name: string): string | undefined {
   const v = ownEntry(params, name);
   if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new QueryParameterError(name, `${name}: give it once, as a single value`);
+  if (typeof v !== 'string') throw new QueryParameterError(name, 'param.single');
   return v;
 }
 
 export function token(params: RawParams, name: string): string | undefined {
   const v = single(params, name);
   if (v === undefined) return undefined;
-  if (!TOKEN.test(v)) throw new QueryParameterError(name, `${name}: must be 1–64 letters, digits, '.', '_', ':', '/' or '-' (starting with a letter or digit)`);
+  if (!TOKEN.test(v)) throw new QueryParameterError(name, 'param.token');
   return v;
 }
 
@@ -49,7 +58,7 @@ export function instant(params: RawParams, name: string, endOfDay = false): numb
   // A date-only value must name a real day (Date.parse would roll 2026-02-30 over into March).
   const realDay = !day || (Number.isFinite(ms) && new Date(ms + 7 * 3_600_000).toISOString().slice(0, 10) === v);
   if (!Number.isFinite(ms) || !realDay) {
-    throw new QueryParameterError(name, `${name}: must be a date (YYYY-MM-DD, a day in WIB) or a date-time with offset such as 2026-10-05T08:00:00+07:00`);
+    throw new QueryParameterError(name, 'param.instant');
   }
   return day && endOfDay ? ms + DAY_MS : ms;
 }
@@ -58,7 +67,7 @@ export function pageSize(params: RawParams, name = '_count'): number {
   const v = single(params, name);
   if (v === undefined) return DEFAULT_PAGE_SIZE;
   const n = /^\d{1,4}$/.test(v) ? Number(v) : Number.NaN;
-  if (!(n >= 1 && n <= MAX_PAGE_SIZE)) throw new QueryParameterError(name, `${name}: must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  if (!(n >= 1 && n <= MAX_PAGE_SIZE)) throw new QueryParameterError(name, 'param.count', { max: MAX_PAGE_SIZE });
   return n;
 }
 
@@ -68,7 +77,7 @@ export function states(params: RawParams, name = 'state'): VisitState[] | undefi
   const list = v.split(',').map((x) => x.trim());
   for (const s of list) {
     if (!(VISIT_STATES as readonly string[]).includes(s)) {
-      throw new QueryParameterError(name, `${name}: each value must be one of ${VISIT_STATES.join(', ')} (several separated by commas)`);
+      throw new QueryParameterError(name, 'param.state', { states: VISIT_STATES.join(', ') });
     }
   }
   return [...new Set(list as VisitState[])];
@@ -78,14 +87,14 @@ export function states(params: RawParams, name = 'state'): VisitState[] | undefi
 export function visitIdPrefix(params: RawParams, name = 'q'): string | undefined {
   const v = single(params, name);
   if (v === undefined) return undefined;
-  if (!/^[A-Za-z0-9._:/-]{1,64}$/.test(v)) throw new QueryParameterError(name, `${name}: a visitId prefix, 1–64 letters, digits, '.', '_', ':', '/' or '-'`);
+  if (!/^[A-Za-z0-9._:/-]{1,64}$/.test(v)) throw new QueryParameterError(name, 'param.prefix');
   return v;
 }
 
 /** Refuses parameters the list does not know (a typo would otherwise silently widen the list). */
 export function onlyKnown(params: RawParams, known: readonly string[]): void {
   for (const name of Object.keys(params)) {
-    if (!known.includes(name)) throw new QueryParameterError(name, `unknown parameter (allowed: ${known.join(', ')})`);
+    if (!known.includes(name)) throw new QueryParameterError(name, 'param.unknown', { allowed: known.join(', ') || '–' });
   }
 }
 
@@ -100,7 +109,7 @@ export function encodeCursor(kind: string, position: readonly (string | number)[
 export function decodeCursor(params: RawParams, kind: string, shape: readonly ('int' | 'id')[], name = 'cursor'): (string | number)[] | undefined {
   const v = single(params, name);
   if (v === undefined) return undefined;
-  const bad = () => new QueryParameterError(name, `${name}: not a cursor of this list (use the nextCursor of the previous page, unchanged)`);
+  const bad = () => new QueryParameterError(name, 'param.cursor');
   if (!/^[A-Za-z0-9_-]{1,400}$/.test(v)) throw bad();
   let parsed: unknown;
   try {

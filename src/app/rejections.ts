@@ -46,7 +46,7 @@ export function rejectionListFilter(scope: Scope, params: RawParams): RejectionL
   const organizationId = scopedOrganization(scope, params);
   const since = instant(params, 'since');
   const until = instant(params, 'until', true);
-  if (since !== undefined && until !== undefined && until <= since) throw new QueryParameterError('until', 'until: must be after since');
+  if (since !== undefined && until !== undefined && until <= since) throw new QueryParameterError('until', 'param.after', { other: 'since' });
   const q = visitIdPrefix(params);
   const position = decodeCursor(params, CURSOR_KIND, ['int', 'int']);
   return {

@@ -41,7 +41,7 @@ export function scopedOrganization(scope: Scope, params: RawParams): string | un
   const asked = token(params, 'organization');
   if ('organizationId' in scope) {
     if (asked !== undefined && asked !== scope.organizationId) {
-      throw new QueryParameterError('organization', 'organization: this API key sees its own organization only; leave the parameter out', 403);
+      throw new QueryParameterError('organization', 'param.own-organization', {}, 403);
     }
     return scope.organizationId;
   }
@@ -54,7 +54,7 @@ export function visitListFilter(scope: Scope, params: RawParams): VisitListFilte
   const organizationId = scopedOrganization(scope, params);
   const from = instant(params, 'from');
   const to = instant(params, 'to', true);
-  if (from !== undefined && to !== undefined && to <= from) throw new QueryParameterError('to', 'to: must be after from');
+  if (from !== undefined && to !== undefined && to <= from) throw new QueryParameterError('to', 'param.after', { other: 'from' });
   const position = decodeCursor(params, CURSOR_KIND, ['int', 'id', 'id']);
   const filter: VisitListFilter = { limit: pageSize(params) };
   const set = <K extends keyof VisitListFilter>(k: K, v: VisitListFilter[K] | undefined) => {

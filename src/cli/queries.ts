@@ -56,7 +56,7 @@ export function runOnStore(ctx: CliContext, name: string, locale: () => Locale, 
     run(store);
   } catch (e) {
     if (e instanceof QueryParameterError) {
-      ctx.stderr.write(`ilp-adapter ${name}: ${text(locale(), 'cli.bad-parameter', { message: e.message })}\n`);
+      ctx.stderr.write(`ilp-adapter ${name}: ${text(locale(), 'cli.bad-parameter', { message: e.text(locale()) })}\n`);
       ctx.exitCode = EXIT.UNUSABLE;
     } else if (e instanceof CliStop) {
       ctx.stderr.write(`ilp-adapter ${name}: ${e.message}\n`);

@@ -92,10 +92,10 @@ describe('ilp-adapter visits / rejections / facilities', () => {
   });
 
   it.each([
-    [['visits', 'list', '--state', 'lost'], /Parameter salah: state: each value must be one of/],
-    [['visits', 'list', '--count', '0'], /_count: must be a whole number from 1 to 500/],
-    [['visits', 'list', '--cursor', 'abc'], /cursor: not a cursor of this list/],
-    [['visits', 'list', '--from', 'kemarin'], /from: must be a date/],
+    [['visits', 'list', '--state', 'lost'], /Parameter salah: state: setiap nilai harus salah satu dari queued, sending/],
+    [['visits', 'list', '--count', '0'], /_count: harus bilangan bulat dari 1 sampai 500/],
+    [['visits', 'list', '--cursor', 'abc'], /cursor: bukan cursor daftar ini/],
+    [['visits', 'list', '--from', 'kemarin'], /from: harus berupa tanggal/],
     [['visits', 'list', '--format', 'xml'], /--format harus table, json atau csv/],
     [['visits', 'list', '--lang', 'fr'], /--lang harus id atau en/],
     [['visits', 'show', ORG, 'V-2', '--format', 'csv'], /--format harus table, json atau csv/],

@@ -1,6 +1,6 @@
 // GET /ilp/facilities (admin) and /ilp/facilities/{org}: counts, backlog age, last delivery, status with its reason,
 // and this process's quota use over the last hour.
-import { A, B, harness, NOW, visits } from './harness.js';
+import { A, B, harness, KEY, NOW, visits } from './harness.js';
 import { GrantHistory, QUOTA_WINDOW_MS } from '../../src/app/quota.js';
 
 describe('facility overview', () => {
@@ -61,5 +61,18 @@ describe('GrantHistory', () => {
     young.sample(t0, 5);
     young.sample(t0 + 1_000, 50);
     expect(young.use(t0 + 30_000, 20, 60)).toMatchObject({ requests: 15, since: new Date(t0).toISOString(), capacity: 60, share: 0.25 });
+  });
+});
+
+describe('query routes: keys and methods', () => {
+  it.each(['/ilp/visits', '/ilp/rejections', '/ilp/facilities', `/ilp/facilities/${A}`])('%s needs a key (401) and answers other methods with 405', async (path) => {
+    const h = harness();
+    const r = await h.get(path, 'nobody');
+    expect(r.status).toBe(401);
+    expect(r.body.resourceType).toBe('OperationOutcome');
+    const request = (await import('supertest')).default;
+    const put = await request(h.app).put(path).set('Authorization', `Bearer ${KEY.admin}`).send({});
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toMatch(/GET/);
   });
 });

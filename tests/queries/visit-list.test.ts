@@ -119,6 +119,14 @@ describe('GET /ilp/visits', () => {
     expect(r.body.issue).toEqual([expect.objectContaining({ severity: 'error', code: 'value', expression: [parameter] })]);
   });
 
+  it('says why a parameter is wrong in Bahasa Indonesia by default, in English on request', async () => {
+    const h = harness();
+    const id = await h.get('/ilp/visits?_count=0', A).expect(400);
+    expect(id.body.issue[0].diagnostics).toBe('_count: harus bilangan bulat dari 1 sampai 500');
+    const en = await h.get('/ilp/visits?from=2026-10-06&to=2026-10-01', A).set('Accept-Language', 'en').expect(400);
+    expect(en.body.issue[0]).toMatchObject({ diagnostics: 'to: must be after from', expression: ['to'] });
+  });
+
   it('answers other methods with 405 naming GET and POST', async () => {
     const h = harness();
     const del = await (await import('supertest')).default(h.app).delete('/ilp/visits').set('Authorization', `Bearer ${KEY[A]}`);
