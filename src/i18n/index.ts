@@ -4,6 +4,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { messagesDir } from '../util/paths.js';
+import { ownEntry } from '../util/own.js';
 
 export const LOCALES = ['id', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -55,8 +56,9 @@ export function translate(catalogue: Catalogue, locale: Locale, key: string, par
   const entry = catalogue.get(key);
   if (!entry) throw new Error(`no message ${key}`);
   return entry[locale].replace(/\{(\w+)\}/g, (_, name: string) => {
-    if (!Object.hasOwn(params, name)) throw new Error(`message ${key}: parameter ${name} missing`);
-    return String(params[name]);
+    const value = ownEntry(params, name);
+    if (value === undefined) throw new Error(`message ${key}: parameter ${name} missing`);
+    return String(value);
   });
 }
 
