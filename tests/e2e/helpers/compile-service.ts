@@ -8,7 +8,7 @@ import ts from 'typescript';
 import { packageRoot } from '../../../src/util/paths.js';
 
 /** Folders and files the running service reads relative to the package root. */
-const LINKED = ['node_modules', 'mappings', 'profiles', 'config', 'generated', 'package.json'];
+const LINKED = ['node_modules', 'mappings', 'messages', 'profiles', 'config', 'generated', 'package.json'];
 
 function transpileDir(srcDir: string, outDir: string): number {
   mkdirSync(outDir, { recursive: true });
