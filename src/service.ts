@@ -9,6 +9,9 @@ import { listen, type RunningServer } from './api/server.js';
 import { visitsRouter } from './api/visits.js';
 import { IngestQuota } from './api/ingest-quota.js';
 import { syncRouter } from './api/sync.js';
+import { queriesRouter } from './api/queries.js';
+import { GrantHistory } from './app/quota.js';
+import { purgeRejections } from './app/rejections.js';
 import { createValidationPool, type ValidationPool } from './api/validation-pool.js';
 import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
@@ -88,7 +91,9 @@ const VISITS_DOCUMENTATION =
   'Ingest (facility API key): `POST /ilp/visits` takes one ILP visit record or up to INGEST_MAX_RECORDS; each is checked, ' +
   'mapped and validated like $map, then committed to a durable outbox before the answer (202, 207 for mixed batches, 422 at ' +
   'source fields; 429 with Retry-After, nothing stored, over the facility\'s INGEST_RECORDS_PER_MINUTE or INGEST_MAX_QUEUED_PER_FACILITY). Idempotent on (organizationId, visitId); changed content is a revision. `GET /ilp/visits/{organizationId}/{visitId}` ' +
-  'shows the delivery state, its explanation, attempts, the last error at source fields and the SATUSEHAT ids.';
+  'shows the delivery state, its explanation, attempts, the last error at source fields and the SATUSEHAT ids. Operators page through ' +
+  '`GET /ilp/visits` (filters state, setting, locationCode, from, to, updatedSince, q; keyset cursor), `GET /ilp/rejections` (records ' +
+  'refused at push: their issues, never their content) and `GET /ilp/facilities[/{organizationId}]`, as JSON or CSV.';
 const SYNC_DOCUMENTATION =
   'Delivery: a scheduled job (SYNC_CRON, and about 2 s after a push) sends each visit to SATUSEHAT as one transaction Bundle ' +
   '(Encounter, its diagnosis Condition, Observations, Immunizations; the Patient is resolved or created first), exactly once, ' +
@@ -203,10 +208,25 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       runtimes.set(f.organizationId, { config: f, client });
       probeTargets.set(f.organizationId, { authBaseUrl: f.authBaseUrl, requestToken: () => client.tokens.get() });
     }
+    const limiters = new Map<string, { stats(): LimiterStatsView & { granted: number } }>();
     for (const [org, rt] of runtimes) {
-      const limiter = (rt.client as { limiter?: { stats(): LimiterStatsView } }).limiter;
+      const limiter = (rt.client as { limiter?: { stats(): LimiterStatsView & { granted: number } } }).limiter;
       metrics.watchFacility(org, limiter ? { limiter: () => limiter.stats() } : {});
+      if (limiter) limiters.set(org, limiter);
     }
+    // Quota use over the last hour (GET /ilp/facilities): the limiter's running count, sampled once a minute.
+    const grants = new Map([...limiters.keys()].map((org) => [org, new GrantHistory()]));
+    const sampleGrants = () => {
+      for (const [org, limiter] of limiters) grants.get(org)!.sample(now(), limiter.stats().granted);
+    };
+    sampleGrants();
+    const grantSampler = setInterval(sampleGrants, 60_000);
+    grantSampler.unref();
+    const quotaUse = (org: string) => {
+      const limiter = limiters.get(org);
+      const stats = limiter?.stats();
+      return stats ? grants.get(org)!.use(now(), stats.granted, stats.quotaPerMinute) : undefined;
+    };
     const policy: RetryPolicy = {
       ...defaultRetryPolicy,
       maxAttempts: cfg.sync.maxAttempts,
@@ -301,10 +321,11 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             router: visitsRouter({
               store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
               maxRecords: cfg.ingestMaxRecords, organizations, locations, adminKeyHash, staticKeys, throttle, onIngest, metrics,
-              weighingOf: (record) => weighingFact(record, tables, hmac.key),
+              weighingOf: (record) => weighingFact(record, tables, hmac.key), rejectionsRetentionDays: cfg.rejectionsRetentionDays,
               quota: new IngestQuota({ recordsPerMinute: cfg.ingestRecordsPerMinute, maxQueuedPerFacility: cfg.ingestMaxQueuedPerFacility, pendingCount: (org) => openStoreRef.pendingCount(org) }),
             }),
           },
+          { path: '/', router: queriesRouter({ store, clock, facilities, adminKeyHash, staticKeys, quota: quotaUse }) },
           {
             path: '/',
             capability: { documentation: SYNC_DOCUMENTATION },
@@ -332,7 +353,18 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       logger.info({ url, facilities: facilities.length, mode: setup.mode }, `ilp-adapter ready on ${url}`);
     }
     if (cfg.syncEnabled && !overrides.noHttp) {
-      schedule = startSchedule({ expression: cfg.syncCron, timezone: cfg.syncTimezone, run: () => runner.tick(), logger });
+      schedule = startSchedule({
+        expression: cfg.syncCron, timezone: cfg.syncTimezone, logger,
+        run: () => {
+          // Rejections past their retention go a bounded batch per tick, also when no push brings new ones.
+          try {
+            purgeRejections(openStoreRef, now(), cfg.rejectionsRetentionDays);
+          } catch (err) {
+            logger.error({ err }, 'could not purge old rejection entries');
+          }
+          return runner.tick();
+        },
+      });
     }
 
     let closing: Promise<void> | undefined;
@@ -346,6 +378,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         const graceLeft = () => Math.max(0, cfg.shutdownGraceMs - (Date.now() - startedAt));
         http?.drain(Math.ceil(cfg.shutdownGraceMs / 1000) + 1);
         if (nudge) clearTimeout(nudge);
+        clearInterval(grantSampler);
         await schedule?.halt();
         const sync = await runner.stop(graceLeft());
         if (!sync.settled) logger.warn({ abandoned: sync.abandoned, graceMs: cfg.shutdownGraceMs }, 'shutdown grace over: deliveries still in flight keep their lease and are reconciled after a restart');

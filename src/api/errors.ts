@@ -27,13 +27,19 @@ export function httpError(status: number, code: Issue['code'], diagnostics: stri
   return new OperationOutcomeError(status, [issue(status >= 500 ? 'fatal' : 'error', code, diagnostics, expression)]);
 }
 
-/** 406 when the client accepts neither FHIR JSON nor JSON (FHIR XML is not offered). */
+/** Lists that may also answer as CSV (`Accept: text/csv` or `?_format=csv`; see src/api/queries.ts). */
+export const CSV_PATHS: ReadonlySet<string> = new Set(['/ilp/visits', '/ilp/rejections', '/ilp/facilities']);
+export const CSV_FORMATS = ['csv', 'text/csv'];
+const mayAnswerCsv = (req: Request) => req.method === 'GET' && CSV_PATHS.has(req.path.replace(/\/$/, ''));
+
+/** 406 when the client accepts neither FHIR JSON nor JSON (FHIR XML is not offered), nor CSV where a list offers it. */
 export const requireJsonAccept: RequestHandler = (req, _res, next) => {
   const format = typeof req.query._format === 'string' ? req.query._format : undefined;
-  if (format && !['json', FHIR_JSON, 'application/json'].includes(format.split(';')[0]?.trim() ?? '')) {
-    return next(httpError(406, 'not-supported', `_format '${format.slice(0, 40)}' is not supported: this server speaks JSON only`));
+  const formats = ['json', FHIR_JSON, 'application/json', ...(mayAnswerCsv(req) ? CSV_FORMATS : [])];
+  if (format && !formats.includes(format.split(';')[0]?.trim() ?? '')) {
+    return next(httpError(406, 'not-supported', `_format '${format.slice(0, 40)}' is not supported: this server speaks JSON only${mayAnswerCsv(req) ? ' (and CSV here)' : ''}`));
   }
-  if (req.headers.accept && !req.accepts([FHIR_JSON, 'application/json', 'application/json+fhir'])) {
+  if (req.headers.accept && !req.accepts([FHIR_JSON, 'application/json', 'application/json+fhir', ...(mayAnswerCsv(req) ? ['text/csv'] : [])])) {
     return next(httpError(406, 'not-supported', `Not acceptable: this server responds with ${FHIR_JSON} only`));
   }
   next();

@@ -17,7 +17,9 @@ import { describeFacility } from '../config/facilities.js';
 import { httpError, methodNotAllowed } from './errors.js';
 import { authenticate, mayAccess, principalOf, requireAdmin, type AuthDeps } from './auth.js';
 import type { ProbeResult } from '../sync/probe.js';
-import { facilityHoldText } from './visits.js';
+import { requeueVisit } from '../app/visits.js';
+import { visitIdOf, VISIT_ID_SEGMENTS } from './queries.js';
+import { facilityHoldText } from '../app/visit-view.js';
 import { messages, negotiateLocale, type Locale } from '../i18n/index.js';
 
 const stateText = messages('visit-state');
@@ -146,17 +148,17 @@ export function syncRouter(deps: SyncRouterDeps): Router {
     .all(methodNotAllowed(['GET']));
 
   router
-    .route('/sync/visits/:organizationId/:visitId/requeue')
+    .route(`/sync/visits/:organizationId/${VISIT_ID_SEGMENTS}/requeue`)
     .post(auth, requireAdmin, (req: Request, res: Response) => {
       const org = String(req.params.organizationId);
-      const visitId = String(req.params.visitId);
-      const row = deps.store.getVisit(org, visitId);
-      if (!row) throw httpError(404, 'not-found', 'No such visit');
-      if (!deps.store.requeue(org, visitId, deps.clock().getTime())) {
-        throw httpError(409, 'conflict', `Only blocked, needs-correction or dead-letter visits can be requeued (this one is ${row.state})`);
+      const visitId = visitIdOf(req);
+      const done = requeueVisit({ store: deps.store, now: () => deps.clock().getTime() }, { all: true }, org, visitId);
+      if (done.status === 'not-found') throw httpError(404, 'not-found', 'No such visit');
+      if (done.status === 'not-final') {
+        throw httpError(409, 'conflict', `Only blocked, needs-correction or dead-letter visits can be requeued (this one is ${done.state})`);
       }
-      deps.logger.info({ org, visit: visitId, from: row.state }, 'visit requeued by operator');
-      res.status(200).json({ organizationId: org, visitId, state: 'queued', previousState: row.state });
+      deps.logger.info({ org, visit: visitId, from: done.previousState }, 'visit requeued by operator');
+      res.status(200).json({ organizationId: org, visitId, state: 'queued', previousState: done.previousState });
     })
     .all(methodNotAllowed(['POST']));
 

@@ -11,11 +11,13 @@
 //   - per-facility quotas (ingest-quota.ts): over INGEST_RECORDS_PER_MINUTE or INGEST_MAX_QUEUED_PER_FACILITY ⇒ 429
 //     with Retry-After for the whole request (nothing stored); a batch larger than the per-minute limit ⇒ 413.
 //   Idempotent on (organizationId, visitId): same canonical content ⇒ `unchanged`, changed content ⇒ `revised`.
-// GET /ilp/visits/{organizationId}/{visitId} — the record's sync state. Another facility's record answers 404
+// GET /ilp/visits/{organizationId}/{visitId} — the record's sync state (a visitId's '/' as %2F or raw). Another facility's record answers 404
 //   exactly like a missing one, so a key cannot probe which visits exist elsewhere.
 import { Router, type Request, type Response } from 'express';
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { FacilityState, IngestItem, Store, VisitRow, VisitState, WeighingFact } from '../store/types.js';
+import type { IngestItem, RejectionEntry, Store, WeighingFact } from '../store/types.js';
+import { DEFAULT_REJECTIONS_RETENTION_DAYS } from '../config/service.js';
+import { recordRejections, rejectionEntry } from '../app/rejections.js';
 import type { VisitRecord } from '../mapping/types.js';
 import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
@@ -26,7 +28,8 @@ import { defectSummary, dryRun, type Mapper } from './dry-run.js';
 import { httpError, methodNotAllowed, sendOutcome } from './errors.js';
 import type { IngestQuota, QuotaRefusal } from './ingest-quota.js';
 import { authenticate, mayAccess, principalOf, type AuthDeps } from './auth.js';
-import { DEFAULT_LOCALE, messages, negotiateLocale, type Locale } from '../i18n/index.js';
+import { localeOf, scopeOf, visitIdOf, visitListHandler, VISIT_ID_SEGMENTS } from './queries.js';
+import { showVisit } from '../app/visits.js';
 
 export const DEFAULT_MAX_RECORDS = 500;
 
@@ -49,6 +52,8 @@ export interface VisitsRouterDeps extends AuthDeps {
   quota?: IngestQuota;
   /** The child's weighing in an accepted record, kept for the next visit's weight-gain status; absent ⇒ none kept. */
   weighingOf?: (record: VisitRecord) => WeighingFact | undefined;
+  /** Days a refused record is kept as a rejection entry (its issues, not its content); default 30. */
+  rejectionsRetentionDays?: number;
 }
 
 type RecordResult =
@@ -57,54 +62,7 @@ type RecordResult =
 
 export const visitPath = (org: string, visitId: string) => `/ilp/visits/${encodeURIComponent(org)}/${encodeURIComponent(visitId)}`;
 
-const stateText = messages('visit-state');
-
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
-
-/**
- * Why a visit that is due waits anyway: its facility is on hold (the whole facility shares one credential and quota).
- * Undefined when the facility may be served.
- */
-export function facilityHoldText(st: FacilityState | undefined, now: number, locale: Locale = DEFAULT_LOCALE): string | undefined {
-  if (!st) return undefined;
-  const reason = st.reason ? ` (${st.reason})` : '';
-  switch (st.status) {
-    case 'paused':
-      return stateText(locale, 'hold.paused');
-    case 'auth-failed':
-      return st.notBefore
-        ? stateText(locale, 'hold.auth-failed.retry-at', { reason, at: new Date(st.notBefore).toISOString() })
-        : stateText(locale, 'hold.auth-failed', { reason });
-    case 'config-error':
-      return stateText(locale, st.cause === 'url' ? 'hold.config-error.url' : 'hold.config-error', { reason });
-    case 'active':
-      return st.notBefore && st.notBefore > now ? stateText(locale, 'hold.quota', { at: new Date(st.notBefore).toISOString() }) : undefined;
-  }
-}
-
-export function visitView(row: VisitRow, history?: unknown[], facility?: { state: FacilityState | undefined; now: number },
-  locale: Locale = DEFAULT_LOCALE): Record<string, unknown> {
-  const hold = row.state === 'queued' && facility ? facilityHoldText(facility.state, facility.now, locale) : undefined;
-  const said = stateText(locale, `state.${row.state}`);
-  const view: Record<string, unknown> = {
-    organizationId: row.organizationId,
-    visitId: row.visitId,
-    revision: row.revision,
-    state: row.state,
-    explanation: hold ? `${said} ${hold}` : said,
-    ...(hold ? { facilityStatus: facility!.state!.status, ...(facility!.state!.cause ? { facilityHoldCause: facility!.state!.cause } : {}) } : {}),
-    attempts: row.attempts,
-  };
-  if (row.state === 'queued') view.nextAttemptAt = iso(row.nextAttemptAt);
-  if (row.state === 'sending' && row.leaseUntil) view.leaseUntil = iso(row.leaseUntil);
-  if (row.lastError) view.lastError = row.lastError;
-  if (row.resourceIds && Object.keys(row.resourceIds).length) view.resources = row.resourceIds;
-  view.createdAt = iso(row.createdAt);
-  view.updatedAt = iso(row.updatedAt);
-  if (row.sentAt) view.sentAt = iso(row.sentAt);
-  if (history?.length) view.history = history;
-  return view;
-}
+export { facilityHoldText, visitView } from '../app/visit-view.js';
 
 function prefixed(issues: Issue[], index: number | undefined): OperationOutcome {
   return toOperationOutcome(
@@ -151,6 +109,17 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
   const maxRecords = deps.maxRecords ?? DEFAULT_MAX_RECORDS;
   const auth = authenticate(deps);
 
+  const retentionDays = deps.rejectionsRetentionDays ?? DEFAULT_REJECTIONS_RETENTION_DAYS;
+  // The push answer already told the facility why; failing to keep the entry must not turn that answer into an error.
+  const keepRejections = (entries: RejectionEntry[], at: number) => {
+    if (!entries.length) return;
+    try {
+      recordRejections(deps.store, entries, at, retentionDays);
+    } catch (err) {
+      deps.logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code }, rejections: entries.length }, 'could not keep rejection entries');
+    }
+  };
+
   const ingest = async (req: Request, res: Response): Promise<void> => {
     const principal = principalOf(res);
     const body: unknown = req.body;
@@ -187,10 +156,15 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
     const results: RecordResult[] = [];
     const items: IngestItem[] = [];
     const accepted: number[] = [];
+    const rejections: RejectionEntry[] = [];
+    const reject = (index: number, ids: { organizationId?: string; visitId?: string }, issues: Issue[]) => {
+      results.push({ index, ...ids, status: 'rejected', outcome: prefixed(issues, single ? undefined : index) });
+      const entry = rejectionEntry(ids.organizationId ?? principal.organizationId ?? undefined, ids.visitId, now.getTime(), issues);
+      if (entry) rejections.push(entry);
+    };
     records.forEach((raw, index) => {
-      const idx = single ? undefined : index;
       if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-        results.push({ index, status: 'rejected', outcome: prefixed([issue('error', 'structure', 'A visit record must be a JSON object')], idx) });
+        reject(index, {}, [issue('error', 'structure', 'A visit record must be a JSON object')]);
         return;
       }
       const record = raw as Record<string, unknown>;
@@ -198,15 +172,14 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
       const visitId = typeof record.visitId === 'string' ? record.visitId : undefined;
       const ids = { ...(org ? { organizationId: org } : {}), ...(visitId ? { visitId } : {}) };
       if (org && deps.organizations && !deps.organizations.has(org)) {
-        results.push({ index, ...ids, status: 'rejected', outcome: prefixed([issue('error', 'not-supported', 'This adapter is not configured to deliver for this organization (facilities file)', 'organizationId')], idx) });
+        reject(index, ids, [issue('error', 'not-supported', 'This adapter is not configured to deliver for this organization (facilities file)', 'organizationId')]);
         return;
       }
       const result = dryRun(record, { mapper: deps.mapper, validator: deps.validator, now });
       const location = org ? unconfiguredLocation(record.locationCode, org, deps.locations) : undefined;
       if (result.status !== 'mapped' || location) {
         if (result.status === 'defect') deps.logger.error({ defects: defectSummary(result.issues) }, 'mapped resources fail validation');
-        const found = result.status === 'mapped' ? [] : result.issues;
-        results.push({ index, ...ids, status: 'rejected', outcome: prefixed([...(location ? [location] : []), ...found], idx) });
+        reject(index, ids, [...(location ? [location] : []), ...(result.status === 'mapped' ? [] : result.issues)]);
         return;
       }
       // dryRun succeeded ⇒ the schema guaranteed organizationId and visitId.
@@ -224,6 +197,7 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
         if (r.status !== 'rejected') r.status = s;
       });
     }
+    keepRejections(rejections, now.getTime());
     if (results.some((r) => r.status === 'created' || r.status === 'revised')) deps.onIngest?.();
     if (deps.metrics) for (const r of results) deps.metrics.ingestRecord(r.organizationId, r.status);
     const rejected = results.filter((r) => r.status === 'rejected').length;
@@ -250,19 +224,17 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
   };
 
   const status = (req: Request, res: Response): void => {
-    const principal = principalOf(res);
     const org = String(req.params.organizationId);
-    const visitId = String(req.params.visitId);
-    // Same answer for "not yours" and "does not exist": no probing of other facilities' visits.
-    const row = mayAccess(principal, org) ? deps.store.getVisit(org, visitId) : undefined;
-    if (!row) throw httpError(404, 'not-found', 'No visit with this organizationId and visitId is visible to this API key');
-    const history = deps.store.visitHistory?.(org, visitId);
-    const facility = { state: deps.store.getFacilityState(org), now: deps.clock().getTime() };
-    res.vary('Accept-Language').status(200).json(visitView(row, history?.map((h) => ({ ...h, at: iso(h.at) })), facility, negotiateLocale(req.get('accept-language'))));
+    const visitId = visitIdOf(req);
+    // Same answer for "not yours" and "does not exist": no probing of other facilities' visits. What the facility sent
+    // (NIKs, names) is shown to that facility's own key only, never to another key nor the admin.
+    const view = showVisit({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), org, visitId, { locale: localeOf(req), withRecord: true });
+    if (!view) throw httpError(404, 'not-found', 'No visit with this organizationId and visitId is visible to this API key');
+    res.vary('Accept-Language').status(200).json(view);
   };
 
-  router.route('/ilp/visits').post(auth, ingest).all(methodNotAllowed(['POST']));
-  router.route('/ilp/visits/:organizationId/:visitId').get(auth, status).all(methodNotAllowed(['GET']));
+  router.route('/ilp/visits').get(auth, visitListHandler(deps)).post(auth, ingest).all(methodNotAllowed(['GET', 'POST']));
+  router.route(`/ilp/visits/:organizationId/${VISIT_ID_SEGMENTS}`).get(auth, status).all(methodNotAllowed(['GET']));
   return router;
 }
 

@@ -11,10 +11,14 @@ import { simulatorCommand } from './commands/simulator.js';
 import { syncCommand } from './commands/sync.js';
 import { keysCommand } from './commands/keys.js';
 import { storeCommand } from './commands/store.js';
+import { rejectionsCommand, visitsCommand } from './commands/visits.js';
+import { facilitiesCommand } from './commands/facilities.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
-export const COMMANDS: CommandFactory[] = [validateCommand, mapCommand, simulatorCommand, syncCommand, keysCommand, storeCommand];
+export const COMMANDS: CommandFactory[] = [
+  validateCommand, mapCommand, simulatorCommand, syncCommand, keysCommand, storeCommand, visitsCommand, rejectionsCommand, facilitiesCommand,
+];
 
 function version(): string {
   try {

@@ -115,7 +115,38 @@ CREATE TABLE weighings (
 CREATE INDEX weighings_child ON weighings (org, child_key, measured_on);
 `,
   },
-  // 5 is issue 9's query indexes (another branch); this one is numbered after it.
+  {
+    version: 5,
+    name: 'queries: setting, location_code, visit_start on visits (back-filled from the record), list indexes; rejections kept from pushes',
+    sql: `
+ALTER TABLE visits ADD COLUMN setting TEXT;
+ALTER TABLE visits ADD COLUMN location_code TEXT;
+ALTER TABLE visits ADD COLUMN visit_start INTEGER;
+-- julianday() reads ISO 8601 with an offset (+07:00, Z); a record without a readable start keeps NULL.
+UPDATE visits SET
+  setting = CASE WHEN json_valid(record) AND json_type(record, '$.setting') = 'text' THEN json_extract(record, '$.setting') END,
+  location_code = CASE WHEN json_valid(record) AND json_type(record, '$.locationCode') = 'text' THEN json_extract(record, '$.locationCode') END,
+  visit_start = CASE WHEN json_valid(record) AND json_type(record, '$.start') = 'text'
+    THEN CAST(round((julianday(json_extract(record, '$.start')) - 2440587.5) * 86400000) AS INTEGER) END;
+-- Newest first per facility, keyset-paged on (updated_at, visit_id).
+CREATE INDEX visits_org_updated ON visits (org, updated_at, visit_id);
+-- Oldest waiting record and last delivery per facility without walking its rows.
+CREATE INDEX visits_waiting_since ON visits (org, created_at) WHERE state IN ('queued','sending');
+CREATE INDEX visits_sent_at ON visits (org, sent_at) WHERE sent_at IS NOT NULL;
+
+-- A record refused at push: who, which visit (when its id was well-formed), when, and the issues as answered
+-- (expressions, codes, diagnostics: PII-free by contract). Never the record itself.
+CREATE TABLE rejections (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  org      TEXT    NOT NULL,
+  visit_id TEXT,
+  at       INTEGER NOT NULL,
+  issues   TEXT    NOT NULL
+);
+CREATE INDEX rejections_org_at ON rejections (org, at, id);
+CREATE INDEX rejections_at ON rejections (at);
+`,
+  },
   {
     version: 6,
     name: 'api_keys: source (cli or file), created_at, revoked_at, so a key can be listed, revoked, and dropped from the file',

@@ -86,8 +86,15 @@ export interface LedgerEntry {
  */
 export const RETRACTED_HASH = 'retracted';
 
-/** Every ledger key of one visit starts with this (see sync's ledgerKey); visit ids cannot contain '/'. */
-export const visitLedgerPrefix = (visitId: string): string => `visit/${visitId}/`;
+/**
+ * A visitId as it appears inside ledger keys: '/' (allowed in visitIds since contract 2026.12.2, register numbers such as
+ * 2026/10/0001) and '%' become %2F / %25, so a visit "2026" never sees the keys of "2026/10/0001", and the keys of every
+ * id without those characters (all ids accepted before) are unchanged.
+ */
+export const ledgerVisitSegment = (visitId: string): string => visitId.replace(/[%/]/g, (c) => (c === '%' ? '%25' : '%2F'));
+
+/** Every ledger key of one visit starts with this (see sync's ledgerKey). */
+export const visitLedgerPrefix = (visitId: string): string => `visit/${ledgerVisitSegment(visitId)}/`;
 
 /** Cached identity resolution; `keyHash` is an HMAC of the NIK-based key, never the NIK itself. */
 export interface IdentityEntry {
@@ -155,6 +162,84 @@ export interface Counts {
   byState: Record<VisitState, number>;
 }
 
+/** Where a page of the visit list ended (keyset: newest first by updatedAt, then organization and visitId descending). */
+export interface VisitListPosition {
+  updatedAt: number;
+  organizationId: string;
+  visitId: string;
+}
+
+export interface VisitListFilter {
+  /** One facility; undefined ⇒ every facility (admin). */
+  organizationId?: string;
+  states?: readonly VisitState[];
+  setting?: string;
+  locationCode?: string;
+  /** Visit start (epoch ms), from inclusive, to exclusive. */
+  from?: number;
+  to?: number;
+  /** updatedAt ≥ this (epoch ms). */
+  updatedSince?: number;
+  /** visitId starts with this (case-sensitive). */
+  visitIdPrefix?: string;
+  /** Rows strictly after this position. */
+  after?: VisitListPosition;
+  limit: number;
+}
+
+/** One row of the visit list: what an operator needs to act, never the record (no NIK, no name). */
+export interface VisitSummary {
+  organizationId: string;
+  visitId: string;
+  revision: number;
+  state: VisitState;
+  attempts: number;
+  nextAttemptAt: number;
+  updatedAt: number;
+  setting?: string;
+  locationCode?: string;
+  visitStart?: number;
+}
+
+/** One issue of a rejected record, as the push response carried it (PII-free by contract). */
+export interface RejectionIssue {
+  severity: string;
+  code: string;
+  expression?: string[];
+  diagnostics?: string;
+}
+
+/** A record refused at push: which facility and visit, when, and why; never the record's content. */
+export interface RejectionEntry {
+  organizationId: string;
+  /** Absent when the record had no well-formed visitId. */
+  visitId?: string;
+  at: number;
+  issues: RejectionIssue[];
+}
+
+export interface StoredRejection extends RejectionEntry {
+  id: number;
+}
+
+export interface RejectionListFilter {
+  organizationId?: string;
+  /** at ≥ since / at < until (epoch ms). */
+  since?: number;
+  until?: number;
+  visitIdPrefix?: string;
+  /** Rows strictly after this position (newest first by at, then id). */
+  after?: { at: number; id: number };
+  limit: number;
+}
+
+/** Delivery facts of one facility beyond its counts. */
+export interface FacilityFacts {
+  /** createdAt of the oldest record still waiting (queued or sending). */
+  oldestWaitingSince?: number;
+  lastSentAt?: number;
+}
+
 export interface Store {
   /** Accepts a batch atomically: all items are committed, or none. Same hash ⇒ unchanged; new hash ⇒ revision+1, state queued. */
   ingest(items: IngestItem[], now: number): IngestStatus[];
@@ -183,6 +268,18 @@ export interface Store {
   /** Puts a blocked / dead-letter / needs-correction record back in the queue (operator action), resetting attempts. */
   requeue(organizationId: string, visitId: string, now: number): boolean;
   counts(organizationId?: string): Counts;
+  /** A page of visits, newest first (see VisitListFilter); `limit` rows at most. */
+  listVisits(filter: VisitListFilter): VisitSummary[];
+  /** Oldest waiting record and last delivery of one facility. */
+  facilityFacts(organizationId: string): FacilityFacts;
+  /** Every organization the store holds visits or a facility state for, sorted. */
+  organizations(): string[];
+  /** Keeps rejections (one transaction). */
+  addRejections(entries: RejectionEntry[]): void;
+  /** Deletes at most `limit` rejections older than `before` (bounded work per call); how many went. */
+  purgeRejections(before: number, limit: number): number;
+  /** A page of rejections, newest first. */
+  listRejections(filter: RejectionListFilter): StoredRejection[];
   /** Visits of one facility not yet final (queued or sending): what the ingest cap per facility counts. */
   pendingCount(organizationId: string): number;
   /** Of those, how many are due at `now` and how many later (backoff, a lease), with the earliest later time. */

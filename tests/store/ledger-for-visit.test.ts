@@ -52,10 +52,27 @@ describe('SQLite store: ledgerForVisit', () => {
     expect(store.ledgerForVisit(ORG, 'V1')).toEqual([{ ...e, contentHash: RETRACTED_HASH, updatedAt: 2 }]);
   });
 
-  it("rejects a visit id that is empty, not a string or contains '/' (it would widen the key range)", () => {
-    store.putLedger([entry('visit/V1/x/encounter')]);
+  it('rejects a visit id that is empty or not a string', () => {
     expect(() => store.ledgerForVisit(ORG, '')).toThrow(TypeError);
-    expect(() => store.ledgerForVisit(ORG, 'V1/x')).toThrow(TypeError);
     expect(() => store.ledgerForVisit(ORG, 42 as unknown as string)).toThrow(TypeError);
+  });
+
+  it("keeps visits whose ids contain '/' apart: \"2026\" never sees \"2026/10/0001\"'s entries, nor the reverse", () => {
+    const key = (visitId: string, rest: string) => `${visitLedgerPrefix(visitId)}${rest}`;
+    const short = [entry(key('2026', 'encounter'), ORG, { resourceType: 'Encounter' })];
+    const long = [entry(key('2026/10/0001', 'encounter'), ORG, { resourceType: 'Encounter' }), entry(key('2026/10/0001', 'observation/body-weight.1'))];
+    const middle = [entry(key('2026/10', 'encounter'), ORG, { resourceType: 'Encounter' })];
+    store.putLedger([...short, ...long, ...middle]);
+    expect(store.ledgerForVisit(ORG, '2026')).toEqual(short);
+    expect(store.ledgerForVisit(ORG, '2026/10')).toEqual(middle);
+    expect(store.ledgerForVisit(ORG, '2026/10/0001').map((e) => e.localKey)).toEqual(long.map((e) => e.localKey).sort());
+  });
+
+  it('leaves the keys of ids without / or % as they were (no migration of existing ledger keys)', () => {
+    expect(visitLedgerPrefix('PSY-MAWAR-2026-10-0141')).toBe('visit/PSY-MAWAR-2026-10-0141/');
+    expect(visitLedgerPrefix('A.b_c:d-1')).toBe('visit/A.b_c:d-1/');
+    expect(visitLedgerPrefix('2026/10/0001')).toBe('visit/2026%2F10%2F0001/');
+    // Injective: an id holding the escape text itself cannot collide with one holding '/'.
+    expect(visitLedgerPrefix('a%2Fb')).not.toBe(visitLedgerPrefix('a/b'));
   });
 });

@@ -11,6 +11,7 @@ import { issue, toOperationOutcome, type Issue } from '../../validation/outcome.
 import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../../util/json-limits.js';
 import { itemId, LINE_ID_HELP, openInput, readItems, writeLine, type InputItem } from '../ndjson.js';
 import { EXIT, parseNow, type CliContext } from '../context.js';
+import { isWellFormedVisitId } from '../../util/visit-id.js';
 
 export interface MapRunOptions {
   input: Readable;
@@ -25,10 +26,9 @@ export interface MapRunOptions {
 
 type Status = 'invalid' | 'defect' | 'unusable' | 'warnings';
 
-const VISIT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 /** The record's visitId for correlation, only when it is a well-formed id; long digit runs (a NIK, a phone) masked as in the logs. */
 function shownVisitId(v: unknown): string | undefined {
-  return typeof v === 'string' && VISIT_ID.test(v) ? v.replace(/\d{10,}/g, '[REDACTED]') : undefined;
+  return isWellFormedVisitId(v) ? v.replace(/\d{10,}/g, '[REDACTED]') : undefined;
 }
 
 async function report(o: MapRunOptions, item: InputItem, status: Status, issues: Issue[], visitId?: unknown): Promise<void> {

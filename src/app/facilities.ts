@@ -1,0 +1,68 @@
+// Facility overview for operators (API and CLI): counts by state, the oldest waiting record and its age, the last
+// delivery, the status with its reason in the caller's language, and platform quota use over the last hour when this
+// process delivers (the limiter is per process: the answer says so, and a CLI process says it does not know).
+import type { FacilityStatus, Store, VisitState } from '../store/types.js';
+import { DEFAULT_LOCALE, messages, type Locale } from '../i18n/index.js';
+import { facilityHoldText, iso } from './visit-view.js';
+import type { QuotaUse } from './quota.js';
+import type { QueryDeps, Scope } from './visits.js';
+
+const text = messages('queries');
+
+export interface FacilityOverviewDeps extends QueryDeps {
+  /** Configured facilities: organizationId → what the configuration says of it (name, environment, …; no secrets). */
+  configured: ReadonlyMap<string, Record<string, unknown>>;
+  /** This process's quota use of a facility over the last hour; absent ⇒ this process does not deliver. */
+  quota?: (organizationId: string) => QuotaUse | undefined;
+}
+
+export interface FacilityOverview {
+  organizationId: string;
+  configured: boolean;
+  [detail: string]: unknown;
+  status: FacilityStatus;
+  explanation: string;
+  counts: Record<VisitState, number>;
+  oldestWaitingSince?: string;
+  oldestWaitingAgeSeconds?: number;
+  lastSentAt?: string;
+  quotaLastHour?: QuotaUse;
+  quotaNote: string;
+}
+
+function overview(deps: FacilityOverviewDeps, org: string, locale: Locale): FacilityOverview {
+  const now = deps.now();
+  const st = deps.store.getFacilityState(org);
+  const facts = deps.store.facilityFacts(org);
+  const quota = deps.quota?.(org);
+  return {
+    ...(deps.configured.get(org) ?? {}),
+    organizationId: org,
+    configured: deps.configured.has(org),
+    status: st?.status ?? 'active',
+    ...(st?.cause ? { cause: st.cause } : {}),
+    ...(st?.reason ? { reason: st.reason } : {}),
+    ...(st?.notBefore && st.notBefore > now ? { notBefore: iso(st.notBefore) } : {}),
+    explanation: facilityHoldText(st, now, locale) ?? text(locale, 'facility.active'),
+    counts: deps.store.counts(org).byState,
+    ...(facts.oldestWaitingSince !== undefined
+      ? { oldestWaitingSince: iso(facts.oldestWaitingSince), oldestWaitingAgeSeconds: Math.max(0, Math.floor((now - facts.oldestWaitingSince) / 1000)) }
+      : {}),
+    ...(facts.lastSentAt !== undefined ? { lastSentAt: iso(facts.lastSentAt) } : {}),
+    ...(quota ? { quotaLastHour: quota } : {}),
+    quotaNote: text(locale, quota ? 'facility.quota.process-only' : 'facility.quota.unknown'),
+  };
+}
+
+/** One facility, if the scope may see it and it is configured or known to the store. */
+export function facilityOverview(deps: FacilityOverviewDeps, scope: Scope, org: string, locale: Locale = DEFAULT_LOCALE): FacilityOverview | undefined {
+  if ('organizationId' in scope && scope.organizationId !== org) return undefined;
+  if (!deps.configured.has(org) && !deps.store.organizations().includes(org)) return undefined;
+  return overview(deps, org, locale);
+}
+
+/** Every facility the scope may see: the configured ones and any other the store holds records of, by organizationId. */
+export function facilityOverviews(deps: FacilityOverviewDeps, scope: Scope, locale: Locale = DEFAULT_LOCALE): FacilityOverview[] {
+  const orgs = 'organizationId' in scope ? [scope.organizationId] : [...new Set([...deps.configured.keys(), ...deps.store.organizations()])].sort();
+  return orgs.map((org) => overview(deps, org, locale));
+}
