@@ -166,5 +166,5 @@ th,td{border:1px solid #d0d4da;padding:.35rem .5rem;text-align:left;vertical-ali
 .state-blocked,.state-dead-letter{background:#ffc9c9}.status-paused{background:#e0d7ff}
 .flash{background:#dff5e3;padding:.5rem}.problem{background:#ffe1e1;padding:.5rem}
 form.inline{display:inline}form.login{display:flex;gap:.5rem;align-items:center}input[type=password]{min-width:20rem}
-button{padding:.3rem .8rem}code{font-size:.95em}
+.visit form{margin-top:.5rem}button{padding:.3rem .8rem}code{font-size:.95em}
 `;
