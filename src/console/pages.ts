@@ -81,10 +81,24 @@ export function errorPage(ctx: PageContext, problem: string): string {
   return layout(ctx, t('error.heading'), html`<p class="problem" role="alert" id="problem">${problem}</p><p><a href="/console">${t('back')}</a></p>`);
 }
 
-function pager(ctx: PageContext, base: string, nextCursor: string | undefined, onFirst: boolean): Html {
+/** Where a list stands: the next page's cursor, whether this is the first page, and the admin's facility filter. */
+export interface ListPosition {
+  nextCursor: string | undefined;
+  onFirst: boolean;
+  organization: string | undefined;
+}
+
+const listUrl = (base: string, organization: string | undefined, cursor?: string): string => {
+  const query = new URLSearchParams({ ...(organization !== undefined ? { organization } : {}), ...(cursor !== undefined ? { cursor } : {}) }).toString();
+  return query ? `${base}?${query}` : base;
+};
+
+function pager(ctx: PageContext, base: string, at: ListPosition): Html {
   const t = textOf(ctx.locale);
-  return html`<p class="pager">${onFirst ? '' : html`<a href="${base}">${t('first-page')}</a> `}${
-    nextCursor ? html`<a id="next-page" href="${base}?cursor=${encodeURIComponent(nextCursor)}">${t('next-page')}</a>` : ''}</p>`;
+  const filter = ctx.principal?.role === 'admin' && at.organization !== undefined
+    ? html`<p class="filter">${t('attention.of', { organizationId: at.organization })} · <a href="${base}">${t('attention.all')}</a></p>` : '';
+  return html`${filter}<p class="pager">${at.onFirst ? '' : html`<a href="${listUrl(base, at.organization)}">${t('first-page')}</a> `}${
+    at.nextCursor ? html`<a id="next-page" href="${listUrl(base, at.organization, at.nextCursor)}">${t('next-page')}</a>` : ''}</p>`;
 }
 
 function facilityActions(ctx: PageContext, f: FacilityOverview): Html {
@@ -97,7 +111,8 @@ function facilityActions(ctx: PageContext, f: FacilityOverview): Html {
 export function overviewPage(ctx: PageContext, facilities: readonly FacilityOverview[]): string {
   const t = textOf(ctx.locale);
   const rows = facilities.map((f) => html`<tr data-org="${f.organizationId}">
-<td>${typeof f.name === 'string' ? html`${f.name}<br>` : ''}<code>${f.organizationId}</code></td>
+<td>${typeof f.name === 'string' ? html`${f.name}<br>` : ''}<code>${f.organizationId}</code>${ctx.principal?.role === 'admin'
+  ? html`<br><small><a href="${listUrl('/console/attention', f.organizationId)}">${t('nav.attention')}</a> · <a href="${listUrl('/console/rejections', f.organizationId)}">${t('nav.rejections')}</a></small>` : ''}</td>
 <td><span class="status status-${f.status}">${t(`status.${f.status}`)}</span><br><small>${f.explanation}</small></td>
 ${VISIT_STATES.map((s) => html`<td class="num" data-state="${s}">${f.counts[s]}</td>`)}
 <td>${f.oldestWaitingAgeSeconds !== undefined ? ageText(ctx.locale, f.oldestWaitingAgeSeconds) : t('overview.none')}</td>
@@ -128,7 +143,7 @@ export interface AttentionItem {
   issues: FieldIssue[];
 }
 
-export function attentionPage(ctx: PageContext, items: readonly AttentionItem[], nextCursor: string | undefined, onFirst: boolean): string {
+export function attentionPage(ctx: PageContext, items: readonly AttentionItem[], at: ListPosition): string {
   const t = textOf(ctx.locale);
   const admin = ctx.principal?.role === 'admin';
   const rows = items.map(({ visit: v, issues }) => html`<article class="visit" data-visit="${v.visitId}" data-org="${v.organizationId}">
@@ -140,10 +155,10 @@ export function attentionPage(ctx: PageContext, items: readonly AttentionItem[],
 </article>`);
   return layout(ctx, t('attention.heading'), html`<p>${t('attention.intro')}</p>
 ${items.length ? rows : html`<p id="none">${t('attention.none')}</p>`}
-${pager(ctx, '/console/attention', nextCursor, onFirst)}`);
+${pager(ctx, '/console/attention', at)}`);
 }
 
-export function rejectionsPage(ctx: PageContext, days: number, items: readonly RejectionListItem[], nextCursor: string | undefined, onFirst: boolean): string {
+export function rejectionsPage(ctx: PageContext, days: number, items: readonly RejectionListItem[], at: ListPosition): string {
   const t = textOf(ctx.locale);
   const admin = ctx.principal?.role === 'admin';
   const rows = items.map((r) => html`<article class="rejection" data-org="${r.organizationId}">
@@ -153,7 +168,7 @@ ${issueTable(ctx, r.issues.map((i) => ({ ...(i.expression?.length ? { field: i.e
 </article>`);
   return layout(ctx, t('rejections.heading', { days }), html`<p>${t('rejections.intro')}</p>
 ${items.length ? rows : html`<p id="none">${t('rejections.none')}</p>`}
-${pager(ctx, '/console/rejections', nextCursor, onFirst)}`);
+${pager(ctx, '/console/rejections', at)}`);
 }
 
 export const CONSOLE_CSS = `body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}

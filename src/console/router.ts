@@ -94,13 +94,22 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
       'Content-Security-Policy': CONTENT_SECURITY_POLICY,
       'X-Content-Type-Options': 'nosniff',
       'X-Frame-Options': 'DENY',
-      'Referrer-Policy': 'no-referrer',
+      // Not no-referrer: under it Chromium sends `Origin: null` with the console's own forms, which the origin check refuses.
+      'Referrer-Policy': 'same-origin',
       'Cache-Control': 'no-store',
     });
     res.vary('Accept-Language').vary('Cookie');
     next();
   });
   router.use('/console', express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }));
+  // Defence in depth beside SameSite and the CSRF token (and the only guard of the login form, which has no session yet):
+  // a form sent from another origin is refused. Browsers send Origin on every POST; a client without it is no browser.
+  router.post('/console/*path', (req, res, next) => {
+    const origin = req.get('origin');
+    if (origin === undefined || origin === `${req.protocol}://${req.get('host')}`) return next();
+    const ctx = context(req);
+    html(res, 403, errorPage(ctx, textOf(ctx.locale)('error.origin')));
+  });
 
   type Signed = { id: string; session: Session; principal: Principal };
   /** The caller's live session whose key still works; undefined otherwise (a revoked key's session is ended). */
@@ -154,10 +163,13 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     const v = (req.body as Record<string, unknown> | undefined)?.[name];
     return typeof v === 'string' ? v : '';
   };
-  const cursorParams = (req: Request, extra: RawParams): RawParams => {
+  /** The list's page and (admin) facility filter from the query; the use case refuses a facility naming another (403). */
+  const listParams = (req: Request, extra: RawParams): RawParams => {
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
-    return { ...extra, _count: String(PAGE_SIZE), ...(cursor !== undefined ? { cursor } : {}) };
+    const organization = typeof req.query.organization === 'string' ? req.query.organization : undefined;
+    return { ...extra, _count: String(PAGE_SIZE), ...(cursor !== undefined ? { cursor } : {}), ...(organization !== undefined ? { organization } : {}) };
   };
+  const filterOf = (req: Request) => (typeof req.query.organization === 'string' ? req.query.organization : undefined);
 
   router.get('/console/console.css', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=3600').type('text/css; charset=utf-8').send(CONSOLE_CSS);
@@ -204,16 +216,16 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   router.get('/console/attention', page((req, res, s) => {
     const ctx = context(req, s);
     const scope = scopeOf(s.principal);
-    const list = listVisits(queryDeps, scope, cursorParams(req, { state: ATTENTION_STATES }), ctx.locale);
+    const list = listVisits(queryDeps, scope, listParams(req, { state: ATTENTION_STATES }), ctx.locale);
     const items = list.items.map((visit) => ({ visit, issues: issuesOf(showVisit(queryDeps, scope, visit.organizationId, visit.visitId, { locale: ctx.locale })) }));
-    html(res, 200, attentionPage(ctx, items, list.nextCursor, req.query.cursor === undefined));
+    html(res, 200, attentionPage(ctx, items, { nextCursor: list.nextCursor, onFirst: req.query.cursor === undefined, organization: filterOf(req) }));
   }));
 
   router.get('/console/rejections', page((req, res, s) => {
     const ctx = context(req, s);
     const since = new Date(now() - rejectionDays * DAY_MS).toISOString();
-    const list = listRejections(queryDeps, scopeOf(s.principal), cursorParams(req, { since }));
-    html(res, 200, rejectionsPage(ctx, rejectionDays, list.items, list.nextCursor, req.query.cursor === undefined));
+    const list = listRejections(queryDeps, scopeOf(s.principal), listParams(req, { since }));
+    html(res, 200, rejectionsPage(ctx, rejectionDays, list.items, { nextCursor: list.nextCursor, onFirst: req.query.cursor === undefined, organization: filterOf(req) }));
   }));
 
   router.post('/console/requeue', action((req, res, s) => {
@@ -243,6 +255,12 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   });
   router.post('/console/facilities/pause', setStatus('paused'));
   router.post('/console/facilities/resume', setStatus('active'));
+
+  // Any other console path: an HTML 404 (the app's JSON one would answer a browser with 406).
+  router.use('/console', (req, res) => {
+    const ctx = context(req, signedIn(req));
+    html(res, 404, errorPage(ctx, textOf(ctx.locale)('error.no-page')));
+  });
 
   return { router, sessions };
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type express from 'express';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const browserPresent = existsSync(CHROMIUM);
@@ -56,4 +56,12 @@ export async function serve(app: express.Express): Promise<{ url: string; close(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
+}
+
+/** Signs in on the console's login page with this key and waits for the overview. */
+export async function signIn(page: Page, baseUrl: string, key: string): Promise<void> {
+  await page.goto(`${baseUrl}/console`);
+  await page.fill('#apiKey', key);
+  await Promise.all([page.waitForURL(`${baseUrl}/console`), page.click('#login')]);
+  await page.locator('#facilities').waitFor();
 }

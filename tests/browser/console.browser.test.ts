@@ -2,7 +2,7 @@
 // explanation in Indonesian, requeue, that facility A's key never shows B's data, and the switch to English.
 import type { Page } from 'playwright-core';
 import { A, B, consoleHarness, KEY, visits, type ConsoleHarness } from '../console/harness.js';
-import { describeInBrowser, openBrowser, serve, type OpenBrowser } from './browser.js';
+import { describeInBrowser, openBrowser, serve, signIn as signInWith, type OpenBrowser } from './browser.js';
 
 const NEEDS_FIX = [{ severity: 'error' as const, code: 'value' as const, expression: ['patient.birthDate'], diagnostics: 'birthDate: tanggal lahir setelah tanggal kunjungan' }];
 
@@ -24,12 +24,7 @@ describeInBrowser('operator console in Chromium', () => {
     await server?.close();
   });
 
-  async function signIn(page: Page, who: string): Promise<void> {
-    await page.goto(`${server.url}/console`);
-    await page.fill('#apiKey', KEY[who]!);
-    await Promise.all([page.waitForURL(`${server.url}/console`), page.click('#login')]);
-    await page.locator('#facilities').waitFor();
-  }
+  const signIn = (page: Page, who: string) => signInWith(page, server.url, KEY[who]!);
 
   it('signs in with a facility key, shows the needs-correction record explained in Indonesian, and requeues it', async () => {
     const page = await browser.context.newPage();

@@ -196,6 +196,27 @@ describe('console pages', () => {
   });
 });
 
+describe('console requests from elsewhere', () => {
+  it('refuses a form posted from another origin, the login included; accepts its own origin', async () => {
+    const h = consoleHarness();
+    const foreign = await h.agent().post('/console/login').set('Origin', 'https://evil.example').type('form').send({ apiKey: KEY[A] }).expect(403);
+    expect(foreign.text).toContain('Formulir ini dikirim dari situs lain dan ditolak.');
+    expect(sessionCookie(foreign.headers['set-cookie'])).toBeUndefined();
+    const a = h.agent();
+    const login = await a.post('/console/login').type('form').send({ apiKey: KEY[A] }).expect(303);
+    expect(sessionCookie(login.headers['set-cookie'])).toBeDefined();
+    const token = csrfOf((await a.get('/console').expect(200)).text);
+    await a.post('/console/logout').set('Origin', 'null').type('form').send({ _csrf: token }).expect(403);
+    expect(h.console.sessions.size).toBe(1);
+  });
+
+  it('answers an unknown console path with an HTML 404, not the API\'s JSON', async () => {
+    const h = consoleHarness();
+    const res = await h.agent().get('/console/nope').set('Accept', 'text/html').expect(404).expect('Content-Type', /text\/html/);
+    expect(res.text).toContain('Halaman ini tidak ada.');
+  });
+});
+
 describe('console isolation and roles', () => {
   it("never shows or acts on another facility's records with a facility session", async () => {
     const h = consoleHarness();
@@ -213,7 +234,11 @@ describe('console isolation and roles', () => {
     expect(res.text).toContain('Tidak ditemukan (atau bukan milik fasilitas Anda).');
     expect(h.store.getVisit(B, 'B-SECRET-1')!.state).toBe('needs-correction');
     // A query parameter cannot widen the scope either.
-    await a.get(`/console/attention?organization=${B}`).expect(200).then((r) => expect(r.text).not.toContain('B-SECRET-1'));
+    for (const path of ['/console/attention', '/console/rejections']) {
+      const res = await a.get(`${path}?organization=${B}`).expect(403);
+      expect(res.text).not.toContain('B-SECRET-1');
+      expect(res.text).not.toContain('B-REJ');
+    }
   });
 
   it('lets the admin see every facility, requeue any record and pause / resume; a facility gets 403 for pause / resume', async () => {
@@ -236,6 +261,14 @@ describe('console isolation and roles', () => {
     await admin.post('/console/facilities/resume').type('form').send({ _csrf: token, organizationId: B }).expect(303);
     expect(h.store.getFacilityState(B)!.status).toBe('active');
     await admin.post('/console/facilities/pause').type('form').send({ _csrf: token, organizationId: 'NOT-CONFIGURED' }).expect(404);
+
+    // The admin narrows a list to one facility from the overview's links; the filter survives paging.
+    expect(overview).toContain(`href="/console/attention?organization=${B}"`);
+    await h.failed(A, 'A-1', 'blocked', []);
+    const onlyB = (await admin.get(`/console/attention?organization=${B}`).expect(200)).text;
+    expect(onlyB).toContain(`Fasilitas ${B} saja`);
+    expect(onlyB).not.toContain('data-visit="A-1"');
+    expect((await admin.get('/console/attention').expect(200)).text).toContain('data-visit="A-1"');
 
     const a = await h.signIn(A);
     const aPage = (await a.get('/console').expect(200)).text;

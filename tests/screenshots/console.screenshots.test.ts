@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { A, B, consoleHarness, KEY, NOW, visits } from '../console/harness.js';
-import { CHROMIUM, browserPresent, openBrowser, serve } from '../browser/browser.js';
+import { CHROMIUM, browserPresent, openBrowser, serve, signIn as signInWith } from '../browser/browser.js';
 
 const OUT = path.resolve('docs/screenshots');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
@@ -32,12 +32,7 @@ it('writes docs/screenshots/{login,overview,attention}.png', async () => {
     const shot = async (name: string) => page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
     await page.goto(`${server.url}/console`);
     await shot('login');
-    const signIn = async (who: string) => {
-      await page.goto(`${server.url}/console`);
-      await page.fill('#apiKey', KEY[who]!);
-      await Promise.all([page.waitForURL(`${server.url}/console`), page.click('#login')]);
-      await page.locator('#facilities').waitFor();
-    };
+    const signIn = (who: string) => signInWith(page, server.url, KEY[who]!);
     await signIn('admin');
     await shot('overview');
     await browser.context.clearCookies();
