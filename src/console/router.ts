@@ -67,6 +67,14 @@ function setCookie(req: Request, res: Response, name: string, value: string, ext
   res.append('Set-Cookie', `${name}=${value}; Path=/console; HttpOnly; SameSite=Strict${req.secure ? '; Secure' : ''}${extra}`);
 }
 
+const originHost = (origin: string): string | undefined => {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined; // `null` and other opaque origins
+  }
+};
+
 /** Only console paths are a place to come back to (no open redirect). */
 const backTo = (x: unknown): string => (typeof x === 'string' && /^\/console(\/[a-z-]*)?$/.test(x) ? x : '/console');
 
@@ -104,9 +112,10 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   router.use('/console', express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }));
   // Defence in depth beside SameSite and the CSRF token (and the only guard of the login form, which has no session yet):
   // a form sent from another origin is refused. Browsers send Origin on every POST; a client without it is no browser.
+  // The host is compared, not the scheme: behind a TLS-terminating proxy the service itself sees plain http.
   router.post('/console/*path', (req, res, next) => {
     const origin = req.get('origin');
-    if (origin === undefined || origin === `${req.protocol}://${req.get('host')}`) return next();
+    if (origin === undefined || originHost(origin) === req.get('host')) return next();
     const ctx = context(req);
     html(res, 403, errorPage(ctx, textOf(ctx.locale)('error.origin')));
   });

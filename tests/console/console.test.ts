@@ -203,11 +203,14 @@ describe('console requests from elsewhere', () => {
     expect(foreign.text).toContain('Formulir ini dikirim dari situs lain dan ditolak.');
     expect(sessionCookie(foreign.headers['set-cookie'])).toBeUndefined();
     const a = h.agent();
+    // Its own host, also as https (a TLS-terminating proxy in front: the service sees http).
+    await h.agent().post('/console/login').set('Host', 'puskesmas.example:8443').set('Origin', 'https://puskesmas.example:8443').type('form').send({ apiKey: KEY[A] }).expect(303);
+    await h.agent().post('/console/login').set('Host', 'puskesmas.example:8443').set('Origin', 'https://puskesmas.example').type('form').send({ apiKey: KEY[A] }).expect(403);
     const login = await a.post('/console/login').type('form').send({ apiKey: KEY[A] }).expect(303);
     expect(sessionCookie(login.headers['set-cookie'])).toBeDefined();
     const token = csrfOf((await a.get('/console').expect(200)).text);
     await a.post('/console/logout').set('Origin', 'null').type('form').send({ _csrf: token }).expect(403);
-    expect(h.console.sessions.size).toBe(1);
+    expect(h.console.sessions.size).toBe(2); // the https sign-in above and this one: the logout was refused
   });
 
   it('answers an unknown console path with an HTML 404, not the API\'s JSON', async () => {
