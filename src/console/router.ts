@@ -63,8 +63,14 @@ function localeOf(req: Request): Locale {
   return isLocale(chosen) ? chosen : negotiateLocale(req.get('accept-language'));
 }
 
+/**
+ * Over https — directly, or through a proxy that says so in X-Forwarded-Proto (believed without `trust proxy`: a false
+ * claim can only make the cookie stricter) — the cookie is Secure.
+ */
+const overHttps = (req: Request): boolean => req.secure || req.get('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
+
 function setCookie(req: Request, res: Response, name: string, value: string, extra = ''): void {
-  res.append('Set-Cookie', `${name}=${value}; Path=/console; HttpOnly; SameSite=Strict${req.secure ? '; Secure' : ''}${extra}`);
+  res.append('Set-Cookie', `${name}=${value}; Path=/console; HttpOnly; SameSite=Strict${overHttps(req) ? '; Secure' : ''}${extra}`);
 }
 
 const originHost = (origin: string): string | undefined => {

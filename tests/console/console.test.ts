@@ -29,6 +29,9 @@ describe('console sign-in and sessions', () => {
     expect(cookie).toMatch(/; Path=\/console; HttpOnly; SameSite=Strict$/);
     expect(cookie).not.toContain(KEY[A]!);
     expect(cookie).not.toContain('Secure'); // plain http here; Secure when the request came over https
+    const proxied = await h.agent().post('/console/login').set('X-Forwarded-Proto', 'https').type('form').send({ apiKey: KEY[A] }).expect(303);
+    expect(sessionCookie(proxied.headers['set-cookie'])).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+    h.console.sessions.destroy(/^ilp_console=([^;]+)/.exec(sessionCookie(proxied.headers['set-cookie'])!)![1]);
     const overview = await a.get('/console').expect(200);
     expect(overview.text).toContain(`Masuk sebagai fasilitas ${A}.`);
     expect(overview.text).not.toContain(KEY[A]!);
