@@ -7,9 +7,9 @@ export class Html {
   }
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
+const ESCAPES: ReadonlyMap<string, string> = new Map([['&', '&amp;'], ['<', '&lt;'], ['>', '&gt;'], ['"', '&quot;'], ["'", '&#39;'], ['`', '&#96;']]);
 
-export const escapeHtml = (value: string): string => value.replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
+export const escapeHtml = (value: string): string => value.replace(/[&<>"'`]/g, (c) => ESCAPES.get(c)!);
 
 export type HtmlValue = Html | string | number | boolean | null | undefined | readonly HtmlValue[];
 

@@ -16,6 +16,7 @@ import { LOCALES, negotiateLocale, type Locale } from '../i18n/index.js';
 import type { FacilityConfig } from '../platform/types.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
+import { ownEntry } from '../util/own.js';
 import { attentionPage, CONSOLE_CSS, errorPage, loginPage, overviewPage, rejectionsPage, textOf, type FieldIssue, type PageContext } from './pages.js';
 import { csrfMatches, DEFAULT_IDLE_MS, SessionStore, type Session } from './sessions.js';
 
@@ -175,7 +176,7 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
       return act(req, res, s);
     });
   const formField = (req: Request, name: string): string => {
-    const v = (req.body as Record<string, unknown> | undefined)?.[name];
+    const v = req.body ? ownEntry(req.body as Record<string, unknown>, name) : undefined;
     return typeof v === 'string' ? v : '';
   };
   /** The list's page and (admin) facility filter from the query; the use case refuses a facility naming another (403). */
