@@ -216,6 +216,17 @@ describe('console requests from elsewhere', () => {
     expect(h.console.sessions.size).toBe(2); // the https sign-in above and this one: the logout was refused
   });
 
+  it('answers odd form bodies without a crash: repeated or prototype-named fields, too large a body', async () => {
+    const h = consoleHarness();
+    const a = await h.signIn(A);
+    const token = csrfOf((await a.get('/console').expect(200)).text);
+    await a.post('/console/requeue').type('form').send(`_csrf=${token}&organizationId=${A}&visitId=a&visitId=b`).expect(404);
+    await a.post('/console/requeue').type('form').send(`_csrf=${token}&__proto__=x&constructor=y&organizationId=${A}`).expect(404);
+    await a.post('/console/requeue').type('form').send(`_csrf=${token}&_csrf=${token}`).expect(403);
+    const big = await a.post('/console/requeue').type('form').send(`_csrf=${token}&visitId=${'x'.repeat(5000)}`);
+    expect(big.status).toBe(413);
+  });
+
   it('answers an unknown console path with an HTML 404, not the API\'s JSON', async () => {
     const h = consoleHarness();
     const res = await h.agent().get('/console/nope').set('Accept', 'text/html').expect(404).expect('Content-Type', /text\/html/);
