@@ -2,7 +2,7 @@
 export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/conformance/', '<rootDir>/tests/replay/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/conformance/', '<rootDir>/tests/replay/', '<rootDir>/tests/screenshots/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   // Type checking is done once by `npm run typecheck`; jest only transpiles.

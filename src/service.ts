@@ -10,6 +10,7 @@ import { visitsRouter } from './api/visits.js';
 import { IngestQuota } from './api/ingest-quota.js';
 import { syncRouter } from './api/sync.js';
 import { queriesRouter } from './api/queries.js';
+import { consoleRouter } from './console/router.js';
 import { GrantHistory } from './app/quota.js';
 import { purgeRejections } from './app/rejections.js';
 import { createValidationPool, type ValidationPool } from './api/validation-pool.js';
@@ -312,6 +313,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         logger,
         perAddress: cfg.openEndpoints,
         ...(pool ? { pool } : {}),
+        htmlRouters: [consoleRouter({ store, clock, facilities, adminKeyHash, staticKeys, throttle, quota: quotaUse, logger, probe: (org) => probes.probe(org) }).router],
         metricsRouter: metricsRouter({ metrics, ...metricsAccess, store, adminKeyHash, staticKeys, throttle, logger }),
         routers: [
           { path: '/', router: diskFloor.ingestRouter },

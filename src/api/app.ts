@@ -43,6 +43,8 @@ export interface AppDeps {
   readiness?: ReadinessCheck[];
   /** GET /metrics (src/api/metrics.ts): mounted before the JSON-only Accept guard, since a scraper asks for text. */
   metricsRouter?: Router;
+  /** Routers that answer HTML and read their own bodies (the operator console): mounted before the JSON-only guards. */
+  htmlRouters?: Router[];
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -74,6 +76,7 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   if (deps.metricsRouter) app.use(deps.metricsRouter);
+  for (const r of deps.htmlRouters ?? []) app.use(r);
   app.use(requireJsonAccept);
   app.use(OPEN_ENDPOINT_PATHS, perAddressLimits(deps.perAddress ?? DEFAULT_OPEN_ENDPOINT_LIMITS));
   app.use(jsonBody(bodyLimitsFor(limits, openLimits)));

@@ -49,11 +49,13 @@ export function principalOf(res: Response): Principal {
   return p;
 }
 
-/** Resolves the caller's key to a Principal (401 when missing or unknown; 429 while the address is throttled). */
-export function authenticate(deps: AuthDeps): RequestHandler {
+/**
+ * A resolver of key hashes to principals (undefined: unknown or revoked), shared by the API and the console (whose
+ * sessions keep the hash, never the key, and resolve it again on every request so that a revocation ends them too).
+ */
+export function keyHashResolver(deps: AuthDeps): (hash: string) => Principal | undefined {
   const adminHash = deps.adminKeyHash ? Buffer.from(deps.adminKeyHash, 'hex') : undefined;
-  const resolve = (key: string): Principal | undefined => {
-    const hash = hashApiKey(key);
+  return (hash: string): Principal | undefined => {
     if (adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) return { role: 'admin', organizationId: null, label: 'ADMIN_API_KEY' };
     const fixed = deps.staticKeys?.get(hash);
     if (fixed) return fixed;
@@ -62,6 +64,12 @@ export function authenticate(deps: AuthDeps): RequestHandler {
     if (!row || row.revokedAt !== undefined) return undefined;
     return { role: row.role, organizationId: row.organizationId, ...(row.label ? { label: row.label } : {}) };
   };
+}
+
+/** Resolves the caller's key to a Principal (401 when missing or unknown; 429 while the address is throttled). */
+export function authenticate(deps: AuthDeps): RequestHandler {
+  const byHash = keyHashResolver(deps);
+  const resolve = (key: string) => byHash(hashApiKey(key));
   const throttled = (res: Response, next: NextFunction, ms: number) =>
     refuse(res, next, Math.max(1, Math.ceil(ms / 1000)), 'Too many wrong API keys from this address');
   const check = (req: Request, res: Response, next: NextFunction, address: string) => {

@@ -10,7 +10,7 @@
 //   POST /sync/facilities/{organizationId}/resume     deliver again (also clears auth-failed / config-error) and probe the
 //                                                    facility's token at once (the answer carries the probe's result)
 import { Router, type Request, type Response } from 'express';
-import type { FacilityStatus, Store, VisitState } from '../store/types.js';
+import type { Store, VisitState } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import type { FacilityConfig } from '../platform/types.js';
 import { describeFacility } from '../config/facilities.js';
@@ -18,6 +18,7 @@ import { httpError, methodNotAllowed } from './errors.js';
 import { authenticate, mayAccess, principalOf, requireAdmin, type AuthDeps } from './auth.js';
 import type { ProbeResult } from '../sync/probe.js';
 import { requeueVisit } from '../app/visits.js';
+import { setFacilityStatus } from '../app/facilities.js';
 import { visitIdOf, VISIT_ID_SEGMENTS } from './queries.js';
 import { facilityHoldText } from '../app/visit-view.js';
 import { messages, negotiateLocale, type Locale } from '../i18n/index.js';
@@ -162,13 +163,11 @@ export function syncRouter(deps: SyncRouterDeps): Router {
     })
     .all(methodNotAllowed(['POST']));
 
-  const setStatus = (status: FacilityStatus) => async (req: Request, res: Response) => {
+  const setStatus = (status: 'paused' | 'active') => async (req: Request, res: Response) => {
     const org = String(req.params.organizationId);
     const p = principalOf(res);
     if (!known.has(org) || !mayAccess(p, org)) throw httpError(404, 'not-found', 'No such facility in the facilities file');
-    deps.store.putFacilityState({
-      organizationId: org, status, ...(status === 'paused' ? { cause: 'operator', reason: 'paused by an operator' } : {}), updatedAt: deps.clock().getTime(),
-    });
+    setFacilityStatus(deps.store, org, status, deps.clock().getTime());
     deps.logger.info({ org, status }, 'facility status changed by operator');
     // Resumed after a fix: find out now whether the credentials work, instead of at the next delivery.
     if (status === 'active' && deps.probes) await deps.probes.probe(org);

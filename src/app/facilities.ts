@@ -66,3 +66,10 @@ export function facilityOverviews(deps: FacilityOverviewDeps, scope: Scope, loca
   const orgs = 'organizationId' in scope ? [scope.organizationId] : [...new Set([...deps.configured.keys(), ...deps.store.organizations()])].sort();
   return orgs.map((org) => overview(deps, org, locale));
 }
+
+/** An operator's pause (`paused`) or resume (`active`, which also clears auth-failed / config-error) of a facility's deliveries. */
+export function setFacilityStatus(store: Store, organizationId: string, status: 'paused' | 'active', at: number): void {
+  store.putFacilityState({
+    organizationId, status, ...(status === 'paused' ? { cause: 'operator' as const, reason: 'paused by an operator' } : {}), updatedAt: at,
+  });
+}

@@ -42,8 +42,12 @@ export const facilityConfig = (organizationId: string): FacilityConfig => ({
 export interface HarnessOptions {
   quota?: (organizationId: string) => QuotaUse | undefined;
   /** Extra routers built from the same store, clock and keys. */
-  routers?: (shared: { store: Store; clock: () => Date; staticKeys: Map<string, Principal>; adminKeyHash: string; logger: ReturnType<typeof logCapture>['logger'] }) => { path: string; router: express.Router }[];
+  routers?: (shared: Shared) => { path: string; router: express.Router }[];
+  /** HTML routers (the console) built from the same store, clock and keys, mounted before the JSON-only guards. */
+  htmlRouters?: (shared: Shared) => express.Router[];
 }
+
+type Shared = { store: Store; clock: () => Date; staticKeys: Map<string, Principal>; adminKeyHash: string; logger: ReturnType<typeof logCapture>['logger'] };
 
 export function harness(opts: HarnessOptions = {}): Harness {
   const store = openStore({ url: 'sqlite::memory:' });
@@ -56,9 +60,11 @@ export function harness(opts: HarnessOptions = {}): Harness {
     store, validator, mapper: (r, at) => mapVisit(r, tables, { now: at }), clock, logger, staticKeys, adminKeyHash,
     organizations: new Set([A, B]),
   });
-  const extra = opts.routers?.({ store, clock, staticKeys, adminKeyHash, logger }) ?? [];
+  const shared: Shared = { store, clock, staticKeys, adminKeyHash, logger };
+  const extra = opts.routers?.(shared) ?? [];
+  const htmlRouters = opts.htmlRouters?.(shared) ?? [];
   const queries = queriesRouter({ store, clock, staticKeys, adminKeyHash, facilities: [facilityConfig(A), facilityConfig(B)], ...(opts.quota ? { quota: opts.quota } : {}) });
-  const app = createApp({ validator, tables, clock, logger, routers: [{ path: '/', router }, { path: '/', router: queries }, ...extra] });
+  const app = createApp({ validator, tables, clock, logger, routers: [{ path: '/', router }, { path: '/', router: queries }, ...extra], htmlRouters });
   return {
     app, store, logs: text,
     setNow: (ms) => void (now = ms),

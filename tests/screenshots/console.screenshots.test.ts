@@ -1,0 +1,48 @@
+// Not a test of behaviour: `npm run screenshots` renders the console's login, overview and attention pages, with
+// sample data on the fixed harness clock, into docs/screenshots/ for the README. It needs /usr/bin/chromium.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { A, B, consoleHarness, KEY, NOW, visits } from '../console/harness.js';
+import { CHROMIUM, browserPresent, openBrowser, serve, signIn as signInWith } from '../browser/browser.js';
+
+const OUT = path.resolve('docs/screenshots');
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+
+it('writes docs/screenshots/{login,overview,attention}.png', async () => {
+  if (!browserPresent) throw new Error(`screenshots need ${CHROMIUM} (apt-get install -y chromium)`);
+  const h = consoleHarness();
+  await h.failed(A, '2026/10/0001', 'needs-correction', [
+    { severity: 'error', code: 'value', expression: ['patient.birthDate'], diagnostics: 'patient.birthDate: tanggal lahir (2026-11-02) setelah tanggal kunjungan (2026-10-05)' },
+    { severity: 'error', code: 'value', expression: ['observations[0].value'], diagnostics: 'observations[0].value: berat badan 310 kg di luar rentang yang mungkin (0,5–250 kg)' },
+  ]);
+  await h.failed(A, '2026/10/0002', 'blocked', [
+    { severity: 'error', code: 'not-found', expression: ['patient.nik'], diagnostics: 'patient.nik: SATUSEHAT tidak menemukan pasien dengan NIK ini; periksa NIK pada register' },
+  ]);
+  await h.failed(B, 'KUNJ-0917', 'dead-letter', []);
+  await h.push(A, visits(A, 3)).expect(202);
+  await h.push(B, visits(B, 2)).expect(202);
+  h.store.putFacilityState({ organizationId: B, status: 'paused', cause: 'operator', reason: 'paused by an operator', updatedAt: NOW.getTime() });
+  h.setNow(NOW.getTime() + 3 * 3_600_000 + 20 * 60_000);
+
+  const server = await serve(h.app);
+  const browser = await openBrowser();
+  try {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    const shot = async (name: string) => page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+    await page.goto(`${server.url}/console`);
+    await shot('login');
+    const signIn = (who: string) => signInWith(page, server.url, KEY[who]!);
+    await signIn('admin');
+    await shot('overview');
+    await browser.context.clearCookies();
+    await signIn(A);
+    await page.goto(`${server.url}/console/attention`);
+    await page.locator('article.visit').first().waitFor();
+    await shot('attention');
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  for (const name of ['login', 'overview', 'attention']) expect(readFileSync(path.join(OUT, `${name}.png`)).subarray(0, 4)).toEqual(PNG_SIGNATURE);
+});
