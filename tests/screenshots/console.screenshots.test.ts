@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { A, B, consoleHarness, KEY, NOW, visits } from '../console/harness.js';
+import { checkVisit } from '../../src/mapping/index.js';
+import { NOW as MAP_NOW, sample, tables } from '../mapping/helpers.js';
 import { CHROMIUM, browserPresent, openBrowser, serve, signIn as signInWith } from '../browser/browser.js';
 
 const OUT = path.resolve('docs/screenshots');
@@ -11,13 +13,15 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 it('writes docs/screenshots/{login,overview,attention}.png', async () => {
   if (!browserPresent) throw new Error(`screenshots need ${CHROMIUM} (apt-get install -y chromium)`);
   const h = consoleHarness();
-  await h.failed(A, '2026/10/0001', 'needs-correction', [
-    { severity: 'error', code: 'value', expression: ['patient.birthDate'], diagnostics: 'patient.birthDate: tanggal lahir (2026-11-02) setelah tanggal kunjungan (2026-10-05)' },
-    { severity: 'error', code: 'value', expression: ['observations[0].value'], diagnostics: 'observations[0].value: berat badan 310 kg di luar rentang yang mungkin (0,5–250 kg)' },
-  ]);
-  await h.failed(A, '2026/10/0002', 'blocked', [
-    { severity: 'error', code: 'not-found', expression: ['patient.nik'], diagnostics: 'patient.nik: SATUSEHAT tidak menemukan pasien dengan NIK ini; periksa NIK pada register' },
-  ]);
+  // The issues real records get (the mapper's checks, the identity resolver's refusal), not texts written for the picture:
+  // source-record errors are still English (README, Known limits).
+  const bad = sample('toddler-growth-monitoring');
+  bad.patient.birthDate = '2026-11-02';
+  bad.measurements![0]!.value = 310;
+  const sourceErrors = checkVisit(bad, tables, { now: MAP_NOW }).filter((i) => i.severity === 'error');
+  await h.failed(A, '2026/10/0001', 'needs-correction', sourceErrors);
+  await h.failed(A, '2026/10/0002', 'blocked', [{ severity: 'error', code: 'not-found', expression: ['patient.nik'],
+    diagnostics: 'No SATUSEHAT patient (IHS number) exists for this NIK and the platform refused to create one: the NIK may be unknown to Dukcapil. Check the NIK at the source, or send patient.ihsNumber' }]);
   await h.failed(B, 'KUNJ-0917', 'dead-letter', []);
   await h.push(A, visits(A, 3)).expect(202);
   await h.push(B, visits(B, 2)).expect(202);
