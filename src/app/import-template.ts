@@ -1,0 +1,401 @@
+// Spreadsheet templates (mappings/imports/<name>.json): which header fills which visit-record field and how a cell is
+// read. Pure: a row of cells → a visit record, or the problems at its columns. A new template is a new table, no code.
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { mappingsDir } from '../util/paths.js';
+import { emptyTable, ownEntry } from '../util/own.js';
+
+export const importsDir = path.join(mappingsDir, 'imports');
+
+export const CELL_TYPES = ['text', 'nik', 'integer', 'number', 'date', 'time', 'code', 'vaccines'] as const;
+export type CellType = (typeof CELL_TYPES)[number];
+
+export interface TemplateColumn {
+  key: string;
+  header: string;
+  aliases?: string[];
+  type: CellType;
+  /** A record path (patient.nik), `measurement:<code>` (`measurement:*` with codeBy), `finding:<code>`, `immunizations`, or `$visitDate` / `$visitTime` / `$position`. */
+  target: string;
+  required?: boolean;
+  values?: Record<string, string>;
+  unit?: string;
+  unitAbove?: { value: number; unit: string };
+  needs?: string;
+  codeBy?: Record<string, string>;
+  /** One value per vaccine of the Imunisasi cell, comma-separated in the same order (batch number, expiry date). */
+  perVaccine?: boolean;
+}
+
+export interface ImportTemplate {
+  name: string;
+  version: string;
+  setting: string;
+  defaults: { citizenship: string; time: string; utcOffset: string; durationMinutes: number };
+  columns: TemplateColumn[];
+  notImported: Array<{ header: string; aliases?: string[]; why: string }>;
+}
+
+/** A cell as a reader hands it over: formulas are never evaluated, only flagged. */
+export type Cell = string | number | boolean | Date | null | undefined | { formula: true };
+export const FORMULA: Cell = Object.freeze({ formula: true as const });
+
+/** A problem at a cell or row: a message key of messages/import.json (its kind) and its parameters. */
+export interface CellProblem {
+  kind: string;
+  column?: string;
+  params?: Record<string, string | number>;
+  /** Text from the record checks (English), when the problem comes from there. */
+  diagnostics?: string;
+}
+
+export class TemplateError extends Error {}
+
+/** Header text → comparison key: case, spaces and punctuation do not count ("Tgl. Lahir" = "TGL_LAHIR"). */
+export const headerKey = (s: string): string => s.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+
+const isRecord = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+
+/** Checks a template table's shape; throws TemplateError naming the file and the entry. */
+export function parseTemplate(raw: unknown, file: string): ImportTemplate {
+  const fail = (what: string): never => {
+    throw new TemplateError(`${file}: ${what}`);
+  };
+  if (!isRecord(raw)) fail('not a JSON object');
+  const t = raw as Record<string, unknown>;
+  for (const k of ['name', 'version', 'setting']) if (typeof t[k] !== 'string') fail(`"${k}" must be text`);
+  const d = t.defaults;
+  if (!isRecord(d) || typeof d.citizenship !== 'string' || typeof d.time !== 'string' || typeof d.utcOffset !== 'string' || typeof d.durationMinutes !== 'number') {
+    fail('"defaults" needs citizenship, time, utcOffset and durationMinutes');
+  }
+  if (!Array.isArray(t.columns) || !t.columns.length) fail('"columns" must be a non-empty array');
+  const seen = new Set<string>();
+  (t.columns as unknown[]).forEach((c, i) => {
+    if (!isRecord(c) || typeof c.key !== 'string' || typeof c.header !== 'string' || typeof c.target !== 'string') fail(`columns[${i}] needs key, header and target`);
+    const col = c as unknown as TemplateColumn;
+    if (!(CELL_TYPES as readonly string[]).includes(col.type)) fail(`columns[${i}].type must be one of ${CELL_TYPES.join(', ')}`);
+    if ((col.type === 'code' || col.type === 'vaccines') && !isRecord(col.values)) fail(`columns[${i}] (${col.type}) needs "values"`);
+    if (col.target.startsWith('measurement:') && typeof col.unit !== 'string') fail(`columns[${i}] (a measurement) needs "unit"`);
+    if (col.target === 'measurement:*' && (!isRecord(col.codeBy) || !col.needs)) fail(`columns[${i}] (measurement:*) needs "needs" and "codeBy"`);
+    for (const h of [col.header, ...(col.aliases ?? [])]) {
+      const k = headerKey(h);
+      if (seen.has(k)) fail(`header "${h}" appears twice`);
+      seen.add(k);
+    }
+  });
+  const keys = new Set((t.columns as TemplateColumn[]).map((c) => c.key));
+  for (const c of t.columns as TemplateColumn[]) if (c.needs && !keys.has(c.needs)) fail(`column ${c.key} needs unknown column ${c.needs}`);
+  const notImported = Array.isArray(t.notImported) ? (t.notImported as ImportTemplate['notImported']) : [];
+  return { name: t.name as string, version: t.version as string, setting: t.setting as string, defaults: d as ImportTemplate['defaults'], columns: t.columns as TemplateColumn[], notImported };
+}
+
+/** The template mappings/imports/<name>.json; an unknown name or a malformed table throws TemplateError. */
+export function loadTemplate(name: string, dir = importsDir): ImportTemplate {
+  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(name)) throw new TemplateError(`unknown template`);
+  const file = path.join(dir, `${name}.json`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new TemplateError(`unknown template`);
+  }
+  return parseTemplate(raw, file);
+}
+
+export interface HeaderMap {
+  /** Per cell position: the template column it fills (absent: not imported). */
+  at: Array<TemplateColumn | undefined>;
+  /** The header text as the file spells it, per template column key. */
+  headerOf: Map<string, string>;
+  notImported: string[];
+  unknown: string[];
+}
+
+export const MAX_COLUMNS = 100;
+
+/** Reads the header row; a file problem (kind `file.*`) when the sheet cannot be imported with this template. */
+export function resolveHeader(template: ImportTemplate, cells: readonly Cell[]): HeaderMap | CellProblem {
+  if (cells.length > MAX_COLUMNS) return { kind: 'file.too-many-columns', params: { max: MAX_COLUMNS } };
+  const byKey = new Map<string, TemplateColumn>();
+  for (const c of template.columns) for (const h of [c.header, ...(c.aliases ?? [])]) byKey.set(headerKey(h), c);
+  const ignored = new Set(template.notImported.flatMap((n) => [n.header, ...(n.aliases ?? [])]).map(headerKey));
+  const out: HeaderMap = { at: [], headerOf: new Map(), notImported: [], unknown: [] };
+  cells.forEach((cell, i) => {
+    const text = typeof cell === 'string' ? cell.trim() : typeof cell === 'number' ? String(cell) : '';
+    if (!text) return;
+    const col = byKey.get(headerKey(text));
+    if (col) {
+      if (out.headerOf.has(col.key)) return; // the first of two columns for one field wins; the second is reported below
+      out.at[i] = col;
+      out.headerOf.set(col.key, text.slice(0, 60));
+    } else (ignored.has(headerKey(text)) ? out.notImported : out.unknown).push(text.slice(0, 60));
+  });
+  const duplicated = cells.filter((c, i) => typeof c === 'string' && byKey.has(headerKey(c)) && out.at[i] === undefined);
+  if (duplicated.length) return { kind: 'file.duplicate-column', params: { column: String(duplicated[0]).slice(0, 60) } };
+  const missing = template.columns.filter((c) => c.required && !out.headerOf.has(c.key)).map((c) => c.header);
+  if (missing.length) return { kind: 'file.missing-columns', params: { columns: missing.join(', ') } };
+  return out;
+}
+
+export const MAX_CELL_CHARS = 1000;
+const MAX_TEXT = 200;
+const DAY_MS = 86_400_000;
+const EXCEL_EPOCH = Date.UTC(1899, 11, 30);
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+const ymd = (y: number, m: number, d: number): string | undefined => {
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return y >= 1900 && y <= 2200 && t.getUTCMonth() === m - 1 && t.getUTCDate() === d ? `${pad(y, 4)}-${pad(m)}-${pad(d)}` : undefined;
+};
+
+type Parsed = { value: unknown } | { problem: string; params?: Record<string, string | number> };
+
+function parseDate(cell: Cell): Parsed {
+  if (cell instanceof Date) return dateOr(ymd(cell.getUTCFullYear(), cell.getUTCMonth() + 1, cell.getUTCDate()));
+  if (typeof cell === 'number') {
+    // An Excel date serial (days since 1899-12-30) in a cell without date format.
+    if (!Number.isInteger(cell) || cell < 1 || cell > 120_000) return { problem: 'cell.date' };
+    const t = new Date(EXCEL_EPOCH + cell * DAY_MS);
+    return dateOr(ymd(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate()));
+  }
+  const s = String(cell).trim();
+  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(s);
+  if (m) return dateOr(ymd(+m[1]!, +m[2]!, +m[3]!));
+  m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(s);
+  if (m) return dateOr(ymd(+m[3]!, +m[2]!, +m[1]!));
+  return { problem: 'cell.date' };
+}
+const dateOr = (d: string | undefined): Parsed => (d ? { value: d } : { problem: 'cell.date' });
+
+function parseTime(cell: Cell): Parsed {
+  if (cell instanceof Date) return { value: `${pad(cell.getUTCHours())}:${pad(cell.getUTCMinutes())}` };
+  if (typeof cell === 'number' && cell >= 0 && cell < 1) {
+    const minutes = Math.round(cell * 1440);
+    return { value: `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}` };
+  }
+  const m = /^(\d{1,2})[:.](\d{2})$/.exec(String(cell).trim());
+  if (!m || +m[1]! > 23 || +m[2]! > 59) return { problem: 'cell.time' };
+  return { value: `${pad(+m[1]!)}:${m[2]}` };
+}
+
+function parseNumber(cell: Cell, unit: string | undefined): Parsed {
+  if (typeof cell === 'number') return Number.isFinite(cell) ? { value: cell } : { problem: 'cell.number' };
+  let s = String(cell).trim();
+  if (unit && s.toLowerCase().endsWith(unit.toLowerCase())) s = s.slice(0, -unit.length).trim();
+  // Decimal comma (Indonesian spreadsheets) or point; a thousands separator is ambiguous and refused.
+  if (!/^-?\d{1,6}([.,]\d{1,4})?$/.test(s)) return { problem: 'cell.number' };
+  return { value: Number(s.replace(',', '.')) };
+}
+
+function parseNik(cell: Cell): Parsed {
+  if (typeof cell === 'number') {
+    // A NIK typed into a number cell loses its last digits beyond 2^53: only an exact one is taken.
+    return Number.isSafeInteger(cell) && String(cell).length === 16 ? { value: String(cell) } : { problem: 'cell.nik-number' };
+  }
+  const s = String(cell).trim().replace(/^'/, '').replace(/[\s.-]/g, '');
+  return /^\d{16}$/.test(s) ? { value: s } : { problem: 'cell.nik' };
+}
+
+/** Value-map lookup, case/space/punctuation-insensitive; a prototype-free table so no input key hits Object members. */
+function valueTable(values: Record<string, string>): Record<string, string> {
+  const t = emptyTable<string>();
+  for (const [k, v] of Object.entries(values)) t[headerKey(k)] = v;
+  return t;
+}
+const valueTables = new WeakMap<TemplateColumn, Record<string, string>>();
+const tableOf = (col: TemplateColumn) => {
+  let t = valueTables.get(col);
+  if (!t) valueTables.set(col, (t = valueTable(col.values ?? {})));
+  return t;
+};
+const allowed = (col: TemplateColumn) => Object.keys(col.values ?? {}).slice(0, 12).join(', ');
+
+function parseCode(cell: Cell, col: TemplateColumn): Parsed {
+  const v = ownEntry(tableOf(col), headerKey(String(cell)));
+  return v !== undefined ? { value: v } : { problem: 'cell.code', params: { allowed: allowed(col) } };
+}
+
+/** "BCG, Polio 1; DPT-HB-Hib 2" → [{vaccine, dose}]: a dose number after the name, 1 when absent. */
+function parseVaccines(cell: Cell, col: TemplateColumn): Parsed {
+  const table = tableOf(col);
+  const out: Array<{ vaccine: string; dose: number }> = [];
+  for (const part of String(cell).split(/[,;+]/).map((p) => p.trim()).filter(Boolean)) {
+    const whole = ownEntry(table, headerKey(part));
+    const m = /^(.*?)[\s-]*(?:dosis\s*)?(\d{1,2})$/i.exec(part);
+    const named = whole ?? (m ? ownEntry(table, headerKey(m[1]!)) : undefined);
+    const dose = whole !== undefined ? 1 : m ? Number(m[2]) : NaN;
+    if (named === undefined || !(dose >= 1 && dose <= 10)) return { problem: 'cell.vaccine', params: { allowed: allowed(col) } };
+    out.push({ vaccine: named, dose });
+  }
+  return out.length ? { value: out } : { problem: 'cell.vaccine', params: { allowed: allowed(col) } };
+}
+
+function parseCell(cell: Cell, col: TemplateColumn): Parsed {
+  if (typeof cell === 'string' && cell.length > MAX_CELL_CHARS) return { problem: 'cell.too-long', params: { max: MAX_TEXT } };
+  if (col.perVaccine && typeof cell === 'string') {
+    const out: unknown[] = [];
+    for (const part of cell.split(/[,;]/).map((p) => p.trim())) {
+      const one = parseOne(part, col);
+      if ('problem' in one) return one;
+      out.push(one.value);
+    }
+    return { value: out };
+  }
+  const one = parseOne(cell, col);
+  return col.perVaccine && 'value' in one ? { value: [one.value] } : one;
+}
+
+function parseOne(cell: Cell, col: TemplateColumn): Parsed {
+  if (typeof cell === 'object' && cell !== null && !(cell instanceof Date)) return { problem: 'cell.formula' };
+  // A leading '=' in a CSV cell is a formula that was not evaluated: refused like one (and never written back out).
+  if (typeof cell === 'string' && /^[=]/.test(cell.trim())) return { problem: 'cell.formula' };
+  switch (col.type) {
+    case 'date': return parseDate(cell);
+    case 'time': return parseTime(cell);
+    case 'number': return parseNumber(cell, col.unit);
+    case 'integer': {
+      const n = parseNumber(cell, undefined);
+      return 'value' in n && Number.isInteger(n.value) ? n : { problem: 'cell.integer' };
+    }
+    case 'nik': return parseNik(cell);
+    case 'code': return parseCode(cell, col);
+    case 'vaccines': return parseVaccines(cell, col);
+    case 'text': {
+      const s = cell instanceof Date ? cell.toISOString().slice(0, 10) : String(cell).trim();
+      return s.length > MAX_TEXT ? { problem: 'cell.too-long', params: { max: MAX_TEXT } } : { value: s };
+    }
+  }
+}
+
+const isEmpty = (c: Cell) => c === undefined || c === null || (typeof c === 'string' && c.trim() === '');
+export const isBlankRow = (cells: readonly Cell[]) => cells.every(isEmpty);
+
+function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let at = obj;
+  for (const p of parts.slice(0, -1)) at = (at[p] ??= Object.create(null) as Record<string, unknown>) as Record<string, unknown>;
+  at[parts[parts.length - 1]!] = value;
+}
+
+export interface RowContext {
+  organizationId: string;
+  /** Keys the visitId hash, so that the id shows no NIK and cannot be reversed by trying NIKs. */
+  idKey: Buffer;
+}
+
+export type RowResult =
+  | { status: 'record'; record: Record<string, unknown>; columnOf: (expression: string) => string | undefined }
+  | { status: 'problems'; problems: CellProblem[] };
+
+/** The visitId of a row: same template, facility, child and visit date → same id (a corrected file revises). */
+export function derivedVisitId(template: string, org: string, identity: string, visitDate: string, key: Buffer): string {
+  const h = createHmac('sha256', key).update(`${template}\n${org}\n${identity}\n${visitDate}`).digest('base64url').replace(/[-_]/g, '').slice(0, 22);
+  return `${template}-${visitDate.replaceAll('-', '')}-${h}`;
+}
+
+/** `date` + `time` + minutes as a local date-time with the template's offset. */
+function localDateTime(date: string, time: string, plusMinutes: number, offset: string): string {
+  const t = new Date(Date.parse(`${date}T${time}:00Z`) + plusMinutes * 60_000);
+  return `${t.toISOString().slice(0, 19)}${offset}`;
+}
+
+/** One data row → a visit record (with a map from record paths back to the file's columns), or its problems. */
+export function rowToRecord(template: ImportTemplate, header: HeaderMap, cells: readonly Cell[], ctx: RowContext): RowResult {
+  const problems: CellProblem[] = [];
+  const values = new Map<string, unknown>();
+  const colName = (key: string) => header.headerOf.get(key) ?? key;
+  if (cells.length > header.at.length + 20 && cells.slice(header.at.length).some((c) => !isEmpty(c))) {
+    problems.push({ kind: 'row.too-many-cells', params: { max: header.at.length } });
+  }
+  header.at.forEach((col, i) => {
+    if (!col) return;
+    const cell = cells[i];
+    if (isEmpty(cell)) return;
+    const parsed = parseCell(cell, col);
+    if ('problem' in parsed) problems.push({ kind: parsed.problem, column: colName(col.key), ...(parsed.params ? { params: parsed.params } : {}) });
+    else values.set(col.key, parsed.value);
+  });
+  for (const col of template.columns) {
+    if (col.required && !values.has(col.key) && !problems.some((p) => p.column === colName(col.key))) problems.push({ kind: 'cell.required', column: colName(col.key) });
+    if (col.needs && values.has(col.key) && !values.has(col.needs)) problems.push({ kind: 'cell.needs', column: colName(col.needs), params: { other: colName(col.key) } });
+  }
+  const byKey = new Map(template.columns.map((c) => [c.key, c]));
+  const keyOfTarget = (target: string) => template.columns.find((c) => c.target === target)?.key;
+  const nik = values.get(keyOfTarget('patient.nik') ?? '') as string | undefined;
+  const motherNik = values.get(keyOfTarget('patient.motherNik') ?? '') as string | undefined;
+  const birthOrder = values.get(keyOfTarget('patient.birthOrder') ?? '') as number | undefined;
+  const identity = nik ? `nik:${nik}` : motherNik && birthOrder !== undefined ? `ibu:${motherNik}:${birthOrder}` : undefined;
+  const nikColumn = colName(keyOfTarget('patient.nik') ?? 'nik');
+  if (!identity && !problems.some((p) => p.column === nikColumn || p.column === colName(keyOfTarget('patient.motherNik') ?? ''))) {
+    problems.push({ kind: 'row.identity', column: nikColumn });
+  }
+  if (problems.length) return { status: 'problems', problems };
+
+  const visitDate = values.get(keyOfTarget('$visitDate')!) as string;
+  const time = (values.get(keyOfTarget('$visitTime') ?? '') as string | undefined) ?? template.defaults.time;
+  const position = values.get(keyOfTarget('$position') ?? '') as string | undefined;
+  const start = localDateTime(visitDate, time, 0, template.defaults.utcOffset);
+  const record: Record<string, unknown> = {
+    organizationId: ctx.organizationId,
+    visitId: derivedVisitId(template.name, ctx.organizationId, identity!, visitDate, ctx.idKey),
+    setting: template.setting,
+    start,
+    end: localDateTime(visitDate, time, template.defaults.durationMinutes, template.defaults.utcOffset),
+    patient: { citizenship: template.defaults.citizenship },
+    practitioner: {},
+  };
+  // Record path → column key, to put a record-check issue back at the column the operator typed it in.
+  const pathColumn = new Map<string, string>([['start', keyOfTarget('$visitDate')!], ['end', keyOfTarget('$visitDate')!]]);
+  const measurements: unknown[] = [];
+  const findings: unknown[] = [];
+  const immunizations: unknown[] = [];
+  for (const [key, value] of values) {
+    const col = byKey.get(key)!;
+    if (col.target.startsWith('$') || col.perVaccine) continue;
+    if (col.target.startsWith('measurement:')) {
+      const code = col.target === 'measurement:*' ? ownEntry(col.codeBy ?? {}, String(position)) : col.target.slice('measurement:'.length);
+      const unit = col.unitAbove && (value as number) > col.unitAbove.value ? col.unitAbove.unit : col.unit!;
+      pathColumn.set(`measurements[${measurements.length}]`, key);
+      measurements.push({ code, value, unit, ...(col.target === 'measurement:*' && position ? { position } : {}) });
+    } else if (col.target.startsWith('finding:')) {
+      pathColumn.set(`findings[${findings.length}]`, key);
+      findings.push({ code: col.target.slice('finding:'.length), value });
+    } else if (col.target === 'immunizations') {
+      for (const v of value as Array<{ vaccine: string; dose: number }>) {
+        pathColumn.set(`immunizations[${immunizations.length}]`, key);
+        immunizations.push({ ...v, status: 'completed', source: 'administered', givenAt: start });
+      }
+    } else {
+      pathColumn.set(col.target, key);
+      setPath(record, col.target, value);
+    }
+  }
+  for (const [key, value] of values) {
+    const col = byKey.get(key)!;
+    if (!col.perVaccine || !col.target.startsWith('immunizations.')) continue;
+    const list = value as unknown[];
+    if (list.length !== immunizations.length) {
+      return { status: 'problems', problems: [{ kind: 'cell.per-vaccine', column: colName(key), params: { count: immunizations.length, other: colName(keyOfTarget('immunizations') ?? '') } }] };
+    }
+    const field = col.target.slice('immunizations.'.length);
+    list.forEach((v, i) => {
+      (immunizations[i] as Record<string, unknown>)[field] = v;
+      pathColumn.set(`immunizations[${i}].${field}`, key);
+    });
+  }
+  if (nik) delete (record.patient as Record<string, unknown>).motherNik; // nik given ⇒ motherNik is not used (contract)
+  if (measurements.length) record.measurements = measurements;
+  if (findings.length) record.findings = findings;
+  if (immunizations.length) record.immunizations = immunizations;
+  const columnOf = (expression: string): string | undefined => {
+    // The longest recorded path the issue sits in, else the first template column under the issue's path.
+    let best: string | undefined;
+    for (const p of pathColumn.keys()) {
+      if ((expression === p || expression.startsWith(`${p}.`) || expression.startsWith(`${p}[`)) && (!best || p.length > best.length)) best = p;
+    }
+    const key = best ? pathColumn.get(best) : template.columns.find((c) => c.target.startsWith(`${expression}.`) || c.target === expression)?.key;
+    return key ? colName(key) : undefined;
+  };
+  return { status: 'record', record: JSON.parse(JSON.stringify(record)) as Record<string, unknown>, columnOf };
+}
