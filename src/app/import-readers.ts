@@ -38,7 +38,7 @@ async function sniff(file: string): Promise<{ zip: boolean; binary: boolean; del
     const buf = Buffer.alloc(8192);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     const head = buf.subarray(0, bytesRead);
-    const firstLine = head.toString('utf8').split(/\r?\n/)[0] ?? '';
+    const firstLine = head.toString('utf8').split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
     const count = (ch: string) => firstLine.split(ch).length - 1;
     const delimiter = [';', '\t', ','].reduce((best, ch) => (count(ch) > count(best) ? ch : best), ',');
     return { zip: head[0] === 0x50 && head[1] === 0x4b, binary: head.includes(0), delimiter };

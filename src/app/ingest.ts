@@ -3,8 +3,8 @@
 // records are committed in one store transaction. A rejected record stores nothing.
 import type { IngestItem, IngestStatus, Store, WeighingFact } from '../store/types.js';
 import type { VisitRecord } from '../mapping/types.js';
-import type { ValidatorLike } from '../api/contracts.js';
-import { defectSummary, dryRun, type Mapper } from '../api/dry-run.js';
+import type { ValidatorLike } from './contracts.js';
+import { defectSummary, dryRun, type Mapper } from './dry-run.js';
 import { contentHash } from '../sync/hash.js';
 import { issue, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
