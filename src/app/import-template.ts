@@ -282,6 +282,18 @@ export interface RowContext {
   organizationId: string;
   /** Keys the visitId hash, so that the id shows no NIK and cannot be reversed by trying NIKs. */
   idKey: Buffer;
+  /** The facility's IANA time zone (facilities file): register times are its local times. Absent ⇒ the template's utcOffset. */
+  timeZone?: string;
+}
+
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+/** The UTC offset (+08:00) of `timeZone` on `date` (YYYY-MM-DD), at midday. */
+export function utcOffsetOn(timeZone: string, date: string): string {
+  let f = offsetFormats.get(timeZone);
+  if (!f) offsetFormats.set(timeZone, (f = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })));
+  const name = f.formatToParts(new Date(`${date}T12:00:00Z`)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /^GMT([+-]\d{2}:\d{2})$/.exec(name);
+  return m ? m[1]! : '+00:00';
 }
 
 export type RowResult =
@@ -335,13 +347,14 @@ export function rowToRecord(template: ImportTemplate, header: HeaderMap, cells: 
   const visitDate = values.get(keyOfTarget('$visitDate')!) as string;
   const time = (values.get(keyOfTarget('$visitTime') ?? '') as string | undefined) ?? template.defaults.time;
   const position = values.get(keyOfTarget('$position') ?? '') as string | undefined;
-  const start = localDateTime(visitDate, time, 0, template.defaults.utcOffset);
+  const offset = ctx.timeZone ? utcOffsetOn(ctx.timeZone, visitDate) : template.defaults.utcOffset;
+  const start = localDateTime(visitDate, time, 0, offset);
   const record: Record<string, unknown> = {
     organizationId: ctx.organizationId,
     visitId: derivedVisitId(template.name, ctx.organizationId, identity!, visitDate, ctx.idKey),
     setting: template.setting,
     start,
-    end: localDateTime(visitDate, time, template.defaults.durationMinutes, template.defaults.utcOffset),
+    end: localDateTime(visitDate, time, template.defaults.durationMinutes, offset),
     patient: { citizenship: template.defaults.citizenship },
     practitioner: {},
   };

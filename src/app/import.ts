@@ -28,6 +28,8 @@ export interface ImportDeps extends IngestCheckDeps {
 export interface ImportOptions {
   organizationId: string;
   template: ImportTemplate;
+  /** The facility's IANA time zone (Asia/Makassar …); absent ⇒ the template's default offset (WIB). */
+  timeZone?: string;
   locale: Locale;
   /** Check every row, store nothing. */
   dryRun?: boolean;
@@ -124,7 +126,7 @@ export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps
       continue;
     }
     summary.read++;
-    const converted = rowToRecord(opts.template, header, cells, { organizationId: opts.organizationId, idKey: deps.idKey });
+    const converted = rowToRecord(opts.template, header, cells, { organizationId: opts.organizationId, idKey: deps.idKey, ...(opts.timeZone ? { timeZone: opts.timeZone } : {}) });
     if (converted.status === 'problems') {
       reject(row, converted.problems, []);
     } else {

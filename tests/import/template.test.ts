@@ -1,6 +1,6 @@
 // The template table: header aliases, cell parsing (dates, decimal comma, units, value maps, vaccines), the derived
 // visitId, and that a new template is only a table.
-import { derivedVisitId, FORMULA, loadTemplate, parseTemplate, resolveHeader, rowToRecord, TemplateError, type HeaderMap, type ImportTemplate } from '../../src/app/import-template.js';
+import { derivedVisitId, FORMULA, utcOffsetOn, loadTemplate, parseTemplate, resolveHeader, rowToRecord, TemplateError, type HeaderMap, type ImportTemplate } from '../../src/app/import-template.js';
 import { HEADER, ID_KEY, ORG, row } from './helpers.js';
 
 const posyandu = loadTemplate('posyandu');
@@ -84,6 +84,14 @@ describe('posyandu template', () => {
   it('takes an infant without NIK by NIK ibu + anak ke, and asks for one of them when both are missing', () => {
     expect(recordOf(posyandu, H, row(2)).patient).toMatchObject({ motherNik: '3273014101950004', birthOrder: 1 });
     expect(problemsOf(H, row(2, { 'NIK Ibu': '' })).map((x) => [x.column, x.kind])).toEqual([['NIK', 'row.identity']]);
+  });
+
+  it('writes register times in the time zone of the facility (WITA, WIT), the offset of the template otherwise', () => {
+    const wita = rowToRecord(posyandu, H, row(0), { ...ctx, timeZone: 'Asia/Makassar' });
+    const wit = rowToRecord(posyandu, H, row(0), { ...ctx, timeZone: 'Asia/Jayapura' });
+    expect(wita.status === 'record' && wita.record.start).toBe('2026-10-05T09:15:00+08:00');
+    expect(wit.status === 'record' && wit.record.end).toBe('2026-10-05T09:30:00+09:00');
+    expect(utcOffsetOn('Asia/Jakarta', '2026-10-05')).toBe('+07:00');
   });
 
   it('derives the visitId from template, facility, child and visit date: stable, without the NIK, changed by any of them', () => {

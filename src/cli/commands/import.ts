@@ -71,7 +71,7 @@ async function run(ctx: CliContext, file: string, flags: ImportFlags, locale: Lo
       weighingOf: (record: VisitRecord) => weighingFact(record, tables, hmacKey),
       rejectionsRetentionDays: cfg.rejectionsRetentionDays,
     }, {
-      organizationId: flags.org, template, locale, dryRun: !!flags.dryRun, ...(batchSize ? { batchSize } : {}),
+      organizationId: flags.org, template, timeZone: facility.timezone, locale, dryRun: !!flags.dryRun, ...(batchSize ? { batchSize } : {}),
       onRowError: (e) => void ctx.stdout.write(`${e.message}\n`),
       ...(progress ? { onProgress: (s: Readonly<ImportSummary>) => void ctx.stderr.write(`\r${text(locale, 'progress', { read: s.read, accepted: s.accepted, rejected: s.rejected })}`) } : {}),
     });
