@@ -110,6 +110,8 @@ export interface HeaderMap {
   headerOf: Map<string, string>;
   notImported: string[];
   unknown: string[];
+  /** Cells in the header row. */
+  width: number;
 }
 
 export const MAX_COLUMNS = 100;
@@ -120,7 +122,7 @@ export function resolveHeader(template: ImportTemplate, cells: readonly Cell[]):
   const byKey = new Map<string, TemplateColumn>();
   for (const c of template.columns) for (const h of [c.header, ...(c.aliases ?? [])]) byKey.set(headerKey(h), c);
   const ignored = new Set(template.notImported.flatMap((n) => [n.header, ...(n.aliases ?? [])]).map(headerKey));
-  const out: HeaderMap = { at: [], headerOf: new Map(), notImported: [], unknown: [] };
+  const out: HeaderMap = { at: [], headerOf: new Map(), notImported: [], unknown: [], width: cells.length };
   cells.forEach((cell, i) => {
     const text = typeof cell === 'string' ? cell.trim() : typeof cell === 'number' ? String(cell) : '';
     if (!text) return;
@@ -317,8 +319,9 @@ export function rowToRecord(template: ImportTemplate, header: HeaderMap, cells: 
   const problems: CellProblem[] = [];
   const values = new Map<string, unknown>();
   const colName = (key: string) => header.headerOf.get(key) ?? key;
-  if (cells.length > header.at.length + 20 && cells.slice(header.at.length).some((c) => !isEmpty(c))) {
-    problems.push({ kind: 'row.too-many-cells', params: { max: header.at.length } });
+  // A few stray cells past the headers are common (a note typed beside the row); many are a different sheet.
+  if (cells.length > header.width + 20 && cells.slice(header.width).some((c) => !isEmpty(c))) {
+    problems.push({ kind: 'row.too-many-cells', params: { max: header.width } });
   }
   header.at.forEach((col, i) => {
     if (!col) return;

@@ -81,6 +81,11 @@ describe('posyandu template', () => {
     ]);
   });
 
+  it('refuses a row with many more cells than headers', () => {
+    expect(problemsOf(H, [...row(0), ...Array.from({ length: 30 }, () => 'x')]).map((x) => x.kind)).toEqual(['row.too-many-cells']);
+    expect(problemsOf(H, [...row(0), 'catatan'])).toEqual([]);
+  });
+
   it('takes an infant without NIK by NIK ibu + anak ke, and asks for one of them when both are missing', () => {
     expect(recordOf(posyandu, H, row(2)).patient).toMatchObject({ motherNik: '3273014101950004', birthOrder: 1 });
     expect(problemsOf(H, row(2, { 'NIK Ibu': '' })).map((x) => [x.column, x.kind])).toEqual([['NIK', 'row.identity']]);
