@@ -63,6 +63,16 @@ describe('ilp-adapter import', () => {
     expect(stored()).toBe(1);
   });
 
+  it('shows a progress line on stderr when it is a terminal, none otherwise', async () => {
+    const many = Array.from({ length: 5 }, (_, i) => row(0, { 'Tanggal Kunjungan': `0${i + 1}/10/2026` }));
+    const file = writeCsv(dir, 'many.csv', many);
+    const ctx = context('', deps);
+    (ctx.err as unknown as { isTTY: boolean }).isTTY = true;
+    expect(await runCli(['import', file, '--org', ORG, '--batch-size', '2'], ctx)).toBe(0);
+    expect(ctx.err.text).toBe('\r2 baris dibaca, 2 diterima, 0 ditolak\r4 baris dibaca, 4 diterima, 0 ditolak\r5 baris dibaca, 5 diterima, 0 ditolak\n');
+    expect((await run(file, '--org', ORG)).err).toBe('');
+  });
+
   it('--dry-run stores nothing', async () => {
     const r = await run(SAMPLE, '--org', ORG, '--dry-run');
     expect(r.code).toBe(0);
