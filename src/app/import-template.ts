@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
-import { emptyTable, ownEntry } from '../util/own.js';
+import { ownEntry } from '../util/own.js';
 
 export const importsDir = path.join(mappingsDir, 'imports');
 
@@ -64,7 +64,7 @@ export function parseTemplate(raw: unknown, file: string): ImportTemplate {
   };
   if (!isRecord(raw)) fail('not a JSON object');
   const t = raw as Record<string, unknown>;
-  for (const k of ['name', 'version', 'setting']) if (typeof t[k] !== 'string') fail(`"${k}" must be text`);
+  for (const k of ['name', 'version', 'setting']) if (typeof ownEntry(t, k) !== 'string') fail(`"${k}" must be text`);
   const d = t.defaults;
   if (!isRecord(d) || typeof d.citizenship !== 'string' || typeof d.time !== 'string' || typeof d.utcOffset !== 'string' || typeof d.durationMinutes !== 'number') {
     fail('"defaults" needs citizenship, time, utcOffset and durationMinutes');
@@ -199,22 +199,17 @@ function parseNik(cell: Cell): Parsed {
   return /^\d{16}$/.test(s) ? { value: s } : { problem: 'cell.nik' };
 }
 
-/** Value-map lookup, case/space/punctuation-insensitive; a prototype-free table so no input key hits Object members. */
-function valueTable(values: Record<string, string>): Record<string, string> {
-  const t = emptyTable<string>();
-  for (const [k, v] of Object.entries(values)) t[headerKey(k)] = v;
-  return t;
-}
-const valueTables = new WeakMap<TemplateColumn, Record<string, string>>();
-const tableOf = (col: TemplateColumn) => {
+/** Value-map lookup, case/space/punctuation-insensitive; a Map so that no input key hits Object members. */
+const valueTables = new WeakMap<TemplateColumn, Map<string, string>>();
+const tableOf = (col: TemplateColumn): Map<string, string> => {
   let t = valueTables.get(col);
-  if (!t) valueTables.set(col, (t = valueTable(col.values ?? {})));
+  if (!t) valueTables.set(col, (t = new Map(Object.entries(col.values ?? {}).map(([k, v]) => [headerKey(k), v]))));
   return t;
 };
 const allowed = (col: TemplateColumn) => Object.keys(col.values ?? {}).slice(0, 12).join(', ');
 
 function parseCode(cell: Cell, col: TemplateColumn): Parsed {
-  const v = ownEntry(tableOf(col), headerKey(String(cell)));
+  const v = tableOf(col).get(headerKey(String(cell)));
   return v !== undefined ? { value: v } : { problem: 'cell.code', params: { allowed: allowed(col) } };
 }
 
@@ -223,9 +218,9 @@ function parseVaccines(cell: Cell, col: TemplateColumn): Parsed {
   const table = tableOf(col);
   const out: Array<{ vaccine: string; dose: number }> = [];
   for (const part of String(cell).split(/[,;+]/).map((p) => p.trim()).filter(Boolean)) {
-    const whole = ownEntry(table, headerKey(part));
+    const whole = table.get(headerKey(part));
     const m = /^(.*?)[\s-]*(?:dosis\s*)?(\d{1,2})$/i.exec(part);
-    const named = whole ?? (m ? ownEntry(table, headerKey(m[1]!)) : undefined);
+    const named = whole ?? (m ? table.get(headerKey(m[1]!)) : undefined);
     const dose = whole !== undefined ? 1 : m ? Number(m[2]) : NaN;
     if (named === undefined || !(dose >= 1 && dose <= 10)) return { problem: 'cell.vaccine', params: { allowed: allowed(col) } };
     out.push({ vaccine: named, dose });
@@ -396,7 +391,7 @@ export function rowToRecord(template: ImportTemplate, header: HeaderMap, cells: 
     }
     const field = col.target.slice('immunizations.'.length);
     list.forEach((v, i) => {
-      (immunizations[i] as Record<string, unknown>)[field] = v;
+      Object.assign(immunizations[i] as object, { [field]: v });
       pathColumn.set(`immunizations[${i}].${field}`, key);
     });
   }

@@ -81,7 +81,7 @@ function recordProblems(issues: Issue[], columnOf: (expression: string) => strin
 /** Imports rows (the first non-blank row is the header). Throws ImportFileError when the sheet is unusable. */
 export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps, opts: ImportOptions): Promise<ImportSummary> {
   const summary: ImportSummary = {
-    read: 0, accepted: 0, created: 0, revised: 0, unchanged: 0, rejected: 0, errorsByKind: Object.create(null) as Record<string, number>,
+    read: 0, accepted: 0, created: 0, revised: 0, unchanged: 0, rejected: 0, errorsByKind: {},
     notImportedColumns: [], unknownColumns: [], dryRun: !!opts.dryRun,
   };
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -89,6 +89,7 @@ export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps
   let header: HeaderMap | undefined;
   let items: IngestItem[] = [];
   let rejections: RejectionEntry[] = [];
+  const kinds = new Map<string, number>();
 
   const flush = () => {
     const now = deps.now();
@@ -103,12 +104,13 @@ export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps
     }
     items = [];
     rejections = [];
+    summary.errorsByKind = Object.fromEntries(kinds);
     opts.onProgress?.(summary);
   };
   const reject = (row: number, problems: CellProblem[], issues: Issue[], visitId?: string) => {
     summary.rejected++;
     for (const p of problems) {
-      summary.errorsByKind[p.kind] = (summary.errorsByKind[p.kind] ?? 0) + 1;
+      kinds.set(p.kind, (kinds.get(p.kind) ?? 0) + 1);
       opts.onRowError?.({ row, ...(p.column ? { column: p.column } : {}), kind: p.kind, message: problemText(opts.locale, row, p) });
     }
     const entry = rejectionEntry(opts.organizationId, visitId, deps.now().getTime(), issues.length ? issues : problems.map((p) => issue('error', 'value', problemText('en', row, p))));
