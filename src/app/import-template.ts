@@ -313,7 +313,8 @@ function localDateTime(date: string, time: string, plusMinutes: number, offset: 
 export function rowToRecord(template: ImportTemplate, header: HeaderMap, cells: readonly Cell[], ctx: RowContext): RowResult {
   const problems: CellProblem[] = [];
   const values = new Map<string, unknown>();
-  const colName = (key: string) => header.headerOf.get(key) ?? key;
+  // The file's spelling of a column; a column the file lacks is named as the template names it (the one to add).
+  const colName = (key: string) => header.headerOf.get(key) ?? template.columns.find((c) => c.key === key)?.header ?? key;
   // A few stray cells past the headers are common (a note typed beside the row); many are a different sheet.
   if (cells.length > header.width + 20 && cells.slice(header.width).some((c) => !isEmpty(c))) {
     problems.push({ kind: 'row.too-many-cells', params: { max: header.width } });

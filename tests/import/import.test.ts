@@ -74,6 +74,17 @@ describe('import use case', () => {
     expect(summary.rejected).toBe(1);
     expect(errors[0]).toMatchObject({ row: 2, column: 'BB', kind: 'row.record' });
     expect(errors[0]!.message).toMatch(/^row 2, column BB: refused: /);
+    // A column the file lacks is named as the template names it: the one to add.
+    const noNakes = writeCsv(dir, 'nakes.csv', [row(0, { 'IHS Nakes': '' })]);
+    expect((await run(noNakes)).errors.map((e) => e.column)).toEqual(['NIK Nakes']);
+  });
+
+  it('rejects every row of a facility the adapter does not deliver for, storing nothing', async () => {
+    const file = writeCsv(dir, 'a.csv', ROWS);
+    const { summary, errors } = await run(file, { organizationId: '10000099' });
+    expect(summary).toMatchObject({ read: 3, accepted: 0, rejected: 3, errorsByKind: { 'row.organization': 3 } });
+    expect(errors[0]!.message).toBe('baris 2: fasilitas ini tidak dikonfigurasi di adapter (berkas fasilitas)');
+    expect(Object.values(store.counts('10000099').byState).reduce((a, b) => a + b, 0)).toBe(0);
   });
 
   it('commits in bounded batches, reporting progress after each', async () => {
