@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
-import { FORMULA, type Cell } from './import-template.js';
+import { FORMULA, type Cell } from './import-cells.js';
 
 export interface SheetRow {
   /** 1-based row number in the sheet (the header is usually row 1). */
