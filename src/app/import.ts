@@ -90,6 +90,8 @@ export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps
   let items: IngestItem[] = [];
   let rejections: RejectionEntry[] = [];
   const kinds = new Map<string, number>();
+  // visitId → first row: ~100 bytes a row (5 MB for 50,000), the one thing that grows with the file.
+  const firstRowOf = new Map<string, number>();
 
   const flush = () => {
     const now = deps.now();
@@ -129,9 +131,15 @@ export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps
     }
     summary.read++;
     const converted = rowToRecord(opts.template, header, cells, { organizationId: opts.organizationId, idKey: deps.idKey, ...(opts.timeZone ? { timeZone: opts.timeZone } : {}) });
+    const visitId = converted.status === 'record' ? (converted.record.visitId as string) : undefined;
+    const earlier = visitId === undefined ? undefined : firstRowOf.get(visitId);
     if (converted.status === 'problems') {
       reject(row, converted.problems, []);
+    } else if (earlier !== undefined) {
+      // Same child, same date twice in one file: the later row would silently overwrite the earlier one.
+      reject(row, [{ kind: 'row.duplicate', params: { other: earlier } }], []);
     } else {
+      firstRowOf.set(visitId!, row);
       const checked = checkRecord(converted.record, deps, deps.now());
       if (checked.status === 'rejected') reject(row, recordProblems(checked.issues, converted.columnOf), checked.issues, checked.ids.visitId);
       else {

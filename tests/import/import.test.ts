@@ -87,6 +87,12 @@ describe('import use case', () => {
     expect(Object.values(store.counts('10000099').byState).reduce((a, b) => a + b, 0)).toBe(0);
   });
 
+  it('refuses the same child on the same date twice in one file, naming the first row', async () => {
+    const { summary, errors } = await run(writeCsv(dir, 'dup.csv', [ROWS[0]!, ROWS[1]!, row(0, { BB: '10,0' })]));
+    expect(summary).toMatchObject({ created: 2, rejected: 1, errorsByKind: { 'row.duplicate': 1 } });
+    expect(errors.map((e) => e.message)).toEqual(['baris 4: kunjungan yang sama dengan baris 2 (anak dan tanggal kunjungan sama): gabungkan menjadi satu baris']);
+  });
+
   it('commits in bounded batches, reporting progress after each', async () => {
     const many = Array.from({ length: 7 }, (_, i) => row(0, { 'Tanggal Kunjungan': `0${i + 1}/10/2026` }));
     const { summary, progress } = await run(writeCsv(dir, 'many.csv', many), { batchSize: 3 });
