@@ -15,16 +15,13 @@
 //   exactly like a missing one, so a key cannot probe which visits exist elsewhere.
 import { Router, type Request, type Response } from 'express';
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { IngestItem, RejectionEntry, Store, WeighingFact } from '../store/types.js';
+import type { IngestItem, RejectionEntry, Store } from '../store/types.js';
 import { DEFAULT_REJECTIONS_RETENTION_DAYS } from '../config/service.js';
 import { recordRejections, rejectionEntry } from '../app/rejections.js';
-import type { VisitRecord } from '../mapping/types.js';
 import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
 import type { IngestMetricsHook } from '../util/metrics.js';
-import type { ValidatorLike } from './contracts.js';
-import type { Mapper } from './dry-run.js';
-import { checkRecord, commitAccepted } from '../app/ingest.js';
+import { checkRecord, commitAccepted, type IngestCheckDeps } from '../app/ingest.js';
 import { httpError, methodNotAllowed, sendOutcome } from './errors.js';
 import type { IngestQuota, QuotaRefusal } from './ingest-quota.js';
 import { authenticate, mayAccess, principalOf, type AuthDeps } from './auth.js';
@@ -33,25 +30,18 @@ import { showVisit } from '../app/visits.js';
 
 export const DEFAULT_MAX_RECORDS = 500;
 
-export interface VisitsRouterDeps extends AuthDeps {
+/** The ingest checks' dependencies (validator, mapper, organizations, locations, weighingOf: src/app/ingest.ts) and the router's. */
+export interface VisitsRouterDeps extends AuthDeps, IngestCheckDeps {
   store: Store;
-  validator: ValidatorLike;
-  mapper: Mapper;
   clock: () => Date;
   logger: Logger;
   maxRecords?: number;
-  /** Organizations this adapter delivers for; a record of another one is rejected (it could never be sent). */
-  organizations?: ReadonlySet<string>;
-  /** Location codes configured per organization (facilities file); a record with another code is rejected at push. Absent ⇒ not checked. */
-  locations?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Called after new work was committed (created/revised), e.g. to start a sync run soon. */
   onIngest?: () => void;
   /** Prometheus hook: one report per record (created/revised/unchanged/rejected); optional. */
   metrics?: IngestMetricsHook;
   /** Per-facility records per minute and cap on records waiting for delivery; absent ⇒ unlimited. */
   quota?: IngestQuota;
-  /** The child's weighing in an accepted record, kept for the next visit's weight-gain status; absent ⇒ none kept. */
-  weighingOf?: (record: VisitRecord) => WeighingFact | undefined;
   /** Days a refused record is kept as a rejection entry (its issues, not its content); default 30. */
   rejectionsRetentionDays?: number;
 }
