@@ -15,16 +15,13 @@
 //   exactly like a missing one, so a key cannot probe which visits exist elsewhere.
 import { Router, type Request, type Response } from 'express';
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { IngestItem, RejectionEntry, Store, WeighingFact } from '../store/types.js';
+import type { IngestItem, RejectionEntry, Store } from '../store/types.js';
 import { DEFAULT_REJECTIONS_RETENTION_DAYS } from '../config/service.js';
 import { recordRejections, rejectionEntry } from '../app/rejections.js';
-import type { VisitRecord } from '../mapping/types.js';
 import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
 import type { IngestMetricsHook } from '../util/metrics.js';
-import { contentHash } from '../sync/hash.js';
-import type { ValidatorLike } from './contracts.js';
-import { defectSummary, dryRun, type Mapper } from './dry-run.js';
+import { checkRecord, commitAccepted, type IngestCheckDeps } from '../app/ingest.js';
 import { httpError, methodNotAllowed, sendOutcome } from './errors.js';
 import type { IngestQuota, QuotaRefusal } from './ingest-quota.js';
 import { authenticate, mayAccess, principalOf, type AuthDeps } from './auth.js';
@@ -33,25 +30,18 @@ import { showVisit } from '../app/visits.js';
 
 export const DEFAULT_MAX_RECORDS = 500;
 
-export interface VisitsRouterDeps extends AuthDeps {
+/** The ingest checks' dependencies (validator, mapper, organizations, locations, weighingOf: src/app/ingest.ts) and the router's. */
+export interface VisitsRouterDeps extends AuthDeps, IngestCheckDeps {
   store: Store;
-  validator: ValidatorLike;
-  mapper: Mapper;
   clock: () => Date;
   logger: Logger;
   maxRecords?: number;
-  /** Organizations this adapter delivers for; a record of another one is rejected (it could never be sent). */
-  organizations?: ReadonlySet<string>;
-  /** Location codes configured per organization (facilities file); a record with another code is rejected at push. Absent ⇒ not checked. */
-  locations?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Called after new work was committed (created/revised), e.g. to start a sync run soon. */
   onIngest?: () => void;
   /** Prometheus hook: one report per record (created/revised/unchanged/rejected); optional. */
   metrics?: IngestMetricsHook;
   /** Per-facility records per minute and cap on records waiting for delivery; absent ⇒ unlimited. */
   quota?: IngestQuota;
-  /** The child's weighing in an accepted record, kept for the next visit's weight-gain status; absent ⇒ none kept. */
-  weighingOf?: (record: VisitRecord) => WeighingFact | undefined;
   /** Days a refused record is kept as a rejection entry (its issues, not its content); default 30. */
   rejectionsRetentionDays?: number;
 }
@@ -79,24 +69,6 @@ function recordsByOrganization(records: unknown[], keyOrg: string | undefined): 
     if (org !== undefined) byOrg.set(org, (byOrg.get(org) ?? 0) + 1);
   }
   return byOrg;
-}
-
-/** Shown in a refusal: enough for a person to spot the right code, bounded for a facility with hundreds. */
-const LISTED_LOCATIONS = 30;
-
-/**
- * The issue at `locationCode` when the record names a code the facilities file does not configure for its organization
- * (sync could only block it). A code that is not a string is left to the schema check.
- */
-function unconfiguredLocation(code: unknown, org: string, locations: ReadonlyMap<string, ReadonlySet<string>> | undefined): Issue | undefined {
-  const configured = locations?.get(org);
-  if (!configured || typeof code !== 'string' || configured.has(code)) return undefined;
-  const list = [...configured].sort();
-  const shown = list.length ? list.slice(0, LISTED_LOCATIONS).join(', ') + (list.length > LISTED_LOCATIONS ? `, … (${list.length} in all)` : '') : 'none';
-  return issue('error', 'code-invalid',
-    // The code itself is not echoed: it is free input and could carry anything.
-    `This location code is not configured for organization ${org}; configured: ${shown}. Correct the record, or add the code to the facilities file (locations) and restart`,
-    'locationCode');
 }
 
 function refuse(res: Response, refusal: QuotaRefusal): void {
@@ -163,40 +135,22 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
       if (entry) rejections.push(entry);
     };
     records.forEach((raw, index) => {
-      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-        reject(index, {}, [issue('error', 'structure', 'A visit record must be a JSON object')]);
+      const checked = checkRecord(raw, deps, now);
+      if (checked.status === 'rejected') {
+        reject(index, checked.ids, checked.issues);
         return;
       }
-      const record = raw as Record<string, unknown>;
-      const org = typeof record.organizationId === 'string' ? record.organizationId : undefined;
-      const visitId = typeof record.visitId === 'string' ? record.visitId : undefined;
-      const ids = { ...(org ? { organizationId: org } : {}), ...(visitId ? { visitId } : {}) };
-      if (org && deps.organizations && !deps.organizations.has(org)) {
-        reject(index, ids, [issue('error', 'not-supported', 'This adapter is not configured to deliver for this organization (facilities file)', 'organizationId')]);
-        return;
-      }
-      const result = dryRun(record, { mapper: deps.mapper, validator: deps.validator, now });
-      const location = org ? unconfiguredLocation(record.locationCode, org, deps.locations) : undefined;
-      if (result.status !== 'mapped' || location) {
-        if (result.status === 'defect') deps.logger.error({ defects: defectSummary(result.issues) }, 'mapped resources fail validation');
-        reject(index, ids, [...(location ? [location] : []), ...(result.status === 'mapped' ? [] : result.issues)]);
-        return;
-      }
-      // dryRun succeeded ⇒ the schema guaranteed organizationId and visitId.
-      const weighing = deps.weighingOf?.(record as unknown as VisitRecord);
-      items.push({ organizationId: org!, visitId: visitId!, record, contentHash: contentHash(record), ...(weighing ? { weighing } : {}) });
+      const { item } = checked;
+      items.push(item);
       accepted.push(results.length);
-      results.push({ index, organizationId: org!, visitId: visitId!, id: `${org}/${visitId}`, status: 'created' });
+      results.push({ index, organizationId: item.organizationId, visitId: item.visitId, id: `${item.organizationId}/${item.visitId}`, status: 'created' });
     });
 
     // Durable before we answer: one transaction for the whole accepted set.
-    if (items.length) {
-      const statuses = deps.store.ingest(items, now.getTime());
-      statuses.forEach((s, k) => {
-        const r = results[accepted[k]!]!;
-        if (r.status !== 'rejected') r.status = s;
-      });
-    }
+    commitAccepted(deps.store, items, now).forEach((s, k) => {
+      const r = results[accepted[k]!]!;
+      if (r.status !== 'rejected') r.status = s;
+    });
     keepRejections(rejections, now.getTime());
     if (results.some((r) => r.status === 'created' || r.status === 'revised')) deps.onIngest?.();
     if (deps.metrics) for (const r of results) deps.metrics.ingestRecord(r.organizationId, r.status);

@@ -13,11 +13,12 @@ import { keysCommand } from './commands/keys.js';
 import { storeCommand } from './commands/store.js';
 import { rejectionsCommand, visitsCommand } from './commands/visits.js';
 import { facilitiesCommand } from './commands/facilities.js';
+import { importCommand } from './commands/import.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
 export const COMMANDS: CommandFactory[] = [
-  validateCommand, mapCommand, simulatorCommand, syncCommand, keysCommand, storeCommand, visitsCommand, rejectionsCommand, facilitiesCommand,
+  validateCommand, mapCommand, simulatorCommand, syncCommand, keysCommand, storeCommand, visitsCommand, rejectionsCommand, facilitiesCommand, importCommand,
 ];
 
 function version(): string {

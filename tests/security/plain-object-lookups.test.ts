@@ -13,6 +13,8 @@ const root = path.resolve(import.meta.dirname ?? __dirname, '..', '..');
 /** `file: lookup text` → why it is safe. Keep reasons short and true; a stale entry fails the test too. */
 const REVIEWED: Record<string, string> = {
   'src/util/own.ts: table[key]': 'the guarded lookup itself (Object.hasOwn first)',
+  'src/app/import-template.ts: at[p]': 'setPath: null-prototype objects, path parts from the import template (configuration), not from the file',
+  'src/app/import-template.ts: at[parts[parts.length - 1]!]': 'setPath: null-prototype objects, path parts from the import template (configuration), not from the file',
   'src/config/facilities.ts: locations[code]': 'write into emptyTable() (no prototype)',
   'src/config/facilities.ts: out[org]': 'write into a null-prototype SecretsMap',
   'src/config/service.ts: env[k]': 'k is one of the environment variable names the code lists',

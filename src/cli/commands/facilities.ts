@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { facilityOverview, facilityOverviews, type FacilityOverview } from '../../app/facilities.js';
 import { FACILITY_COLUMNS } from '../../app/csv.js';
-import { loadServiceConfig, parseFacilities, readJsonFile } from '../../config/index.js';
+import { loadServiceConfig, parseFacilities, readJsonFile, type FacilityEntry } from '../../config/index.js';
 import { SIMULATOR_FACILITIES_FILE } from '../../service.js';
 import type { Locale } from '../../i18n/index.js';
 import { EXIT } from '../context.js';
@@ -13,11 +13,16 @@ import { CliStop, outputOf, runOnStore, text, withOutputOptions, writePage, type
 
 const FACILITY_TABLE = FACILITY_COLUMNS.filter((c) => c.key !== 'name' && c.key !== 'quotaLastHour');
 
-/** organizationId → name and environment of each configured facility (no credentials are read). */
-function configuredFacilities(): Map<string, Record<string, unknown>> {
+/** The configured facilities (FACILITIES_FILE, or the sandbox-simulator sample); no credentials are read. */
+export function facilityEntries(): FacilityEntry[] {
   const cfg = loadServiceConfig(process.env);
   const file = cfg.facilitiesFile ?? SIMULATOR_FACILITIES_FILE;
-  const entries = parseFacilities(readJsonFile(file, cfg.facilitiesFile ? 'FACILITIES_FILE' : 'sample facilities file'), file);
+  return parseFacilities(readJsonFile(file, cfg.facilitiesFile ? 'FACILITIES_FILE' : 'sample facilities file'), file);
+}
+
+/** organizationId → name and environment of each configured facility. */
+function configuredFacilities(): Map<string, Record<string, unknown>> {
+  const entries = facilityEntries();
   return new Map(entries.map((e) => [e.organizationId, { ...(e.name ? { name: e.name } : {}), environment: e.environment }]));
 }
 
