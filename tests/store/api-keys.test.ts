@@ -2,9 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { migrations } from '../../src/store/migrations.js';
+import { databaseAtVersion } from './helpers/schema-version.js';
 import type { ApiKeyRow, Store } from '../../src/store/types.js';
 
 const ORG = '10000004';
@@ -65,12 +64,7 @@ describe('SQLite store: schema 6 upgrade of API keys', () => {
 
   it('keys stored before schema 6 keep working, count as CLI keys and have no created time', () => {
     const file = path.join(dir, 'v4.db');
-    const db = new Database(file);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    for (const m of migrations.filter((x) => x.version <= 4)) {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, T0);
-    }
+    const db = databaseAtVersion(file, 4, T0);
     db.prepare("INSERT INTO api_keys (key_hash, org, role, label) VALUES (?, ?, 'facility', 'old')").run(H('d'), ORG);
     db.close();
     const s = openSqliteStore({ file });

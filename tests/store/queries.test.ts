@@ -3,10 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { migrations } from '../../src/store/migrations.js';
+import { databaseAtVersion } from './helpers/schema-version.js';
 import type { IngestItem, Store, VisitListFilter } from '../../src/store/types.js';
 
 const ORG = '10000004';
@@ -169,12 +168,7 @@ describe('migration 5', () => {
 
   it('back-fills setting, location_code and visit_start from the records of a version-4 database', () => {
     const file = path.join(dir, 'v4.db');
-    const db = new Database(file);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    for (const m of migrations.filter((x) => x.version <= 4)) {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, T0);
-    }
+    const db = databaseAtVersion(file, 4, T0);
     const insert = db.prepare(`INSERT INTO visits (org, visit_id, revision, content_hash, record, state, next_attempt_at, created_at, updated_at)
                                VALUES (?, ?, 1, 'h', ?, 'queued', 0, ?, ?)`);
     insert.run(ORG, 'OLD-1', JSON.stringify({ setting: 'posyandu', locationCode: 'POSY-01', start: '2026-10-05T08:30:00.500+07:00' }), T0, T0);
