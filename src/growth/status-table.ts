@@ -55,10 +55,20 @@ export interface BloodPressureCategory {
   interpretation: SourcedCoding;
 }
 
+/** Who an adult category applies to (age at the visit in whole years). */
+export interface AdultApplies {
+  gender?: 'female' | 'male';
+  fromYears: number;
+  belowYears?: number;
+  /** Also any woman with a pregnancy context, whatever her age (KEK at ANC). */
+  anyAgeWhenPregnant?: boolean;
+}
+
 export interface AdultScheme<C> {
   confidence: Confidence;
   source: string;
   appliesTo: string;
+  applies: AdultApplies;
   categories: C[];
 }
 
@@ -87,9 +97,11 @@ export interface GrowthStatusTable {
     statuses: Record<'naik' | 'tidak-naik', WeightGainStatus>;
   };
   adult: {
-    kek: AdultScheme<Category>;
-    bmi: AdultScheme<Category>;
-    bloodPressure: AdultScheme<BloodPressureCategory>;
+    /** `measurement`: the observations.json key whose value is classified. */
+    kek: AdultScheme<Category> & { measurement: string };
+    bmi: AdultScheme<Category> & { measurement: string };
+    /** Each reading is classified on its own axis. */
+    bloodPressure: AdultScheme<BloodPressureCategory> & { measurements: { systolic: string; diastolic: string } };
   };
 }
 
@@ -139,6 +151,12 @@ export function checkGrowthStatus(t: GrowthStatusTable): string[] {
   for (const [k, s] of Object.entries(wg?.statuses ?? {})) coding(`weightGain.statuses.${k}.interpretation`, s.interpretation);
   const ages = (wg?.minimumGainGrams ?? []).map(([m]) => m);
   if (!ages.length || ages.some((m, i) => i > 0 && m <= ages[i - 1])) p.push(`${f} weightGain.minimumGainGrams: ages must increase`);
+  for (const k of ['kek', 'bmi', 'bloodPressure'] as const) {
+    const a = t.adult[k]?.applies;
+    if (!a || typeof a.fromYears !== 'number' || (a.belowYears !== undefined && !(a.belowYears > a.fromYears))) {
+      p.push(`${f} adult.${k}.applies: needs fromYears (and belowYears above it when given)`);
+    }
+  }
   for (const k of ['kek', 'bmi'] as const) {
     t.adult[k].categories.forEach((c, j) => coding(`adult.${k}.categories[${j}].interpretation`, c.interpretation));
     p.push(...partitionProblems(`${f} adult.${k}.categories`, t.adult[k].categories, 'value'));

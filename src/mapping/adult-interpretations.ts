@@ -1,38 +1,42 @@
 // Interpretations the adapter derives for measurements the facility sent without one: KEK from LiLA for pregnant women and
 // women of childbearing age, the adult BMI category and the adult blood-pressure category (mappings/growth-status.json `adult`,
-// each with its source). Pure. Children get their z-score Observations instead (growth-observations.ts).
+// each with its source, which also names the measurement keys and who each scheme applies to). Pure. Children get their z-score Observations instead (growth-observations.ts).
 import type { Observation } from 'fhir/r4.js';
 import { classifyAdultBmi, classifyBloodPressureReading, classifyKek, type Classified } from '../growth/classify.js';
 import { ageInMonths } from './datetime.js';
 import type { MeasurementPlan, VisitPlan } from './check.js';
 import type { MappingTables } from './types.js';
-
-const ADULT_MONTHS = 18 * 12;
-// Women of childbearing age (WUS) as Kemenkes counts them: 15–49 years.
-const WUS_FROM_MONTHS = 15 * 12;
-const WUS_BELOW_MONTHS = 50 * 12;
+import type { AdultApplies } from '../growth/status-table.js';
 
 const element = (c: Classified): Observation['interpretation'] => [{ coding: [c.interpretation], text: c.display.id }];
+
+/** Whether an adult scheme applies to this visit's patient (age in completed months at the visit). */
+function appliesTo(a: AdultApplies, plan: VisitPlan, months: number): boolean {
+  const p = plan.record.patient;
+  if (a.gender !== undefined && p.gender !== a.gender) return false;
+  if (a.anyAgeWhenPregnant && plan.record.pregnancy !== undefined) return true;
+  return months >= a.fromYears * 12 && (a.belowYears === undefined || months < a.belowYears * 12);
+}
 
 /** The derived interpretation of each measurement that has one (a facility's own interpretation always wins). */
 export function derivedInterpretations(plan: VisitPlan, tables: MappingTables): Map<MeasurementPlan, Observation['interpretation']> {
   const out = new Map<MeasurementPlan, Observation['interpretation']>();
-  const r = plan.record;
-  const months = ageInMonths(r.patient.birthDate, plan.start.localDate);
+  const months = ageInMonths(plan.record.patient.birthDate, plan.start.localDate);
   const t = tables.growth.status;
-  const kekApplies = r.patient.gender === 'female' && (r.pregnancy !== undefined || (months >= WUS_FROM_MONTHS && months < WUS_BELOW_MONTHS));
-  const adult = months >= ADULT_MONTHS;
+  const { kek, bmi, bloodPressure: bp } = t.adult;
+  // Measurement key → its classifier, for the schemes that apply to this patient (keys and ages from growth-status.json).
+  const classifiers = new Map<string, (value: number) => Classified | undefined>();
+  if (appliesTo(kek.applies, plan, months)) classifiers.set(kek.measurement, (v) => classifyKek(t, v));
+  if (appliesTo(bmi.applies, plan, months)) classifiers.set(bmi.measurement, (v) => classifyAdultBmi(t, v));
+  if (appliesTo(bp.applies, plan, months)) {
+    // Each reading on its own scale, so an Observation's interpretation is about its own value and does not change when the
+    // other reading is corrected or removed (the visit's category is the higher of the two).
+    classifiers.set(bp.measurements.systolic, (v) => classifyBloodPressureReading(t, 'systolic', v));
+    classifiers.set(bp.measurements.diastolic, (v) => classifyBloodPressureReading(t, 'diastolic', v));
+  }
   for (const m of plan.measurements) {
     if (m.interpretation) continue; // the facility's own reading wins
-    let c: Classified | undefined;
-    switch (m.m.code) {
-      case 'mid-upper-arm-circumference': c = kekApplies ? classifyKek(t, m.value) : undefined; break;
-      case 'bmi': c = adult ? classifyAdultBmi(t, m.value) : undefined; break;
-      // Each reading on its own scale, so an Observation's interpretation is about its own value and does not change when the
-      // other reading is corrected or removed (the visit's category is the higher of the two).
-      case 'systolic-bp': c = adult ? classifyBloodPressureReading(t, 'systolic', m.value) : undefined; break;
-      case 'diastolic-bp': c = adult ? classifyBloodPressureReading(t, 'diastolic', m.value) : undefined; break;
-    }
+    const c = classifiers.get(m.m.code)?.(m.value);
     if (c) out.set(m, element(c));
   }
   return out;

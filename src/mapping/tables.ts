@@ -111,6 +111,11 @@ export function checkTables(t: MappingTables): string[] {
   if (t.findings) p.push(...checkFindingsTable(t, sourced));
   const growthCategory = t.growth?.status.observationCategory.code;
   if (growthCategory !== undefined && !hasEntry(categories, growthCategory)) p.push(`growth-status.json observationCategory "${growthCategory}" is not in systems.json codes.observationCategories`);
+  const adult = t.growth?.status.adult;
+  const classified = adult ? [adult.kek.measurement, adult.bmi.measurement, adult.bloodPressure.measurements.systolic, adult.bloodPressure.measurements.diastolic] : [];
+  for (const key of classified) {
+    if (!hasEntry(t.observations?.entries ?? {}, key)) p.push(`growth-status.json adult: measurement "${key}" is not in ${FILES.observations}`);
+  }
   return p;
 }
 

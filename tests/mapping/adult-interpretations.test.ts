@@ -1,5 +1,6 @@
 import type { Observation } from 'fhir/r4.js';
-import { mapVisit, type VisitRecord } from '../../src/mapping/index.js';
+import { checkTables, mapVisit, type VisitRecord } from '../../src/mapping/index.js';
+import { checkGrowthStatus } from '../../src/growth/status-table.js';
 import { createValidator } from '../../src/validation/index.js';
 import { NOW, sample, tables } from './helpers.js';
 
@@ -73,5 +74,27 @@ describe('interpretations the adapter derives for adults', () => {
       const bundle = mapVisit(sample(name), tables, { now: NOW }).bundle!;
       expect({ name, errors: validator.validate(bundle, { now: NOW }).filter((i) => i.severity === 'error') }).toEqual({ name, errors: [] });
     }
+  });
+});
+
+describe('the adult schemes come from growth-status.json', () => {
+  it('a measurement key the observations table does not know, or an age range without fromYears, is refused at load', () => {
+    const status = structuredClone(tables.growth.status);
+    status.adult.bmi.measurement = 'imt-dewasa';
+    (status.adult.kek.applies as { fromYears?: number }).fromYears = undefined;
+    const problems = checkTables({ ...tables, growth: { ...tables.growth, status } }).join('\n');
+    expect(problems).toMatch(/adult: measurement "imt-dewasa" is not in observations\.json/);
+    expect(checkGrowthStatus(status).join('\n')).toMatch(/adult\.kek\.applies: needs fromYears/);
+  });
+
+  it('the ages in the table decide: moving the adult BMI age to 20 drops the category of a 19-year-old', () => {
+    const r = sample('adult-ptm-screening');
+    r.patient.birthDate = '2007-06-01'; // 19 at the 2026-10 visit
+    r.measurements!.forEach((m) => delete m.interpretation);
+    expect(interpretationCode(r, 'bmi')).toBeDefined();
+    const status = structuredClone(tables.growth.status);
+    status.adult.bmi.applies.fromYears = 20;
+    const res = mapVisit(r, { ...tables, growth: { ...tables.growth, status } }, { now: NOW });
+    expect((res.entries.find((e) => e.key === 'observation/bmi.1')!.resource as Observation).interpretation).toBeUndefined();
   });
 });
