@@ -26,8 +26,8 @@ export interface OpenStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /**
    * Seals record bodies. Default for a file: the data keyring of the environment (DATA_KEYS, DATA_KEY_FILE, else
-   * `<dataDir>/data-keys`, generated when missing), so no caller can write clear bodies by forgetting it; `:memory:`
-   * stores keep bodies plain.
+   * `<dataDir>/data-keys`, generated when missing; dataDir `./data` as for the service), so no caller can write clear
+   * bodies by forgetting it; `:memory:` stores keep bodies plain.
    */
   codec?: RecordCodec;
 }
@@ -62,6 +62,6 @@ export function openStore(opts: OpenStoreOptions = {}): Store {
   // The database holds NIKs: a folder we create is 0700 (and the file 0600, see prepareDatabaseFile).
   const dir = path.dirname(path.resolve(file));
   makePrivateDir(dir);
-  const codec = opts.codec ?? loadDataKeys(process.env, path.resolve(opts.dataDir ?? dir)).keyring;
+  const codec = opts.codec ?? loadDataKeys(process.env, path.resolve(opts.dataDir ?? './data')).keyring;
   return openSqliteStore({ file, synchronous: opts.synchronous, codec });
 }

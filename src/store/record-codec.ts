@@ -5,7 +5,7 @@
 // A body that does not start with `enc:` is a plain JSON body written before encryption; it still opens.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /** What a store needs of a codec (the SQLite and PostgreSQL stores take exactly this). */
 export interface RecordCodec {
@@ -182,10 +182,12 @@ export function loadDataKeys(env: NodeJS.ProcessEnv, dataDir: string): DataKeySo
   const file = path.join(dataDir, DATA_KEY_FILE);
   if (fs.existsSync(file)) return { keyring: readKeyFile(file), origin: 'file', file };
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const id = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`;
+  const key = randomBytes(32);
+  // Date for the operator, a fingerprint so two generated keys never share an id (one key file mistaken for another).
+  const id = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${createHmac('sha256', key).update('ilp-adapter data key id').digest('hex').slice(0, 8)}`;
   try {
     // 'wx': never overwrite a key file another process wrote meanwhile.
-    fs.writeFileSync(file, `# ilp-adapter data keys, newest first (<keyId>:<base64 of 32 bytes>); see README "Health data at rest"\n${id}:${randomBytes(32).toString('base64')}\n`,
+    fs.writeFileSync(file, `# ilp-adapter data keys, newest first (<keyId>:<base64 of 32 bytes>); see README "Health data at rest"\n${id}:${key.toString('base64')}\n`,
       { mode: 0o600, flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { keyring: readKeyFile(file), origin: 'file', file };

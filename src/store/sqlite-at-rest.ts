@@ -24,6 +24,8 @@ export function atRestStatements(db: Database.Database) {
         SELECT (SELECT min(record_key) FROM visits INDEXED BY visits_record_key WHERE record_purged_at IS NULL AND record_key > o.k) FROM o WHERE o.k IS NOT NULL
       )
       SELECT k FROM o WHERE k IS NOT NULL`),
+    sampleOfKey: p<{ org: string; visit_id: string; record: string }>(
+      'SELECT org, visit_id, record FROM visits INDEXED BY visits_record_key WHERE record_purged_at IS NULL AND record_key = ? LIMIT 3'),
     countsByKey: p<{ k: string | null; n: number }>(
       'SELECT record_key AS k, count(*) AS n FROM visits INDEXED BY visits_record_key WHERE record_purged_at IS NULL GROUP BY record_key'),
     purgedCount: p<{ n: number }>('SELECT count(*) AS n FROM visits WHERE record_purged_at IS NOT NULL'),
@@ -47,16 +49,44 @@ export function atRestStatements(db: Database.Database) {
 
 export type AtRestStatements = ReturnType<typeof atRestStatements>;
 
-/** Opening refuses a database holding bodies under a key the keyring does not have: every read of them would fail. */
+/**
+ * Opening refuses a database holding bodies under a key the keyring does not have, or under a key id whose key is not
+ * the one they were sealed with (a few bodies per key are tried; one damaged body alone does not stop the store, it is
+ * held when due): every read of them would fail.
+ */
 export function assertKeysAvailable(s: AtRestStatements, codec: RecordCodec, file: string): void {
-  const missing = s.keyIds.all().map((r) => r.k).filter((k) => !(codec instanceof RecordKeyring && codec.has(k)));
-  if (!missing.length) return;
-  throw new StoreSchemaError(
-    `${file} holds record bodies sealed under data key(s) ${missing.map((k) => `"${k.replace(/[^\w-]/g, '?')}"`).join(', ')}, ` +
-      'which DATA_KEYS / the data key file does not have. Add the key(s) back to the keyring (newest first; older keys still open), ' +
-      'or restore the key file from backup. The store does not start: those records could neither be delivered nor shown.',
-    'STORE_DATA_KEY_MISSING',
-  );
+  const ids = s.keyIds.all().map((r) => r.k);
+  const missing = ids.filter((k) => !(codec instanceof RecordKeyring && codec.has(k)));
+  const shown = (keys: string[]) => keys.map((k) => `"${k.replace(/[^\w-]/g, '?')}"`).join(', ');
+  if (missing.length) {
+    throw new StoreSchemaError(
+      `${file} holds record bodies sealed under data key(s) ${shown(missing)}, ` +
+        'which DATA_KEYS / the data key file does not have. Add the key(s) back to the keyring (newest first; older keys still open), ' +
+        'or restore the key file from backup. The store does not start: those records could neither be delivered nor shown.',
+      'STORE_DATA_KEY_MISSING',
+    );
+  }
+  const wrong = ids.filter((k) => {
+    const sample = s.sampleOfKey.all(k);
+    return sample.length > 0 && sample.every((r) => !opens(codec, r.record, recordAad(r.org, r.visit_id)));
+  });
+  if (wrong.length) {
+    throw new StoreSchemaError(
+      `${file} holds record bodies under data key id(s) ${shown(wrong)}, but the key(s) of that id in DATA_KEYS / the data key file ` +
+        'do not open them (another key under the same id?). Restore the right key file from backup; the store does not start.',
+      'STORE_DATA_KEY_MISSING',
+    );
+  }
+}
+
+function opens(codec: RecordCodec, stored: string, aad: string): boolean {
+  try {
+    codec.open(stored, aad);
+    return true;
+  } catch (e) {
+    if (e instanceof RecordSealError) return false;
+    throw e;
+  }
 }
 
 /** Bodies held per data key ('plain' = written before encryption) and bodies purged. */

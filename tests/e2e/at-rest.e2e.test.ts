@@ -76,7 +76,7 @@ describe('health data at rest (SQLite, sandbox-simulator mode)', () => {
       const generated = logs.lines.filter((l) => l.includes('generated a data key'));
       expect(generated).toHaveLength(1);
       expect(generated[0]).toContain('keep the key apart from the database');
-      const material = keyText.split('\n').find((l) => /^k\d+:/.test(l))!.split(':')[1]!;
+      const material = keyText.split('\n').find((l) => /^k\d{8}-[0-9a-f]{8}:/.test(l))!.split(':')[1]!;
       expect(logs.lines.join('\n')).not.toContain(material);
 
       const pushed = await call(svc, 'POST', '/ilp/visits', DEMO_FACILITY_KEY, [visit, refused]);
@@ -93,7 +93,7 @@ describe('health data at rest (SQLite, sandbox-simulator mode)', () => {
       const raw = new Database(dbFile, { readonly: true, fileMustExist: true });
       try {
         for (const table of TABLES) expect({ table, rows: (raw.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n > 0 }).toEqual({ table, rows: true });
-        expect(String((raw.prepare('SELECT record FROM visits').get() as { record: string }).record)).toMatch(/^enc:v1:k\d+:/);
+        expect(readBody(dbFile)).toMatch(/^enc:v1:k\d{8}-[0-9a-f]{8}:/);
       } finally {
         raw.close();
       }
@@ -127,7 +127,7 @@ describe('health data at rest (SQLite, sandbox-simulator mode)', () => {
 
     // A new data key first in the key file: new bodies are sealed under it, the old key still opens, and the service
     // re-encrypts the older bodies in the background.
-    const oldKeyId = /^enc:v1:(k\d+):/.exec(readBody(dbFile))![1];
+    const oldKeyId = /^enc:v1:(k\d{8}-[0-9a-f]{8}):/.exec(readBody(dbFile))![1];
     fs.writeFileSync(path.join(dir, 'data-keys'), `k2:${randomBytes(32).toString('base64')}\n${fs.readFileSync(path.join(dir, 'data-keys'), 'utf8')}`);
     svc = await startService(env, { logDestination: captureLines().stream, clock });
     try {

@@ -214,3 +214,18 @@ describe('SQLite store: record bodies at rest', () => {
     store.close();
   });
 });
+
+describe('SQLite store: a key file mistaken for another', () => {
+  it('refuses to open when the key of an id does not open the bodies sealed under that id', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-at-rest-wrong-'));
+    const file = path.join(dir, 'x.db');
+    try {
+      const store = openSqliteStore({ file, codec: new RecordKeyring([['k1', K1]]) });
+      store.ingest([item('V1', 'h1'), item('V2', 'h2')], T0);
+      store.close();
+      expect(() => openSqliteStore({ file, codec: new RecordKeyring([['k1', K2]]) })).toThrow(/data key id\(s\) "k1", but the key\(s\) of that id .* do not open them/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
