@@ -30,8 +30,12 @@ export function atRestStatements(db: Database.Database) {
       'SELECT record_key AS k, count(*) AS n FROM visits INDEXED BY visits_record_key WHERE record_purged_at IS NULL GROUP BY record_key'),
     purgedCount: p<{ n: number }>('SELECT count(*) AS n FROM visits WHERE record_purged_at IS NOT NULL'),
     // Index ranges only (NULL, below, above the current key): cheap when every body is under the current key.
-    anyStale: p<{ one: number }>(`SELECT 1 AS one FROM visits INDEXED BY visits_record_key
-      WHERE record_purged_at IS NULL AND (record_key IS NULL OR record_key < ? OR record_key > ?) LIMIT 1`),
+    // Three index ranges (NULL, below, above the current key), each stopping at its first entry: cheap when every body
+    // is under the current key.
+    anyStale: p<{ stale: number }>(`SELECT
+      EXISTS (SELECT 1 FROM visits INDEXED BY visits_record_key WHERE record_purged_at IS NULL AND record_key IS NULL)
+      OR EXISTS (SELECT 1 FROM visits INDEXED BY visits_record_key WHERE record_purged_at IS NULL AND record_key < ?)
+      OR EXISTS (SELECT 1 FROM visits INDEXED BY visits_record_key WHERE record_purged_at IS NULL AND record_key > ?) AS stale`),
     staleBatch: p<BodyRow>(`SELECT rowid AS rid, org, visit_id, record, record_key FROM visits
       WHERE rowid > ? AND record_purged_at IS NULL AND record_key IS NOT ? ORDER BY rowid LIMIT ?`),
     // Compare-and-set on the body read: a revision written meanwhile is already under the current key.
@@ -100,7 +104,7 @@ export function bodyKeyCounts(s: AtRestStatements, codec: RecordCodec): BodyKeyC
 export function hasStaleBodies(s: AtRestStatements, codec: RecordCodec): boolean {
   const current = currentKeyIdOf(codec);
   if (current === undefined) return false; // no keyring: bodies are stored plain on purpose
-  return s.anyStale.get(current, current) !== undefined;
+  return s.anyStale.get(current, current)?.stale === 1;
 }
 
 /**

@@ -63,7 +63,11 @@ describe('health data at rest (SQLite, sandbox-simulator mode)', () => {
     const clock = () => t;
     const sample = JSON.parse(fs.readFileSync(path.join(mappingsDir, 'samples', 'infant-posyandu-immunization.visit.json'), 'utf8'));
     const visit = { ...sample, patient: { ...sample.patient, nik: NIK, name: NAME, phone: PHONE }, practitioner: { ...sample.practitioner, name: PRACTITIONER_NAME } };
-    const refused = { ...visit, visitId: `${visit.visitId}-X`, patient: { ...visit.patient, gender: 'unknown-gender' } };
+    // Refused, with the NIK, name and phone typed into wrong fields: the rejection entry must not repeat them.
+    const refused = {
+      ...visit, visitId: `${visit.visitId}-X`, patient: { ...visit.patient, gender: NIK },
+      measurements: [{ code: 'body-weight', value: Number(PHONE), unit: NAME }, ...visit.measurements.slice(1)],
+    };
     const path1 = `/ilp/visits/${visit.organizationId}/${visit.visitId}`;
 
     const logs = captureLines();
