@@ -95,8 +95,8 @@ function opens(codec: RecordCodec, stored: string, aad: string): boolean {
 
 /** Bodies held per data key ('plain' = written before encryption) and bodies purged. */
 export function bodyKeyCounts(s: AtRestStatements, codec: RecordCodec): BodyKeyCounts {
-  const byKey: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (const r of s.countsByKey.all()) byKey[r.k ?? 'plain'] = r.n;
+  // fromEntries defines own properties: a key id read from the file can never reach a prototype.
+  const byKey = Object.fromEntries(s.countsByKey.all().map((r) => [r.k ?? 'plain', r.n]));
   const current = currentKeyIdOf(codec);
   return { byKey, purged: s.purgedCount.get()?.n ?? 0, ...(current !== undefined ? { currentKeyId: current } : {}) };
 }

@@ -10,7 +10,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { startService, DEMO_ADMIN_KEY, DEMO_FACILITY_KEY, type RunningService } from '../../src/service.js';
 import { mappingsDir } from '../../src/util/paths.js';
-import { captureLines } from './fixtures.js';
+import { callService, captureLines } from './fixtures.js';
 
 const NIK = '3273010508269931';
 const NAME = 'Zulkarnain Wibisono Hartawan';
@@ -18,14 +18,7 @@ const PHONE = '081299887766';
 const PRACTITIONER_NAME = 'Kusumawardhani Setyaningrum';
 const DAY = 86_400_000;
 
-async function call(svc: RunningService, method: string, p: string, key: string, body?: unknown) {
-  const res = await fetch(`${svc.url}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
+const call = callService;
 
 /** Every byte of the database and its companions, searched as UTF-8 and UTF-16 (SQLite can store either). */
 function assertNoPersonalDataIn(dbFile: string): void {

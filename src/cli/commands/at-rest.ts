@@ -80,7 +80,7 @@ export function rotateDataCommand(ctx: CliContext): Command {
       const keyIds = Object.keys(counts.byKey);
       ctx.stdout.write(`${t('rotate.summary', {
         reencrypted: summary.reencrypted, keyId: current,
-        byKey: keyIds.length ? keyIds.map((k) => `${k} ${counts.byKey[k]}`).join(', ') : '0', purged: counts.purged,
+        byKey: keyIds.length ? Object.entries(counts.byKey).map(([k, n]) => `${k} ${n}`).join(', ') : '0', purged: counts.purged,
       })}\n`);
       if (summary.unreadable.length) {
         const visits = summary.unreadable.slice(0, 20).map((u) => `${u.organizationId}/${u.visitId} (${u.keyId})`).join(', ') + (summary.unreadable.length > 20 ? ', …' : '');
