@@ -93,6 +93,9 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** Retention and re-encryption cadence when the sync schedule (which also runs them) is off. */
+const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
+
 /** What /fhir/metadata says about the non-FHIR endpoints of a running service (the base statement covers $validate / $map). */
 const VISITS_DOCUMENTATION =
   'Ingest (facility API key): `POST /ilp/visits` takes one ILP visit record or up to INGEST_MAX_RECORDS; each is checked, ' +
@@ -386,6 +389,18 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${http.address.port}`;
       logger.info({ url, facilities: facilities.length, mode: setup.mode }, `ilp-adapter ready on ${url}`);
     }
+    // Without the sync schedule, retention still runs (an instance that only takes pushes still holds rejections and history).
+    let maintenance: NodeJS.Timeout | undefined;
+    if (!cfg.syncEnabled && !overrides.noHttp) {
+      maintenance = setInterval(() => {
+        try {
+          maintain();
+        } catch (err) {
+          logger.error({ err }, 'could not purge records past retention or re-encrypt record bodies');
+        }
+      }, MAINTENANCE_INTERVAL_MS);
+      maintenance.unref();
+    }
     if (cfg.syncEnabled && !overrides.noHttp) {
       schedule = startSchedule({
         expression: cfg.syncCron, timezone: cfg.syncTimezone, logger,
@@ -413,6 +428,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         http?.drain(Math.ceil(cfg.shutdownGraceMs / 1000) + 1);
         if (nudge) clearTimeout(nudge);
         clearInterval(grantSampler);
+        clearInterval(maintenance);
         await schedule?.halt();
         const sync = await runner.stop(graceLeft());
         if (!sync.settled) logger.warn({ abandoned: sync.abandoned, graceMs: cfg.shutdownGraceMs }, 'shutdown grace over: deliveries still in flight keep their lease and are reconciled after a restart');

@@ -9,6 +9,7 @@ import { openSqliteStore, StoreSchemaError } from '../../src/store/sqlite.js';
 import { plainRecordCodec, RecordKeyring } from '../../src/store/record-codec.js';
 import { previewRetention, purgeExpired, rotateData, BackgroundRotation, type RetentionSettings } from '../../src/app/retention.js';
 import type { IngestItem, Store } from '../../src/store/types.js';
+import { databaseAtVersion } from './helpers/schema-version.js';
 
 const ORG = '10000004';
 const NIK = '3273010508269931';
@@ -212,6 +213,34 @@ describe('SQLite store: record bodies at rest', () => {
     expect(store.visitHistory!(ORG, 'V2')).toEqual([]);
     expect(store.visitHistory!(ORG, 'V3')).toHaveLength(1);
     store.close();
+  });
+});
+
+describe('SQLite store: upgrading a database of schema 6', () => {
+  it('migrates (record_key NULL), reads the plain bodies, seals revisions, and rotation seals the rest', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-at-rest-upgrade-'));
+    const file = path.join(dir, 'old.db');
+    try {
+      const old = databaseAtVersion(file, 6, T0);
+      const body = (v: string) => JSON.stringify({ visitId: v, patient: { nik: NIK } });
+      for (const v of ['A', 'B']) {
+        old.prepare(`INSERT INTO visits (org, visit_id, revision, content_hash, record, state, attempts, next_attempt_at, created_at, updated_at, sent_at)
+          VALUES (?, ?, 1, ?, ?, 'sent', 1, ?, ?, ?, ?)`).run(ORG, v, `h${v}`, body(v), T0, T0, T0, T0);
+      }
+      old.close();
+      const store = openSqliteStore({ file, codec: k1 });
+      expect(store.getVisit(ORG, 'A')!.record).toEqual({ visitId: 'A', patient: { nik: NIK } });
+      expect(store.bodyKeyCounts().byKey).toEqual({ plain: 2 });
+      expect(store.ingest([item('A', 'hA2')], T0 + 1)).toEqual(['revised']);
+      expect(store.bodyKeyCounts().byKey).toEqual({ plain: 1, k1: 1 });
+      expect(rotateData(store).reencrypted).toBe(1);
+      expect(store.bodyKeyCounts().byKey).toEqual({ k1: 2 });
+      expect(store.getVisit(ORG, 'B')!.record).toEqual({ visitId: 'B', patient: { nik: NIK } });
+      store.close();
+      expect(fileBytesContain(file, NIK)).toBe(false); // secure_delete zeroed the clear cells the re-encryption replaced
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
