@@ -47,23 +47,40 @@ export function sealedKeyId(stored: string): string | undefined {
   return end > PREFIX.length ? stored.slice(PREFIX.length, end) : undefined;
 }
 
-export class RecordKeyring implements RecordCodec {
-  private readonly keys: ReadonlyMap<string, Buffer>;
-  /** The key that seals; the first of the ring. */
-  readonly currentKeyId: string;
+type KeyEntries = ReadonlyArray<readonly [string, Buffer]>;
 
-  /** `entries`: newest first. */
-  constructor(entries: ReadonlyArray<readonly [string, Buffer]>) {
-    if (!entries.length) throw new DataKeyConfigError('the data keyring is empty');
-    const keys = new Map<string, Buffer>();
-    for (const [id, key] of entries) {
-      if (!KEY_ID.test(id)) throw new DataKeyConfigError(`data key id "${id.slice(0, 40)}": use 1–32 letters, digits, - or _`);
-      if (key.length !== 32) throw new DataKeyConfigError(`data key ${id}: must be 32 bytes (got ${key.length})`);
-      if (keys.has(id)) throw new DataKeyConfigError(`data key ${id} is listed twice`);
-      keys.set(id, key);
-    }
-    this.keys = keys;
-    this.currentKeyId = entries[0]![0];
+function keyMap(entries: KeyEntries): Map<string, Buffer> {
+  if (!entries.length) throw new DataKeyConfigError('the data keyring is empty');
+  const keys = new Map<string, Buffer>();
+  for (const [id, key] of entries) {
+    if (!KEY_ID.test(id)) throw new DataKeyConfigError(`data key id "${id.slice(0, 40)}": use 1–32 letters, digits, - or _`);
+    if (key.length !== 32) throw new DataKeyConfigError(`data key ${id}: must be 32 bytes (got ${key.length})`);
+    if (keys.has(id)) throw new DataKeyConfigError(`data key ${id} is listed twice`);
+    keys.set(id, key);
+  }
+  return keys;
+}
+
+/** A key file is read again at most this often when a body names a key the ring does not have. */
+const RELOAD_INTERVAL_MS = 5_000;
+
+export class RecordKeyring implements RecordCodec {
+  private keys: ReadonlyMap<string, Buffer>;
+  /** The key that seals; the first of the ring. */
+  private current: string;
+  private lastReload = 0;
+
+  /**
+   * `entries`: newest first. `reload` (a key file): read the ring again when a body names a key it does not have, so
+   * `keys rotate-data` run with a new key file before this process restarts does not strand the bodies it re-sealed.
+   */
+  constructor(entries: KeyEntries, private readonly reload?: () => KeyEntries) {
+    this.keys = keyMap(entries);
+    this.current = entries[0]![0];
+  }
+
+  get currentKeyId(): string {
+    return this.current;
   }
 
   get keyIds(): string[] {
@@ -83,12 +100,26 @@ export class RecordKeyring implements RecordCodec {
     return `${header}:${iv.toString('base64')}:${body.toString('base64')}`;
   }
 
+  /** Reads the key file again (rate-limited); false when there is no file, it is too soon, or the file is unusable now. */
+  private reloaded(): boolean {
+    if (!this.reload || Date.now() - this.lastReload < RELOAD_INTERVAL_MS) return false;
+    this.lastReload = Date.now();
+    try {
+      const entries = this.reload();
+      this.keys = keyMap(entries);
+      this.current = entries[0]![0];
+      return true;
+    } catch {
+      return false; // the ring in use stays; the body's error names the key
+    }
+  }
+
   open(stored: string, aad: string): string {
     if (!isSealed(stored)) return stored;
     const parts = stored.startsWith(PREFIX) ? stored.slice(PREFIX.length).split(':') : [];
     if (parts.length !== 3) throw new RecordSealError('record body: unknown sealed format (written by a newer ilp-adapter?)', 'format');
     const [keyId, ivText, bodyText] = parts as [string, string, string];
-    const key = this.keys.get(keyId);
+    const key = this.keys.get(keyId) ?? (this.reloaded() ? this.keys.get(keyId) : undefined);
     if (!key) {
       throw new RecordSealError(`record body is sealed under data key "${keyId}", which is not in DATA_KEYS / the data key file`, 'key-missing', keyId);
     }
@@ -126,7 +157,11 @@ export const currentKeyIdOf = (codec: RecordCodec): string | undefined => (codec
  * `id1:base64,id2:base64` (commas or new lines; # comments in a file), newest first. Key material is never echoed in an
  * error message.
  */
-export function parseDataKeys(text: string, origin: string): RecordKeyring {
+export function parseDataKeys(text: string, origin: string, reload?: () => KeyEntries): RecordKeyring {
+  return new RecordKeyring(parseKeyEntries(text, origin), reload);
+}
+
+function parseKeyEntries(text: string, origin: string): KeyEntries {
   const entries: Array<[string, Buffer]> = [];
   const items = text.split('\n').flatMap((line) => line.replace(/#.*$/, '').split(',')).map((l) => l.trim()).filter(Boolean);
   items.forEach((item, i) => {
@@ -140,10 +175,11 @@ export function parseDataKeys(text: string, origin: string): RecordKeyring {
   });
   if (!entries.length) throw new DataKeyConfigError(`${origin}: no data key`);
   try {
-    return new RecordKeyring(entries);
+    keyMap(entries);
   } catch (e) {
     throw new DataKeyConfigError(`${origin}: ${(e as Error).message}`);
   }
+  return entries;
 }
 
 export interface DataKeySource {
@@ -155,6 +191,10 @@ export interface DataKeySource {
 
 /** A key file is refused when group or others may read or write it: the keys open every record of the database. */
 function readKeyFile(file: string): RecordKeyring {
+  return new RecordKeyring(readKeyEntries(file), () => readKeyEntries(file));
+}
+
+function readKeyEntries(file: string): KeyEntries {
   let mode: number;
   try {
     mode = fs.statSync(file).mode & 0o777;
@@ -164,7 +204,7 @@ function readKeyFile(file: string): RecordKeyring {
   if (mode & 0o077) {
     throw new DataKeyConfigError(`${file}: the data key file is readable by other local users (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`);
   }
-  return parseDataKeys(fs.readFileSync(file, 'utf8'), file);
+  return parseKeyEntries(fs.readFileSync(file, 'utf8'), file);
 }
 
 /**

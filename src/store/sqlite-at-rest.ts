@@ -127,7 +127,8 @@ export function reencryptBatch(db: Database.Database, s: AtRestStatements, codec
         out.unreadable.push({ organizationId: r.org, visitId: r.visit_id, keyId: e.keyId ?? sealedKeyId(r.record) ?? 'plain', fault: e.fault });
         continue;
       }
-      out.reencrypted += s.reseal.run(codec.seal(plain, aad), current, r.rid, r.record).changes;
+      const sealed = codec.seal(plain, aad);
+      out.reencrypted += s.reseal.run(sealed, sealedKeyId(sealed) ?? null, r.rid, r.record).changes;
     }
     return out;
   }).immediate();

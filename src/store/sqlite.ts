@@ -11,7 +11,7 @@ import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
 import { assertOurDatabase, corruptDatabase, inspectDatabaseFile, integrityProblems, prepareDatabaseFile, StoreSchemaError } from './open-checks.js';
 import { toStorageError, withStorageErrors } from './storage-error.js';
-import { currentKeyIdOf, plainRecordCodec, recordAad, RecordSealError, type RecordCodec } from './record-codec.js';
+import { plainRecordCodec, recordAad, RecordSealError, sealedKeyId, type RecordCodec } from './record-codec.js';
 import * as atRest from './sqlite-at-rest.js';
 
 export { StoreSchemaError } from './open-checks.js';
@@ -410,7 +410,10 @@ function makeTransactions(db: Database.Database, s: Statements, codec: RecordCod
           throw new TypeError(`ingest item ${i}: weighing must have childKey, measuredOn YYYY-MM-DD and a positive integer weightGrams`);
         }
         const cur = s.visitByKey.get(it.organizationId, it.visitId);
-        const sealed = () => [codec.seal(json, recordAad(it.organizationId, it.visitId)), currentKeyIdOf(codec) ?? null] as const;
+        const sealed = () => {
+          const stored = codec.seal(json, recordAad(it.organizationId, it.visitId));
+          return [stored, sealedKeyId(stored) ?? null] as const;
+        };
         if (!cur || cur.content_hash !== it.contentHash) {
           // A revision replaces the weighing (it may have been corrected or removed).
           s.dropWeighing.run(it.organizationId, it.visitId);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { openSqliteStore, StoreSchemaError } from '../../src/store/sqlite.js';
-import { plainRecordCodec, RecordKeyring } from '../../src/store/record-codec.js';
+import { loadDataKeys, plainRecordCodec, RecordKeyring } from '../../src/store/record-codec.js';
 import { previewRetention, purgeExpired, rotateData, BackgroundRotation, type RetentionSettings } from '../../src/app/retention.js';
 import type { IngestItem, Store } from '../../src/store/types.js';
 import { databaseAtVersion } from './helpers/schema-version.js';
@@ -253,6 +253,29 @@ describe('SQLite store: a key file mistaken for another', () => {
       store.ingest([item('V1', 'h1'), item('V2', 'h2')], T0);
       store.close();
       expect(() => openSqliteStore({ file, codec: new RecordKeyring([['k1', K2]]) })).toThrow(/data key id\(s\) "k1", but the key\(s\) of that id .* do not open them/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite store: a key file changed while the service runs', () => {
+  it('keys rotate-data with a new key file before the service restarts: the running store reads the file again, nothing is held', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-at-rest-reload-'));
+    const file = path.join(dir, 'ilp-adapter.db');
+    try {
+      const running = openSqliteStore({ file, codec: loadDataKeys({}, dir).keyring });
+      running.ingest([item('V1', 'h1'), item('V2', 'h2')], T0);
+      const keyFile = path.join(dir, 'data-keys');
+      fs.writeFileSync(keyFile, `k-new:${K2.toString('base64')}\n${fs.readFileSync(keyFile, 'utf8')}`);
+      const cli = openSqliteStore({ file, codec: loadDataKeys({}, dir).keyring });
+      expect(rotateData(cli).reencrypted).toBe(2);
+      cli.close();
+      // The running store's ring lacks k-new: it reads the key file again instead of holding the visits.
+      expect(running.claimDue(ORG, T0, 10, LEASE).map((r) => (r.record as { visitId: string }).visitId)).toEqual(['V1', 'V2']);
+      running.ingest([item('V3', 'h3')], T0);
+      expect(running.bodyKeyCounts()).toEqual({ byKey: { 'k-new': 3 }, purged: 0, currentKeyId: 'k-new' });
+      running.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
