@@ -4,7 +4,7 @@
 // file (mode 0600, in a per-process 0700 folder), never past the size cap. A refused or oversized upload leaves no file.
 import busboy from 'busboy';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,6 +80,7 @@ export function receiveUpload<R>(req: Request, opts: ReceiveOptions<R>): Promise
     let written: Promise<void> = Promise.resolve();
     let spoolFile: string | undefined;
     let accepted: SheetFormat | undefined;
+    let out: WriteStream | undefined;
     let seenFile = false;
     const fail = (o: UploadOutcome<R>) => void (outcome ??= o);
 
@@ -106,20 +107,21 @@ export function receiveUpload<R>(req: Request, opts: ReceiveOptions<R>): Promise
       const file = opts.spool.file(format);
       spoolFile = file;
       accepted = format;
-      const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+      const spooling = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+      out = spooling;
       written = new Promise<void>((done) => {
-        out.on('close', done);
-        out.on('error', () => {
+        spooling.on('close', done);
+        spooling.on('error', () => {
           fail({ status: 'bad-form', reason: 'could not write the upload' });
           stream.resume();
         });
       });
       stream.on('limit', () => {
         fail({ status: 'too-large' });
-        out.destroy();
+        spooling.destroy();
         stream.resume(); // busboy drops the rest of the part; it must still be read for the body to end
       });
-      stream.pipe(out);
+      stream.pipe(spooling);
     });
     for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) parser.on(limit, () => fail({ status: 'bad-form', reason: limit }));
 
@@ -141,6 +143,8 @@ export function receiveUpload<R>(req: Request, opts: ReceiveOptions<R>): Promise
     const finish = () => {
       if (finished) return;
       finished = true;
+      // A body that ended early (aborted, broken, cut off) leaves its spool file half written: stop writing it.
+      if (outcome && outcome.status !== 'received') out?.destroy();
       void written.then(async () => {
         const final: UploadOutcome<R> = outcome ?? (accepted && spoolFile ? { status: 'received', fields, file: spoolFile, format: accepted } : { status: 'bad-form', reason: 'no file' });
         if (final.status !== 'received' && spoolFile) await unlink(spoolFile).catch(() => {});

@@ -1,13 +1,18 @@
 // The console's spreadsheet upload over HTTP: a multipart POST into a background import job (the same importFile as the
 // CLI), the job page with progress and then the summary and row errors, re-upload unchanged / corrected value revised,
-// the size cap (413, nothing stored, no file left), CSRF, the facility scope of jobs, dry run, a zip bomb, bad forms.
+// the size cap (413, nothing stored, no file left), CSRF, the facility scope of jobs, dry run, a zip bomb, bad forms,
+// and a connection dropped mid-file.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { A, B, csrfOf, NOW, uploadHarness, type ConsoleHarness } from './harness.js';
+import request from 'supertest';
+import { A, B, csrfOf, KEY, NOW, uploadHarness, type ConsoleHarness } from './harness.js';
 import { jobPage } from '../../src/console/upload-pages.js';
 import type { ImportJob } from '../../src/app/import-jobs.js';
 import { csvText, row, ROWS, SAMPLE, tempDir } from '../import/helpers.js';
 import { bombData, zipBytes } from '../import/zip.js';
+import { serve } from '../browser/browser.js';
+import { eventually } from '../helpers/eventually.js';
 
 type Agent = Awaited<ReturnType<ConsoleHarness['signIn']>>;
 
@@ -171,5 +176,30 @@ describe('console upload', () => {
     expect(stored()).toBe(0);
     expect(spooled()).toEqual([]);
     expect(jobs().size).toBe(0);
+  });
+
+  it('forgets an upload whose connection drops mid-file: no job, no file left', async () => {
+    const login = await request(h.app).post('/console/login').type('form').send({ apiKey: KEY[A] }).expect(303);
+    const cookie = (login.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+    const token = csrfOf((await request(h.app).get('/console/upload').set('Cookie', cookie).expect(200)).text);
+    const server = await serve(h.app);
+    try {
+      const boundary = 'XBOUNDARYX';
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${token}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="register.csv"\r\nContent-Type: text/csv\r\n\r\n`;
+      const req = http.request(`${server.url}/console/upload`, {
+        method: 'POST', headers: { Cookie: cookie, Origin: server.url, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': 1_000_000 },
+      });
+      req.on('error', () => {});
+      req.write(head + sample.toString('utf8'));
+      await eventually(() => jobs().size === 1 && spooled().length === 1, 'the upload is being spooled');
+      req.destroy();
+      await eventually(() => h.logs().includes('upload aborted'), 'the server noticed the drop');
+      await eventually(() => spooled().length === 0, 'the half-written file is removed');
+      expect(jobs().size).toBe(0);
+      expect(stored()).toBe(0);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -88,9 +88,10 @@ describe('import jobs', () => {
       await jobs.settled(job.id);
       kept.push(job);
     }
-    reserve(jobs, 'E'); // sweeps: 4 finished + 1 running > 3 kept ⇒ the oldest finished go first
-    expect(jobs.get(kept[0]!.id, { all: true })).toBeUndefined();
+    reserve(jobs, 'E'); // beyond 3 kept, the oldest finished jobs go first (running ones are never dropped)
     expect(jobs.get(kept[3]!.id, { all: true })).toBe(kept[3]);
-    expect(jobs.size).toBe(4);
+    expect(jobs.size).toBe(3);
+    expect([kept[0], kept[1]].map((j) => jobs.get(j!.id, { all: true }))).toEqual([undefined, undefined]);
+    expect(jobs.get(kept[2]!.id, { all: true })).toBe(kept[2]);
   });
 });
