@@ -94,7 +94,11 @@ export function receiveUpload<R>(req: Request, opts: ReceiveOptions<R>): Promise
         return fail({ status: 'bad-form', reason: 'unexpected file part' });
       }
       seenFile = true;
-      const format = formatOf(info.filename ?? '');
+      if (!info.filename) {
+        stream.resume(); // an empty file input is sent as a part without a name
+        return fail({ status: 'bad-form', reason: 'no file chosen' });
+      }
+      const format = formatOf(info.filename);
       if (!format) {
         stream.resume();
         return fail({ status: 'unsupported-type' });

@@ -170,6 +170,7 @@ describe('console upload', () => {
     const token = await csrf(a);
     expect((await a.post('/console/upload').field('_csrf', token).field('template', 'posyandu')).status).toBe(400);
     expect((await upload(a, sample, 'register.pdf')).status).toBe(415);
+    expect((await a.post('/console/upload').field('_csrf', token).attach('file', Buffer.alloc(0), { filename: '' })).status).toBe(400);
     expect((await upload(a, sample, 'register.csv', { extra: 'x' })).status).toBe(400);
     expect((await upload(a, sample, 'register.csv', { template: '../secret' })).status).toBe(400);
     expect((await a.post('/console/upload').type('form').send({ _csrf: token })).status).toBe(400);
