@@ -162,7 +162,10 @@ export function receiveUpload<R>(req: Request, opts: ReceiveOptions<R>): Promise
       req.resume();
       finish();
     });
-    req.on('aborted', () => {
+    // A client gone mid-body: the request closes incomplete (it may also emit an error, which must not go unheard).
+    req.on('error', () => {});
+    req.on('close', () => {
+      if (req.complete) return;
       fail({ status: 'bad-form', reason: 'upload aborted' });
       finish();
     });
