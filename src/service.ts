@@ -310,7 +310,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       consoleApp = consoleRouter({
         store, clock, facilities, adminKeyHash, staticKeys, throttle, quota: quotaUse, logger, probe: (org) => probes.probe(org),
         imports: {
-          validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), organizations, locations, logger, idKey: hmac.key,
+          validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), logger, idKey: hmac.key,
           weighingOf: (record) => weighingFact(record, tables, hmac.key), rejectionsRetentionDays: cfg.rejectionsRetentionDays,
           maxUploadBytes: cfg.consoleUploadMaxMb * 1024 * 1024,
         },

@@ -2,7 +2,7 @@
 // and GET /console/imports/:id (the job's page). Mounted by router.ts, which lends its session, page and CSRF helpers.
 import type { Request, Response, Router } from 'express';
 import { unlink } from 'node:fs/promises';
-import { importFile } from '../app/import.js';
+import { importFile, type ImportDeps } from '../app/import.js';
 import { ImportJobs, type ImportJob } from '../app/import-jobs.js';
 import { loadTemplate, templateNames, TemplateError, type ImportTemplate } from '../app/import-template.js';
 import type { IngestCheckDeps } from '../app/ingest.js';
@@ -14,7 +14,7 @@ import { DEFAULT_UPLOAD_MAX_BYTES, receiveUpload, UploadSpool } from './upload.j
 import { jobPage, sizeText, uploadPage } from './upload-pages.js';
 
 /** What the upload needs beyond the console's own deps: the ingest checks and the visitId key of `importFile`. */
-export interface ConsoleImportDeps extends IngestCheckDeps {
+export interface ConsoleImportDeps extends Omit<IngestCheckDeps, 'organizations' | 'locations'> {
   idKey: Buffer;
   rejectionsRetentionDays?: number;
   /** CONSOLE_UPLOAD_MAX_MB: the size cap of one uploaded file, enforced while it streams in. */
@@ -58,8 +58,11 @@ export function uploadRoutes(router: Router, deps: ConsoleDeps, imp: ConsoleImpo
   const maxBytes = imp.maxUploadBytes ?? DEFAULT_UPLOAD_MAX_BYTES;
   const refreshSeconds = imp.refreshSeconds ?? DEFAULT_REFRESH_SECONDS;
   const byOrg = new Map(deps.facilities.map((f) => [f.organizationId, f]));
-  const importDeps = {
-    ...imp, store: deps.store, now: deps.clock,
+  // The organizations and location codes come from the console's facilities, as for a push.
+  const importDeps: ImportDeps = {
+    validator: imp.validator, mapper: imp.mapper, idKey: imp.idKey, store: deps.store, now: deps.clock,
+    ...(imp.weighingOf ? { weighingOf: imp.weighingOf } : {}), ...(imp.logger ? { logger: imp.logger } : {}),
+    ...(imp.rejectionsRetentionDays ? { rejectionsRetentionDays: imp.rejectionsRetentionDays } : {}),
     organizations: new Set(byOrg.keys()),
     locations: new Map(deps.facilities.map((f) => [f.organizationId, new Set(Object.keys(f.locations))])),
   };
