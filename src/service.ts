@@ -10,7 +10,7 @@ import { visitsRouter } from './api/visits.js';
 import { IngestQuota } from './api/ingest-quota.js';
 import { syncRouter } from './api/sync.js';
 import { queriesRouter } from './api/queries.js';
-import { consoleRouter } from './console/router.js';
+import { consoleRouter, type ConsoleRouter } from './console/router.js';
 import { GrantHistory } from './app/quota.js';
 import { BackgroundRotation, purgeExpired, type RetentionSettings } from './app/retention.js';
 import { createValidationPool, type ValidationPool } from './api/validation-pool.js';
@@ -333,6 +333,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
 
     let url = '';
     let http: RunningServer | undefined;
+    let consoleApp: ConsoleRouter | undefined;
     if (!overrides.noHttp) {
       pool = cfg.validation.workers > 0 ? createValidationPool({ ...cfg.validation, onError: (err) => logger.error({ err }, 'validation worker failed') }) : undefined;
       const clock = () => new Date(now());
@@ -341,6 +342,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       // One throttle for every router that authenticates, so that a guesser has one budget, not one per router.
       const throttle = new AuthThrottle({}, logger.child({ component: 'auth' }));
       const diskFloor = createDiskFloor({ dir: dbDir, floorBytes: cfg.diskFreeFloorMb * 1024 * 1024, now, ...(overrides.statfs ? { statfs: overrides.statfs } : {}) });
+      consoleApp = consoleRouter({
+        store, clock, facilities, adminKeyHash, staticKeys, throttle, quota: quotaUse, logger, probe: (org) => probes.probe(org),
+        imports: {
+          validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), logger, idKey: hmac.key,
+          weighingOf: (record) => weighingFact(record, tables, hmac.key), rejectionsRetentionDays: cfg.rejectionsRetentionDays,
+          maxUploadBytes: cfg.consoleUploadMaxMb * 1024 * 1024,
+        },
+      });
       const app = createApp({
         validator,
         tables,
@@ -348,7 +357,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         logger,
         perAddress: cfg.openEndpoints,
         ...(pool ? { pool } : {}),
-        htmlRouters: [consoleRouter({ store, clock, facilities, adminKeyHash, staticKeys, throttle, quota: quotaUse, logger, probe: (org) => probes.probe(org) }).router],
+        htmlRouters: [consoleApp.router],
         metricsRouter: metricsRouter({ metrics, ...metricsAccess, store, adminKeyHash, staticKeys, throttle, logger }),
         routers: [
           { path: '/', router: diskFloor.ingestRouter },
@@ -434,6 +443,9 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         if (!sync.settled) logger.warn({ abandoned: sync.abandoned, graceMs: cfg.shutdownGraceMs }, 'shutdown grace over: deliveries still in flight keep their lease and are reconciled after a restart');
         await settleWithin(probed, graceLeft()); // a token probe is one request; it is not waited for beyond the grace
         await http?.close(graceLeft());
+        // A console import still running commits batch by batch: what it committed stays (a re-upload finds it unchanged).
+        if (consoleApp?.imports) await settleWithin(consoleApp.imports.jobs.drain(), graceLeft());
+        consoleApp?.imports?.spool.dispose();
         await pool?.close(); // after HTTP: no request is left waiting on a worker
         openStoreRef.close();
         await simulator?.close();

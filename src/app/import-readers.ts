@@ -7,6 +7,8 @@ import path from 'node:path';
 import { parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import { FORMULA, type Cell } from './import-cells.js';
+import { ImportFileError } from './import-errors.js';
+import { checkZipLimits } from './zip-limits.js';
 
 export interface SheetRow {
   /** 1-based row number in the sheet (the header is usually row 1). */
@@ -14,12 +16,7 @@ export interface SheetRow {
   cells: Cell[];
 }
 
-/** The file cannot be read as a spreadsheet of this kind: `kind` is a message key of messages/import.json. */
-export class ImportFileError extends Error {
-  constructor(readonly kind: string, readonly params: Record<string, string | number> = {}) {
-    super(kind);
-  }
-}
+export { ImportFileError } from './import-errors.js';
 
 /** A CSV record longer than this is refused (bounded memory on a file with no line breaks). */
 export const MAX_RECORD_BYTES = 256 * 1024;
@@ -77,6 +74,8 @@ function xlsxCell(v: unknown): Cell {
 async function* xlsxRows(file: string): AsyncGenerator<SheetRow> {
   const s = await sniff(file);
   if (!s.zip) throw new ImportFileError('file.not-xlsx');
+  // Before exceljs inflates anything: a zip bomb is refused here, not met while streaming.
+  await checkZipLimits(file);
   // Styles are kept so date cells arrive as dates; shared strings are kept (the sheet needs them), nothing else.
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, { worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore' });
   try {

@@ -1,7 +1,7 @@
 // Spreadsheet templates (mappings/imports/<name>.json): which header fills which visit-record field and how a cell is
 // read. Pure: a row of cells → a visit record, or the problems at its columns. A new template is a new table, no code.
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
 import { ownEntry } from '../util/own.js';
@@ -88,9 +88,16 @@ export function parseTemplate(raw: unknown, file: string): ImportTemplate {
   return { name: t.name as string, version: t.version as string, setting: t.setting as string, defaults: d as ImportTemplate['defaults'], columns: t.columns as TemplateColumn[], notImported };
 }
 
+const TEMPLATE_NAME = /^[a-z0-9][a-z0-9-]{0,40}$/;
+
+/** The templates in mappings/imports/ (their names, sorted): what an operator may choose from. */
+export function templateNames(dir = importsDir): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).filter((n) => TEMPLATE_NAME.test(n)).sort();
+}
+
 /** The template mappings/imports/<name>.json; an unknown name or a malformed table throws TemplateError. */
 export function loadTemplate(name: string, dir = importsDir): ImportTemplate {
-  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(name)) throw new TemplateError(`unknown template`);
+  if (!TEMPLATE_NAME.test(name)) throw new TemplateError(`unknown template`);
   const file = path.join(dir, `${name}.json`);
   let raw: unknown;
   try {

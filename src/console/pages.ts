@@ -18,12 +18,16 @@ export interface PageContext {
   flash?: string;
   /** Where the language link comes back to. */
   path: string;
+  /** The console offers the spreadsheet upload (it is configured with the import dependencies). */
+  upload?: boolean;
+  /** `<meta http-equiv="refresh">` after this many seconds (a running import's page; the CSP allows no script). */
+  refreshSeconds?: number;
 }
 
 export const textOf = (locale: Locale) => (key: string, params?: Params) => catalogue(locale, key, params);
 
 /** An ISO instant as `YYYY-MM-DD HH:MM UTC` (operators compare it with their register, not parse it). */
-const when = (iso: string | undefined): string | undefined => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : undefined);
+export const when = (iso: string | undefined): string | undefined => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : undefined);
 
 export function ageText(locale: Locale, seconds: number): string {
   const t = textOf(locale);
@@ -35,7 +39,7 @@ export function ageText(locale: Locale, seconds: number): string {
   return t('age.minutes', { minutes: Math.floor(seconds / 60) });
 }
 
-function csrfField(ctx: PageContext): Html {
+export function csrfField(ctx: PageContext): Html {
   return html`<input type="hidden" name="_csrf" value="${ctx.csrf}">`;
 }
 
@@ -44,13 +48,13 @@ export function layout(ctx: PageContext, heading: string, body: Html): string {
   const other: Locale = ctx.locale === 'id' ? 'en' : 'id';
   const p = ctx.principal;
   const nav = p
-    ? html`<nav><a href="/console">${t('nav.overview')}</a> <a href="/console/attention">${t('nav.attention')}</a> <a href="/console/rejections">${t('nav.rejections')}</a></nav>
+    ? html`<nav><a href="/console">${t('nav.overview')}</a> <a href="/console/attention">${t('nav.attention')}</a> <a href="/console/rejections">${t('nav.rejections')}</a>${ctx.upload ? html` <a href="/console/upload">${t('nav.upload')}</a>` : ''}</nav>
 <p class="who">${p.role === 'admin' ? t('who.admin') : t('who.facility', { organizationId: p.organizationId! })}</p>
 <form method="post" action="/console/logout" class="inline">${csrfField(ctx)}<button type="submit" id="logout">${t('logout')}</button></form>`
     : '';
   return html`<!doctype html>
 <html lang="${ctx.locale}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${heading} · ${t('title')}</title>
+<head><meta charset="utf-8">${ctx.refreshSeconds ? html`<meta http-equiv="refresh" content="${ctx.refreshSeconds}">` : ''}<meta name="viewport" content="width=device-width, initial-scale=1"><title>${heading} · ${t('title')}</title>
 <link rel="stylesheet" href="/console/console.css"></head>
 <body>
 <header><strong>${t('title')}</strong> ${nav}
@@ -181,5 +185,6 @@ th,td{border:1px solid #d0d4da;padding:.35rem .5rem;text-align:left;vertical-ali
 .state-blocked,.state-dead-letter{background:#ffc9c9}.status-paused{background:#e0d7ff}
 .flash{background:#dff5e3;padding:.5rem}.problem{background:#ffe1e1;padding:.5rem}
 form.inline{display:inline}form.login{display:flex;gap:.5rem;align-items:center}input[type=password]{min-width:20rem}
-.visit form{margin-top:.5rem}button{padding:.3rem .8rem}code{font-size:.95em}
+.visit form{margin-top:.5rem}form.upload{display:grid;gap:.6rem;max-width:36rem;background:#fff;border:1px solid #d0d4da;padding:1rem}
+form.upload label{font-weight:600}progress{width:100%;height:1.2rem}.counts{font-size:1.1rem}.row-errors li{margin:.2rem 0}button{padding:.3rem .8rem}code{font-size:.95em}
 `;

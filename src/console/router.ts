@@ -19,6 +19,9 @@ import type { Logger } from '../util/logger.js';
 import { ownEntry } from '../util/own.js';
 import { attentionPage, CONSOLE_CSS, errorPage, loginPage, overviewPage, rejectionsPage, textOf, type FieldIssue, type PageContext } from './pages.js';
 import { csrfMatches, DEFAULT_IDLE_MS, SessionStore, type Session } from './sessions.js';
+import { uploadRoutes, type ConsoleImportDeps, type UploadParts } from './upload-routes.js';
+
+export type { ConsoleImportDeps } from './upload-routes.js';
 
 export const SESSION_COOKIE = 'ilp_console';
 export const LANG_COOKIE = 'lang';
@@ -41,11 +44,17 @@ export interface ConsoleDeps extends AuthDeps {
   idleMs?: number;
   /** How many days back the rejections page looks (default 7). */
   rejectionDays?: number;
+  /** The spreadsheet upload (/console/upload); absent ⇒ the console has none. */
+  imports?: ConsoleImportDeps;
 }
+
+export type Signed = { id: string; session: Session; principal: Principal };
 
 export interface ConsoleRouter {
   router: Router;
   sessions: SessionStore;
+  /** The upload's jobs and spool folder, when the console has the upload. */
+  imports?: UploadParts;
 }
 
 function cookies(req: Request): Map<string, string> {
@@ -83,7 +92,7 @@ const originHost = (origin: string): string | undefined => {
 };
 
 /** Only console paths are a place to come back to (no open redirect). */
-const backTo = (x: unknown): string => (typeof x === 'string' && /^\/console(\/[a-z-]*)?$/.test(x) ? x : '/console');
+const backTo = (x: unknown): string => (typeof x === 'string' && /^\/console(\/[a-z-]*|\/imports\/[A-Za-z0-9_-]{1,64})?$/.test(x) ? x : '/console');
 
 /** The issues of a visit's lastError as field + problem (the diagnostics name the source field already). */
 function issuesOf(view: Record<string, unknown> | undefined): FieldIssue[] {
@@ -127,7 +136,6 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     html(res, 403, errorPage(ctx, textOf(ctx.locale)('error.origin')));
   });
 
-  type Signed = { id: string; session: Session; principal: Principal };
   /** The caller's live session whose key still works; undefined otherwise (a revoked key's session is ended). */
   const signedIn = (req: Request): Signed | undefined => {
     const id = cookies(req).get(SESSION_COOKIE);
@@ -144,7 +152,7 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     const flash = s?.session.flash;
     if (s) delete s.session.flash;
     return {
-      locale: localeOf(req), path: backTo(req.baseUrl + req.path),
+      locale: localeOf(req), path: backTo(req.baseUrl + req.path), ...(deps.imports ? { upload: true } : {}),
       ...(s ? { principal: s.principal, csrf: s.session.csrf } : {}), ...(flash ? { flash } : {}),
     };
   };
@@ -272,11 +280,13 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   router.post('/console/facilities/pause', setStatus('paused'));
   router.post('/console/facilities/resume', setStatus('active'));
 
+  const uploads = deps.imports ? uploadRoutes(router, deps, deps.imports, { page, context, html }) : undefined;
+
   // Any other console path: an HTML 404 (the app's JSON one would answer a browser with 406).
   router.use('/console', (req, res) => {
     const ctx = context(req, signedIn(req));
     html(res, 404, errorPage(ctx, textOf(ctx.locale)('error.no-page')));
   });
 
-  return { router, sessions };
+  return { router, sessions, ...(uploads ? { imports: uploads } : {}) };
 }

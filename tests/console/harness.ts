@@ -2,7 +2,9 @@
 // cookie), sign-in, the CSRF token of a page, and records put into the states the console lists.
 import request from 'supertest';
 import type { OperationOutcome } from 'fhir/r4.js';
-import { consoleRouter, type ConsoleDeps, type ConsoleRouter } from '../../src/console/router.js';
+import { consoleRouter, type ConsoleDeps, type ConsoleImportDeps, type ConsoleRouter } from '../../src/console/router.js';
+import { createValidator } from '../../src/validation/index.js';
+import { loadMappingTables, mapVisit } from '../../src/mapping/index.js';
 import { A, B, facilityConfig, harness, KEY, NOW, visits, type Harness } from '../queries/harness.js';
 
 export { A, B, KEY, NOW, visits };
@@ -22,7 +24,7 @@ export const csrfOf = (page: string): string => {
   return m[1]!;
 };
 
-export function consoleHarness(opts: Partial<Pick<ConsoleDeps, 'idleMs' | 'throttle' | 'facilities'>> = {}): ConsoleHarness {
+export function consoleHarness(opts: Partial<Pick<ConsoleDeps, 'idleMs' | 'throttle' | 'facilities' | 'imports'>> = {}): ConsoleHarness {
   let built: ConsoleRouter | undefined;
   const h = harness({
     htmlRouters: (shared) => {
@@ -47,4 +49,22 @@ export function consoleHarness(opts: Partial<Pick<ConsoleDeps, 'idleMs' | 'throt
       h.store.markFinal(org, visitId, claimed.revision, state, { resourceType: 'OperationOutcome', issue: issues }, NOW.getTime() + 1_000);
     },
   };
+}
+
+let checks: Pick<ConsoleImportDeps, 'validator' | 'mapper'> | undefined;
+/** Built on first use (the other console tests need no validator of their own). */
+const ingestChecks = () => {
+  const tables = loadMappingTables();
+  return (checks ??= { validator: createValidator(), mapper: (r, now) => mapVisit(r, tables, { now }) });
+};
+
+/** Facility A with the sample register's posyandu (POSY-MAWAR-01) configured, and B as the query harness has it. */
+export const UPLOAD_FACILITIES = [{ ...facilityConfig(A), locations: { 'POSY-MAWAR-01': { name: 'Posyandu Mawar' } as never } }, facilityConfig(B)];
+
+/** The console with its spreadsheet upload: the real ingest checks, spooling under `spoolRoot`. */
+export function uploadHarness(spoolRoot: string, over: Partial<ConsoleImportDeps> = {}): ConsoleHarness {
+  return consoleHarness({
+    facilities: UPLOAD_FACILITIES,
+    imports: { ...ingestChecks(), idKey: Buffer.alloc(32, 7), spoolRoot, ...over },
+  });
 }

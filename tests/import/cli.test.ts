@@ -8,6 +8,7 @@ import { loadMappingTables, mapVisit } from '../../src/mapping/index.js';
 import { openStore } from '../../src/store/index.js';
 import { context } from '../cli/helpers.js';
 import { ORG, row, ROWS, SAMPLE, tempDir, writeCsv } from './helpers.js';
+import { bombData, writeZip } from './zip.js';
 
 const tables = loadMappingTables();
 const deps = { validator: createValidator(), mapper: (r: Record<string, unknown>, now: Date) => mapVisit(r, tables, { now }) };
@@ -96,6 +97,14 @@ describe('ilp-adapter import', () => {
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.err).toMatch(message);
     }
+    expect(stored()).toBe(0);
+  });
+
+  it('exits 2 on a zip bomb, in Bahasa Indonesia, storing nothing', async () => {
+    const bomb = writeZip(path.join(dir, 'bomb.xlsx'), [{ name: 'xl/worksheets/sheet1.xml', data: bombData() }]);
+    const r = await run(bomb, '--org', ORG);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^ilp-adapter import: berkas XLSX ini mengembang terlalu besar saat dibuka \(kemungkinan bom zip: ratio \d+:1 > 200:1\)/);
     expect(stored()).toBe(0);
   });
 });

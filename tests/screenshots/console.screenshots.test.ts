@@ -1,8 +1,9 @@
-// Not a test of behaviour: `npm run screenshots` renders the console's login, overview and attention pages, with
+// Not a test of behaviour: `npm run screenshots` renders the console's login, overview, attention, upload and import pages, with
 // sample data on the fixed harness clock, into docs/screenshots/ for the README. It needs /usr/bin/chromium.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { A, B, consoleHarness, KEY, NOW, visits } from '../console/harness.js';
+import { A, B, KEY, NOW, uploadHarness, visits } from '../console/harness.js';
+import { ROWS, row, SAMPLE, tempDir, writeCsv } from '../import/helpers.js';
 import { checkVisit } from '../../src/mapping/index.js';
 import { NOW as MAP_NOW, sample, tables } from '../mapping/helpers.js';
 import { CHROMIUM, browserPresent, openBrowser, serve, signIn as signInWith } from '../browser/browser.js';
@@ -10,9 +11,10 @@ import { CHROMIUM, browserPresent, openBrowser, serve, signIn as signInWith } fr
 const OUT = path.resolve('docs/screenshots');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 
-it('writes docs/screenshots/{login,overview,attention}.png', async () => {
+it('writes docs/screenshots/{login,overview,attention,upload,import}.png', async () => {
   if (!browserPresent) throw new Error(`screenshots need ${CHROMIUM} (apt-get install -y chromium)`);
-  const h = consoleHarness();
+  const spool = tempDir('ilp-screenshots-');
+  const h = uploadHarness(spool);
   // The issues real records get (the mapper's checks, the identity resolver's refusal), not texts written for the picture:
   // source-record errors are still English (README, Known limits).
   const bad = sample('toddler-growth-monitoring');
@@ -44,9 +46,19 @@ it('writes docs/screenshots/{login,overview,attention}.png', async () => {
     await page.goto(`${server.url}/console/attention`);
     await page.locator('article.visit').first().waitFor();
     await shot('attention');
+    // The sample register with two cells as a data officer might mistype them, through the real upload.
+    const register = writeCsv(spool, 'register-posyandu-mawar.csv', [ROWS[0]!, row(1, { BB: '12.1.0' }), row(2, { 'Cara Ukur': 'duduk' })]);
+    await page.goto(`${server.url}/console/upload`);
+    await page.setInputFiles('#file', register);
+    await shot('upload');
+    await Promise.all([page.waitForURL(/\/console\/imports\//), page.click('#upload')]);
+    await page.locator('#summary').waitFor();
+    await shot('import');
   } finally {
     await browser.close();
     await server.close();
+    h.console.imports?.spool.dispose();
+    rmSync(spool, { recursive: true, force: true });
   }
-  for (const name of ['login', 'overview', 'attention']) expect(readFileSync(path.join(OUT, `${name}.png`)).subarray(0, 4)).toEqual(PNG_SIGNATURE);
+  for (const name of ['login', 'overview', 'attention', 'upload', 'import']) expect(readFileSync(path.join(OUT, `${name}.png`)).subarray(0, 4)).toEqual(PNG_SIGNATURE);
 });
