@@ -183,10 +183,10 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     if (loose.length) logger.warn({ files: loose }, 'data files or their folder are readable by other local users (they hold NIKs): chmod 700 the folder and 600 the files');
     // The bundled simulator starts empty: ids remembered from an earlier run would point at nothing (20007).
     for (const e of needsBundled ? setup.entries.filter((x) => x.environment === 'simulator' && x.simulatorUrl === BUNDLED_SIMULATOR) : []) {
-      const forgot = store.forgetPlatformIds(e.organizationId);
+      const forgot = await store.forgetPlatformIds(e.organizationId);
       if (forgot.identities + forgot.ledger) logger.info({ organizationId: e.organizationId, ...forgot }, 'bundled simulator starts empty: forgot the SATUSEHAT ids remembered from an earlier run');
     }
-    importKeysFile(store, cfg.apiKeysFile, now(), logger);
+    await importKeysFile(store, cfg.apiKeysFile, now(), logger);
 
     const staticKeys = new Map<string, Principal>();
     let adminKeyHash = cfg.adminApiKey ? hashApiKey(cfg.adminApiKey) : undefined;
@@ -267,7 +267,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         total.facilities = Math.max(total.facilities, s.facilities);
         total.durationMs += s.durationMs;
         total.stoppedBy = s.stoppedBy;
-        const dueNow = openStoreRef.facilitiesWithDueWork(now()).filter((org) => runtimes.has(org));
+        const dueNow = (await openStoreRef.facilitiesWithDueWork(now())).filter((org) => runtimes.has(org));
         if (s.stoppedBy === 'stopped' || dueNow.length === 0 || (s.sent + s.retried + s.needsCorrection + s.blocked + s.deadLetter === 0)) break;
       }
       return total;
@@ -357,10 +357,10 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     if (cfg.syncEnabled && !overrides.noHttp) {
       schedule = startSchedule({
         expression: cfg.syncCron, timezone: cfg.syncTimezone, logger,
-        run: () => {
+        run: async () => {
           // Rejections past their retention go a bounded batch per tick, also when no push brings new ones.
           try {
-            purgeRejections(openStoreRef, now(), cfg.rejectionsRetentionDays);
+            await purgeRejections(openStoreRef, now(), cfg.rejectionsRetentionDays);
           } catch (err) {
             logger.error({ err }, 'could not purge old rejection entries');
           }
@@ -387,14 +387,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         await settleWithin(probed, graceLeft()); // a token probe is one request; it is not waited for beyond the grace
         await http?.close(graceLeft());
         await pool?.close(); // after HTTP: no request is left waiting on a worker
-        openStoreRef.close();
+        await openStoreRef.close();
         await simulator?.close();
         logger.info({ ms: Date.now() - startedAt, deliveriesAbandoned: sync.abandoned }, 'ilp-adapter stopped');
       })());
     return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), ...(pool ? { validationPool: pool } : {}), logger, metrics, drain, close };
   } catch (e) {
     await pool?.close();
-    store?.close();
+    await store?.close();
     await simulator?.close();
     throw e;
   }
@@ -405,13 +405,13 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
  * lists is revoked. Without the variable the keys imported earlier are left as they are (an unset variable is more
  * likely a deployment slip than a wish to lock every facility out), and that is said.
  */
-function importKeysFile(store: Store, file: string | undefined, at: number, logger: Logger): void {
+async function importKeysFile(store: Store, file: string | undefined, at: number, logger: Logger): Promise<void> {
   if (!file) {
-    const active = store.listApiKeys().filter((k) => k.source === 'file' && k.revokedAt === undefined).length;
+    const active = (await store.listApiKeys()).filter((k) => k.source === 'file' && k.revokedAt === undefined).length;
     if (active) logger.warn({ keys: active }, 'API_KEYS_FILE is not set: keys imported from it earlier keep working until revoked (ilp-adapter keys revoke)');
     return;
   }
-  const result = store.importApiKeys(parseApiKeysFile(readJsonFile(file, 'API_KEYS_FILE'), file), at);
+  const result = await store.importApiKeys(parseApiKeysFile(readJsonFile(file, 'API_KEYS_FILE'), file), at);
   logger.info({ file, ...result }, 'imported API_KEYS_FILE');
   if (result.stillRevoked) logger.warn({ keys: result.stillRevoked }, 'API_KEYS_FILE lists revoked keys: they stay revoked (make a new key)');
 }

@@ -36,8 +36,8 @@ export interface IngestMetricsHook {
 
 /** The store methods read at scrape time (structurally satisfied by Store). */
 export interface MetricsStoreView {
-  counts(organizationId?: string): { byState: Partial<Record<string, number>> };
-  getFacilityState(organizationId: string): { status: string } | undefined;
+  counts(organizationId?: string): Promise<{ byState: Partial<Record<string, number>> }>;
+  getFacilityState(organizationId: string): Promise<{ status: string } | undefined>;
 }
 
 /** Limiter figures read at scrape time (structurally satisfied by FacilityLimiter.stats()). */
@@ -102,19 +102,27 @@ export function createMetrics(opts: MetricsOptions = {}): ServiceMetrics {
       collectErrors.inc({ collector });
     }
   };
+  /** The same for a store read (async). */
+  const guardedRead = async (collector: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch {
+      collectErrors.inc({ collector });
+    }
+  };
 
   new Gauge({
     name: 'ilp_visits_by_state',
     help: 'Visit records in the outbox per facility and sync state (read from the store on each scrape)',
     labelNames: ['organization', 'state'],
     registers,
-    collect() {
+    async collect() {
       this.reset();
       if (!store) return;
       const s = store;
-      guarded('ilp_visits_by_state', () => {
+      await guardedRead('ilp_visits_by_state', async () => {
         for (const o of facilities.keys()) {
-          const byState = s.counts(o).byState;
+          const byState = (await s.counts(o)).byState;
           for (const state of VISIT_STATES) this.set({ organization: o, state }, byState[state] ?? 0);
         }
       });
@@ -126,13 +134,13 @@ export function createMetrics(opts: MetricsOptions = {}): ServiceMetrics {
     help: 'Delivery status of each facility: 1 for the current status, 0 for the others',
     labelNames: ['organization', 'status'],
     registers,
-    collect() {
+    async collect() {
       this.reset();
       if (!store) return;
       const s = store;
-      guarded('ilp_facility_status', () => {
+      await guardedRead('ilp_facility_status', async () => {
         for (const o of facilities.keys()) {
-          const current = s.getFacilityState(o)?.status ?? 'active';
+          const current = (await s.getFacilityState(o))?.status ?? 'active';
           for (const status of FACILITY_STATUSES) this.set({ organization: o, status }, status === current ? 1 : 0);
         }
       });
