@@ -3,10 +3,10 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
+  // Fixtures that must fail the lint: tests/lint/lint.test.ts lints them on purpose (ESLint's `ignore: false`).
+  { ignores: ['tests/lint/fixtures/**'] },
   {
     files: ['src/**/*.ts', 'tests/**/*.ts'],
-    // A fixture that must fail the lint (tests/lint/lint.test.ts lints it on purpose).
-    ignores: ['tests/lint/fixtures/**'],
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

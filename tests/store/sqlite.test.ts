@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore, StoreSchemaError } from '../../src/store/sqlite.js';
 import { latestSchemaVersion, migrations } from '../../src/store/migrations.js';
+import { databaseAtVersion } from './helpers/schema-version.js';
 import type { IngestItem } from '../../src/store/types.js';
 
 const ORG = '10000004';
@@ -132,6 +133,49 @@ describe('SQLite store on disk', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe('migration 10: claim_seq back-filled', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-m10-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('counts the claims the history shows, so a visit claimed before an upgrade never looks new', async () => {
+    const file = path.join(dir, 'v6.db');
+    const db = databaseAtVersion(file, 6, T0);
+    const visit = db.prepare(`INSERT INTO visits (org, visit_id, revision, content_hash, record, state, attempts, next_attempt_at, lease_until, created_at, updated_at)
+                              VALUES (?, ?, ?, 'h', '{}', ?, ?, ?, ?, ?, ?)`);
+    const event = db.prepare('INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    // NEW: queued, never claimed. REVISED: sent once, then a revision (attempts back to 0). FLIGHT: left `sending` by
+    // the stopped version (its lease ran out). PRUNED: queued, its early history gone.
+    visit.run(ORG, 'NEW', 1, 'queued', 0, T0, null, T0, T0);
+    event.run(ORG, 'NEW', 1, null, 'queued', T0, 0);
+    visit.run(ORG, 'REVISED', 2, 'queued', 0, T0, null, T0, T0);
+    event.run(ORG, 'REVISED', 1, null, 'queued', T0, 0);
+    event.run(ORG, 'REVISED', 1, 'queued', 'sending', T0, 1);
+    event.run(ORG, 'REVISED', 1, 'sending', 'sent', T0, 1);
+    event.run(ORG, 'REVISED', 2, 'sent', 'queued', T0, 0);
+    visit.run(ORG, 'FLIGHT', 1, 'sending', 1, T0, T0 + LEASE, T0, T0);
+    event.run(ORG, 'FLIGHT', 1, null, 'queued', T0, 0);
+    event.run(ORG, 'FLIGHT', 1, 'queued', 'sending', T0, 1);
+    visit.run(ORG, 'PRUNED', 3, 'queued', 0, T0, null, T0, T0);
+    event.run(ORG, 'PRUNED', 3, 'needs-correction', 'queued', T0, 0);
+    db.close();
+
+    const s = openSqliteStore({ file });
+    try {
+      // The in-flight claim of the stopped process counts as claim 1: its outcome could still be recorded under it.
+      expect(await s.renewLease({ organizationId: ORG, visitId: 'FLIGHT', revision: 1, claimSeq: 1 }, T0 + LEASE)).toBe(true);
+      const claims = await s.claimDue(ORG, T0 + LEASE, 10, LEASE);
+      expect(Object.fromEntries(claims.map((r) => [r.visitId, [r.claim.claimSeq, r.claimedBefore]]))).toEqual({
+        NEW: [1, false], REVISED: [2, true], FLIGHT: [2, true], PRUNED: [2, true],
+      });
+    } finally {
+      await s.close();
     }
   });
 });
