@@ -102,13 +102,26 @@ export function createMetrics(opts: MetricsOptions = {}): ServiceMetrics {
       collectErrors.inc({ collector });
     }
   };
-  /** The same for a store read (async). */
-  const guardedRead = async (collector: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-    } catch {
-      collectErrors.inc({ collector });
-    }
+  // The store is read (async) before the registry serialises, into this snapshot the gauges then report: the registry
+  // collects metrics concurrently, so a read inside collect() could count its failure after the counter was written out.
+  let fromStore: { byState?: Map<string, Partial<Record<string, number>>>; status?: Map<string, string> } = {};
+  const readStore = async (): Promise<void> => {
+    fromStore = {};
+    const s = store;
+    if (!s) return;
+    const read = async <T>(collector: string, get: (o: string) => Promise<T>): Promise<Map<string, T> | undefined> => {
+      try {
+        const out = new Map<string, T>();
+        for (const o of facilities.keys()) out.set(o, await get(o));
+        return out;
+      } catch {
+        collectErrors.inc({ collector });
+        return undefined;
+      }
+    };
+    const byState = await read('ilp_visits_by_state', async (o) => (await s.counts(o)).byState);
+    const status = await read('ilp_facility_status', async (o) => (await s.getFacilityState(o))?.status ?? 'active');
+    fromStore = { ...(byState ? { byState } : {}), ...(status ? { status } : {}) };
   };
 
   new Gauge({
@@ -116,16 +129,11 @@ export function createMetrics(opts: MetricsOptions = {}): ServiceMetrics {
     help: 'Visit records in the outbox per facility and sync state (read from the store on each scrape)',
     labelNames: ['organization', 'state'],
     registers,
-    async collect() {
+    collect() {
       this.reset();
-      if (!store) return;
-      const s = store;
-      await guardedRead('ilp_visits_by_state', async () => {
-        for (const o of facilities.keys()) {
-          const byState = (await s.counts(o)).byState;
-          for (const state of VISIT_STATES) this.set({ organization: o, state }, byState[state] ?? 0);
-        }
-      });
+      for (const [o, byState] of fromStore.byState ?? []) {
+        for (const state of VISIT_STATES) this.set({ organization: o, state }, byState[state] ?? 0);
+      }
     },
   });
 
@@ -134,16 +142,11 @@ export function createMetrics(opts: MetricsOptions = {}): ServiceMetrics {
     help: 'Delivery status of each facility: 1 for the current status, 0 for the others',
     labelNames: ['organization', 'status'],
     registers,
-    async collect() {
+    collect() {
       this.reset();
-      if (!store) return;
-      const s = store;
-      await guardedRead('ilp_facility_status', async () => {
-        for (const o of facilities.keys()) {
-          const current = (await s.getFacilityState(o))?.status ?? 'active';
-          for (const status of FACILITY_STATUSES) this.set({ organization: o, status }, status === current ? 1 : 0);
-        }
-      });
+      for (const [o, current] of fromStore.status ?? []) {
+        for (const status of FACILITY_STATUSES) this.set({ organization: o, status }, status === current ? 1 : 0);
+      }
     },
   });
 
@@ -239,7 +242,10 @@ export function createMetrics(opts: MetricsOptions = {}): ServiceMetrics {
     watchStore(s) {
       store = s;
     },
-    metrics: () => registry.metrics(),
+    metrics: async () => {
+      await readStore();
+      return registry.metrics();
+    },
 
     syncOutcome(organizationId, outcome) {
       const o = org(organizationId);
