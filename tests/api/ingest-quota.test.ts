@@ -22,12 +22,27 @@ const tables = loadMappingTables();
 let serial = 0;
 const visits = (org: string, n: number) => Array.from({ length: n }, () => makeVisit(serial++, { organizationId: org }));
 
-function service(limits: { recordsPerMinute: number; maxQueuedPerFacility: number }): { app: express.Express; store: Store } {
+function service(limits: { recordsPerMinute: number; maxQueuedPerFacility: number }, opts: { countAfterRated?: number } = {}): { app: express.Express; store: Store } {
   const store = openStore({ url: 'sqlite::memory:' });
   const staticKeys = new Map<string, Principal>([A, B].map((org) => [hashApiKey(KEY[org]!), { role: 'facility', organizationId: org }]));
   const clock = () => NOW;
   const { logger } = logCapture();
-  const quota = new IngestQuota({ ...limits, pendingCount: (org) => store.pendingCount(org) });
+  // countAfterRated: the queued count answers only once that many pushes have passed the rate check, so they are all
+  // in flight while a count is awaited (as against a database server), without waiting on time.
+  let rated = 0;
+  let allRated!: () => void;
+  const ratedGate = new Promise<void>((r) => (allRated = r));
+  const pendingCount = async (org: string) => {
+    if (opts.countAfterRated) await ratedGate;
+    return store.pendingCount(org);
+  };
+  const quota = new (class extends IngestQuota {
+    override async takeRate(byOrg: ReadonlyMap<string, number>) {
+      const refusal = await super.takeRate(byOrg);
+      if (++rated === opts.countAfterRated) allRated();
+      return refusal;
+    }
+  })({ ...limits, pendingCount });
   const router = visitsRouter({ store, validator, mapper: (r, at) => mapVisit(r, tables, { now: at }), clock, logger, staticKeys, quota });
   return { app: createApp({ validator, tables, clock, logger, routers: [{ path: '/', router }] }), store };
 }
@@ -83,6 +98,13 @@ describe('records per minute per facility (INGEST_RECORDS_PER_MINUTE)', () => {
 });
 
 describe('records waiting for delivery per facility (INGEST_MAX_QUEUED_PER_FACILITY)', () => {
+  it('lets concurrent pushes not both slip under the cap while the count is awaited', async () => {
+    const { app, store } = service({ recordsPerMinute: 1_000, maxQueuedPerFacility: 4 }, { countAfterRated: 2 });
+    const statuses = (await Promise.all([push(app, A, visits(A, 3)), push(app, A, visits(A, 3))])).map((r) => r.status).sort();
+    expect(statuses).toEqual([202, 429]);
+    expect(await stored(store, A)).toBe(3);
+  });
+
   it('refuses a batch that would pass the cap whole; room comes back as visits are delivered', async () => {
     const { app, store } = service({ recordsPerMinute: 1_000, maxQueuedPerFacility: 4 });
     expect((await push(app, A, visits(A, 3))).status).toBe(202);
