@@ -116,7 +116,7 @@ export async function showVisit(deps: QueryDeps, scope: Scope, org: string, visi
   if (!row) return undefined;
   const history = (await deps.store.visitHistory?.(org, visitId))?.map((h) => ({ ...h, at: iso(h.at) }));
   const view = visitView(row, history, { state: await deps.store.getFacilityState(org), now: deps.now() }, opts.locale ?? DEFAULT_LOCALE);
-  if (opts.withRecord && 'organizationId' in scope && scope.organizationId === org) view.record = row.record;
+  if (opts.withRecord && 'organizationId' in scope && scope.organizationId === org && row.record !== undefined) view.record = row.record;
   return view;
 }
 

@@ -3,12 +3,14 @@ import path from 'node:path';
 import type { Store } from './types.js';
 import { openSqliteStore } from './sqlite.js';
 import { makePrivateDir } from './open-checks.js';
+import { loadDataKeys, plainRecordCodec, type RecordCodec } from './record-codec.js';
 
 export type { Store } from './types.js';
 export { RETRACTED_HASH, visitLedgerPrefix } from './types.js';
 export { checkDatabaseFile, openSqliteStore, StoreSchemaError } from './sqlite.js';
 export { StorageError, type StorageFault } from './storage-error.js';
 export { companionFiles, looseModes } from './open-checks.js';
+export { DataKeyConfigError, loadDataKeys, recordAad, RecordKeyring, type RecordCodec } from './record-codec.js';
 
 export const DEFAULT_DB_FILE = 'ilp-adapter.db';
 
@@ -22,6 +24,12 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** SQLite only: 'FULL' also survives power loss, at a write-speed cost. */
   synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * Seals record bodies. Default for a file: the data keyring of the environment (DATA_KEYS, DATA_KEY_FILE, else
+   * `<dataDir>/data-keys`, generated when missing; dataDir `./data` as for the service), so no caller can write clear
+   * bodies by forgetting it; `:memory:` stores keep bodies plain.
+   */
+  codec?: RecordCodec;
 }
 
 /**
@@ -50,8 +58,10 @@ export function openStore(opts: OpenStoreOptions = {}): Store {
   }
   const file = sqliteFileOf(opts);
   if (!file) throw new Error('sqlite store URL has no file path (use sqlite:<path> or sqlite::memory:)');
-  if (file === ':memory:') return openSqliteStore({ file });
+  if (file === ':memory:') return openSqliteStore({ file, codec: opts.codec ?? plainRecordCodec });
   // The database holds NIKs: a folder we create is 0700 (and the file 0600, see prepareDatabaseFile).
-  makePrivateDir(path.dirname(path.resolve(file)));
-  return openSqliteStore({ file, synchronous: opts.synchronous });
+  const dir = path.dirname(path.resolve(file));
+  makePrivateDir(dir);
+  const codec = opts.codec ?? loadDataKeys(process.env, path.resolve(opts.dataDir ?? './data')).keyring;
+  return openSqliteStore({ file, synchronous: opts.synchronous, codec });
 }
