@@ -87,7 +87,7 @@ export interface RunningService {
    * What the schedule runs besides delivery: one bounded batch of retention (sent bodies, history, rejections) and of
    * background re-encryption. Tests call it with their clock.
    */
-  maintain(): { purged: RetentionResult; reencrypted: number };
+  maintain(): Promise<{ purged: RetentionResult; reencrypted: number }>;
   /** Runs ticks until nothing is due now (or `maxTicks`), for `sync --once`. */
   drain(maxTicks?: number): Promise<TickSummary>;
   close(): Promise<void>;
@@ -207,10 +207,10 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     if (loose.length) logger.warn({ files: loose }, 'data files or their folder are readable by other local users (they hold NIKs): chmod 700 the folder and 600 the files');
     // The bundled simulator starts empty: ids remembered from an earlier run would point at nothing (20007).
     for (const e of needsBundled ? setup.entries.filter((x) => x.environment === 'simulator' && x.simulatorUrl === BUNDLED_SIMULATOR) : []) {
-      const forgot = store.forgetPlatformIds(e.organizationId);
+      const forgot = await store.forgetPlatformIds(e.organizationId);
       if (forgot.identities + forgot.ledger) logger.info({ organizationId: e.organizationId, ...forgot }, 'bundled simulator starts empty: forgot the SATUSEHAT ids remembered from an earlier run');
     }
-    importKeysFile(store, cfg.apiKeysFile, now(), logger);
+    await importKeysFile(store, cfg.apiKeysFile, now(), logger);
 
     const staticKeys = new Map<string, Principal>();
     let adminKeyHash = cfg.adminApiKey ? hashApiKey(cfg.adminApiKey) : undefined;
@@ -281,10 +281,10 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     const probed = probes.probeAll();
 
     const openStoreRef = store;
-    const maintain = () => {
-      const purged = purgeExpired(openStoreRef, now(), retention, { maxBatches: 1 });
+    const maintain = async () => {
+      const purged = await purgeExpired(openStoreRef, now(), retention, { maxBatches: 1 });
       if (purged.sentBodies + purged.visitEvents + purged.rejections) logger.info({ purged }, 'removed records past retention');
-      const rotated = rotation.step(openStoreRef);
+      const rotated = await rotation.step(openStoreRef);
       if (rotated?.passDone) {
         const { reencrypted, unreadable } = rotated.passDone;
         (unreadable ? logger.warn.bind(logger) : logger.info.bind(logger))({ reencrypted, unreadable, keyId: dataKeys.currentKeyId },
@@ -302,7 +302,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         total.facilities = Math.max(total.facilities, s.facilities);
         total.durationMs += s.durationMs;
         total.stoppedBy = s.stoppedBy;
-        const dueNow = openStoreRef.facilitiesWithDueWork(now()).filter((org) => runtimes.has(org));
+        const dueNow = (await openStoreRef.facilitiesWithDueWork(now())).filter((org) => runtimes.has(org));
         if (s.stoppedBy === 'stopped' || dueNow.length === 0 || (s.sent + s.retried + s.needsCorrection + s.blocked + s.deadLetter === 0)) break;
       }
       return total;
@@ -402,21 +402,17 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     let maintenance: NodeJS.Timeout | undefined;
     if (!cfg.syncEnabled && !overrides.noHttp) {
       maintenance = setInterval(() => {
-        try {
-          maintain();
-        } catch (err) {
-          logger.error({ err }, 'could not purge records past retention or re-encrypt record bodies');
-        }
+        maintain().catch((err: unknown) => logger.error({ err }, 'could not purge records past retention or re-encrypt record bodies'));
       }, MAINTENANCE_INTERVAL_MS);
       maintenance.unref();
     }
     if (cfg.syncEnabled && !overrides.noHttp) {
       schedule = startSchedule({
         expression: cfg.syncCron, timezone: cfg.syncTimezone, logger,
-        run: () => {
+        run: async () => {
           // Retention and re-encryption go a bounded batch per tick, also when no push brings new work.
           try {
-            maintain();
+            await maintain();
           } catch (err) {
             logger.error({ err }, 'could not purge records past retention or re-encrypt record bodies');
           }
@@ -447,14 +443,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         if (consoleApp?.imports) await settleWithin(consoleApp.imports.jobs.drain(), graceLeft());
         consoleApp?.imports?.spool.dispose();
         await pool?.close(); // after HTTP: no request is left waiting on a worker
-        openStoreRef.close();
+        await openStoreRef.close();
         await simulator?.close();
         logger.info({ ms: Date.now() - startedAt, deliveriesAbandoned: sync.abandoned }, 'ilp-adapter stopped');
       })());
     return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), ...(pool ? { validationPool: pool } : {}), logger, metrics, maintain, drain, close };
   } catch (e) {
     await pool?.close();
-    store?.close();
+    await store?.close();
     await simulator?.close();
     throw e;
   }
@@ -465,13 +461,13 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
  * lists is revoked. Without the variable the keys imported earlier are left as they are (an unset variable is more
  * likely a deployment slip than a wish to lock every facility out), and that is said.
  */
-function importKeysFile(store: Store, file: string | undefined, at: number, logger: Logger): void {
+async function importKeysFile(store: Store, file: string | undefined, at: number, logger: Logger): Promise<void> {
   if (!file) {
-    const active = store.listApiKeys().filter((k) => k.source === 'file' && k.revokedAt === undefined).length;
+    const active = (await store.listApiKeys()).filter((k) => k.source === 'file' && k.revokedAt === undefined).length;
     if (active) logger.warn({ keys: active }, 'API_KEYS_FILE is not set: keys imported from it earlier keep working until revoked (ilp-adapter keys revoke)');
     return;
   }
-  const result = store.importApiKeys(parseApiKeysFile(readJsonFile(file, 'API_KEYS_FILE'), file), at);
+  const result = await store.importApiKeys(parseApiKeysFile(readJsonFile(file, 'API_KEYS_FILE'), file), at);
   logger.info({ file, ...result }, 'imported API_KEYS_FILE');
   if (result.stillRevoked) logger.warn({ keys: result.stillRevoked }, 'API_KEYS_FILE lists revoked keys: they stay revoked (make a new key)');
 }

@@ -53,14 +53,14 @@ export function principalOf(res: Response): Principal {
  * A resolver of key hashes to principals (undefined: unknown or revoked), shared by the API and the console (whose
  * sessions keep the hash, never the key, and resolve it again on every request so that a revocation ends them too).
  */
-export function keyHashResolver(deps: AuthDeps): (hash: string) => Principal | undefined {
+export function keyHashResolver(deps: AuthDeps): (hash: string) => Promise<Principal | undefined> {
   const adminHash = deps.adminKeyHash ? Buffer.from(deps.adminKeyHash, 'hex') : undefined;
-  return (hash: string): Principal | undefined => {
+  return async (hash: string): Promise<Principal | undefined> => {
     if (adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) return { role: 'admin', organizationId: null, label: 'ADMIN_API_KEY' };
     const fixed = deps.staticKeys?.get(hash);
     if (fixed) return fixed;
     // Read per request, not cached: a key revoked (ilp-adapter keys revoke) stops working at once on every instance.
-    const row = deps.store.findApiKey(hash);
+    const row = await deps.store.findApiKey(hash);
     if (!row || row.revokedAt !== undefined) return undefined;
     return { role: row.role, organizationId: row.organizationId, ...(row.label ? { label: row.label } : {}) };
   };
@@ -72,20 +72,25 @@ export function authenticate(deps: AuthDeps): RequestHandler {
   const resolve = (key: string) => byHash(hashApiKey(key));
   const throttled = (res: Response, next: NextFunction, ms: number) =>
     refuse(res, next, Math.max(1, Math.ceil(ms / 1000)), 'Too many wrong API keys from this address');
-  const check = (req: Request, res: Response, next: NextFunction, address: string) => {
+  const check = async (req: Request, res: Response, next: NextFunction, address: string): Promise<void> => {
     const key = presentedKey(req.get('authorization'), req.headers['x-api-key']);
     if (!key) return next(unauthorized(res, 'Missing API key: send "Authorization: Bearer <key>"'));
-    const principal = resolve(key);
+    const principal = await resolve(key);
     if (principal) {
       res.locals.principal = principal;
       return next();
     }
     if (!deps.throttle) return next(unauthorized(res, 'Unknown API key'));
-    deps.throttle.failed(address).then((blockMs) => (blockMs ? throttled(res, next, blockMs) : next(unauthorized(res, 'Unknown API key')))).catch(next);
+    const blockMs = await deps.throttle.failed(address);
+    if (blockMs) throttled(res, next, blockMs);
+    else next(unauthorized(res, 'Unknown API key'));
   };
   return (req, res, next) => {
     const throttle = deps.throttle;
-    if (!throttle) return check(req, res, next, '');
+    if (!throttle) {
+      check(req, res, next, '').catch(next);
+      return;
+    }
     const address = clientAddress(req);
     // A blocked address is refused before its key is looked at: nothing is learnt from a guess while blocked.
     throttle.retryAfterMs(address).then((ms) => (ms ? throttled(res, next, ms) : check(req, res, next, address))).catch(next);

@@ -10,7 +10,7 @@ export interface IngestQuotaOptions {
   /** Records of one facility not yet final beyond which a push is refused. */
   maxQueuedPerFacility: number;
   /** The facility's records not yet final (store.pendingCount). */
-  pendingCount: (organizationId: string) => number;
+  pendingCount: (organizationId: string) => Promise<number>;
 }
 
 export interface QuotaRefusal {
@@ -62,12 +62,12 @@ export class IngestQuota {
   /**
    * Refuses a push that would take a facility past its cap on records waiting for delivery, counting every record of
    * the push (a re-push of unchanged records is counted too: the check runs before the records are looked at).
-   * Synchronous, so that the count and the store write that follows see the same outbox.
+   * The caller runs it and the store write that follows as one section (src/util/serial.ts), so that both see the same outbox.
    */
-  checkQueued(recordsByOrg: ReadonlyMap<string, number>): QuotaRefusal | undefined {
+  async checkQueued(recordsByOrg: ReadonlyMap<string, number>): Promise<QuotaRefusal | undefined> {
     const cap = this.opts.maxQueuedPerFacility;
     for (const [org, n] of recordsByOrg) {
-      const pending = this.opts.pendingCount(org);
+      const pending = await this.opts.pendingCount(org);
       if (pending + n > cap) {
         return {
           status: 429,

@@ -41,13 +41,18 @@ export const scopeOf = (p: Principal): Scope => (p.role === 'admin' ? { all: tru
 
 export const localeOf = (req: Request): Locale => negotiateLocale(req.get('accept-language'));
 
-/** Runs a use case, turning a bad parameter into a 400 (403) at that parameter, said in the caller's language. */
+/**
+ * Runs a use case, turning a bad parameter into a 400 (403) at that parameter, said in the caller's language; an async
+ * use case's rejection is turned the same way.
+ */
 export function answering<T>(req: Request, run: () => T): T {
+  const translate = (e: unknown): unknown =>
+    e instanceof QueryParameterError ? httpError(e.status, e.status === 403 ? 'forbidden' : 'value', e.text(localeOf(req)), e.parameter) : e;
   try {
-    return run();
+    const out = run();
+    return (out instanceof Promise ? out.catch((e: unknown) => Promise.reject(translate(e))) : out) as T;
   } catch (e) {
-    if (e instanceof QueryParameterError) throw httpError(e.status, e.status === 403 ? 'forbidden' : 'value', e.text(localeOf(req)), e.parameter);
-    throw e;
+    throw translate(e);
   }
 }
 
@@ -79,8 +84,8 @@ export function sendPage<T extends object>(req: Request, res: Response, page: Pa
 }
 
 export function visitListHandler(deps: QueryRouteDeps): RequestHandler {
-  return (req, res) => {
-    const page = answering(req, () => listVisits({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), listParams(req), localeOf(req)));
+  return async (req, res) => {
+    const page = await answering(req, () => listVisits({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), listParams(req), localeOf(req)));
     sendPage(req, res, page, VISIT_COLUMNS, 'visits');
   };
 }
@@ -101,18 +106,18 @@ export function queriesRouter(deps: QueriesRouterDeps): Router {
     ...(deps.quota ? { quota: deps.quota } : {}),
   };
 
-  router.route('/ilp/rejections').get(auth, (req, res) => {
-    sendPage(req, res, answering(req, () => listRejections(queryDeps, scopeOf(principalOf(res)), listParams(req))), REJECTION_COLUMNS, 'rejections');
+  router.route('/ilp/rejections').get(auth, async (req, res) => {
+    sendPage(req, res, await answering(req, () => listRejections(queryDeps, scopeOf(principalOf(res)), listParams(req))), REJECTION_COLUMNS, 'rejections');
   }).all(methodNotAllowed(['GET']));
 
-  router.route('/ilp/facilities').get(auth, requireAdmin, (req, res) => {
+  router.route('/ilp/facilities').get(auth, requireAdmin, async (req, res) => {
     answering(req, () => onlyKnown(listParams(req), []));
-    sendPage(req, res, { items: facilityOverviews(overviewDeps, { all: true }, localeOf(req)) }, FACILITY_COLUMNS, 'facilities');
+    sendPage(req, res, { items: await facilityOverviews(overviewDeps, { all: true }, localeOf(req)) }, FACILITY_COLUMNS, 'facilities');
   }).all(methodNotAllowed(['GET']));
 
-  router.route('/ilp/facilities/:organizationId').get(auth, (req, res) => {
+  router.route('/ilp/facilities/:organizationId').get(auth, async (req, res) => {
     answering(req, () => onlyKnown(listParams(req), []));
-    const view = facilityOverview(overviewDeps, scopeOf(principalOf(res)), String(req.params.organizationId), localeOf(req));
+    const view = await facilityOverview(overviewDeps, scopeOf(principalOf(res)), String(req.params.organizationId), localeOf(req));
     if (!view) throw httpError(404, 'not-found', 'No facility with this organizationId is visible to this API key');
     res.vary('Accept-Language').status(200).json(view);
   }).all(methodNotAllowed(['GET']));

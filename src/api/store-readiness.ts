@@ -8,11 +8,12 @@ import { NotReady, type ReadinessCheck } from './health.js';
 export function storeWriteCheck(store: Store, opts: { now?: () => number; cacheMs?: number } = {}): ReadinessCheck {
   const now = opts.now ?? Date.now;
   const cacheMs = opts.cacheMs ?? 1000;
-  let last: { at: number; failure?: string } | undefined;
-  const probe = (t: number): string | undefined => {
+  // The probe itself is cached (not only its answer): requests arriving while it runs share it.
+  let last: { at: number; failure: Promise<string | undefined> } | undefined;
+  const probe = async (t: number): Promise<string | undefined> => {
     try {
-      if (store.probeWrite) store.probeWrite(t);
-      else store.counts();
+      if (store.probeWrite) await store.probeWrite(t);
+      else await store.counts();
       return undefined;
     } catch (e) {
       // The StorageError text is content-free by construction; anything else is named only by its type.
@@ -21,10 +22,11 @@ export function storeWriteCheck(store: Store, opts: { now?: () => number; cacheM
   };
   return {
     name: 'store',
-    check: () => {
+    check: async () => {
       const t = now();
       if (!last || t - last.at >= cacheMs || t < last.at) last = { at: t, failure: probe(t) };
-      if (last.failure) throw new NotReady(last.failure);
+      const failure = await last.failure;
+      if (failure) throw new NotReady(failure);
       return true;
     },
   };

@@ -67,9 +67,9 @@ export function syncRouter(deps: SyncRouterDeps): Router {
   const auth = authenticate(deps);
   const known = new Set(deps.facilities.map((f) => f.organizationId));
 
-  const facilityView = (org: string) => {
+  const facilityView = async (org: string) => {
     const cfg = deps.facilities.find((f) => f.organizationId === org);
-    const st = deps.store.getFacilityState(org);
+    const st = await deps.store.getFacilityState(org);
     const probe = deps.probes?.result(org);
     return {
       ...(cfg ? describeFacility(cfg) : { organizationId: org, configured: false }),
@@ -78,17 +78,17 @@ export function syncRouter(deps: SyncRouterDeps): Router {
       ...(st?.reason ? { reason: st.reason } : {}),
       ...(probe ? { tokenProbe: probeJson(probe) } : {}),
       ...(st?.notBefore && st.notBefore > deps.clock().getTime() ? { notBefore: new Date(st.notBefore).toISOString() } : {}),
-      counts: deps.store.counts(org).byState,
+      counts: (await deps.store.counts(org)).byState,
       ...(deps.facilityStats?.(org) ?? {}),
     };
   };
 
   /** One facility after a run: counts by state, the facility's hold, when the queued ones come due, and what each waiting state means. */
-  const waitingView = (org: string, locale: Locale) => {
+  const waitingView = async (org: string, locale: Locale) => {
     const now = deps.clock().getTime();
-    const st = deps.store.getFacilityState(org);
-    const counts = deps.store.counts(org).byState;
-    const due = deps.store.dueSplit(org, now);
+    const st = await deps.store.getFacilityState(org);
+    const counts = (await deps.store.counts(org)).byState;
+    const due = await deps.store.dueSplit(org, now);
     const hold = facilityHoldText(st, now, locale);
     const why = Object.fromEntries(WAITING_STATES.filter((x) => counts[x] > 0).map((x) => [x, stateText(locale, `state.${x}`)]));
     return {
@@ -117,7 +117,7 @@ export function syncRouter(deps: SyncRouterDeps): Router {
         res.vary('Accept-Language').status(200).json({
           ...(typeof summary === 'object' && summary !== null ? summary : {}),
           ...(joined ? { joinedRunningRun: true } : {}),
-          waiting: [...known].map((org) => waitingView(org, locale)),
+          waiting: await Promise.all([...known].map((org) => waitingView(org, locale))),
         });
         return;
       }
@@ -132,28 +132,30 @@ export function syncRouter(deps: SyncRouterDeps): Router {
 
   router
     .route('/sync/status')
-    .get(auth, (_req: Request, res: Response) => {
+    .get(auth, async (_req: Request, res: Response) => {
       const p = principalOf(res);
       const orgs = p.role === 'admin' ? [...known] : [p.organizationId!];
       const last = deps.runner.lastTick;
+      const counts = p.role === 'admin' ? (await deps.store.counts()).byState : undefined;
+      const facilities = await Promise.all(orgs.map(facilityView));
       res.status(200).json({
-        ...(p.role === 'admin' ? { counts: deps.store.counts().byState } : {}),
+        ...(counts ? { counts } : {}),
         run: {
           running: deps.runner.busy,
           // The summary spans every facility: admin only.
           ...(p.role === 'admin' && last ? { last: { finishedAt: new Date(last.finishedAt).toISOString(), summary: last.summary } } : {}),
         },
-        facilities: orgs.map(facilityView),
+        facilities,
       });
     })
     .all(methodNotAllowed(['GET']));
 
   router
     .route(`/sync/visits/:organizationId/${VISIT_ID_SEGMENTS}/requeue`)
-    .post(auth, requireAdmin, (req: Request, res: Response) => {
+    .post(auth, requireAdmin, async (req: Request, res: Response) => {
       const org = String(req.params.organizationId);
       const visitId = visitIdOf(req);
-      const done = requeueVisit({ store: deps.store, now: () => deps.clock().getTime() }, { all: true }, org, visitId);
+      const done = await requeueVisit({ store: deps.store, now: () => deps.clock().getTime() }, { all: true }, org, visitId);
       if (done.status === 'not-found') throw httpError(404, 'not-found', 'No such visit');
       if (done.status === 'not-final') {
         throw httpError(409, 'conflict', `Only blocked, needs-correction or dead-letter visits can be requeued (this one is ${done.state})`);
@@ -167,11 +169,11 @@ export function syncRouter(deps: SyncRouterDeps): Router {
     const org = String(req.params.organizationId);
     const p = principalOf(res);
     if (!known.has(org) || !mayAccess(p, org)) throw httpError(404, 'not-found', 'No such facility in the facilities file');
-    setFacilityStatus(deps.store, org, status, deps.clock().getTime());
+    await setFacilityStatus(deps.store, org, status, deps.clock().getTime());
     deps.logger.info({ org, status }, 'facility status changed by operator');
     // Resumed after a fix: find out now whether the credentials work, instead of at the next delivery.
     if (status === 'active' && deps.probes) await deps.probes.probe(org);
-    res.status(200).json(facilityView(org));
+    res.status(200).json(await facilityView(org));
   };
   router.route('/sync/facilities/:organizationId/pause').post(auth, requireAdmin, setStatus('paused')).all(methodNotAllowed(['POST']));
   router.route('/sync/facilities/:organizationId/resume').post(auth, requireAdmin, setStatus('active')).all(methodNotAllowed(['POST']));

@@ -27,6 +27,7 @@ import type { IngestQuota, QuotaRefusal } from './ingest-quota.js';
 import { authenticate, mayAccess, principalOf, type AuthDeps } from './auth.js';
 import { localeOf, scopeOf, visitIdOf, visitListHandler, VISIT_ID_SEGMENTS } from './queries.js';
 import { showVisit } from '../app/visits.js';
+import { Serial } from '../util/serial.js';
 
 export const DEFAULT_MAX_RECORDS = 500;
 
@@ -82,11 +83,12 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
   const auth = authenticate(deps);
 
   const retentionDays = deps.rejectionsRetentionDays ?? DEFAULT_REJECTIONS_RETENTION_DAYS;
+  const admission = new Serial();
   // The push answer already told the facility why; failing to keep the entry must not turn that answer into an error.
-  const keepRejections = (entries: RejectionEntry[], at: number) => {
+  const keepRejections = async (entries: RejectionEntry[], at: number) => {
     if (!entries.length) return;
     try {
-      recordRejections(deps.store, entries, at, retentionDays);
+      await recordRejections(deps.store, entries, at, retentionDays);
     } catch (err) {
       deps.logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code }, rejections: entries.length }, 'could not keep rejection entries');
     }
@@ -111,17 +113,11 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
       }
     });
 
-    if (deps.quota) {
-      const byOrg = recordsByOrganization(records, principal.organizationId ?? undefined);
-      const overRate = await deps.quota.takeRate(byOrg);
+    const quota = deps.quota;
+    const byOrg = quota && recordsByOrganization(records, principal.organizationId ?? undefined);
+    if (quota && byOrg) {
+      const overRate = await quota.takeRate(byOrg);
       if (overRate) return refuse(res, overRate);
-      // Nothing awaits from this count to the store write below, so concurrent pushes cannot both slip under the cap.
-      const overCap = deps.quota.checkQueued(byOrg);
-      if (overCap) {
-        deps.quota.giveBack(byOrg).catch((err: unknown) => deps.logger.error({ err }, 'could not return ingest quota points'));
-        deps.logger.warn({ org: principal.organizationId ?? 'admin', records: records.length }, 'push refused: facility queue cap reached');
-        return refuse(res, overCap);
-      }
     }
 
     const now = deps.clock();
@@ -134,24 +130,37 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
       const entry = rejectionEntry(ids.organizationId ?? principal.organizationId ?? undefined, ids.visitId, now.getTime(), issues);
       if (entry) rejections.push(entry);
     };
-    records.forEach((raw, index) => {
-      const checked = checkRecord(raw, deps, now);
-      if (checked.status === 'rejected') {
-        reject(index, checked.ids, checked.issues);
-        return;
+    // The cap's count and the store write run as one section, so concurrent pushes cannot both slip under the cap.
+    const overCap = await admission.run(async (): Promise<QuotaRefusal | undefined> => {
+      if (quota && byOrg) {
+        const refusal = await quota.checkQueued(byOrg);
+        if (refusal) return refusal;
       }
-      const { item } = checked;
-      items.push(item);
-      accepted.push(results.length);
-      results.push({ index, organizationId: item.organizationId, visitId: item.visitId, id: `${item.organizationId}/${item.visitId}`, status: 'created' });
-    });
+      records.forEach((raw, index) => {
+        const checked = checkRecord(raw, deps, now);
+        if (checked.status === 'rejected') {
+          reject(index, checked.ids, checked.issues);
+          return;
+        }
+        const { item } = checked;
+        items.push(item);
+        accepted.push(results.length);
+        results.push({ index, organizationId: item.organizationId, visitId: item.visitId, id: `${item.organizationId}/${item.visitId}`, status: 'created' });
+      });
 
-    // Durable before we answer: one transaction for the whole accepted set.
-    commitAccepted(deps.store, items, now).forEach((s, k) => {
-      const r = results[accepted[k]!]!;
-      if (r.status !== 'rejected') r.status = s;
+      // Durable before we answer: one transaction for the whole accepted set.
+      (await commitAccepted(deps.store, items, now)).forEach((s, k) => {
+        const r = results[accepted[k]!]!;
+        if (r.status !== 'rejected') r.status = s;
+      });
+      return undefined;
     });
-    keepRejections(rejections, now.getTime());
+    if (overCap) {
+      quota?.giveBack(byOrg!).catch((err: unknown) => deps.logger.error({ err }, 'could not return ingest quota points'));
+      deps.logger.warn({ org: principal.organizationId ?? 'admin', records: records.length }, 'push refused: facility queue cap reached');
+      return refuse(res, overCap);
+    }
+    await keepRejections(rejections, now.getTime());
     if (results.some((r) => r.status === 'created' || r.status === 'revised')) deps.onIngest?.();
     if (deps.metrics) for (const r of results) deps.metrics.ingestRecord(r.organizationId, r.status);
     const rejected = results.filter((r) => r.status === 'rejected').length;
@@ -177,12 +186,12 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
     res.status(rejected ? 207 : 202).json({ accepted: items.length, rejected, results });
   };
 
-  const status = (req: Request, res: Response): void => {
+  const status = async (req: Request, res: Response): Promise<void> => {
     const org = String(req.params.organizationId);
     const visitId = visitIdOf(req);
     // Same answer for "not yours" and "does not exist": no probing of other facilities' visits. What the facility sent
     // (NIKs, names) is shown to that facility's own key only, never to another key nor the admin.
-    const view = showVisit({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), org, visitId, { locale: localeOf(req), withRecord: true });
+    const view = await showVisit({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), org, visitId, { locale: localeOf(req), withRecord: true });
     if (!view) throw httpError(404, 'not-found', 'No visit with this organizationId and visitId is visible to this API key');
     res.vary('Accept-Language').status(200).json(view);
   };

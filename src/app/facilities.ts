@@ -30,10 +30,11 @@ export interface FacilityOverview {
   quotaNote: string;
 }
 
-function overview(deps: FacilityOverviewDeps, org: string, locale: Locale): FacilityOverview {
+async function overview(deps: FacilityOverviewDeps, org: string, locale: Locale): Promise<FacilityOverview> {
   const now = deps.now();
-  const st = deps.store.getFacilityState(org);
-  const facts = deps.store.facilityFacts(org);
+  const st = await deps.store.getFacilityState(org);
+  const facts = await deps.store.facilityFacts(org);
+  const counts = (await deps.store.counts(org)).byState;
   const quota = deps.quota?.(org);
   return {
     ...(deps.configured.get(org) ?? {}),
@@ -44,7 +45,7 @@ function overview(deps: FacilityOverviewDeps, org: string, locale: Locale): Faci
     ...(st?.reason ? { reason: st.reason } : {}),
     ...(st?.notBefore && st.notBefore > now ? { notBefore: iso(st.notBefore) } : {}),
     explanation: facilityHoldText(st, now, locale) ?? text(locale, 'facility.active'),
-    counts: deps.store.counts(org).byState,
+    counts,
     ...(facts.oldestWaitingSince !== undefined
       ? { oldestWaitingSince: iso(facts.oldestWaitingSince), oldestWaitingAgeSeconds: Math.max(0, Math.floor((now - facts.oldestWaitingSince) / 1000)) }
       : {}),
@@ -55,21 +56,24 @@ function overview(deps: FacilityOverviewDeps, org: string, locale: Locale): Faci
 }
 
 /** One facility, if the scope may see it and it is configured or known to the store. */
-export function facilityOverview(deps: FacilityOverviewDeps, scope: Scope, org: string, locale: Locale = DEFAULT_LOCALE): FacilityOverview | undefined {
+export async function facilityOverview(deps: FacilityOverviewDeps, scope: Scope, org: string, locale: Locale = DEFAULT_LOCALE):
+  Promise<FacilityOverview | undefined> {
   if ('organizationId' in scope && scope.organizationId !== org) return undefined;
-  if (!deps.configured.has(org) && !deps.store.organizations().includes(org)) return undefined;
+  if (!deps.configured.has(org) && !(await deps.store.organizations()).includes(org)) return undefined;
   return overview(deps, org, locale);
 }
 
 /** Every facility the scope may see: the configured ones and any other the store holds records of, by organizationId. */
-export function facilityOverviews(deps: FacilityOverviewDeps, scope: Scope, locale: Locale = DEFAULT_LOCALE): FacilityOverview[] {
-  const orgs = 'organizationId' in scope ? [scope.organizationId] : [...new Set([...deps.configured.keys(), ...deps.store.organizations()])].sort();
-  return orgs.map((org) => overview(deps, org, locale));
+export async function facilityOverviews(deps: FacilityOverviewDeps, scope: Scope, locale: Locale = DEFAULT_LOCALE): Promise<FacilityOverview[]> {
+  const orgs = 'organizationId' in scope ? [scope.organizationId] : [...new Set([...deps.configured.keys(), ...(await deps.store.organizations())])].sort();
+  const out: FacilityOverview[] = [];
+  for (const org of orgs) out.push(await overview(deps, org, locale));
+  return out;
 }
 
 /** An operator's pause (`paused`) or resume (`active`, which also clears auth-failed / config-error) of a facility's deliveries. */
-export function setFacilityStatus(store: Store, organizationId: string, status: 'paused' | 'active', at: number): void {
-  store.putFacilityState({
+export async function setFacilityStatus(store: Store, organizationId: string, status: 'paused' | 'active', at: number): Promise<void> {
+  await store.putFacilityState({
     organizationId, status, ...(status === 'paused' ? { cause: 'operator' as const, reason: 'paused by an operator' } : {}), updatedAt: at,
   });
 }

@@ -93,13 +93,13 @@ export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps
   // visitId → first row: ~100 bytes a row (5 MB for 50,000), the one thing that grows with the file.
   const firstRowOf = new Map<string, number>();
 
-  const flush = () => {
+  const flush = async () => {
     const now = deps.now();
     if (!opts.dryRun) {
-      for (const status of commitAccepted(deps.store, items, now)) summary[status]++;
+      for (const status of await commitAccepted(deps.store, items, now)) summary[status]++;
       // Kept like a push's refusals (their issues, never the content); losing them must not stop the import.
       try {
-        if (rejections.length) recordRejections(deps.store, rejections, now.getTime(), retention);
+        if (rejections.length) await recordRejections(deps.store, rejections, now.getTime(), retention);
       } catch (err) {
         deps.logger?.error({ err: { name: (err as Error)?.name }, rejections: rejections.length }, 'could not keep rejection entries');
       }
@@ -147,10 +147,10 @@ export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps
         items.push(checked.item);
       }
     }
-    if (items.length + rejections.length >= batchSize) flush();
+    if (items.length + rejections.length >= batchSize) await flush();
   }
   if (!header) throw new ImportFileError('file.no-header');
-  flush();
+  await flush();
   return summary;
 }
 

@@ -70,5 +70,5 @@ export function checkRecord(raw: unknown, deps: IngestCheckDeps, now: Date): Che
 }
 
 /** Durable in one transaction: created / revised / unchanged per item, in order. */
-export const commitAccepted = (store: Store, items: IngestItem[], now: Date): IngestStatus[] =>
+export const commitAccepted = async (store: Store, items: IngestItem[], now: Date): Promise<IngestStatus[]> =>
   items.length ? store.ingest(items, now.getTime()) : [];

@@ -23,12 +23,12 @@ export function rejectionEntry(organizationId: string | undefined, visitId: unkn
 }
 
 /** Keeps the entries and purges (a bounded number of) entries older than the retention. */
-export function recordRejections(store: Store, entries: RejectionEntry[], now: number, retentionDays: number): void {
-  if (entries.length) store.addRejections(entries);
-  purgeRejections(store, now, retentionDays);
+export async function recordRejections(store: Store, entries: RejectionEntry[], now: number, retentionDays: number): Promise<void> {
+  if (entries.length) await store.addRejections(entries);
+  await purgeRejections(store, now, retentionDays);
 }
 
-export const purgeRejections = (store: Store, now: number, retentionDays: number): number =>
+export const purgeRejections = (store: Store, now: number, retentionDays: number): Promise<number> =>
   store.purgeRejections(now - retentionDays * DAY_MS, PURGE_BATCH);
 
 export const REJECTION_LIST_PARAMETERS = ['since', 'until', 'q', '_count', 'cursor', 'organization'] as const;
@@ -64,8 +64,8 @@ const item = (r: StoredRejection): RejectionListItem => ({
 });
 
 /** A page of rejections, newest first. */
-export function listRejections(deps: QueryDeps, scope: Scope, params: RawParams): Page<RejectionListItem> {
+export async function listRejections(deps: QueryDeps, scope: Scope, params: RawParams): Promise<Page<RejectionListItem>> {
   const filter = rejectionListFilter(scope, params);
-  const rows = deps.store.listRejections({ ...filter, limit: filter.limit + 1 });
+  const rows = await deps.store.listRejections({ ...filter, limit: filter.limit + 1 });
   return pageOf(rows, filter.limit, CURSOR_KIND, (r) => [r.at, r.id], item);
 }

@@ -24,7 +24,7 @@ export const retentionCutoffs = (now: number, r: RetentionSettings): RetentionCu
   rejectionsBefore: now - r.rejectionsDays * DAY_MS,
 });
 
-export const previewRetention = (store: Store, now: number, r: RetentionSettings): RetentionPreview => store.retentionPreview(retentionCutoffs(now, r));
+export const previewRetention = (store: Store, now: number, r: RetentionSettings): Promise<RetentionPreview> => store.retentionPreview(retentionCutoffs(now, r));
 
 const none = (): RetentionResult => ({ sentBodies: 0, visitEvents: 0, rejections: 0 });
 
@@ -32,16 +32,16 @@ const none = (): RetentionResult => ({ sentBodies: 0, visitEvents: 0, rejections
  * Removes what is past retention, `batch` rows per kind at a time, at most `maxBatches` rounds (the schedule does one
  * round per tick; the CLI goes until nothing is left). The write-ahead log is truncated after anything went.
  */
-export function purgeExpired(store: Store, now: number, r: RetentionSettings, opts: { batch?: number; maxBatches?: number } = {}): RetentionResult {
+export async function purgeExpired(store: Store, now: number, r: RetentionSettings, opts: { batch?: number; maxBatches?: number } = {}): Promise<RetentionResult> {
   const batch = opts.batch ?? RETENTION_BATCH;
   const total = none();
   const cutoffs = retentionCutoffs(now, r);
   for (let round = 0; round < (opts.maxBatches ?? Number.POSITIVE_INFINITY); round++) {
-    const got = store.purgeExpired(cutoffs, batch, now);
+    const got = await store.purgeExpired(cutoffs, batch, now);
     for (const k of RETENTION_KINDS) total[k] += got[k];
     if (RETENTION_KINDS.every((k) => got[k] < batch)) break;
   }
-  if (RETENTION_KINDS.some((k) => total[k] > 0)) store.compactLog();
+  if (RETENTION_KINDS.some((k) => total[k] > 0)) await store.compactLog();
   return total;
 }
 
@@ -52,11 +52,11 @@ export interface RotationSummary {
 }
 
 /** Re-encrypts every body not under the current key, batch by batch (each committed: an interrupted run resumes). */
-export function rotateData(store: Store, opts: { batch?: number; onBatch?: (done: RotationSummary) => void } = {}): RotationSummary {
+export async function rotateData(store: Store, opts: { batch?: number; onBatch?: (done: RotationSummary) => void } = {}): Promise<RotationSummary> {
   const summary: RotationSummary = { reencrypted: 0, unreadable: [], batches: 0 };
   let after = 0;
   for (;;) {
-    const b = store.reencryptBodies(opts.batch ?? ROTATION_BATCH, after);
+    const b = await store.reencryptBodies(opts.batch ?? ROTATION_BATCH, after);
     summary.batches++;
     summary.reencrypted += b.reencrypted;
     summary.unreadable.push(...b.unreadable);
@@ -64,7 +64,7 @@ export function rotateData(store: Store, opts: { batch?: number; onBatch?: (done
     opts.onBatch?.(summary);
     if (b.done) break;
   }
-  if (summary.reencrypted) store.compactLog();
+  if (summary.reencrypted) await store.compactLog();
   return summary;
 }
 
@@ -81,9 +81,9 @@ export class BackgroundRotation {
   constructor(private readonly batch = ROTATION_BATCH) {}
 
   /** One batch; undefined when there is nothing (more) to do. `passDone` with the pass totals when a pass ended. */
-  step(store: Store): { reencrypted: number; passDone?: { reencrypted: number; unreadable: number } } | undefined {
-    if (this.exhausted || (this.after === 0 && !store.hasStaleBodies())) return undefined;
-    const b = store.reencryptBodies(this.batch, this.after);
+  async step(store: Store): Promise<{ reencrypted: number; passDone?: { reencrypted: number; unreadable: number } } | undefined> {
+    if (this.exhausted || (this.after === 0 && !(await store.hasStaleBodies()))) return undefined;
+    const b = await store.reencryptBodies(this.batch, this.after);
     this.pass.reencrypted += b.reencrypted;
     this.pass.unreadable += b.unreadable.length;
     if (!b.done) {
@@ -93,7 +93,7 @@ export class BackgroundRotation {
     const passDone = this.pass;
     this.after = 0;
     this.pass = { reencrypted: 0, unreadable: 0 };
-    if (passDone.reencrypted) store.compactLog();
+    if (passDone.reencrypted) await store.compactLog();
     else this.exhausted = true;
     return { reencrypted: b.reencrypted, passDone };
   }

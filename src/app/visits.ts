@@ -72,13 +72,11 @@ export function visitListFilter(scope: Scope, params: RawParams): VisitListFilte
   return filter;
 }
 
-/** Reads each facility's state once per page (the explanation of a queued visit depends on it). */
-function facilityStates(store: Store): (org: string) => FacilityState | undefined {
+/** Each facility's state of these rows, read once per page (the explanation of a queued visit depends on it). */
+async function facilityStates(store: Store, rows: readonly VisitSummary[]): Promise<Map<string, FacilityState | undefined>> {
   const seen = new Map<string, FacilityState | undefined>();
-  return (org) => {
-    if (!seen.has(org)) seen.set(org, store.getFacilityState(org));
-    return seen.get(org);
-  };
+  for (const r of rows) if (!seen.has(r.organizationId)) seen.set(r.organizationId, await store.getFacilityState(r.organizationId));
+  return seen;
 }
 
 function listItem(v: VisitSummary, facility: FacilityState | undefined, now: number, locale: Locale): VisitListItem {
@@ -98,12 +96,12 @@ function listItem(v: VisitSummary, facility: FacilityState | undefined, now: num
 }
 
 /** A page of visits, newest change first, with a cursor when more may follow. */
-export function listVisits(deps: QueryDeps, scope: Scope, params: RawParams, locale: Locale = DEFAULT_LOCALE): Page<VisitListItem> {
+export async function listVisits(deps: QueryDeps, scope: Scope, params: RawParams, locale: Locale = DEFAULT_LOCALE): Promise<Page<VisitListItem>> {
   const filter = visitListFilter(scope, params);
-  const rows = deps.store.listVisits({ ...filter, limit: filter.limit + 1 });
-  const stateOf = facilityStates(deps.store);
+  const rows = await deps.store.listVisits({ ...filter, limit: filter.limit + 1 });
+  const states = await facilityStates(deps.store, rows.slice(0, filter.limit));
   const now = deps.now();
-  return pageOf(rows, filter.limit, CURSOR_KIND, (v) => [v.updatedAt, v.organizationId, v.visitId], (v) => listItem(v, stateOf(v.organizationId), now, locale));
+  return pageOf(rows, filter.limit, CURSOR_KIND, (v) => [v.updatedAt, v.organizationId, v.visitId], (v) => listItem(v, states.get(v.organizationId), now, locale));
 }
 
 const visible = (scope: Scope, org: string): boolean => !('organizationId' in scope) || scope.organizationId === org;
@@ -112,12 +110,12 @@ const visible = (scope: Scope, org: string): boolean => !('organizationId' in sc
  * One visit with its history; `withRecord` adds what the facility sent (it holds NIKs and names: only ever for the
  * facility's own key). Undefined when the caller may not see it or it does not exist (the same answer, so no probing).
  */
-export function showVisit(deps: QueryDeps, scope: Scope, org: string, visitId: string, opts: { locale?: Locale; withRecord?: boolean } = {}):
-  Record<string, unknown> | undefined {
-  const row: VisitRow | undefined = visible(scope, org) ? deps.store.getVisit(org, visitId) : undefined;
+export async function showVisit(deps: QueryDeps, scope: Scope, org: string, visitId: string, opts: { locale?: Locale; withRecord?: boolean } = {}):
+  Promise<Record<string, unknown> | undefined> {
+  const row: VisitRow | undefined = visible(scope, org) ? await deps.store.getVisit(org, visitId) : undefined;
   if (!row) return undefined;
-  const history = deps.store.visitHistory?.(org, visitId)?.map((h) => ({ ...h, at: iso(h.at) }));
-  const view = visitView(row, history, { state: deps.store.getFacilityState(org), now: deps.now() }, opts.locale ?? DEFAULT_LOCALE);
+  const history = (await deps.store.visitHistory?.(org, visitId))?.map((h) => ({ ...h, at: iso(h.at) }));
+  const view = visitView(row, history, { state: await deps.store.getFacilityState(org), now: deps.now() }, opts.locale ?? DEFAULT_LOCALE);
   if (opts.withRecord && 'organizationId' in scope && scope.organizationId === org && row.record !== undefined) view.record = row.record;
   return view;
 }
@@ -128,9 +126,9 @@ export type RequeueResult =
   | { status: 'not-final'; state: VisitState };
 
 /** Puts a blocked / needs-correction / dead-letter visit back in the queue (operator action). */
-export function requeueVisit(deps: QueryDeps, scope: Scope, org: string, visitId: string): RequeueResult {
-  const row = visible(scope, org) ? deps.store.getVisit(org, visitId) : undefined;
+export async function requeueVisit(deps: QueryDeps, scope: Scope, org: string, visitId: string): Promise<RequeueResult> {
+  const row = visible(scope, org) ? await deps.store.getVisit(org, visitId) : undefined;
   if (!row) return { status: 'not-found' };
-  if (!deps.store.requeue(org, visitId, deps.now())) return { status: 'not-final', state: row.state };
+  if (!(await deps.store.requeue(org, visitId, deps.now()))) return { status: 'not-final', state: row.state };
   return { status: 'requeued', previousState: row.state };
 }

@@ -75,7 +75,7 @@ async function bench(format: SheetFormat, dir: string): Promise<void> {
     },
   });
   const seconds = (performance.now() - t0) / 1000;
-  store.close();
+  await store.close();
   console.log(`${format.toUpperCase()} ${ROWS} rows (${mb(statSync(file).size)} file): ${seconds.toFixed(1)} s, ${Math.round(summary.read / seconds)} rows/s; ` +
     `created ${summary.created}, rejected ${summary.rejected}; RSS peak ${mb(peak)} (sampled per batch); RSS at ${rss.map(([n, b]) => `${n / 1000}k ${mb(b)}`).join(', ')}`);
 }

@@ -55,15 +55,15 @@ async function run(readRetries: number, n: number, errorRate5xx: number, latency
   });
   try {
     const records = Array.from({ length: n }, (_, i) => visit(i, i));
-    store.ingest(records.map((r) => ({ organizationId: ORG, visitId: String(r.visitId), record: r, contentHash: contentHash(r) })), Date.now());
+    await store.ingest(records.map((r) => ({ organizationId: ORG, visitId: String(r.visitId), record: r, contentHash: contentHash(r) })), Date.now());
     const r0 = sim.state.stats().requests;
     const t0 = performance.now();
-    for (let i = 0; i < 5_000 && store.facilitiesWithDueWork(Date.now() + 2_000).length; i++) {
+    for (let i = 0; i < 5_000 && (await store.facilitiesWithDueWork(Date.now() + 2_000)).length; i++) {
       await runner.tick();
       await new Promise((r) => setTimeout(r, 20));
     }
     const seconds = (performance.now() - t0) / 1000;
-    const rows = records.map((r) => store.getVisit(ORG, String(r.visitId))!);
+    const rows = await Promise.all(records.map(async (r) => (await store.getVisit(ORG, String(r.visitId)))!));
     const sent = rows.filter((r) => r.state === 'sent').length;
     const second = rows.filter((r) => r.attempts > 1).length;
     const attempts = rows.reduce((a, r) => a + r.attempts, 0);
@@ -78,7 +78,7 @@ async function run(readRetries: number, n: number, errorRate5xx: number, latency
   } finally {
     await runner.stop();
     limiter.close();
-    store.close();
+    await store.close();
     await sim.close();
   }
 }

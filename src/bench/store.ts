@@ -43,12 +43,12 @@ function items(from: number, count: number): IngestItem[] {
 }
 
 /** Times only the store calls (record generation and hashing are excluded). */
-function ingestAll(store: Store, total: number, batch: number, start = 0): number {
+async function ingestAll(store: Store, total: number, batch: number, start = 0): Promise<number> {
   let ms = 0;
   for (let n = start; n < start + total; n += batch) {
     const b = items(n, Math.min(batch, start + total - n));
     const t = performance.now();
-    store.ingest(b, T0 + n);
+    await store.ingest(b, T0 + n);
     ms += performance.now() - t;
   }
   return total / (ms / 1000);
@@ -70,19 +70,19 @@ function fileSize(file: string): number {
 }
 
 /** Child mode: a fresh process that opens the filled file and does the scheduler's reads, so RSS is the store's alone. */
-function rssProbe(file: string): void {
+async function rssProbe(file: string): Promise<void> {
   const before = process.memoryUsage().rss;
   const store = openSqliteStore({ file });
-  const orgs = store.facilitiesWithDueWork(T0 + ROWS * 10);
-  const counts = store.counts();
-  const claimed = store.claimDue(orgs[0], T0 + ROWS * 10, 50, 60_000).length;
-  for (let i = 0; i < 200; i++) store.getVisit(`1000000${i % FACILITIES}`, `V${i * 37}`);
+  const orgs = await store.facilitiesWithDueWork(T0 + ROWS * 10);
+  const counts = await store.counts();
+  const claimed = (await store.claimDue(orgs[0], T0 + ROWS * 10, 50, 60_000)).length;
+  for (let i = 0; i < 200; i++) await store.getVisit(`1000000${i % FACILITIES}`, `V${i * 37}`);
   const after = process.memoryUsage().rss;
-  store.close();
+  await store.close();
   process.stdout.write(JSON.stringify({ before, after, orgs: orgs.length, queued: counts.byState.queued, claimed }));
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (process.argv.includes('--rss-probe')) return rssProbe(arg('rss-probe', ''));
   const dir = arg('dir', '') || mkdtempSync(path.join(os.tmpdir(), 'ilp-bench-store-'));
   mkdirSync(dir, { recursive: true });
@@ -101,14 +101,14 @@ function main(): void {
       ['batches of 100, FULL', 100, 20_000, 'FULL'],
     ] as const) {
       const { store } = fresh('ingest.db', sync);
-      results[`ingest ${label}`] = `${Math.round(ingestAll(store, count, batch)).toLocaleString('en')} records/s`;
-      store.close();
+      results[`ingest ${label}`] = `${Math.round(await ingestAll(store, count, batch)).toLocaleString('en')} records/s`;
+      await store.close();
     }
 
     // 2. A backlog of ROWS queued visits over FACILITIES facilities.
     const { file, store } = fresh('backlog.db');
     const t = performance.now();
-    const rate = ingestAll(store, ROWS, 100);
+    const rate = await ingestAll(store, ROWS, 100);
     results[`fill ${ROWS.toLocaleString('en')} queued (batches of 100)`] = `${Math.round(rate).toLocaleString('en')} records/s (wall ${((performance.now() - t) / 1000).toFixed(1)} s incl. generation)`;
     // RSS of a fresh process holding the store with the full backlog (all queued), doing the scheduler's reads.
     const self = fileURLToPath(import.meta.url);
@@ -117,19 +117,19 @@ function main(): void {
     const p = JSON.parse(probe.stdout) as { before: number; after: number; orgs: number; queued: number; claimed: number };
     results['RSS fresh process: node alone / with store open + reads'] = `${mb(p.before)} / ${mb(p.after)} (${p.queued} queued, ${p.orgs} facilities due)`;
     const now = T0 + ROWS * 10;
-    const lat = (fn: () => unknown, n: number) => {
+    const lat = async (fn: () => Promise<unknown>, n: number) => {
       const xs: number[] = [];
       for (let i = 0; i < n; i++) {
         const s = performance.now();
-        fn();
+        await fn();
         xs.push(performance.now() - s);
       }
       return `median ${median(xs).toFixed(3)} ms, max ${Math.max(...xs).toFixed(3)} ms (n=${n})`;
     };
-    results['facilitiesWithDueWork, 100k queued'] = lat(() => store.facilitiesWithDueWork(now), 200);
-    results['counts(), 100k rows'] = lat(() => store.counts(), 20);
-    results['claimDue(limit 50), 100k queued'] = lat(() => store.claimDue(`1000000${Math.floor(Math.random() * FACILITIES)}`, now, 50, 60_000), 100);
-    results['getVisit'] = lat(() => store.getVisit('10000003', `V${Math.floor(Math.random() * (ROWS / FACILITIES)) * FACILITIES + 3}`), 1000);
+    results['facilitiesWithDueWork, 100k queued'] = await lat(() => store.facilitiesWithDueWork(now), 200);
+    results['counts(), 100k rows'] = await lat(() => store.counts(), 20);
+    results['claimDue(limit 50), 100k queued'] = await lat(() => store.claimDue(`1000000${Math.floor(Math.random() * FACILITIES)}`, now, 50, 60_000), 100);
+    results['getVisit'] = await lat(() => store.getVisit('10000003', `V${Math.floor(Math.random() * (ROWS / FACILITIES)) * FACILITIES + 3}`), 1000);
     // Store overhead of delivery: claim 50 + one markSent per visit (each its own transaction), 20k visits.
     // It also leaves sent history behind: due-work lookups must not slow down with it.
     let drained = 0;
@@ -137,17 +137,17 @@ function main(): void {
     for (let f = 0; f < FACILITIES; f++) {
       const org = `1000000${f}`;
       for (let k = 0; k < 40; k++) {
-        for (const r of store.claimDue(org, now, 50, 60_000)) {
-          store.markSent(org, r.visitId, r.revision, { encounter: `Encounter/${r.visitId}`, 'observation/m0.1': `Observation/${r.visitId}-0` }, now);
+        for (const r of await store.claimDue(org, now, 50, 60_000)) {
+          await store.markSent(r.claim, { encounter: `Encounter/${r.visitId}`, 'observation/m0.1': `Observation/${r.visitId}-0` }, now);
           drained++;
         }
       }
     }
     results[`claim(50)+markSent, ${drained.toLocaleString('en')} visits`] = `${Math.round(drained / ((performance.now() - td) / 1000)).toLocaleString('en')} visits/s`;
-    results['facilitiesWithDueWork, after the sends'] = lat(() => store.facilitiesWithDueWork(now), 200);
+    results['facilitiesWithDueWork, after the sends'] = await lat(() => store.facilitiesWithDueWork(now), 200);
     if (typeof global.gc === 'function') global.gc();
     results['RSS of the filling process (end)'] = mb(process.memoryUsage().rss);
-    store.close();
+    await store.close();
     results['file size (db+wal), 100k visits, ~2 KB each'] = mb(fileSize(file));
 
   } finally {
@@ -158,4 +158,4 @@ function main(): void {
   for (const [k, v] of Object.entries(results)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
 }
 
-main();
+await main();

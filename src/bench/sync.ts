@@ -44,8 +44,8 @@ async function rssProbe(dir: string): Promise<void> {
   const svc = await startService(serviceEnv(dir));
   const res = await fetch(`${svc.url}/health`);
   await res.arrayBuffer();
-  const counts = svc.store.counts().byState;
-  svc.store.facilitiesWithDueWork(Date.now());
+  const counts = (await svc.store.counts()).byState;
+  await svc.store.facilitiesWithDueWork(Date.now());
   await new Promise((r) => setTimeout(r, 500));
   process.stdout.write(`${JSON.stringify({ queued: counts.queued, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed })}\n`);
   await svc.close();
@@ -82,11 +82,11 @@ async function benchIngestAndRss(): Promise<Record<string, number>> {
         const r = visit(i + k, i + k);
         return { organizationId: ORG, visitId: String(r.visitId), record: r, contentHash: contentHash(r) };
       });
-      svc.store.ingest(items, Date.now());
+      await svc.store.ingest(items, Date.now());
     }
     bodies.length = 0;
     const tq = performance.now();
-    svc.store.facilitiesWithDueWork(Date.now());
+    await svc.store.facilitiesWithDueWork(Date.now());
     const dueQueryMs = performance.now() - tq;
     await svc.close();
     // RSS of a fresh service process on that database (this process holds the benchmark's own garbage).
@@ -117,18 +117,18 @@ async function kit(patients: SeedPatient[], opts: { quota?: number; windowMs?: n
   });
   return {
     store, runner, requests: () => sim.state.stats().requests, limiterGranted: () => limiter.stats().granted,
-    close: async () => { limiter.close(); store.close(); await sim.close(); },
+    close: async () => { limiter.close(); await store.close(); await sim.close(); },
   };
 }
 
-function ingest(store: Store, records: Array<Record<string, unknown>>): void {
-  store.ingest(records.map((r) => ({ organizationId: ORG, visitId: String(r.visitId), record: r, contentHash: contentHash(r) })), Date.now());
+async function ingest(store: Store, records: Array<Record<string, unknown>>): Promise<void> {
+  await store.ingest(records.map((r) => ({ organizationId: ORG, visitId: String(r.visitId), record: r, contentHash: contentHash(r) })), Date.now());
 }
 
 async function drain(k: RunnerKit): Promise<void> {
   for (let i = 0; i < 200; i++) {
     await k.runner.tick();
-    if (!k.store.facilitiesWithDueWork(Date.now()).length) return;
+    if (!(await k.store.facilitiesWithDueWork(Date.now())).length) return;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -140,14 +140,14 @@ async function benchCallsPerVisit(): Promise<Record<string, number>> {
   const seeds: SeedPatient[] = Array.from({ length: n }, (_, p) => ({ id: `P9${String(p).padStart(10, '0')}`, ...person(p) }));
   const k = await kit(seeds, { latencyMs });
   try {
-    ingest(k.store, Array.from({ length: n }, (_, i) => visit(i, i)));
+    await ingest(k.store, Array.from({ length: n }, (_, i) => visit(i, i)));
     let r0 = k.requests();
     let t0 = performance.now();
     await drain(k);
     const coldCalls = k.requests() - r0;
     const coldS = (performance.now() - t0) / 1000;
-    const sentCold = k.store.counts().byState.sent;
-    ingest(k.store, Array.from({ length: n }, (_, i) => visit(n + i, i))); // same patients, new visits
+    const sentCold = (await k.store.counts()).byState.sent;
+    await ingest(k.store, Array.from({ length: n }, (_, i) => visit(n + i, i))); // same patients, new visits
     r0 = k.requests();
     t0 = performance.now();
     await drain(k);
@@ -155,7 +155,7 @@ async function benchCallsPerVisit(): Promise<Record<string, number>> {
     const warmS = (performance.now() - t0) / 1000;
     return {
       visits: n, latencyMs, sentCold, coldCallsPerVisit: Math.round((coldCalls / n) * 1000) / 1000, coldVisitsPerS: Math.round(n / coldS),
-      sentTotal: k.store.counts().byState.sent, warmCallsPerVisit: Math.round((warmCalls / n) * 1000) / 1000, warmVisitsPerS: Math.round(n / warmS),
+      sentTotal: (await k.store.counts()).byState.sent, warmCallsPerVisit: Math.round((warmCalls / n) * 1000) / 1000, warmVisitsPerS: Math.round(n / warmS),
     };
   } finally {
     await k.close();
@@ -171,10 +171,10 @@ async function benchQuotaShare(): Promise<Record<string, number>> {
   const seeds: SeedPatient[] = Array.from({ length: 500 }, (_, p) => ({ id: `P8${String(p).padStart(10, '0')}`, ...person(p) }));
   const k = await kit(seeds, { quota, windowMs, latencyMs });
   try {
-    ingest(k.store, Array.from({ length: backlog }, (_, i) => visit(i, i % 500)));
+    await ingest(k.store, Array.from({ length: backlog }, (_, i) => visit(i, i % 500)));
     const t0 = performance.now();
     const ticking = (async () => {
-      while (performance.now() - t0 < (seconds + 5) * 1000 && k.store.facilitiesWithDueWork(Date.now()).length) await k.runner.tick();
+      while (performance.now() - t0 < (seconds + 5) * 1000 && (await k.store.facilitiesWithDueWork(Date.now())).length) await k.runner.tick();
     })();
     // The limiter's window starts at its first grant: measure over whole windows from there.
     while (k.limiterGranted() === 0) await new Promise((r) => setTimeout(r, 5));
@@ -185,9 +185,10 @@ async function benchQuotaShare(): Promise<Record<string, number>> {
     const elapsed = performance.now() - tFirst;
     await k.runner.stop();
     await ticking;
+    const left = (await k.store.counts()).byState;
     return {
       quotaPerWindow: quota, windowMs, windows, measuredSeconds: Math.round(elapsed / 100) / 10, requests: granted, quotaAvailable: quota * windows,
-      quotaSharePct: Math.round((granted / (quota * windows)) * 1000) / 10, backlogLeft: k.store.counts().byState.queued + k.store.counts().byState.sending,
+      quotaSharePct: Math.round((granted / (quota * windows)) * 1000) / 10, backlogLeft: left.queued + left.sending,
     };
   } finally {
     await k.close();
@@ -222,21 +223,25 @@ async function benchFacilities(): Promise<Record<string, number>> {
     store, mapping: { mapVisit, checkVisit }, tables: loadMappingTables(), validator: createValidator(), identity: new IdentityResolver({ store, hmacKey: Buffer.alloc(32, 1), now: Date.now }),
     now: Date.now, logger: createLogger({ level: 'silent' }), idsFromTransactionResponse, facilities: new Map(runtimes),
     settings: { ...defaultSyncSettings, timeBudgetMs: 10 * 60_000 }, policy: { ...defaultRetryPolicy, baseDelayMs: 200, maxDelayMs: 2000 },
-    onClaim: () => void (peakFacilities = Math.max(peakFacilities, orgs.filter((o) => store.counts(o).byState.sending > 0).length)),
+    onClaim: async () => {
+      let inFlight = 0;
+      for (const o of orgs) if ((await store.counts(o)).byState.sending > 0) inFlight++;
+      peakFacilities = Math.max(peakFacilities, inFlight);
+    },
   });
   try {
-    store.ingest(orgs.flatMap((org, f) => Array.from({ length: perFacility }, (_, i) => {
+    await store.ingest(orgs.flatMap((org, f) => Array.from({ length: perFacility }, (_, i) => {
       const r = visit(f * perFacility + i, f * perFacility + i, org);
       return { organizationId: org, visitId: String(r.visitId), record: r, contentHash: contentHash(r) };
     })), Date.now());
     const t0 = performance.now();
-    for (let i = 0; i < 200 && store.facilitiesWithDueWork(Date.now()).length; i++) await runner.tick();
+    for (let i = 0; i < 200 && (await store.facilitiesWithDueWork(Date.now())).length; i++) await runner.tick();
     const seconds = (performance.now() - t0) / 1000;
-    const sent = store.counts().byState.sent;
+    const sent = (await store.counts()).byState.sent;
     return { facilities, visits: facilities * perFacility, latencyMs, concurrency: defaultSyncSettings.concurrency, sent, visitsPerS: Math.round(sent / seconds), peakFacilitiesInFlight: peakFacilities };
   } finally {
     for (const rt of runtimes.values()) (rt.client as { limiter?: { close(): void } }).limiter?.close();
-    store.close();
+    await store.close();
     await sim.close();
   }
 }

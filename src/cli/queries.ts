@@ -43,7 +43,7 @@ export function outputOf(flags: OutputFlags, formats: readonly Format[] = FORMAT
 }
 
 /** Runs a query command on the service database: opens it, runs, closes; stops and bad parameters become exit codes. */
-export function runOnStore(ctx: CliContext, name: string, locale: () => Locale, run: (store: Store) => void): void {
+export async function runOnStore(ctx: CliContext, name: string, locale: () => Locale, run: (store: Store) => Promise<void>): Promise<void> {
   let store: Store | undefined;
   try {
     try {
@@ -53,7 +53,7 @@ export function runOnStore(ctx: CliContext, name: string, locale: () => Locale, 
       const reason = e instanceof ConfigError ? e.message : e instanceof Error ? e.message : 'unknown error';
       throw new CliStop(EXIT.UNUSABLE, text(locale(), 'cli.no-store', { reason }));
     }
-    run(store);
+    await run(store);
   } catch (e) {
     if (e instanceof QueryParameterError) {
       ctx.stderr.write(`ilp-adapter ${name}: ${text(locale(), 'cli.bad-parameter', { message: e.text(locale()) })}\n`);
@@ -65,7 +65,7 @@ export function runOnStore(ctx: CliContext, name: string, locale: () => Locale, 
       throw e;
     }
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 

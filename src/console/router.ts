@@ -137,11 +137,11 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   });
 
   /** The caller's live session whose key still works; undefined otherwise (a revoked key's session is ended). */
-  const signedIn = (req: Request): Signed | undefined => {
+  const signedIn = async (req: Request): Promise<Signed | undefined> => {
     const id = cookies(req).get(SESSION_COOKIE);
     const session = sessions.get(id);
     if (!id || !session) return undefined;
-    const principal = resolve(session.keyHash);
+    const principal = await resolve(session.keyHash);
     if (!principal) {
       sessions.destroy(id);
       return undefined;
@@ -164,7 +164,7 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   };
   /** Pages: the signed-in caller, or the login page (401). */
   const page = (render: (req: Request, res: Response, s: Signed) => Promise<void> | void) => async (req: Request, res: Response) => {
-    const s = signedIn(req);
+    const s = await signedIn(req);
     if (!s) return needLogin(req, res);
     try {
       await render(req, res, s);
@@ -205,10 +205,10 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     res.redirect(303, backTo(req.query.back));
   });
 
-  router.get('/console', (req, res) => {
-    const s = signedIn(req);
+  router.get('/console', async (req, res) => {
+    const s = await signedIn(req);
     if (!s) return void html(res, 200, loginPage(context(req)));
-    html(res, 200, overviewPage(context(req, s), facilityOverviews(overviewDeps, scopeOf(s.principal), localeOf(req))));
+    html(res, 200, overviewPage(context(req, s), await facilityOverviews(overviewDeps, scopeOf(s.principal), localeOf(req))));
   });
 
   router.post('/console/login', async (req, res) => {
@@ -220,7 +220,7 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     if (blocked) return void refuse(blocked);
     const key = formField(req, 'apiKey').trim();
     const keyHash = key.length >= 8 && key.length <= 512 ? hashApiKey(key) : undefined;
-    if (keyHash && resolve(keyHash)) {
+    if (keyHash && (await resolve(keyHash))) {
       sessions.destroy(cookies(req).get(SESSION_COOKIE)); // a fresh id at each sign-in (no fixation)
       const { id } = sessions.create(keyHash);
       setCookie(req, res, SESSION_COOKIE, id);
@@ -237,26 +237,29 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     res.redirect(303, '/console');
   }));
 
-  router.get('/console/attention', page((req, res, s) => {
+  router.get('/console/attention', page(async (req, res, s) => {
     const ctx = context(req, s);
     const scope = scopeOf(s.principal);
-    const list = listVisits(queryDeps, scope, listParams(req, { state: ATTENTION_STATES }), ctx.locale);
-    const items = list.items.map((visit) => ({ visit, issues: issuesOf(showVisit(queryDeps, scope, visit.organizationId, visit.visitId, { locale: ctx.locale })) }));
+    const list = await listVisits(queryDeps, scope, listParams(req, { state: ATTENTION_STATES }), ctx.locale);
+    const items = [];
+    for (const visit of list.items) {
+      items.push({ visit, issues: issuesOf(await showVisit(queryDeps, scope, visit.organizationId, visit.visitId, { locale: ctx.locale })) });
+    }
     html(res, 200, attentionPage(ctx, items, { nextCursor: list.nextCursor, onFirst: req.query.cursor === undefined, organization: filterOf(req) }));
   }));
 
-  router.get('/console/rejections', page((req, res, s) => {
+  router.get('/console/rejections', page(async (req, res, s) => {
     const ctx = context(req, s);
     const since = new Date(now() - rejectionDays * DAY_MS).toISOString();
-    const list = listRejections(queryDeps, scopeOf(s.principal), listParams(req, { since }));
+    const list = await listRejections(queryDeps, scopeOf(s.principal), listParams(req, { since }));
     html(res, 200, rejectionsPage(ctx, rejectionDays, list.items, { nextCursor: list.nextCursor, onFirst: req.query.cursor === undefined, organization: filterOf(req) }));
   }));
 
-  router.post('/console/requeue', action((req, res, s) => {
+  router.post('/console/requeue', action(async (req, res, s) => {
     const org = formField(req, 'organizationId');
     const visitId = formField(req, 'visitId');
     const t = textOf(localeOf(req));
-    const done = requeueVisit(queryDeps, scopeOf(s.principal), org, visitId);
+    const done = await requeueVisit(queryDeps, scopeOf(s.principal), org, visitId);
     if (done.status === 'not-found') return void html(res, 404, errorPage(context(req, s), t('error.not-found')));
     s.session.flash = done.status === 'requeued'
       ? t('requeued.done', { visitId, previousState: t(`state.${done.previousState}`) })
@@ -271,7 +274,7 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     if (s.principal.role !== 'admin') return void html(res, 403, errorPage(ctx, t('error.admin-only')));
     const org = formField(req, 'organizationId');
     if (!overviewDeps.configured.has(org)) return void html(res, 404, errorPage(ctx, t('error.not-found')));
-    setFacilityStatus(deps.store, org, status, now());
+    await setFacilityStatus(deps.store, org, status, now());
     deps.logger?.info({ org, status }, 'facility status changed from the console');
     if (status === 'active') await deps.probe?.(org);
     s.session.flash = t(status === 'paused' ? 'paused.done' : 'resumed.done', { organizationId: org });
@@ -283,8 +286,8 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   const uploads = deps.imports ? uploadRoutes(router, deps, deps.imports, { page, context, html }) : undefined;
 
   // Any other console path: an HTML 404 (the app's JSON one would answer a browser with 406).
-  router.use('/console', (req, res) => {
-    const ctx = context(req, signedIn(req));
+  router.use('/console', async (req, res) => {
+    const ctx = context(req, await signedIn(req));
     html(res, 404, errorPage(ctx, textOf(ctx.locale)('error.no-page')));
   });
 

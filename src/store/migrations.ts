@@ -169,6 +169,24 @@ CREATE INDEX visits_purgeable ON visits (sent_at) WHERE state = 'sent' AND recor
 CREATE INDEX visit_events_at ON visit_events (at);
 `,
   },
+  {
+    version: 10,
+    name: 'visits.claim_seq: the fence of every outcome, and the answer to "was this visit ever claimed before"',
+    // Back-fill: the number of claims the history still shows, at least 1 for a row that was claimed at all (sending,
+    // sent, attempts counted, ids recorded) or whose history was pruned (its first event is gone): a row claimed before
+    // must never look new, or its next attempt would skip the platform search and could create a duplicate.
+    // A row left `sending` by the process that was upgraded takes that count as its current claim: its claimer is gone
+    // (the old version stopped), and the expired lease makes the row due again, when it is claimed as count + 1.
+    sql: `
+ALTER TABLE visits ADD COLUMN claim_seq INTEGER NOT NULL DEFAULT 0 CHECK (claim_seq >= 0);
+UPDATE visits SET claim_seq = max(
+  (SELECT count(*) FROM visit_events e WHERE e.org = visits.org AND e.visit_id = visits.visit_id AND e.to_state = 'sending'),
+  CASE WHEN state IN ('sending','sent') OR attempts > 0 OR resource_ids IS NOT NULL THEN 1 ELSE 0 END,
+  CASE WHEN NOT EXISTS (SELECT 1 FROM visit_events e WHERE e.org = visits.org AND e.visit_id = visits.visit_id AND e.from_state IS NULL)
+    THEN 1 ELSE 0 END
+);
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -1,11 +1,12 @@
-// The embedded store: one SQLite file (better-sqlite3, synchronous API), WAL, every state change one IMMEDIATE transaction.
+// The embedded store: one SQLite file (better-sqlite3), WAL, every state change one IMMEDIATE transaction.
+// Synchronous inside, Promise outside: each method is `async` only to fit the Store contract; a transaction never spans an await.
 // Durability: with WAL + synchronous=NORMAL a committed transaction survives kill -9 of the process; after an OS crash or
 // power loss the last few commits may be rolled back (synchronous 'FULL' closes that gap: measured ~2x slower autocommit, ~1.3x slower batches).
 import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyImport, ApiKeyRow, ApiKeySource, Counts, RetentionCutoffs, DueSplit, EarlierWeighing, FacilityFacts, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
+  ApiKeyImport, ApiKeyRow, ApiKeySource, BodyKeyCounts, Claim, ClaimedVisit, Counts, ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, DueSplit, EarlierWeighing, FacilityFacts, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
@@ -52,6 +53,7 @@ interface DbVisit {
   sent_at: number | null;
   record_key: string | null;
   record_purged_at: number | null;
+  claim_seq: number;
 }
 
 function toLedgerEntry(r: { org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }): LedgerEntry {
@@ -167,6 +169,12 @@ function summarise(oo: OperationOutcome | undefined): string | null {
 
 function nonEmpty(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
+}
+
+function assertClaim(c: Claim): void {
+  if (!c || typeof c !== 'object' || !nonEmpty(c.organizationId) || !nonEmpty(c.visitId)) throw new TypeError('claim: organizationId and visitId must be non-empty strings');
+  if (!Number.isInteger(c.revision) || c.revision < 1) throw new TypeError('claim: revision must be a positive integer');
+  if (!Number.isInteger(c.claimSeq) || c.claimSeq < 1) throw new TypeError('claim: claimSeq must be a positive integer');
 }
 
 function assertTime(name: string, v: unknown): void {
@@ -296,7 +304,8 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
                     next_attempt_at = ?, last_error = NULL, updated_at = ?, setting = ?, location_code = ?, visit_start = ? WHERE rowid = ?`),
     dueRows: p<DbVisit>(`SELECT rowid AS rid, * FROM visits INDEXED BY visits_due WHERE org = ? AND ${DUE} AND next_attempt_at <= ?
                          ORDER BY next_attempt_at, rowid LIMIT ?`),
-    claim: p(`UPDATE visits SET state = 'sending', attempts = attempts + 1, lease_until = ?, next_attempt_at = ?, updated_at = ? WHERE rowid = ?`),
+    claim: p(`UPDATE visits SET state = 'sending', attempts = attempts + 1, claim_seq = claim_seq + 1, lease_until = ?, next_attempt_at = ?,
+              updated_at = ? WHERE rowid = ?`),
     // Skip-scan over the partial index: one seek per facility with queued/sending rows, however many rows each has
     // (INDEXED BY: the (org, state) index would walk every sent row of a facility instead).
     dueOrgs: p<{ org: string }>(`
@@ -385,9 +394,21 @@ function makeTransactions(db: Database.Database, s: Statements, codec: RecordCod
     s.pruneEvents.run(v.org, v.visit_id, v.org, v.visit_id);
   };
 
-  // The in-flight attempt of an older revision has ended: the newer revision it was holding back is due now.
-  const releaseIfHeld = (v: DbVisit, now: number) => {
-    if (v.state === 'queued' && v.attempts === 0 && v.next_attempt_at > now) s.release.run(now, v.rid);
+  // The in-flight attempt of an older revision has ended: the newer revision it was holding back is due now. Only when
+  // nobody claimed the visit since (same claim_seq): otherwise the wait is someone else's (their lease, their backoff).
+  const releaseIfHeld = (v: DbVisit, c: Claim, now: number) => {
+    if (v.revision > c.revision && v.claim_seq === c.claimSeq && v.state === 'queued' && v.attempts === 0 && v.next_attempt_at > now) {
+      s.release.run(now, v.rid);
+    }
+  };
+
+  /** The row while `c` still holds it (sending, same revision, same claim); otherwise undefined, releasing a held newer revision. */
+  const heldBy = (c: Claim, now: number): DbVisit | undefined => {
+    const v = s.visitByKey.get(c.organizationId, c.visitId);
+    if (!v) return undefined;
+    if (v.revision === c.revision && v.claim_seq === c.claimSeq && v.state === 'sending') return v;
+    releaseIfHeld(v, c, now);
+    return undefined;
   };
 
   return {
@@ -436,10 +457,10 @@ function makeTransactions(db: Database.Database, s: Statements, codec: RecordCod
       });
       return out;
     }),
-    claimDue: db.transaction((org: string, now: number, limit: number, leaseMs: number): VisitRow[] => {
+    claimDue: db.transaction((org: string, now: number, limit: number, leaseMs: number): ClaimedVisit[] => {
       const rows = s.dueRows.all(org, now, limit);
       const leaseUntil = now + leaseMs;
-      const claimed: VisitRow[] = [];
+      const claimed: ClaimedVisit[] = [];
       for (const r of rows) {
         const row = toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now }, codec);
         if (row.recordUnreadable !== undefined) {
@@ -452,55 +473,45 @@ function makeTransactions(db: Database.Database, s: Statements, codec: RecordCod
         // The lease expiry doubles as the due time, so an abandoned claim shows up in the same index range as queued work.
         s.claim.run(leaseUntil, leaseUntil, now, r.rid);
         event(r, r.revision, r.state, 'sending', now, r.attempts + 1, null);
-        claimed.push(row);
+        const claimSeq = r.claim_seq + 1;
+        claimed.push({ ...row, claim: { organizationId: r.org, visitId: r.visit_id, revision: r.revision, claimSeq }, claimedBefore: claimSeq > 1 });
       }
       return claimed;
     }),
-    markSent: db.transaction((org: string, visitId: string, revision: number, ids: Record<string, string>, now: number): boolean => {
-      const v = s.visitByKey.get(org, visitId);
+    markSent: db.transaction((c: Claim, ids: Record<string, string>, now: number): boolean => {
+      const v = heldBy(c, now);
       if (!v) return false;
-      // Same revision: the platform has it, even if a stale attempt already put the row back in the queue.
-      if (v.revision !== revision || (v.state !== 'sending' && v.state !== 'queued')) {
-        if (v.revision > revision) releaseIfHeld(v, now);
-        return false;
-      }
       s.setSent.run(JSON.stringify(ids), now, now, v.rid);
       event(v, v.revision, v.state, 'sent', now, v.attempts, null);
       return true;
     }),
-    markRetry: db.transaction((org: string, visitId: string, revision: number, next: number, error: OperationOutcome, now: number, refund: boolean): boolean => {
-      const v = s.visitByKey.get(org, visitId);
+    markRetry: db.transaction((c: Claim, next: number, error: OperationOutcome, now: number, refund: boolean): boolean => {
+      const v = heldBy(c, now);
       if (!v) return false;
-      if (v.revision !== revision || v.state !== 'sending') {
-        if (v.revision > revision) releaseIfHeld(v, now);
-        return false;
-      }
       const refunded = refund && v.attempts > 0 ? 1 : 0;
       s.setRetry.run(refunded, next, JSON.stringify(error), now, v.rid);
       event(v, v.revision, v.state, 'queued', now, v.attempts - refunded, summarise(error));
       return true;
     }),
-    markFinal: db.transaction((org: string, visitId: string, revision: number, state: VisitState, error: OperationOutcome, now: number): boolean => {
-      const v = s.visitByKey.get(org, visitId);
+    markFinal: db.transaction((c: Claim, state: VisitState, error: OperationOutcome, now: number): boolean => {
+      const v = heldBy(c, now);
       if (!v) return false;
-      if (v.revision !== revision || v.state !== 'sending') {
-        if (v.revision > revision) releaseIfHeld(v, now);
-        return false;
-      }
       s.setFinal.run(state, JSON.stringify(error), now, v.rid);
       event(v, v.revision, v.state, state, now, v.attempts, summarise(error));
       return true;
     }),
-    renewLease: db.transaction((org: string, visitId: string, revision: number, until: number, attempts: number | undefined): boolean => {
-      const v = s.visitByKey.get(org, visitId);
+    renewLease: db.transaction((c: Claim, until: number): boolean => {
+      const v = s.visitByKey.get(c.organizationId, c.visitId);
       if (!v) return false;
-      if (v.revision === revision && v.state === 'sending' && (attempts === undefined || v.attempts === attempts)) {
+      if (v.revision === c.revision && v.claim_seq === c.claimSeq && v.state === 'sending') {
         s.renew.run(until, until, v.rid);
         return true;
       }
       // A newer revision arrived during this attempt (ingest holds it back until the attempt reports or its lease ends):
       // the attempt still runs, so keep holding it — two attempts of one visit must never run at once.
-      if (v.revision > revision && v.state === 'queued' && v.attempts === 0 && v.next_attempt_at < until) s.release.run(until, v.rid);
+      if (v.revision > c.revision && v.claim_seq === c.claimSeq && v.state === 'queued' && v.attempts === 0 && v.next_attempt_at < until) {
+        s.release.run(until, v.rid);
+      }
       return false;
     }),
     requeue: db.transaction((org: string, visitId: string, now: number): boolean => {
@@ -562,28 +573,28 @@ class SqliteStore implements Store {
     this.tx = makeTransactions(db, this.s, codec);
   }
 
-  ingest(items: IngestItem[], now: number): IngestStatus[] {
+  async ingest(items: IngestItem[], now: number): Promise<IngestStatus[]> {
     if (!Array.isArray(items)) throw new TypeError('ingest expects an array of items');
     assertTime('now', now);
     return this.tx.ingest.immediate(items, now);
   }
 
-  earlierWeighing(organizationId: string, childKey: string, before: string, exceptVisitId: string): EarlierWeighing | undefined {
+  async earlierWeighing(organizationId: string, childKey: string, before: string, exceptVisitId: string): Promise<EarlierWeighing | undefined> {
     const r = this.s.earlierWeighing.get(organizationId, childKey, before, exceptVisitId);
     return r ? { visitId: r.visit_id, measuredOn: r.measured_on, weightGrams: r.weight_g } : undefined;
   }
 
-  getVisit(organizationId: string, visitId: string): VisitRow | undefined {
+  async getVisit(organizationId: string, visitId: string): Promise<VisitRow | undefined> {
     const r = this.s.visitByKey.get(organizationId, visitId);
     return r ? toVisitRow(r, this.codec) : undefined;
   }
 
-  facilitiesWithDueWork(now: number): string[] {
+  async facilitiesWithDueWork(now: number): Promise<string[]> {
     assertTime('now', now);
     return this.s.dueOrgs.all(now).map((r) => r.org);
   }
 
-  claimDue(organizationId: string, now: number, limit: number, leaseMs: number): VisitRow[] {
+  async claimDue(organizationId: string, now: number, limit: number, leaseMs: number): Promise<ClaimedVisit[]> {
     assertTime('now', now);
     if (!Number.isInteger(limit) || limit < 0) throw new TypeError('limit must be a non-negative integer');
     if (!Number.isFinite(leaseMs) || leaseMs <= 0) throw new TypeError('leaseMs must be a positive number');
@@ -591,39 +602,38 @@ class SqliteStore implements Store {
     return this.tx.claimDue.immediate(organizationId, now, limit, leaseMs);
   }
 
-  renewLease(organizationId: string, visitId: string, revision: number, leaseUntil: number, opts?: { attempts?: number }): boolean {
+  async renewLease(claim: Claim, leaseUntil: number): Promise<boolean> {
+    assertClaim(claim);
     assertTime('leaseUntil', leaseUntil);
-    if (!Number.isInteger(revision) || revision < 1) throw new TypeError('revision must be a positive integer');
-    const attempts = opts?.attempts;
-    if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 0)) throw new TypeError('attempts must be a non-negative integer');
-    return this.tx.renewLease.immediate(organizationId, visitId, revision, leaseUntil, attempts);
+    return this.tx.renewLease.immediate(claim, leaseUntil);
   }
 
-  markSent(organizationId: string, visitId: string, revision: number, resourceIds: Record<string, string>, now: number): boolean {
+  async markSent(claim: Claim, resourceIds: Record<string, string>, now: number): Promise<boolean> {
+    assertClaim(claim);
     assertTime('now', now);
-    return this.tx.markSent.immediate(organizationId, visitId, revision, resourceIds, now);
+    return this.tx.markSent.immediate(claim, resourceIds, now);
   }
 
-  markRetry(organizationId: string, visitId: string, revision: number, nextAttemptAt: number, error: OperationOutcome, now: number,
-    opts?: { refundAttempt?: boolean }): boolean {
+  async markRetry(claim: Claim, nextAttemptAt: number, error: OperationOutcome, now: number, opts?: { refundAttempt?: boolean }): Promise<boolean> {
+    assertClaim(claim);
     assertTime('now', now);
     assertTime('nextAttemptAt', nextAttemptAt);
-    return this.tx.markRetry.immediate(organizationId, visitId, revision, nextAttemptAt, error, now, opts?.refundAttempt === true);
+    return this.tx.markRetry.immediate(claim, nextAttemptAt, error, now, opts?.refundAttempt === true);
   }
 
-  markFinal(organizationId: string, visitId: string, revision: number, state: 'needs-correction' | 'blocked' | 'dead-letter',
-    error: OperationOutcome, now: number): boolean {
+  async markFinal(claim: Claim, state: 'needs-correction' | 'blocked' | 'dead-letter', error: OperationOutcome, now: number): Promise<boolean> {
+    assertClaim(claim);
     assertTime('now', now);
     if (!FINAL_STATES.has(state)) throw new TypeError(`markFinal: ${String(state)} is not a final state`);
-    return this.tx.markFinal.immediate(organizationId, visitId, revision, state, error, now);
+    return this.tx.markFinal.immediate(claim, state, error, now);
   }
 
-  requeue(organizationId: string, visitId: string, now: number): boolean {
+  async requeue(organizationId: string, visitId: string, now: number): Promise<boolean> {
     assertTime('now', now);
     return this.tx.requeue.immediate(organizationId, visitId, now);
   }
 
-  counts(organizationId?: string): Counts {
+  async counts(organizationId?: string): Promise<Counts> {
     const byState = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<VisitState, number>;
     const rows = organizationId === undefined ? this.s.countsAll.all() : this.s.countsOrg.all(organizationId);
     for (const r of rows) byState[r.state] = r.n;
@@ -639,7 +649,7 @@ class SqliteStore implements Store {
     return st.all(...params) as R[];
   }
 
-  listVisits(f: VisitListFilter): VisitSummary[] {
+  async listVisits(f: VisitListFilter): Promise<VisitSummary[]> {
     assertLimit(f.limit);
     if (f.organizationId === undefined) {
       // Every facility: one page per facility from its (org, updated_at) index range, merged — cheaper than sorting the
@@ -666,7 +676,7 @@ class SqliteStore implements Store {
     return this.query<DbSummary>(sql, [...w.params, f.limit]).map(toSummary);
   }
 
-  facilityFacts(organizationId: string): FacilityFacts {
+  async facilityFacts(organizationId: string): Promise<FacilityFacts> {
     const facts: FacilityFacts = {};
     const waiting = this.s.waitingSince.get(organizationId)?.t;
     const sent = this.s.lastSent.get(organizationId)?.t;
@@ -679,11 +689,11 @@ class SqliteStore implements Store {
     return this.s.visitOrgs.all().map((r) => r.org);
   }
 
-  organizations(): string[] {
+  async organizations(): Promise<string[]> {
     return [...new Set([...this.visitOrganizations(), ...this.s.facilityOrgs.all().map((r) => r.org)])].sort();
   }
 
-  addRejections(entries: RejectionEntry[]): void {
+  async addRejections(entries: RejectionEntry[]): Promise<void> {
     for (const e of entries) {
       if (!nonEmpty(e.organizationId)) throw new TypeError('rejection: organizationId must be a non-empty string');
       assertTime('rejection at', e.at);
@@ -692,13 +702,13 @@ class SqliteStore implements Store {
     if (entries.length) this.tx.addRejections.immediate(entries);
   }
 
-  purgeRejections(before: number, limit: number): number {
+  async purgeRejections(before: number, limit: number): Promise<number> {
     assertTime('before', before);
     assertLimit(limit);
     return this.s.purgeRejections.run(before, limit).changes;
   }
 
-  listRejections(f: RejectionListFilter): StoredRejection[] {
+  async listRejections(f: RejectionListFilter): Promise<StoredRejection[]> {
     assertLimit(f.limit);
     const w = new Where();
     if (f.organizationId !== undefined) w.add('org = ?', f.organizationId);
@@ -712,17 +722,17 @@ class SqliteStore implements Store {
     }));
   }
 
-  pendingCount(organizationId: string): number {
+  async pendingCount(organizationId: string): Promise<number> {
     return this.s.pendingOrg.get(organizationId)?.n ?? 0;
   }
 
-  dueSplit(organizationId: string, now: number): DueSplit {
+  async dueSplit(organizationId: string, now: number): Promise<DueSplit> {
     assertTime('now', now);
     const r = this.s.dueSplit.get(now, now, now, organizationId);
     return { dueNow: r?.due ?? 0, later: r?.later ?? 0, ...(r?.next != null ? { nextDueAt: r.next } : {}) };
   }
 
-  visitHistory(organizationId: string, visitId: string): VisitEvent[] {
+  async visitHistory(organizationId: string, visitId: string): Promise<VisitEvent[]> {
     return this.s.events.all(organizationId, visitId).map((e) => {
       const ev: VisitEvent = { revision: e.revision, toState: e.to_state, at: e.at, attempts: e.attempts };
       if (e.from_state !== null) ev.fromState = e.from_state;
@@ -731,12 +741,12 @@ class SqliteStore implements Store {
     });
   }
 
-  getLedger(organizationId: string, localKey: string): LedgerEntry | undefined {
+  async getLedger(organizationId: string, localKey: string): Promise<LedgerEntry | undefined> {
     const r = this.s.getLedger.get(organizationId, localKey);
     return r && toLedgerEntry(r);
   }
 
-  ledgerForVisit(organizationId: string, visitId: string): LedgerEntry[] {
+  async ledgerForVisit(organizationId: string, visitId: string): Promise<LedgerEntry[]> {
     if (!nonEmpty(visitId)) throw new TypeError('visitId must be a non-empty string');
     // The prefix's visit segment has no '/' (ledgerVisitSegment), so this range never reaches a longer id's keys.
     const prefix = visitLedgerPrefix(visitId);
@@ -744,25 +754,25 @@ class SqliteStore implements Store {
     return this.s.ledgerRange.all(organizationId, prefix, upper).map(toLedgerEntry);
   }
 
-  putLedger(entries: LedgerEntry[]): void {
+  async putLedger(entries: LedgerEntry[]): Promise<void> {
     if (entries.length) this.tx.putLedger.immediate(entries);
   }
 
-  forgetPlatformIds(organizationId: string): { identities: number; ledger: number } {
+  async forgetPlatformIds(organizationId: string): Promise<{ identities: number; ledger: number }> {
     if (!nonEmpty(organizationId)) throw new TypeError('organizationId must be a non-empty string');
     return this.tx.forgetPlatformIds.immediate(organizationId);
   }
 
-  getIdentity(kind: IdentityEntry['kind'], organizationId: string, keyHash: string): IdentityEntry | undefined {
+  async getIdentity(kind: IdentityEntry['kind'], organizationId: string, keyHash: string): Promise<IdentityEntry | undefined> {
     const r = this.s.getIdentity.get(kind, organizationId, keyHash);
     return r && { kind: r.kind, organizationId: r.org, keyHash: r.key_hash, satusehatId: r.satusehat_id, updatedAt: r.updated_at };
   }
 
-  putIdentity(e: IdentityEntry): void {
+  async putIdentity(e: IdentityEntry): Promise<void> {
     this.s.putIdentity.run(e.kind, e.organizationId, e.keyHash, e.satusehatId, e.updatedAt);
   }
 
-  getFacilityState(organizationId: string): FacilityState | undefined {
+  async getFacilityState(organizationId: string): Promise<FacilityState | undefined> {
     const r = this.s.getFacility.get(organizationId);
     if (!r) return undefined;
     const st: FacilityState = { organizationId: r.org, status: r.status, updatedAt: r.updated_at };
@@ -772,73 +782,73 @@ class SqliteStore implements Store {
     return st;
   }
 
-  putFacilityState(st: FacilityState): void {
+  async putFacilityState(st: FacilityState): Promise<void> {
     this.s.putFacility.run(st.organizationId, st.status, st.cause ?? null, st.reason ?? null, st.notBefore ?? null, st.updatedAt);
   }
 
-  putApiKey(row: ApiKeyRow): void {
+  async putApiKey(row: ApiKeyRow): Promise<void> {
     this.s.putApiKey.run(row.keyHash, row.organizationId, row.role, row.label ?? null, row.source ?? 'cli', row.createdAt ?? null);
   }
 
-  findApiKey(keyHash: string): ApiKeyRow | undefined {
+  async findApiKey(keyHash: string): Promise<ApiKeyRow | undefined> {
     const r = this.s.findApiKey.get(keyHash);
     return r && toApiKeyRow(r);
   }
 
-  listApiKeys(): ApiKeyRow[] {
+  async listApiKeys(): Promise<ApiKeyRow[]> {
     return this.s.listApiKeys.all().map(toApiKeyRow);
   }
 
-  revokeApiKey(keyHash: string, now: number): boolean {
+  async revokeApiKey(keyHash: string, now: number): Promise<boolean> {
     assertTime('now', now);
     return this.s.revokeApiKey.run(now, keyHash).changes === 1;
   }
 
-  importApiKeys(rows: ApiKeyRow[], now: number): ApiKeyImport {
+  async importApiKeys(rows: ApiKeyRow[], now: number): Promise<ApiKeyImport> {
     assertTime('now', now);
     return this.tx.importApiKeys.immediate(rows, now);
   }
 
-  probeWrite(now: number): void {
+  async probeWrite(now: number): Promise<void> {
     assertTime('now', now);
     this.s.probe.run(now);
   }
 
-  bodyKeyCounts() {
+  async bodyKeyCounts(): Promise<BodyKeyCounts> {
     return atRest.bodyKeyCounts(this.rest, this.codec);
   }
 
-  hasStaleBodies(): boolean {
+  async hasStaleBodies(): Promise<boolean> {
     return atRest.hasStaleBodies(this.rest, this.codec);
   }
 
-  reencryptBodies(limit: number, after: number) {
+  async reencryptBodies(limit: number, after: number): Promise<ReencryptBatch> {
     assertLimit(limit);
     if (!Number.isInteger(after) || after < 0) throw new TypeError('after must be a non-negative integer');
     return atRest.reencryptBatch(this.db, this.rest, this.codec, limit, after);
   }
 
-  retentionPreview(cutoffs: RetentionCutoffs) {
+  async retentionPreview(cutoffs: RetentionCutoffs): Promise<RetentionPreview> {
     for (const [k, v] of Object.entries(cutoffs)) assertTime(k, v);
     return atRest.retentionPreview(this.rest, cutoffs);
   }
 
-  purgeExpired(cutoffs: RetentionCutoffs, limit: number, now: number) {
+  async purgeExpired(cutoffs: RetentionCutoffs, limit: number, now: number): Promise<RetentionResult> {
     for (const [k, v] of Object.entries(cutoffs)) assertTime(k, v);
     assertLimit(limit);
     assertTime('now', now);
     return atRest.purgeBatch(this.rest, cutoffs, limit, now);
   }
 
-  compactLog(): void {
+  async compactLog(): Promise<void> {
     atRest.checkpoint(this.db);
   }
 
-  integrityCheck(maxProblems?: number): string[] {
+  async integrityCheck(maxProblems?: number): Promise<string[]> {
     return integrityProblems(this.db, 'integrity_check', maxProblems);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (!this.db.open) return;
     try {
       this.db.pragma('optimize');

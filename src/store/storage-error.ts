@@ -54,19 +54,22 @@ export function toStorageError(err: unknown): StorageError | undefined {
 }
 
 /**
- * `target` with every method turning storage faults into StorageError. A Proxy rather than a try/catch per method:
- * a method added to the store later is covered without anyone remembering to.
+ * `target` with every method turning storage faults into StorageError (thrown, or the rejection of a returned Promise).
+ * A Proxy rather than a try/catch per method: a method added to the store later is covered without anyone remembering to.
  */
 export function withStorageErrors<T extends object>(target: T): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver);
       if (typeof value !== 'function') return value;
+      const translate = (e: unknown) => toStorageError(e) ?? e;
       return (...args: unknown[]) => {
         try {
-          return (value as (...a: unknown[]) => unknown).apply(obj, args);
+          const result = (value as (...a: unknown[]) => unknown).apply(obj, args);
+          // Async methods fail by rejecting: the same translation on that path.
+          return result instanceof Promise ? result.catch((e: unknown) => Promise.reject(translate(e))) : result;
         } catch (e) {
-          throw toStorageError(e) ?? e;
+          throw translate(e);
         }
       };
     },

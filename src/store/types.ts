@@ -275,114 +275,153 @@ export interface RetentionCutoffs {
 export type RetentionPreview = Record<RetentionKind, { count: number; oldest?: number }>;
 export type RetentionResult = Record<RetentionKind, number>;
 
-export interface Store {
+/** Who holds a claimed record. Every outcome is fenced by it: a claimer whose lease was taken over cannot record over the new owner. */
+export interface Claim {
+  organizationId: string;
+  visitId: string;
+  revision: number;
+  /** Increases by one on every claim of this visit, over all revisions, never reset: the fence. */
+  claimSeq: number;
+}
+
+export interface ClaimedVisit extends VisitRow {
+  claim: Claim;
+  /** claimSeq > 1: an earlier attempt (any revision) may have reached the platform — answered by the column, not by the pruned history. */
+  claimedBefore: boolean;
+}
+
+// Every method returns a Promise, so an implementation may talk to a server (PostgreSQL); a caller that forgets `await`
+// is caught by the lint (no-floating-promises / no-misused-promises in `npm test`), not by a check that is always true.
+
+/** The outbox: visits, their claims and outcomes, the visit list, rejections and history. */
+export interface OutboxStore {
   /** Accepts a batch atomically: all items are committed, or none. Same hash ⇒ unchanged; new hash ⇒ revision+1, state queued. */
-  ingest(items: IngestItem[], now: number): IngestStatus[];
-  getVisit(organizationId: string, visitId: string): VisitRow | undefined;
+  ingest(items: IngestItem[], now: number): Promise<IngestStatus[]>;
+  getVisit(organizationId: string, visitId: string): Promise<VisitRow | undefined>;
   /** Facilities with at least one due record (queued/sending with expired lease, nextAttemptAt <= now). */
-  facilitiesWithDueWork(now: number): string[];
-  /** Claims up to `limit` due records of one facility, oldest first, setting state `sending` and a lease. */
-  claimDue(organizationId: string, now: number, limit: number, leaseMs: number): VisitRow[];
+  facilitiesWithDueWork(now: number): Promise<string[]>;
+  /**
+   * Claims up to `limit` due records of one facility, oldest first, setting state `sending`, a lease, and a new claim
+   * (claimSeq + 1). Only the returned claim can record the outcome or renew the lease.
+   */
+  claimDue(organizationId: string, now: number, limit: number, leaseMs: number): Promise<ClaimedVisit[]>;
   /**
    * Extends the lease of a claimed record while its delivery is still running (a slow delivery can outlast the lease).
-   * Only while the row is still `sending` the same `revision` — and, with `attempts`, still the same claim (another
-   * claimer taking an expired lease counts an attempt). false ⇒ the claim is no longer ours: a newer revision arrived,
-   * the outcome was recorded, or another claimer took the row over. A newer revision that has not been attempted yet
-   * stays held back until `leaseUntil` (the attempt on the older one still runs), so keep calling until the attempt ends.
+   * Only while the row is still `sending` the same revision under the same claim. false ⇒ the claim is no longer ours:
+   * a newer revision arrived, the outcome was recorded, or another claimer took the row over. A newer revision that has
+   * not been attempted yet stays held back until `leaseUntil` (the attempt on the older one still runs), so keep
+   * calling until the attempt ends.
    */
-  renewLease(organizationId: string, visitId: string, revision: number, leaseUntil: number, opts?: { attempts?: number }): boolean;
-  /** Outcome of an attempt on `revision`. Ignored (returns false) if a newer revision arrived meanwhile: that one stays queued. */
-  markSent(organizationId: string, visitId: string, revision: number, resourceIds: Record<string, string>, now: number): boolean;
+  renewLease(claim: Claim, leaseUntil: number): Promise<boolean>;
+  /**
+   * Outcome of the attempt under `claim`. Ignored (returns false) unless the row is still `sending` under that claim:
+   * a newer revision that arrived meanwhile stays queued (and is released now), a new owner keeps the row.
+   */
+  markSent(claim: Claim, resourceIds: Record<string, string>, now: number): Promise<boolean>;
   /**
    * `refundAttempt`: the attempt was stopped by something facility-wide (429, failed auth, 403), not by this record,
-   * so it does not count towards the record's attempts (which bound its own transient failures).
+   * so it does not count towards the record's attempts (which bound its own transient failures). Fenced as markSent.
    */
-  markRetry(organizationId: string, visitId: string, revision: number, nextAttemptAt: number, error: OperationOutcome, now: number,
-    opts?: { refundAttempt?: boolean }): boolean;
-  markFinal(organizationId: string, visitId: string, revision: number, state: 'needs-correction' | 'blocked' | 'dead-letter', error: OperationOutcome, now: number): boolean;
+  markRetry(claim: Claim, nextAttemptAt: number, error: OperationOutcome, now: number, opts?: { refundAttempt?: boolean }): Promise<boolean>;
+  /** Fenced as markSent. */
+  markFinal(claim: Claim, state: 'needs-correction' | 'blocked' | 'dead-letter', error: OperationOutcome, now: number): Promise<boolean>;
   /** Puts a blocked / dead-letter / needs-correction record back in the queue (operator action), resetting attempts. */
-  requeue(organizationId: string, visitId: string, now: number): boolean;
-  counts(organizationId?: string): Counts;
+  requeue(organizationId: string, visitId: string, now: number): Promise<boolean>;
+  counts(organizationId?: string): Promise<Counts>;
   /** A page of visits, newest first (see VisitListFilter); `limit` rows at most. */
-  listVisits(filter: VisitListFilter): VisitSummary[];
+  listVisits(filter: VisitListFilter): Promise<VisitSummary[]>;
   /** Oldest waiting record and last delivery of one facility. */
-  facilityFacts(organizationId: string): FacilityFacts;
+  facilityFacts(organizationId: string): Promise<FacilityFacts>;
   /** Every organization the store holds visits or a facility state for, sorted. */
-  organizations(): string[];
+  organizations(): Promise<string[]>;
   /** Keeps rejections (one transaction). */
-  addRejections(entries: RejectionEntry[]): void;
+  addRejections(entries: RejectionEntry[]): Promise<void>;
   /** Deletes at most `limit` rejections older than `before` (bounded work per call); how many went. */
-  purgeRejections(before: number, limit: number): number;
+  purgeRejections(before: number, limit: number): Promise<number>;
   /** A page of rejections, newest first. */
-  listRejections(filter: RejectionListFilter): StoredRejection[];
+  listRejections(filter: RejectionListFilter): Promise<StoredRejection[]>;
   /** Visits of one facility not yet final (queued or sending): what the ingest cap per facility counts. */
-  pendingCount(organizationId: string): number;
+  pendingCount(organizationId: string): Promise<number>;
   /** Of those, how many are due at `now` and how many later (backoff, a lease), with the earliest later time. */
-  dueSplit(organizationId: string, now: number): DueSplit;
+  dueSplit(organizationId: string, now: number): Promise<DueSplit>;
   /** State-change history of one visit, oldest first (optional: implementations may not keep one). */
-  visitHistory?(organizationId: string, visitId: string): VisitEvent[];
+  visitHistory?(organizationId: string, visitId: string): Promise<VisitEvent[]>;
 
   /**
    * The same child's latest weighing dated before `before` (YYYY-MM-DD) held by this facility, another visit than
    * `exceptVisitId`; written by ingest (created/revised records), replaced by a revision.
    */
-  earlierWeighing(organizationId: string, childKey: string, before: string, exceptVisitId: string): EarlierWeighing | undefined;
+  earlierWeighing(organizationId: string, childKey: string, before: string, exceptVisitId: string): Promise<EarlierWeighing | undefined>;
+}
 
-  getLedger(organizationId: string, localKey: string): LedgerEntry | undefined;
-  putLedger(entries: LedgerEntry[]): void;
+/** SATUSEHAT ids of the resources sent, by local key. */
+export interface LedgerStore {
+  getLedger(organizationId: string, localKey: string): Promise<LedgerEntry | undefined>;
+  putLedger(entries: LedgerEntry[]): Promise<void>;
   /** Every ledger entry of one visit (keys starting with visitLedgerPrefix(visitId)), retracted ones included, ordered by key. */
-  ledgerForVisit(organizationId: string, visitId: string): LedgerEntry[];
-
+  ledgerForVisit(organizationId: string, visitId: string): Promise<LedgerEntry[]>;
   /**
    * Forgets every SATUSEHAT id remembered for one organization (identity cache and resource ledger) in one transaction.
    * For a platform that forgot them itself (the bundled simulator starts empty); the outbox is untouched.
    */
-  forgetPlatformIds(organizationId: string): { identities: number; ledger: number };
+  forgetPlatformIds(organizationId: string): Promise<{ identities: number; ledger: number }>;
+}
 
-  getIdentity(kind: IdentityEntry['kind'], organizationId: string, keyHash: string): IdentityEntry | undefined;
-  putIdentity(entry: IdentityEntry): void;
+/** Cached identity resolutions (patients, practitioners, locations). */
+export interface IdentityStore {
+  getIdentity(kind: IdentityEntry['kind'], organizationId: string, keyHash: string): Promise<IdentityEntry | undefined>;
+  putIdentity(entry: IdentityEntry): Promise<void>;
+}
 
-  getFacilityState(organizationId: string): FacilityState | undefined;
-  putFacilityState(state: FacilityState): void;
+/** Facilities' runtime state (hold, lockout). */
+export interface FacilityStore {
+  getFacilityState(organizationId: string): Promise<FacilityState | undefined>;
+  putFacilityState(state: FacilityState): Promise<void>;
+}
 
+export interface ApiKeyStore {
   /** Stores a key (or updates its org/role/label/source); keeps its createdAt and a revocation. */
-  putApiKey(row: ApiKeyRow): void;
+  putApiKey(row: ApiKeyRow): Promise<void>;
   /** The key with this sha256, revoked or not (callers check revokedAt). */
-  findApiKey(keyHash: string): ApiKeyRow | undefined;
+  findApiKey(keyHash: string): Promise<ApiKeyRow | undefined>;
   /** Every key, revoked ones included, oldest first. */
-  listApiKeys(): ApiKeyRow[];
+  listApiKeys(): Promise<ApiKeyRow[]>;
   /** Revokes one key; false when there is no such key or it was already revoked. */
-  revokeApiKey(keyHash: string, now: number): boolean;
+  revokeApiKey(keyHash: string, now: number): Promise<boolean>;
   /**
    * One transaction: stores every row of API_KEYS_FILE with source `file`, and revokes the keys imported from the file
    * earlier that it no longer lists.
    */
-  importApiKeys(rows: ApiKeyRow[], now: number): ApiKeyImport;
+  importApiKeys(rows: ApiKeyRow[], now: number): Promise<ApiKeyImport>;
+}
 
-  /**
-   * Commits one tiny row (readiness: proves the store can still write, not just read). Throws StorageError when it
-   * cannot. Optional: a store without it is taken as writable while it answers reads.
-   */
-  probeWrite?(now: number): void;
-  /** Full `PRAGMA integrity_check`: problems found (at most `maxProblems`), [] when sound. */
-  integrityCheck?(maxProblems?: number): string[];
-
-  // Health data at rest (README "Health data at rest").
+/** Health data at rest (README "Health data at rest"): bodies under data keys, their rotation and retention. */
+export interface AtRestStore {
   /** Bodies per data key and purged bodies. */
-  bodyKeyCounts(): BodyKeyCounts;
+  bodyKeyCounts(): Promise<BodyKeyCounts>;
   /** true when some body is not under the current data key (plain, or an older key): rotation has work. */
-  hasStaleBodies(): boolean;
+  hasStaleBodies(): Promise<boolean>;
   /** Re-encrypts up to `limit` bodies not under the current key, after cursor `after` (0 = from the start); one transaction. */
-  reencryptBodies(limit: number, after: number): ReencryptBatch;
+  reencryptBodies(limit: number, after: number): Promise<ReencryptBatch>;
   /** What purgeExpired would remove now: count and oldest time per kind. */
-  retentionPreview(cutoffs: RetentionCutoffs): RetentionPreview;
+  retentionPreview(cutoffs: RetentionCutoffs): Promise<RetentionPreview>;
   /**
    * One bounded batch per kind: bodies of sent records (the row, its content hash, state and the ledger stay, so a
    * resend is `unchanged` and a revision is delivered over the same SATUSEHAT ids), visit history, rejections.
    */
-  purgeExpired(cutoffs: RetentionCutoffs, limit: number, now: number): RetentionResult;
+  purgeExpired(cutoffs: RetentionCutoffs, limit: number, now: number): Promise<RetentionResult>;
   /** After a purge or re-encryption: old pages out of the write-ahead log (SQLite; a no-op elsewhere). */
-  compactLog(): void;
+  compactLog(): Promise<void>;
+}
 
-  close(): void;
+export interface Store extends OutboxStore, LedgerStore, IdentityStore, FacilityStore, ApiKeyStore, AtRestStore {
+  /**
+   * Commits one tiny row (readiness: proves the store can still write, not just read). Rejects with StorageError when
+   * it cannot. Optional: a store without it is taken as writable while it answers reads.
+   */
+  probeWrite?(now: number): Promise<void>;
+  /** Full `PRAGMA integrity_check`: problems found (at most `maxProblems`), [] when sound. */
+  integrityCheck?(maxProblems?: number): Promise<string[]>;
+
+  close(): Promise<void>;
 }

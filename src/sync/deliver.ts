@@ -14,7 +14,7 @@
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import type { FacilityConfig, PlatformClient } from '../platform/types.js';
 import { PlatformError } from '../platform/types.js';
-import { RETRACTED_HASH, visitLedgerPrefix, type EarlierWeighing, type LedgerEntry, type Store, type VisitRow } from '../store/types.js';
+import { RETRACTED_HASH, visitLedgerPrefix, type ClaimedVisit, type EarlierWeighing, type LedgerEntry, type Store, type VisitRow } from '../store/types.js';
 import { deterministicUuid } from '../mapping/uuid.js';
 import { hasErrors, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
@@ -45,7 +45,7 @@ export interface DeliveryDeps<Tables = unknown> {
   /** Parses `response.location` of a transaction-response: one {resourceType, id} per entry, in order. */
   idsFromTransactionResponse: (bundle: Bundle) => Array<{ resourceType?: string | undefined; id?: string | undefined }>;
   /** The same child's latest earlier weighing held by the store (weight-gain status); absent ⇒ none is looked up. */
-  earlierWeighing?: (record: VisitRecordLike) => EarlierWeighing | undefined;
+  earlierWeighing?: (record: VisitRecordLike) => Promise<EarlierWeighing | undefined>;
 }
 
 export interface DeliveryResult {
@@ -54,7 +54,7 @@ export interface DeliveryResult {
   sent: number;
   /** Resources found at the platform and adopted instead of being created again. */
   adopted: number;
-  /** false when a newer revision arrived meanwhile (it stays queued). */
+  /** false when the claim no longer held the row: a newer revision arrived meanwhile (it stays queued), or another claimer took over. */
   marked: boolean;
 }
 
@@ -101,7 +101,7 @@ function immunizationSignature(r: Resource): string {
   return `${codes}#${im.protocolApplied?.[0]?.doseNumberPositiveInt ?? ''}#${im.occurrenceDateTime ?? ''}`;
 }
 
-export async function deliverVisit<Tables>(row: VisitRow, facility: FacilityRuntime, deps: DeliveryDeps<Tables>): Promise<DeliveryResult> {
+export async function deliverVisit<Tables>(row: ClaimedVisit, facility: FacilityRuntime, deps: DeliveryDeps<Tables>): Promise<DeliveryResult> {
   const { store, mapping, tables, validator, identity, logger } = deps;
   const record = row.record as VisitRecordLike;
   const org = row.organizationId;
@@ -117,7 +117,7 @@ export async function deliverVisit<Tables>(row: VisitRow, facility: FacilityRunt
   });
 
   // 2. Map with real references and validate what we are about to send (tables may have changed since ingest).
-  const held = deps.earlierWeighing?.(record);
+  const held = await deps.earlierWeighing?.(record);
   const previousWeighing = held && { date: held.measuredOn, weightKg: held.weightGrams / 1000, from: `visit ${held.visitId}, held by this service` };
   const mapped = mapping.mapVisit(record, tables, { now, resolved, ...(previousWeighing ? { previousWeighing } : {}) });
   if (hasErrors(mapped.issues) || !mapped.entries.length) throw localFailure(mapped.issues, 'mapping');
@@ -129,8 +129,10 @@ export async function deliverVisit<Tables>(row: VisitRow, facility: FacilityRunt
 
   // 3. Exactly once: adopt what a lost attempt may have created before sending anything new.
   let adopted = 0;
-  const mayHaveBeenSent = row.attempts > 1 || row.revision > 1 || hadEarlierClaim(store, row);
-  if (mayHaveBeenSent && entries.some((e) => !store.getLedger(org, ledgerKey(row.visitId, e.key)))) {
+  // claimedBefore: `attempts` restarts at 1 after an operator's requeue, yet an attempt before it may have committed with
+  // its response lost (the staging platform does not reliably answer 20002 to a second Encounter).
+  const mayHaveBeenSent = row.attempts > 1 || row.revision > 1 || row.claimedBefore;
+  if (mayHaveBeenSent && await someUnrecorded(store, org, row.visitId, entries)) {
     adopted = await adoptExisting(row, entries, client, deps);
   }
 
@@ -180,20 +182,14 @@ function unseenDuplicate(err: PlatformError, row: VisitRow): PlatformError {
   }, err.rules);
 }
 
-/**
- * `attempts` restarts at 1 after an operator's requeue, yet an attempt before it may have committed with its response
- * lost (the staging platform does not reliably answer 20002 to a second Encounter). The history tells: any claim
- * before the current one. Without a history, assume there was one (a search costs one call; a duplicate is forever).
- */
-function hadEarlierClaim(store: Store, row: VisitRow): boolean {
-  if (!store.visitHistory) return true;
-  let claims = 0;
-  for (const e of store.visitHistory(row.organizationId, row.visitId)) if (e.toState === 'sending' && ++claims > 1) return true;
+/** Whether the ledger misses any of these entries. */
+async function someUnrecorded(store: Store, org: string, visitId: string, entries: MappedEntry[]): Promise<boolean> {
+  for (const e of entries) if (!(await store.getLedger(org, ledgerKey(visitId, e.key)))) return true;
   return false;
 }
 
 async function sendChanges<Tables>(
-  row: VisitRow,
+  row: ClaimedVisit,
   entries: MappedEntry[],
   record: VisitRecordLike,
   client: PlatformClient,
@@ -208,7 +204,7 @@ async function sendChanges<Tables>(
 
   for (const e of entries) {
     const type = e.resource.resourceType;
-    const ledger = store.getLedger(org, ledgerKey(row.visitId, e.key));
+    const ledger = await store.getLedger(org, ledgerKey(row.visitId, e.key));
     const hash = resourceHash(e.resource);
     if (ledger) {
       known.set(e.fullUrl, `${type}/${ledger.satusehatId}`);
@@ -223,7 +219,7 @@ async function sendChanges<Tables>(
   const retractions = await planRetractions(row, entries, client, deps);
 
   if (plan.length === 0 && retractions.length === 0) {
-    const marked = store.markSent(org, row.visitId, row.revision, resourceIds, deps.now());
+    const marked = await store.markSent(row.claim, resourceIds, deps.now());
     return { resourceIds, sent: 0, adopted, marked };
   }
 
@@ -280,9 +276,9 @@ async function sendChanges<Tables>(
   }));
   const retracted: LedgerEntry[] = retractions.map((r) => ({ ...r.ledger, contentHash: RETRACTED_HASH, updatedAt: at }));
   // The ledger first: if we crash before markSent, the next attempt finds every id here and sends nothing.
-  store.putLedger([...ledger, ...retracted]);
+  await store.putLedger([...ledger, ...retracted]);
   for (const l of ledger) resourceIds[sentKeys[ledger.indexOf(l)]!] = `${l.resourceType}/${l.satusehatId}`;
-  const marked = store.markSent(org, row.visitId, row.revision, orderLike(entries, resourceIds), at);
+  const marked = await store.markSent(row.claim, orderLike(entries, resourceIds), at);
   if (retracted.length) deps.logger.info({ org, visit: row.visitId, retracted: retracted.length }, 'retracted resources a revision no longer produces (entered-in-error)');
   return { resourceIds, sent: plan.length + retractions.length, adopted, marked };
 }
@@ -301,7 +297,7 @@ interface Retraction {
 async function planRetractions<Tables>(row: VisitRow, entries: MappedEntry[], client: PlatformClient, deps: DeliveryDeps<Tables>): Promise<Retraction[]> {
   const org = row.organizationId;
   const current = new Set(entries.map((e) => ledgerKey(row.visitId, e.key)));
-  const stale = deps.store.ledgerForVisit(org, row.visitId)
+  const stale = (await deps.store.ledgerForVisit(org, row.visitId))
     .filter((l) => !current.has(l.localKey) && RETRACTABLE_TYPES.has(l.resourceType) && l.contentHash !== RETRACTED_HASH);
   const out: Retraction[] = [];
   const nothingToSend: LedgerEntry[] = [];
@@ -332,7 +328,7 @@ async function planRetractions<Tables>(row: VisitRow, entries: MappedEntry[], cl
     }
     out.push({ ledger: l, resource });
   }
-  if (nothingToSend.length) deps.store.putLedger(nothingToSend.map((l) => ({ ...l, contentHash: RETRACTED_HASH, updatedAt: deps.now() })));
+  if (nothingToSend.length) await deps.store.putLedger(nothingToSend.map((l) => ({ ...l, contentHash: RETRACTED_HASH, updatedAt: deps.now() })));
   return out;
 }
 
@@ -394,11 +390,12 @@ async function reconcile<Tables>(
     byType.get(t)!.push(e);
   }
   for (const e of byType.get('Encounter') ?? []) {
-    if (!deps.store.getLedger(org, ledgerKey(row.visitId, e.key))) adopt(e, encounterId);
+    if (!(await deps.store.getLedger(org, ledgerKey(row.visitId, e.key)))) adopt(e, encounterId);
   }
   const patientId = patientIdOf(entries);
   for (const [type, search] of CHILD_SEARCHES) {
-    const missing = (byType.get(type) ?? []).filter((e) => !deps.store.getLedger(org, ledgerKey(row.visitId, e.key)));
+    const missing: MappedEntry[] = [];
+    for (const e of byType.get(type) ?? []) if (!(await deps.store.getLedger(org, ledgerKey(row.visitId, e.key)))) missing.push(e);
     if (!missing.length) continue;
     // Without the patient's id no documented search can find them: unknown, so nothing may be POSTed again.
     if (!patientId) {
@@ -422,7 +419,7 @@ async function reconcile<Tables>(
       }
     }
   }
-  if (adoptions.length) deps.store.putLedger(adoptions);
+  if (adoptions.length) await deps.store.putLedger(adoptions);
   deps.logger.info({ org, visit: row.visitId, adopted: adoptions.length }, 'reconciled visit with the platform by identifier');
   return { adopted: adoptions.length, encounterFound: true };
 }

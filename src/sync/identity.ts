@@ -56,19 +56,22 @@ export class IdentityResolver {
     return hmacHex(this.deps.hmacKey, text);
   }
 
-  /** Cache → `find` → `create` under one flight per (kind, org, key). */
+  /**
+   * Cache → `find` → `create` under one flight per (kind, org, key). The cache is read inside the flight: a caller
+   * arriving while the lookup is awaited joins it instead of missing the cache and creating a second time.
+   */
   private once(kind: IdentityEntry['kind'], org: string, keyHash: string, find: () => Promise<string>): Promise<string> {
-    const cached = this.deps.store.getIdentity(kind, org, keyHash);
-    if (cached) return Promise.resolve(cached.satusehatId);
     const flightKey = `${kind}|${org}|${keyHash}`;
     const running = this.inflight.get(flightKey);
     if (running) return running;
-    const p = find()
-      .then((id) => {
-        this.deps.store.putIdentity({ kind, organizationId: org, keyHash, satusehatId: id, updatedAt: this.deps.now() });
-        return id;
-      })
-      .finally(() => this.inflight.delete(flightKey));
+    const { store } = this.deps;
+    const p = (async () => {
+      const cached = await store.getIdentity(kind, org, keyHash);
+      if (cached) return cached.satusehatId;
+      const id = await find();
+      await store.putIdentity({ kind, organizationId: org, keyHash, satusehatId: id, updatedAt: this.deps.now() });
+      return id;
+    })().finally(() => this.inflight.delete(flightKey));
     this.inflight.set(flightKey, p);
     return p;
   }

@@ -105,7 +105,7 @@ export class FacilityProbes {
     }
     this.results.set(org, result);
     try {
-      this.record(org, result);
+      await this.record(org, result);
     } catch (e) {
       // The store may be closing under a late probe: the result is still known in memory.
       logger.warn({ org, err: e }, 'could not record the token probe in the facility state');
@@ -113,29 +113,29 @@ export class FacilityProbes {
     return result;
   }
 
-  private record(org: string, result: ProbeResult): void {
+  private async record(org: string, result: ProbeResult): Promise<void> {
     const { logger, store } = this.deps;
     const at = result.checkedAt ?? this.deps.now();
-    const prev = store.getFacilityState(org);
+    const prev = await store.getFacilityState(org);
     switch (result.status) {
       case 'ok':
         logger.info({ org, probe: 'ok' }, 'SATUSEHAT token probe: credentials accepted');
         // Credentials and URL work again (fixed, then restarted or resumed): stop waiting for the next scheduled probe.
         // A hold for access (403) or by an operator is not about the token: only a resume lifts it.
         if (prev && prev.status !== 'active' && (prev.cause === 'credentials' || prev.cause === 'url')) {
-          store.putFacilityState({ organizationId: org, status: 'active', updatedAt: at });
+          await store.putFacilityState({ organizationId: org, status: 'active', updatedAt: at });
           logger.info({ org, was: prev.status }, 'facility lifted from hold: the token probe passed');
         }
         break;
       case 'auth-failed':
         logger.error({ org, probe: result.status, httpStatus: result.httpStatus, reason: result.reason }, 'SATUSEHAT token probe: credentials refused');
         if (prev?.status !== 'paused') {
-          store.putFacilityState({ organizationId: org, status: 'auth-failed', cause: 'credentials', reason: result.reason!, notBefore: at + this.deps.authProbeDelayMs, updatedAt: at });
+          await store.putFacilityState({ organizationId: org, status: 'auth-failed', cause: 'credentials', reason: result.reason!, notBefore: at + this.deps.authProbeDelayMs, updatedAt: at });
         }
         break;
       case 'wrong-url':
         logger.error({ org, probe: result.status, reason: result.reason }, 'SATUSEHAT token probe: wrong URL');
-        if (prev?.status !== 'paused') store.putFacilityState({ organizationId: org, status: 'config-error', cause: 'url', reason: result.reason!, updatedAt: at });
+        if (prev?.status !== 'paused') await store.putFacilityState({ organizationId: org, status: 'config-error', cause: 'url', reason: result.reason!, updatedAt: at });
         break;
       default:
         logger.warn({ org, probe: result.status, httpStatus: result.httpStatus, reason: result.reason }, 'SATUSEHAT token probe: platform unreachable');

@@ -3,7 +3,7 @@
 // slots go round-robin over the facilities waiting for one, so one Puskesmas with a large backlog cannot starve the
 // others. Each outcome is recorded as one committed state change; a claim's lease is renewed while its delivery runs.
 // The tick stops when nothing is due or its time budget is spent.
-import type { FacilityState, VisitRow } from '../store/types.js';
+import type { ClaimedVisit, FacilityState } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import type { SyncMetricsHook } from '../util/metrics.js';
 import type { VisitRecordLike } from './contracts.js';
@@ -29,7 +29,7 @@ export interface RunnerDeps<Tables = unknown> extends Omit<DeliveryDeps<Tables>,
   policy: RetryPolicy;
   logger: Logger;
   /** Test hook: called with each claimed row before delivery. */
-  onClaim?: (row: VisitRow) => void | Promise<void>;
+  onClaim?: (row: ClaimedVisit) => void | Promise<void>;
   /** Prometheus hooks (outcomes, tick duration); optional. */
   metrics?: SyncMetricsHook;
   /** Waits out a Retry-After within a tick (default: real setTimeout); tests with a virtual clock advance it instead. */
@@ -104,9 +104,9 @@ export class SyncRunner<Tables = unknown> {
   }
 
   /** Facilities whose status lets the runner call the platform now. */
-  private eligibility(org: string, now: number): 'ok' | string {
+  private async eligibility(org: string, now: number): Promise<'ok' | string> {
     if (!this.deps.facilities.has(org)) return 'not configured in the facilities file';
-    const st = this.deps.store.getFacilityState(org);
+    const st = await this.deps.store.getFacilityState(org);
     if (!st) return 'ok';
     if (st.status === 'paused') return 'paused by an operator';
     if (st.status === 'config-error') return 'configuration error (resume after fixing)';
@@ -119,10 +119,10 @@ export class SyncRunner<Tables = unknown> {
     const started = this.deps.now();
     const summary = emptySummary();
     const tickDone = this.deps.metrics?.tickStarted();
-    const due = store.facilitiesWithDueWork(started);
+    const due = await store.facilitiesWithDueWork(started);
     const queue: string[] = [];
     for (const org of rotate(due, this.rotation++)) {
-      const why = this.eligibility(org, started);
+      const why = await this.eligibility(org, started);
       if (why === 'ok') queue.push(org);
       else {
         summary.skipped++;
@@ -184,7 +184,7 @@ export class SyncRunner<Tables = unknown> {
         await slots.acquire(org);
         try {
           if (halt || this.stopping || exhausted) return;
-          const row = store.claimDue(org, this.deps.now(), 1, settings.leaseMs)[0];
+          const row = (await store.claimDue(org, this.deps.now(), 1, settings.leaseMs))[0];
           if (!row) {
             exhausted = true;
             return;
@@ -206,9 +206,9 @@ export class SyncRunner<Tables = unknown> {
             if (action && !halt) {
               halt = action;
               haltAt = this.deps.now();
-              this.applyFacilityAction(org, action);
+              await this.applyFacilityAction(org, action);
             }
-            this.record(row, decision, summary, action);
+            await this.record(row, decision, summary, action);
           } finally {
             lease.stop();
             this.inFlight.delete(key);
@@ -219,7 +219,7 @@ export class SyncRunner<Tables = unknown> {
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(settings.perFacilityConcurrency, settings.batchSize)) }, work));
-    if (succeeded && !halt) this.markActiveIfRecovering(org);
+    if (succeeded && !halt) await this.markActiveIfRecovering(org);
     const h = halt as FacilityAction | undefined;
     if (h) return h.status === 'rate-limited' ? haltAt + h.notBeforeMs : 'done';
     return exhausted ? 'done' : 'more';
@@ -229,38 +229,53 @@ export class SyncRunner<Tables = unknown> {
    * Renews a claimed row's lease every leaseMs/3 (runner clock) while its delivery runs: a delivery of several platform
    * calls with timeouts and quota waits can outlast the lease, and another runner on the same database would then
    * claim and send the visit a second time. A failed renewal means the claim is no longer ours (a new revision, or
-   * taken over after an expiry we could not prevent): logged once; the outcome is recorded by revision. Renewal goes
-   * on until the delivery ends, since it also keeps a newer revision held back while this attempt runs.
+   * taken over after an expiry we could not prevent): logged once; its outcome is then refused (fenced by the claim).
+   * Renewal goes on until the delivery ends, since it also keeps a newer revision held back while this attempt runs.
    */
-  private keepLease(row: VisitRow): { stop(): void } {
+  private keepLease(row: ClaimedVisit): { stop(): void } {
     const { store, settings, logger } = this.deps;
     let lost = false;
+    let stopped = false;
+    // One renewal at a time: a slow store must not pile them up.
+    let renewing = false;
     const every = settings.leaseMs / 3;
     let renewedAt = this.deps.now();
-    // Checked often in real time, renewed by the runner's clock (which tests may run faster than the wall clock).
-    const timer = setInterval(() => {
-      if (this.deps.now() - renewedAt < every) return;
-      renewedAt = this.deps.now();
+    const renew = async () => {
+      renewing = true;
       let renewed = false;
       try {
-        renewed = store.renewLease(row.organizationId, row.visitId, row.revision, this.deps.now() + settings.leaseMs, { attempts: row.attempts });
+        renewed = await store.renewLease(row.claim, this.deps.now() + settings.leaseMs);
       } catch (err) {
         logger.error({ org: row.organizationId, visit: row.visitId, err }, 'could not renew the lease of a visit in delivery');
         return; // a store hiccup: try again at the next interval while the lease still runs
+      } finally {
+        renewing = false;
       }
-      if (!renewed && !lost) {
+      // After stop() the outcome is recorded, so a refusal then says nothing about the claim (fencing keeps it harmless).
+      if (!renewed && !lost && !stopped) {
         lost = true;
         logger.warn(
           { org: row.organizationId, visit: row.visitId, revision: row.revision, attempts: row.attempts },
           'lease of a visit in delivery could not be renewed: a newer revision arrived or another runner took the claim over',
         );
       }
+    };
+    // Checked often in real time, renewed by the runner's clock (which tests may run faster than the wall clock).
+    const timer = setInterval(() => {
+      if (renewing || this.deps.now() - renewedAt < every) return;
+      renewedAt = this.deps.now();
+      void renew();
     }, Math.max(10, Math.min(1_000, Math.floor(every / 2))));
     timer.unref();
-    return { stop: () => clearInterval(timer) };
+    return {
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
   }
 
-  private record(row: VisitRow, decision: Decision, summary: TickSummary, facilityAction?: FacilityAction): void {
+  private async record(row: ClaimedVisit, decision: Decision, summary: TickSummary, facilityAction?: FacilityAction): Promise<void> {
     const { store, logger } = this.deps;
     const now = this.deps.now();
     const record = row.record as VisitRecordLike;
@@ -271,7 +286,7 @@ export class SyncRunner<Tables = unknown> {
         case 'retry': {
           // A facility-wide stop must not look like this record's fault: it comes back when the facility may call again.
           const at = now + decision.delayMs;
-          store.markRetry(row.organizationId, row.visitId, row.revision, at, outcome, now, { refundAttempt: facilityAction !== undefined });
+          await store.markRetry(row.claim, at, outcome, now, { refundAttempt: facilityAction !== undefined });
           summary.retried++;
           this.deps.metrics?.syncOutcome(row.organizationId, 'retried');
           if (!facilityAction) logger.warn({ org: row.organizationId, visit: row.visitId, attempts: row.attempts, retryInMs: decision.delayMs, rules }, 'delivery failed; will retry');
@@ -280,7 +295,7 @@ export class SyncRunner<Tables = unknown> {
         case 'needs-correction':
         case 'blocked':
         case 'dead-letter':
-          store.markFinal(row.organizationId, row.visitId, row.revision, decision.record, outcome, now);
+          await store.markFinal(row.claim, decision.record, outcome, now);
           if (decision.record === 'needs-correction') summary.needsCorrection++;
           else if (decision.record === 'blocked') summary.blocked++;
           else summary.deadLetter++;
@@ -295,10 +310,10 @@ export class SyncRunner<Tables = unknown> {
     }
   }
 
-  private applyFacilityAction(org: string, action: FacilityAction): void {
+  private async applyFacilityAction(org: string, action: FacilityAction): Promise<void> {
     const { store, logger } = this.deps;
     const now = this.deps.now();
-    const prev = store.getFacilityState(org);
+    const prev = await store.getFacilityState(org);
     let next: FacilityState;
     switch (action.status) {
       case 'auth-failed':
@@ -315,16 +330,16 @@ export class SyncRunner<Tables = unknown> {
         break;
     }
     try {
-      store.putFacilityState(next);
+      await store.putFacilityState(next);
     } catch (e) {
       logger.error({ org, err: e }, 'could not record the facility state');
     }
   }
 
-  private markActiveIfRecovering(org: string): void {
-    const st = this.deps.store.getFacilityState(org);
+  private async markActiveIfRecovering(org: string): Promise<void> {
+    const st = await this.deps.store.getFacilityState(org);
     if (st?.status === 'auth-failed') {
-      this.deps.store.putFacilityState({ organizationId: org, status: 'active', updatedAt: this.deps.now() });
+      await this.deps.store.putFacilityState({ organizationId: org, status: 'active', updatedAt: this.deps.now() });
       this.deps.logger.info({ org }, 'facility authenticated again; sync resumed');
     }
   }

@@ -20,7 +20,7 @@ export function weighingFact(record: VisitRecord, tables: MappingTables, hmacKey
 }
 
 /** The same child's latest weighing before this visit's, if the service holds one. */
-export function earlierWeighingOf(store: Store, record: VisitRecord, tables: MappingTables, hmacKey: Buffer): EarlierWeighing | undefined {
+export async function earlierWeighingOf(store: Store, record: VisitRecord, tables: MappingTables, hmacKey: Buffer): Promise<EarlierWeighing | undefined> {
   const w = visitWeighing(record, tables);
   if (!w) return undefined;
   return store.earlierWeighing(record.organizationId, childKey(record, hmacKey), w.measuredOn, record.visitId);

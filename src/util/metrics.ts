@@ -36,8 +36,8 @@ export interface IngestMetricsHook {
 
 /** The store methods read at scrape time (structurally satisfied by Store). */
 export interface MetricsStoreView {
-  counts(organizationId?: string): { byState: Partial<Record<string, number>> };
-  getFacilityState(organizationId: string): { status: string } | undefined;
+  counts(organizationId?: string): Promise<{ byState: Partial<Record<string, number>> }>;
+  getFacilityState(organizationId: string): Promise<{ status: string } | undefined>;
 }
 
 /** Limiter figures read at scrape time (structurally satisfied by FacilityLimiter.stats()). */
@@ -102,6 +102,27 @@ export function createMetrics(opts: MetricsOptions = {}): ServiceMetrics {
       collectErrors.inc({ collector });
     }
   };
+  // The store is read (async) before the registry serialises, into this snapshot the gauges then report: the registry
+  // collects metrics concurrently, so a read inside collect() could count its failure after the counter was written out.
+  let fromStore: { byState?: Map<string, Partial<Record<string, number>>>; status?: Map<string, string> } = {};
+  const readStore = async (): Promise<void> => {
+    fromStore = {};
+    const s = store;
+    if (!s) return;
+    const read = async <T>(collector: string, get: (o: string) => Promise<T>): Promise<Map<string, T> | undefined> => {
+      try {
+        const out = new Map<string, T>();
+        for (const o of facilities.keys()) out.set(o, await get(o));
+        return out;
+      } catch {
+        collectErrors.inc({ collector });
+        return undefined;
+      }
+    };
+    const byState = await read('ilp_visits_by_state', async (o) => (await s.counts(o)).byState);
+    const status = await read('ilp_facility_status', async (o) => (await s.getFacilityState(o))?.status ?? 'active');
+    fromStore = { ...(byState ? { byState } : {}), ...(status ? { status } : {}) };
+  };
 
   new Gauge({
     name: 'ilp_visits_by_state',
@@ -110,14 +131,9 @@ export function createMetrics(opts: MetricsOptions = {}): ServiceMetrics {
     registers,
     collect() {
       this.reset();
-      if (!store) return;
-      const s = store;
-      guarded('ilp_visits_by_state', () => {
-        for (const o of facilities.keys()) {
-          const byState = s.counts(o).byState;
-          for (const state of VISIT_STATES) this.set({ organization: o, state }, byState[state] ?? 0);
-        }
-      });
+      for (const [o, byState] of fromStore.byState ?? []) {
+        for (const state of VISIT_STATES) this.set({ organization: o, state }, byState[state] ?? 0);
+      }
     },
   });
 
@@ -128,14 +144,9 @@ export function createMetrics(opts: MetricsOptions = {}): ServiceMetrics {
     registers,
     collect() {
       this.reset();
-      if (!store) return;
-      const s = store;
-      guarded('ilp_facility_status', () => {
-        for (const o of facilities.keys()) {
-          const current = s.getFacilityState(o)?.status ?? 'active';
-          for (const status of FACILITY_STATUSES) this.set({ organization: o, status }, status === current ? 1 : 0);
-        }
-      });
+      for (const [o, current] of fromStore.status ?? []) {
+        for (const status of FACILITY_STATUSES) this.set({ organization: o, status }, status === current ? 1 : 0);
+      }
     },
   });
 
@@ -231,7 +242,10 @@ export function createMetrics(opts: MetricsOptions = {}): ServiceMetrics {
     watchStore(s) {
       store = s;
     },
-    metrics: () => registry.metrics(),
+    metrics: async () => {
+      await readStore();
+      return registry.metrics();
+    },
 
     syncOutcome(organizationId, outcome) {
       const o = org(organizationId);

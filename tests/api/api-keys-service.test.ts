@@ -35,7 +35,7 @@ describe('API keys in the service database', () => {
     try {
       expect(await status(svc.url, KEY_A)).toBe(200);
       expect(await status(svc.url, KEY_B)).toBe(200);
-      expect(svc.store.findApiKey(hashApiKey(KEY_A))).toMatchObject({ source: 'file', label: 'file 0' });
+      expect(await svc.store.findApiKey(hashApiKey(KEY_A))).toMatchObject({ source: 'file', label: 'file 0' });
       expect(log.text()).toContain('"imported":2,"revoked":0,"stillRevoked":0');
     } finally {
       await svc.close();
@@ -63,7 +63,7 @@ describe('API keys in the service database', () => {
     const { svc } = await start(writeKeys(KEY_A));
     try {
       expect(await status(svc.url, KEY_A)).toBe(200);
-      expect(svc.store.revokeApiKey(hashApiKey(KEY_A), Date.now())).toBe(true);
+      expect(await svc.store.revokeApiKey(hashApiKey(KEY_A), Date.now())).toBe(true);
       const r = await fetch(`${svc.url}/sync/status`, { headers: { authorization: `Bearer ${KEY_A}`, accept: 'application/json' } });
       expect(r.status).toBe(401);
       expect(JSON.stringify(await r.json())).toContain('Unknown API key');

@@ -68,9 +68,9 @@ describe('authenticate with a throttle (HTTP)', () => {
   const GOOD = 'ilp_Qm3xT8vK2pLw9RbN5zC7HdJ4sYfG6aEu';
   let store: Store;
   let app: express.Express;
-  beforeEach(() => {
+  beforeEach(async () => {
     store = openSqliteStore({ file: ':memory:' });
-    store.putApiKey({ keyHash: hashApiKey(GOOD), organizationId: '10000004', role: 'facility' });
+    await store.putApiKey({ keyHash: hashApiKey(GOOD), organizationId: '10000004', role: 'facility' });
     app = express();
     app.set('trust proxy', true); // the test speaks for two addresses through X-Forwarded-For
     app.get('/who', authenticate({ store, throttle: new AuthThrottle() }), (_req, res) => void res.json(principalOf(res)));

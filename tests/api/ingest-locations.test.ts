@@ -35,7 +35,7 @@ describe('POST /ilp/visits: locationCode must be configured for the facility', (
       diagnostics: `This location code is not configured for organization 10000004; configured: ${CONFIGURED}. Correct the record, or add the code to the facilities file (locations) and restart`,
     })]);
     expect(JSON.stringify(r.body)).not.toContain('3171012501900001');
-    expect(svc.store.getVisit('10000004', 'LOC-1')).toBeUndefined();
+    expect(await svc.store.getVisit('10000004', 'LOC-1')).toBeUndefined();
   });
 
   it('with other problems in the same record, every issue is listed; in a batch, only that record is refused (207)', async () => {
@@ -49,6 +49,6 @@ describe('POST /ilp/visits: locationCode must be configured for the facility', (
     expect(batch.status).toBe(207);
     expect(batch.body.results.map((x: { status: string }) => x.status)).toEqual(['rejected', 'created']);
     expect(batch.body.results[0].outcome.issue[0].expression).toEqual(['[0].locationCode']);
-    expect(svc.store.getVisit('10000004', 'LOC-4')?.state).toBe('queued');
+    expect((await svc.store.getVisit('10000004', 'LOC-4'))?.state).toBe('queued');
   });
 });

@@ -22,18 +22,33 @@ const tables = loadMappingTables();
 let serial = 0;
 const visits = (org: string, n: number) => Array.from({ length: n }, () => makeVisit(serial++, { organizationId: org }));
 
-function service(limits: { recordsPerMinute: number; maxQueuedPerFacility: number }): { app: express.Express; store: Store } {
+function service(limits: { recordsPerMinute: number; maxQueuedPerFacility: number }, opts: { countAfterRated?: number } = {}): { app: express.Express; store: Store } {
   const store = openStore({ url: 'sqlite::memory:' });
   const staticKeys = new Map<string, Principal>([A, B].map((org) => [hashApiKey(KEY[org]!), { role: 'facility', organizationId: org }]));
   const clock = () => NOW;
   const { logger } = logCapture();
-  const quota = new IngestQuota({ ...limits, pendingCount: (org) => store.pendingCount(org) });
+  // countAfterRated: the queued count answers only once that many pushes have passed the rate check, so they are all
+  // in flight while a count is awaited (as against a database server), without waiting on time.
+  let rated = 0;
+  let allRated!: () => void;
+  const ratedGate = new Promise<void>((r) => (allRated = r));
+  const pendingCount = async (org: string) => {
+    if (opts.countAfterRated) await ratedGate;
+    return store.pendingCount(org);
+  };
+  const quota = new (class extends IngestQuota {
+    override async takeRate(byOrg: ReadonlyMap<string, number>) {
+      const refusal = await super.takeRate(byOrg);
+      if (++rated === opts.countAfterRated) allRated();
+      return refusal;
+    }
+  })({ ...limits, pendingCount });
   const router = visitsRouter({ store, validator, mapper: (r, at) => mapVisit(r, tables, { now: at }), clock, logger, staticKeys, quota });
   return { app: createApp({ validator, tables, clock, logger, routers: [{ path: '/', router }] }), store };
 }
 
 const push = (app: express.Express, org: string, body: unknown) => request(app).post('/ilp/visits').set('Authorization', `Bearer ${KEY[org]}`).send(body as object);
-const stored = (store: Store, org: string) => store.counts(org).byState.queued;
+const stored = async (store: Store, org: string) => (await store.counts(org)).byState.queued;
 
 beforeEach(() => {
   // Only Date: the fixed window of rate-limiter-flexible compares Date.now with the window's end.
@@ -50,7 +65,7 @@ describe('records per minute per facility (INGEST_RECORDS_PER_MINUTE)', () => {
     expect(over.headers['retry-after']).toBe('60');
     expect(over.headers['content-type']).toMatch(/application\/fhir\+json/);
     expect(over.body.issue).toEqual([expect.objectContaining({ severity: 'error', code: 'throttled', diagnostics: expect.stringMatching(/more than 5 records in the last minute \(INGEST_RECORDS_PER_MINUTE\).*nothing of this request was stored.*60 s/) })]);
-    expect(stored(store, A)).toBe(3);
+    expect(await stored(store, A)).toBe(3);
     // The refused 3 were given back: 2 more still fit in this minute, then the limit holds.
     expect((await push(app, A, visits(A, 2))).status).toBe(202);
     expect((await push(app, A, visits(A, 1)[0])).status).toBe(429);
@@ -62,7 +77,7 @@ describe('records per minute per facility (INGEST_RECORDS_PER_MINUTE)', () => {
     expect({ status: later.status, retryAfter: later.headers['retry-after'] }).toEqual({ status: 429, retryAfter: '15' });
     jest.setSystemTime(NOW.getTime() + 60_001);
     expect((await push(app, A, visits(A, 5))).status).toBe(202);
-    expect(stored(store, A)).toBe(10);
+    expect(await stored(store, A)).toBe(10);
   });
 
   it('counts rejected records too (each costs a check and a mapping)', async () => {
@@ -77,12 +92,19 @@ describe('records per minute per facility (INGEST_RECORDS_PER_MINUTE)', () => {
     expect(r.status).toBe(413);
     expect(r.headers['retry-after']).toBeUndefined();
     expect(r.body.issue[0]).toMatchObject({ code: 'too-costly', diagnostics: expect.stringContaining('batches of at most 2') });
-    expect(stored(store, A)).toBe(0);
+    expect(await stored(store, A)).toBe(0);
     expect((await push(app, A, visits(A, 2))).status).toBe(202); // the 413 took nothing from the budget
   });
 });
 
 describe('records waiting for delivery per facility (INGEST_MAX_QUEUED_PER_FACILITY)', () => {
+  it('lets concurrent pushes not both slip under the cap while the count is awaited', async () => {
+    const { app, store } = service({ recordsPerMinute: 1_000, maxQueuedPerFacility: 4 }, { countAfterRated: 2 });
+    const statuses = (await Promise.all([push(app, A, visits(A, 3)), push(app, A, visits(A, 3))])).map((r) => r.status).sort();
+    expect(statuses).toEqual([202, 429]);
+    expect(await stored(store, A)).toBe(3);
+  });
+
   it('refuses a batch that would pass the cap whole; room comes back as visits are delivered', async () => {
     const { app, store } = service({ recordsPerMinute: 1_000, maxQueuedPerFacility: 4 });
     expect((await push(app, A, visits(A, 3))).status).toBe(202);
@@ -90,31 +112,31 @@ describe('records waiting for delivery per facility (INGEST_MAX_QUEUED_PER_FACIL
     expect(over.status).toBe(429);
     expect(over.headers['retry-after']).toBe('60');
     expect(over.body.issue[0]).toMatchObject({ code: 'throttled', diagnostics: expect.stringMatching(/has 3 records waiting .* at most 4 \(INGEST_MAX_QUEUED_PER_FACILITY\).*nothing of it was stored/) });
-    expect(stored(store, A)).toBe(3);
+    expect(await stored(store, A)).toBe(3);
     expect((await push(app, A, visits(A, 1))).status).toBe(202); // exactly at the cap
     expect((await push(app, B, visits(B, 4))).status).toBe(202); // the cap is per facility
     expect((await push(app, A, visits(A, 1))).status).toBe(429);
 
     // A claimed visit (sending) still waits; a delivered one frees its place.
-    const [claimed] = store.claimDue(A, NOW.getTime() + 1, 1, 60_000);
+    const [claimed] = await store.claimDue(A, NOW.getTime() + 1, 1, 60_000);
     expect((await push(app, A, visits(A, 1))).status).toBe(429);
-    store.markSent(A, claimed!.visitId, claimed!.revision, {}, NOW.getTime() + 2);
+    await store.markSent(claimed!.claim, {}, NOW.getTime() + 2);
     expect((await push(app, A, visits(A, 1))).status).toBe(202);
   });
 });
 
 describe('store.pendingCount', () => {
-  it('counts one facility\'s queued and sending visits, not final ones nor other facilities\'', () => {
+  it('counts one facility\'s queued and sending visits, not final ones nor other facilities\'', async () => {
     const store = openStore({ url: 'sqlite::memory:' });
     const t = NOW.getTime();
-    store.ingest(visits(A, 3).map((v) => ({ organizationId: A, visitId: v.visitId, record: v, contentHash: v.visitId })), t);
-    store.ingest(visits(B, 2).map((v) => ({ organizationId: B, visitId: v.visitId, record: v, contentHash: v.visitId })), t);
-    expect([store.pendingCount(A), store.pendingCount(B), store.pendingCount('none')]).toEqual([3, 2, 0]);
-    const [a, b] = store.claimDue(A, t + 1, 2, 60_000);
-    expect(store.pendingCount(A)).toBe(3);
-    store.markSent(A, a!.visitId, a!.revision, {}, t + 2);
-    store.markFinal(A, b!.visitId, b!.revision, 'needs-correction', { resourceType: 'OperationOutcome', issue: [] }, t + 2);
-    expect(store.pendingCount(A)).toBe(1);
-    store.close();
+    await store.ingest(visits(A, 3).map((v) => ({ organizationId: A, visitId: v.visitId, record: v, contentHash: v.visitId })), t);
+    await store.ingest(visits(B, 2).map((v) => ({ organizationId: B, visitId: v.visitId, record: v, contentHash: v.visitId })), t);
+    expect(await Promise.all([store.pendingCount(A), store.pendingCount(B), store.pendingCount('none')])).toEqual([3, 2, 0]);
+    const [a, b] = await store.claimDue(A, t + 1, 2, 60_000);
+    expect(await store.pendingCount(A)).toBe(3);
+    await store.markSent(a!.claim, {}, t + 2);
+    await store.markFinal(b!.claim, 'needs-correction', { resourceType: 'OperationOutcome', issue: [] }, t + 2);
+    expect(await store.pendingCount(A)).toBe(1);
+    await store.close();
   });
 });

@@ -30,7 +30,7 @@ describe('listen', () => {
     release();
     expect(await slow).toBe('done');
     await closed;
-    await expect(fetch(`${base}/fast`)).rejects.toThrow();
+    await expect(fetch(`${base}/fast`)).rejects.toHaveProperty('message');
     await running.close(); // idempotent
   });
 
@@ -50,7 +50,7 @@ describe('listen', () => {
     release();
     expect(await slow).toBe('done');
     await running.close();
-    await expect(fetch(`${base}/work`, { method: 'POST' })).rejects.toThrow();
+    await expect(fetch(`${base}/work`, { method: 'POST' })).rejects.toHaveProperty('message');
   });
 
   it('rejects when the port is taken', async () => {

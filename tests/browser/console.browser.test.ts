@@ -42,7 +42,7 @@ describeInBrowser('operator console in Chromium', () => {
     await Promise.all([page.waitForURL(/\/console\/attention$/), visit.locator('button.requeue').click()]);
     expect(await page.locator('#flash').textContent()).toContain('Kunjungan 2026/10/0001 diantrekan kembali (sebelumnya perlu koreksi)');
     await page.locator('#none').waitFor();
-    expect(h.store.getVisit(A, '2026/10/0001')!.state).toBe('queued');
+    expect((await h.store.getVisit(A, '2026/10/0001'))!.state).toBe('queued');
     // The key is in no cookie and no storage the page can read.
     const cookies = await browser.context.cookies();
     expect(cookies.map((c) => c.value).join(' ')).not.toContain(KEY[A]!);

@@ -16,16 +16,16 @@ const T = NOW.getTime();
 describe('ilp-adapter purge / keys rotate-data', () => {
   const saved = { ...process.env };
   let dir: string;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-cli-at-rest-'));
     process.env = { ...saved, DATA_DIR: dir };
     for (const k of ['FACILITIES_FILE', 'DATABASE_URL', 'DATA_KEYS', 'DATA_KEY_FILE', 'RETENTION_SENT_DAYS', 'HISTORY_RETENTION_DAYS', 'REJECTIONS_RETENTION_DAYS', 'ILP_LANG']) delete process.env[k];
     const store = openStore({ dataDir: dir });
     const rec = (visitId: string) => ({ organizationId: ORG, visitId, patient: { nik: '3273010508260001', name: 'Muhammad Rafi' } });
-    store.ingest(['V1', 'V2', 'V3'].map((v) => ({ organizationId: ORG, visitId: v, record: rec(v), contentHash: v })), T - 40 * DAY);
-    for (const r of store.claimDue(ORG, T - 40 * DAY, 2, 60_000)) store.markSent(ORG, r.visitId, r.revision, { encounter: `Encounter/${r.visitId}` }, T - 35 * DAY);
-    store.addRejections([{ organizationId: ORG, visitId: 'BAD', at: T - 31 * DAY, issues: [{ severity: 'error', code: 'value' }] }]);
-    store.close();
+    await store.ingest(['V1', 'V2', 'V3'].map((v) => ({ organizationId: ORG, visitId: v, record: rec(v), contentHash: v })), T - 40 * DAY);
+    for (const r of await store.claimDue(ORG, T - 40 * DAY, 2, 60_000)) await store.markSent(r.claim, { encounter: `Encounter/${r.visitId}` }, T - 35 * DAY);
+    await store.addRejections([{ organizationId: ORG, visitId: 'BAD', at: T - 31 * DAY, issues: [{ severity: 'error', code: 'value' }] }]);
+    await store.close();
   });
   afterEach(() => {
     process.env = { ...saved };

@@ -31,12 +31,12 @@ describe('ilp-adapter keys', () => {
     return { code, out: c.out.text, err: c.err.text };
   };
   const database = () => path.join(dir, 'ilp-adapter.db');
-  const rows = () => {
+  const rows = async () => {
     const s = openStore({ dataDir: dir });
     try {
       return s.listApiKeys();
     } finally {
-      s.close();
+      await s.close();
     }
   };
 
@@ -46,7 +46,7 @@ describe('ilp-adapter keys', () => {
     const key = r.out.trim();
     expect(key).toMatch(/^ilp_[A-Za-z0-9_-]{32}$/);
     expect(r.err).toBe(`Stored the sha256 of a new API key for organization ${ORG} (SIMPUS Contoh) in ${database()}. The key above is shown only once.\n`);
-    expect(rows()).toEqual([{ keyHash: hashApiKey(key), organizationId: ORG, role: 'facility', label: 'SIMPUS Contoh', source: 'cli', createdAt: NOW.getTime() }]);
+    expect(await rows()).toEqual([{ keyHash: hashApiKey(key), organizationId: ORG, role: 'facility', label: 'SIMPUS Contoh', source: 'cli', createdAt: NOW.getTime() }]);
   });
 
   it('create refuses an organization that is not in the facilities file, listing the configured ones; nothing is stored', async () => {
@@ -55,7 +55,7 @@ describe('ilp-adapter keys', () => {
     expect(r.out).toBe('');
     expect(r.err).toMatch(/^organization 10009999 is not in the facilities file .*facilities\.simulator\.json \(configured: 10000004\)\n$/);
     expect((await run('create', '--org', 'not an id')).err).toMatch(/--org must be a SATUSEHAT Organization id/);
-    expect(fs.existsSync(database()) ? rows() : []).toEqual([]);
+    expect(fs.existsSync(database()) ? await rows() : []).toEqual([]);
   });
 
   it('list shows hash prefix, org, source, times and label, never the key; --json one object per key', async () => {
@@ -77,12 +77,12 @@ describe('ilp-adapter keys', () => {
     const ambiguous = await run('revoke', 'same');
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.err).toContain('2 active keys match same: give a longer hash prefix');
-    expect(rows().every((k) => k.revokedAt === undefined)).toBe(true);
+    expect((await rows()).every((k) => k.revokedAt === undefined)).toBe(true);
 
     const byPrefix = await run('revoke', hashApiKey(k1).slice(0, 8));
     expect(byPrefix.code).toBe(0);
     expect(byPrefix.out).toContain(`Revoked key ${hashApiKey(k1).slice(0, 12)} (${ORG}, same) in ${database()}`);
-    const after = new Map(rows().map((k) => [k.keyHash, k]));
+    const after = new Map((await rows()).map((k) => [k.keyHash, k]));
     expect(after.get(hashApiKey(k1))?.revokedAt).toBe(NOW.getTime());
     expect(after.get(hashApiKey(k2))?.revokedAt).toBeUndefined();
 
@@ -98,12 +98,12 @@ describe('ilp-adapter keys', () => {
 
   it('revoking a key imported from API_KEYS_FILE says to remove it from the file too', async () => {
     const s = openStore({ dataDir: dir });
-    s.importApiKeys([{ keyHash: 'f'.repeat(64), organizationId: ORG, role: 'facility', label: 'from file' }], NOW.getTime());
-    s.close();
+    await s.importApiKeys([{ keyHash: 'f'.repeat(64), organizationId: ORG, role: 'facility', label: 'from file' }], NOW.getTime());
+    await s.close();
     const r = await run('revoke', 'from file');
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/came from API_KEYS_FILE; remove it from that file too/);
-    expect(rows()[0]).toMatchObject({ source: 'file', revokedAt: NOW.getTime() });
+    expect((await rows())[0]).toMatchObject({ source: 'file', revokedAt: NOW.getTime() });
   });
 
   it('speaks Bahasa Indonesia unless ILP_LANG=en', async () => {

@@ -16,17 +16,17 @@ const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: [{ sever
 describe('ilp-adapter visits / rejections / facilities', () => {
   let dir: string;
   const saved = { ...process.env };
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-cli-queries-'));
     process.env.DATABASE_URL = `sqlite:${path.join(dir, 'q.db')}`;
     delete process.env.FACILITIES_FILE;
     const store = openStore({ url: process.env.DATABASE_URL });
     const rec = (visitId: string) => ({ organizationId: ORG, visitId, setting: 'posyandu', locationCode: 'POSY-01', start: '2026-10-05T08:30:00+07:00', patient: { nik: '3273010508260001', name: 'Muhammad Rafi' } });
-    store.ingest(['2026/10/0001', 'V-2', '=cmd'].map((v) => ({ organizationId: ORG, visitId: v, record: rec(v), contentHash: v })), T - 60_000);
-    const [row] = store.claimDue(ORG, T - 30_000, 1, 60_000);
-    store.markFinal(ORG, row!.visitId, row!.revision, 'needs-correction', oo, T - 20_000);
-    store.addRejections([{ organizationId: ORG, visitId: 'BAD-1', at: T - 10_000, issues: [{ severity: 'error', code: 'value', expression: ['measurements[0].unit'], diagnostics: "unit 'lbs' is not accepted" }] }]);
-    store.close();
+    await store.ingest(['2026/10/0001', 'V-2', '=cmd'].map((v) => ({ organizationId: ORG, visitId: v, record: rec(v), contentHash: v })), T - 60_000);
+    const [row] = await store.claimDue(ORG, T - 30_000, 1, 60_000);
+    await store.markFinal(row!.claim, 'needs-correction', oo, T - 20_000);
+    await store.addRejections([{ organizationId: ORG, visitId: 'BAD-1', at: T - 10_000, issues: [{ severity: 'error', code: 'value', expression: ['measurements[0].unit'], diagnostics: "unit 'lbs' is not accepted" }] }]);
+    await store.close();
   });
   afterEach(() => {
     process.env = { ...saved };

@@ -23,13 +23,13 @@ describe('ilp-adapter store check', () => {
 
   it('exit 0 and "ok" for a sound database', async () => {
     const file = path.join(dir, 'a.db');
-    writeRealDb(file, 20);
+    await writeRealDb(file, 20);
     expect(await check(['--file', file])).toEqual({ code: 0, out: `${file}: ok\n`, err: '' });
   });
 
   it('exit 1 and the problems for a damaged database', async () => {
     const file = path.join(dir, 'b.db');
-    writeDamagedDb(file);
+    await writeDamagedDb(file);
     const r = await check(['--file', file]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\d+ problem\\(s\\) found by PRAGMA integrity_check\\n  Tree \\d+ page \\d+`));
@@ -51,7 +51,7 @@ describe('ilp-adapter store check', () => {
   });
 
   it('checks DATA_DIR/ilp-adapter.db by default', async () => {
-    writeRealDb(path.join(dir, 'ilp-adapter.db'), 1);
+    await writeRealDb(path.join(dir, 'ilp-adapter.db'), 1);
     const saved = process.env.DATA_DIR;
     process.env.DATA_DIR = dir;
     try {

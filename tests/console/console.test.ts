@@ -77,10 +77,10 @@ describe('console sign-in and sessions', () => {
     const a = h.agent();
     const key = 'stored-key-of-a-0123456789abcdef';
     const { hashApiKey } = await import('../../src/api/auth.js');
-    h.store.putApiKey({ keyHash: hashApiKey(key), role: 'facility', organizationId: A, createdAt: NOW.getTime(), source: 'cli' } as never);
+    await h.store.putApiKey({ keyHash: hashApiKey(key), role: 'facility', organizationId: A, createdAt: NOW.getTime(), source: 'cli' } as never);
     await a.post('/console/login').type('form').send({ apiKey: key }).expect(303);
     await a.get('/console/attention').expect(200);
-    h.store.revokeApiKey(hashApiKey(key), NOW.getTime());
+    await h.store.revokeApiKey(hashApiKey(key), NOW.getTime());
     await a.get('/console/attention').expect(401);
   });
 
@@ -113,10 +113,10 @@ describe('console pages', () => {
     const otherToken = csrfOf((await other.get('/console').expect(200)).text);
     const refused = await a.post('/console/requeue').type('form').send({ _csrf: otherToken, organizationId: A, visitId: '2026/10/0001' }).expect(403);
     expect(refused.text).toContain('Formulir ini kedaluwarsa');
-    expect(h.store.getVisit(A, '2026/10/0001')!.state).toBe('needs-correction');
+    expect((await h.store.getVisit(A, '2026/10/0001'))!.state).toBe('needs-correction');
 
     await a.post('/console/requeue').type('form').send({ _csrf: csrfOf(page.text), organizationId: A, visitId: '2026/10/0001' }).expect(303).expect('Location', '/console/attention');
-    expect(h.store.getVisit(A, '2026/10/0001')!.state).toBe('queued');
+    expect((await h.store.getVisit(A, '2026/10/0001'))!.state).toBe('queued');
     const after = await a.get('/console/attention').expect(200);
     expect(after.text).toContain('Kunjungan 2026/10/0001 diantrekan kembali (sebelumnya perlu koreksi)');
     expect(after.text).toContain('Tidak ada kunjungan yang perlu tindakan.');
@@ -249,7 +249,7 @@ describe('console isolation and roles', () => {
     const token = csrfOf((await a.get('/console').expect(200)).text);
     const res = await a.post('/console/requeue').type('form').send({ _csrf: token, organizationId: B, visitId: 'B-SECRET-1' }).expect(404);
     expect(res.text).toContain('Tidak ditemukan (atau bukan milik fasilitas Anda).');
-    expect(h.store.getVisit(B, 'B-SECRET-1')!.state).toBe('needs-correction');
+    expect((await h.store.getVisit(B, 'B-SECRET-1'))!.state).toBe('needs-correction');
     // A query parameter cannot widen the scope either.
     for (const path of ['/console/attention', '/console/rejections']) {
       const res = await a.get(`${path}?organization=${B}`).expect(403);
@@ -268,15 +268,15 @@ describe('console isolation and roles', () => {
     expect(overview).toContain(`data-org="${B}"`);
     const token = csrfOf(overview);
     await admin.post('/console/requeue').type('form').send({ _csrf: token, organizationId: B, visitId: 'B-1' }).expect(303);
-    expect(h.store.getVisit(B, 'B-1')!.state).toBe('queued');
+    expect((await h.store.getVisit(B, 'B-1'))!.state).toBe('queued');
 
     await admin.post('/console/facilities/pause').type('form').send({ _csrf: token, organizationId: B }).expect(303);
-    expect(h.store.getFacilityState(B)!.status).toBe('paused');
+    expect((await h.store.getFacilityState(B))!.status).toBe('paused');
     const paused = (await admin.get('/console').expect(200)).text;
     expect(paused).toContain(`Pengiriman fasilitas ${B} dijeda.`);
     expect(paused).toContain(`data-action="resume" data-org="${B}"`);
     await admin.post('/console/facilities/resume').type('form').send({ _csrf: token, organizationId: B }).expect(303);
-    expect(h.store.getFacilityState(B)!.status).toBe('active');
+    expect((await h.store.getFacilityState(B))!.status).toBe('active');
     await admin.post('/console/facilities/pause').type('form').send({ _csrf: token, organizationId: 'NOT-CONFIGURED' }).expect(404);
 
     // The admin narrows a list to one facility from the overview's links; the filter survives paging.
@@ -292,6 +292,6 @@ describe('console isolation and roles', () => {
     expect(aPage).not.toContain('data-action=');
     const denied = await a.post('/console/facilities/pause').type('form').send({ _csrf: csrfOf(aPage), organizationId: A }).expect(403);
     expect(denied.text).toContain('Hanya koordinator (kunci admin) yang dapat melakukan ini.');
-    expect(h.store.getFacilityState(A)?.status ?? 'active').toBe('active');
+    expect((await h.store.getFacilityState(A))?.status ?? 'active').toBe('active');
   });
 });

@@ -44,9 +44,9 @@ export function consoleHarness(opts: Partial<Pick<ConsoleDeps, 'idleMs' | 'throt
     },
     async failed(org, visitId, state, issues) {
       await h.push(org, visits(org, 1, { visitId })).expect(202);
-      const [claimed] = h.store.claimDue(org, NOW.getTime() + 3_600_000, 100, 60_000).filter((v) => v.visitId === visitId);
+      const [claimed] = (await h.store.claimDue(org, NOW.getTime() + 3_600_000, 100, 60_000)).filter((v) => v.visitId === visitId);
       if (!claimed) throw new Error(`could not claim ${visitId}`);
-      h.store.markFinal(org, visitId, claimed.revision, state, { resourceType: 'OperationOutcome', issue: issues }, NOW.getTime() + 1_000);
+      await h.store.markFinal(claimed.claim, state, { resourceType: 'OperationOutcome', issue: issues }, NOW.getTime() + 1_000);
     },
   };
 }

@@ -98,7 +98,7 @@ describe('health data at rest (SQLite, sandbox-simulator mode)', () => {
 
       // Past RETENTION_SENT_DAYS (30): the body goes, the row, hash, ledger and state stay.
       t += 31 * DAY;
-      expect(svc.maintain().purged.sentBodies).toBe(1);
+      expect((await svc.maintain()).purged.sentBodies).toBe(1);
       const purged = await call(svc, 'GET', path1, DEMO_FACILITY_KEY);
       expect(purged.status).toBe(200);
       expect(purged.body).toMatchObject({ state: 'sent', resources: { encounter } });
@@ -128,12 +128,12 @@ describe('health data at rest (SQLite, sandbox-simulator mode)', () => {
     fs.writeFileSync(path.join(dir, 'data-keys'), `k2:${randomBytes(32).toString('base64')}\n${fs.readFileSync(path.join(dir, 'data-keys'), 'utf8')}`);
     svc = await startService(env, { logDestination: captureLines().stream, clock });
     try {
-      expect(svc.store.bodyKeyCounts()).toEqual({ byKey: { [oldKeyId!]: 1 }, purged: 0, currentKeyId: 'k2' });
+      expect(await svc.store.bodyKeyCounts()).toEqual({ byKey: { [oldKeyId!]: 1 }, purged: 0, currentKeyId: 'k2' });
       expect((await call(svc, 'GET', path1, DEMO_FACILITY_KEY)).body.record.patient.nik).toBe(NIK);
-      expect(svc.maintain().reencrypted).toBe(1);
-      expect(svc.store.bodyKeyCounts()).toEqual({ byKey: { k2: 1 }, purged: 0, currentKeyId: 'k2' });
+      expect((await svc.maintain()).reencrypted).toBe(1);
+      expect(await svc.store.bodyKeyCounts()).toEqual({ byKey: { k2: 1 }, purged: 0, currentKeyId: 'k2' });
       expect((await call(svc, 'GET', path1, DEMO_FACILITY_KEY)).body.record.patient.name).toBe(NAME);
-      expect(svc.maintain().reencrypted).toBe(0);
+      expect((await svc.maintain()).reencrypted).toBe(0);
     } finally {
       await svc.close();
     }

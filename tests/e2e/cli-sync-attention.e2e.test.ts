@@ -31,8 +31,8 @@ describe('ilp-adapter sync --once with a facility SATUSEHAT refuses', () => {
       }] }));
       const visit = makeVisit(1, { organizationId: org });
       const store = openStore({ dataDir: dir });
-      store.ingest([{ organizationId: org, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], Date.now());
-      store.close();
+      await store.ingest([{ organizationId: org, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], Date.now());
+      await store.close();
       process.env = { ...saved, DATA_DIR: dir, LOG_LEVEL: 'warn', FACILITIES_FILE: path.join(dir, 'facilities.json'), CLI_ID: 'cli-client', CLI_SECRET: 'a-wrong-secret-1234' };
       delete process.env.DATABASE_URL;
 
@@ -45,8 +45,8 @@ describe('ilp-adapter sync --once with a facility SATUSEHAT refuses', () => {
 
       // A facility an operator paused is reported but is no failure of the run.
       const paused = openStore({ dataDir: dir });
-      paused.putFacilityState({ organizationId: org, status: 'paused', reason: 'paused by an operator', updatedAt: Date.now() });
-      paused.close();
+      await paused.putFacilityState({ organizationId: org, status: 'paused', reason: 'paused by an operator', updatedAt: Date.now() });
+      await paused.close();
       const c2 = ctx();
       expect(await runCli(['sync', '--once'], c2, [syncCommand])).toBe(SYNC_EXIT.OK);
       expect(JSON.parse(c2.out().trim()).facilityProblems).toEqual([expect.objectContaining({ organizationId: org, status: 'paused' })]);

@@ -23,8 +23,8 @@ describe('ilp-adapter sync --once', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-cli-'));
     const sample = JSON.parse(fs.readFileSync(path.join(mappingsDir, 'samples', 'toddler-growth-monitoring.visit.json'), 'utf8'));
     const store = openStore({ dataDir: dir });
-    store.ingest([{ organizationId: sample.organizationId, visitId: sample.visitId, record: sample, contentHash: contentHash(sample) }], Date.now());
-    store.close();
+    await store.ingest([{ organizationId: sample.organizationId, visitId: sample.visitId, record: sample, contentHash: contentHash(sample) }], Date.now());
+    await store.close();
     process.env = { ...saved, DATA_DIR: dir, LOG_LEVEL: 'warn' };
     delete process.env.FACILITIES_FILE;
     delete process.env.DATABASE_URL;
@@ -34,8 +34,8 @@ describe('ilp-adapter sync --once', () => {
     const summary = JSON.parse(c.out().trim());
     expect(summary).toMatchObject({ sent: 1, mode: 'simulator', counts: { sent: 1, queued: 0 } });
     const reopened = openStore({ dataDir: dir });
-    expect(reopened.getVisit(sample.organizationId, sample.visitId)!.state).toBe('sent');
-    reopened.close();
+    expect((await reopened.getVisit(sample.organizationId, sample.visitId))!.state).toBe('sent');
+    await reopened.close();
 
     const c2 = ctx();
     expect(await runCli(['sync'], c2, [syncCommand])).toBe(2);
@@ -65,8 +65,8 @@ describe('ilp-adapter keys', () => {
     const key = c.out().trim();
     expect(key).toMatch(/^ilp_[A-Za-z0-9_-]{32}$/);
     const store = openStore({ dataDir: dir });
-    expect(store.findApiKey(hashApiKey(key))).toMatchObject({ organizationId: '10000004', role: 'facility', label: 'SIMPUS' });
-    store.close();
+    expect(await store.findApiKey(hashApiKey(key))).toMatchObject({ organizationId: '10000004', role: 'facility', label: 'SIMPUS' });
+    await store.close();
     const raw = fs.readdirSync(dir).filter((f) => f.endsWith('.db')).map((f) => fs.readFileSync(path.join(dir, f)).toString('latin1')).join('');
     expect(raw).not.toContain(key);
 

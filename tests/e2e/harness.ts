@@ -144,7 +144,7 @@ export const testPolicy: RetryPolicy = {
 
 export function runnerFor(
   store: Store, facilities: Map<string, FacilityRuntime>, clock: () => number, logger: Logger, hmacKey = Buffer.alloc(32, 3),
-  extra: { onClaim?: (row: import('../../src/store/types.js').VisitRow) => void; settings?: Partial<RunnerSettings> } = {},
+  extra: { onClaim?: (row: import('../../src/store/types.js').VisitRow) => void | Promise<void>; settings?: Partial<RunnerSettings> } = {},
 ): SyncRunner<MappingTables> {
   const { tables, validator } = core();
   return new SyncRunner<MappingTables>({
@@ -169,9 +169,9 @@ export function tempDb(): { url: string; dir: string } {
   return { url: `sqlite:${path.join(dir, 'e2e.db')}`, dir };
 }
 
-export function ingestAll(store: Store, records: Array<Record<string, unknown>>, now: number): void {
+export async function ingestAll(store: Store, records: Array<Record<string, unknown>>, now: number): Promise<void> {
   const items = records.map((r) => ({ organizationId: String(r.organizationId), visitId: String(r.visitId), record: r, contentHash: contentHash(r) }));
-  for (let i = 0; i < items.length; i += 100) store.ingest(items.slice(i, i + 100), now);
+  for (let i = 0; i < items.length; i += 100) await store.ingest(items.slice(i, i + 100), now);
 }
 
 const FINAL = new Set(['sent', 'needs-correction', 'blocked', 'dead-letter']);
@@ -194,7 +194,8 @@ export async function syncUntilSettled(
   const summaries: TickSummary[] = [];
   for (;;) {
     summaries.push(await runner.tick());
-    const open = keys.filter((k) => !FINAL.has(store.getVisit(k.organizationId, k.visitId)!.state));
+    const open = [];
+    for (const k of keys) if (!FINAL.has((await store.getVisit(k.organizationId, k.visitId))!.state)) open.push(k);
     if (!open.length) return summaries;
     if (summaries.length >= maxTicks) throw new Error(`not settled after ${maxTicks} ticks: ${open.length} visits open`);
     clock.advance(TICK_STEP_MS);

@@ -80,17 +80,17 @@ function halfSentPost(url: string, p: string, key: string, body: unknown): { sen
 }
 
 /** Opens the (dead) service's database in this process to look at the outbox as the crash left it. */
-function outboxStates(dataDir: string, visits: Visit[]): Record<string, number> {
+async function outboxStates(dataDir: string, visits: Visit[]): Promise<Record<string, number>> {
   const store = openStore({ url: `sqlite:${path.join(dataDir, 'ilp-adapter.db')}`, dataDir });
   try {
     const n: Record<string, number> = {};
     for (const v of visits) {
-      const s = store.getVisit(String(v.organizationId), v.visitId)?.state ?? 'missing';
+      const s = (await store.getVisit(String(v.organizationId), v.visitId))?.state ?? 'missing';
       n[s] = (n[s] ?? 0) + 1;
     }
     return n;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -128,7 +128,7 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
     try {
       p = await startServiceProcess(svc, env);
       await push(p.url, visits, 25);
-      expect(outboxStates(dataDir, visits)).toEqual({ queued: 150 });
+      expect(await outboxStates(dataDir, visits)).toEqual({ queued: 150 });
 
       // Start a run and kill the process once the platform holds some of the visits but not all.
       const run = call(p.url, 'POST', '/sync/run?wait=true', ADMIN).then(() => 'finished', () => 'cut');
@@ -141,7 +141,7 @@ describe('service process killed with SIGKILL and restarted on the same DATA_DIR
       expect(atKill).toBeLessThan(150);
 
       // The crash really happened mid-sync: claims in flight, work left, and the platform has more than was recorded.
-      const left = outboxStates(dataDir, visits);
+      const left = await outboxStates(dataDir, visits);
       expect(left.sending ?? 0).toBeGreaterThan(0);
       expect(left.sent ?? 0).toBeLessThan(150);
       expect(left.missing).toBeUndefined();

@@ -45,8 +45,8 @@ describe('lease renewal during a slow delivery', () => {
     storeB = openStore({ url: db.url }); // a second runner (another process) on the same database file
   });
   afterEach(async () => {
-    storeA.close();
-    storeB.close();
+    await storeA.close();
+    await storeB.close();
     await sim.close();
   });
 
@@ -64,7 +64,7 @@ describe('lease renewal during a slow delivery', () => {
 
   it('keeps the lease alive across a delivery longer than the lease: a second runner never claims the visit', async () => {
     const visit = { ...makeVisit(1, { organizationId: org }), visitId: 'V-LEASE' };
-    ingestAll(storeA, [visit], clock());
+    await ingestAll(storeA, [visit], clock());
     const logs = captureLines();
     const silent = createLogger({ level: 'silent' });
     const claimsB: VisitRow[] = [];
@@ -79,7 +79,7 @@ describe('lease renewal during a slow delivery', () => {
     for (let round = 1; round <= RENEWALS; round++) {
       clock.advance(2 * RENEW_EVERY);
       const expected = clock() + LEASE_MS;
-      await eventually(() => storeB.getVisit(org, visit.visitId)!.leaseUntil === expected, `lease renewal ${round} to ${expected}`, 30_000);
+      await eventually(async () => (await storeB.getVisit(org, visit.visitId))!.leaseUntil === expected, `lease renewal ${round} to ${expected}`, 30_000);
       const summaryB = await runnerB.tick();
       expect(summaryB.sent + summaryB.retried).toBe(0);
     }
@@ -90,7 +90,7 @@ describe('lease renewal during a slow delivery', () => {
     release();
     const summaryA = await tickA;
     expect(summaryA.sent).toBe(1);
-    const row = storeA.getVisit(org, visit.visitId)!;
+    const row = (await storeA.getVisit(org, visit.visitId))!;
     expect(row).toMatchObject({ state: 'sent', attempts: 1 });
     expect(row.leaseUntil).toBeUndefined(); // renewal stopped with the delivery: the recorded outcome cleared it
     expect(sim.state.findByIdentifier('Encounter', ENC(org), visit.visitId)).toHaveLength(1);
@@ -99,14 +99,14 @@ describe('lease renewal during a slow delivery', () => {
 
   it('a renewal that fails (a newer revision arrived mid-delivery) is logged, and the newer revision is sent afterwards', async () => {
     const visit = { ...makeVisit(2, { organizationId: org }), visitId: 'V-LEASE' };
-    ingestAll(storeA, [visit], clock());
+    await ingestAll(storeA, [visit], clock());
     const logs = captureLines();
     let renewalTries = 0;
     const renewLease = storeA.renewLease.bind(storeA);
     storeA.renewLease = (...args) => (renewalTries++, renewLease(...args));
     const { tickA, release } = await startHeldDelivery(createLogger({ level: 'info', destination: logs.stream }));
     const changed = { ...visit, measurements: [{ code: 'body-weight', value: 77, unit: 'kg' }] };
-    ingestAll(storeB, [changed], clock());
+    await ingestAll(storeB, [changed], clock());
     clock.advance(RENEW_EVERY); // A's next renewal is due and must fail: the row holds revision 2 now
     const warnings = () => logs.lines.map((l) => JSON.parse(l) as { msg: string; visit?: string; revision?: number }).filter((l) => l.msg.includes('could not be renewed'));
     await eventually(() => warnings().length > 0, 'the failed renewal to be logged', 30_000);
@@ -123,7 +123,7 @@ describe('lease renewal during a slow delivery', () => {
     const silent = createLogger({ level: 'silent' });
     const runner = runnerFor(storeA, clientsFor([facilityConfig(list[0]!, sim)], clock, silent), clock, silent, undefined, { settings: { leaseMs: LEASE_MS } });
     await syncUntilSettled(runner, storeA, [{ organizationId: org, visitId: visit.visitId }], clock, 5);
-    expect(storeA.getVisit(org, visit.visitId)).toMatchObject({ state: 'sent', revision: 2 });
+    expect(await storeA.getVisit(org, visit.visitId)).toMatchObject({ state: 'sent', revision: 2 });
     expect(sim.state.findByIdentifier('Encounter', ENC(org), visit.visitId)).toHaveLength(1);
   });
 });

@@ -27,17 +27,17 @@ describe('patients as the platform answers them (recorded bodies)', () => {
     const store = openStore({ url: 'sqlite::memory:' });
     try {
       const runner = runnerFor(store, clientsFor([facilityConfig(org!, sim)], clock, logger), clock, logger);
-      ingestAll(store, [newborn, adult], clock());
+      await ingestAll(store, [newborn, adult], clock());
       await syncUntilSettled(runner, store, [newborn, adult].map((v) => ({ organizationId, visitId: v.visitId })), clock);
 
-      const baby = store.getVisit(organizationId, newborn.visitId)!;
+      const baby = (await store.getVisit(organizationId, newborn.visitId))!;
       expect(baby.state).toBe('sent');
       expect(baby.attempts).toBe(1); // the duplicate answer is the patient: no retry, no second create
       const encounter = sim.state.get('Encounter', baby.resourceIds!.encounter!.split('/')[1]!)!;
       expect(encounter.subject.reference).toBe('Patient/P09990000001');
       expect(sim.state.search('Patient', { identifier: `${NIK_IBU}|${motherNik}` })).toHaveLength(1);
 
-      const grown = store.getVisit(organizationId, adult.visitId)!;
+      const grown = (await store.getVisit(organizationId, adult.visitId))!;
       expect(grown.state).toBe('sent');
       expect(grown.attempts).toBe(1); // the recorded success body is read on the first attempt
       const created = sim.state.get('Encounter', grown.resourceIds!.encounter!.split('/')[1]!)!;
@@ -46,7 +46,7 @@ describe('patients as the platform answers them (recorded bodies)', () => {
       expect(encounter.diagnosis.length).toBeGreaterThan(0);
       expect(sim.state.requestLog().filter((e) => e.method === 'POST' && e.path.startsWith('/fhir-r4/v1/Patient')).map((e) => e.status)).toEqual([200, 200]);
     } finally {
-      store.close();
+      await store.close();
       await sim.close();
     }
   });

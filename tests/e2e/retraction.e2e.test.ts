@@ -25,11 +25,11 @@ describe('e2e: a revision that removes an entry retracts it at the platform', ()
     const keys = [adult, infant].map((v) => ({ organizationId: org, visitId: v.visitId }));
     try {
       const runner = runnerFor(store, clientsFor([facilityConfig(list[0]!, sim)], clock, logger), clock, logger);
-      ingestAll(store, [adult, infant], clock());
+      await ingestAll(store, [adult, infant], clock());
       await syncUntilSettled(runner, store, keys, clock);
-      const first = store.getVisit(org, adult.visitId)!;
+      const first = (await store.getVisit(org, adult.visitId))!;
       expect(first.state).toBe('sent');
-      const firstInfant = store.getVisit(org, infant.visitId)!;
+      const firstInfant = (await store.getVisit(org, infant.visitId))!;
       expect(firstInfant.state).toBe('sent');
       const obsKeys = Object.keys(first.resourceIds!).filter((k) => k.startsWith('observation/'));
       expect(obsKeys).toHaveLength(3);
@@ -59,17 +59,17 @@ describe('e2e: a revision that removes an entry retracts it at the platform', ()
       rev.measurements[0]!.value += 2;
       const infantRev = structuredClone(infant);
       infantRev.immunizations = [];
-      ingestAll(store, [rev, infantRev], clock());
+      await ingestAll(store, [rev, infantRev], clock());
       const logBefore = sim.state.requestLog().length;
       await syncUntilSettled(runner, store, keys, clock);
 
-      const after = store.getVisit(org, adult.visitId)!;
+      const after = (await store.getVisit(org, adult.visitId))!;
       expect(after).toMatchObject({ state: 'sent', revision: 2 });
       // The visit's state lists only what the current revision produces, with the same ids as before.
       const { [removedKey]: _gone, ...expectedIds } = first.resourceIds!;
       expect(after.resourceIds).toEqual(expectedIds);
       const { [immKey]: _imm, 'condition/Z23.2': _dx, ...expectedInfantIds } = firstInfant.resourceIds!;
-      expect(store.getVisit(org, infant.visitId)!.resourceIds).toEqual(expectedInfantIds);
+      expect((await store.getVisit(org, infant.visitId))!.resourceIds).toEqual(expectedInfantIds);
 
       // At the platform: the removed entries are entered-in-error (same id, nothing deleted or created), the rest as expected.
       expect(obs(removedId).status).toBe('entered-in-error');
@@ -96,39 +96,39 @@ describe('e2e: a revision that removes an entry retracts it at the platform', ()
       expect(calls).toHaveLength(5);
 
       // The ledger remembers the retraction, so it is never sent twice.
-      expect(store.getLedger(org, ledgerKey(adult.visitId, removedKey))).toMatchObject({ satusehatId: removedId, contentHash: RETRACTED_HASH });
-      expect(store.getLedger(org, ledgerKey(infant.visitId, immKey))).toMatchObject({ satusehatId: immId, contentHash: RETRACTED_HASH });
-      expect(store.getLedger(org, ledgerKey(infant.visitId, 'condition/Z23.2'))).toMatchObject({ satusehatId: dxId, contentHash: RETRACTED_HASH });
+      expect(await store.getLedger(org, ledgerKey(adult.visitId, removedKey))).toMatchObject({ satusehatId: removedId, contentHash: RETRACTED_HASH });
+      expect(await store.getLedger(org, ledgerKey(infant.visitId, immKey))).toMatchObject({ satusehatId: immId, contentHash: RETRACTED_HASH });
+      expect(await store.getLedger(org, ledgerKey(infant.visitId, 'condition/Z23.2'))).toMatchObject({ satusehatId: dxId, contentHash: RETRACTED_HASH });
 
       // The same revision again: unchanged, nothing to send.
       const logAgain = sim.state.requestLog().length;
-      ingestAll(store, [rev, infantRev], clock());
-      expect(store.getVisit(org, adult.visitId)!.revision).toBe(2);
+      await ingestAll(store, [rev, infantRev], clock());
+      expect((await store.getVisit(org, adult.visitId))!.revision).toBe(2);
       await runner.tick();
       expect(sim.state.requestLog().length).toBe(logAgain);
 
       // A further revision changing something else: the retraction is not repeated (no read, one PUT in the Bundle).
       const rev3 = structuredClone(rev);
       rev3.measurements[1]!.value += 5;
-      ingestAll(store, [rev3], clock());
+      await ingestAll(store, [rev3], clock());
       const log3 = sim.state.requestLog().length;
       await syncUntilSettled(runner, store, keys, clock);
-      expect(store.getVisit(org, adult.visitId)).toMatchObject({ state: 'sent', revision: 3, resourceIds: expectedIds });
+      expect(await store.getVisit(org, adult.visitId)).toMatchObject({ state: 'sent', revision: 3, resourceIds: expectedIds });
       expect(sim.state.requestLog().slice(log3).map((c) => `${c.method} ${c.path}`)).toEqual([expect.stringMatching(/^POST \/fhir-r4\/v1\/?$/)]);
       expect(obs(idOf(first.resourceIds![keptKey]!)).valueQuantity.value).toBe(rev3.measurements[1]!.value);
       expect(obs(removedId).status).toBe('entered-in-error');
 
       // The reading put back by a later revision: the same resource is PUT again with current content (no second Observation).
       const rev4 = structuredClone(adult);
-      ingestAll(store, [rev4], clock());
+      await ingestAll(store, [rev4], clock());
       await syncUntilSettled(runner, store, keys, clock);
-      const restored = store.getVisit(org, adult.visitId)!;
+      const restored = (await store.getVisit(org, adult.visitId))!;
       expect(restored).toMatchObject({ state: 'sent', revision: 4 });
       expect(restored.resourceIds).toEqual(first.resourceIds);
       expect(obs(removedId).status).toBe('final');
       expect(counts()).toEqual(countsBefore);
     } finally {
-      store.close();
+      await store.close();
       await sim.close();
     }
   });

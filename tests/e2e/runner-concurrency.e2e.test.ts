@@ -22,13 +22,13 @@ function barrier(store: Store, n: number) {
   const allIn = new Promise<void>((r) => (open = r));
   const observed = { together: false, orgsSendingAtOnce: 0, maxSending: 0, maxSendingPerOrg: 0 };
   const hook = async (row: VisitRow) => {
-    const sending = store.counts().byState.sending;
+    const sending = (await store.counts()).byState.sending;
     observed.maxSending = Math.max(observed.maxSending, sending);
-    observed.maxSendingPerOrg = Math.max(observed.maxSendingPerOrg, store.counts(row.organizationId).byState.sending);
+    observed.maxSendingPerOrg = Math.max(observed.maxSendingPerOrg, (await store.counts(row.organizationId)).byState.sending);
     seen.add(row.organizationId);
     if (seen.size === n && !observed.together) {
       observed.together = true;
-      observed.orgsSendingAtOnce = [...seen].filter((org) => store.counts(org).byState.sending > 0).length;
+      for (const org of seen) if ((await store.counts(org)).byState.sending > 0) observed.orgsSendingAtOnce++;
       open();
     }
     // Deadlock guard only (a runner serving fewer facilities at once never opens the barrier); not a timing assertion.
@@ -54,17 +54,17 @@ describe('sync runner: facilities served at once', () => {
         onClaim: hook, settings,
       });
       const visits = list.flatMap((o, k) => Array.from({ length: 3 }, (_, i) => makeVisit(k * 10 + i, { organizationId: o.organizationId })));
-      ingestAll(store, visits, clock());
+      await ingestAll(store, visits, clock());
       const first = await runner.tick();
       await syncUntilSettled(runner, store, visits.map((v) => ({ organizationId: String(v.organizationId), visitId: v.visitId })), clock);
       for (const v of visits) {
         const org = String(v.organizationId);
-        expect({ visit: v.visitId, state: store.getVisit(org, v.visitId)!.state }).toEqual({ visit: v.visitId, state: 'sent' });
+        expect({ visit: v.visitId, state: (await store.getVisit(org, v.visitId))!.state }).toEqual({ visit: v.visitId, state: 'sent' });
         expect(sim.state.findByIdentifier('Encounter', ENC(org), v.visitId)).toHaveLength(1);
       }
       return { observed, first };
     } finally {
-      store.close();
+      await store.close();
       await sim.close();
     }
   }
@@ -102,20 +102,20 @@ describe('sync runner: facilities served at once', () => {
       let maxSending = 0;
       const claimedOrgs: string[] = [];
       const runner = runnerFor(store, clientsFor(list.map((o) => facilityConfig(o, sim)), clock, logger), clock, logger, undefined, {
-        onClaim: (row) => {
+        onClaim: async (row) => {
           claimedOrgs.push(row.organizationId);
-          maxSending = Math.max(maxSending, store.counts().byState.sending);
+          maxSending = Math.max(maxSending, (await store.counts()).byState.sending);
         },
         settings: { concurrency: 3, perFacilityConcurrency: 4, batchSize: 8 },
       });
       const visits = list.flatMap((o, k) => Array.from({ length: 4 }, (_, i) => makeVisit(k * 10 + i, { organizationId: o.organizationId })));
-      ingestAll(store, visits, clock());
+      await ingestAll(store, visits, clock());
       await syncUntilSettled(runner, store, visits.map((v) => ({ organizationId: String(v.organizationId), visitId: v.visitId })), clock);
       expect(maxSending).toBe(3);
       // Round-robin: the first six claims are one per facility.
       expect(new Set(claimedOrgs.slice(0, 6)).size).toBe(6);
     } finally {
-      store.close();
+      await store.close();
       await sim.close();
     }
   });

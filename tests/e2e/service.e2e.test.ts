@@ -84,24 +84,24 @@ describe('service (configured facilities)', () => {
     const first = await call(svc, 'POST', '/ilp/visits', KEY_A, visit);
     expect(first.status).toBe(202);
     expect(first.body).toMatchObject({ organizationId: A, visitId: visit.visitId, status: 'created' });
-    expect(svc.store.getVisit(A, visit.visitId)!.state).toBe('queued');
+    expect((await svc.store.getVisit(A, visit.visitId))!.state).toBe('queued');
     // Same content, other key order: unchanged.
     const reordered = Object.fromEntries(Object.entries(visit).reverse());
     expect((await call(svc, 'POST', '/ilp/visits', KEY_A, reordered)).body!.status).toBe('unchanged');
     const changed = { ...visit, end: String(visit.end).replace(':20:', ':25:') };
     expect((await call(svc, 'POST', '/ilp/visits', KEY_A, changed)).body!.status).toBe('revised');
-    expect(svc.store.getVisit(A, visit.visitId)!.revision).toBe(2);
+    expect((await svc.store.getVisit(A, visit.visitId))!.revision).toBe(2);
   });
 
   it('facility isolation: A cannot push B’s record (403, nothing stored) nor read it (404 as if absent)', async () => {
     const vb = makeVisit(20, { organizationId: B });
     const push = await call(svc, 'POST', '/ilp/visits', KEY_A, vb);
     expect(push.status).toBe(403);
-    expect(svc.store.getVisit(B, vb.visitId)).toBeUndefined();
+    expect(await svc.store.getVisit(B, vb.visitId)).toBeUndefined();
     // A batch with one foreign record is refused as a whole.
     const mixed = await call(svc, 'POST', '/ilp/visits', KEY_A, [makeVisit(21, { organizationId: A }), vb]);
     expect(mixed.status).toBe(403);
-    expect(svc.store.getVisit(A, makeVisit(21, { organizationId: A }).visitId)).toBeUndefined();
+    expect(await svc.store.getVisit(A, makeVisit(21, { organizationId: A }).visitId)).toBeUndefined();
 
     expect((await call(svc, 'POST', '/ilp/visits', KEY_B, vb)).status).toBe(202);
     const asA = await call(svc, 'GET', `/ilp/visits/${B}/${vb.visitId}`, KEY_A);
@@ -121,7 +121,7 @@ describe('service (configured facilities)', () => {
     expect(r.body!.results[0]).toMatchObject({ index: 0, status: 'created', visitId: ok.visitId });
     expect(r.body!.results[1]).toMatchObject({ index: 1, status: 'rejected', visitId: bad.visitId });
     expect(JSON.stringify(r.body!.results[1].outcome.issue.map((i: { expression?: string[] }) => i.expression))).toContain('[1].measurements[0]');
-    expect(svc.store.getVisit(A, bad.visitId)).toBeUndefined();
+    expect(await svc.store.getVisit(A, bad.visitId)).toBeUndefined();
 
     const allBad = await call(svc, 'POST', '/ilp/visits', KEY_A, [bad]);
     expect(allBad.status).toBe(422);
@@ -158,10 +158,10 @@ describe('service (configured facilities)', () => {
     await call(svc, 'POST', '/ilp/visits', KEY_B, vb);
     const paused = await call(svc, 'POST', '/sync/run?wait=true', ADMIN);
     expect(paused.body!.skipped).toBeGreaterThanOrEqual(1);
-    expect(svc.store.getVisit(B, vb.visitId)!.state).toBe('queued');
+    expect((await svc.store.getVisit(B, vb.visitId))!.state).toBe('queued');
     await call(svc, 'POST', `/sync/facilities/${B}/resume`, ADMIN);
     await call(svc, 'POST', '/sync/run?wait=true', ADMIN);
-    expect(svc.store.getVisit(B, vb.visitId)!.state).toBe('sent');
+    expect((await svc.store.getVisit(B, vb.visitId))!.state).toBe('sent');
   });
 
   it('POST /sync/run without ?wait answers 202 at once; GET /sync/status shows the run and, once done, its summary', async () => {
@@ -172,11 +172,11 @@ describe('service (configured facilities)', () => {
     expect(['started', 'already-running']).toContain(run.body!.status);
     let status = await call(svc, 'GET', '/sync/status', ADMIN);
     await eventually(async () => {
-      if (!status.body!.run.running && svc.store.getVisit(A, v.visitId)!.state === 'sent') return true;
+      if (!status.body!.run.running && (await svc.store.getVisit(A, v.visitId))!.state === 'sent') return true;
       status = await call(svc, 'GET', '/sync/status', ADMIN);
       return false;
     }, 'the run to finish with the visit sent');
-    expect(svc.store.getVisit(A, v.visitId)!.state).toBe('sent');
+    expect((await svc.store.getVisit(A, v.visitId))!.state).toBe('sent');
     expect(status.body!.run).toMatchObject({ running: false, last: { summary: expect.objectContaining({ stoppedBy: 'drained' }) } });
     expect(Date.parse(status.body!.run.last.finishedAt)).not.toBeNaN();
     const own = await call(svc, 'GET', '/sync/status', KEY_A);

@@ -137,9 +137,9 @@ describe('start-up token probe', () => {
     svc = await startService(envFor(dir, RIGHT), { logDestination: captureLines().stream });
     try {
       await svc.probed;
-      expect(svc.store.getFacilityState(ORG)).toMatchObject({ status: 'active' });
+      expect(await svc.store.getFacilityState(ORG)).toMatchObject({ status: 'active' });
       await post(svc, '/sync/run?wait=true', ADMIN);
-      expect(svc.store.getVisit(ORG, visit.visitId)!.state).toBe('sent');
+      expect((await svc.store.getVisit(ORG, visit.visitId))!.state).toBe('sent');
     } finally {
       await svc.close();
     }
@@ -167,11 +167,11 @@ describe('start-up token probe', () => {
     const svc = await startService(envFor(tempDir(), RIGHT), { logDestination: captureLines().stream });
     try {
       await svc.probed;
-      svc.store.putFacilityState({ organizationId: ORG, status: 'auth-failed', cause: 'credentials', reason: 'refused earlier', notBefore: Date.now() + 3_600_000, updatedAt: Date.now() });
+      await svc.store.putFacilityState({ organizationId: ORG, status: 'auth-failed', cause: 'credentials', reason: 'refused earlier', notBefore: Date.now() + 3_600_000, updatedAt: Date.now() });
       const res = await post(svc, `/sync/facilities/${ORG}/resume`, ADMIN);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ status: 'active', tokenProbe: { status: 'ok' } });
-      expect(svc.store.getFacilityState(ORG)).toMatchObject({ status: 'active' });
+      expect(await svc.store.getFacilityState(ORG)).toMatchObject({ status: 'active' });
     } finally {
       await svc.close();
     }

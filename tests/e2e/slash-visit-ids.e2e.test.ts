@@ -34,16 +34,16 @@ describe("visitIds with '/'", () => {
       const urls = (v: typeof short) => new Set(mapped(v).bundle!.entry!.map((e) => e.fullUrl));
       expect([...urls(short)].some((u) => urls(long).has(u))).toBe(false);
 
-      ingestAll(store, [short, long], clock());
+      await ingestAll(store, [short, long], clock());
       await syncUntilSettled(runner, store, [short, long].map((v) => ({ organizationId: org, visitId: v.visitId })), clock);
       for (const v of [short, long]) {
-        expect(store.getVisit(org, v.visitId)!.state).toBe('sent');
+        expect((await store.getVisit(org, v.visitId))!.state).toBe('sent');
         expect(sim.state.findByIdentifier('Encounter', ENC(org), v.visitId)).toHaveLength(1);
         expect(sim.state.findByIdentifier('Observation', OBS(org), `${v.visitId}.body-weight.1`)).toHaveLength(1);
       }
       expect(sim.state.stats().faults.dropAfterCommit).toBeGreaterThan(0);
-      const ledgerShort = store.ledgerForVisit(org, '2026');
-      const ledgerLong = store.ledgerForVisit(org, '2026/10/0001');
+      const ledgerShort = await store.ledgerForVisit(org, '2026');
+      const ledgerLong = await store.ledgerForVisit(org, '2026/10/0001');
       // Every resource of the visit except the Patient (an identity, cached apart from the ledger).
       const keysOf = (v: typeof short) => mapped(v).entries.map((e) => e.key).filter((k) => k !== 'patient').map((k) => `${visitLedgerPrefix(v.visitId)}${k}`).sort();
       expect(ledgerShort.map((e) => e.localKey)).toEqual(keysOf(short));
@@ -53,15 +53,15 @@ describe("visitIds with '/'", () => {
       // Revision of "2026" without its blood pressure: its two BP Observations are retracted, the other visit's stay.
       const measurements = (short as unknown as { measurements: { code: string }[] }).measurements;
       const revised = { ...short, measurements: measurements.filter((m) => m.code === 'body-weight') };
-      store.ingest([{ organizationId: org, visitId: '2026', record: revised, contentHash: contentHash(revised) }], clock());
+      await store.ingest([{ organizationId: org, visitId: '2026', record: revised, contentHash: contentHash(revised) }], clock());
       await syncUntilSettled(runner, store, [{ organizationId: org, visitId: '2026' }], clock);
       const status = (visitId: string, code: string) => sim.state.findByIdentifier('Observation', OBS(org), `${visitId}.${code}.1`).map((r) => r.status);
       expect(status('2026', 'systolic-bp')).toEqual(['entered-in-error']);
       expect(status('2026', 'body-weight')).toEqual(['final']);
       for (const code of ['body-weight', 'systolic-bp', 'diastolic-bp']) expect(status('2026/10/0001', code)).toEqual(['final']);
-      expect(store.ledgerForVisit(org, '2026/10/0001')).toEqual(ledgerLong);
+      expect(await store.ledgerForVisit(org, '2026/10/0001')).toEqual(ledgerLong);
     } finally {
-      store.close();
+      await store.close();
       await sim.close();
     }
   }, 60_000);

@@ -118,8 +118,8 @@ describe('full disk under the running service', () => {
     }
 
     // Nothing half-written: the batch is all-or-nothing.
-    expect(svc.store.counts().byState.queued).toBe(1);
-    expect(svc.store.getVisit(ORG, batch[0]!.visitId)).toBeUndefined();
+    expect((await svc.store.counts()).byState.queued).toBe(1);
+    expect(await svc.store.getVisit(ORG, batch[0]!.visitId)).toBeUndefined();
 
     // Space comes back: ready again, and the same batch goes through.
     if (filler) fs.rmSync(filler);
@@ -129,7 +129,7 @@ describe('full disk under the running service', () => {
     expect((await call(svc, 'GET', '/ready')).status).toBe(200);
     const again = await call(svc, 'POST', '/ilp/visits', batch);
     expect(again.status).toBe(202);
-    expect(svc.store.counts().byState.queued).toBe(41);
+    expect((await svc.store.counts()).byState.queued).toBe(41);
     expect(logs.lines.some((l) => l.includes('"status":500'))).toBe(false);
   });
 });

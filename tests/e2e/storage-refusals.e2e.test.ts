@@ -28,7 +28,7 @@ describe('startService and the database file', () => {
   ])('refuses to start on %s, saying how to recover', async (_label, make, code, what) => {
     const d = dir();
     const file = path.join(d, 'ilp-adapter.db');
-    make(file);
+    await make(file);
     const before = fs.readFileSync(file);
     const logs = captureLines();
     const err = await startService(env(d), { logDestination: logs.stream }).catch((e: unknown) => e);

@@ -20,12 +20,12 @@ type Visit = ReturnType<typeof makeVisit>;
 const HEAVY_RUN_MS = 3 * HANG_MS;
 
 /** Asserts that every visit is `sent` and that the simulator holds each of its resources exactly once. */
-function expectExactlyOnce(store: Store, sim: RunningSimulator, visits: Visit[]): void {
+async function expectExactlyOnce(store: Store, sim: RunningSimulator, visits: Visit[]): Promise<void> {
   const { tables } = core();
   const perOrg = new Map<string, { enc: number; obs: number; imm: number; dx: number }>();
   for (const v of visits) {
     const org = String(v.organizationId);
-    const row = store.getVisit(org, v.visitId)!;
+    const row = (await store.getVisit(org, v.visitId))!;
     expect({ visit: v.visitId, state: row.state }).toEqual({ visit: v.visitId, state: 'sent' });
     const encounters = sim.state.findByIdentifier('Encounter', ENC(org), v.visitId);
     expect({ visit: v.visitId, encounters: encounters.length }).toEqual({ visit: v.visitId, encounters: 1 });
@@ -74,10 +74,10 @@ describe('sync end to end (simulator over HTTP)', () => {
       const facilities = list.map((o) => facilityConfig(o, sim));
       const runner = runnerFor(store, clientsFor(facilities, clock, logger), clock, logger);
       const visits = Array.from({ length: 200 }, (_, i) => makeVisit(i, { organizationId: list[i % 3]!.organizationId, patients: 120 }));
-      ingestAll(store, visits, clock());
+      await ingestAll(store, visits, clock());
       const summaries = await syncUntilSettled(runner, store, visits.map((v) => ({ organizationId: String(v.organizationId), visitId: v.visitId })), clock);
 
-      expectExactlyOnce(store, sim, visits);
+      await expectExactlyOnce(store, sim, visits);
       const stats = sim.state.stats();
       // The faults really happened, and were survived.
       expect(stats.faults.error5xx).toBeGreaterThan(0);
@@ -97,7 +97,7 @@ describe('sync end to end (simulator over HTTP)', () => {
       const leaks = capture.lines.filter((l) => pii.some((p) => l.includes(p)) || secrets.some((s) => l.includes(s)) || /Bearer\s/.test(l));
       expect(leaks).toEqual([]);
     } finally {
-      store.close();
+      await store.close();
       await sim.close();
     }
   }, HEAVY_RUN_MS);
@@ -115,7 +115,7 @@ describe('sync end to end (simulator over HTTP)', () => {
     const db = tempDb();
     const storeA = openStore({ url: db.url });
     const visits = Array.from({ length: 90 }, (_, i) => makeVisit(i, { organizationId: list[i % 3]!.organizationId, patients: 60 }));
-    ingestAll(storeA, visits, clock());
+    await ingestAll(storeA, visits, clock());
 
     let transactions = 0;
     let dead = false;
@@ -129,7 +129,7 @@ describe('sync end to end (simulator over HTTP)', () => {
             const res = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
             if (prop === 'transaction' && ++transactions === 12) {
               dead = true; // committed at the platform, response never recorded
-              storeA.close();
+              await storeA.close();
             }
             return res;
           };
@@ -144,18 +144,19 @@ describe('sync end to end (simulator over HTTP)', () => {
     clock.advance(testSettings.leaseMs + 60_000);
     const storeB = openStore({ url: db.url });
     try {
-      const leftSending = visits.filter((v) => storeB.getVisit(String(v.organizationId), v.visitId)!.state === 'sending');
+      const states = await Promise.all(visits.map(async (v) => (await storeB.getVisit(String(v.organizationId), v.visitId))!.state));
+      const leftSending = states.filter((s) => s === 'sending');
       expect(leftSending.length).toBeGreaterThan(0);
-      const sentBefore = visits.filter((v) => storeB.getVisit(String(v.organizationId), v.visitId)!.state === 'sent').length;
+      const sentBefore = states.filter((s) => s === 'sent').length;
       expect(sentBefore).toBeLessThan(90);
       const runnerB = runnerFor(storeB, clientsFor(list.map((o) => facilityConfig(o, sim)), clock, loggerB), clock, loggerB);
       await syncUntilSettled(runnerB, storeB, visits.map((v) => ({ organizationId: String(v.organizationId), visitId: v.visitId })), clock);
-      expectExactlyOnce(storeB, sim, visits);
+      await expectExactlyOnce(storeB, sim, visits);
       // B really met A's committed-but-unrecorded transaction and adopted it instead of creating it again.
       const adoptions = captureB.lines.map((l) => JSON.parse(l) as { msg: string; adopted?: number }).filter((l) => l.msg === 'reconciled visit with the platform by identifier' && (l.adopted ?? 0) > 0);
       expect(adoptions.length).toBeGreaterThan(0);
     } finally {
-      storeB.close();
+      await storeB.close();
       await sim.close();
     }
   }, HEAVY_RUN_MS);
@@ -172,16 +173,16 @@ describe('sync end to end (simulator over HTTP)', () => {
     const store = openStore({ url: 'sqlite::memory:' });
     try {
       const runner = runnerFor(store, clientsFor([facilityConfig(list[0]!, sim)], clock, logger), clock, logger);
-      ingestAll(store, [unknown, rejected, good], clock());
+      await ingestAll(store, [unknown, rejected, good], clock());
       await syncUntilSettled(runner, store, [unknown, rejected, good].map((v) => ({ organizationId: org, visitId: v.visitId })), clock);
 
-      const blocked = store.getVisit(org, unknown.visitId)!;
+      const blocked = (await store.getVisit(org, unknown.visitId))!;
       expect(blocked.state).toBe('blocked');
       expect(blocked.attempts).toBe(1); // not a retry loop
       expect(blocked.lastError!.issue[0]!.expression).toEqual(['patient.nik']);
       expect(JSON.stringify(blocked.lastError)).not.toContain(unknown.patient.nik);
 
-      const nc = store.getVisit(org, rejected.visitId)!;
+      const nc = (await store.getVisit(org, rejected.visitId))!;
       expect(nc.state).toBe('needs-correction');
       expect(nc.attempts).toBe(1);
       // The stored error carries no personal data of the record.
@@ -195,18 +196,18 @@ describe('sync end to end (simulator over HTTP)', () => {
       expect(sim.state.findByIdentifier('Encounter', ENC(org), rejected.visitId)).toHaveLength(0);
 
       // A revision: one measurement changed → PUT of that Observation only; still one Encounter.
-      const sentRow = store.getVisit(org, good.visitId)!;
+      const sentRow = (await store.getVisit(org, good.visitId))!;
       expect(sentRow.state).toBe('sent');
       const changed = structuredClone(good) as typeof good & { measurements: Array<{ value: number }> };
       changed.measurements[0]!.value += 1;
-      ingestAll(store, [changed], clock());
+      await ingestAll(store, [changed], clock());
       const obsId = sentRow.resourceIds!['observation/body-weight.1']!.split('/')[1]!;
       const valueOf = () => (sim.state.get('Observation', obsId) as { valueQuantity: { value: number } }).valueQuantity.value;
       const oldValue = valueOf();
       const before = sim.state.requestLog().length;
       const observationsBefore = sim.state.count('Observation', org);
       await syncUntilSettled(runner, store, [{ organizationId: org, visitId: good.visitId }], clock);
-      const after = store.getVisit(org, good.visitId)!;
+      const after = (await store.getVisit(org, good.visitId))!;
       expect(after.state).toBe('sent');
       expect(after.revision).toBe(2);
       expect(after.resourceIds).toEqual(sentRow.resourceIds);
@@ -216,7 +217,7 @@ describe('sync end to end (simulator over HTTP)', () => {
       expect(valueOf()).not.toBe(oldValue); // same id, new value: updated in place (PUT with the id), not created again
       expect(sim.state.count('Observation', org)).toBe(observationsBefore);
     } finally {
-      store.close();
+      await store.close();
       await sim.close();
     }
   });
@@ -236,15 +237,15 @@ describe('sync end to end (simulator over HTTP)', () => {
         settings: { concurrency: 2, perFacilityConcurrency: 2, batchSize: 4 },
       });
       const bigVisits = Array.from({ length: 60 }, (_, i) => makeVisit(i, { organizationId: big, patients: 10 }));
-      ingestAll(store, bigVisits, clock() - 60_000); // older: oldest-first alone would serve these first
+      await ingestAll(store, bigVisits, clock() - 60_000); // older: oldest-first alone would serve these first
       const smallVisits = Array.from({ length: 3 }, (_, i) => makeVisit(100 + i, { organizationId: small }));
-      ingestAll(store, smallVisits, clock());
+      await ingestAll(store, smallVisits, clock());
       await syncUntilSettled(runner, store, [...bigVisits, ...smallVisits].map((v) => ({ organizationId: String(v.organizationId), visitId: v.visitId })), clock);
       const lastSmall = order.lastIndexOf(small);
       expect(order.filter((o) => o === small)).toHaveLength(3);
       expect(lastSmall).toBeLessThan(12); // served within the first rounds, not after 60 visits of the big one
     } finally {
-      store.close();
+      await store.close();
       await sim.close();
     }
   });

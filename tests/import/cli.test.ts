@@ -33,12 +33,12 @@ describe('ilp-adapter import', () => {
     const code = await runCli(['import', ...args], ctx);
     return { code, out: ctx.out.text, err: ctx.err.text };
   };
-  const stored = () => {
+  const stored = async () => {
     const store = openStore({ dataDir: dir });
     try {
-      return store.counts(ORG).byState.queued;
+      return (await store.counts(ORG)).byState.queued;
     } finally {
-      store.close();
+      await store.close();
     }
   };
 
@@ -46,7 +46,7 @@ describe('ilp-adapter import', () => {
     const first = await run(SAMPLE, '--org', ORG, '--template', 'posyandu');
     expect(first).toMatchObject({ code: 0, err: '' });
     expect(first.out).toBe('Selesai: 3 baris dibaca; diimpor 3 (baru 3, direvisi 0, tidak berubah 0); ditolak 0.\nKolom yang dikenali tetapi tidak diimpor: Vitamin A\n');
-    expect(stored()).toBe(3);
+    expect(await stored()).toBe(3);
     const again = await run(SAMPLE, '--org', ORG, '--lang', 'en');
     expect(again.code).toBe(0);
     expect(again.out).toContain('Done: 3 rows read; imported 3 (created 0, revised 0, unchanged 3); rejected 0.');
@@ -61,7 +61,7 @@ describe('ilp-adapter import', () => {
       'Selesai: 2 baris dibaca; diimpor 1 (baru 1, direvisi 0, tidak berubah 0); ditolak 1.',
       '  nilai tidak dikenali: 1',
     ]);
-    expect(stored()).toBe(1);
+    expect(await stored()).toBe(1);
   });
 
   it('shows a progress line on stderr when it is a terminal, none otherwise', async () => {
@@ -78,7 +78,7 @@ describe('ilp-adapter import', () => {
     const r = await run(SAMPLE, '--org', ORG, '--dry-run');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^Uji coba \(tidak ada yang disimpan\): 3 baris dibaca; akan diimpor 3; ditolak 0\./);
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
   });
 
   it('exits 2 on an unusable file, an unknown facility, template, extension or language', async () => {
@@ -97,7 +97,7 @@ describe('ilp-adapter import', () => {
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.err).toMatch(message);
     }
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
   });
 
   it('exits 2 on a zip bomb, in Bahasa Indonesia, storing nothing', async () => {

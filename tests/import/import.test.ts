@@ -20,8 +20,8 @@ describe('import use case', () => {
     dir = tempDir('ilp-import-');
     store = openStore({ url: `sqlite:${path.join(dir, 'i.db')}` });
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -37,18 +37,18 @@ describe('import use case', () => {
     });
     return { summary, errors, progress };
   };
-  const stored = () => Object.values(store.counts(ORG).byState).reduce((a, b) => a + b, 0);
+  const stored = async () => Object.values((await store.counts(ORG)).byState).reduce((a, b) => a + b, 0);
 
   it('imports the sample; the same file again is unchanged; one corrected value revises; no duplicates', async () => {
     const file = writeCsv(dir, 'a.csv', ROWS);
     const first = await run(file);
     expect(first.summary).toMatchObject({ read: 3, accepted: 3, created: 3, revised: 0, unchanged: 0, rejected: 0 });
     expect(first.errors).toEqual([]);
-    expect(stored()).toBe(3);
+    expect(await stored()).toBe(3);
     expect((await run(file)).summary).toMatchObject({ created: 0, revised: 0, unchanged: 3 });
     const corrected = writeCsv(dir, 'b.csv', [row(0, { BB: '9,9' }), ROWS[1]!, ROWS[2]!]);
     expect((await run(corrected)).summary).toMatchObject({ created: 0, revised: 1, unchanged: 2 });
-    expect(stored()).toBe(3);
+    expect(await stored()).toBe(3);
   });
 
   it('reports bad rows at row and column in Bahasa Indonesia, stores the good ones only, and counts per kind', async () => {
@@ -60,10 +60,10 @@ describe('import use case', () => {
       'baris 3, kolom BB: bukan angka; tulis misalnya 9,8 atau 9.8 tanpa pemisah ribuan',
       'baris 4, kolom Posyandu: kode posyandu ini tidak terdaftar untuk fasilitas ini (berkas fasilitas)',
     ]);
-    expect(stored()).toBe(1);
+    expect(await stored()).toBe(1);
     expect(errors.map((e) => e.message).join('\n')).not.toMatch(/3273015503230002|Budi/);
     // The refusal is kept like a push's (issues only).
-    const rejections = store.listRejections({ organizationId: ORG, limit: 10 });
+    const rejections = await store.listRejections({ organizationId: ORG, limit: 10 });
     expect(rejections).toHaveLength(2);
     expect(JSON.stringify(rejections)).not.toMatch(/3273015503230002|3273014101950004|Budi|Bayi/);
   });
@@ -84,7 +84,7 @@ describe('import use case', () => {
     const { summary, errors } = await run(file, { organizationId: '10000099' });
     expect(summary).toMatchObject({ read: 3, accepted: 0, rejected: 3, errorsByKind: { 'row.organization': 3 } });
     expect(errors[0]!.message).toBe('baris 2: fasilitas ini tidak dikonfigurasi di adapter (berkas fasilitas)');
-    expect(Object.values(store.counts('10000099').byState).reduce((a, b) => a + b, 0)).toBe(0);
+    expect(Object.values((await store.counts('10000099')).byState).reduce((a, b) => a + b, 0)).toBe(0);
   });
 
   it('refuses the same child on the same date twice in one file, naming the first row', async () => {
@@ -98,13 +98,13 @@ describe('import use case', () => {
     const { summary, progress } = await run(writeCsv(dir, 'many.csv', many), { batchSize: 3 });
     expect(summary).toMatchObject({ read: 7, created: 7 });
     expect(progress).toEqual([3, 6, 7]);
-    expect(stored()).toBe(7);
+    expect(await stored()).toBe(7);
   });
 
   it('a dry run checks every row and stores nothing', async () => {
     const { summary } = await run(writeCsv(dir, 'a.csv', [...ROWS, row(0, { JK: '?' })]), { dryRun: true });
     expect(summary).toMatchObject({ read: 4, accepted: 3, created: 0, rejected: 1, dryRun: true });
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
     expect(summaryLines(summary, 'id')[0]).toBe('Uji coba (tidak ada yang disimpan): 4 baris dibaca; akan diimpor 3; ditolak 1.');
   });
 
@@ -165,6 +165,6 @@ describe('import use case', () => {
     const other = path.join(dir, 'other.csv');
     writeFileSync(other, 'a,b,c\n1,2,3\n');
     expect(await fileError(other)).toBe('file.missing-columns');
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
   });
 });

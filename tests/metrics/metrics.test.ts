@@ -108,9 +108,9 @@ describe('scrape-time reads from the store', () => {
   beforeEach(() => {
     store = openStore({ url: 'sqlite::memory:' });
   });
-  afterEach(() => {
+  afterEach(async () => {
     try {
-      store.close();
+      await store.close();
     } catch {
       /* closed by the test */
     }
@@ -124,10 +124,10 @@ describe('scrape-time reads from the store', () => {
     m.watchStore(store);
     m.watchFacility(A);
     m.watchFacility(B);
-    ingest(A, ['a1', 'a2', 'a3']);
-    ingest(B, ['b1']);
-    const [row] = store.claimDue(A, 2_000, 1, 60_000);
-    store.markFinal(A, row!.visitId, row!.revision, 'blocked', { resourceType: 'OperationOutcome', issue: [] }, 2_001);
+    await ingest(A, ['a1', 'a2', 'a3']);
+    await ingest(B, ['b1']);
+    const [row] = await store.claimDue(A, 2_000, 1, 60_000);
+    await store.markFinal(row!.claim, 'blocked', { resourceType: 'OperationOutcome', issue: [] }, 2_001);
 
     let s = await scrape(m);
     expect(select(s, 'ilp_visits_by_state', { organization: A })).toHaveLength(VISIT_STATES.length);
@@ -136,7 +136,7 @@ describe('scrape-time reads from the store', () => {
     expect(valueOf(s, 'ilp_visits_by_state', { organization: A, state: 'sent' })).toBe(0);
     expect(valueOf(s, 'ilp_visits_by_state', { organization: B, state: 'queued' })).toBe(1);
 
-    ingest(B, ['b2', 'b3']);
+    await ingest(B, ['b2', 'b3']);
     s = await scrape(m);
     expect(valueOf(s, 'ilp_visits_by_state', { organization: B, state: 'queued' })).toBe(3);
   });
@@ -146,7 +146,7 @@ describe('scrape-time reads from the store', () => {
     m.watchStore(store);
     m.watchFacility(A);
     m.watchFacility(B);
-    store.putFacilityState({ organizationId: B, status: 'auth-failed', reason: 'bad credentials', updatedAt: 1 });
+    await store.putFacilityState({ organizationId: B, status: 'auth-failed', reason: 'bad credentials', updatedAt: 1 });
     const s = await scrape(m);
     expect(valueOf(s, 'ilp_facility_status', { organization: A, status: 'active' })).toBe(1);
     expect(sumOf(s, 'ilp_facility_status', { organization: A })).toBe(1);
@@ -160,7 +160,7 @@ describe('scrape-time reads from the store', () => {
     m.watchStore(store);
     m.watchFacility(A);
     m.ingestRecord(A, 'created');
-    store.close();
+    await store.close();
     const s = await scrape(m);
     expect(select(s, 'ilp_visits_by_state')).toEqual([]);
     expect(select(s, 'ilp_facility_status')).toEqual([]);

@@ -46,7 +46,7 @@ async function setup(simOpts: Partial<SimulatorOptions>, count = 1) {
   const store = openStore({ url: db.url });
   metrics.watchStore(store);
   const cleanup = async () => {
-    store.close();
+    await store.close();
     for (const rt of runtimes.values()) (rt.client as unknown as { limiter: { close(): void } }).limiter.close();
     await sim.close();
     fs.rmSync(db.dir, { recursive: true, force: true });
@@ -66,7 +66,7 @@ describe('runner metrics against the simulator', () => {
     const t = await setup({ unknownNiks: [unknown.patient.nik] });
     try {
       const visits = [...good, unknown, rejected];
-      ingestAll(t.store, visits, t.clock());
+      await ingestAll(t.store, visits, t.clock());
       const runner = runnerWith(t.store, t.runtimes, t.clock, t.metrics);
       await syncUntilSettled(runner, t.store, visits.map((v) => ({ organizationId: org, visitId: v.visitId })), t.clock);
       await t.quiet();
@@ -114,7 +114,7 @@ describe('runner metrics against the simulator', () => {
     const visits = [makeVisit(10, { organizationId: org }), makeVisit(11, { organizationId: org })];
     const t = await setup({ errorRate5xx: 1 });
     try {
-      ingestAll(t.store, visits, t.clock());
+      await ingestAll(t.store, visits, t.clock());
       const runner = runnerWith(t.store, t.runtimes, t.clock, t.metrics, 2);
       await syncUntilSettled(runner, t.store, visits.map((v) => ({ organizationId: org, visitId: v.visitId })), t.clock);
       // A visit fails at its first 5xx while a sibling lookup of the same attempt may still be on the wire.

@@ -544,7 +544,7 @@ describe('read (used to retract removed entries)', () => {
   it('refuses an invalid id without calling the platform', async () => {
     const scope = tokenEndpoint();
     const { client } = setup();
-    await expect(client.read('Observation', '../Patient?identifier=x')).rejects.toThrow();
+    await expect(client.read('Observation', '../Patient?identifier=x')).rejects.toHaveProperty('message');
     expect(scope.isDone()).toBe(false);
   });
 });

@@ -7,9 +7,9 @@ describe('facility overview', () => {
   it('gives counts, the oldest waiting record and its age, the last delivery and the status with its reason', async () => {
     const h = harness();
     await h.push(A, visits(A, 3)).expect(202);
-    const [v] = h.store.claimDue(A, NOW.getTime() + 1_000, 1, 60_000);
-    h.store.markSent(A, v!.visitId, 1, {}, NOW.getTime() + 2_000);
-    h.store.putFacilityState({ organizationId: A, status: 'auth-failed', cause: 'credentials', reason: 'invalid_client', updatedAt: NOW.getTime() });
+    const [v] = await h.store.claimDue(A, NOW.getTime() + 1_000, 1, 60_000);
+    await h.store.markSent(v!.claim, {}, NOW.getTime() + 2_000);
+    await h.store.putFacilityState({ organizationId: A, status: 'auth-failed', cause: 'credentials', reason: 'invalid_client', updatedAt: NOW.getTime() });
     h.setNow(NOW.getTime() + 90_000);
 
     const r = await h.get(`/ilp/facilities/${A}`, A).expect(200);

@@ -60,15 +60,15 @@ describe('rejections', () => {
     expect((await h.get(`/ilp/rejections?cursor=${visitsPage.body.nextCursor}`, A).expect(400)).body.issue[0].expression).toEqual(['cursor']);
   });
 
-  it('purges entries past the retention at the next push with rejections, a bounded batch at a time', () => {
+  it('purges entries past the retention at the next push with rejections, a bounded batch at a time', async () => {
     const h = harness();
     const old = Array.from({ length: PURGE_BATCH + 5 }, (_, i) => ({ organizationId: A, visitId: `OLD-${i}`, at: NOW.getTime() - 31 * DAY_MS, issues: [] }));
-    h.store.addRejections(old);
-    h.store.addRejections([{ organizationId: A, visitId: 'RECENT', at: NOW.getTime() - 29 * DAY_MS, issues: [] }]);
-    recordRejections(h.store, [{ organizationId: A, visitId: 'NEW', at: NOW.getTime(), issues: [] }], NOW.getTime(), 30);
-    expect(h.store.listRejections({ limit: 1000 })).toHaveLength(5 + 2);
-    recordRejections(h.store, [], NOW.getTime(), 30);
-    expect(h.store.listRejections({ limit: 1000 }).map((r) => r.visitId)).toEqual(['NEW', 'RECENT']);
+    await h.store.addRejections(old);
+    await h.store.addRejections([{ organizationId: A, visitId: 'RECENT', at: NOW.getTime() - 29 * DAY_MS, issues: [] }]);
+    await recordRejections(h.store, [{ organizationId: A, visitId: 'NEW', at: NOW.getTime(), issues: [] }], NOW.getTime(), 30);
+    expect(await h.store.listRejections({ limit: 1000 })).toHaveLength(5 + 2);
+    await recordRejections(h.store, [], NOW.getTime(), 30);
+    expect((await h.store.listRejections({ limit: 1000 })).map((r) => r.visitId)).toEqual(['NEW', 'RECENT']);
   });
 
   it('answers the push even when the rejection cannot be kept (logged without content)', async () => {

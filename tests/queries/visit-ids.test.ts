@@ -34,12 +34,12 @@ describe("visitIds with '/'", () => {
     const h = withSync();
     const [v] = visits(A, 1, { visitId: '2026/10/0002' });
     await h.push(A, v).expect(202);
-    const finalise = () => {
-      const [row] = h.store.claimDue(A, Date.now() + 10 ** 9, 1, 60_000);
-      h.store.markFinal(A, row!.visitId, row!.revision, 'dead-letter', { resourceType: 'OperationOutcome', issue: [] }, Date.now() + 10 ** 9);
+    const finalise = async () => {
+      const [row] = await h.store.claimDue(A, Date.now() + 10 ** 9, 1, 60_000);
+      await h.store.markFinal(row!.claim, 'dead-letter', { resourceType: 'OperationOutcome', issue: [] }, Date.now() + 10 ** 9);
     };
     for (const path of [`/sync/visits/${A}/2026%2F10%2F0002/requeue`, `/sync/visits/${A}/2026/10/0002/requeue`]) {
-      finalise();
+      await finalise();
       const r = await request(h.app).post(path).set('Authorization', `Bearer ${KEY.admin}`).expect(200);
       expect(r.body).toEqual({ organizationId: A, visitId: '2026/10/0002', state: 'queued', previousState: 'dead-letter' });
     }

@@ -42,7 +42,7 @@ describe('GET /ilp/visits', () => {
   it('explains in English on Accept-Language: en, and names the facility hold for a queued visit', async () => {
     const h = harness();
     await h.push(A, visits(A, 1)).expect(202);
-    h.store.putFacilityState({ organizationId: A, status: 'paused', cause: 'operator', reason: 'paused by an operator', updatedAt: NOW.getTime() });
+    await h.store.putFacilityState({ organizationId: A, status: 'paused', cause: 'operator', reason: 'paused by an operator', updatedAt: NOW.getTime() });
     const en = await h.get('/ilp/visits', A).set('Accept-Language', 'en-US,en;q=0.9').expect(200);
     expect(en.body.items[0].explanation).toBe('Waiting for the next sync run. It waits because deliveries for this facility are paused by an operator; they continue after a resume.');
     expect(en.headers.vary).toMatch(/Accept-Language/);
@@ -56,8 +56,8 @@ describe('GET /ilp/visits', () => {
     h.setNow(NOW.getTime() + 5_000);
     const later = visits(A, 1, { visitId: 'REG-77' }, '2026-10-07T01:00:00Z');
     await h.push(A, later).expect(202);
-    const [claimed] = h.store.claimDue(A, NOW.getTime() + 6_000, 1, 60_000);
-    h.store.markFinal(A, claimed!.visitId, claimed!.revision, 'dead-letter', { resourceType: 'OperationOutcome', issue: [] }, NOW.getTime() + 7_000);
+    const [claimed] = await h.store.claimDue(A, NOW.getTime() + 6_000, 1, 60_000);
+    await h.store.markFinal(claimed!.claim, 'dead-letter', { resourceType: 'OperationOutcome', issue: [] }, NOW.getTime() + 7_000);
 
     const q = async (query: string) => (await h.get(`/ilp/visits?${query}`, A).expect(200)).body.items.map((r: { visitId: string }) => r.visitId);
     expect(await q('state=dead-letter')).toEqual([claimed!.visitId]);

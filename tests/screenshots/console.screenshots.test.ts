@@ -27,7 +27,7 @@ it('writes docs/screenshots/{login,overview,attention,upload,import}.png', async
   await h.failed(B, 'KUNJ-0917', 'dead-letter', []);
   await h.push(A, visits(A, 3)).expect(202);
   await h.push(B, visits(B, 2)).expect(202);
-  h.store.putFacilityState({ organizationId: B, status: 'paused', cause: 'operator', reason: 'paused by an operator', updatedAt: NOW.getTime() });
+  await h.store.putFacilityState({ organizationId: B, status: 'paused', cause: 'operator', reason: 'paused by an operator', updatedAt: NOW.getTime() });
   h.setNow(NOW.getTime() + 3 * 3_600_000 + 20 * 60_000);
 
   const server = await serve(h.app);

@@ -96,7 +96,7 @@ describe.each(PROTO_KEYS)('%s as a table key', (key) => {
       await resolver.resolve({ record: { ...record, locationCode: 'PSY-01' }, client, facility, patientToCreate: () => ({ resourceType: 'Patient' }) });
       expect(calls.filter((c) => c.includes('Location'))).toEqual(['findLocation', 'createLocation:Posyandu Mawar']);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

@@ -41,10 +41,10 @@ function runAndKill(storeModule: string, file: string, first: number, killAfter:
 }
 
 /** Number of items of batch n present in the store (each checked for content). */
-function presentItems(store: Store, n: number): number {
+async function presentItems(store: Store, n: number): Promise<number> {
   let present = 0;
   for (let i = 0; i < BATCH; i++) {
-    const row = store.getVisit(ORGS[i % ORGS.length], `b${n}-${i}`);
+    const row = await store.getVisit(ORGS[i % ORGS.length], `b${n}-${i}`);
     if (!row) continue;
     present++;
     const rec = row.record as { batch: number; item: number; filler: string };
@@ -73,23 +73,24 @@ describe('SQLite store under kill -9', () => {
       const store = openStore({ url: `sqlite:${file}` });
       try {
         // Acknowledged ⇒ complete.
-        for (const n of run.acks) expect([n, presentItems(store, n)]).toEqual([n, BATCH]);
+        for (const n of run.acks) expect([n, await presentItems(store, n)]).toEqual([n, BATCH]);
         // Beyond the last acknowledgement: all-or-nothing, and nothing after the first absent batch.
         let n = run.acks[run.acks.length - 1] + 1;
-        while (presentItems(store, n) === BATCH) n++;
-        for (let k = n; k < n + 5; k++) expect([k, presentItems(store, k)]).toEqual([k, 0]);
+        while (await presentItems(store, n) === BATCH) n++;
+        for (let k = n; k < n + 5; k++) expect([k, await presentItems(store, k)]).toEqual([k, 0]);
         // The store's own counts agree with what is there: every batch from 0 to n-1, nothing else.
-        const c = store.counts().byState;
+        const c = (await store.counts()).byState;
         expect(c.queued + c.sending + c.sent).toBe(n * BATCH);
         expect(c['needs-correction'] + c.blocked + c['dead-letter']).toBe(0);
         first = n;
         // Claims abandoned by the killed process come back once their lease has expired.
         const later = Date.now() + 61_000;
-        const due = ORGS.map((o) => store.claimDue(o, later, 1_000_000, 1).length).reduce((a, b) => a + b, 0);
+        let due = 0;
+        for (const o of ORGS) due += (await store.claimDue(o, later, 1_000_000, 1)).length;
         expect(due).toBe(c.queued + c.sending);
-        expect(store.counts().byState.sending).toBe(c.queued + c.sending);
+        expect((await store.counts()).byState.sending).toBe(c.queued + c.sending);
       } finally {
-        store.close();
+        await store.close();
       }
       const db = new Database(file, { readonly: true });
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');

@@ -71,9 +71,9 @@ describe('opening a database file', () => {
     expect(refusal(() => checkDatabaseFile(file)).code).toBe('STORE_FOREIGN');
   });
 
-  it('refuses our database with a table it does not create (someone else wrote into it), untouched', () => {
+  it('refuses our database with a table it does not create (someone else wrote into it), untouched', async () => {
     const file = path.join(dir, 'mixed.db');
-    realDb(file, 2);
+    await realDb(file, 2);
     const db = new Database(file);
     db.exec('CREATE TABLE patients_export (nik TEXT)');
     db.close();
@@ -82,15 +82,15 @@ describe('opening a database file', () => {
     expect(err.message).toMatch(/tables ilp-adapter does not create: patients_export/);
   });
 
-  it('a sound store file passes store check', () => {
+  it('a sound store file passes store check', async () => {
     const file = path.join(dir, 'ok.db');
-    realDb(file, 60);
+    await realDb(file, 60);
     expect(checkDatabaseFile(file)).toEqual([]);
   });
 
-  it('refuses a database with corrupted pages at start-up (quick_check), and store check reports the problems', () => {
+  it('refuses a database with corrupted pages at start-up (quick_check), and store check reports the problems', async () => {
     const file = path.join(dir, 'c.db');
-    writeDamagedDb(file);
+    await writeDamagedDb(file);
     const err = refusal(() => openSqliteStore({ file }));
     expect(err.code).toBe('STORE_CORRUPT');
     expect(err.message).toMatch(/is damaged \(Tree \d+ page \d+: [^\n]+\); run `ilp-adapter store check`/);
@@ -98,21 +98,21 @@ describe('opening a database file', () => {
     expect(checkDatabaseFile(file).length).toBeGreaterThan(0);
   });
 
-  it('refuses a database whose schema page is damaged', () => {
+  it('refuses a database whose schema page is damaged', async () => {
     const file = path.join(dir, 'd.db');
-    realDb(file, 5);
+    await realDb(file, 5);
     overwrite(file, 100, PAGE_SIZE - 100, 0x5a); // page 1 after the 100-byte header
     expect(refusal(() => openSqliteStore({ file })).code).toBe('STORE_CORRUPT');
     expect(checkDatabaseFile(file)[0]).toMatch(/cannot be read|malformed|corrupt/i);
   });
 
-  it('still creates a new store when the file is missing, 0600 in a 0700 folder (and so are -wal and -shm)', () => {
+  it('still creates a new store when the file is missing, 0600 in a 0700 folder (and so are -wal and -shm)', async () => {
     const dataDir = path.join(dir, 'fresh', 'data');
     const s = openStore({ dataDir });
-    s.ingest([{ organizationId: 'o', visitId: 'v', record: {}, contentHash: 'h' }], T0);
+    await s.ingest([{ organizationId: 'o', visitId: 'v', record: {}, contentHash: 'h' }], T0);
     const file = path.join(dataDir, DEFAULT_DB_FILE);
     const modes = companionFiles(file).map((f) => statSync(f).mode & 0o777);
-    s.close();
+    await s.close();
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     expect(modes).toEqual([0o600, 0o600, 0o600]);
     expect(looseModes(companionFiles(file))).toEqual([]);
@@ -126,9 +126,9 @@ describe('opening a database file', () => {
     expect(() => statSync(blocked)).toThrow(/ENOENT/);
   });
 
-  it('names existing files and folders that other users can read', () => {
+  it('names existing files and folders that other users can read', async () => {
     const file = path.join(dir, 'l.db');
-    realDb(file, 1);
+    await realDb(file, 1);
     chmodSync(file, 0o644);
     chmodSync(dir, 0o755);
     expect(looseModes(companionFiles(file))).toEqual([{ path: dir, mode: '0755' }, { path: file, mode: '0644' }]);

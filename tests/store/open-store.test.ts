@@ -10,33 +10,33 @@ describe('openStore', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('defaults to a SQLite file in the data folder, creating the folder', () => {
+  it('defaults to a SQLite file in the data folder, creating the folder', async () => {
     const dataDir = path.join(dir, 'nested', 'data');
     const s = openStore({ dataDir });
-    s.ingest([{ organizationId: 'o', visitId: 'v', record: {}, contentHash: 'h' }], 1);
-    s.close();
+    await s.ingest([{ organizationId: 'o', visitId: 'v', record: {}, contentHash: 'h' }], 1);
+    await s.close();
     expect(DEFAULT_DB_FILE).toBe('ilp-adapter.db');
     expect(existsSync(path.join(dataDir, DEFAULT_DB_FILE))).toBe(true);
     const again = openStore({ dataDir });
-    expect(again.getVisit('o', 'v')?.contentHash).toBe('h');
-    again.close();
+    expect((await again.getVisit('o', 'v'))?.contentHash).toBe('h');
+    await again.close();
   });
 
-  it('opens an in-memory store for sqlite::memory: (nothing persists)', () => {
+  it('opens an in-memory store for sqlite::memory: (nothing persists)', async () => {
     const a = openStore({ url: 'sqlite::memory:' });
-    a.ingest([{ organizationId: 'o', visitId: 'v', record: {}, contentHash: 'h' }], 1);
-    a.close();
+    await a.ingest([{ organizationId: 'o', visitId: 'v', record: {}, contentHash: 'h' }], 1);
+    await a.close();
     const b = openStore({ url: 'sqlite::memory:' });
-    expect(b.getVisit('o', 'v')).toBeUndefined();
-    b.close();
+    expect(await b.getVisit('o', 'v')).toBeUndefined();
+    await b.close();
   });
 
   it.each([
     (d: string) => `sqlite:${path.join(d, 'x', 'a.db')}`,
     (d: string) => `sqlite://${path.join(d, 'x', 'a.db')}`,
-  ])('opens a SQLite file from a URL (%#)', (make) => {
+  ])('opens a SQLite file from a URL (%#)', async (make) => {
     const s = openStore({ url: make(dir) });
-    s.close();
+    await s.close();
     expect(existsSync(path.join(dir, 'x', 'a.db'))).toBe(true);
   });
 

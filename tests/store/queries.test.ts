@@ -18,147 +18,6 @@ const visit = (visitId: string, over: Record<string, unknown> = {}, org = ORG): 
   return { organizationId: org, visitId, record, contentHash: JSON.stringify(record) };
 };
 
-describe('SQLite store: visit list', () => {
-  let store: Store;
-  beforeEach(() => {
-    store = openSqliteStore({ file: ':memory:' });
-  });
-  afterEach(() => store.close());
-
-  const ids = (f: Partial<VisitListFilter>) => store.listVisits({ limit: 100, ...f }).map((v) => `${v.organizationId}/${v.visitId}`);
-
-  it('lists newest change first with the list columns taken from the record, never the record itself', () => {
-    store.ingest([visit('A')], T0);
-    store.ingest([visit('B', { setting: 'pustu', locationCode: 'PUSTU-2', start: '2026-10-06T10:00:00+08:00' })], T0 + 10);
-    store.ingest([visit('C')], T0 + 20);
-    const rows = store.listVisits({ organizationId: ORG, limit: 10 });
-    expect(rows.map((r) => r.visitId)).toEqual(['C', 'B', 'A']);
-    expect(rows[1]).toEqual({
-      organizationId: ORG, visitId: 'B', revision: 1, state: 'queued', attempts: 0, nextAttemptAt: T0 + 10, updatedAt: T0 + 10,
-      setting: 'pustu', locationCode: 'PUSTU-2', visitStart: Date.parse('2026-10-06T02:00:00Z'),
-    });
-    expect(Object.keys(rows[0]!)).not.toContain('record');
-    // A change moves a visit to the front.
-    store.claimDue(ORG, T0 + 30, 1, 60_000); // claims A (due first)
-    expect(store.listVisits({ organizationId: ORG, limit: 10 }).map((r) => r.visitId)).toEqual(['A', 'C', 'B']);
-  });
-
-  it('filters by organization, state, setting, locationCode, visit start, updatedSince and visitId prefix', () => {
-    store.ingest([
-      visit('2026/10/0001', { start: '2026-10-01T08:00:00+07:00' }),
-      visit('2026/10/0002', { setting: 'puskesmas', locationCode: 'POLI-UMUM', start: '2026-10-02T08:00:00+07:00' }),
-      visit('2026/11/0001', { start: '2026-11-01T08:00:00+07:00' }),
-      visit('X-1', {}, OTHER),
-    ], T0);
-    store.ingest([visit('2026/10/0003', { start: '2026-10-03T08:00:00+07:00' })], T0 + 100);
-    const [claimed] = store.claimDue(ORG, T0 + 200, 1, 60_000);
-    store.markFinal(ORG, claimed!.visitId, 1, 'needs-correction', oo, T0 + 300);
-
-    expect(ids({})).toHaveLength(5);
-    expect(ids({ organizationId: OTHER })).toEqual([`${OTHER}/X-1`]);
-    expect(ids({ organizationId: ORG, states: ['needs-correction'] })).toEqual([`${ORG}/${claimed!.visitId}`]);
-    expect(ids({ organizationId: ORG, states: ['queued', 'needs-correction'] })).toHaveLength(4);
-    expect(ids({ setting: 'puskesmas' })).toEqual([`${ORG}/2026/10/0002`]);
-    expect(ids({ locationCode: 'POLI-UMUM' })).toEqual([`${ORG}/2026/10/0002`]);
-    expect(ids({ from: Date.parse('2026-10-02T00:00:00+07:00'), to: Date.parse('2026-10-03T00:00:00+07:00') })).toEqual([`${ORG}/2026/10/0002`]);
-    expect(ids({ updatedSince: T0 + 100 })).toHaveLength(2);
-    expect(ids({ visitIdPrefix: '2026/10/' }).sort()).toEqual([`${ORG}/2026/10/0001`, `${ORG}/2026/10/0002`, `${ORG}/2026/10/0003`]);
-    // A prefix is literal: LIKE wildcards match nothing special.
-    expect(ids({ visitIdPrefix: '2026_' })).toEqual([]);
-    expect(ids({ visitIdPrefix: '%' })).toEqual([]);
-  });
-
-  it('pages with a keyset position: every row once, in order, even when rows share updatedAt across organizations', () => {
-    const batch = Array.from({ length: 7 }, (_, i) => visit(`V${i}`));
-    store.ingest([...batch, visit('V3', {}, OTHER)], T0); // all the same updatedAt
-    store.ingest([visit('W')], T0 + 1);
-    const all = store.listVisits({ limit: 100 });
-    const seen: string[] = [];
-    let after: VisitListFilter['after'];
-    for (let i = 0; i < 10; i++) {
-      const page = store.listVisits({ limit: 3, ...(after ? { after } : {}) });
-      seen.push(...page.map((v) => `${v.organizationId}/${v.visitId}`));
-      if (page.length < 3) break;
-      const last = page[page.length - 1]!;
-      after = { updatedAt: last.updatedAt, organizationId: last.organizationId, visitId: last.visitId };
-    }
-    expect(seen).toEqual(all.map((v) => `${v.organizationId}/${v.visitId}`));
-    expect(new Set(seen).size).toBe(9);
-    expect(seen[0]).toBe(`${ORG}/W`);
-  });
-
-  it('refuses a limit that is not a positive integer', () => {
-    expect(() => store.listVisits({ limit: 0 })).toThrow(TypeError);
-    expect(() => store.listVisits({ limit: 1.5 })).toThrow(TypeError);
-  });
-
-  it('keeps the list columns current on a revision', () => {
-    store.ingest([visit('A')], T0);
-    store.ingest([visit('A', { setting: 'home-visit', locationCode: 'RUMAH', start: '2026-10-09T09:00:00+09:00' })], T0 + 5);
-    expect(store.listVisits({ limit: 5 })[0]).toMatchObject({ revision: 2, setting: 'home-visit', locationCode: 'RUMAH', visitStart: Date.parse('2026-10-09T00:00:00Z') });
-  });
-});
-
-describe('SQLite store: facility facts and organizations', () => {
-  let store: Store;
-  beforeEach(() => {
-    store = openSqliteStore({ file: ':memory:' });
-  });
-  afterEach(() => store.close());
-
-  it('gives the oldest waiting record, the last delivery, and every organization the store knows', () => {
-    expect(store.facilityFacts(ORG)).toEqual({});
-    store.ingest([visit('A')], T0);
-    store.ingest([visit('B')], T0 + 1_000);
-    expect(store.facilityFacts(ORG)).toEqual({ oldestWaitingSince: T0 });
-    store.claimDue(ORG, T0 + 2_000, 1, 60_000);
-    store.markSent(ORG, 'A', 1, {}, T0 + 3_000);
-    expect(store.facilityFacts(ORG)).toEqual({ oldestWaitingSince: T0 + 1_000, lastSentAt: T0 + 3_000 });
-    store.putFacilityState({ organizationId: '10000009', status: 'paused', updatedAt: T0 });
-    store.ingest([visit('Z', {}, OTHER)], T0);
-    expect(store.organizations()).toEqual([ORG, OTHER, '10000009']);
-  });
-});
-
-describe('SQLite store: rejections', () => {
-  let store: Store;
-  beforeEach(() => {
-    store = openSqliteStore({ file: ':memory:' });
-  });
-  afterEach(() => store.close());
-
-  const issue = { severity: 'error', code: 'value', expression: ['measurements[0].unit'], diagnostics: "unit 'lbs' is not accepted" };
-
-  it('keeps, lists newest first with paging and filters, and purges at most `limit` old entries per call', () => {
-    store.addRejections([
-      { organizationId: ORG, visitId: 'V1', at: T0, issues: [issue] },
-      { organizationId: ORG, at: T0 + 10, issues: [issue] },
-      { organizationId: OTHER, visitId: 'V1', at: T0 + 20, issues: [issue] },
-      { organizationId: ORG, visitId: '2026/10/0001', at: T0 + 30, issues: [issue, issue] },
-    ]);
-    const mine = store.listRejections({ organizationId: ORG, limit: 10 });
-    expect(mine.map((r) => r.at)).toEqual([T0 + 30, T0 + 10, T0]);
-    expect(mine[0]).toMatchObject({ organizationId: ORG, visitId: '2026/10/0001', issues: [issue, issue] });
-    expect(mine[1]).not.toHaveProperty('visitId');
-    const first = store.listRejections({ limit: 2 });
-    const rest = store.listRejections({ limit: 10, after: { at: first[1]!.at, id: first[1]!.id } });
-    expect([...first, ...rest].map((r) => r.at)).toEqual([T0 + 30, T0 + 20, T0 + 10, T0]);
-    expect(store.listRejections({ since: T0 + 10, until: T0 + 30, limit: 10 }).map((r) => r.at)).toEqual([T0 + 20, T0 + 10]);
-    expect(store.listRejections({ visitIdPrefix: '2026/', limit: 10 })).toHaveLength(1);
-
-    expect(store.purgeRejections(T0 + 25, 2)).toBe(2);
-    expect(store.purgeRejections(T0 + 25, 2)).toBe(1);
-    expect(store.purgeRejections(T0 + 25, 2)).toBe(0);
-    expect(store.listRejections({ limit: 10 }).map((r) => r.at)).toEqual([T0 + 30]);
-  });
-
-  it('refuses an entry without organization or time, storing nothing of the batch', () => {
-    expect(() => store.addRejections([{ organizationId: ORG, at: T0, issues: [] }, { organizationId: '', at: T0, issues: [] }])).toThrow(TypeError);
-    expect(() => store.addRejections([{ organizationId: ORG, at: Number.NaN, issues: [] }])).toThrow(TypeError);
-    expect(store.listRejections({ limit: 10 })).toEqual([]);
-  });
-});
-
 describe('migration 5', () => {
   let dir: string;
   beforeEach(() => {
@@ -166,7 +25,7 @@ describe('migration 5', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('back-fills setting, location_code and visit_start from the records of a version-4 database', () => {
+  it('back-fills setting, location_code and visit_start from the records of a version-4 database', async () => {
     const file = path.join(dir, 'v4.db');
     const db = databaseAtVersion(file, 4, T0);
     const insert = db.prepare(`INSERT INTO visits (org, visit_id, revision, content_hash, record, state, next_attempt_at, created_at, updated_at)
@@ -177,12 +36,12 @@ describe('migration 5', () => {
     db.close();
 
     const s = openSqliteStore({ file });
-    const rows = s.listVisits({ limit: 10 });
+    const rows = await s.listVisits({ limit: 10 });
     expect(rows.find((r) => r.visitId === 'OLD-1')).toMatchObject({ setting: 'posyandu', locationCode: 'POSY-01', visitStart: Date.parse('2026-10-05T08:30:00.500+07:00') });
     const odd = rows.find((r) => r.visitId === 'OLD-2')!;
     expect(odd).not.toHaveProperty('setting');
     expect(odd).not.toHaveProperty('visitStart');
     expect(rows.find((r) => r.visitId === 'OLD-3')!.visitStart).toBe(Date.parse('2026-10-05T01:30:00Z'));
-    s.close();
+    await s.close();
   });
 });

@@ -24,19 +24,19 @@ describe('StorageError', () => {
     expect(toStorageError(driverError(code))).toBeUndefined();
   });
 
-  it('the store raises StorageError for a storage fault and passes other errors through', () => {
+  it('the store raises StorageError for a storage fault and passes other errors through', async () => {
     const store = openSqliteStore({ file: ':memory:' });
     try {
       // The Proxy forwards property writes to the store: make its ingest statement fail like a full disk would.
       const inner = store as unknown as { s: { insertVisit: { run: () => never } } };
       inner.s.insertVisit = { run: () => { throw driverError('SQLITE_FULL'); } };
       const item = { organizationId: 'o', visitId: 'v', record: {}, contentHash: 'h' };
-      expect(() => store.ingest([item], 1)).toThrow(StorageError);
-      expect(() => store.ingest([item], 1)).toThrow(/disk holding the database is full \(SQLITE_FULL\)/);
-      expect(() => store.ingest('nope' as never, 1)).toThrow(TypeError);
-      expect(store.counts().byState.queued).toBe(0); // the failed transaction left nothing
+      await expect(store.ingest([item], 1)).rejects.toThrow(StorageError);
+      await expect(store.ingest([item], 1)).rejects.toThrow(/disk holding the database is full \(SQLITE_FULL\)/);
+      await expect(store.ingest('nope' as never, 1)).rejects.toThrow(TypeError);
+      expect((await store.counts()).byState.queued).toBe(0); // the failed transaction left nothing
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

@@ -56,16 +56,16 @@ describe('attempt accounting', () => {
       policy,
     });
     const visit = makeVisit(1, { organizationId: ORG });
-    store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], t);
+    await store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], t);
 
     for (let i = 0; i < 4; i++) {
       await runner.tick();
-      const row = store.getVisit(ORG, visit.visitId)!;
+      const row = (await store.getVisit(ORG, visit.visitId))!;
       expect({ state: row.state, attempts: row.attempts }).toEqual({ state: 'queued', attempts: 0 });
-      t = Math.max(row.nextAttemptAt, store.getFacilityState(ORG)?.notBefore ?? 0) + 1;
+      t = Math.max(row.nextAttemptAt, (await store.getFacilityState(ORG))?.notBefore ?? 0) + 1;
     }
     await runner.tick(); // the 503: the record's first own failure
-    const row = store.getVisit(ORG, visit.visitId)!;
+    const row = (await store.getVisit(ORG, visit.visitId))!;
     expect({ state: row.state, attempts: row.attempts }).toEqual({ state: 'queued', attempts: 1 });
     expect(failures).toHaveLength(0);
   });

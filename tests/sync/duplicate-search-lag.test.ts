@@ -68,10 +68,10 @@ describe('20002 with nothing found by the identifier search', () => {
   let t: number;
   const visit = makeVisit(1, { organizationId: ORG });
   beforeAll(() => void core());
-  beforeEach(() => {
+  beforeEach(async () => {
     store = openStore({ url: 'sqlite::memory:' });
     t = Date.parse('2026-11-01T00:00:00Z');
-    store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], t);
+    await store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], t);
   });
   afterEach(() => store.close());
 
@@ -90,8 +90,8 @@ describe('20002 with nothing found by the identifier search', () => {
     });
   }
 
-  const nextAttempt = () => {
-    t = store.getVisit(ORG, visit.visitId)!.nextAttemptAt + 1;
+  const nextAttempt = async () => {
+    t = (await store.getVisit(ORG, visit.visitId))!.nextAttemptAt + 1;
   };
 
   it('the first time is transient (retried with backoff); repeated on a later attempt it is needs-correction', async () => {
@@ -100,7 +100,7 @@ describe('20002 with nothing found by the identifier search', () => {
 
     const first = await runner.tick();
     expect(first).toMatchObject({ retried: 1, needsCorrection: 0 });
-    const row = store.getVisit(ORG, visit.visitId)!;
+    const row = (await store.getVisit(ORG, visit.visitId))!;
     expect(row).toMatchObject({ state: 'queued', attempts: 1 });
     expect(row.nextAttemptAt).toBeGreaterThan(t); // backoff, not an immediate spin
     expect(row.lastError!.issue[0]!.diagnostics).toMatch(new RegExp(`^${UNSEEN_DUPLICATE_NOTE.replace(/[()]/g, '\\$&')}`));
@@ -110,11 +110,11 @@ describe('20002 with nothing found by the identifier search', () => {
 
     expect(calls).toEqual(['transaction POST,POST,POST,POST,POST', 'search Encounter', 'transaction POST,POST,POST,POST,POST']);
 
-    nextAttempt();
+    await nextAttempt();
     calls.length = 0;
     const second = await runner.tick();
     expect(second).toMatchObject({ retried: 0, needsCorrection: 1 });
-    const final = store.getVisit(ORG, visit.visitId)!;
+    const final = (await store.getVisit(ORG, visit.visitId))!;
     expect(final).toMatchObject({ state: 'needs-correction', attempts: 2 });
     expect(final.lastError!.issue[0]!.diagnostics).toMatch(/again on a later attempt/);
     expect(JSON.stringify(final.lastError)).toContain('RuleNumber: 20002');
@@ -127,12 +127,12 @@ describe('20002 with nothing found by the identifier search', () => {
     const encounter = { resourceType: 'Encounter', id: 'enc-1', identifier: [{ system: ENC_SYSTEM, value: visit.visitId }] } as Resource;
     const runner = runnerWith({ encounterSearch: [[], [encounter]], transactions: ['dup', 'dup', 'ok'] }, calls);
     await runner.tick();
-    expect(store.getVisit(ORG, visit.visitId)).toMatchObject({ state: 'queued', attempts: 1 });
+    expect(await store.getVisit(ORG, visit.visitId)).toMatchObject({ state: 'queued', attempts: 1 });
 
-    nextAttempt();
+    await nextAttempt();
     calls.length = 0;
     expect(await runner.tick()).toMatchObject({ sent: 1 });
-    const row = store.getVisit(ORG, visit.visitId)!;
+    const row = (await store.getVisit(ORG, visit.visitId))!;
     expect(row).toMatchObject({ state: 'sent', attempts: 2 });
     expect(row.resourceIds!.encounter).toBe('Encounter/enc-1');
     expect(calls[0]).toBe('search Encounter');
@@ -145,7 +145,7 @@ describe('20002 with nothing found by the identifier search', () => {
     const encounter = { resourceType: 'Encounter', id: 'enc-1', identifier: [{ system: ENC_SYSTEM, value: visit.visitId }] } as Resource;
     const runner = runnerWith({ encounterSearch: [[encounter]], transactions: ['dup', 'dup'] }, calls);
     expect(await runner.tick()).toMatchObject({ needsCorrection: 1, retried: 0 });
-    expect(store.getVisit(ORG, visit.visitId)).toMatchObject({ state: 'needs-correction', attempts: 1 });
+    expect(await store.getVisit(ORG, visit.visitId)).toMatchObject({ state: 'needs-correction', attempts: 1 });
     expect(calls.at(-1)).toMatch(/^transaction PUT/); // the adopted Encounter was PUT, and still 20002
   });
 
@@ -153,10 +153,10 @@ describe('20002 with nothing found by the identifier search', () => {
     const calls: string[] = [];
     const runner = runnerWith({ encounterSearch: [], transactions: ['dup', 'dup', 'dup', 'dup'] }, calls);
     await runner.tick();
-    expect(store.getVisit(ORG, visit.visitId)!.lastError).toBeDefined();
+    expect((await store.getVisit(ORG, visit.visitId))!.lastError).toBeDefined();
     const changed = { ...visit, end: String(visit.end).replace(':20:', ':25:') };
-    store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: changed, contentHash: contentHash(changed) }], t);
+    await store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: changed, contentHash: contentHash(changed) }], t);
     expect(await runner.tick()).toMatchObject({ retried: 1, needsCorrection: 0 });
-    expect(store.getVisit(ORG, visit.visitId)).toMatchObject({ state: 'queued', revision: 2, attempts: 1 });
+    expect(await store.getVisit(ORG, visit.visitId)).toMatchObject({ state: 'queued', revision: 2, attempts: 1 });
   });
 });

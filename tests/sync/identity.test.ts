@@ -68,7 +68,7 @@ describe('IdentityResolver', () => {
     await resolver.resolve({ record: record({ nik: NIK }), client, facility, patientToCreate: () => patientResource });
     const { createHmac } = await import('node:crypto');
     const keyHash = createHmac('sha256', Buffer.alloc(32, 7)).update(`patient|nik|${NIK}`).digest('hex');
-    const entry = store.getIdentity('patient', '10000004', keyHash);
+    const entry = await store.getIdentity('patient', '10000004', keyHash);
     expect(entry?.satusehatId).toBe('P001');
     expect(JSON.stringify(entry)).not.toContain(NIK);
   });

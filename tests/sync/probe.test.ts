@@ -52,7 +52,7 @@ describe('probeResultOf', () => {
 
 describe('FacilityProbes', () => {
   it('is pending before the first answer, then ok; an ok probe lifts a hold for credentials from an earlier run', async () => {
-    store.putFacilityState({ organizationId: ORG, status: 'auth-failed', cause: 'credentials', reason: 'old', notBefore: t + DELAY, updatedAt: t - 1 });
+    await store.putFacilityState({ organizationId: ORG, status: 'auth-failed', cause: 'credentials', reason: 'old', notBefore: t + DELAY, updatedAt: t - 1 });
     let grant!: () => void;
     const { probes } = probesWith(() => new Promise<void>((r) => { grant = r; }));
     const running = probes.probeAll();
@@ -60,8 +60,8 @@ describe('FacilityProbes', () => {
     grant();
     await running;
     expect(probes.result(ORG)).toEqual({ status: 'ok', checkedAt: t });
-    expect(store.getFacilityState(ORG)).toMatchObject({ status: 'active' });
-    expect(store.getFacilityState(ORG)!.notBefore).toBeUndefined();
+    expect(await store.getFacilityState(ORG)).toMatchObject({ status: 'active' });
+    expect((await store.getFacilityState(ORG))!.notBefore).toBeUndefined();
   });
 
   it('an ok probe does not lift a hold for access (403) or an operator’s pause', async () => {
@@ -69,28 +69,28 @@ describe('FacilityProbes', () => {
       { status: 'config-error' as const, cause: 'access' as const, reason: 'Resource cannot be accessed due to business rule' },
       { status: 'paused' as const, cause: 'operator' as const, reason: 'paused by an operator' },
     ]) {
-      store.putFacilityState({ organizationId: ORG, ...held, updatedAt: t });
+      await store.putFacilityState({ organizationId: ORG, ...held, updatedAt: t });
       await probesWith(async () => 'token').probes.probe(ORG);
-      expect(store.getFacilityState(ORG)).toMatchObject(held);
+      expect(await store.getFacilityState(ORG)).toMatchObject(held);
     }
   });
 
   it('refused credentials put the facility on hold until the next probe time; wrong URL as a configuration error', async () => {
     await probesWith(() => Promise.reject(refused(401))).probes.probe(ORG);
-    expect(store.getFacilityState(ORG)).toMatchObject({ status: 'auth-failed', cause: 'credentials', notBefore: t + DELAY });
+    expect(await store.getFacilityState(ORG)).toMatchObject({ status: 'auth-failed', cause: 'credentials', notBefore: t + DELAY });
     await probesWith(() => Promise.reject(refused(404, 'Not Found'))).probes.probe(ORG);
-    expect(store.getFacilityState(ORG)).toMatchObject({ status: 'config-error', cause: 'url' });
+    expect(await store.getFacilityState(ORG)).toMatchObject({ status: 'config-error', cause: 'url' });
     // Fixed and restarted: the next probe passes and lifts the URL hold.
     await probesWith(async () => 'token').probes.probe(ORG);
-    expect(store.getFacilityState(ORG)).toMatchObject({ status: 'active' });
+    expect(await store.getFacilityState(ORG)).toMatchObject({ status: 'active' });
   });
 
   it('an unreachable platform changes no state; a paused facility stays paused whatever the probe says', async () => {
     await probesWith(() => Promise.reject(new PlatformError('transient', undefined, ownOutcome('timeout', 'Timeout')))).probes.probe(ORG);
-    expect(store.getFacilityState(ORG)).toBeUndefined();
-    store.putFacilityState({ organizationId: ORG, status: 'paused', cause: 'operator', updatedAt: t });
+    expect(await store.getFacilityState(ORG)).toBeUndefined();
+    await store.putFacilityState({ organizationId: ORG, status: 'paused', cause: 'operator', updatedAt: t });
     await probesWith(() => Promise.reject(refused(401))).probes.probe(ORG);
-    expect(store.getFacilityState(ORG)!.status).toBe('paused');
+    expect((await store.getFacilityState(ORG))!.status).toBe('paused');
   });
 
   it('concurrent probes of one facility share one token request; unknown facilities have no result', async () => {
@@ -108,7 +108,7 @@ describe('FacilityProbes', () => {
     let fail!: (e: unknown) => void;
     const { probes } = probesWith(() => new Promise<void>((_r, j) => { fail = j; }));
     const p = probes.probe(ORG);
-    store.close();
+    await store.close();
     fail(refused(401));
     await expect(p).resolves.toMatchObject({ status: 'auth-failed' });
     store = openStore({ url: 'sqlite::memory:', dataDir: '/nonexistent' }); // for afterEach

@@ -24,10 +24,10 @@ describe('exactly once across a requeue', () => {
     let t = Date.parse('2026-11-01T00:00:00Z');
     const runner = unitRunner(store, ORG, platform.client, () => t, { policy: { maxAttempts: 1 } });
     const visit = makeVisit(3, { organizationId: ORG }); // an infant: Observations and an Immunization
-    store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], t);
+    await store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], t);
 
     await runner.tick();
-    expect(store.getVisit(ORG, visit.visitId)!.state).toBe('dead-letter');
+    expect((await store.getVisit(ORG, visit.visitId))!.state).toBe('dead-letter');
     expect(platform.encountersFor(visit.visitId)).toHaveLength(1); // committed although the response was lost
     const created = { enc: platform.count('Encounter'), obs: platform.count('Observation'), imm: platform.count('Immunization') };
     expect(created.obs).toBeGreaterThan(0);
@@ -35,9 +35,9 @@ describe('exactly once across a requeue', () => {
 
     platform.answer();
     t += 3_600_000;
-    expect(store.requeue(ORG, visit.visitId, t)).toBe(true);
+    expect(await store.requeue(ORG, visit.visitId, t)).toBe(true);
     await runner.tick();
-    const row = store.getVisit(ORG, visit.visitId)!;
+    const row = (await store.getVisit(ORG, visit.visitId))!;
     expect(row.state).toBe('sent');
     expect(platform.encountersFor(visit.visitId)).toHaveLength(1);
     expect({ enc: platform.count('Encounter'), obs: platform.count('Observation'), imm: platform.count('Immunization') }).toEqual(created);

@@ -75,8 +75,8 @@ describe('deliverVisit: retracting what a revision removed', () => {
       idsFromTransactionResponse,
     };
     const deliver = async (record: Record<string, unknown>) => {
-      store.ingest([{ organizationId: ORG, visitId: String(record.visitId), record, contentHash: contentHash(record) }], t);
-      const [row] = store.claimDue(ORG, t, 1, 60_000);
+      await store.ingest([{ organizationId: ORG, visitId: String(record.visitId), record, contentHash: contentHash(record) }], t);
+      const [row] = await store.claimDue(ORG, t, 1, 60_000);
       const res = await deliverVisit(row!, facility, deps);
       t += 60_000;
       return res;
@@ -107,8 +107,8 @@ describe('deliverVisit: retracting what a revision removed', () => {
     expect(entry!.fullUrl).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
     expect(entry!.resource).toMatchObject({ resourceType: 'Observation', id: removedId, status: 'entered-in-error', meta: { profile: ['x'] } });
     expect(entry!.resource!.meta).toEqual({ profile: ['x'] });
-    expect(store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))).toMatchObject({ satusehatId: removedId, contentHash: RETRACTED_HASH });
-    expect(store.getVisit(ORG, visit.visitId)!.resourceIds).toEqual(res.resourceIds);
+    expect(await store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))).toMatchObject({ satusehatId: removedId, contentHash: RETRACTED_HASH });
+    expect((await store.getVisit(ORG, visit.visitId))!.resourceIds).toEqual(res.resourceIds);
   });
 
   it('a resource the platform no longer has is marked retracted without a transaction', async () => {
@@ -119,7 +119,7 @@ describe('deliverVisit: retracting what a revision removed', () => {
     const res = await deliver(rev);
     expect(res).toMatchObject({ sent: 0, marked: true });
     expect(p.bundles.length).toBe(bundlesBefore);
-    expect(store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))!.contentHash).toBe(RETRACTED_HASH);
+    expect((await store.getLedger(ORG, ledgerKey(visit.visitId, removedKey)))!.contentHash).toBe(RETRACTED_HASH);
   });
 
   it('one already entered-in-error (an earlier response lost) is not PUT again', async () => {
@@ -131,25 +131,25 @@ describe('deliverVisit: retracting what a revision removed', () => {
     expect(res.sent).toBe(1);
     expect(p.bundles.at(-1)!.entry!.map((e) => e.request!.url)).toEqual([expect.stringMatching(/^Observation\/id-\d+$/)]);
     expect(p.bundles.at(-1)!.entry![0]!.request!.url).not.toBe(`Observation/${removedId}`);
-    expect(store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))!.contentHash).toBe(RETRACTED_HASH);
+    expect((await store.getLedger(ORG, ledgerKey(visit.visitId, removedKey)))!.contentHash).toBe(RETRACTED_HASH);
   });
 
   it('a failed read fails the attempt and leaves the ledger entry to retract on the next one', async () => {
     const { p, deliver } = setup();
     const { visit, rev, removedKey } = await sentThenRevised(deliver);
-    const before = store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))!;
+    const before = (await store.getLedger(ORG, ledgerKey(visit.visitId, removedKey)))!;
     p.setRead(async () => { throw new PlatformError('transient', 503, toOperationOutcome([{ severity: 'error', code: 'transient', diagnostics: 'down' }])); });
     const bundlesBefore = p.bundles.length;
     await expect(deliver(rev)).rejects.toMatchObject({ kind: 'transient' });
     expect(p.bundles.length).toBe(bundlesBefore);
-    expect(store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))).toEqual(before);
+    expect(await store.getLedger(ORG, ledgerKey(visit.visitId, removedKey))).toEqual(before);
   });
 
   it('never retracts an Encounter, nor a removed entry twice', async () => {
     const { p, deliver } = setup();
     const { visit, rev } = await sentThenRevised(deliver);
     // A stale Encounter-typed ledger entry under another key of this visit must be left alone.
-    store.putLedger([{ organizationId: ORG, localKey: ledgerKey(visit.visitId, 'encounter-old'), resourceType: 'Encounter', satusehatId: 'enc-x', contentHash: 'h', updatedAt: t }]);
+    await store.putLedger([{ organizationId: ORG, localKey: ledgerKey(visit.visitId, 'encounter-old'), resourceType: 'Encounter', satusehatId: 'enc-x', contentHash: 'h', updatedAt: t }]);
     await deliver(rev);
     expect(p.reads).toHaveLength(1);
     const again = structuredClone(rev);
@@ -183,7 +183,7 @@ describe('deliverVisit: retracting what a revision removed', () => {
       expect(retracted.clinicalStatus).toBeUndefined(); // FHIR R4 con-5
       expect(res.resourceIds['condition/Z13.6']).toBeUndefined();
       expect(res.resourceIds['condition/I10']).toMatch(/^Condition\/id-\d+$/);
-      expect(store.getLedger(ORG, ledgerKey(visit.visitId, 'condition/Z13.6'))).toMatchObject({ satusehatId: oldId, contentHash: RETRACTED_HASH });
+      expect(await store.getLedger(ORG, ledgerKey(visit.visitId, 'condition/Z13.6'))).toMatchObject({ satusehatId: oldId, contentHash: RETRACTED_HASH });
     });
 
     it('a Condition already entered-in-error at the platform is not PUT again', async () => {
@@ -198,7 +198,7 @@ describe('deliverVisit: retracting what a revision removed', () => {
       rev.diagnoses = [{ code: 'I10' }];
       await deliver(rev);
       expect(p.bundles.at(-1)!.entry!.map((e) => e.request!.url)).not.toContain(`Condition/${oldId}`);
-      expect(store.getLedger(ORG, ledgerKey(visit.visitId, 'condition/Z13.6'))!.contentHash).toBe(RETRACTED_HASH);
+      expect((await store.getLedger(ORG, ledgerKey(visit.visitId, 'condition/Z13.6')))!.contentHash).toBe(RETRACTED_HASH);
     });
 
     it('re-ranking the same diagnoses keeps their Conditions (keyed by code): only the Encounter changes', async () => {
@@ -233,8 +233,8 @@ describe('deliverVisit: retracting what a revision removed', () => {
         if (type === 'Condition' && params.encounter === 'enc-lost') return [structuredClone(p.resources.get('Condition/dx-lost')!)];
         return [];
       });
-      store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], t);
-      const [claimed] = store.claimDue(ORG, t, 1, 60_000);
+      await store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], t);
+      const [claimed] = await store.claimDue(ORG, t, 1, 60_000);
       const res = await deliverVisit({ ...claimed!, attempts: 2 }, facility, deps);
       expect(searches).toContain('Condition?subject=P00000000001&encounter=enc-lost');
       expect(res.resourceIds['condition/Z13.6']).toBe('Condition/dx-lost');

@@ -23,25 +23,25 @@ describe('SyncRunner.stop with a grace', () => {
     const store = openStore({ url: file });
     const t = Date.parse('2026-11-01T00:00:00Z');
     const visits = [makeVisit(1, { organizationId: ORG }), makeVisit(2, { organizationId: ORG })];
-    store.ingest(visits.map((v) => ({ organizationId: ORG, visitId: v.visitId, record: v, contentHash: contentHash(v) })), t);
+    await store.ingest(visits.map((v) => ({ organizationId: ORG, visitId: v.visitId, record: v, contentHash: contentHash(v) })), t);
     const held = gate();
     const runner = unitRunner(store, ORG, committingPlatform(ORG).client, () => t, { onClaim: () => held.arrive() });
     const tick = runner.tick();
     await held.reached; // the first visit is claimed and its delivery is under way
 
     expect(await runner.stop(0)).toEqual({ settled: false, abandoned: 1 });
-    store.close();
+    await store.close();
     held.open();
     const summary = await tick;
     expect(summary).toMatchObject({ sent: 0, unrecorded: 1, stoppedBy: 'stopped' });
 
     const after = openStore({ url: file });
     try {
-      const [first, second] = visits.map((v) => after.getVisit(ORG, v.visitId)!);
+      const [first, second] = await Promise.all(visits.map((v) => after.getVisit(ORG, v.visitId)));
       expect({ state: first!.state, attempts: first!.attempts, leaseUntil: first!.leaseUntil }).toEqual({ state: 'sending', attempts: 1, leaseUntil: t + 60_000 });
       expect({ state: second!.state, attempts: second!.attempts }).toEqual({ state: 'queued', attempts: 0 }); // never claimed
     } finally {
-      after.close();
+      await after.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -51,6 +51,6 @@ describe('SyncRunner.stop with a grace', () => {
     const runner = unitRunner(store, ORG, committingPlatform(ORG).client, () => 0);
     expect(await runner.stop(1_000)).toEqual({ settled: true, abandoned: 0 });
     expect((await runner.tick()).stoppedBy).toBe('stopped');
-    store.close();
+    await store.close();
   });
 });

@@ -94,12 +94,12 @@ describe('POST /sync/run and GET /sync/status', () => {
   it('?wait=true also says what still waits per facility and why, so a run with nothing to do is not just zeros', async () => {
     const t = Date.now();
     const outcome = { resourceType: 'OperationOutcome' as const, issue: [{ severity: 'error' as const, code: 'not-found' as const, diagnostics: 'NIK not found' }] };
-    store.ingest(['V1', 'V2', 'V3', 'V4'].map((visitId) => ({ organizationId: ORG, visitId, record: { visitId }, contentHash: visitId })), t);
-    const [v1, v2, v3] = store.claimDue(ORG, t, 3, 60_000);
-    store.markSent(ORG, v1!.visitId, v1!.revision, {}, t);
-    store.markFinal(ORG, v2!.visitId, v2!.revision, 'blocked', outcome, t);
-    store.markRetry(ORG, v3!.visitId, v3!.revision, t + 3_600_000, outcome, t);
-    store.putFacilityState({ organizationId: ORG, status: 'paused', cause: 'operator', reason: 'paused by an operator', updatedAt: t });
+    await store.ingest(['V1', 'V2', 'V3', 'V4'].map((visitId) => ({ organizationId: ORG, visitId, record: { visitId }, contentHash: visitId })), t);
+    const [v1, v2, v3] = await store.claimDue(ORG, t, 3, 60_000);
+    await store.markSent(v1!.claim, {}, t);
+    await store.markFinal(v2!.claim, 'blocked', outcome, t);
+    await store.markRetry(v3!.claim, t + 3_600_000, outcome, t);
+    await store.putFacilityState({ organizationId: ORG, status: 'paused', cause: 'operator', reason: 'paused by an operator', updatedAt: t });
 
     const pending = run('?wait=true').set('Accept-Language', 'en').then((r) => r); // then() sends it
     await eventually(() => runner.busy, 'the run to start');

@@ -62,13 +62,13 @@ describe('reconcile after a lost response, against a platform that drops paramet
     const a = makeVisit(3, { organizationId: ORG });
     const b = { ...makeVisit(3, { organizationId: ORG }), visitId: `${a.visitId}-B` };
     platform.answer();
-    store.ingest([{ organizationId: ORG, visitId: a.visitId, record: a, contentHash: contentHash(a) }], t);
+    await store.ingest([{ organizationId: ORG, visitId: a.visitId, record: a, contentHash: contentHash(a) }], t);
     await runner.tick();
-    expect(store.getVisit(ORG, a.visitId)!.state).toBe('sent');
+    expect((await store.getVisit(ORG, a.visitId))!.state).toBe('sent');
     platform.loseNext();
-    store.ingest([{ organizationId: ORG, visitId: b.visitId, record: b, contentHash: contentHash(b) }], t);
+    await store.ingest([{ organizationId: ORG, visitId: b.visitId, record: b, contentHash: contentHash(b) }], t);
     await runner.tick();
-    expect(store.getVisit(ORG, b.visitId)!.state).toBe('queued'); // committed, response lost: retry
+    expect((await store.getVisit(ORG, b.visitId))!.state).toBe('queued'); // committed, response lost: retry
     platform.answer();
     return { runner, a, b };
   }
@@ -79,7 +79,7 @@ describe('reconcile after a lost response, against a platform that drops paramet
     const before = platform.posts.length;
     t += 2_000;
     await runner.tick();
-    expect(store.getVisit(ORG, b.visitId)!.state).toBe('sent');
+    expect((await store.getVisit(ORG, b.visitId))!.state).toBe('sent');
     expect(platform.posts.length).toBe(before);
     expect(platform.encountersFor(b.visitId)).toHaveLength(1);
     // Only documented parameters were sent.
@@ -92,13 +92,13 @@ describe('reconcile after a lost response, against a platform that drops paramet
     const before = platform.posts.length;
     t += 2_000;
     await runner.tick();
-    const row = store.getVisit(ORG, b.visitId)!;
+    const row = (await store.getVisit(ORG, b.visitId))!;
     expect(row.state).toBe('queued');
     expect(JSON.stringify(row.lastError)).toMatch(/do not match what was searched for/);
     expect(platform.posts.length).toBe(before); // no duplicate
     // A's resources were not attached to B.
-    const aIds = new Set(Object.values(store.getVisit(ORG, a.visitId)!.resourceIds!));
-    const bLedger = store.ledgerForVisit(ORG, b.visitId).map((l) => `${l.resourceType}/${l.satusehatId}`);
+    const aIds = new Set(Object.values((await store.getVisit(ORG, a.visitId))!.resourceIds!));
+    const bLedger = (await store.ledgerForVisit(ORG, b.visitId)).map((l) => `${l.resourceType}/${l.satusehatId}`);
     expect(bLedger.filter((id) => aIds.has(id))).toEqual([]);
   });
 });

@@ -26,7 +26,7 @@ export function purgeCommand(ctx: CliContext): Command {
     .option('--now <date-time>', 'act as if it were this time (ISO 8601 with offset)')
     .option('--format <format>', 'output: table | json', 'table')
     .option('--lang <lang>', 'id (Bahasa Indonesia) | en', 'id')
-    .action((flags: OutputFlags & { dryRun?: boolean; now?: string }) => runOnStore(ctx, 'purge', localeFlag(flags), (store) => {
+    .action((flags: OutputFlags & { dryRun?: boolean; now?: string }) => runOnStore(ctx, 'purge', localeFlag(flags), async (store) => {
       const out = outputOf(flags, ['table', 'json']);
       const t = (key: string, params?: Params) => catalogue(out.locale, key, params);
       let now: number;
@@ -36,8 +36,8 @@ export function purgeCommand(ctx: CliContext): Command {
         throw new CliStop(EXIT.UNUSABLE, (e as Error).message);
       }
       const settings = retentionSettings();
-      const preview = previewRetention(store, now, settings);
-      const removed = flags.dryRun ? undefined : purgeExpired(store, now, settings);
+      const preview = await previewRetention(store, now, settings);
+      const removed = flags.dryRun ? undefined : await purgeExpired(store, now, settings);
       if (out.format === 'json') {
         ctx.stdout.write(`${JSON.stringify({
           dryRun: !!flags.dryRun,
@@ -65,18 +65,18 @@ export function rotateDataCommand(ctx: CliContext): Command {
     .description('re-encrypt every record body not under the current data key (the first of DATA_KEYS / the key file); resumable')
     .option('--batch <n>', 'bodies per transaction', '200')
     .option('--lang <lang>', 'id (Bahasa Indonesia) | en', 'id')
-    .action((flags: { batch: string; lang: string }) => runOnStore(ctx, 'keys rotate-data', localeFlag(flags), (store) => {
+    .action((flags: { batch: string; lang: string }) => runOnStore(ctx, 'keys rotate-data', localeFlag(flags), async (store) => {
       const { locale } = outputOf({ lang: flags.lang, format: 'table' });
       const t = (key: string, params?: Params) => catalogue(locale, key, params);
       const batch = Number(flags.batch);
       if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new CliStop(EXIT.UNUSABLE, '--batch must be an integer between 1 and 10000');
-      const current = store.bodyKeyCounts().currentKeyId;
+      const current = (await store.bodyKeyCounts()).currentKeyId;
       if (current === undefined) throw new CliStop(EXIT.UNUSABLE, t('rotate.plain-codec'));
-      const summary = rotateData(store, {
+      const summary = await rotateData(store, {
         batch,
         onBatch: (s) => void ctx.stderr.write(`${t('rotate.progress', { reencrypted: s.reencrypted, batches: s.batches })}\n`),
       });
-      const counts = store.bodyKeyCounts();
+      const counts = await store.bodyKeyCounts();
       const keyIds = Object.keys(counts.byKey);
       ctx.stdout.write(`${t('rotate.summary', {
         reencrypted: summary.reencrypted, keyId: current,

@@ -29,16 +29,16 @@ function configuredFacilities(): Map<string, Record<string, unknown>> {
 export function facilitiesCommand(ctx: CliContext): Command {
   return withOutputOptions(new Command('facilities').description('per facility: counts by state, oldest waiting, last sent, status and why'))
     .option('--organization <id>', 'one facility')
-    .action((flags: OutputFlags & { organization?: string }) => runOnStore(ctx, 'facilities', (): Locale => (flags.lang === 'en' ? 'en' : 'id'), (store) => {
+    .action((flags: OutputFlags & { organization?: string }) => runOnStore(ctx, 'facilities', (): Locale => (flags.lang === 'en' ? 'en' : 'id'), async (store) => {
       const out = outputOf(flags);
       const deps = { store, now: () => ctx.clock().getTime(), configured: configuredFacilities() };
       let items: FacilityOverview[];
       if (flags.organization !== undefined) {
-        const one = facilityOverview(deps, { all: true }, flags.organization, out.locale);
+        const one = await facilityOverview(deps, { all: true }, flags.organization, out.locale);
         if (!one) throw new CliStop(EXIT.INVALID, text(out.locale, 'cli.no-facility', { organizationId: flags.organization }));
         items = [one];
       } else {
-        items = facilityOverviews(deps, { all: true }, out.locale);
+        items = await facilityOverviews(deps, { all: true }, out.locale);
       }
       writePage(ctx, { items }, out, FACILITY_COLUMNS, FACILITY_TABLE);
       if (out.format === 'table') ctx.stderr.write(`${text(out.locale, 'facility.quota.unknown')}\n`);

@@ -81,7 +81,7 @@ async function run(ctx: CliContext, file: string, flags: ImportFlags, locale: Lo
     if (e instanceof ImportFileError) throw new CliStop(EXIT.UNUSABLE, fileErrorText(locale, e));
     throw e;
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 

@@ -23,14 +23,14 @@ const SHOWN_PREFIX = 12;
 const MIN_PREFIX = 8;
 
 /** Runs `use` on the service database (opened from the environment like the service does) and closes it. */
-function withServiceStore<T>(use: (store: Store, database: string) => T): T {
+async function withServiceStore<T>(use: (store: Store, database: string) => Promise<T>): Promise<T> {
   const cfg = loadServiceConfig(process.env);
   const options = { ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir };
   const store = openStore(options);
   try {
-    return use(store, sqliteFileOf(options) ?? String(cfg.databaseUrl));
+    return await use(store, sqliteFileOf(options) ?? String(cfg.databaseUrl));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -50,9 +50,9 @@ export function keysCommand(ctx: CliContext): Command {
     ctx.exitCode = code;
   };
   /** Runs a subcommand, turning configuration and storage failures into exit 2 with the reason. */
-  const guarded = <A extends unknown[]>(run: (...args: A) => void) => (...args: A) => {
+  const guarded = <A extends unknown[]>(run: (...args: A) => Promise<void> | void) => async (...args: A) => {
     try {
-      run(...args);
+      await run(...args);
     } catch (e) {
       fail(e instanceof ConfigError ? e.message : t('failed', { reason: e instanceof Error ? e.message : 'failed' }));
     }
@@ -65,13 +65,13 @@ export function keysCommand(ctx: CliContext): Command {
     .description('create a facility API key; prints it once')
     .requiredOption('--org <organizationId>', 'the SATUSEHAT Organization id the key may push and read (one of the facilities file)')
     .option('--label <text>', 'who uses the key (e.g. the SIMPUS of Puskesmas X)')
-    .action(guarded((flags: { org: string; label?: string }) => {
+    .action(guarded(async (flags: { org: string; label?: string }) => {
       if (!/^[A-Za-z0-9-]{1,64}$/.test(flags.org)) return fail(t('org.format'));
       const { file, orgs } = configuredOrganizations();
       if (!orgs.includes(flags.org)) return fail(t('org.unknown', { org: flags.org, file, configured: orgs.join(', ') }));
       const key = generateApiKey();
-      const database = withServiceStore((store, db) => {
-        store.putApiKey({
+      const database = await withServiceStore(async (store, db) => {
+        await store.putApiKey({
           keyHash: hashApiKey(key), organizationId: flags.org, role: 'facility', source: 'cli', createdAt: ctx.clock().getTime(),
           ...(flags.label ? { label: flags.label } : {}),
         });
@@ -84,9 +84,9 @@ export function keysCommand(ctx: CliContext): Command {
     .command('list')
     .description('list the keys: hash prefix, organization, source, created, revoked, label (never the key)')
     .option('--json', 'one JSON object per key')
-    .action(guarded((flags: { json?: boolean }) => {
-      withServiceStore((store, database) => {
-        const rows = store.listApiKeys();
+    .action(guarded(async (flags: { json?: boolean }) => {
+      await withServiceStore(async (store, database) => {
+        const rows = await store.listApiKeys();
         if (flags.json) {
           for (const r of rows) {
             ctx.stdout.write(`${JSON.stringify({
@@ -110,9 +110,9 @@ export function keysCommand(ctx: CliContext): Command {
   keys
     .command('revoke <hash-prefix|label>')
     .description('revoke a key: it stops working at once on every instance that uses this database')
-    .action(guarded((query: string) => {
-      withServiceStore((store, database) => {
-        const rows = store.listApiKeys();
+    .action(guarded(async (query: string) => {
+      await withServiceStore(async (store, database) => {
+        const rows = await store.listApiKeys();
         const q = query.trim();
         const byPrefix = /^[0-9a-fA-F]+$/.test(q) && q.length >= MIN_PREFIX ? rows.filter((r) => r.keyHash.startsWith(q.toLowerCase())) : [];
         const matched = byPrefix.length ? byPrefix : rows.filter((r) => r.label === q);
@@ -123,7 +123,7 @@ export function keysCommand(ctx: CliContext): Command {
           return fail(t('revoke.ambiguous', { count: active.length, query: q, prefixes: active.map((r) => r.keyHash.slice(0, SHOWN_PREFIX)).join(', ') }));
         }
         const row = active[0]!;
-        store.revokeApiKey(row.keyHash, ctx.clock().getTime());
+        await store.revokeApiKey(row.keyHash, ctx.clock().getTime());
         ctx.stdout.write(`${t('revoke.done', { prefix: row.keyHash.slice(0, SHOWN_PREFIX), org: row.organizationId ?? row.role, label: labelOf(row), database })}\n`);
         if (row.source === 'file') ctx.stderr.write(`${t('revoke.file-key')}\n`);
       });

@@ -39,12 +39,13 @@ export function syncCommand(ctx: CliContext): Command {
       }
       try {
         const summary = await svc.drain(maxTicks);
-        const counts = svc.store.counts().byState;
+        const counts = (await svc.store.counts()).byState;
         // Facilities that deliver nothing until someone acts (reason texts are the platform's, PII- and secret-free).
-        const facilityProblems = svc.facilities.flatMap((f) => {
-          const st = svc!.store.getFacilityState(f.organizationId);
-          return st && st.status !== 'active' ? [{ organizationId: f.organizationId, status: st.status, ...(st.reason ? { reason: st.reason } : {}) }] : [];
-        });
+        const facilityProblems: Array<{ organizationId: string; status: string; reason?: string }> = [];
+        for (const f of svc.facilities) {
+          const st = await svc.store.getFacilityState(f.organizationId);
+          if (st && st.status !== 'active') facilityProblems.push({ organizationId: f.organizationId, status: st.status, ...(st.reason ? { reason: st.reason } : {}) });
+        }
         const blockedFacility = facilityProblems.some((p) => p.status === 'auth-failed' || p.status === 'config-error');
         ctx.stdout.write(`${JSON.stringify({ ...summary, mode: svc.mode, counts, ...(facilityProblems.length ? { facilityProblems } : {}) })}\n`);
         ctx.exitCode = summary.unrecorded > 0 ? SYNC_EXIT.UNRECORDED

@@ -43,15 +43,15 @@ export function visitsCommand(ctx: CliContext): Command {
     .option('--from <date>', 'visit start from (YYYY-MM-DD in WIB, or a date-time with offset)')
     .option('--to <date>', 'visit start before (a date: up to the end of that day)')
     .option('--updated-since <date>', 'changed at or after')
-    .action((flags: OutputFlags & Record<string, unknown>) => runOnStore(ctx, 'visits list', localeFlag(flags), (store) => {
+    .action((flags: OutputFlags & Record<string, unknown>) => runOnStore(ctx, 'visits list', localeFlag(flags), async (store) => {
       const out = outputOf(flags);
-      writePage<VisitListItem>(ctx, listVisits(deps(ctx, store), ALL, listParamsOf(flags, VISIT_FLAGS), out.locale), out, VISIT_COLUMNS, VISIT_TABLE);
+      writePage<VisitListItem>(ctx, await listVisits(deps(ctx, store), ALL, listParamsOf(flags, VISIT_FLAGS), out.locale), out, VISIT_COLUMNS, VISIT_TABLE);
     }));
 
   withOutputOptions(visits.command('show <organizationId> <visitId>').description('one visit: state, explanation, last error, history (never the record)'), ['table', 'json'])
-    .action((org: string, visitId: string, flags: OutputFlags) => runOnStore(ctx, 'visits show', localeFlag(flags), (store) => {
+    .action((org: string, visitId: string, flags: OutputFlags) => runOnStore(ctx, 'visits show', localeFlag(flags), async (store) => {
       const out = outputOf(flags, ['table', 'json']);
-      const view = showVisit(deps(ctx, store), ALL, org, visitId, { locale: out.locale });
+      const view = await showVisit(deps(ctx, store), ALL, org, visitId, { locale: out.locale });
       if (!view) throw new CliStop(EXIT.INVALID, text(out.locale, 'cli.not-found', { organizationId: org, visitId }));
       ctx.stdout.write(out.format === 'json' ? `${JSON.stringify(view)}\n` : `${Object.entries(view).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n')}\n`);
     }));
@@ -59,9 +59,9 @@ export function visitsCommand(ctx: CliContext): Command {
   visits.command('requeue <organizationId> <visitId>')
     .description('put a blocked / needs-correction / dead-letter visit back in the queue')
     .option('--lang <lang>', 'id | en', 'id')
-    .action((org: string, visitId: string, flags: { lang: string }) => runOnStore(ctx, 'visits requeue', localeFlag({ ...flags, format: 'table' }), (store) => {
+    .action((org: string, visitId: string, flags: { lang: string }) => runOnStore(ctx, 'visits requeue', localeFlag({ ...flags, format: 'table' }), async (store) => {
       const { locale } = outputOf({ ...flags, format: 'table' });
-      const done = requeueVisit(deps(ctx, store), ALL, org, visitId);
+      const done = await requeueVisit(deps(ctx, store), ALL, org, visitId);
       if (done.status === 'not-found') throw new CliStop(EXIT.INVALID, text(locale, 'cli.not-found', { organizationId: org, visitId }));
       if (done.status === 'not-final') throw new CliStop(EXIT.INVALID, text(locale, 'cli.not-final', { state: done.state }));
       ctx.stdout.write(`${text(locale, 'cli.requeued', { visitId, previousState: done.previousState })}\n`);
@@ -73,8 +73,8 @@ export function rejectionsCommand(ctx: CliContext): Command {
   return withOutputOptions(pageOptions(new Command('rejections').description('records refused at push (their issues, never their content), newest first')))
     .option('--since <date>', 'at or after (YYYY-MM-DD in WIB, or a date-time with offset)')
     .option('--until <date>', 'before (a date: up to the end of that day)')
-    .action((flags: OutputFlags & Record<string, unknown>) => runOnStore(ctx, 'rejections', localeFlag(flags), (store) => {
+    .action((flags: OutputFlags & Record<string, unknown>) => runOnStore(ctx, 'rejections', localeFlag(flags), async (store) => {
       const out = outputOf(flags);
-      writePage<RejectionListItem>(ctx, listRejections(deps(ctx, store), ALL, listParamsOf(flags, REJECTION_FLAGS)), out, REJECTION_COLUMNS, REJECTION_TABLE);
+      writePage<RejectionListItem>(ctx, await listRejections(deps(ctx, store), ALL, listParamsOf(flags, REJECTION_FLAGS)), out, REJECTION_COLUMNS, REJECTION_TABLE);
     }));
 }

@@ -6,10 +6,10 @@ import { openSqliteStore } from '../../../src/store/sqlite.js';
 export const PAGE_SIZE = 8192;
 
 /** A real store file with `n` visits of about 1.5 KB, closed (checkpointed into the main file). */
-export function writeRealDb(file: string, n: number): void {
+export async function writeRealDb(file: string, n: number): Promise<void> {
   const s = openSqliteStore({ file });
-  s.ingest(Array.from({ length: n }, (_, i) => ({ organizationId: 'o', visitId: `V${i}`, record: { pad: 'x'.repeat(1500), i }, contentHash: `h${i}` })), 1_750_000_000_000);
-  s.close();
+  await s.ingest(Array.from({ length: n }, (_, i) => ({ organizationId: 'o', visitId: `V${i}`, record: { pad: 'x'.repeat(1500), i }, contentHash: `h${i}` })), 1_750_000_000_000);
+  await s.close();
 }
 
 /** Overwrites `length` bytes at `offset` with a repeated byte. */
@@ -23,8 +23,8 @@ export function overwrite(file: string, offset: number, length: number, byte = 0
 }
 
 /** A real store file with garbage over pages 3..6 (page 1, with the header and schema, intact: the file still opens). */
-export function writeDamagedDb(file: string): void {
-  writeRealDb(file, 60);
+export async function writeDamagedDb(file: string): Promise<void> {
+  await writeRealDb(file, 60);
   overwrite(file, 2 * PAGE_SIZE, 4 * PAGE_SIZE);
 }
 
