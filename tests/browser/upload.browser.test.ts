@@ -38,7 +38,7 @@ describeInBrowser('console upload in Chromium', () => {
     await page.locator('#summary').waitFor();
     expect(await page.locator('#summary p').first().textContent()).toBe('Selesai: 3 baris dibaca; diimpor 3 (baru 3, direvisi 0, tidak berubah 0); ditolak 0.');
     expect(await page.locator('#counts [data-count="stored"]').textContent()).toBe('3 disimpan');
-    expect(h.store.counts(A).byState.queued).toBe(3);
+    expect((await h.store.counts(A)).byState.queued).toBe(3);
 
     const wrong = writeCsv(dir, 'register-bb.csv', [ROWS[0]!, row(1, { BB: 'dua belas' }), ROWS[2]!]);
     await page.goto(`${server.url}/console/upload`);

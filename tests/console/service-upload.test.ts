@@ -45,7 +45,7 @@ describe('console upload in the service', () => {
     let page = '';
     await eventually(async () => (page = await (await fetch(job, { headers: { cookie: s.cookie } })).text()).includes('id="summary"'), 'the job to finish');
     expect(page).toContain('Selesai: 3 baris dibaca; diimpor 3 (baru 3, direvisi 0, tidak berubah 0); ditolak 0.');
-    expect(svc.store.counts('10000004').byState.queued).toBe(3);
+    expect((await svc.store.counts('10000004')).byState.queued).toBe(3);
   });
 
   it('refuses a file over CONSOLE_UPLOAD_MAX_MB with 413', async () => {

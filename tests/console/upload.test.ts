@@ -30,7 +30,7 @@ describe('console upload', () => {
 
   const jobs = () => h.console.imports!.jobs;
   const spooled = () => readdirSync(spoolRoot).flatMap((d) => readdirSync(path.join(spoolRoot, d)));
-  const stored = (org = A) => Object.values(h.store.counts(org).byState).reduce((a, b) => a + b, 0);
+  const stored = async (org = A): Promise<number> => Object.values((await h.store.counts(org)).byState).reduce((a, b) => a + b, 0);
   const csrf = async (agent: Agent) => csrfOf((await agent.get('/console/upload').expect(200)).text);
 
   /** Posts the form as the page does (fields first, then the file); resolves with the response. */
@@ -62,13 +62,13 @@ describe('console upload', () => {
     expect(first.page).toContain('Selesai: 3 baris dibaca; diimpor 3 (baru 3, direvisi 0, tidak berubah 0); ditolak 0.');
     expect(first.page).toContain('<progress id="progress" value="1" max="1"');
     expect(first.page).not.toContain('http-equiv="refresh"'); // finished: no more refreshing
-    expect(h.store.counts(A).byState.queued).toBe(3);
+    expect((await h.store.counts(A)).byState.queued).toBe(3);
     expect(spooled()).toEqual([]); // the upload is deleted after its import
 
     expect((await uploaded(a, sample)).page).toContain('(baru 0, direvisi 0, tidak berubah 3)');
     const corrected = Buffer.from(csvText([ROWS[0]!, row(1, { BB: '12,4' }), ROWS[2]!]));
     expect((await uploaded(a, corrected)).page).toContain('(baru 0, direvisi 1, tidak berubah 2)');
-    expect(stored()).toBe(3);
+    expect(await stored()).toBe(3);
   });
 
   it('lists row errors in Bahasa Indonesia, stores nothing from the rejected row, and links to the rejections', async () => {
@@ -78,7 +78,7 @@ describe('console upload', () => {
     expect(page).toContain('Selesai: 3 baris dibaca; diimpor 2 (baru 2, direvisi 0, tidak berubah 0); ditolak 1.');
     expect(page).toContain('<span data-count="stored">2 disimpan</span>');
     expect(page).toContain('href="/console/rejections"');
-    expect(stored()).toBe(2);
+    expect(await stored()).toBe(2);
     expect((await a.get('/console/rejections').expect(200)).text).toContain('row 3, column BB');
   });
 
@@ -106,7 +106,7 @@ describe('console upload', () => {
     const res = await upload(a, big, 'register.csv');
     expect(res.status).toBe(413);
     expect(res.text).toContain('Berkas terlalu besar (paling besar 2 KB): tidak ada yang disimpan.');
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
     expect(spooled()).toEqual([]);
     expect(jobs().size).toBe(0);
     // Under the cap the same console takes a file.
@@ -119,7 +119,7 @@ describe('console upload', () => {
     const fileFirst = await a.post('/console/upload').attach('file', sample, 'register.csv').field('_csrf', await csrf(a));
     expect(fileFirst.status).toBe(403);
     expect(fileFirst.text).toContain('Formulir ini kedaluwarsa atau bukan dari konsol ini.');
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
     expect(spooled()).toEqual([]);
     expect((await h.agent().post('/console/upload').attach('file', sample, 'register.csv')).status).toBe(401);
   });
@@ -134,7 +134,7 @@ describe('console upload', () => {
 
     const forB = await upload(a, sample, 'register.csv', { organizationId: B });
     expect(forB.status).toBe(403);
-    expect(stored(B)).toBe(0);
+    expect(await stored(B)).toBe(0);
 
     const admin = await h.signIn('admin');
     expect((await admin.get(location).expect(200)).text).toContain('Selesai: 3 baris dibaca');
@@ -145,7 +145,7 @@ describe('console upload', () => {
     const asAdmin = await uploaded(admin, sample, 'register.csv', { organizationId: B });
     expect(asAdmin.page).toContain('baris 2, kolom Posyandu: kode posyandu ini tidak terdaftar untuk fasilitas ini (berkas fasilitas)');
     expect(asAdmin.page).toContain(`href="/console/rejections?organization=${B}"`);
-    expect(stored(B)).toBe(0);
+    expect(await stored(B)).toBe(0);
   });
 
   it('a dry run checks every row and stores nothing', async () => {
@@ -153,7 +153,7 @@ describe('console upload', () => {
     const { page } = await uploaded(a, sample, 'register.csv', { dryRun: '1' });
     expect(page).toContain('Uji coba (tidak ada yang disimpan): 3 baris dibaca; akan diimpor 3; ditolak 0.');
     expect(page).toContain('3 akan disimpan');
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
   });
 
   it('ends a zip bomb upload in a failed job with the Indonesian reason, nothing stored, no file left', async () => {
@@ -161,7 +161,7 @@ describe('console upload', () => {
     const bomb = zipBytes([{ name: '[Content_Types].xml', data: Buffer.from('<Types/>') }, { name: 'xl/worksheets/sheet1.xml', data: bombData() }]);
     const { page } = await uploaded(a, bomb, 'register.xlsx');
     expect(page).toMatch(/Berkas tidak dapat digunakan: berkas XLSX ini mengembang terlalu besar saat dibuka \(kemungkinan bom zip: ratio \d+:1 &gt; 200:1\)/);
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
     expect(spooled()).toEqual([]);
   });
 
@@ -174,7 +174,7 @@ describe('console upload', () => {
     expect((await upload(a, sample, 'register.csv', { extra: 'x' })).status).toBe(400);
     expect((await upload(a, sample, 'register.csv', { template: '../secret' })).status).toBe(400);
     expect((await a.post('/console/upload').type('form').send({ _csrf: token })).status).toBe(400);
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
     expect(spooled()).toEqual([]);
     expect(jobs().size).toBe(0);
   });
@@ -199,7 +199,7 @@ describe('console upload', () => {
       await eventually(() => jobs().size === 0, 'the server to give up the upload', 60_000);
       expect(spooled()).toEqual([]);
       expect(h.logs()).toContain('console upload refused');
-      expect(stored()).toBe(0);
+      expect(await stored()).toBe(0);
     } finally {
       await server.close();
     }

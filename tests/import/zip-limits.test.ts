@@ -72,9 +72,9 @@ describe('XLSX zip limits', () => {
         store, validator: createValidator(), mapper: (r, now) => mapVisit(r, tables, { now }), now: () => NOW, idKey: ID_KEY,
       }, { organizationId: ORG, template: loadTemplate('posyandu'), locale: 'id' }));
       expect(fileErrorText('id', e)).toMatch(/^berkas XLSX ini mengembang terlalu besar saat dibuka \(kemungkinan bom zip: ratio \d+:1 > 200:1\)/);
-      expect(store.counts(ORG).byState.queued).toBe(0);
+      expect((await store.counts(ORG)).byState.queued).toBe(0);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
