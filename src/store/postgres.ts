@@ -269,20 +269,30 @@ export class PostgresStore implements Store {
     } catch (e) {
       throw pgStorageError(e) ?? e;
     }
+    // A connection that dies while checked out also emits 'error' (the pool listens only while it is idle); unheard,
+    // that would end the process. The failing query reports the fault; this only keeps the process alive.
+    let lost = false;
+    const onError = () => {
+      lost = true;
+    };
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       const out = await fn(c);
       await c.query('COMMIT');
-      c.release();
       return out;
     } catch (e) {
       const fault = pgStorageError(e);
-      let reusable = !fault;
-      await c.query('ROLLBACK').catch(() => {
-        reusable = false;
-      });
-      c.release(reusable ? undefined : true);
+      if (fault) lost = true;
+      if (!lost) {
+        await c.query('ROLLBACK').catch(() => {
+          lost = true;
+        });
+      }
       throw fault ?? e;
+    } finally {
+      c.off('error', onError);
+      c.release(lost ? true : undefined);
     }
   }
 

@@ -1,6 +1,7 @@
 // The async Store contract: every implementation runs this (`describeAsyncStoreContract(name, makeStore)`). Only
 // behaviour seen through the interface; files, pragmas, pools and migrations from older schemas are tested per store.
 import { apiKeysContract } from './api-keys.js';
+import { dueSplitAndForgetContract } from './due-split-forget.js';
 import { fencingContract } from './fencing.js';
 import type { MakeStore } from './harness.js';
 import { ledgerContract } from './ledger.js';
@@ -18,5 +19,6 @@ export function describeAsyncStoreContract(name: string, makeStore: MakeStore): 
     describe('weighings', () => weighingsContract(makeStore));
     describe('api keys', () => apiKeysContract(makeStore));
     describe('ledger', () => ledgerContract(makeStore));
+    describe('due split, forgetting platform ids, probe', () => dueSplitAndForgetContract(makeStore));
   });
 }
