@@ -6,6 +6,8 @@ import { openPostgresStore, pgStorageError, recordAad, type PostgresStore, type 
 import { latestPgSchemaVersion, pgMigrations } from '../../src/store/pg-migrations.js';
 import { StoreSchemaError } from '../../src/store/open-checks.js';
 import { StorageError } from '../../src/store/storage-error.js';
+import { openAsyncStore } from '../../src/store/index.js';
+import { readServiceConfig } from '../../src/config/service.js';
 import type { IngestItem } from '../../src/store/async-types.js';
 import { eventually } from '../helpers/eventually.js';
 import { describePostgres, type PgServer } from './helpers/postgres.js';
@@ -193,6 +195,21 @@ describePostgres('PostgreSQL store: clock, codec, limits', (server) => {
     await other.query('ROLLBACK');
     expect((await store.getVisit(ORG, 'V1'))!.state).toBe('sending');
     expect(await store.markSent(row!.claim, {}, T0 + 2)).toBe(true);
+  });
+
+  it('DATABASE_URL=postgres://… selects PostgreSQL in the store factory, with the pool settings from the environment', async () => {
+    const { config, problems } = readServiceConfig({ DATABASE_POOL_MAX: '4', DATABASE_STATEMENT_TIMEOUT_MS: '5000' }, '/tmp');
+    expect(problems).toEqual([]);
+    expect(config).toMatchObject({ databasePoolMax: 4, databaseStatementTimeoutMs: 5000 });
+    expect(readServiceConfig({ DATABASE_POOL_MAX: '0' }, '/tmp').problems).toEqual([expect.stringMatching(/^DATABASE_POOL_MAX: must be an integer between 1 and 500/)]);
+    const store = await openAsyncStore({ url: db.url(), poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs });
+    try {
+      await store.ingest([item('V1')], T0);
+      expect((await store.getVisit(ORG, 'V1'))?.revision).toBe(1);
+    } finally {
+      await store.close();
+    }
+    await expect(openAsyncStore({ url: 'sqlite::memory:' })).rejects.toThrow(/openStore/);
   });
 
   it('refuses bad options and a URL that is not postgres://', async () => {
