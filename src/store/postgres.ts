@@ -19,7 +19,9 @@ import type {
   StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
 } from './async-types.js';
 import { visitLedgerPrefix } from './async-types.js';
-import { assertLimit, assertTime, checkedIngestItem, listColumns, nonEmpty, summarise } from './checks.js';
+import {
+  assertLimit, assertTime, checkedIngestItem, listColumns, nonEmpty, summarise, toApiKeyRow, toLedgerEntry, toSummary, type DbApiKey, type DbLedger, type DbSummary,
+} from './shared.js';
 import { latestPgSchemaVersion, pgMigrations } from './pg-migrations.js';
 import { StoreSchemaError } from './open-checks.js';
 import { StorageError, type StorageFault } from './storage-error.js';
@@ -90,46 +92,8 @@ interface DbVisit {
   sent_at: number | null;
 }
 
-interface DbSummary {
-  org: string; visit_id: string; revision: number; state: VisitState; attempts: number; next_attempt_at: number; updated_at: number;
-  setting: string | null; location_code: string | null; visit_start: number | null;
-}
-
-interface DbLedger { org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }
-
-interface DbApiKey {
-  key_hash: string; org: string | null; role: ApiKeyRow['role']; label: string | null; source: ApiKeySource;
-  created_at: number | null; revoked_at: number | null;
-}
-
 const VISIT_COLUMNS = `rid, org, visit_id, revision, content_hash, record, state, attempts, claim_seq, next_attempt_at, lease_until,
   last_error, resource_ids, created_at, updated_at, sent_at`;
-
-function toLedgerEntry(r: DbLedger): LedgerEntry {
-  return {
-    organizationId: r.org, localKey: r.local_key, resourceType: r.resource_type,
-    satusehatId: r.satusehat_id, contentHash: r.content_hash, updatedAt: r.updated_at,
-  };
-}
-
-function toApiKeyRow(r: DbApiKey): ApiKeyRow {
-  const row: ApiKeyRow = { keyHash: r.key_hash, organizationId: r.org, role: r.role, source: r.source };
-  if (r.label !== null) row.label = r.label;
-  if (r.created_at !== null) row.createdAt = r.created_at;
-  if (r.revoked_at !== null) row.revokedAt = r.revoked_at;
-  return row;
-}
-
-function toSummary(r: DbSummary): VisitSummary {
-  const v: VisitSummary = {
-    organizationId: r.org, visitId: r.visit_id, revision: r.revision, state: r.state, attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at, updatedAt: r.updated_at,
-  };
-  if (r.setting !== null) v.setting = r.setting;
-  if (r.location_code !== null) v.locationCode = r.location_code;
-  if (r.visit_start !== null) v.visitStart = r.visit_start;
-  return v;
-}
 
 function sameClaim(v: DbVisit, claim: Claim): boolean {
   return v.state === 'sending' && v.revision === claim.revision && v.claim_seq === claim.claimSeq;
@@ -483,27 +447,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  async markSent(claim: Claim, resourceIds: Record<string, string>, now: number): Promise<boolean> {
-    assertClaim(claim);
-    assertTime('now', now);
-    return this.tx(async (c) => {
-      const v = await this.lockVisit(c, claim.organizationId, claim.visitId);
-      if (!v) return false;
-      if (!sameClaim(v, claim)) {
-        await this.releaseIfHeld(c, v, claim, await this.storeNow(c, now));
-        return false;
-      }
-      await c.query(`UPDATE visits SET state = 'sent', resource_ids = $1, sent_at = $2, last_error = NULL, lease_until = NULL, updated_at = $2
-        WHERE rid = $3`, [JSON.stringify(resourceIds), now, v.rid]);
-      await this.event(c, v, v.revision, v.state, 'sent', now, v.attempts, null);
-      return true;
-    });
-  }
-
-  async markRetry(claim: Claim, nextAttemptAt: number, error: OperationOutcome, now: number, opts?: { refundAttempt?: boolean }): Promise<boolean> {
-    assertClaim(claim);
-    assertTime('now', now);
-    assertTime('nextAttemptAt', nextAttemptAt);
+  /**
+   * One outcome of an attempt, in one transaction: `record` runs only while `claim` is still the row's current claim
+   * (sending, same revision, same claim_seq). Otherwise nothing is recorded, a newer revision this claim held back is
+   * released (see releaseIfHeld), and the answer is false.
+   */
+  private async outcome(claim: Claim, now: number, record: (c: pg.PoolClient, v: DbVisit, storeNow: number) => Promise<void>): Promise<boolean> {
     return this.tx(async (c) => {
       const at = await this.storeNow(c, now);
       const v = await this.lockVisit(c, claim.organizationId, claim.visitId);
@@ -512,11 +461,30 @@ export class PostgresStore implements Store {
         await this.releaseIfHeld(c, v, claim, at);
         return false;
       }
+      await record(c, v, at);
+      return true;
+    });
+  }
+
+  async markSent(claim: Claim, resourceIds: Record<string, string>, now: number): Promise<boolean> {
+    assertClaim(claim);
+    assertTime('now', now);
+    return this.outcome(claim, now, async (c, v) => {
+      await c.query(`UPDATE visits SET state = 'sent', resource_ids = $1, sent_at = $2, last_error = NULL, lease_until = NULL, updated_at = $2
+        WHERE rid = $3`, [JSON.stringify(resourceIds), now, v.rid]);
+      await this.event(c, v, v.revision, v.state, 'sent', now, v.attempts, null);
+    });
+  }
+
+  async markRetry(claim: Claim, nextAttemptAt: number, error: OperationOutcome, now: number, opts?: { refundAttempt?: boolean }): Promise<boolean> {
+    assertClaim(claim);
+    assertTime('now', now);
+    assertTime('nextAttemptAt', nextAttemptAt);
+    return this.outcome(claim, now, async (c, v, at) => {
       const refunded = opts?.refundAttempt === true && v.attempts > 0 ? 1 : 0;
       await c.query(`UPDATE visits SET state = 'queued', attempts = greatest(0, attempts - $1), next_attempt_at = $2, last_error = $3,
         lease_until = NULL, updated_at = $4 WHERE rid = $5`, [refunded, at + (nextAttemptAt - now), JSON.stringify(error), now, v.rid]);
       await this.event(c, v, v.revision, v.state, 'queued', now, v.attempts - refunded, summarise(error));
-      return true;
     });
   }
 
@@ -524,17 +492,10 @@ export class PostgresStore implements Store {
     assertClaim(claim);
     assertTime('now', now);
     if (!FINAL_STATES.has(state)) throw new TypeError(`markFinal: ${String(state)} is not a final state`);
-    return this.tx(async (c) => {
-      const v = await this.lockVisit(c, claim.organizationId, claim.visitId);
-      if (!v) return false;
-      if (!sameClaim(v, claim)) {
-        await this.releaseIfHeld(c, v, claim, await this.storeNow(c, now));
-        return false;
-      }
+    return this.outcome(claim, now, async (c, v) => {
       await c.query('UPDATE visits SET state = $1, last_error = $2, lease_until = NULL, updated_at = $3 WHERE rid = $4',
         [state, JSON.stringify(error), now, v.rid]);
       await this.event(c, v, v.revision, v.state, state, now, v.attempts, summarise(error));
-      return true;
     });
   }
 

@@ -16,18 +16,29 @@ export interface MakeStoreOptions {
 export type MakeStore = (opts?: MakeStoreOptions) => Promise<MadeStore>;
 
 /**
- * claimDue that remembers the claim it handed out per visit, and claimOf(org, visit, revision) giving the latest such
- * claim: the tests written for revision-fenced outcomes address "the current claim" without threading it through.
+ * A fresh store for every test of the calling describe block (`t.store`), plus claimDue that remembers the claim it
+ * handed out per visit and claimOf(org, visit, revision) giving the latest such claim: tests written for
+ * revision-fenced outcomes address "the current claim" without threading it through.
  */
-export function claimTracker() {
+export function freshStore(makeStore: MakeStore) {
+  let made: MadeStore | undefined;
   const seqs = new Map<string, number>();
   const key = (org: string, visitId: string) => `${org}\u0000${visitId}`;
-  return {
-    resetClaims(): void {
-      seqs.clear();
+  beforeEach(async () => {
+    made = await makeStore();
+    seqs.clear();
+  });
+  afterEach(async () => {
+    await made?.cleanup();
+    made = undefined;
+  });
+  const t = {
+    get store(): Store {
+      if (!made) throw new Error('no store outside a test');
+      return made.store;
     },
-    async claimDue(store: Store, org: string, now: number, limit: number, leaseMs: number): Promise<ClaimedVisit[]> {
-      const rows = await store.claimDue(org, now, limit, leaseMs);
+    async claimDue(org: string, now: number, limit: number, leaseMs: number): Promise<ClaimedVisit[]> {
+      const rows = await t.store.claimDue(org, now, limit, leaseMs);
       for (const r of rows) seqs.set(key(r.organizationId, r.visitId), r.claim.claimSeq);
       return rows;
     },
@@ -35,4 +46,5 @@ export function claimTracker() {
       return { organizationId, visitId, revision, claimSeq: seqs.get(key(organizationId, visitId)) ?? 1 };
     },
   };
+  return t;
 }

@@ -1,7 +1,7 @@
-// Argument checks and row helpers every Store implementation applies the same way, so SQLite and PostgreSQL refuse the
-// same bad input with the same words. (sqlite.ts still has its own copies; they are identical and can import these.)
+// Argument checks and row shapes every Store implementation applies the same way, so SQLite and PostgreSQL refuse the
+// same bad input with the same words and answer with the same objects. (sqlite.ts still has its own identical copies.)
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { IngestItem } from './types.js';
+import type { ApiKeyRow, ApiKeySource, IngestItem, LedgerEntry, VisitState, VisitSummary } from './types.js';
 
 export function nonEmpty(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
@@ -48,4 +48,42 @@ export function checkedIngestItem(it: IngestItem, i: number): string {
     throw new TypeError(`ingest item ${i}: weighing must have childKey, measuredOn YYYY-MM-DD and a positive integer weightGrams`);
   }
   return json;
+}
+
+export interface DbSummary {
+  org: string; visit_id: string; revision: number; state: VisitState; attempts: number; next_attempt_at: number; updated_at: number;
+  setting: string | null; location_code: string | null; visit_start: number | null;
+}
+
+export interface DbLedger { org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }
+
+export interface DbApiKey {
+  key_hash: string; org: string | null; role: ApiKeyRow['role']; label: string | null; source: ApiKeySource;
+  created_at: number | null; revoked_at: number | null;
+}
+
+export function toLedgerEntry(r: DbLedger): LedgerEntry {
+  return {
+    organizationId: r.org, localKey: r.local_key, resourceType: r.resource_type,
+    satusehatId: r.satusehat_id, contentHash: r.content_hash, updatedAt: r.updated_at,
+  };
+}
+
+export function toApiKeyRow(r: DbApiKey): ApiKeyRow {
+  const row: ApiKeyRow = { keyHash: r.key_hash, organizationId: r.org, role: r.role, source: r.source };
+  if (r.label !== null) row.label = r.label;
+  if (r.created_at !== null) row.createdAt = r.created_at;
+  if (r.revoked_at !== null) row.revokedAt = r.revoked_at;
+  return row;
+}
+
+export function toSummary(r: DbSummary): VisitSummary {
+  const v: VisitSummary = {
+    organizationId: r.org, visitId: r.visit_id, revision: r.revision, state: r.state, attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at, updatedAt: r.updated_at,
+  };
+  if (r.setting !== null) v.setting = r.setting;
+  if (r.location_code !== null) v.locationCode = r.location_code;
+  if (r.visit_start !== null) v.visitStart = r.visit_start;
+  return v;
 }
