@@ -321,8 +321,11 @@ export class PostgresStore implements Store {
     const bodies = items.map((it, i) => checkedIngestItem(it, i));
     return this.tx(async (c) => {
       const due = await this.storeNow(c, now);
-      const out: IngestStatus[] = [];
-      for (const [i, it] of items.entries()) {
+      const out: IngestStatus[] = new Array<IngestStatus>(items.length);
+      // Rows are locked in key order (repeats of one visit keep their batch order), so two instances taking the same
+      // visits in other orders wait for each other instead of deadlocking.
+      for (const i of inKeyOrder(items, (it) => [it.organizationId, it.visitId])) {
+        const it = items[i]!;
         const sealed = this.codec.seal(bodies[i]!, recordAad(it.organizationId, it.visitId));
         const cols = listColumns(it.record);
         let cur = await this.lockVisit(c, it.organizationId, it.visitId);
@@ -335,14 +338,14 @@ export class PostgresStore implements Store {
           if (inserted.rowCount === 1) {
             await this.replaceWeighing(c, it);
             await this.event(c, { org: it.organizationId, visit_id: it.visitId }, 1, null, 'queued', now, 0, null);
-            out.push('created');
+            out[i] = 'created';
             continue;
           }
           cur = await this.lockVisit(c, it.organizationId, it.visitId);
           if (!cur) throw new Error('visit vanished during ingest');
         }
         if (cur.content_hash === it.contentHash) {
-          out.push('unchanged');
+          out[i] = 'unchanged';
           continue;
         }
         await this.replaceWeighing(c, it);
@@ -354,7 +357,7 @@ export class PostgresStore implements Store {
             last_error = NULL, updated_at = $4, setting = $5, location_code = $6, visit_start = $7 WHERE rid = $8`,
         [it.contentHash, sealed, dueAt, now, ...cols, cur.rid]);
         await this.event(c, cur, cur.revision + 1, cur.state, 'queued', now, 0, null);
-        out.push('revised');
+        out[i] = 'revised';
       }
       return out;
     });
@@ -640,7 +643,7 @@ export class PostgresStore implements Store {
   async putLedger(entries: LedgerEntry[]): Promise<void> {
     if (!entries.length) return;
     await this.tx(async (c) => {
-      for (const e of entries) {
+      for (const e of inKeyOrder(entries, (x) => [x.organizationId, x.localKey]).map((i) => entries[i]!)) {
         await c.query(`INSERT INTO ledger (org, local_key, resource_type, satusehat_id, content_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
           ON CONFLICT (org, local_key) DO UPDATE SET resource_type = excluded.resource_type, satusehat_id = excluded.satusehat_id,
           content_hash = excluded.content_hash, updated_at = excluded.updated_at`,
@@ -751,6 +754,13 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.pool.end();
   }
+}
+
+/** Indexes of `items` ordered by key (the same order in every instance); equal keys keep their order (a stable sort). */
+function inKeyOrder<T>(items: readonly T[], keyOf: (item: T) => [string, string]): number[] {
+  const keys = items.map(keyOf);
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return items.map((_, i) => i).sort((a, b) => cmp(keys[a]![0], keys[b]![0]) || cmp(keys[a]![1], keys[b]![1]));
 }
 
 /** WHERE clause with numbered placeholders, built from the filters present (`?` in each part becomes $n). */

@@ -86,6 +86,18 @@ describePostgres('PostgreSQL store: several instances on one database', (server)
     expect((await one.counts(ORG)).byState.sending).toBe(300);
   });
 
+  it('two instances pushing the same new visits at once, in opposite orders: each visit created once, no deadlock', async () => {
+    const one = await db.open();
+    const two = await db.open();
+    const batch = Array.from({ length: 40 }, (_, i) => item(`V${i}`));
+    const [a, b] = await Promise.all([one.ingest(batch, T0), two.ingest([...batch].reverse(), T0)]);
+    const created = batch.map((_, i) => [a![i], b![batch.length - 1 - i]].filter((st) => st === 'created').length);
+    expect(created).toEqual(batch.map(() => 1));
+    expect([...a!, ...b!].every((st) => st === 'created' || st === 'unchanged')).toBe(true);
+    expect((await one.counts(ORG)).byState.queued).toBe(40);
+    expect((await one.visitHistory(ORG, 'V7')).length).toBe(1);
+  });
+
   it('fencing across instances: after a takeover the first instance records nothing', async () => {
     const one = await db.open();
     const two = await db.open();
