@@ -130,8 +130,9 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'
 /** The StorageError for a pg / socket error, or undefined when `err` is not a storage fault. */
 export function pgStorageError(err: unknown): StorageError | undefined {
   if (err instanceof StorageError) return err;
-  if (!(err instanceof Error)) return undefined;
-  const code = (err as { code?: unknown }).code;
+  // Duck-typed, not instanceof Error: socket errors may come from another realm (vm contexts, jest).
+  if (!err || typeof err !== 'object') return undefined;
+  const { code, message } = err as { code?: unknown; message?: unknown };
   if (typeof code === 'string') {
     if (SOCKET_CODES.has(code)) return new StorageError(code, 'io', true);
     const hit = PG_FAULTS.find((f) => code === f.code || (f.code.length === 2 && code.startsWith(f.code)));
@@ -139,7 +140,7 @@ export function pgStorageError(err: unknown): StorageError | undefined {
     return undefined;
   }
   // pg's own errors for a connection that ended or never came carry no code, only these messages.
-  if (/^Connection terminated|^timeout exceeded when trying to connect|^Client has encountered a connection error|connection is closed/i.test(err.message)) {
+  if (typeof message === 'string' && /^Connection terminated|^timeout exceeded when trying to connect|^Client has encountered a connection error|connection is closed/i.test(message)) {
     return new StorageError('PG_CONNECTION_LOST', 'io', true);
   }
   return undefined;
@@ -147,7 +148,15 @@ export function pgStorageError(err: unknown): StorageError | undefined {
 
 /** Runs the numbered migrations not yet applied, in one transaction under an advisory lock (instances may start at once). */
 async function migrate(pool: pg.Pool): Promise<void> {
-  const c = await pool.connect();
+  let c: pg.PoolClient;
+  try {
+    c = await pool.connect();
+  } catch (e) {
+    throw pgStorageError(e) ?? e;
+  }
+  // As in PostgresStore.tx: a connection dying while checked out must not end the process.
+  const onError = () => undefined;
+  c.on('error', onError);
   try {
     await c.query('BEGIN');
     await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
@@ -165,9 +174,11 @@ async function migrate(pool: pg.Pool): Promise<void> {
       await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
     }
     await c.query('COMMIT');
+    c.off('error', onError);
     c.release();
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
+    c.off('error', onError);
     c.release(true);
     throw pgStorageError(e) ?? e;
   }

@@ -239,6 +239,13 @@ describe('pgStorageError', () => {
   ] as const)('maps %s to %s (retryable %s)', (code, fault, retryable) => {
     expect(pgStorageError(withCode(code))).toMatchObject({ code, fault, retryable });
   });
+  it('a server that cannot be reached at open is a retryable StorageError that does not echo the URL', async () => {
+    const err = await openPostgresStore({ url: 'postgres://ilp:s3cret-pw@127.0.0.1:1/ilp', connectTimeoutMs: 5_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ code: 'ECONNREFUSED', fault: 'io', retryable: true });
+    expect((err as Error).message).not.toMatch(/s3cret/);
+  });
+
   it('maps a connection pg ended itself, and leaves constraint violations and programming errors alone', () => {
     expect(pgStorageError(new Error('Connection terminated unexpectedly'))).toMatchObject({ code: 'PG_CONNECTION_LOST', fault: 'io' });
     expect(pgStorageError(withCode('23505'))).toBeUndefined();
