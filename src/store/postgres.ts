@@ -347,7 +347,7 @@ export class PostgresStore implements Store {
               setting, location_code, visit_start) VALUES ($1, $2, 1, $3, $4, 'queued', 0, $5, $6, $6, $7, $8, $9)
             ON CONFLICT (org, visit_id) DO NOTHING`, [it.organizationId, it.visitId, it.contentHash, sealed, due, now, ...cols]);
           if (inserted.rowCount === 1) {
-            await this.replaceWeighing(c, it);
+            await this.replaceWeighing(c, it, true);
             await this.event(c, { org: it.organizationId, visit_id: it.visitId }, 1, null, 'queued', now, 0, null);
             out[i] = 'created';
             continue;
@@ -359,7 +359,7 @@ export class PostgresStore implements Store {
           out[i] = 'unchanged';
           continue;
         }
-        await this.replaceWeighing(c, it);
+        await this.replaceWeighing(c, it, false);
         // An attempt on the old revision is in flight: hold the new one until that attempt reports (or its lease ends),
         // so two attempts for one visit never run at the same time.
         const dueAt = cur.state === 'sending' && cur.lease_until !== null && cur.lease_until > due ? cur.lease_until : due;
@@ -375,12 +375,14 @@ export class PostgresStore implements Store {
   }
 
   /** A created or revised record replaces the visit's weighing (it may have been corrected or removed). */
-  private async replaceWeighing(c: Queryable, it: IngestItem): Promise<void> {
-    await c.query('DELETE FROM weighings WHERE org = $1 AND visit_id = $2', [it.organizationId, it.visitId]);
+  private async replaceWeighing(c: Queryable, it: IngestItem, isNew: boolean): Promise<void> {
     const w = it.weighing;
     if (w) {
-      await c.query('INSERT INTO weighings (org, visit_id, child_key, measured_on, weight_g) VALUES ($1, $2, $3, $4, $5)',
-        [it.organizationId, it.visitId, w.childKey, w.measuredOn, w.weightGrams]);
+      await c.query(`INSERT INTO weighings (org, visit_id, child_key, measured_on, weight_g) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (org, visit_id) DO UPDATE SET child_key = excluded.child_key, measured_on = excluded.measured_on, weight_g = excluded.weight_g`,
+      [it.organizationId, it.visitId, w.childKey, w.measuredOn, w.weightGrams]);
+    } else if (!isNew) {
+      await c.query('DELETE FROM weighings WHERE org = $1 AND visit_id = $2', [it.organizationId, it.visitId]);
     }
   }
 
