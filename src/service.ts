@@ -12,7 +12,7 @@ import { syncRouter } from './api/sync.js';
 import { queriesRouter } from './api/queries.js';
 import { consoleRouter } from './console/router.js';
 import { GrantHistory } from './app/quota.js';
-import { purgeRejections } from './app/rejections.js';
+import { BackgroundRotation, purgeExpired, type RetentionSettings } from './app/retention.js';
 import { createValidationPool, type ValidationPool } from './api/validation-pool.js';
 import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
@@ -25,7 +25,8 @@ import { loadMappingTables, mapVisit, checkVisit, type MappingTables, type Visit
 import { createValidator } from './validation/index.js';
 import { createPlatformClient, idsFromTransactionResponse } from './platform/client.js';
 import type { FacilityConfig } from './platform/types.js';
-import { companionFiles, looseModes, openStore, sqliteFileOf } from './store/index.js';
+import { companionFiles, DataKeyConfigError, loadDataKeys, looseModes, openStore, sqliteFileOf, type RecordKeyring } from './store/index.js';
+import type { RetentionResult } from './store/types.js';
 import { createDiskFloor, type StatFs } from './api/disk-floor.js';
 import { storeWriteCheck } from './api/store-readiness.js';
 import type { Store } from './store/types.js';
@@ -82,10 +83,18 @@ export interface RunningService {
   validationPool?: ValidationPool;
   /** Settles when the start-up probe of every facility has answered. */
   probed: Promise<void>;
+  /**
+   * What the schedule runs besides delivery: one bounded batch of retention (sent bodies, history, rejections) and of
+   * background re-encryption. Tests call it with their clock.
+   */
+  maintain(): { purged: RetentionResult; reencrypted: number };
   /** Runs ticks until nothing is due now (or `maxTicks`), for `sync --once`. */
   drain(maxTicks?: number): Promise<TickSummary>;
   close(): Promise<void>;
 }
+
+/** Retention and re-encryption cadence when the sync schedule (which also runs them) is off. */
+const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
 
 /** What /fhir/metadata says about the non-FHIR endpoints of a running service (the base statement covers $validate / $map). */
 const VISITS_DOCUMENTATION =
@@ -161,6 +170,21 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
 
   const hmac = loadHmacKey(cfg.hmacKey, cfg.dataDir);
   if (hmac.origin === 'generated') logger.warn({ file: hmac.file }, 'generated a new identity HMAC key; back it up with the database (losing it only costs identity cache misses)');
+  let dataKeys: RecordKeyring;
+  try {
+    const loaded = loadDataKeys(env, cfg.dataDir);
+    dataKeys = loaded.keyring;
+    if (loaded.origin === 'generated') {
+      logger.warn({ file: loaded.file, keyId: dataKeys.currentKeyId },
+        'generated a data key for record bodies at rest beside the database; in production keep the key apart from the database ' +
+          '(DATA_KEYS from a secret store, or DATA_KEY_FILE on another volume) and back it up: without it the stored records cannot be read');
+    }
+  } catch (e) {
+    if (e instanceof DataKeyConfigError) throw new ConfigError([e.message]);
+    throw e;
+  }
+  const retention: RetentionSettings = { sentDays: cfg.retentionSentDays, historyDays: cfg.historyRetentionDays, rejectionsDays: cfg.rejectionsRetentionDays };
+  const rotation = new BackgroundRotation();
 
   let simulator: RunningSimulator | undefined;
   let store: Store | undefined;
@@ -175,7 +199,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     const facilities = resolveFacilities(setup.entries, env, setup.secrets, simulator?.url);
 
     const storeOptions = { ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir };
-    const openedStore = openStore(storeOptions);
+    const openedStore = openStore({ ...storeOptions, codec: dataKeys });
     store = openedStore;
     const dbFile = sqliteFileOf(storeOptions);
     const dbDir = dbFile && dbFile !== ':memory:' ? path.dirname(path.resolve(dbFile)) : cfg.dataDir;
@@ -257,6 +281,17 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     const probed = probes.probeAll();
 
     const openStoreRef = store;
+    const maintain = () => {
+      const purged = purgeExpired(openStoreRef, now(), retention, { maxBatches: 1 });
+      if (purged.sentBodies + purged.visitEvents + purged.rejections) logger.info({ purged }, 'removed records past retention');
+      const rotated = rotation.step(openStoreRef);
+      if (rotated?.passDone) {
+        const { reencrypted, unreadable } = rotated.passDone;
+        (unreadable ? logger.warn.bind(logger) : logger.info.bind(logger))({ reencrypted, unreadable, keyId: dataKeys.currentKeyId },
+          unreadable ? 're-encryption pass over record bodies done; some bodies cannot be opened (their visits are held when due)' : 're-encryption pass over record bodies done');
+      }
+      return { purged, reencrypted: rotated?.reencrypted ?? 0 };
+    };
     const drain = async (maxTicks = 1000): Promise<TickSummary> => {
       await probed; // a facility held for credentials in an earlier run is lifted first if they work now
       const total: TickSummary = { sent: 0, retried: 0, needsCorrection: 0, blocked: 0, deadLetter: 0, skipped: 0, unrecorded: 0, facilities: 0, durationMs: 0, stoppedBy: 'drained' };
@@ -354,15 +389,27 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${http.address.port}`;
       logger.info({ url, facilities: facilities.length, mode: setup.mode }, `ilp-adapter ready on ${url}`);
     }
+    // Without the sync schedule, retention still runs (an instance that only takes pushes still holds rejections and history).
+    let maintenance: NodeJS.Timeout | undefined;
+    if (!cfg.syncEnabled && !overrides.noHttp) {
+      maintenance = setInterval(() => {
+        try {
+          maintain();
+        } catch (err) {
+          logger.error({ err }, 'could not purge records past retention or re-encrypt record bodies');
+        }
+      }, MAINTENANCE_INTERVAL_MS);
+      maintenance.unref();
+    }
     if (cfg.syncEnabled && !overrides.noHttp) {
       schedule = startSchedule({
         expression: cfg.syncCron, timezone: cfg.syncTimezone, logger,
         run: () => {
-          // Rejections past their retention go a bounded batch per tick, also when no push brings new ones.
+          // Retention and re-encryption go a bounded batch per tick, also when no push brings new work.
           try {
-            purgeRejections(openStoreRef, now(), cfg.rejectionsRetentionDays);
+            maintain();
           } catch (err) {
-            logger.error({ err }, 'could not purge old rejection entries');
+            logger.error({ err }, 'could not purge records past retention or re-encrypt record bodies');
           }
           return runner.tick();
         },
@@ -381,6 +428,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         http?.drain(Math.ceil(cfg.shutdownGraceMs / 1000) + 1);
         if (nudge) clearTimeout(nudge);
         clearInterval(grantSampler);
+        clearInterval(maintenance);
         await schedule?.halt();
         const sync = await runner.stop(graceLeft());
         if (!sync.settled) logger.warn({ abandoned: sync.abandoned, graceMs: cfg.shutdownGraceMs }, 'shutdown grace over: deliveries still in flight keep their lease and are reconciled after a restart');
@@ -391,7 +439,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         await simulator?.close();
         logger.info({ ms: Date.now() - startedAt, deliveriesAbandoned: sync.abandoned }, 'ilp-adapter stopped');
       })());
-    return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), ...(pool ? { validationPool: pool } : {}), logger, metrics, drain, close };
+    return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), ...(pool ? { validationPool: pool } : {}), logger, metrics, maintain, drain, close };
   } catch (e) {
     await pool?.close();
     store?.close();

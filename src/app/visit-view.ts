@@ -56,5 +56,12 @@ export function visitView(row: VisitRow, history?: unknown[], facility?: { state
   view.updatedAt = iso(row.updatedAt);
   if (row.sentAt) view.sentAt = iso(row.sentAt);
   if (history?.length) view.history = history;
+  // The content is gone or cannot be opened: the rest of the view stands, and says so (never an error page).
+  if (row.recordPurgedAt !== undefined) {
+    view.recordPurgedAt = iso(row.recordPurgedAt);
+    view.recordNote = stateText(locale, 'record.purged', { at: iso(row.recordPurgedAt)! });
+  } else if (row.recordUnreadable !== undefined) {
+    view.recordNote = stateText(locale, 'record.unreadable', { reason: row.recordUnreadable });
+  }
   return view;
 }

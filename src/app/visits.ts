@@ -118,7 +118,7 @@ export function showVisit(deps: QueryDeps, scope: Scope, org: string, visitId: s
   if (!row) return undefined;
   const history = deps.store.visitHistory?.(org, visitId)?.map((h) => ({ ...h, at: iso(h.at) }));
   const view = visitView(row, history, { state: deps.store.getFacilityState(org), now: deps.now() }, opts.locale ?? DEFAULT_LOCALE);
-  if (opts.withRecord && 'organizationId' in scope && scope.organizationId === org) view.record = row.record;
+  if (opts.withRecord && 'organizationId' in scope && scope.organizationId === org && row.record !== undefined) view.record = row.record;
   return view;
 }
 

@@ -14,11 +14,12 @@ import { storeCommand } from './commands/store.js';
 import { rejectionsCommand, visitsCommand } from './commands/visits.js';
 import { facilitiesCommand } from './commands/facilities.js';
 import { importCommand } from './commands/import.js';
+import { purgeCommand } from './commands/at-rest.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
 export const COMMANDS: CommandFactory[] = [
-  validateCommand, mapCommand, simulatorCommand, syncCommand, keysCommand, storeCommand, visitsCommand, rejectionsCommand, facilitiesCommand, importCommand,
+  validateCommand, mapCommand, simulatorCommand, syncCommand, keysCommand, storeCommand, visitsCommand, rejectionsCommand, facilitiesCommand, importCommand, purgeCommand,
 ];
 
 function version(): string {

@@ -61,6 +61,10 @@ export interface ServiceConfig {
   ingestMaxRecords: number;
   /** REJECTIONS_RETENTION_DAYS: how long a record refused at push is kept as a rejection entry (its issues, never its content). */
   rejectionsRetentionDays: number;
+  /** RETENTION_SENT_DAYS: days after delivery (sentAt) the body of a sent record is purged (the row, hash, ledger stay). */
+  retentionSentDays: number;
+  /** HISTORY_RETENTION_DAYS: days a visit's state-change history entry is kept. */
+  historyRetentionDays: number;
   /** DISK_FREE_FLOOR_MB: below this much free space in the data folder ingest answers 507 and /ready fails; 0 = off. */
   diskFreeFloorMb: number;
   /** INGEST_RECORDS_PER_MINUTE: records one facility may push per minute (valid or not; each costs a check and a mapping). */
@@ -77,6 +81,8 @@ export interface ServiceConfig {
 
 export const DEFAULT_DISK_FREE_FLOOR_MB = 200;
 export const DEFAULT_REJECTIONS_RETENTION_DAYS = 30;
+export const DEFAULT_RETENTION_SENT_DAYS = 30;
+export const DEFAULT_HISTORY_RETENTION_DAYS = 90;
 export const DEFAULT_INGEST_RECORDS_PER_MINUTE = 6_000;
 export const DEFAULT_INGEST_MAX_QUEUED_PER_FACILITY = 100_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -203,6 +209,8 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     logLevel,
     ingestMaxRecords: int('INGEST_MAX_RECORDS', 500, 1, 5_000),
     rejectionsRetentionDays: int('REJECTIONS_RETENTION_DAYS', DEFAULT_REJECTIONS_RETENTION_DAYS, 1, 3_650),
+    retentionSentDays: int('RETENTION_SENT_DAYS', DEFAULT_RETENTION_SENT_DAYS, 1, 3_650),
+    historyRetentionDays: int('HISTORY_RETENTION_DAYS', DEFAULT_HISTORY_RETENTION_DAYS, 1, 3_650),
     diskFreeFloorMb: int('DISK_FREE_FLOOR_MB', DEFAULT_DISK_FREE_FLOOR_MB, 0, 10_000_000),
     ingestRecordsPerMinute: int('INGEST_RECORDS_PER_MINUTE', DEFAULT_INGEST_RECORDS_PER_MINUTE, 1, 10_000_000),
     ingestMaxQueuedPerFacility: int('INGEST_MAX_QUEUED_PER_FACILITY', DEFAULT_INGEST_MAX_QUEUED_PER_FACILITY, 1, 100_000_000),

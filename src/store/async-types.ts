@@ -3,7 +3,7 @@
 // against this copy; once the async types.ts lands, this file goes and postgres.ts imports from './types.js'.
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyImport, ApiKeyRow, Counts, DueSplit, EarlierWeighing, FacilityFacts, FacilityState, IdentityEntry, IngestItem, IngestStatus,
+  ApiKeyImport, ApiKeyRow, BodyKeyCounts, Counts, ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, DueSplit, EarlierWeighing, FacilityFacts, FacilityState, IdentityEntry, IngestItem, IngestStatus,
   LedgerEntry, RejectionEntry, RejectionListFilter, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitSummary,
 } from './types.js';
 
@@ -62,5 +62,11 @@ export interface Store {
   importApiKeys(rows: ApiKeyRow[], now: number): Promise<ApiKeyImport>;
   probeWrite?(now: number): Promise<void>;
   integrityCheck?(maxProblems?: number): Promise<string[]>;
+  bodyKeyCounts(): Promise<BodyKeyCounts>;
+  hasStaleBodies(): Promise<boolean>;
+  reencryptBodies(limit: number, after: number): Promise<ReencryptBatch>;
+  retentionPreview(cutoffs: RetentionCutoffs): Promise<RetentionPreview>;
+  purgeExpired(cutoffs: RetentionCutoffs, limit: number, now: number): Promise<RetentionResult>;
+  compactLog(): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,15 +3,17 @@ import path from 'node:path';
 import type { Store } from './types.js';
 import { openSqliteStore } from './sqlite.js';
 import { makePrivateDir } from './open-checks.js';
+import { loadDataKeys, plainRecordCodec, type RecordCodec } from './record-codec.js';
 import type { Store as AsyncStore } from './async-types.js';
-import { openPostgresStore, type RecordCodec } from './postgres.js';
+import { openPostgresStore } from './postgres.js';
 
 export type { Store } from './types.js';
 export { RETRACTED_HASH, visitLedgerPrefix } from './types.js';
 export { checkDatabaseFile, openSqliteStore, StoreSchemaError } from './sqlite.js';
 export { StorageError, type StorageFault } from './storage-error.js';
 export { companionFiles, looseModes } from './open-checks.js';
-export { openPostgresStore, PostgresStore, recordAad, type PostgresStoreOptions, type RecordCodec } from './postgres.js';
+export { DataKeyConfigError, loadDataKeys, recordAad, RecordKeyring, type RecordCodec } from './record-codec.js';
+export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres.js';
 
 export const DEFAULT_DB_FILE = 'ilp-adapter.db';
 
@@ -29,7 +31,12 @@ export interface OpenStoreOptions {
   poolMax?: number;
   /** PostgreSQL only: statement_timeout per connection in ms (DATABASE_STATEMENT_TIMEOUT_MS); 0 = none. */
   statementTimeoutMs?: number;
-  /** PostgreSQL only (for now): seals record bodies at rest. */
+  /**
+   * Seals record bodies. Default for a file: the data keyring of the environment (DATA_KEYS, DATA_KEY_FILE, else
+   * `<dataDir>/data-keys`, generated when missing; dataDir `./data` as for the service), so no caller can write clear
+   * bodies by forgetting it; `:memory:` stores keep bodies plain. PostgreSQL: the same keyring, which every instance
+   * must share (DATA_KEYS or one DATA_KEY_FILE): an instance with another key refuses to start.
+   */
   codec?: RecordCodec;
 }
 
@@ -50,7 +57,7 @@ export async function openAsyncStore(opts: OpenStoreOptions = {}): Promise<Async
       url,
       ...(opts.poolMax !== undefined ? { poolMax: opts.poolMax } : {}),
       ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
-      ...(opts.codec ? { codec: opts.codec } : {}),
+      codec: opts.codec ?? loadDataKeys(process.env, path.resolve(opts.dataDir ?? './data')).keyring,
     });
   }
   throw new Error('the asynchronous SQLite store is not in this build yet; open SQLite with openStore');
@@ -83,8 +90,10 @@ export function openStore(opts: OpenStoreOptions = {}): Store {
   }
   const file = sqliteFileOf(opts);
   if (!file) throw new Error('sqlite store URL has no file path (use sqlite:<path> or sqlite::memory:)');
-  if (file === ':memory:') return openSqliteStore({ file });
+  if (file === ':memory:') return openSqliteStore({ file, codec: opts.codec ?? plainRecordCodec });
   // The database holds NIKs: a folder we create is 0700 (and the file 0600, see prepareDatabaseFile).
-  makePrivateDir(path.dirname(path.resolve(file)));
-  return openSqliteStore({ file, synchronous: opts.synchronous });
+  const dir = path.dirname(path.resolve(file));
+  makePrivateDir(dir);
+  const codec = opts.codec ?? loadDataKeys(process.env, path.resolve(opts.dataDir ?? './data')).keyring;
+  return openSqliteStore({ file, synchronous: opts.synchronous, codec });
 }

@@ -156,6 +156,19 @@ ALTER TABLE api_keys ADD COLUMN created_at INTEGER;
 ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
 `,
   },
+  {
+    version: 8,
+    name: 'health data at rest: the data key of each record body, purge of sent bodies, history by time',
+    sql: `
+-- The key id a body is sealed under (NULL: plain, written before encryption, or purged); record_purged_at: the body of a
+-- sent record removed by retention (record = ''), the row, its content hash and the ledger kept.
+ALTER TABLE visits ADD COLUMN record_key TEXT;
+ALTER TABLE visits ADD COLUMN record_purged_at INTEGER;
+CREATE INDEX visits_record_key ON visits (record_key) WHERE record_purged_at IS NULL;
+CREATE INDEX visits_purgeable ON visits (sent_at) WHERE state = 'sent' AND record_purged_at IS NULL;
+CREATE INDEX visit_events_at ON visit_events (at);
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { latestSchemaVersion, migrations } from './migrations.js';
 
-export type StoreRefusal = 'STORE_SCHEMA_TOO_NEW' | 'STORE_EMPTY_FILE' | 'STORE_NOT_SQLITE' | 'STORE_FOREIGN' | 'STORE_CORRUPT';
+export type StoreRefusal = 'STORE_SCHEMA_TOO_NEW' | 'STORE_EMPTY_FILE' | 'STORE_NOT_SQLITE' | 'STORE_FOREIGN' | 'STORE_CORRUPT' | 'STORE_DATA_KEY_MISSING';
 
 /** The store refuses to open a database file; the message says what was found and how to recover. */
 export class StoreSchemaError extends Error {

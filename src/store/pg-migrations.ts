@@ -122,6 +122,19 @@ CREATE INDEX rejections_at ON rejections (at, id);
 CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at BIGINT NOT NULL);
 `,
   },
+  {
+    version: 2,
+    name: 'health data at rest: the data key of each record body, purge of sent bodies, history by time',
+    sql: `
+-- The key id a body is sealed under (NULL: plain, or purged); record_purged_at: the body of a sent record removed by
+-- retention (record = ''), the row, its content hash and the ledger kept.
+ALTER TABLE visits ADD COLUMN record_key TEXT COLLATE "C";
+ALTER TABLE visits ADD COLUMN record_purged_at BIGINT;
+CREATE INDEX visits_record_key ON visits (record_key) WHERE record_purged_at IS NULL;
+CREATE INDEX visits_purgeable ON visits (sent_at) WHERE state = 'sent' AND record_purged_at IS NULL;
+CREATE INDEX visit_events_at ON visit_events (at, id);
+`,
+  },
 ];
 
 export const latestPgSchemaVersion = pgMigrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -14,23 +14,19 @@
 import pg from 'pg';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyImport, ApiKeyRow, ApiKeySource, Claim, ClaimedVisit, Counts, DueSplit, EarlierWeighing, FacilityFacts, FacilityHoldCause,
+  ApiKeyImport, ApiKeyRow, ApiKeySource, BodyKeyCounts, Claim, ClaimedVisit, Counts, DueSplit, EarlierWeighing, FacilityFacts, FacilityHoldCause,
   FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store,
-  StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
+  ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState,
+  VisitSummary,
 } from './async-types.js';
 import { visitLedgerPrefix } from './async-types.js';
 import {
-  assertLimit, assertTime, checkedIngestItem, listColumns, nonEmpty, summarise, toApiKeyRow, toLedgerEntry, toSummary, type DbApiKey, type DbLedger, type DbSummary,
+  assertLimit, assertTime, checkedIngestItem, listColumns, nonEmpty, summarise, unreadableOutcome, toApiKeyRow, toLedgerEntry, toSummary, type DbApiKey, type DbLedger, type DbSummary,
 } from './shared.js';
 import { latestPgSchemaVersion, pgMigrations } from './pg-migrations.js';
 import { StoreSchemaError } from './open-checks.js';
 import { StorageError, type StorageFault } from './storage-error.js';
-
-/** Seals record bodies at rest (identity by default). `aad` binds a sealed body to its row (see recordAad). */
-export interface RecordCodec {
-  seal(plain: string, aad: string): string;
-  open(stored: string, aad: string): string;
-}
+import { currentKeyIdOf, plainRecordCodec, recordAad, RecordKeyring, RecordSealError, sealedKeyId, type RecordCodec } from './record-codec.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database (never logged or echoed). */
@@ -45,16 +41,10 @@ export interface PostgresStoreOptions {
   historyPerVisit?: number;
   /** Replaces the server clock for lease and due comparisons; receives the caller's `now` (see the file comment). */
   clock?: (callerNow: number) => number;
-  /** Applied to the `record` column only. */
+  /** Seals the `record` column (src/store/record-codec.ts); plain by default. Every instance must share the keyring. */
   codec?: RecordCodec;
 }
 
-/** Additional data a sealed record body is bound to: a body copied into another row does not open there. */
-export function recordAad(organizationId: string, visitId: string): string {
-  return `${organizationId}\u0000${visitId}`;
-}
-
-const IDENTITY_CODEC: RecordCodec = { seal: (plain) => plain, open: (stored) => stored };
 const STATES: readonly VisitState[] = ['queued', 'sending', 'sent', 'needs-correction', 'blocked', 'dead-letter'];
 const FINAL_STATES = new Set<VisitState>(['needs-correction', 'blocked', 'dead-letter']);
 const DUE = `state IN ('queued','sending')`; // must match the visits_due partial index
@@ -90,10 +80,11 @@ interface DbVisit {
   created_at: number;
   updated_at: number;
   sent_at: number | null;
+  record_purged_at: number | null;
 }
 
 const VISIT_COLUMNS = `rid, org, visit_id, revision, content_hash, record, state, attempts, claim_seq, next_attempt_at, lease_until,
-  last_error, resource_ids, created_at, updated_at, sent_at`;
+  last_error, resource_ids, created_at, updated_at, sent_at, record_purged_at`;
 
 function sameClaim(v: DbVisit, claim: Claim): boolean {
   return v.state === 'sending' && v.revision === claim.revision && v.claim_seq === claim.claimSeq;
@@ -210,7 +201,14 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
     await pool.end().catch(() => undefined);
     throw e;
   }
-  return new PostgresStore(pool, opts);
+  const store = new PostgresStore(pool, opts);
+  try {
+    await store.assertKeysAvailable();
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw e;
+  }
+  return store;
 }
 
 export class PostgresStore implements Store {
@@ -220,7 +218,7 @@ export class PostgresStore implements Store {
   private closed = false;
 
   constructor(private readonly pool: pg.Pool, opts: Pick<PostgresStoreOptions, 'codec' | 'clock' | 'historyPerVisit'> = {}) {
-    this.codec = opts.codec ?? IDENTITY_CODEC;
+    this.codec = opts.codec ?? plainRecordCodec;
     this.clock = opts.clock;
     this.historyPerVisit = Math.max(1, Math.trunc(opts.historyPerVisit ?? 50));
   }
@@ -277,13 +275,24 @@ export class PostgresStore implements Store {
     return (await c.query<{ now: number }>(`SELECT ${SERVER_NOW} AS now`)).rows[0]!.now;
   }
 
+  /** The body as the row holds it: opened, purged, or unreadable (named by its key id; never a throw that hides the row). */
+  private openBody(r: DbVisit): Pick<VisitRow, 'record' | 'recordPurgedAt' | 'recordUnreadable'> {
+    if (r.record_purged_at !== null) return { record: undefined, recordPurgedAt: r.record_purged_at };
+    try {
+      return { record: JSON.parse(this.codec.open(r.record, recordAad(r.org, r.visit_id))) };
+    } catch (e) {
+      if (e instanceof RecordSealError) return { record: undefined, recordUnreadable: e.message };
+      throw e;
+    }
+  }
+
   private toVisitRow(r: DbVisit): VisitRow {
     const row: VisitRow = {
       organizationId: r.org,
       visitId: r.visit_id,
       revision: r.revision,
       contentHash: r.content_hash,
-      record: JSON.parse(this.codec.open(r.record, recordAad(r.org, r.visit_id))),
+      ...this.openBody(r),
       state: r.state,
       attempts: r.attempts,
       nextAttemptAt: r.next_attempt_at,
@@ -324,6 +333,49 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Opening refuses a database holding bodies under a key the keyring does not have, or under a key id whose key does
+   * not open them (a few bodies per key are tried; one damaged body alone does not stop the store, it is held when due):
+   * every read of them would fail. With several instances this is what stops one started with another key file.
+   */
+  async assertKeysAvailable(): Promise<void> {
+    const ids = (await this.q<{ k: string }>('SELECT DISTINCT record_key AS k FROM visits WHERE record_purged_at IS NULL AND record_key IS NOT NULL'))
+      .rows.map((r) => r.k);
+    const shown = (keys: string[]) => keys.map((k) => `"${k.replace(/[^\w-]/g, '?')}"`).join(', ');
+    const missing = ids.filter((k) => !(this.codec instanceof RecordKeyring && this.codec.has(k)));
+    if (missing.length) {
+      throw new StoreSchemaError(
+        `the PostgreSQL database holds record bodies sealed under data key(s) ${shown(missing)}, which DATA_KEYS / the data key file ` +
+          'does not have. Give every instance the same keyring (newest first; older keys still open), or restore the key file from ' +
+          'backup. The store does not start: those records could neither be delivered nor shown.',
+        'STORE_DATA_KEY_MISSING',
+      );
+    }
+    const wrong: string[] = [];
+    for (const k of ids) {
+      const sample = (await this.q<{ org: string; visit_id: string; record: string }>(
+        'SELECT org, visit_id, record FROM visits WHERE record_purged_at IS NULL AND record_key = $1 LIMIT 3', [k])).rows;
+      if (sample.length && sample.every((r) => !this.opens(r.record, recordAad(r.org, r.visit_id)))) wrong.push(k);
+    }
+    if (wrong.length) {
+      throw new StoreSchemaError(
+        `the PostgreSQL database holds record bodies under data key id(s) ${shown(wrong)}, but the key(s) of that id in DATA_KEYS / ` +
+          'the data key file do not open them (another key under the same id?). Restore the right key file; the store does not start.',
+        'STORE_DATA_KEY_MISSING',
+      );
+    }
+  }
+
+  private opens(stored: string, aad: string): boolean {
+    try {
+      this.codec.open(stored, aad);
+      return true;
+    } catch (e) {
+      if (e instanceof RecordSealError) return false;
+      throw e;
+    }
+  }
+
   // ---- outbox ---------------------------------------------------------------------------------------------------
 
   async ingest(items: IngestItem[], now: number): Promise<IngestStatus[]> {
@@ -343,9 +395,9 @@ export class PostgresStore implements Store {
         if (!cur) {
           // Another instance may insert the same new visit at the same moment: then this is a revision of its row.
           const inserted = await c.query(`
-            INSERT INTO visits (org, visit_id, revision, content_hash, record, state, attempts, next_attempt_at, created_at, updated_at,
-              setting, location_code, visit_start) VALUES ($1, $2, 1, $3, $4, 'queued', 0, $5, $6, $6, $7, $8, $9)
-            ON CONFLICT (org, visit_id) DO NOTHING`, [it.organizationId, it.visitId, it.contentHash, sealed, due, now, ...cols]);
+            INSERT INTO visits (org, visit_id, revision, content_hash, record, record_key, state, attempts, next_attempt_at, created_at, updated_at,
+              setting, location_code, visit_start) VALUES ($1, $2, 1, $3, $4, $10, 'queued', 0, $5, $6, $6, $7, $8, $9)
+            ON CONFLICT (org, visit_id) DO NOTHING`, [it.organizationId, it.visitId, it.contentHash, sealed, due, now, ...cols, sealedKeyId(sealed) ?? null]);
           if (inserted.rowCount === 1) {
             await this.replaceWeighing(c, it, true);
             await this.event(c, { org: it.organizationId, visit_id: it.visitId }, 1, null, 'queued', now, 0, null);
@@ -364,9 +416,9 @@ export class PostgresStore implements Store {
         // so two attempts for one visit never run at the same time.
         const dueAt = cur.state === 'sending' && cur.lease_until !== null && cur.lease_until > due ? cur.lease_until : due;
         await c.query(`
-          UPDATE visits SET revision = revision + 1, content_hash = $1, record = $2, state = 'queued', attempts = 0, next_attempt_at = $3,
-            last_error = NULL, updated_at = $4, setting = $5, location_code = $6, visit_start = $7 WHERE rid = $8`,
-        [it.contentHash, sealed, dueAt, now, ...cols, cur.rid]);
+          UPDATE visits SET revision = revision + 1, content_hash = $1, record = $2, record_key = $9, record_purged_at = NULL, state = 'queued',
+            attempts = 0, next_attempt_at = $3, last_error = NULL, updated_at = $4, setting = $5, location_code = $6, visit_start = $7 WHERE rid = $8`,
+        [it.contentHash, sealed, dueAt, now, ...cols, cur.rid, sealedKeyId(sealed) ?? null]);
         await this.event(c, cur, cur.revision + 1, cur.state, 'queued', now, 0, null);
         out[i] = 'revised';
       }
@@ -427,16 +479,23 @@ export class PostgresStore implements Store {
         ORDER BY next_attempt_at, rid LIMIT $3 FOR UPDATE SKIP LOCKED`, [organizationId, at, limit])).rows;
       if (!due.length) return [];
       const leaseUntil = at + leaseMs;
-      // The lease expiry doubles as the due time, so an abandoned claim shows up in the same index range as queued work.
-      await c.query(`UPDATE visits SET state = 'sending', attempts = attempts + 1, claim_seq = claim_seq + 1, lease_until = $1,
-        next_attempt_at = $1, updated_at = $2 WHERE rid = ANY($3::bigint[])`, [leaseUntil, now, due.map((r) => r.rid)]);
       const claimed: ClaimedVisit[] = [];
       for (const r of due) {
-        await this.event(c, r, r.revision, r.state, 'sending', now, r.attempts + 1, null);
         const row = this.toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now });
+        if (row.recordUnreadable !== undefined) {
+          // Never delivered, never claimed again until an operator acts: held with the reason (which key, what failed).
+          const why = unreadableOutcome(row.recordUnreadable);
+          await c.query(`UPDATE visits SET state = 'blocked', last_error = $1, lease_until = NULL, updated_at = $2 WHERE rid = $3`, [JSON.stringify(why), now, r.rid]);
+          await this.event(c, r, r.revision, r.state, 'blocked', now, r.attempts, summarise(why));
+          continue;
+        }
+        await this.event(c, r, r.revision, r.state, 'sending', now, r.attempts + 1, null);
         const claimSeq = r.claim_seq + 1;
         claimed.push({ ...row, claim: { organizationId: r.org, visitId: r.visit_id, revision: r.revision, claimSeq }, claimedBefore: claimSeq > 1 });
       }
+      // The lease expiry doubles as the due time, so an abandoned claim shows up in the same index range as queued work.
+      await c.query(`UPDATE visits SET state = 'sending', attempts = attempts + 1, claim_seq = claim_seq + 1, lease_until = $1,
+        next_attempt_at = $1, updated_at = $2 WHERE org = $3 AND visit_id = ANY($4::text[])`, [leaseUntil, now, organizationId, claimed.map((r) => r.visitId)]);
       return claimed;
     });
   }
@@ -755,6 +814,96 @@ export class PostgresStore implements Store {
     });
   }
 
+  // ---- health data at rest --------------------------------------------------------------------------------------
+
+  async bodyKeyCounts(): Promise<BodyKeyCounts> {
+    const r = (await this.q<{ counts: Array<{ k: string | null; n: number }> | null; purged: number }>(`
+      SELECT (SELECT json_agg(json_build_object('k', k, 'n', n)) FROM (
+                SELECT record_key AS k, count(*)::int AS n FROM visits WHERE record_purged_at IS NULL GROUP BY record_key) c) AS counts,
+             (SELECT count(*)::int FROM visits WHERE record_purged_at IS NOT NULL) AS purged`)).rows[0];
+    // fromEntries defines own properties: a key id read from the database can never reach a prototype.
+    const byKey = Object.fromEntries((r?.counts ?? []).map((x) => [x.k ?? 'plain', x.n]));
+    const current = currentKeyIdOf(this.codec);
+    return { byKey, purged: r?.purged ?? 0, ...(current !== undefined ? { currentKeyId: current } : {}) };
+  }
+
+  async hasStaleBodies(): Promise<boolean> {
+    const current = currentKeyIdOf(this.codec);
+    if (current === undefined) return false; // no keyring: bodies are stored plain on purpose
+    // Three ranges of the partial index (NULL, below, above the current key), each stopping at its first entry.
+    const r = (await this.q<{ stale: boolean }>(`SELECT
+      EXISTS (SELECT 1 FROM visits WHERE record_purged_at IS NULL AND record_key IS NULL)
+      OR EXISTS (SELECT 1 FROM visits WHERE record_purged_at IS NULL AND record_key < $1)
+      OR EXISTS (SELECT 1 FROM visits WHERE record_purged_at IS NULL AND record_key > $1) AS stale`, [current])).rows[0];
+    return r?.stale === true;
+  }
+
+  /**
+   * Re-encrypts up to `limit` bodies not under the current key (plain ones included), rows after `after` (a row-id
+   * cursor: a body that cannot be opened is counted and passed, never retried in a loop). One transaction per batch;
+   * rows another instance holds are skipped for this pass.
+   */
+  async reencryptBodies(limit: number, after: number): Promise<ReencryptBatch> {
+    assertLimit(limit);
+    if (!Number.isInteger(after) || after < 0) throw new TypeError('after must be a non-negative integer');
+    const current = currentKeyIdOf(this.codec);
+    if (current === undefined) return { reencrypted: 0, unreadable: [], done: true, next: after };
+    return this.tx(async (c) => {
+      const rows = (await c.query<{ rid: number; org: string; visit_id: string; record: string }>(`
+        SELECT rid, org, visit_id, record FROM visits WHERE rid > $1 AND record_purged_at IS NULL AND record_key IS DISTINCT FROM $2
+        ORDER BY rid LIMIT $3 FOR UPDATE SKIP LOCKED`, [after, current, limit])).rows;
+      const out: ReencryptBatch = { reencrypted: 0, unreadable: [], done: rows.length < limit, next: rows.at(-1)?.rid ?? after };
+      for (const r of rows) {
+        const aad = recordAad(r.org, r.visit_id);
+        let plain: string;
+        try {
+          plain = this.codec.open(r.record, aad);
+        } catch (e) {
+          if (!(e instanceof RecordSealError)) throw e;
+          out.unreadable.push({ organizationId: r.org, visitId: r.visit_id, keyId: e.keyId ?? sealedKeyId(r.record) ?? 'plain', fault: e.fault });
+          continue;
+        }
+        const sealed = this.codec.seal(plain, aad);
+        out.reencrypted += (await c.query('UPDATE visits SET record = $1, record_key = $2 WHERE rid = $3', [sealed, sealedKeyId(sealed) ?? null, r.rid])).rowCount ?? 0;
+      }
+      return out;
+    });
+  }
+
+  async retentionPreview(cutoffs: RetentionCutoffs): Promise<RetentionPreview> {
+    assertCutoffs(cutoffs);
+    const r = (await this.q<{ bn: number; bo: number | null; en: number; eo: number | null; rn: number; ro: number | null }>(`
+      SELECT b.n AS bn, b.oldest AS bo, e.n AS en, e.oldest AS eo, r.n AS rn, r.oldest AS ro FROM
+        (SELECT count(*)::int AS n, min(sent_at) AS oldest FROM visits WHERE state = 'sent' AND record_purged_at IS NULL AND sent_at < $1) b,
+        (SELECT count(*)::int AS n, min(at) AS oldest FROM visit_events WHERE at < $2) e,
+        (SELECT count(*)::int AS n, min(at) AS oldest FROM rejections WHERE at < $3) r`,
+    [cutoffs.sentBodiesBefore, cutoffs.visitEventsBefore, cutoffs.rejectionsBefore])).rows[0]!;
+    const kind = (n: number, oldest: number | null) => ({ count: n, ...(oldest !== null ? { oldest } : {}) });
+    return { sentBodies: kind(r.bn, r.bo), visitEvents: kind(r.en, r.eo), rejections: kind(r.rn, r.ro) };
+  }
+
+  /** One bounded batch per kind (`limit` rows at most each), each its own statement (a transaction of its own). */
+  async purgeExpired(cutoffs: RetentionCutoffs, limit: number, now: number): Promise<RetentionResult> {
+    assertCutoffs(cutoffs);
+    assertLimit(limit);
+    assertTime('now', now);
+    // The body goes, the row stays: its content hash, state and the ledger keep a resend `unchanged` and let a revision
+    // be delivered over the same SATUSEHAT ids.
+    const bodies = await this.q(`UPDATE visits SET record = '', record_key = NULL, record_purged_at = $1 WHERE rid IN (
+      SELECT rid FROM visits WHERE state = 'sent' AND record_purged_at IS NULL AND sent_at < $2 ORDER BY sent_at LIMIT $3 FOR UPDATE SKIP LOCKED)`,
+    [now, cutoffs.sentBodiesBefore, limit]);
+    const events = await this.q('DELETE FROM visit_events WHERE id IN (SELECT id FROM visit_events WHERE at < $1 ORDER BY at, id LIMIT $2)',
+      [cutoffs.visitEventsBefore, limit]);
+    const rejections = await this.q('DELETE FROM rejections WHERE id IN (SELECT id FROM rejections WHERE at < $1 ORDER BY at, id LIMIT $2)',
+      [cutoffs.rejectionsBefore, limit]);
+    return { sentBodies: bodies.rowCount ?? 0, visitEvents: events.rowCount ?? 0, rejections: rejections.rowCount ?? 0 };
+  }
+
+  /** SQLite truncates its write-ahead log here; PostgreSQL's autovacuum reclaims the old row versions itself. */
+  async compactLog(): Promise<void> {
+    return Promise.resolve();
+  }
+
   // ---- health ---------------------------------------------------------------------------------------------------
 
   async probeWrite(now: number): Promise<void> {
@@ -774,6 +923,13 @@ function inKeyOrder<T>(items: readonly T[], keyOf: (item: T) => [string, string]
   const keys = items.map(keyOf);
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return items.map((_, i) => i).sort((a, b) => cmp(keys[a]![0], keys[b]![0]) || cmp(keys[a]![1], keys[b]![1]));
+}
+
+function assertCutoffs(c: RetentionCutoffs): void {
+  if (!c || typeof c !== 'object') throw new TypeError('retention cutoffs must be an object');
+  assertTime('sentBodiesBefore', c.sentBodiesBefore);
+  assertTime('visitEventsBefore', c.visitEventsBefore);
+  assertTime('rejectionsBefore', c.rejectionsBefore);
 }
 
 /** WHERE clause with numbered placeholders, built from the filters present (`?` in each part becomes $n). */

@@ -87,3 +87,14 @@ export function toSummary(r: DbSummary): VisitSummary {
   if (r.visit_start !== null) v.visitStart = r.visit_start;
   return v;
 }
+
+/** Why a visit whose body cannot be opened is held (blocked): which key, what failed, and what the operator can do. */
+export function unreadableOutcome(reason: string): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [{
+      severity: 'error', code: 'security', expression: ['record'],
+      details: { text: `${reason}. Add the data key back to DATA_KEYS / the data key file and requeue the visit, or push the record again.` },
+    }],
+  };
+}

@@ -5,12 +5,14 @@ import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyImport, ApiKeyRow, ApiKeySource, Counts, DueSplit, EarlierWeighing, FacilityFacts, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
+  ApiKeyImport, ApiKeyRow, ApiKeySource, Counts, RetentionCutoffs, DueSplit, EarlierWeighing, FacilityFacts, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
 import { assertOurDatabase, corruptDatabase, inspectDatabaseFile, integrityProblems, prepareDatabaseFile, StoreSchemaError } from './open-checks.js';
 import { toStorageError, withStorageErrors } from './storage-error.js';
+import { plainRecordCodec, recordAad, RecordSealError, sealedKeyId, type RecordCodec } from './record-codec.js';
+import * as atRest from './sqlite-at-rest.js';
 
 export { StoreSchemaError } from './open-checks.js';
 
@@ -25,6 +27,8 @@ export interface SqliteStoreOptions {
   historyPerVisit?: number;
   /** `PRAGMA quick_check` of an existing file before use (default true); a damaged file is refused. */
   quickCheck?: boolean;
+  /** Seals record bodies at rest (default: stored plain, for tests; the service passes its data keyring). */
+  codec?: RecordCodec;
 }
 
 const STATES: readonly VisitState[] = ['queued', 'sending', 'sent', 'needs-correction', 'blocked', 'dead-letter'];
@@ -46,6 +50,8 @@ interface DbVisit {
   created_at: number;
   updated_at: number;
   sent_at: number | null;
+  record_key: string | null;
+  record_purged_at: number | null;
 }
 
 function toLedgerEntry(r: { org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }): LedgerEntry {
@@ -73,13 +79,24 @@ function toApiKeyRow(r: DbApiKey): ApiKeyRow {
   return row;
 }
 
-function toVisitRow(r: DbVisit): VisitRow {
+/** The body as the row holds it: opened, purged, or unreadable (named by its key id; never a throw that hides the row). */
+function openBody(r: DbVisit, codec: RecordCodec): Pick<VisitRow, 'record' | 'recordPurgedAt' | 'recordUnreadable'> {
+  if (r.record_purged_at !== null) return { record: undefined, recordPurgedAt: r.record_purged_at };
+  try {
+    return { record: JSON.parse(codec.open(r.record, recordAad(r.org, r.visit_id))) };
+  } catch (e) {
+    if (e instanceof RecordSealError) return { record: undefined, recordUnreadable: e.message };
+    throw e;
+  }
+}
+
+function toVisitRow(r: DbVisit, codec: RecordCodec): VisitRow {
   const row: VisitRow = {
     organizationId: r.org,
     visitId: r.visit_id,
     revision: r.revision,
     contentHash: r.content_hash,
-    record: JSON.parse(r.record),
+    ...openBody(r, codec),
     state: r.state,
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
@@ -208,14 +225,17 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     // The WAL file keeps its high-water size after checkpoints unless capped.
     db.pragma('journal_size_limit = 67108864');
     db.pragma('foreign_keys = ON');
+    // Freed cells and pages are zeroed: a revised, re-encrypted or purged body leaves no old copy in the file.
+    db.pragma('secure_delete = ON');
     migrate(db);
+    atRest.assertKeysAvailable(atRest.atRestStatements(db), opts.codec ?? plainRecordCodec, opts.file);
   } catch (e) {
     db.close();
     // A file we created and never wrote to would be refused as "empty" at the next start.
     if (created && !inMemory) removeIfEmpty(opts.file);
     throw refusalFor(e, opts.file) ?? toStorageError(e) ?? e;
   }
-  return withStorageErrors<Store>(new SqliteStore(db, historyPerVisit));
+  return withStorageErrors<Store>(new SqliteStore(db, historyPerVisit, opts.codec ?? plainRecordCodec));
 }
 
 function removeIfEmpty(file: string): void {
@@ -270,9 +290,9 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
   const DUE = `state IN ('queued','sending')`; // must match the visits_due partial index
   return {
     visitByKey: p<DbVisit>('SELECT rowid AS rid, * FROM visits WHERE org = ? AND visit_id = ?'),
-    insertVisit: p(`INSERT INTO visits (org, visit_id, revision, content_hash, record, state, attempts, next_attempt_at, created_at, updated_at,
-                    setting, location_code, visit_start) VALUES (?, ?, 1, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)`),
-    reviseVisit: p(`UPDATE visits SET revision = revision + 1, content_hash = ?, record = ?, state = 'queued', attempts = 0,
+    insertVisit: p(`INSERT INTO visits (org, visit_id, revision, content_hash, record, record_key, state, attempts, next_attempt_at, created_at, updated_at,
+                    setting, location_code, visit_start) VALUES (?, ?, 1, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)`),
+    reviseVisit: p(`UPDATE visits SET revision = revision + 1, content_hash = ?, record = ?, record_key = ?, record_purged_at = NULL, state = 'queued', attempts = 0,
                     next_attempt_at = ?, last_error = NULL, updated_at = ?, setting = ?, location_code = ?, visit_start = ? WHERE rowid = ?`),
     dueRows: p<DbVisit>(`SELECT rowid AS rid, * FROM visits INDEXED BY visits_due WHERE org = ? AND ${DUE} AND next_attempt_at <= ?
                          ORDER BY next_attempt_at, rowid LIMIT ?`),
@@ -358,7 +378,7 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
 type Statements = ReturnType<typeof prepareStatements>;
 
 /** Every state-changing operation as one better-sqlite3 transaction function (run with .immediate()). */
-function makeTransactions(db: Database.Database, s: Statements) {
+function makeTransactions(db: Database.Database, s: Statements, codec: RecordCodec) {
   const event = (v: { org: string; visit_id: string }, revision: number, from: VisitState | null, to: VisitState,
     at: number, attempts: number, error: string | null) => {
     s.insertEvent.run(v.org, v.visit_id, revision, from, to, at, attempts, error);
@@ -390,13 +410,17 @@ function makeTransactions(db: Database.Database, s: Statements) {
           throw new TypeError(`ingest item ${i}: weighing must have childKey, measuredOn YYYY-MM-DD and a positive integer weightGrams`);
         }
         const cur = s.visitByKey.get(it.organizationId, it.visitId);
+        const sealed = () => {
+          const stored = codec.seal(json, recordAad(it.organizationId, it.visitId));
+          return [stored, sealedKeyId(stored) ?? null] as const;
+        };
         if (!cur || cur.content_hash !== it.contentHash) {
           // A revision replaces the weighing (it may have been corrected or removed).
           s.dropWeighing.run(it.organizationId, it.visitId);
           if (w) s.putWeighing.run(it.organizationId, it.visitId, w.childKey, w.measuredOn, w.weightGrams);
         }
         if (!cur) {
-          s.insertVisit.run(it.organizationId, it.visitId, it.contentHash, json, now, now, now, ...listColumns(it.record));
+          s.insertVisit.run(it.organizationId, it.visitId, it.contentHash, ...sealed(), now, now, now, ...listColumns(it.record));
           event({ org: it.organizationId, visit_id: it.visitId }, 1, null, 'queued', now, 0, null);
           out.push('created');
         } else if (cur.content_hash === it.contentHash) {
@@ -405,7 +429,7 @@ function makeTransactions(db: Database.Database, s: Statements) {
           // An attempt on the old revision is in flight: hold the new one until that attempt reports (or its lease ends),
           // so two attempts for one visit never run at the same time.
           const due = cur.state === 'sending' && cur.lease_until !== null && cur.lease_until > now ? cur.lease_until : now;
-          s.reviseVisit.run(it.contentHash, json, due, now, ...listColumns(it.record), cur.rid);
+          s.reviseVisit.run(it.contentHash, ...sealed(), due, now, ...listColumns(it.record), cur.rid);
           event(cur, cur.revision + 1, cur.state, 'queued', now, 0, null);
           out.push('revised');
         }
@@ -415,12 +439,22 @@ function makeTransactions(db: Database.Database, s: Statements) {
     claimDue: db.transaction((org: string, now: number, limit: number, leaseMs: number): VisitRow[] => {
       const rows = s.dueRows.all(org, now, limit);
       const leaseUntil = now + leaseMs;
-      return rows.map((r) => {
+      const claimed: VisitRow[] = [];
+      for (const r of rows) {
+        const row = toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now }, codec);
+        if (row.recordUnreadable !== undefined) {
+          // Never delivered, never claimed again until an operator acts: held with the reason (which key, what failed).
+          const why = unreadableOutcome(row.recordUnreadable);
+          s.setFinal.run('blocked', JSON.stringify(why), now, r.rid);
+          event(r, r.revision, r.state, 'blocked', now, r.attempts, summarise(why));
+          continue;
+        }
         // The lease expiry doubles as the due time, so an abandoned claim shows up in the same index range as queued work.
         s.claim.run(leaseUntil, leaseUntil, now, r.rid);
         event(r, r.revision, r.state, 'sending', now, r.attempts + 1, null);
-        return toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now });
-      });
+        claimed.push(row);
+      }
+      return claimed;
     }),
     markSent: db.transaction((org: string, visitId: string, revision: number, ids: Record<string, string>, now: number): boolean => {
       const v = s.visitByKey.get(org, visitId);
@@ -504,15 +538,28 @@ function makeTransactions(db: Database.Database, s: Statements) {
   };
 }
 
+/** Why a visit whose body cannot be opened is held (blocked): names the key id, never the content. */
+function unreadableOutcome(reason: string): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [{
+      severity: 'error', code: 'security', expression: ['record'],
+      details: { text: `${reason}. Add the data key back to DATA_KEYS / the data key file and requeue the visit, or push the record again.` },
+    }],
+  };
+}
+
 class SqliteStore implements Store {
   private readonly s: Statements;
+  private readonly rest: atRest.AtRestStatements;
   private readonly tx: ReturnType<typeof makeTransactions>;
   /** Prepared list queries by SQL text: the filters combine into few shapes. */
   private readonly listStatements = new Map<string, Database.Statement<unknown[]>>();
 
-  constructor(private readonly db: Database.Database, historyPerVisit: number) {
+  constructor(private readonly db: Database.Database, historyPerVisit: number, private readonly codec: RecordCodec) {
     this.s = prepareStatements(db, historyPerVisit);
-    this.tx = makeTransactions(db, this.s);
+    this.rest = atRest.atRestStatements(db);
+    this.tx = makeTransactions(db, this.s, codec);
   }
 
   ingest(items: IngestItem[], now: number): IngestStatus[] {
@@ -528,7 +575,7 @@ class SqliteStore implements Store {
 
   getVisit(organizationId: string, visitId: string): VisitRow | undefined {
     const r = this.s.visitByKey.get(organizationId, visitId);
-    return r ? toVisitRow(r) : undefined;
+    return r ? toVisitRow(r, this.codec) : undefined;
   }
 
   facilitiesWithDueWork(now: number): string[] {
@@ -755,6 +802,36 @@ class SqliteStore implements Store {
   probeWrite(now: number): void {
     assertTime('now', now);
     this.s.probe.run(now);
+  }
+
+  bodyKeyCounts() {
+    return atRest.bodyKeyCounts(this.rest, this.codec);
+  }
+
+  hasStaleBodies(): boolean {
+    return atRest.hasStaleBodies(this.rest, this.codec);
+  }
+
+  reencryptBodies(limit: number, after: number) {
+    assertLimit(limit);
+    if (!Number.isInteger(after) || after < 0) throw new TypeError('after must be a non-negative integer');
+    return atRest.reencryptBatch(this.db, this.rest, this.codec, limit, after);
+  }
+
+  retentionPreview(cutoffs: RetentionCutoffs) {
+    for (const [k, v] of Object.entries(cutoffs)) assertTime(k, v);
+    return atRest.retentionPreview(this.rest, cutoffs);
+  }
+
+  purgeExpired(cutoffs: RetentionCutoffs, limit: number, now: number) {
+    for (const [k, v] of Object.entries(cutoffs)) assertTime(k, v);
+    assertLimit(limit);
+    assertTime('now', now);
+    return atRest.purgeBatch(this.rest, cutoffs, limit, now);
+  }
+
+  compactLog(): void {
+    atRest.checkpoint(this.db);
   }
 
   integrityCheck(maxProblems?: number): string[] {

@@ -12,8 +12,12 @@ export interface VisitRow {
   revision: number;
   /** sha256 of the canonical record JSON; equal hash ⇒ no new work. */
   contentHash: string;
-  /** The source record as accepted (parsed JSON). */
+  /** The source record as accepted (parsed JSON); undefined once purged (recordPurgedAt) or when it cannot be opened (recordUnreadable). */
   record: unknown;
+  /** Epoch ms when the body was purged under the retention of sent records (the row, its hash and the ledger stay). */
+  recordPurgedAt?: number;
+  /** Why the body cannot be opened (data key missing, altered body): PII-free, names the key id. */
+  recordUnreadable?: string;
   state: VisitState;
   /** Attempts started for the current revision: counted when claimed (so an attempt cut short by a crash still counts); reset by a new revision or requeue. */
   attempts: number;
@@ -240,6 +244,37 @@ export interface FacilityFacts {
   lastSentAt?: number;
 }
 
+/** Record bodies held per data key id ('plain': written before encryption), and bodies purged by retention. */
+export interface BodyKeyCounts {
+  byKey: Record<string, number>;
+  purged: number;
+  /** The key that seals new bodies (absent: bodies are stored plain). */
+  currentKeyId?: string;
+}
+
+/** One batch of `keys rotate-data`. */
+export interface ReencryptBatch {
+  reencrypted: number;
+  /** Bodies that could not be opened (left as they are; the visit list names them). */
+  unreadable: Array<{ organizationId: string; visitId: string; keyId: string; fault: string }>;
+  /** true when no row after `next` is left to look at. */
+  done: boolean;
+  /** Cursor for the next batch (opaque; 0 starts over). */
+  next: number;
+}
+
+export type RetentionKind = 'sentBodies' | 'visitEvents' | 'rejections';
+
+/** Epoch ms before which each kind expires (bodies by sentAt, history and rejections by their time). */
+export interface RetentionCutoffs {
+  sentBodiesBefore: number;
+  visitEventsBefore: number;
+  rejectionsBefore: number;
+}
+
+export type RetentionPreview = Record<RetentionKind, { count: number; oldest?: number }>;
+export type RetentionResult = Record<RetentionKind, number>;
+
 export interface Store {
   /** Accepts a batch atomically: all items are committed, or none. Same hash ⇒ unchanged; new hash ⇒ revision+1, state queued. */
   ingest(items: IngestItem[], now: number): IngestStatus[];
@@ -331,6 +366,23 @@ export interface Store {
   probeWrite?(now: number): void;
   /** Full `PRAGMA integrity_check`: problems found (at most `maxProblems`), [] when sound. */
   integrityCheck?(maxProblems?: number): string[];
+
+  // Health data at rest (README "Health data at rest").
+  /** Bodies per data key and purged bodies. */
+  bodyKeyCounts(): BodyKeyCounts;
+  /** true when some body is not under the current data key (plain, or an older key): rotation has work. */
+  hasStaleBodies(): boolean;
+  /** Re-encrypts up to `limit` bodies not under the current key, after cursor `after` (0 = from the start); one transaction. */
+  reencryptBodies(limit: number, after: number): ReencryptBatch;
+  /** What purgeExpired would remove now: count and oldest time per kind. */
+  retentionPreview(cutoffs: RetentionCutoffs): RetentionPreview;
+  /**
+   * One bounded batch per kind: bodies of sent records (the row, its content hash, state and the ledger stay, so a
+   * resend is `unchanged` and a revision is delivered over the same SATUSEHAT ids), visit history, rejections.
+   */
+  purgeExpired(cutoffs: RetentionCutoffs, limit: number, now: number): RetentionResult;
+  /** After a purge or re-encryption: old pages out of the write-ahead log (SQLite; a no-op elsewhere). */
+  compactLog(): void;
 
   close(): void;
 }

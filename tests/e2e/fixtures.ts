@@ -65,3 +65,13 @@ export function captureLines(): { stream: Writable & { write(chunk: string): boo
   });
   return { stream: stream as never, lines };
 }
+
+/** One authenticated JSON request to a running service (`svc.url`), its status and parsed body. */
+export async function callService(svc: { url: string }, method: string, p: string, key: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(`${svc.url}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}

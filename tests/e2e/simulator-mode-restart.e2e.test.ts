@@ -6,16 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { startService, DEMO_ADMIN_KEY, DEMO_FACILITY_KEY, type RunningService } from '../../src/service.js';
 import { mappingsDir } from '../../src/util/paths.js';
-import { captureLines } from './fixtures.js';
+import { callService, captureLines } from './fixtures.js';
 
-async function call(svc: RunningService, method: string, p: string, key: string, body?: unknown) {
-  const res = await fetch(`${svc.url}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
+const call = callService;
 
 describe('sandbox-simulator mode after a restart on the same DATA_DIR', () => {
   it('a new visit of a known patient and a revision of a sent visit both reach sent at the fresh simulator', async () => {

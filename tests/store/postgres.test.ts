@@ -2,7 +2,8 @@
 // clock, the record codec, statement timeouts, storage faults, and reconnecting after the server restarts.
 import pg from 'pg';
 import type { OperationOutcome } from 'fhir/r4.js';
-import { openPostgresStore, pgStorageError, recordAad, type PostgresStore, type PostgresStoreOptions, type RecordCodec } from '../../src/store/postgres.js';
+import { openPostgresStore, pgStorageError, type PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres.js';
+import { recordAad, RecordKeyring, type RecordCodec } from '../../src/store/record-codec.js';
 import { latestPgSchemaVersion, pgMigrations } from '../../src/store/pg-migrations.js';
 import { StoreSchemaError } from '../../src/store/open-checks.js';
 import { StorageError } from '../../src/store/storage-error.js';
@@ -214,7 +215,8 @@ describePostgres('PostgreSQL store: clock, codec, limits', (server) => {
     expect(problems).toEqual([]);
     expect(config).toMatchObject({ databasePoolMax: 4, databaseStatementTimeoutMs: 5000 });
     expect(readServiceConfig({ DATABASE_POOL_MAX: '0' }, '/tmp').problems).toEqual([expect.stringMatching(/^DATABASE_POOL_MAX: must be an integer between 1 and 500/)]);
-    const store = await openAsyncStore({ url: db.url(), poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs });
+    const codec = new RecordKeyring([['k1', Buffer.alloc(32, 7)]]);
+    const store = await openAsyncStore({ url: db.url(), poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs, codec });
     try {
       await store.ingest([item('V1')], T0);
       expect((await store.getVisit(ORG, 'V1'))?.revision).toBe(1);

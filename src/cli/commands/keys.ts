@@ -2,6 +2,7 @@
 // is stored (in the service database: DATA_DIR / DATABASE_URL). `keys list`: every key by hash prefix, never the key.
 // `keys revoke <hash-prefix|label>`: the key stops working at once (auth reads the database on every request).
 // `keys hash <key>`: the sha256 to put in API_KEYS_FILE, for a key that passes the key-strength rule.
+// `keys rotate-data`: record bodies re-encrypted under the current data key (src/cli/commands/at-rest.ts).
 // Texts: messages/keys.json, in ILP_LANG (id by default, en).
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -13,6 +14,7 @@ import { openStore, sqliteFileOf } from '../../store/index.js';
 import type { ApiKeyRow, Store } from '../../store/types.js';
 import { messages, operatorLocale, type Params } from '../../i18n/index.js';
 import { SIMULATOR_FACILITIES_FILE } from '../../service.js';
+import { rotateDataCommand } from './at-rest.js';
 
 const catalogue = messages('keys');
 /** Characters of the sha256 shown by `keys list` (48 bits: unique among any realistic number of keys). */
@@ -134,5 +136,6 @@ export function keysCommand(ctx: CliContext): Command {
       if (weakness) return fail(t(`weak.${weakness}`, { name: 'key' }));
       ctx.stdout.write(`${hashApiKey(key)}\n`);
     });
+  keys.addCommand(rotateDataCommand(ctx));
   return keys;
 }
