@@ -11,6 +11,9 @@
 // Connections: an idle connection the server drops (restart, failover) is discarded by the pool and the next call opens
 // a new one; a call that failed because its connection died throws StorageError (fault 'io', retryable), as SQLite's
 // I/O faults do.
+//
+// Record bodies go through the codec of record-codec.ts (the keyring every instance must share); a body that cannot be
+// opened is held (blocked) when due, never delivered, and open refuses a keyring lacking a key the bodies need.
 import pg from 'pg';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
