@@ -40,6 +40,10 @@ export interface ServiceConfig {
   dataDir: string;
   /** `sqlite:<file>` / `sqlite::memory:`; absent ⇒ `<dataDir>/ilp-adapter.db`. */
   databaseUrl?: string;
+  /** DATABASE_POOL_MAX: PostgreSQL connections per instance (default 10). */
+  databasePoolMax: number;
+  /** DATABASE_STATEMENT_TIMEOUT_MS: PostgreSQL statement_timeout per connection (default 30000; 0 = none). */
+  databaseStatementTimeoutMs: number;
   syncCron: string;
   syncTimezone: string;
   /** false ⇒ no scheduler (only POST /sync/run and `ilp-adapter sync --once`). */
@@ -194,6 +198,8 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     port,
     dataDir,
     ...(databaseUrl ? { databaseUrl } : {}),
+    databasePoolMax: int('DATABASE_POOL_MAX', 10, 1, 500),
+    databaseStatementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
     syncCron,
     syncTimezone,
     syncEnabled: enabled === 'true' || enabled === '1',

@@ -4,6 +4,8 @@ import type { Store } from './types.js';
 import { openSqliteStore } from './sqlite.js';
 import { makePrivateDir } from './open-checks.js';
 import { loadDataKeys, plainRecordCodec, type RecordCodec } from './record-codec.js';
+import type { Store as AsyncStore } from './async-types.js';
+import { openPostgresStore } from './postgres.js';
 
 export type { Store } from './types.js';
 export { RETRACTED_HASH, visitLedgerPrefix } from './types.js';
@@ -11,12 +13,13 @@ export { checkDatabaseFile, openSqliteStore, StoreSchemaError } from './sqlite.j
 export { StorageError, type StorageFault } from './storage-error.js';
 export { companionFiles, looseModes } from './open-checks.js';
 export { DataKeyConfigError, loadDataKeys, recordAad, RecordKeyring, type RecordCodec } from './record-codec.js';
+export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres.js';
 
 export const DEFAULT_DB_FILE = 'ilp-adapter.db';
 
 export interface OpenStoreOptions {
   /**
-   * `sqlite::memory:` (tests), `sqlite:<path>` / `sqlite://<path>` (a file), `postgres://…` (not yet).
+   * `sqlite::memory:` (tests), `sqlite:<path>` / `sqlite://<path>` (a file), `postgres://…` (openAsyncStore only).
    * Without it: the SQLite file `<dataDir>/ilp-adapter.db`.
    */
   url?: string;
@@ -24,12 +27,40 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** SQLite only: 'FULL' also survives power loss, at a write-speed cost. */
   synchronous?: 'NORMAL' | 'FULL';
+  /** PostgreSQL only: connections in the pool (DATABASE_POOL_MAX). */
+  poolMax?: number;
+  /** PostgreSQL only: statement_timeout per connection in ms (DATABASE_STATEMENT_TIMEOUT_MS); 0 = none. */
+  statementTimeoutMs?: number;
   /**
    * Seals record bodies. Default for a file: the data keyring of the environment (DATA_KEYS, DATA_KEY_FILE, else
    * `<dataDir>/data-keys`, generated when missing; dataDir `./data` as for the service), so no caller can write clear
-   * bodies by forgetting it; `:memory:` stores keep bodies plain.
+   * bodies by forgetting it; `:memory:` stores keep bodies plain. PostgreSQL: the same keyring, which every instance
+   * must share (DATA_KEYS or one DATA_KEY_FILE): an instance with another key refuses to start.
    */
   codec?: RecordCodec;
+}
+
+/** postgres://… or postgresql://… */
+export function isPostgresUrl(url: string | undefined): boolean {
+  return /^postgres(ql)?:\/\//i.test(url?.trim() ?? '');
+}
+
+/**
+ * The store behind the async contract for these options: `DATABASE_URL=postgres://…` selects PostgreSQL (pool and
+ * statement timeout from the options). SQLite joins here when its async implementation lands; then this replaces
+ * openStore at every call site (which still use the synchronous Store today).
+ */
+export async function openAsyncStore(opts: OpenStoreOptions = {}): Promise<AsyncStore> {
+  const url = opts.url?.trim();
+  if (url && isPostgresUrl(url)) {
+    return openPostgresStore({
+      url,
+      ...(opts.poolMax !== undefined ? { poolMax: opts.poolMax } : {}),
+      ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
+      codec: opts.codec ?? loadDataKeys(process.env, path.resolve(opts.dataDir ?? './data')).keyring,
+    });
+  }
+  throw new Error('the asynchronous SQLite store is not in this build yet; open SQLite with openStore');
 }
 
 /**
@@ -51,7 +82,8 @@ export function openStore(opts: OpenStoreOptions = {}): Store {
   // Only the scheme is ever echoed back: a database URL may carry a password.
   const scheme = url ? /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() : 'sqlite';
   if (scheme === 'postgres' || scheme === 'postgresql') {
-    throw new Error('PostgreSQL store is not implemented yet (planned in the next issue); use the embedded SQLite store (omit the store URL)');
+    // The PostgreSQL store is asynchronous (openAsyncStore); the synchronous call sites cannot use it yet.
+    throw new Error('PostgreSQL store is not implemented yet for this synchronous entry point; use openAsyncStore, or the embedded SQLite store (omit the store URL)');
   }
   if (scheme !== 'sqlite') {
     throw new Error(`unsupported store URL scheme ${scheme ? `"${scheme}:"` : '(none)'}; use sqlite:<path>, sqlite::memory: or postgres://…`);

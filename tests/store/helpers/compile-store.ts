@@ -1,5 +1,5 @@
 // Compiles src/store/*.ts to plain ESM in a temp folder so a child `node` process can run the real store without a build.
-// Bare `better-sqlite3` is rewritten to its absolute URL because the temp folder has no node_modules above it.
+// Bare `better-sqlite3` and `pg` are rewritten to their absolute URLs because the temp folder has no node_modules above it.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -9,7 +9,8 @@ import { packageRoot } from '../../../src/util/paths.js';
 
 export function compileStore(outDir: string): string {
   const srcDir = path.join(packageRoot, 'src', 'store');
-  const sqliteUrl = pathToFileURL(createRequire(path.join(packageRoot, 'package.json')).resolve('better-sqlite3')).href;
+  const resolve = createRequire(path.join(packageRoot, 'package.json')).resolve;
+  const packages = ['better-sqlite3', 'pg'].map((name) => ({ from: new RegExp(`from ['"]${name}['"]`, 'g'), url: pathToFileURL(resolve(name)).href }));
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'package.json'), '{"type":"module"}\n');
   for (const f of readdirSync(srcDir).filter((n) => n.endsWith('.ts'))) {
@@ -17,7 +18,8 @@ export function compileStore(outDir: string): string {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
       fileName: f,
     });
-    writeFileSync(path.join(outDir, f.replace(/\.ts$/, '.js')), outputText.replace(/from ['"]better-sqlite3['"]/g, `from '${sqliteUrl}'`));
+    const linked = packages.reduce((text, p) => text.replace(p.from, `from '${p.url}'`), outputText);
+    writeFileSync(path.join(outDir, f.replace(/\.ts$/, '.js')), linked);
   }
   return path.join(outDir, 'index.js');
 }

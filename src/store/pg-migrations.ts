@@ -1,0 +1,140 @@
+// PostgreSQL schema as numbered migrations (its own sequence, independent of SQLite's), applied in order at open under
+// an advisory lock. Never edit a released migration: append a new one. The tables mirror the SQLite schema: times are
+// epoch milliseconds (BIGINT), the record body is TEXT (it may be sealed by the record codec), other JSON is JSONB.
+// Text keys use COLLATE "C" so ordering and paging are by code point, as in SQLite, whatever the database's locale.
+
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const pgMigrations: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'outbox (with claim_seq), history, ledger, identities, facilities, api keys, weighings, rejections, probe',
+    sql: `
+CREATE TABLE visits (
+  rid             BIGINT  GENERATED ALWAYS AS IDENTITY UNIQUE,
+  org             TEXT    COLLATE "C" NOT NULL,
+  visit_id        TEXT    COLLATE "C" NOT NULL,
+  revision        INTEGER NOT NULL CHECK (revision >= 1),
+  content_hash    TEXT    NOT NULL,
+  record          TEXT    NOT NULL,
+  state           TEXT    NOT NULL CHECK (state IN ('queued','sending','sent','needs-correction','blocked','dead-letter')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  -- Claims of this visit over all revisions, never reset: the fence every outcome is checked against.
+  claim_seq       INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT  NOT NULL,
+  lease_until     BIGINT,
+  last_error      JSONB,
+  resource_ids    JSONB,
+  created_at      BIGINT  NOT NULL,
+  updated_at      BIGINT  NOT NULL,
+  sent_at         BIGINT,
+  setting         TEXT    COLLATE "C",
+  location_code   TEXT    COLLATE "C",
+  visit_start     BIGINT,
+  PRIMARY KEY (org, visit_id)
+);
+-- Due work: only queued/sending rows, by due time (a sending row's next_attempt_at is its lease expiry).
+CREATE INDEX visits_due ON visits (org, next_attempt_at, rid) WHERE state IN ('queued','sending');
+CREATE INDEX visits_org_state ON visits (org, state);
+CREATE INDEX visits_org_updated ON visits (org, updated_at, visit_id);
+CREATE INDEX visits_updated ON visits (updated_at, org, visit_id);
+CREATE INDEX visits_waiting_since ON visits (org, created_at) WHERE state IN ('queued','sending');
+CREATE INDEX visits_sent_at ON visits (org, sent_at) WHERE sent_at IS NOT NULL;
+
+CREATE TABLE visit_events (
+  id         BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  org        TEXT    COLLATE "C" NOT NULL,
+  visit_id   TEXT    COLLATE "C" NOT NULL,
+  revision   INTEGER NOT NULL,
+  from_state TEXT,
+  to_state   TEXT    NOT NULL,
+  at         BIGINT  NOT NULL,
+  attempts   INTEGER NOT NULL,
+  error      TEXT,
+  FOREIGN KEY (org, visit_id) REFERENCES visits (org, visit_id) ON DELETE CASCADE
+);
+CREATE INDEX visit_events_visit ON visit_events (org, visit_id, id);
+
+CREATE TABLE ledger (
+  org           TEXT   COLLATE "C" NOT NULL,
+  local_key     TEXT   COLLATE "C" NOT NULL,
+  resource_type TEXT   NOT NULL,
+  satusehat_id  TEXT   NOT NULL,
+  content_hash  TEXT   NOT NULL,
+  updated_at    BIGINT NOT NULL,
+  PRIMARY KEY (org, local_key)
+);
+
+CREATE TABLE identities (
+  kind         TEXT   NOT NULL CHECK (kind IN ('patient','practitioner','location')),
+  org          TEXT   COLLATE "C" NOT NULL,
+  key_hash     TEXT   NOT NULL,
+  satusehat_id TEXT   NOT NULL,
+  updated_at   BIGINT NOT NULL,
+  PRIMARY KEY (kind, org, key_hash)
+);
+CREATE INDEX identities_org ON identities (org);
+
+CREATE TABLE facility_state (
+  org        TEXT   COLLATE "C" PRIMARY KEY,
+  status     TEXT   NOT NULL CHECK (status IN ('active','paused','auth-failed','config-error')),
+  cause      TEXT   CHECK (cause IS NULL OR cause IN ('credentials','url','access','operator')),
+  reason     TEXT,
+  not_before BIGINT,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE api_keys (
+  key_hash   TEXT PRIMARY KEY,
+  org        TEXT,
+  role       TEXT NOT NULL CHECK (role IN ('facility','admin')),
+  label      TEXT,
+  source     TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli','file')),
+  created_at BIGINT,
+  revoked_at BIGINT,
+  CHECK ((role = 'admin' AND org IS NULL) OR (role = 'facility' AND org IS NOT NULL))
+);
+
+CREATE TABLE weighings (
+  org         TEXT    COLLATE "C" NOT NULL,
+  visit_id    TEXT    COLLATE "C" NOT NULL,
+  child_key   TEXT    NOT NULL,
+  measured_on TEXT    COLLATE "C" NOT NULL,
+  weight_g    INTEGER NOT NULL CHECK (weight_g > 0),
+  PRIMARY KEY (org, visit_id)
+);
+CREATE INDEX weighings_child ON weighings (org, child_key, measured_on);
+
+CREATE TABLE rejections (
+  id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  org      TEXT   COLLATE "C" NOT NULL,
+  visit_id TEXT   COLLATE "C",
+  at       BIGINT NOT NULL,
+  issues   JSONB  NOT NULL
+);
+CREATE INDEX rejections_org_at ON rejections (org, at, id);
+CREATE INDEX rejections_at ON rejections (at, id);
+
+CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at BIGINT NOT NULL);
+`,
+  },
+  {
+    version: 2,
+    name: 'health data at rest: the data key of each record body, purge of sent bodies, history by time',
+    sql: `
+-- The key id a body is sealed under (NULL: plain, or purged); record_purged_at: the body of a sent record removed by
+-- retention (record = ''), the row, its content hash and the ledger kept.
+ALTER TABLE visits ADD COLUMN record_key TEXT COLLATE "C";
+ALTER TABLE visits ADD COLUMN record_purged_at BIGINT;
+CREATE INDEX visits_record_key ON visits (record_key) WHERE record_purged_at IS NULL;
+CREATE INDEX visits_purgeable ON visits (sent_at) WHERE state = 'sent' AND record_purged_at IS NULL;
+CREATE INDEX visit_events_at ON visit_events (at, id);
+`,
+  },
+];
+
+export const latestPgSchemaVersion = pgMigrations.reduce((m, x) => Math.max(m, x.version), 0);
