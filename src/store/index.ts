@@ -4,7 +4,7 @@ import type { Store } from './types.js';
 import { openSqliteStore } from './sqlite.js';
 import { makePrivateDir } from './open-checks.js';
 import { loadDataKeys, plainRecordCodec, type RecordCodec } from './record-codec.js';
-import type { Store as AsyncStore } from './async-types.js';
+import type { Store as AsyncStore } from './types.js';
 import { openPostgresStore } from './postgres.js';
 
 export type { Store } from './types.js';

@@ -21,8 +21,8 @@ import type {
   FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store,
   ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState,
   VisitSummary,
-} from './async-types.js';
-import { visitLedgerPrefix } from './async-types.js';
+} from './types.js';
+import { visitLedgerPrefix } from './types.js';
 import {
   assertLimit, assertTime, checkedIngestItem, listColumns, nonEmpty, summarise, unreadableOutcome, toApiKeyRow, toLedgerEntry, toSummary, type DbApiKey, type DbLedger, type DbSummary,
 } from './shared.js';

@@ -9,7 +9,7 @@ import { StoreSchemaError } from '../../src/store/open-checks.js';
 import { StorageError } from '../../src/store/storage-error.js';
 import { openAsyncStore } from '../../src/store/index.js';
 import { readServiceConfig } from '../../src/config/service.js';
-import type { IngestItem } from '../../src/store/async-types.js';
+import type { IngestItem } from '../../src/store/types.js';
 import { eventually } from '../helpers/eventually.js';
 import { describePostgres, type PgServer } from './helpers/postgres.js';
 

@@ -1,5 +1,5 @@
 // API keys: source, created/revoked times, file import (async Store contract; from the SQLite store tests, with outcomes addressed by their claim).
-import type { ApiKeyRow } from '../../../src/store/async-types.js';
+import type { ApiKeyRow } from '../../../src/store/types.js';
 import { freshStore, type MakeStore } from './harness.js';
 // API keys in the store (schema 6): source, created and revoked times; revocation is final; API_KEYS_FILE as an import.
 

@@ -1,7 +1,7 @@
 // Fenced claims: every outcome names the claim it reports on, and only the current claim (same revision, same
 // claim_seq, still sending) may record one. claimedBefore is answered by claim_seq, which no revision resets.
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { IngestItem } from '../../../src/store/async-types.js';
+import type { IngestItem } from '../../../src/store/types.js';
 import { freshStore, type MakeStore } from './harness.js';
 
 const ORG = '10000004';

@@ -1,5 +1,5 @@
 // What every async Store contract module shares: how a suite gets a fresh store, and which claim an outcome is about.
-import type { Claim, ClaimedVisit, Store } from '../../../src/store/async-types.js';
+import type { Claim, ClaimedVisit, Store } from '../../../src/store/types.js';
 
 export interface MadeStore {
   store: Store;

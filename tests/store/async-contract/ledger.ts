@@ -1,5 +1,5 @@
 // ledgerForVisit (async Store contract; from the SQLite store tests, with outcomes addressed by their claim).
-import { RETRACTED_HASH, visitLedgerPrefix, type LedgerEntry } from '../../../src/store/async-types.js';
+import { RETRACTED_HASH, visitLedgerPrefix, type LedgerEntry } from '../../../src/store/types.js';
 import { freshStore, type MakeStore } from './harness.js';
 
 const ORG = '10000004';

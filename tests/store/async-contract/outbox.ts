@@ -1,6 +1,6 @@
 // Outbox, history, counts, ledger, identities, facilities, keys (async Store contract; from the SQLite store tests, with outcomes addressed by their claim).
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { IngestItem } from '../../../src/store/async-types.js';
+import type { IngestItem } from '../../../src/store/types.js';
 import { freshStore, type MakeStore } from './harness.js';
 
 const ORG = '10000004';

@@ -1,6 +1,6 @@
 // Visit list, facility facts, rejections (async Store contract; from the SQLite store tests, with outcomes addressed by their claim).
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { IngestItem, VisitListFilter } from '../../../src/store/async-types.js';
+import type { IngestItem, VisitListFilter } from '../../../src/store/types.js';
 import { freshStore, type MakeStore } from './harness.js';
 // The store's query side: the visit list (filters, newest first, keyset pages), facility facts, organizations,
 // rejections (kept, listed, purged in bounded steps) and migration 5's back-fill of the list columns.

@@ -1,5 +1,5 @@
 // Weighings kept for the next visit (async Store contract; from the SQLite store tests, with outcomes addressed by their claim).
-import type { IngestItem, WeighingFact } from '../../../src/store/async-types.js';
+import type { IngestItem, WeighingFact } from '../../../src/store/types.js';
 import { freshStore, type MakeStore } from './harness.js';
 
 const ORG = '10000004';
