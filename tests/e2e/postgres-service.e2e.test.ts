@@ -1,6 +1,8 @@
 // The service on PostgreSQL, end to end: the real service process (src/main.ts) started with DATABASE_URL pointing at a
 // throwaway PostgreSQL database and the bundled simulator as its platform; a visit pushed over HTTP is delivered, and
 // `ilp-adapter visits list` (the CLI process) on the same database shows it sent. No SQLite file is made on the way.
+// Twice: a configured facility on a simulator of its own, and sandbox-simulator mode (nothing configured but the
+// database: the simulator the service bundles).
 // Skipped loudly without PostgreSQL (REQUIRE_POSTGRES=1 turns the skip into a failure), like the other PG suites.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { startSimulator } from '../../src/simulator/server.js';
+import { DEMO_ADMIN_KEY, DEMO_FACILITY_KEY, startService } from '../../src/service.js';
 import { compileService, type CompiledService } from './helpers/compile-service.js';
 import { call, serviceProcessEnv, startServiceProcess, type ServiceProcess } from './helpers/service-process.js';
 import { LOCATION, makeVisit } from './fixtures.js';
@@ -72,6 +75,26 @@ describePostgres('the service on PostgreSQL (DATABASE_URL=postgres://…)', (ser
         await p.exited;
       }
       await sim.close();
+      await server().dropDatabase(databaseUrl);
+    }
+  }, 60_000);
+
+  it('in sandbox-simulator mode (the bundled simulator) too: pushed, delivered, listed as sent by the CLI', async () => {
+    const databaseUrl = await server().newDatabase();
+    const dataDir = fs.mkdtempSync(path.join(work, 'sandbox-'));
+    const env = { PATH: process.env.PATH, DATA_DIR: dataDir, DATABASE_URL: databaseUrl };
+    const service = await startService({ ...env, PORT: '0', HOST: '127.0.0.1', SYNC_ENABLED: 'false', LOG_LEVEL: 'silent' });
+    try {
+      await service.probed;
+      const visit = { ...makeVisit(1, { organizationId: '10000004' }), locationCode: 'POSY-MAWAR-01' };
+      expect((await call(service.url, 'POST', '/ilp/visits', DEMO_FACILITY_KEY, visit)).status).toBe(202);
+      expect((await call(service.url, 'POST', '/sync/run?wait=true', DEMO_ADMIN_KEY)).body).toMatchObject({ sent: 1 });
+      const listed = await run(process.execPath, [svc.cli, 'visits', 'list', '--format', 'json'], { env, cwd: svc.root });
+      const page = JSON.parse(listed.stdout) as { items: Array<{ visitId: string; state: string }> };
+      expect(page.items.map((v) => [v.visitId, v.state])).toEqual([[visit.visitId, 'sent']]);
+      expect(fs.existsSync(path.join(dataDir, 'ilp-adapter.db'))).toBe(false);
+    } finally {
+      await service.close();
       await server().dropDatabase(databaseUrl);
     }
   }, 60_000);
