@@ -19,6 +19,7 @@ describe('ilp-adapter visits / rejections / facilities', () => {
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-cli-queries-'));
     process.env.DATABASE_URL = `sqlite:${path.join(dir, 'q.db')}`;
+    process.env.DATA_DIR = dir; // the data key too: nothing lands in the working tree
     delete process.env.FACILITIES_FILE;
     const store = await openStore({ url: process.env.DATABASE_URL });
     const rec = (visitId: string) => ({ organizationId: ORG, visitId, setting: 'posyandu', locationCode: 'POSY-01', start: '2026-10-05T08:30:00+07:00', patient: { nik: '3273010508260001', name: 'Muhammad Rafi' } });
