@@ -21,7 +21,7 @@ describe('ilp-adapter visits / rejections / facilities', () => {
     process.env.DATABASE_URL = `sqlite:${path.join(dir, 'q.db')}`;
     process.env.DATA_DIR = dir; // the data key too: nothing lands in the working tree
     delete process.env.FACILITIES_FILE;
-    const store = await openStore({ url: process.env.DATABASE_URL });
+    const store = await openStore({ url: process.env.DATABASE_URL, dataDir: dir });
     const rec = (visitId: string) => ({ organizationId: ORG, visitId, setting: 'posyandu', locationCode: 'POSY-01', start: '2026-10-05T08:30:00+07:00', patient: { nik: '3273010508260001', name: 'Muhammad Rafi' } });
     await store.ingest(['2026/10/0001', 'V-2', '=cmd'].map((v) => ({ organizationId: ORG, visitId: v, record: rec(v), contentHash: v })), T - 60_000);
     const [row] = await store.claimDue(ORG, T - 30_000, 1, 60_000);
