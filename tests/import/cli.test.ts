@@ -105,6 +105,6 @@ describe('ilp-adapter import', () => {
     const r = await run(bomb, '--org', ORG);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^ilp-adapter import: berkas XLSX ini mengembang terlalu besar saat dibuka \(kemungkinan bom zip: ratio \d+:1 > 200:1\)/);
-    expect(stored()).toBe(0);
+    expect(await stored()).toBe(0);
   });
 });
