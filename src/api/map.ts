@@ -11,6 +11,7 @@ import { defectSummary, dryRun, type Mapper } from './dry-run.js';
 import { httpError, methodNotAllowed, requireObjectBody, sendOutcome, sendResource } from './errors.js';
 import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
+import { messageIssue } from '../i18n/issues.js';
 
 export const OUTCOME_HEADER = 'X-ILP-Outcome';
 /** Header budget: well under common proxy limits (8 KB per header line). */
@@ -33,7 +34,7 @@ export function outcomeHeader(warnings: Issue[]): string {
     keep = Math.floor(keep / 2);
     out = encode([
       ...warnings.slice(0, keep),
-      issue('information', 'informational', `${warnings.length - keep} more warnings not shown: use ?_outcome=inline`),
+      messageIssue('information', 'informational', 'source.warnings.more', { count: warnings.length - keep }),
     ]);
   }
   return out;

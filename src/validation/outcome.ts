@@ -3,6 +3,12 @@ import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 
 export type Severity = 'fatal' | 'error' | 'warning' | 'information';
 
+/** A message as state: a catalogue key (`<area>.<key>`, messages/<area>.json) and its parameters (PII-free, as the text shows them). */
+export interface MessageRef {
+  key: string;
+  params: Record<string, string | number>;
+}
+
 /** One finding. `expression` is a FHIRPath (FHIR payloads) or a source-field path like `measurements[2].unit` (visit records). */
 export interface Issue {
   severity: Severity;
@@ -15,6 +21,8 @@ export interface Issue {
   rule?: string;
   /** Id of the local rule (profiles/satusehat-rules.json) that produced this issue; internal, not put in the OperationOutcome. */
   ruleId?: string;
+  /** The catalogue message `diagnostics` renders (in English), so the edge can say it in the reader's language (src/i18n/issues.ts). Internal. */
+  message?: MessageRef;
 }
 
 export function issue(severity: Severity, code: Issue['code'], diagnostics: string, expression?: string | string[], rule?: string): Issue {
