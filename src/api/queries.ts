@@ -102,7 +102,7 @@ export function queriesRouter(deps: QueriesRouterDeps): Router {
   };
 
   router.route('/ilp/rejections').get(auth, (req, res) => {
-    sendPage(req, res, answering(req, () => listRejections(queryDeps, scopeOf(principalOf(res)), listParams(req))), REJECTION_COLUMNS, 'rejections');
+    sendPage(req, res, answering(req, () => listRejections(queryDeps, scopeOf(principalOf(res)), listParams(req), localeOf(req))), REJECTION_COLUMNS, 'rejections');
   }).all(methodNotAllowed(['GET']));
 
   router.route('/ilp/facilities').get(auth, requireAdmin, (req, res) => {

@@ -19,6 +19,7 @@ export function sourceValidator(schema: Record<string, unknown>): ValidateFuncti
     ajv.addVocabulary(['x-expected', 'x-anyOf', 'x-version']);
     v = ajv.compile(schema);
     compiled.set(schema, v);
+    for (const a of schemaAnnotations(schema)) annotationPointers.set(a.node, a.pointer);
   }
   return v;
 }
@@ -42,10 +43,33 @@ const TYPE_WORDS: ReadonlySet<string> = new Set(['string', 'number', 'integer', 
  * messages/source-schema.json), or `fallback` when that location has none.
  */
 function annotationKey(e: ErrorObject, annotation: 'x-expected' | 'x-anyOf', fallback: string): string {
-  const parent = (e.parentSchema ?? {}) as Record<string, unknown>;
-  if (typeof parent[annotation] !== 'string') return fallback;
-  const key = `source-schema.${annotation} ${e.schemaPath.replace(/^#/, '').replace(/\/[^/]*$/, '')}`;
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  // Ajv's schemaPath is relative to a referenced definition, so the location comes from the schema object itself.
+  const pointer = parent && typeof parent[annotation] === 'string' ? annotationPointers.get(parent) : undefined;
+  if (pointer === undefined) return fallback;
+  const key = `source-schema.${annotation} ${pointer}`;
   return hasMessage(key) ? key : fallback;
+}
+
+/** JSON pointer of every subschema carrying an x-expected / x-anyOf annotation (filled when a schema is compiled). */
+const annotationPointers = new WeakMap<object, string>();
+
+/** The annotated subschemas of `schema` with their JSON pointers (for the catalogue keys, and the catalogue test). */
+export function schemaAnnotations(schema: unknown): Array<{ node: Record<string, unknown>; pointer: string; annotation: 'x-expected' | 'x-anyOf'; text: string }> {
+  const out: ReturnType<typeof schemaAnnotations> = [];
+  const walk = (v: unknown, pointer: string) => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${pointer}/${i}`));
+    else if (v && typeof v === 'object') {
+      const node = v as Record<string, unknown>;
+      for (const annotation of ['x-expected', 'x-anyOf'] as const) {
+        const text = node[annotation];
+        if (typeof text === 'string') out.push({ node, pointer, annotation, text });
+      }
+      for (const [k, x] of Object.entries(node)) walk(x, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    }
+  };
+  walk(schema, '');
+  return out;
 }
 
 interface Described {

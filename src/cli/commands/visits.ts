@@ -75,6 +75,6 @@ export function rejectionsCommand(ctx: CliContext): Command {
     .option('--until <date>', 'before (a date: up to the end of that day)')
     .action((flags: OutputFlags & Record<string, unknown>) => runOnStore(ctx, 'rejections', localeFlag(flags), (store) => {
       const out = outputOf(flags);
-      writePage<RejectionListItem>(ctx, listRejections(deps(ctx, store), ALL, listParamsOf(flags, REJECTION_FLAGS)), out, REJECTION_COLUMNS, REJECTION_TABLE);
+      writePage<RejectionListItem>(ctx, listRejections(deps(ctx, store), ALL, listParamsOf(flags, REJECTION_FLAGS), out.locale), out, REJECTION_COLUMNS, REJECTION_TABLE);
     }));
 }
