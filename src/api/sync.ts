@@ -14,7 +14,7 @@ import type { Store, VisitState } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import type { FacilityConfig } from '../platform/types.js';
 import { describeFacility } from '../config/facilities.js';
-import { httpError, methodNotAllowed } from './errors.js';
+import { apiError, httpError, methodNotAllowed } from './errors.js';
 import { authenticate, mayAccess, principalOf, requireAdmin, type AuthDeps } from './auth.js';
 import type { ProbeResult } from '../sync/probe.js';
 import { requeueVisit } from '../app/visits.js';
@@ -107,7 +107,7 @@ export function syncRouter(deps: SyncRouterDeps): Router {
     .route('/sync/run')
     .post(auth, requireAdmin, async (req: Request, res: Response) => {
       const wait = String(req.query.wait ?? 'false').toLowerCase();
-      if (!['true', 'false', '1', '0'].includes(wait)) throw httpError(400, 'value', 'wait: must be true or false', 'wait');
+      if (!['true', 'false', '1', '0'].includes(wait)) throw apiError(400, 'value', 'sync.wait', {}, 'wait');
       if (wait === 'true' || wait === '1') {
         const joined = deps.runner.busy;
         const summary = await deps.runner.tick();
@@ -154,9 +154,9 @@ export function syncRouter(deps: SyncRouterDeps): Router {
       const org = String(req.params.organizationId);
       const visitId = visitIdOf(req);
       const done = requeueVisit({ store: deps.store, now: () => deps.clock().getTime() }, { all: true }, org, visitId);
-      if (done.status === 'not-found') throw httpError(404, 'not-found', 'No such visit');
+      if (done.status === 'not-found') throw apiError(404, 'not-found', 'sync.no-visit');
       if (done.status === 'not-final') {
-        throw httpError(409, 'conflict', `Only blocked, needs-correction or dead-letter visits can be requeued (this one is ${done.state})`);
+        throw apiError(409, 'conflict', 'sync.not-final', { state: done.state });
       }
       deps.logger.info({ org, visit: visitId, from: done.previousState }, 'visit requeued by operator');
       res.status(200).json({ organizationId: org, visitId, state: 'queued', previousState: done.previousState });
@@ -166,7 +166,7 @@ export function syncRouter(deps: SyncRouterDeps): Router {
   const setStatus = (status: 'paused' | 'active') => async (req: Request, res: Response) => {
     const org = String(req.params.organizationId);
     const p = principalOf(res);
-    if (!known.has(org) || !mayAccess(p, org)) throw httpError(404, 'not-found', 'No such facility in the facilities file');
+    if (!known.has(org) || !mayAccess(p, org)) throw apiError(404, 'not-found', 'sync.no-facility');
     setFacilityStatus(deps.store, org, status, deps.clock().getTime());
     deps.logger.info({ org, status }, 'facility status changed by operator');
     // Resumed after a fix: find out now whether the credentials work, instead of at the next delivery.

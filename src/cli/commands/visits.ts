@@ -9,7 +9,7 @@ import { REJECTION_COLUMNS, VISIT_COLUMNS, type Column } from '../../app/csv.js'
 import type { RejectionListItem } from '../../app/rejections.js';
 import type { VisitListItem } from '../../app/visits.js';
 import type { Store } from '../../store/types.js';
-import type { Locale } from '../../i18n/index.js';
+import { operatorLocale, type Locale } from '../../i18n/index.js';
 import { CliStop, listParamsOf, outputOf, runOnStore, text, withOutputOptions, writePage, type OutputFlags } from '../queries.js';
 
 const ALL = { all: true } as const;
@@ -58,7 +58,7 @@ export function visitsCommand(ctx: CliContext): Command {
 
   visits.command('requeue <organizationId> <visitId>')
     .description('put a blocked / needs-correction / dead-letter visit back in the queue')
-    .option('--lang <lang>', 'id | en', 'id')
+    .option('--lang <lang>', 'id | en (default: ILP_LANG, else id)', operatorLocale())
     .action((org: string, visitId: string, flags: { lang: string }) => runOnStore(ctx, 'visits requeue', localeFlag({ ...flags, format: 'table' }), (store) => {
       const { locale } = outputOf({ ...flags, format: 'table' });
       const done = requeueVisit(deps(ctx, store), ALL, org, visitId);
