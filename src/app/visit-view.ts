@@ -2,6 +2,7 @@
 // due visit waits anyway when its facility is on hold. Texts come from messages/visit-state.json.
 import type { FacilityState, VisitRow, VisitState } from '../store/types.js';
 import { DEFAULT_LOCALE, messages, type Locale } from '../i18n/index.js';
+import { localizeOutcome } from '../i18n/issues.js';
 
 const stateText = messages('visit-state');
 
@@ -50,7 +51,7 @@ export function visitView(row: VisitRow, history?: unknown[], facility?: { state
   };
   if (row.state === 'queued') view.nextAttemptAt = iso(row.nextAttemptAt);
   if (row.state === 'sending' && row.leaseUntil) view.leaseUntil = iso(row.leaseUntil);
-  if (row.lastError) view.lastError = row.lastError;
+  if (row.lastError) view.lastError = localizeOutcome(row.lastError, locale);
   if (row.resourceIds && Object.keys(row.resourceIds).length) view.resources = row.resourceIds;
   view.createdAt = iso(row.createdAt);
   view.updatedAt = iso(row.updatedAt);

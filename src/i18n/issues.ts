@@ -5,8 +5,9 @@
 // A message key is `<area>.<key in that area's file>` (`source.time.future` → messages/source.json, key `time.future`).
 // A parameter named `@name` holds another message key; its rendering (same language, same parameters) fills `{name}`:
 // that is how a fragment ("a whole number", "the value given") is said in the reader's language too.
+import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 import type { Issue, MessageRef } from '../validation/outcome.js';
-import { issue } from '../validation/outcome.js';
+import { issue, MESSAGE_EXTENSION, messageOfExtension } from '../validation/outcome.js';
 import { loadCatalogue, translate, type Catalogue, type Locale, type Params } from './index.js';
 import { ownEntry } from '../util/own.js';
 
@@ -99,4 +100,26 @@ export function issueText(i: LocalizableIssue, locale: Locale): string | undefin
 export function localizeIssues<T extends LocalizableIssue>(issues: readonly T[], locale: Locale): T[] {
   if (locale === 'en' || !issues.length) return issues as T[];
   return issues.map((i) => (i.message ? { ...i, diagnostics: issueText(i, locale)! } : i));
+}
+
+/**
+ * A stored OperationOutcome (a visit's lastError) for a reader: issues carrying a message (MESSAGE_EXTENSION) said in
+ * `locale`, the extension left out; issues without one (the platform's own text, older rows) as stored.
+ */
+export function localizeOutcome(outcome: OperationOutcome, locale: Locale): OperationOutcome {
+  if (!outcome.issue?.some((i) => i.extension?.length)) return outcome;
+  return {
+    ...outcome,
+    issue: outcome.issue.map((i) => {
+      const message = messageOfExtension(i.extension);
+      if (!message) return i;
+      const { extension, ...rest } = i;
+      const others = extension!.filter((e) => e.url !== MESSAGE_EXTENSION);
+      const stored = i.diagnostics;
+      const text = issueText({ ...(stored !== undefined ? { diagnostics: stored } : {}), message }, locale);
+      const out: OperationOutcomeIssue = { ...rest, ...(others.length ? { extension: others } : {}), ...(text !== undefined ? { diagnostics: text } : {}) };
+      if (out.details?.text !== undefined && out.details.text === stored && text !== undefined) out.details = { ...out.details, text };
+      return out;
+    }),
+  };
 }

@@ -2,7 +2,8 @@
 // One table, pure functions, injectable randomness so tests can pin the jitter.
 import type { OperationOutcome } from 'fhir/r4.js';
 import { PlatformError } from '../platform/types.js';
-import { toOperationOutcome, issue } from '../validation/outcome.js';
+import { toOperationOutcome, issue, type Issue } from '../validation/outcome.js';
+import { messageIssue } from '../i18n/issues.js';
 import { isWrongUrl } from './probe.js';
 
 export interface RetryPolicy {
@@ -76,7 +77,7 @@ function outcomeOf(err: unknown): OperationOutcome {
   if (err instanceof BlockedError || err instanceof LocalValidationError) return err.outcome;
   const name = err instanceof Error ? err.name : 'Error';
   // Never echo arbitrary error text (it could carry request data); keep the error class only.
-  return toOperationOutcome([issue('error', 'exception', `Unexpected ${name} during delivery; will retry`)]);
+  return toOperationOutcome([messageIssue('error', 'exception', 'sync.unexpected', { name })], undefined, true);
 }
 
 /**
@@ -130,7 +131,7 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
         break;
     }
   }
-  if (attempts >= p.maxAttempts) return { record: 'dead-letter', outcome: withNote(outcome, `Gave up after ${attempts} attempts`) };
+  if (attempts >= p.maxAttempts) return { record: 'dead-letter', outcome: withNote(outcome, messageIssue('error', 'incomplete', 'sync.gave-up', { attempts })) };
   return { record: 'retry', delayMs: backoffMs(attempts, p), outcome };
 }
 
@@ -139,6 +140,6 @@ function reasonText(outcome: OperationOutcome, fallback: string): string {
   return (i?.details?.text ?? i?.diagnostics ?? fallback).slice(0, 300);
 }
 
-function withNote(outcome: OperationOutcome, note: string): OperationOutcome {
-  return { ...outcome, issue: [...(outcome.issue ?? []), { severity: 'error', code: 'incomplete', diagnostics: note }] };
+function withNote(outcome: OperationOutcome, note: Issue): OperationOutcome {
+  return { ...outcome, issue: [...(outcome.issue ?? []), ...toOperationOutcome([note], undefined, true).issue] };
 }
