@@ -14,13 +14,15 @@ import type { Store, VisitState } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import type { FacilityConfig } from '../platform/types.js';
 import { describeFacility } from '../config/facilities.js';
-import { apiError, httpError, methodNotAllowed } from './errors.js';
+import { apiError, httpError, methodNotAllowed, requestLocale } from './errors.js';
+import { DEFAULT_LOCALE } from '../i18n/index.js';
+import { renderRef } from '../i18n/issues.js';
 import { authenticate, mayAccess, principalOf, requireAdmin, type AuthDeps } from './auth.js';
 import type { ProbeResult } from '../sync/probe.js';
 import { requeueVisit } from '../app/visits.js';
 import { setFacilityStatus } from '../app/facilities.js';
 import { visitIdOf, VISIT_ID_SEGMENTS } from './queries.js';
-import { facilityHoldText } from '../app/visit-view.js';
+import { facilityHoldText, facilityReasonText } from '../app/visit-view.js';
 import { messages, negotiateLocale, type Locale } from '../i18n/index.js';
 
 const stateText = messages('visit-state');
@@ -34,12 +36,12 @@ export interface ProbeView {
 }
 
 /** A probe result as JSON: times as ISO strings. */
-export function probeJson(r: ProbeResult): Record<string, unknown> {
+export function probeJson(r: ProbeResult, locale: Locale = DEFAULT_LOCALE): Record<string, unknown> {
   return {
     status: r.status,
     ...(r.checkedAt !== undefined ? { checkedAt: new Date(r.checkedAt).toISOString() } : {}),
     ...(r.httpStatus !== undefined ? { httpStatus: r.httpStatus } : {}),
-    ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.reason ? { reason: r.reasonMessage && locale !== 'en' ? renderRef(locale, r.reasonMessage) : r.reason } : {}),
   };
 }
 
@@ -67,7 +69,8 @@ export function syncRouter(deps: SyncRouterDeps): Router {
   const auth = authenticate(deps);
   const known = new Set(deps.facilities.map((f) => f.organizationId));
 
-  const facilityView = (org: string) => {
+  /** One facility's sync status; reasons said in `locale` (the request's Accept-Language). */
+  const facilityView = (org: string, locale: Locale) => {
     const cfg = deps.facilities.find((f) => f.organizationId === org);
     const st = deps.store.getFacilityState(org);
     const probe = deps.probes?.result(org);
@@ -75,8 +78,8 @@ export function syncRouter(deps: SyncRouterDeps): Router {
       ...(cfg ? describeFacility(cfg) : { organizationId: org, configured: false }),
       status: st?.status ?? 'active',
       ...(st?.cause ? { cause: st.cause } : {}),
-      ...(st?.reason ? { reason: st.reason } : {}),
-      ...(probe ? { tokenProbe: probeJson(probe) } : {}),
+      ...(st?.reason ? { reason: facilityReasonText(st, locale)! } : {}),
+      ...(probe ? { tokenProbe: probeJson(probe, locale) } : {}),
       ...(st?.notBefore && st.notBefore > deps.clock().getTime() ? { notBefore: new Date(st.notBefore).toISOString() } : {}),
       counts: deps.store.counts(org).byState,
       ...(deps.facilityStats?.(org) ?? {}),
@@ -132,18 +135,19 @@ export function syncRouter(deps: SyncRouterDeps): Router {
 
   router
     .route('/sync/status')
-    .get(auth, (_req: Request, res: Response) => {
+    .get(auth, (req: Request, res: Response) => {
       const p = principalOf(res);
       const orgs = p.role === 'admin' ? [...known] : [p.organizationId!];
       const last = deps.runner.lastTick;
-      res.status(200).json({
+      const locale = requestLocale(req);
+      res.vary('Accept-Language').status(200).json({
         ...(p.role === 'admin' ? { counts: deps.store.counts().byState } : {}),
         run: {
           running: deps.runner.busy,
           // The summary spans every facility: admin only.
           ...(p.role === 'admin' && last ? { last: { finishedAt: new Date(last.finishedAt).toISOString(), summary: last.summary } } : {}),
         },
-        facilities: orgs.map(facilityView),
+        facilities: orgs.map((org) => facilityView(org, locale)),
       });
     })
     .all(methodNotAllowed(['GET']));
@@ -171,7 +175,7 @@ export function syncRouter(deps: SyncRouterDeps): Router {
     deps.logger.info({ org, status }, 'facility status changed by operator');
     // Resumed after a fix: find out now whether the credentials work, instead of at the next delivery.
     if (status === 'active' && deps.probes) await deps.probes.probe(org);
-    res.status(200).json(facilityView(org));
+    res.vary('Accept-Language').status(200).json(facilityView(org, requestLocale(req)));
   };
   router.route('/sync/facilities/:organizationId/pause').post(auth, requireAdmin, setStatus('paused')).all(methodNotAllowed(['POST']));
   router.route('/sync/facilities/:organizationId/resume').post(auth, requireAdmin, setStatus('active')).all(methodNotAllowed(['POST']));

@@ -156,6 +156,13 @@ ALTER TABLE api_keys ADD COLUMN created_at INTEGER;
 ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
 `,
   },
+  {
+    version: 7,
+    name: 'facility_state: reason_message (catalogue key and parameters of the reason, JSON), so it is said in the reader\'s language',
+    sql: `
+ALTER TABLE facility_state ADD COLUMN reason_message TEXT;
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -118,8 +118,10 @@ export interface FacilityState {
   organizationId: string;
   status: FacilityStatus;
   cause?: FacilityHoldCause;
-  /** Why, PII-free (e.g. the platform's auth error text). */
+  /** Why, PII-free (e.g. the platform's auth error text); English when it is ours. */
   reason?: string;
+  /** `reason` as a catalogue message when it is ours (messages/facility.json), said in the reader's language; absent for the platform's words. */
+  reasonMessage?: MessageRef;
   /** Epoch ms before which no platform call may be made for this facility (auth lockout, Retry-After). */
   notBefore?: number;
   updatedAt: number;
