@@ -46,18 +46,16 @@ export function renderMessage(locale: Locale, key: string, params: Params = {}, 
   const entry = catalogue.get(inner);
   if (!entry) throw new Error(`no message ${key}`);
   // Fragments are resolved only for the placeholders this template names: the common message has none and pays nothing.
-  let filled: Params = params;
   const template = entry[locale];
+  const fragments: Array<[string, string]> = [];
   if (depth < 3 && template.includes('{')) {
     for (const [, name] of template.matchAll(/\{(\w+)\}/g)) {
       if (ownEntry(params, name!) !== undefined) continue;
       const fragment = ownEntry(params, `@${name!}`);
-      if (fragment === undefined) continue;
-      if (filled === params) filled = { ...params };
-      (filled as Record<string, string | number>)[name!] = renderMessage(locale, String(fragment), params, depth + 1);
+      if (fragment !== undefined) fragments.push([name!, renderMessage(locale, String(fragment), params, depth + 1)]);
     }
   }
-  return translate(catalogue, locale, inner, filled);
+  return translate(catalogue, locale, inner, fragments.length ? { ...params, ...Object.fromEntries(fragments) } : params);
 }
 
 /** Renders a message reference (convenience for callers holding one). */

@@ -283,7 +283,7 @@ describe('bad input never crashes and never yields a 500', () => {
 
   it('an unexpected exception → 500 OperationOutcome with an incident id, no stack, no message, no PII in logs', async () => {
     for (const p of ['/boom', '/boom-async']) {
-      const r = await request(app).get(p).expect(500);
+      const r = await request(app).get(p).set('Accept-Language', 'en').expect(500);
       expect(r.body.resourceType).toBe('OperationOutcome');
       expect(r.body.issue[0].diagnostics).toMatch(/^Internal error; the incident was logged with id [0-9a-f-]{36}$/);
       expect(r.text).not.toMatch(/boom|at Object|\.ts:|3171012501900001/);
@@ -392,7 +392,7 @@ describe('POST /ilp/visits/$map', () => {
       ],
     });
     const defective = createApp({ validator: strict, tables, clock: () => NOW, logger: logs.logger });
-    const r = await request(defective).post('/ilp/visits/$map').send(cleanSample().record).expect(422);
+    const r = await request(defective).post('/ilp/visits/$map').set('Accept-Language', 'en').send(cleanSample().record).expect(422);
     expect(r.body.issue[0].diagnostics).toMatch(/defect of the adapter/);
     expect(r.body.issue.map((i: { diagnostics: string }) => i.diagnostics)).toContain('injected defect');
     expect(logs.text()).toContain('mapped resources fail validation');
