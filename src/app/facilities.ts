@@ -7,7 +7,7 @@ import { facilityHoldText, facilityReasonText, iso } from './visit-view.js';
 import { renderMessage } from '../i18n/issues.js';
 
 /** The reason of a pause from the console or the CLI. */
-const PAUSED = 'facility.paused-by-operator';
+const PAUSED = 'facility-status.paused-by-operator';
 import type { QuotaUse } from './quota.js';
 import type { QueryDeps, Scope } from './visits.js';
 

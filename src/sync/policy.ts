@@ -100,7 +100,7 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
   if (err instanceof PlatformError) {
     if (isWrongUrl(err)) {
       // Nothing answers at the configured URL: no record or credential fix helps; the facility's environment / simulatorUrl is wrong.
-      return { record: 'retry', delayMs: p.authProbeDelayMs, outcome, facility: { status: 'config-error', cause: 'url', ...reasonOf(outcome, 'facility.hold.wrong-url') } };
+      return { record: 'retry', delayMs: p.authProbeDelayMs, outcome, facility: { status: 'config-error', cause: 'url', ...reasonOf(outcome, 'facility-status.hold.wrong-url') } };
     }
     switch (err.kind) {
       case 'validation':
@@ -113,7 +113,7 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
           record: 'retry',
           delayMs: wait,
           outcome,
-          facility: { status: 'auth-failed', notBeforeMs: wait, ...reasonOf(outcome, 'facility.hold.credentials') },
+          facility: { status: 'auth-failed', notBeforeMs: wait, ...reasonOf(outcome, 'facility-status.hold.credentials') },
         };
       }
       case 'forbidden':
@@ -121,7 +121,7 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
           record: 'retry',
           delayMs: p.authProbeDelayMs,
           outcome,
-          facility: { status: 'config-error', cause: 'access', ...reasonOf(outcome, 'facility.hold.access') },
+          facility: { status: 'config-error', cause: 'access', ...reasonOf(outcome, 'facility-status.hold.access') },
         };
       case 'rate-limited': {
         const wait = Math.max(p.minDelayMs, err.retryAfterMs ?? p.defaultRetryAfterMs);

@@ -35,20 +35,20 @@ const because = (key: string, params: Params = {}): Pick<ProbeResult, 'reason' |
 
 /** Token-endpoint failure → probe result. Pure: the runner's policy reads `wrong-url` the same way. */
 export function probeResultOf(err: unknown, authBaseUrl: string, at: number): ProbeResult {
-  if (!(err instanceof PlatformError)) return { status: 'unreachable', checkedAt: at, ...because('facility.probe.unexpected') };
+  if (!(err instanceof PlatformError)) return { status: 'unreachable', checkedAt: at, ...because('facility-status.probe.unexpected') };
   const said = err.outcome.issue?.[0]?.details?.text ?? err.outcome.issue?.[0]?.diagnostics;
   const base = { checkedAt: at, ...(err.status ? { httpStatus: err.status } : {}) };
   if (isWrongUrl(err)) {
-    return { ...base, status: 'wrong-url', ...because('facility.probe.wrong-url', { url: authBaseUrl }) };
+    return { ...base, status: 'wrong-url', ...because('facility-status.probe.wrong-url', { url: authBaseUrl }) };
   }
   if (err.kind === 'auth') {
     // The platform's own words ({said}) are quoted as it wrote them.
-    const key = err.reason === 'token-forbidden' || err.status === 403 ? 'facility.probe.forbidden' : 'facility.probe.refused';
+    const key = err.reason === 'token-forbidden' || err.status === 403 ? 'facility-status.probe.forbidden' : 'facility-status.probe.refused';
     return { ...base, status: 'auth-failed', ...(said ? because(`${key}-said`, { said }) : because(key)) };
   }
-  const why: Params = err.kind === 'rate-limited' ? { '@why': 'facility.probe.why.quota' }
-    : err.status ? { '@why': 'facility.probe.why.http', status: err.status } : { '@why': 'facility.probe.why.no-answer' };
-  return { ...base, status: 'unreachable', ...because('facility.probe.unreachable', why) };
+  const why: Params = err.kind === 'rate-limited' ? { '@why': 'facility-status.probe.why.quota' }
+    : err.status ? { '@why': 'facility-status.probe.why.http', status: err.status } : { '@why': 'facility-status.probe.why.no-answer' };
+  return { ...base, status: 'unreachable', ...because('facility-status.probe.unreachable', why) };
 }
 
 const reasonMessageOf = (r: ProbeResult) => (r.reasonMessage ? { reasonMessage: r.reasonMessage } : {});
