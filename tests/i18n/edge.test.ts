@@ -107,3 +107,16 @@ describe('a record\'s last error, said to operators', () => {
     expect(page).toContain('satuan &#39;lbs&#39; tidak diterima untuk body-weight');
   });
 });
+
+describe('a facility\'s hold reason', () => {
+  it('ours is said in the caller\'s language (kept as a message in the store); the platform\'s words stay as written', async () => {
+    const { setFacilityStatus } = await import('../../src/app/facilities.js');
+    const h = harness();
+    setFacilityStatus(h.store, A, 'paused', NOW.getTime());
+    expect(h.store.getFacilityState(A)).toMatchObject({ reason: 'paused by an operator', reasonMessage: { key: 'facility-status.paused-by-operator', params: {} } });
+    expect((await h.get(`/ilp/facilities/${A}`, A).expect(200)).body.reason).toBe('dijeda oleh operator');
+    expect((await h.get(`/ilp/facilities/${A}`, A).set('Accept-Language', 'en').expect(200)).body.reason).toBe('paused by an operator');
+    h.store.putFacilityState({ organizationId: A, status: 'auth-failed', cause: 'credentials', reason: 'invalid_client', updatedAt: NOW.getTime() });
+    expect((await h.get(`/ilp/facilities/${A}`, A).expect(200)).body.reason).toBe('invalid_client');
+  });
+});
