@@ -215,8 +215,10 @@ describe('bad input never crashes and never yields a 500', () => {
       expect(r.body.resourceType).toBe('OperationOutcome');
       expect(r.body.issue[0].code).toBe('not-supported');
     }
-    const r = await request(app).post('/ilp/visits/$map').set('Content-Type', 'text/plain').send('{}').expect(415);
-    expect(r.body.issue[0].diagnostics).toMatch(/application\/fhir\+json or application\/json/);
+    const r = await request(app).post('/ilp/visits/$map').set('Content-Type', 'text/plain').set('Accept-Language', 'en').send('{}').expect(415);
+    expect(r.body.issue[0].diagnostics).toBe("Unsupported Content-Type 'text/plain': send application/fhir+json, application/json");
+    const id = await request(app).post('/ilp/visits/$map').set('Content-Type', 'text/plain').send('{}').expect(415);
+    expect(id.body.issue[0].diagnostics).toBe("Content-Type 'text/plain' tidak didukung: kirim application/fhir+json, application/json");
   });
 
   it('an unsupported charset → 415', async () => {
