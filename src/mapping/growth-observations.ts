@@ -124,7 +124,7 @@ export function growthObservations(
     // Say the basis (or why there is none), so an officer can follow the N/T.
     const at = r.growth?.previousWeighing ? 'growth.previousWeighing' : undefined;
     ctx.issues.push(gain.status === 'not-assessable'
-      ? messageIssue('information', 'informational', 'source.growth.weight-gain-not-assessed', { reason: gain.reason }, at)
+      ? messageIssue('information', 'informational', 'source.growth.weight-gain-not-assessed', { '@reason': gain.reasonMessage.key, ...gain.reasonMessage.params }, at)
       : messageIssue('information', 'informational', 'source.growth.weight-gain', { status: gain.status, basis: gain.basis }, at));
   }
   return { entries, issues: ctx.issues };
