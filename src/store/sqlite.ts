@@ -2,6 +2,7 @@
 // Synchronous inside, Promise outside: each method is `async` only to fit the Store contract; a transaction never spans an await.
 // Durability: with WAL + synchronous=NORMAL a committed transaction survives kill -9 of the process; after an OS crash or
 // power loss the last few commits may be rolled back (synchronous 'FULL' closes that gap: measured ~2x slower autocommit, ~1.3x slower batches).
+import type { MessageRef } from '../validation/outcome.js';
 import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
@@ -349,10 +350,10 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
       'SELECT * FROM identities WHERE kind = ? AND org = ? AND key_hash = ?'),
     putIdentity: p(`INSERT INTO identities (kind, org, key_hash, satusehat_id, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (kind, org, key_hash) DO UPDATE SET satusehat_id = excluded.satusehat_id, updated_at = excluded.updated_at`),
-    getFacility: p<{ org: string; status: FacilityState['status']; cause: FacilityHoldCause | null; reason: string | null; not_before: number | null; updated_at: number }>(
+    getFacility: p<{ org: string; status: FacilityState['status']; cause: FacilityHoldCause | null; reason: string | null; reason_message: string | null; not_before: number | null; updated_at: number }>(
       'SELECT * FROM facility_state WHERE org = ?'),
-    putFacility: p(`INSERT INTO facility_state (org, status, cause, reason, not_before, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (org) DO UPDATE SET status = excluded.status, cause = excluded.cause, reason = excluded.reason,
+    putFacility: p(`INSERT INTO facility_state (org, status, cause, reason, reason_message, not_before, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (org) DO UPDATE SET status = excluded.status, cause = excluded.cause, reason = excluded.reason, reason_message = excluded.reason_message,
                     not_before = excluded.not_before, updated_at = excluded.updated_at`),
     // created_at and revoked_at survive an update: re-importing a file neither renews a key's age nor lifts a revocation.
     putApiKey: p(`INSERT INTO api_keys (key_hash, org, role, label, source, created_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -778,12 +779,13 @@ class SqliteStore implements Store {
     const st: FacilityState = { organizationId: r.org, status: r.status, updatedAt: r.updated_at };
     if (r.cause !== null) st.cause = r.cause;
     if (r.reason !== null) st.reason = r.reason;
+    if (r.reason_message !== null) st.reasonMessage = JSON.parse(r.reason_message) as MessageRef;
     if (r.not_before !== null) st.notBefore = r.not_before;
     return st;
   }
 
   async putFacilityState(st: FacilityState): Promise<void> {
-    this.s.putFacility.run(st.organizationId, st.status, st.cause ?? null, st.reason ?? null, st.notBefore ?? null, st.updatedAt);
+    this.s.putFacility.run(st.organizationId, st.status, st.cause ?? null, st.reason ?? null, st.reasonMessage ? JSON.stringify(st.reasonMessage) : null, st.notBefore ?? null, st.updatedAt);
   }
 
   async putApiKey(row: ApiKeyRow): Promise<void> {
