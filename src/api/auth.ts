@@ -3,7 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Store } from '../store/types.js';
-import { httpError } from './errors.js';
+import { apiError } from './errors.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { clientAddress, refuse } from './open-limits.js';
 
@@ -38,14 +38,15 @@ function presentedKey(authorization: string | undefined, xApiKey: string | strin
   return undefined;
 }
 
-function unauthorized(res: Response, text: string) {
+/** 401 said by message api.<key>. */
+function unauthorized(res: Response, key: string) {
   res.set('WWW-Authenticate', 'Bearer realm="ilp-adapter"');
-  return httpError(401, 'login', text);
+  return apiError(401, 'login', key);
 }
 
 export function principalOf(res: Response): Principal {
   const p = res.locals.principal as Principal | undefined;
-  if (!p) throw httpError(401, 'login', 'Authentication required');
+  if (!p) throw apiError(401, 'login', 'auth.required');
   return p;
 }
 
@@ -71,19 +72,19 @@ export function authenticate(deps: AuthDeps): RequestHandler {
   const byHash = keyHashResolver(deps);
   const resolve = (key: string) => byHash(hashApiKey(key));
   const throttled = (res: Response, next: NextFunction, ms: number) =>
-    refuse(res, next, Math.max(1, Math.ceil(ms / 1000)), 'Too many wrong API keys from this address');
+    refuse(res, next, Math.max(1, Math.ceil(ms / 1000)), 'api.throttled.wrong-keys');
   const check = async (req: Request, res: Response, next: NextFunction, address: string): Promise<void> => {
     const key = presentedKey(req.get('authorization'), req.headers['x-api-key']);
-    if (!key) return next(unauthorized(res, 'Missing API key: send "Authorization: Bearer <key>"'));
+    if (!key) return next(unauthorized(res, 'auth.missing-key'));
     const principal = await resolve(key);
     if (principal) {
       res.locals.principal = principal;
       return next();
     }
-    if (!deps.throttle) return next(unauthorized(res, 'Unknown API key'));
+    if (!deps.throttle) return next(unauthorized(res, 'auth.unknown-key'));
     const blockMs = await deps.throttle.failed(address);
     if (blockMs) throttled(res, next, blockMs);
-    else next(unauthorized(res, 'Unknown API key'));
+    else next(unauthorized(res, 'auth.unknown-key'));
   };
   return (req, res, next) => {
     const throttle = deps.throttle;
@@ -99,7 +100,7 @@ export function authenticate(deps: AuthDeps): RequestHandler {
 
 export const requireAdmin: RequestHandler = (_req, res, next) => {
   const p = principalOf(res);
-  if (p.role !== 'admin') return next(httpError(403, 'forbidden', 'This endpoint needs the admin API key'));
+  if (p.role !== 'admin') return next(apiError(403, 'forbidden', 'auth.admin-only'));
   next();
 };
 

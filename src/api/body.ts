@@ -6,7 +6,8 @@ import type { Transform } from 'node:stream';
 import { OperationOutcomeError } from '../validation/outcome.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../util/json-limits.js';
 import { JsonStreamGuard } from '../util/json-stream-guard.js';
-import { httpError, JSON_TYPES } from './errors.js';
+import { apiError, httpError, JSON_TYPES } from './errors.js';
+import type { Params } from '../i18n/index.js';
 
 export interface BodyLimits extends JsonLimits {
   /** Largest accepted body in bytes (after Content-Encoding is undone). */
@@ -49,9 +50,9 @@ function readGuardedJson(req: Request, res: Response, limits: BodyLimits, next: 
   let source: NodeJS.ReadableStream = req;
   if (encoding !== 'identity' && encoding !== '') {
     const make = DECODERS.get(encoding);
-    if (!make) return stopReading(req, res, next, httpError(415, 'not-supported', 'Unsupported Content-Encoding: send identity, gzip, deflate or br'));
+    if (!make) return stopReading(req, res, next, apiError(415, 'not-supported', 'body.encoding'));
     const decoder = make();
-    decoder.on('error', () => finish(httpError(400, 'structure', 'The request body could not be decoded')));
+    decoder.on('error', () => finish(apiError(400, 'structure', 'body.undecodable')));
     source = req.pipe(decoder);
   }
   const guard = new JsonStreamGuard(limits);
@@ -85,15 +86,15 @@ function readGuardedJson(req: Request, res: Response, limits: BodyLimits, next: 
     try {
       req.body = JSON.parse(text);
     } catch {
-      return finish(httpError(400, 'structure', 'The request body is not valid JSON (expected a JSON object)'));
+      return finish(apiError(400, 'structure', 'body.not-json'));
     }
     finish();
   });
-  req.on('aborted', () => finish(httpError(400, 'incomplete', 'The request body could not be read completely')));
-  req.on('error', () => finish(httpError(400, 'incomplete', 'The request body could not be read completely')));
+  req.on('aborted', () => finish(apiError(400, 'incomplete', 'body.incomplete')));
+  req.on('error', () => finish(apiError(400, 'incomplete', 'body.incomplete')));
 }
 
-const tooLarge = (): OperationOutcomeError => httpError(413, 'too-costly', 'The request body is larger than this server accepts');
+const tooLarge = (): OperationOutcomeError => apiError(413, 'too-costly', 'body.too-large');
 
 /** After refusing a body, what is still arriving is discarded up to this much, or this long, then the socket is cut. */
 const LINGER_BYTES = 256 * 1024;
@@ -148,12 +149,12 @@ export function jsonBody(limitsFor: (req: Request) => BodyLimits): RequestHandle
   return (req, res, next) => {
     if (!hasBody(req)) return next();
     if (!req.is(JSON_TYPES)) {
-      const given = req.headers['content-type'] ? `'${String(req.headers['content-type']).split(';')[0]?.slice(0, 80)}'` : 'none';
-      return stopReading(req, res, next, httpError(415, 'not-supported', `Unsupported Content-Type ${given}: send ${JSON_TYPES.join(' or ')}`));
+      const given: Params = req.headers['content-type'] ? { given: `'${String(req.headers['content-type']).split(';')[0]?.slice(0, 80)}'` } : { '@given': 'source.none' };
+      return stopReading(req, res, next, apiError(415, 'not-supported', 'body.content-type', { ...given, accepted: JSON_TYPES.join(', ') }));
     }
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type']))?.[1]?.toLowerCase();
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-      return stopReading(req, res, next, httpError(415, 'not-supported', 'Unsupported charset: send UTF-8'));
+      return stopReading(req, res, next, apiError(415, 'not-supported', 'body.charset'));
     }
     readGuardedJson(req, res, limitsFor(req), next);
   };

@@ -8,6 +8,8 @@ import type { Resource } from 'fhir/r4.js';
 import { issue, OperationOutcomeError, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
 import { StorageError } from '../store/storage-error.js';
+import { messageIssue, localizeIssues } from '../i18n/issues.js';
+import { negotiateLocale, type Locale, type Params } from '../i18n/index.js';
 
 export const FHIR_JSON = 'application/fhir+json';
 /** Media types accepted for request bodies. */
@@ -18,13 +20,23 @@ export function sendResource(res: Response, status: number, resource: Resource |
   res.status(status).set(headers).type(FHIR_JSON).send(JSON.stringify(resource));
 }
 
+/** The language the request asks for (Accept-Language; Bahasa Indonesia by default). */
+export const requestLocale = (req: Request | undefined): Locale => negotiateLocale(req?.get('accept-language'));
+
+/** Sends issues as an OperationOutcome, each said in the request's language (Accept-Language, default id) when it has a message. */
 export function sendOutcome(res: Response, status: number, issues: Issue[]): void {
-  sendResource(res, status, toOperationOutcome(issues));
+  res.vary('Accept-Language');
+  sendResource(res, status, toOperationOutcome(localizeIssues(issues, requestLocale(res.req))));
 }
 
 /** Shorthand for throwing an OperationOutcomeError with one issue. */
 export function httpError(status: number, code: Issue['code'], diagnostics: string, expression?: string): OperationOutcomeError {
   return new OperationOutcomeError(status, [issue(status >= 500 ? 'fatal' : 'error', code, diagnostics, expression)]);
+}
+
+/** An OperationOutcomeError with one issue said by message `api.<key>` (messages/api.json), in the caller's language when sent. */
+export function apiError(status: number, code: Issue['code'], key: string, params: Params = {}, expression?: string): OperationOutcomeError {
+  return new OperationOutcomeError(status, [messageIssue(status >= 500 ? 'fatal' : 'error', code, `api.${key}`, params, expression)]);
 }
 
 /** Lists that may also answer as CSV (`Accept: text/csv` or `?_format=csv`; see src/api/queries.ts). */
@@ -37,10 +49,10 @@ export const requireJsonAccept: RequestHandler = (req, _res, next) => {
   const format = typeof req.query._format === 'string' ? req.query._format : undefined;
   const formats = ['json', FHIR_JSON, 'application/json', ...(mayAnswerCsv(req) ? CSV_FORMATS : [])];
   if (format && !formats.includes(format.split(';')[0]?.trim() ?? '')) {
-    return next(httpError(406, 'not-supported', `_format '${format.slice(0, 40)}' is not supported: this server speaks JSON only${mayAnswerCsv(req) ? ' (and CSV here)' : ''}`));
+    return next(apiError(406, 'not-supported', mayAnswerCsv(req) ? 'format-not-supported-csv' : 'format-not-supported', { format: format.slice(0, 40) }));
   }
   if (req.headers.accept && !req.accepts([FHIR_JSON, 'application/json', 'application/json+fhir', ...(mayAnswerCsv(req) ? ['text/csv'] : [])])) {
-    return next(httpError(406, 'not-supported', `Not acceptable: this server responds with ${FHIR_JSON} only`));
+    return next(apiError(406, 'not-supported', 'not-acceptable', { type: FHIR_JSON }));
   }
   next();
 };
@@ -57,22 +69,22 @@ export function methodNotAllowed(allowed: string[]): RequestHandler {
       res.status(204).end();
       return;
     }
-    next(httpError(405, 'not-supported', `Method ${req.method} is not allowed on ${shownPath(req.path)}; allowed: ${allow}`));
+    next(apiError(405, 'not-supported', 'method-not-allowed', { method: req.method, path: shownPath(req.path), allow }));
   };
 }
 
-/** The request body as a JSON object, or a 400 saying what is missing. */
+/** The request body as a JSON object, or a 400 saying what is missing; `what` is a message key (api.what.*) naming the expected body. */
 export function requireObjectBody(req: Request, what: string): Record<string, unknown> {
   const body: unknown = req.body;
-  if (body === undefined) throw httpError(400, 'required', `The request has no body: send ${what} as JSON`);
+  if (body === undefined) throw apiError(400, 'required', 'body.missing', { '@what': what });
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw httpError(400, 'structure', `The body must be ${what} (a JSON object), not ${Array.isArray(body) ? 'an array' : typeof body}`);
+    throw apiError(400, 'structure', 'body.not-object', { '@what': what, ...(Array.isArray(body) ? { '@actual': 'api.body.actual.array' } : { actual: typeof body }) });
   }
   return body as Record<string, unknown>;
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(httpError(404, 'not-found', `No route for ${req.method} ${shownPath(req.path)}`));
+  next(apiError(404, 'not-found', 'no-route', { method: req.method, path: shownPath(req.path) }));
 };
 
 interface HttpLikeError {
@@ -88,20 +100,20 @@ function fromHttpError(err: HttpLikeError): { status: number; issue: Issue } | u
   if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
   switch (err.type) {
     case 'entity.too.large':
-      return { status: 413, issue: issue('error', 'too-costly', 'The request body is larger than this server accepts') };
+      return { status: 413, issue: messageIssue('error', 'too-costly', 'api.body.too-large') };
     case 'entity.parse.failed':
-      return { status: 400, issue: issue('error', 'structure', 'The request body is not valid JSON (expected a JSON object)') };
+      return { status: 400, issue: messageIssue('error', 'structure', 'api.body.not-json') };
     case 'encoding.unsupported':
-      return { status: 415, issue: issue('error', 'not-supported', 'Unsupported Content-Encoding: send identity, gzip, deflate or br') };
+      return { status: 415, issue: messageIssue('error', 'not-supported', 'api.body.encoding') };
     case 'charset.unsupported':
-      return { status: 415, issue: issue('error', 'not-supported', 'Unsupported charset: send UTF-8') };
+      return { status: 415, issue: messageIssue('error', 'not-supported', 'api.body.charset') };
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
     case 'stream.not.readable':
-      return { status: 400, issue: issue('error', 'incomplete', 'The request body could not be read completely') };
+      return { status: 400, issue: messageIssue('error', 'incomplete', 'api.body.incomplete') };
     default:
-      return { status, issue: issue('error', status === 404 ? 'not-found' : 'processing', `The request could not be processed (HTTP ${status})`) };
+      return { status, issue: messageIssue('error', status === 404 ? 'not-found' : 'processing', 'api.http.other', { status }) };
   }
 }
 
@@ -129,8 +141,7 @@ export function errorHandler(logger: Logger): express.ErrorRequestHandler {
       // Nothing was committed (every store write is one transaction): the client may send the same request again.
       logger.error({ req, code: err.code, fault: err.fault, retryable: err.retryable }, 'storage failure');
       res.set('Retry-After', String(err.retryable ? STORAGE_RETRY_AFTER_S : STORAGE_OPERATOR_RETRY_AFTER_S));
-      sendOutcome(res, 503, [issue('fatal', err.fault === 'busy' ? 'lock-error' : 'no-store',
-        `The service cannot use its database: ${err.message.replace(/^storage failure: /, '')}; nothing from this request was stored, send it again later`)]);
+      sendOutcome(res, 503, [messageIssue('fatal', err.fault === 'busy' ? 'lock-error' : 'no-store', 'api.storage', { why: err.message.replace(/^storage failure: /, '') })]);
       return;
     }
     const mapped = err && typeof err === 'object' ? fromHttpError(err as HttpLikeError) : undefined;
@@ -141,6 +152,6 @@ export function errorHandler(logger: Logger): express.ErrorRequestHandler {
     }
     const incident = randomUUID();
     logger.error({ req, err, incident }, 'unexpected error');
-    sendOutcome(res, 500, [issue('fatal', 'exception', `Internal error; the incident was logged with id ${incident}`)]);
+    sendOutcome(res, 500, [messageIssue('fatal', 'exception', 'api.internal', { incident })]);
   };
 }

@@ -22,7 +22,7 @@ interface ValidateRequest {
 
 /** The resource to validate and the profile asked for, from the body (resource or Parameters) and the query. */
 function readRequest(req: Request): ValidateRequest {
-  const body = requireObjectBody(req, 'a FHIR resource or Bundle');
+  const body = requireObjectBody(req, 'api.what.fhir-resource');
   let resource = body;
   let profile: string | undefined;
   // FHIR also allows a Parameters body with parts `resource` and `profile`.

@@ -2,6 +2,7 @@
 // the facility's records still waiting for delivery (queued or sending). Both refuse a push whole — nothing of it is
 // stored — with 429, Retry-After and an OperationOutcome that names the limit: one facility (or one leaked key) cannot
 // fill the disk or the outbox that every other facility shares.
+import type { MessageRef } from '../validation/outcome.js';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface IngestQuotaOptions {
@@ -17,7 +18,8 @@ export interface QuotaRefusal {
   /** 429 when waiting helps, 413 when the batch alone is larger than the per-minute limit. */
   status: 429 | 413;
   retryAfterSeconds?: number;
-  diagnostics: string;
+  /** Why, as a message of messages/api.json (said in the caller's language). */
+  message: MessageRef;
 }
 
 /** While the queue drains, try again after about this long (deliveries run within each facility's platform quota). */
@@ -37,7 +39,7 @@ export class IngestQuota {
   async takeRate(recordsByOrg: ReadonlyMap<string, number>): Promise<QuotaRefusal | undefined> {
     const limit = this.opts.recordsPerMinute;
     for (const n of recordsByOrg.values()) {
-      if (n > limit) return { status: 413, diagnostics: `This batch has ${n} records of one facility, more than it may push in a minute (INGEST_RECORDS_PER_MINUTE = ${limit}): split it into batches of at most ${limit}. Nothing was stored` };
+      if (n > limit) return { status: 413, message: { key: 'api.quota.batch', params: { count: n, limit } } };
     }
     const taken: Array<[string, number]> = [];
     for (const [org, n] of recordsByOrg) {
@@ -52,7 +54,7 @@ export class IngestQuota {
         return {
           status: 429,
           retryAfterSeconds,
-          diagnostics: `This facility pushed more than ${limit} records in the last minute (INGEST_RECORDS_PER_MINUTE): nothing of this request was stored. Push it again in ${retryAfterSeconds} s (Retry-After)`,
+          message: { key: 'api.quota.rate', params: { limit, seconds: retryAfterSeconds } },
         };
       }
     }
@@ -72,7 +74,7 @@ export class IngestQuota {
         return {
           status: 429,
           retryAfterSeconds: QUEUED_RETRY_AFTER_SECONDS,
-          diagnostics: `This facility has ${pending} records waiting for delivery to SATUSEHAT and may have at most ${cap} (INGEST_MAX_QUEUED_PER_FACILITY); this request of ${n} would exceed it, so nothing of it was stored. Push it again once deliveries have caught up (GET /sync/status shows the backlog), e.g. after ${QUEUED_RETRY_AFTER_SECONDS} s (Retry-After)`,
+          message: { key: 'api.quota.queued', params: { pending, cap, count: n, seconds: QUEUED_RETRY_AFTER_SECONDS } },
         };
       }
     }

@@ -8,9 +8,10 @@ import { Router, type Request, type Response } from 'express';
 import type { Parameters, Resource } from 'fhir/r4.js';
 import type { ValidatorLike } from './contracts.js';
 import { defectSummary, dryRun, type Mapper } from './dry-run.js';
-import { httpError, methodNotAllowed, requireObjectBody, sendOutcome, sendResource } from './errors.js';
+import { apiError, requestLocale, methodNotAllowed, requireObjectBody, sendOutcome, sendResource } from './errors.js';
 import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
+import { localizeIssues, messageIssue } from '../i18n/issues.js';
 
 export const OUTCOME_HEADER = 'X-ILP-Outcome';
 /** Header budget: well under common proxy limits (8 KB per header line). */
@@ -33,7 +34,7 @@ export function outcomeHeader(warnings: Issue[]): string {
     keep = Math.floor(keep / 2);
     out = encode([
       ...warnings.slice(0, keep),
-      issue('information', 'informational', `${warnings.length - keep} more warnings not shown: use ?_outcome=inline`),
+      messageIssue('information', 'informational', 'source.warnings.more', { count: warnings.length - keep }),
     ]);
   }
   return out;
@@ -45,9 +46,9 @@ export function mapRouter(deps: { validator: ValidatorLike; mapper: Mapper; cloc
   const handle = (req: Request, res: Response): void => {
     const mode = req.query._outcome;
     if (mode !== undefined && mode !== 'inline' && mode !== 'header') {
-      throw httpError(400, 'not-supported', "_outcome must be 'inline' or 'header'", '_outcome');
+      throw apiError(400, 'not-supported', 'map.outcome-mode', {}, '_outcome');
     }
-    const record = requireObjectBody(req, 'one ILP visit record');
+    const record = requireObjectBody(req, 'api.what.visit-record');
     const result = dryRun(record, { mapper: deps.mapper, validator: deps.validator, now: deps.clock() });
     if (result.status === 'invalid') {
       sendOutcome(res, 422, result.issues);
@@ -58,19 +59,22 @@ export function mapRouter(deps: { validator: ValidatorLike; mapper: Mapper; cloc
       sendOutcome(res, 422, result.issues);
       return;
     }
+    // Warnings are said in the caller's language, like the 422 issues (sendOutcome).
+    const warnings = localizeIssues(result.warnings, requestLocale(req));
+    res.vary('Accept-Language');
     if (mode === 'inline') {
       const parameters: Parameters = {
         resourceType: 'Parameters',
         parameter: [
           { name: 'bundle', resource: result.bundle },
-          { name: 'outcome', resource: toOperationOutcome(result.warnings, 'No warnings') },
+          { name: 'outcome', resource: toOperationOutcome(warnings, 'No warnings') },
           ...(result.patient ? [{ name: 'patient', resource: result.patient as Resource }] : []),
         ],
       };
       sendResource(res, 200, parameters);
       return;
     }
-    sendResource(res, 200, result.bundle, { [OUTCOME_HEADER]: outcomeHeader(result.warnings) });
+    sendResource(res, 200, result.bundle, { [OUTCOME_HEADER]: outcomeHeader(warnings) });
   };
 
   router.route('/ilp/visits/$map').post(handle).all(methodNotAllowed(['POST']));

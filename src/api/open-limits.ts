@@ -4,7 +4,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { defaultOpenEndpoints } from '../config/service.js';
-import { httpError } from './errors.js';
+import { apiError } from './errors.js';
+import type { Params } from '../i18n/index.js';
 
 export interface OpenEndpointLimits {
   /** OPEN_RATE_PER_MINUTE: requests per client address per minute. */
@@ -26,9 +27,10 @@ export const OPEN_ENDPOINT_PATHS = ['/fhir/$validate', '/fhir/:type/$validate', 
 export const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
 /** 429 with Retry-After (set on the response: the error handler keeps headers already set). */
-export function refuse(res: Response, next: NextFunction, retryAfterSeconds: number, why: string): void {
+/** `why`: the message key (api.throttled.*) saying which limit was hit, `params` what it needs. */
+export function refuse(res: Response, next: NextFunction, retryAfterSeconds: number, why: string, params: Params = {}): void {
   res.set('Retry-After', String(retryAfterSeconds));
-  next(httpError(429, 'throttled', `${why}; retry after ${retryAfterSeconds} s`));
+  next(apiError(429, 'throttled', 'throttled', { '@why': why, seconds: retryAfterSeconds, ...params }));
 }
 
 export function perAddressLimits(limits: OpenEndpointLimits): RequestHandler {
@@ -39,7 +41,7 @@ export function perAddressLimits(limits: OpenEndpointLimits): RequestHandler {
     const address = clientAddress(req);
     const busy = inProgress.get(address) ?? 0;
     if (busy >= limits.concurrent) {
-      return refuse(res, next, 1, `At most ${limits.concurrent} requests from one address may be in progress on this endpoint`);
+      return refuse(res, next, 1, 'api.throttled.concurrent', { max: limits.concurrent });
     }
     // Counted from now (not after the async budget check) so that a burst cannot slip past the cap.
     inProgress.set(address, busy + 1);
@@ -53,7 +55,7 @@ export function perAddressLimits(limits: OpenEndpointLimits): RequestHandler {
       () => next(),
       (refusal: unknown) => {
         if (!(refusal instanceof RateLimiterRes)) return next(refusal);
-        refuse(res, next, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)), `More than ${limits.perMinute} requests per minute from one address`);
+        refuse(res, next, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)), 'api.throttled.rate', { max: limits.perMinute });
       },
     );
   };

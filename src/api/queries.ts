@@ -16,7 +16,7 @@ import { onlyKnown } from '../app/params.js';
 import type { QuotaUse } from '../app/quota.js';
 import type { FacilityConfig } from '../platform/types.js';
 import { describeFacility } from '../config/facilities.js';
-import { CSV_FORMATS, FHIR_JSON, httpError, methodNotAllowed } from './errors.js';
+import { apiError, CSV_FORMATS, FHIR_JSON, httpError, methodNotAllowed } from './errors.js';
 import { FACILITY_COLUMNS, REJECTION_COLUMNS, toCsv, VISIT_COLUMNS, type Column } from '../app/csv.js';
 import { authenticate, principalOf, requireAdmin, type AuthDeps, type Principal } from './auth.js';
 
@@ -107,7 +107,7 @@ export function queriesRouter(deps: QueriesRouterDeps): Router {
   };
 
   router.route('/ilp/rejections').get(auth, async (req, res) => {
-    sendPage(req, res, await answering(req, () => listRejections(queryDeps, scopeOf(principalOf(res)), listParams(req))), REJECTION_COLUMNS, 'rejections');
+    sendPage(req, res, await answering(req, () => listRejections(queryDeps, scopeOf(principalOf(res)), listParams(req), localeOf(req))), REJECTION_COLUMNS, 'rejections');
   }).all(methodNotAllowed(['GET']));
 
   router.route('/ilp/facilities').get(auth, requireAdmin, async (req, res) => {
@@ -118,7 +118,7 @@ export function queriesRouter(deps: QueriesRouterDeps): Router {
   router.route('/ilp/facilities/:organizationId').get(auth, async (req, res) => {
     answering(req, () => onlyKnown(listParams(req), []));
     const view = await facilityOverview(overviewDeps, scopeOf(principalOf(res)), String(req.params.organizationId), localeOf(req));
-    if (!view) throw httpError(404, 'not-found', 'No facility with this organizationId is visible to this API key');
+    if (!view) throw apiError(404, 'not-found', 'facilities.not-found');
     res.vary('Accept-Language').status(200).json(view);
   }).all(methodNotAllowed(['GET']));
   return router;

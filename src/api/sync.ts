@@ -14,13 +14,15 @@ import type { Store, VisitState } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import type { FacilityConfig } from '../platform/types.js';
 import { describeFacility } from '../config/facilities.js';
-import { httpError, methodNotAllowed } from './errors.js';
+import { apiError, httpError, methodNotAllowed, requestLocale } from './errors.js';
+import { DEFAULT_LOCALE } from '../i18n/index.js';
+import { renderRef } from '../i18n/issues.js';
 import { authenticate, mayAccess, principalOf, requireAdmin, type AuthDeps } from './auth.js';
 import type { ProbeResult } from '../sync/probe.js';
 import { requeueVisit } from '../app/visits.js';
 import { setFacilityStatus } from '../app/facilities.js';
 import { visitIdOf, VISIT_ID_SEGMENTS } from './queries.js';
-import { facilityHoldText } from '../app/visit-view.js';
+import { facilityHoldText, facilityReasonText } from '../app/visit-view.js';
 import { messages, negotiateLocale, type Locale } from '../i18n/index.js';
 
 const stateText = messages('visit-state');
@@ -34,12 +36,12 @@ export interface ProbeView {
 }
 
 /** A probe result as JSON: times as ISO strings. */
-export function probeJson(r: ProbeResult): Record<string, unknown> {
+export function probeJson(r: ProbeResult, locale: Locale = DEFAULT_LOCALE): Record<string, unknown> {
   return {
     status: r.status,
     ...(r.checkedAt !== undefined ? { checkedAt: new Date(r.checkedAt).toISOString() } : {}),
     ...(r.httpStatus !== undefined ? { httpStatus: r.httpStatus } : {}),
-    ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.reason ? { reason: r.reasonMessage && locale !== 'en' ? renderRef(locale, r.reasonMessage) : r.reason } : {}),
   };
 }
 
@@ -67,7 +69,8 @@ export function syncRouter(deps: SyncRouterDeps): Router {
   const auth = authenticate(deps);
   const known = new Set(deps.facilities.map((f) => f.organizationId));
 
-  const facilityView = async (org: string) => {
+  /** One facility's sync status; reasons said in `locale` (the request's Accept-Language). */
+  const facilityView = async (org: string, locale: Locale) => {
     const cfg = deps.facilities.find((f) => f.organizationId === org);
     const st = await deps.store.getFacilityState(org);
     const probe = deps.probes?.result(org);
@@ -75,8 +78,8 @@ export function syncRouter(deps: SyncRouterDeps): Router {
       ...(cfg ? describeFacility(cfg) : { organizationId: org, configured: false }),
       status: st?.status ?? 'active',
       ...(st?.cause ? { cause: st.cause } : {}),
-      ...(st?.reason ? { reason: st.reason } : {}),
-      ...(probe ? { tokenProbe: probeJson(probe) } : {}),
+      ...(st?.reason ? { reason: facilityReasonText(st, locale)! } : {}),
+      ...(probe ? { tokenProbe: probeJson(probe, locale) } : {}),
       ...(st?.notBefore && st.notBefore > deps.clock().getTime() ? { notBefore: new Date(st.notBefore).toISOString() } : {}),
       counts: (await deps.store.counts(org)).byState,
       ...(deps.facilityStats?.(org) ?? {}),
@@ -107,7 +110,7 @@ export function syncRouter(deps: SyncRouterDeps): Router {
     .route('/sync/run')
     .post(auth, requireAdmin, async (req: Request, res: Response) => {
       const wait = String(req.query.wait ?? 'false').toLowerCase();
-      if (!['true', 'false', '1', '0'].includes(wait)) throw httpError(400, 'value', 'wait: must be true or false', 'wait');
+      if (!['true', 'false', '1', '0'].includes(wait)) throw apiError(400, 'value', 'sync.wait', {}, 'wait');
       if (wait === 'true' || wait === '1') {
         const joined = deps.runner.busy;
         const summary = await deps.runner.tick();
@@ -132,13 +135,14 @@ export function syncRouter(deps: SyncRouterDeps): Router {
 
   router
     .route('/sync/status')
-    .get(auth, async (_req: Request, res: Response) => {
+    .get(auth, async (req: Request, res: Response) => {
       const p = principalOf(res);
       const orgs = p.role === 'admin' ? [...known] : [p.organizationId!];
       const last = deps.runner.lastTick;
+      const locale = requestLocale(req);
       const counts = p.role === 'admin' ? (await deps.store.counts()).byState : undefined;
-      const facilities = await Promise.all(orgs.map(facilityView));
-      res.status(200).json({
+      const facilities = await Promise.all(orgs.map((org) => facilityView(org, locale)));
+      res.vary('Accept-Language').status(200).json({
         ...(counts ? { counts } : {}),
         run: {
           running: deps.runner.busy,
@@ -156,9 +160,9 @@ export function syncRouter(deps: SyncRouterDeps): Router {
       const org = String(req.params.organizationId);
       const visitId = visitIdOf(req);
       const done = await requeueVisit({ store: deps.store, now: () => deps.clock().getTime() }, { all: true }, org, visitId);
-      if (done.status === 'not-found') throw httpError(404, 'not-found', 'No such visit');
+      if (done.status === 'not-found') throw apiError(404, 'not-found', 'sync.no-visit');
       if (done.status === 'not-final') {
-        throw httpError(409, 'conflict', `Only blocked, needs-correction or dead-letter visits can be requeued (this one is ${done.state})`);
+        throw apiError(409, 'conflict', 'sync.not-final', { state: done.state });
       }
       deps.logger.info({ org, visit: visitId, from: done.previousState }, 'visit requeued by operator');
       res.status(200).json({ organizationId: org, visitId, state: 'queued', previousState: done.previousState });
@@ -168,12 +172,12 @@ export function syncRouter(deps: SyncRouterDeps): Router {
   const setStatus = (status: 'paused' | 'active') => async (req: Request, res: Response) => {
     const org = String(req.params.organizationId);
     const p = principalOf(res);
-    if (!known.has(org) || !mayAccess(p, org)) throw httpError(404, 'not-found', 'No such facility in the facilities file');
+    if (!known.has(org) || !mayAccess(p, org)) throw apiError(404, 'not-found', 'sync.no-facility');
     await setFacilityStatus(deps.store, org, status, deps.clock().getTime());
     deps.logger.info({ org, status }, 'facility status changed by operator');
     // Resumed after a fix: find out now whether the credentials work, instead of at the next delivery.
     if (status === 'active' && deps.probes) await deps.probes.probe(org);
-    res.status(200).json(await facilityView(org));
+    res.vary('Accept-Language').status(200).json(await facilityView(org, requestLocale(req)));
   };
   router.route('/sync/facilities/:organizationId/pause').post(auth, requireAdmin, setStatus('paused')).all(methodNotAllowed(['POST']));
   router.route('/sync/facilities/:organizationId/resume').post(auth, requireAdmin, setStatus('active')).all(methodNotAllowed(['POST']));

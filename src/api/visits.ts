@@ -18,11 +18,12 @@ import type { OperationOutcome } from 'fhir/r4.js';
 import type { IngestItem, RejectionEntry, Store } from '../store/types.js';
 import { DEFAULT_REJECTIONS_RETENTION_DAYS } from '../config/service.js';
 import { recordRejections, rejectionEntry } from '../app/rejections.js';
-import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
+import { toOperationOutcome, type Issue } from '../validation/outcome.js';
+import { localizeIssues, messageIssue } from '../i18n/issues.js';
 import type { Logger } from '../util/logger.js';
 import type { IngestMetricsHook } from '../util/metrics.js';
 import { checkRecord, commitAccepted, type IngestCheckDeps } from '../app/ingest.js';
-import { httpError, methodNotAllowed, sendOutcome } from './errors.js';
+import { apiError, methodNotAllowed, requestLocale, sendOutcome } from './errors.js';
 import type { IngestQuota, QuotaRefusal } from './ingest-quota.js';
 import { authenticate, mayAccess, principalOf, type AuthDeps } from './auth.js';
 import { localeOf, scopeOf, visitIdOf, visitListHandler, VISIT_ID_SEGMENTS } from './queries.js';
@@ -74,7 +75,7 @@ function recordsByOrganization(records: unknown[], keyOrg: string | undefined): 
 
 function refuse(res: Response, refusal: QuotaRefusal): void {
   if (refusal.retryAfterSeconds !== undefined) res.set('Retry-After', String(refusal.retryAfterSeconds));
-  sendOutcome(res, refusal.status, [issue('error', refusal.status === 429 ? 'throttled' : 'too-costly', refusal.diagnostics)]);
+  sendOutcome(res, refusal.status, [messageIssue('error', refusal.status === 429 ? 'throttled' : 'too-costly', refusal.message.key, refusal.message.params)]);
 }
 
 export function visitsRouter(deps: VisitsRouterDeps): Router {
@@ -97,19 +98,19 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
   const ingest = async (req: Request, res: Response): Promise<void> => {
     const principal = principalOf(res);
     const body: unknown = req.body;
-    if (body === undefined) throw httpError(400, 'required', 'The request has no body: send one visit record (object) or an array of them');
+    if (body === undefined) throw apiError(400, 'required', 'visits.no-body');
     const single = !Array.isArray(body);
     const records: unknown[] = single ? [body] : (body as unknown[]);
-    if (!records.length) throw httpError(400, 'required', 'The array is empty: send at least one visit record');
+    if (!records.length) throw apiError(400, 'required', 'visits.empty');
     if (records.length > maxRecords) {
-      throw httpError(413, 'too-costly', `At most ${maxRecords} records per request (got ${records.length}): split the batch`);
+      throw apiError(413, 'too-costly', 'visits.too-many', { max: maxRecords, count: records.length });
     }
 
     // Isolation first: a key pushing another facility's record is refused as a whole, before any work.
     records.forEach((r, i) => {
       const org = r && typeof r === 'object' ? (r as Record<string, unknown>).organizationId : undefined;
       if (typeof org === 'string' && !mayAccess(principal, org)) {
-        throw httpError(403, 'forbidden', `${single ? 'The record' : `Record [${i}]`} belongs to another organization than this API key's: nothing was stored`, single ? 'organizationId' : `[${i}].organizationId`);
+        throw single ? apiError(403, 'forbidden', 'visits.other-org', {}, 'organizationId') : apiError(403, 'forbidden', 'visits.other-org-at', { index: i }, `[${i}].organizationId`);
       }
     });
 
@@ -121,12 +122,14 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
     }
 
     const now = deps.clock();
+    // Said in the caller's language (Accept-Language, default id); the rejection entry keeps the messages for later lists.
+    const locale = requestLocale(req);
     const results: RecordResult[] = [];
     const items: IngestItem[] = [];
     const accepted: number[] = [];
     const rejections: RejectionEntry[] = [];
     const reject = (index: number, ids: { organizationId?: string; visitId?: string }, issues: Issue[]) => {
-      results.push({ index, ...ids, status: 'rejected', outcome: prefixed(issues, single ? undefined : index) });
+      results.push({ index, ...ids, status: 'rejected', outcome: prefixed(localizeIssues(issues, locale), single ? undefined : index) });
       const entry = rejectionEntry(ids.organizationId ?? principal.organizationId ?? undefined, ids.visitId, now.getTime(), issues);
       if (entry) rejections.push(entry);
     };
@@ -168,6 +171,7 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
 
     if (single) {
       const r = results[0]!;
+      res.vary('Accept-Language');
       if (r.status === 'rejected') {
         res.status(422).type('application/fhir+json').send(JSON.stringify(r.outcome));
         return;
@@ -175,6 +179,7 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
       res.status(202).location(visitPath(r.organizationId, r.visitId)).json({ organizationId: r.organizationId, visitId: r.visitId, id: r.id, status: r.status, location: visitPath(r.organizationId, r.visitId) });
       return;
     }
+    res.vary('Accept-Language');
     if (items.length === 0) {
       // Every record failed: one OperationOutcome with every issue, each expression prefixed by its record index.
       res.status(422).type('application/fhir+json').send(JSON.stringify({
@@ -192,7 +197,7 @@ export function visitsRouter(deps: VisitsRouterDeps): Router {
     // Same answer for "not yours" and "does not exist": no probing of other facilities' visits. What the facility sent
     // (NIKs, names) is shown to that facility's own key only, never to another key nor the admin.
     const view = await showVisit({ store: deps.store, now: () => deps.clock().getTime() }, scopeOf(principalOf(res)), org, visitId, { locale: localeOf(req), withRecord: true });
-    if (!view) throw httpError(404, 'not-found', 'No visit with this organizationId and visitId is visible to this API key');
+    if (!view) throw apiError(404, 'not-found', 'visits.not-found');
     res.vary('Accept-Language').status(200).json(view);
   };
 

@@ -2,7 +2,8 @@
 // validate what came out. A record error is the caller's; a FHIR error in our own output is the adapter's defect.
 import type { Bundle, Patient } from 'fhir/r4.js';
 import type { MapResultLike, ValidatorLike } from './contracts.js';
-import { hasErrors, issue, type Issue } from '../validation/outcome.js';
+import { hasErrors, type Issue } from '../validation/outcome.js';
+import { messageIssue } from '../i18n/issues.js';
 
 export type Mapper = (record: Record<string, unknown>, now: Date) => MapResultLike;
 
@@ -13,13 +14,13 @@ export type DryRunResult =
   /** The record is valid but our output fails validation: a bug in the adapter. */
   | { status: 'defect'; issues: Issue[] };
 
-export const DEFECT_MESSAGE =
-  'The record is valid but the adapter mapped it to FHIR that fails validation: this is a defect of the adapter, please report it. Details follow.';
+/** The message heading a defect (the FHIR issues of our own output follow it). */
+export const DEFECT_MESSAGE = 'source.record.defect';
 
 export function dryRun(record: Record<string, unknown>, deps: { mapper: Mapper; validator: ValidatorLike; now: Date }): DryRunResult {
   const mapped = deps.mapper(record, deps.now);
   if (!mapped.bundle || hasErrors(mapped.issues)) {
-    return { status: 'invalid', issues: mapped.issues.length ? mapped.issues : [issue('error', 'processing', 'The record could not be mapped')] };
+    return { status: 'invalid', issues: mapped.issues.length ? mapped.issues : [messageIssue('error', 'processing', 'source.record.not-mapped')] };
   }
   const orgId = typeof record.organizationId === 'string' ? record.organizationId : undefined;
   const opts = { now: deps.now, ...(orgId ? { organizationId: orgId } : {}) };
@@ -28,7 +29,7 @@ export function dryRun(record: Record<string, unknown>, deps: { mapper: Mapper; 
   const patientInBundle = mapped.bundle.entry?.some((e) => e.resource?.resourceType === 'Patient') ?? false;
   if (mapped.patient && !patientInBundle) fhirIssues.push(...deps.validator.validate(mapped.patient, opts));
   if (hasErrors(fhirIssues)) {
-    return { status: 'defect', issues: [issue('error', 'exception', DEFECT_MESSAGE), ...fhirIssues] };
+    return { status: 'defect', issues: [messageIssue('error', 'exception', DEFECT_MESSAGE), ...fhirIssues] };
   }
   const result: DryRunResult = { status: 'mapped', bundle: mapped.bundle, warnings: [...mapped.issues, ...fhirIssues] };
   if (mapped.patient) result.patient = mapped.patient;

@@ -3,7 +3,11 @@
 // process delivers (the limiter is per process: the answer says so, and a CLI process says it does not know).
 import type { FacilityStatus, Store, VisitState } from '../store/types.js';
 import { DEFAULT_LOCALE, messages, type Locale } from '../i18n/index.js';
-import { facilityHoldText, iso } from './visit-view.js';
+import { facilityHoldText, facilityReasonText, iso } from './visit-view.js';
+import { renderMessage } from '../i18n/issues.js';
+
+/** The reason of a pause from the console or the CLI. */
+const PAUSED = 'facility-status.paused-by-operator';
 import type { QuotaUse } from './quota.js';
 import type { QueryDeps, Scope } from './visits.js';
 
@@ -42,7 +46,7 @@ async function overview(deps: FacilityOverviewDeps, org: string, locale: Locale)
     configured: deps.configured.has(org),
     status: st?.status ?? 'active',
     ...(st?.cause ? { cause: st.cause } : {}),
-    ...(st?.reason ? { reason: st.reason } : {}),
+    ...(st?.reason ? { reason: facilityReasonText(st, locale)! } : {}),
     ...(st?.notBefore && st.notBefore > now ? { notBefore: iso(st.notBefore) } : {}),
     explanation: facilityHoldText(st, now, locale) ?? text(locale, 'facility.active'),
     counts,
@@ -74,6 +78,6 @@ export async function facilityOverviews(deps: FacilityOverviewDeps, scope: Scope
 /** An operator's pause (`paused`) or resume (`active`, which also clears auth-failed / config-error) of a facility's deliveries. */
 export async function setFacilityStatus(store: Store, organizationId: string, status: 'paused' | 'active', at: number): Promise<void> {
   await store.putFacilityState({
-    organizationId, status, ...(status === 'paused' ? { cause: 'operator' as const, reason: 'paused by an operator' } : {}), updatedAt: at,
+    organizationId, status, ...(status === 'paused' ? { cause: 'operator' as const, reason: renderMessage('en', PAUSED), reasonMessage: { key: PAUSED, params: {} } } : {}), updatedAt: at,
   });
 }

@@ -1,5 +1,6 @@
 // Spreadsheet templates (mappings/imports/<name>.json): which header fills which visit-record field and how a cell is
 // read. Pure: a row of cells → a visit record, or the problems at its columns. A new template is a new table, no code.
+import type { MessageRef } from '../validation/outcome.js';
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -48,6 +49,8 @@ export interface CellProblem {
   params?: Record<string, string | number>;
   /** Text from the record checks (English), when the problem comes from there. */
   diagnostics?: string;
+  /** That text's catalogue message, when it has one (said in the operator's language). */
+  message?: MessageRef;
 }
 
 export class TemplateError extends Error {}

@@ -9,7 +9,8 @@ import { recordRejections, rejectionEntry } from './rejections.js';
 import { DEFAULT_REJECTIONS_RETENTION_DAYS } from '../config/service.js';
 import { isBlankRow, resolveHeader, rowToRecord, type CellProblem, type HeaderMap, type ImportTemplate } from './import-template.js';
 import { ImportFileError, sheetRows, type SheetFormat, type SheetRow } from './import-readers.js';
-import { issue, type Issue } from '../validation/outcome.js';
+import type { Issue } from '../validation/outcome.js';
+import { issueText, messageIssue } from '../i18n/issues.js';
 
 export { ImportFileError } from './import-readers.js';
 
@@ -62,19 +63,29 @@ export interface ImportSummary {
   dryRun: boolean;
 }
 
-/** The operator's text of a problem at a row. Record-check issues keep their diagnostics (English, from the checks). */
+/** The operator's text of a problem at a row; a record-check issue is said in `locale` too (its message, else its text). */
 export function problemText(locale: Locale, row: number, p: CellProblem): string {
-  const problem = p.diagnostics !== undefined ? text(locale, p.kind, { diagnostics: p.diagnostics }) : text(locale, p.kind, p.params ?? {});
+  const problem = p.diagnostics !== undefined
+    ? text(locale, p.kind, { diagnostics: issueText({ diagnostics: p.diagnostics, ...(p.message ? { message: p.message } : {}) }, locale)! })
+    : text(locale, p.kind, p.params ?? {});
   return p.column !== undefined ? text(locale, 'at.row-column', { row, column: p.column, problem }) : text(locale, 'at.row', { row, problem });
+}
+
+/** A cell or row problem as an issue of a rejection entry (said again in the reader's language when listed). */
+function rowIssue(row: number, p: CellProblem): Issue {
+  const problem = { '@problem': `import.${p.kind}`, ...p.params };
+  return p.column !== undefined
+    ? messageIssue('error', 'value', 'import.at.row-column', { row, column: p.column, ...problem })
+    : messageIssue('error', 'value', 'import.at.row', { row, ...problem });
 }
 
 /** Record-check issues → problems at the file's columns. */
 function recordProblems(issues: Issue[], columnOf: (expression: string) => string | undefined): CellProblem[] {
   return issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').map((i) => {
     const column = i.expression?.map(columnOf).find((c) => c !== undefined);
-    const kind = i.code === 'not-supported' && i.diagnostics === NOT_DELIVERED_HERE ? 'row.organization'
+    const kind = i.message?.key === NOT_DELIVERED_HERE ? 'row.organization'
       : i.expression?.includes('locationCode') && i.code === 'code-invalid' ? 'row.location' : 'row.record';
-    return { kind, ...(column ? { column } : {}), ...(kind === 'row.record' ? { diagnostics: i.diagnostics ?? i.code } : {}) };
+    return { kind, ...(column ? { column } : {}), ...(kind === 'row.record' ? { diagnostics: i.diagnostics ?? i.code, ...(i.message ? { message: i.message } : {}) } : {}) };
   });
 }
 
@@ -115,7 +126,7 @@ export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps
       kinds.set(p.kind, (kinds.get(p.kind) ?? 0) + 1);
       opts.onRowError?.({ row, ...(p.column ? { column: p.column } : {}), kind: p.kind, message: problemText(opts.locale, row, p) });
     }
-    const entry = rejectionEntry(opts.organizationId, visitId, deps.now().getTime(), issues.length ? issues : problems.map((p) => issue('error', 'value', problemText('en', row, p))));
+    const entry = rejectionEntry(opts.organizationId, visitId, deps.now().getTime(), issues.length ? issues : problems.map((p) => rowIssue(row, p)));
     if (entry) rejections.push(entry);
   };
 

@@ -6,7 +6,9 @@ import type { VisitRecord } from '../mapping/types.js';
 import type { ValidatorLike } from './contracts.js';
 import { defectSummary, dryRun, type Mapper } from './dry-run.js';
 import { contentHash } from '../sync/hash.js';
-import { issue, type Issue } from '../validation/outcome.js';
+import type { Issue } from '../validation/outcome.js';
+import { messageIssue } from '../i18n/issues.js';
+import type { Params } from '../i18n/index.js';
 import type { Logger } from '../util/logger.js';
 
 export interface IngestCheckDeps {
@@ -37,26 +39,27 @@ export function unconfiguredLocation(code: unknown, org: string, locations: Read
   const configured = locations?.get(org);
   if (!configured || typeof code !== 'string' || configured.has(code)) return undefined;
   const list = [...configured].sort();
-  const shown = list.length ? list.slice(0, LISTED_LOCATIONS).join(', ') + (list.length > LISTED_LOCATIONS ? `, … (${list.length} in all)` : '') : 'none';
-  return issue('error', 'code-invalid',
-    // The code itself is not echoed: it is free input and could carry anything.
-    `This location code is not configured for organization ${org}; configured: ${shown}. Correct the record, or add the code to the facilities file (locations) and restart`,
-    'locationCode');
+  const listed = list.slice(0, LISTED_LOCATIONS).join(', ');
+  const configuredParam: Params = !list.length ? { '@configured': 'source.none' }
+    : list.length > LISTED_LOCATIONS ? { '@configured': 'source.location.more', list: listed, count: list.length } : { configured: listed };
+  // The code itself is not echoed: it is free input and could carry anything.
+  return messageIssue('error', 'code-invalid', 'source.location.unconfigured', { org, ...configuredParam }, 'locationCode');
 }
 
-export const NOT_DELIVERED_HERE = 'This adapter is not configured to deliver for this organization (facilities file)';
+/** The message of a record whose organization this adapter does not deliver for. */
+export const NOT_DELIVERED_HERE = 'source.record.not-delivered-here';
 
 /** One record through the ingest checks: an item ready for the store, or the issues at its source fields. */
 export function checkRecord(raw: unknown, deps: IngestCheckDeps, now: Date): CheckedRecord {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    return { status: 'rejected', ids: {}, issues: [issue('error', 'structure', 'A visit record must be a JSON object')] };
+    return { status: 'rejected', ids: {}, issues: [messageIssue('error', 'structure', 'source.record.not-object')] };
   }
   const record = raw as Record<string, unknown>;
   const org = typeof record.organizationId === 'string' ? record.organizationId : undefined;
   const visitId = typeof record.visitId === 'string' ? record.visitId : undefined;
   const ids: RecordIds = { ...(org ? { organizationId: org } : {}), ...(visitId ? { visitId } : {}) };
   if (org && deps.organizations && !deps.organizations.has(org)) {
-    return { status: 'rejected', ids, issues: [issue('error', 'not-supported', NOT_DELIVERED_HERE, 'organizationId')] };
+    return { status: 'rejected', ids, issues: [messageIssue('error', 'not-supported', NOT_DELIVERED_HERE, {}, 'organizationId')] };
   }
   const result = dryRun(record, { mapper: deps.mapper, validator: deps.validator, now });
   const location = org ? unconfiguredLocation(record.locationCode, org, deps.locations) : undefined;

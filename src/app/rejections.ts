@@ -5,6 +5,8 @@ import { isWellFormedVisitId } from '../util/visit-id.js';
 import { decodeCursor, instant, onlyKnown, pageOf, pageSize, QueryParameterError, visitIdPrefix, type Page, type RawParams } from './params.js';
 import { scopedOrganization, type QueryDeps, type Scope } from './visits.js';
 import { iso } from './visit-view.js';
+import { DEFAULT_LOCALE, type Locale } from '../i18n/index.js';
+import { issueText } from '../i18n/issues.js';
 
 export const DAY_MS = 86_400_000;
 /** Old entries deleted per purge call: bounded work inside a push or a sync tick; a backlog goes over a few calls. */
@@ -14,10 +16,11 @@ export const MAX_ISSUES_KEPT = 50;
 
 /** A rejection entry for one refused record; undefined when it names no organization to file it under. */
 export function rejectionEntry(organizationId: string | undefined, visitId: unknown, at: number,
-  issues: readonly { severity: string; code: string; expression?: string[]; diagnostics?: string }[]): RejectionEntry | undefined {
+  issues: readonly RejectionIssue[]): RejectionEntry | undefined {
   if (!organizationId) return undefined;
   const kept: RejectionIssue[] = issues.slice(0, MAX_ISSUES_KEPT).map((i) => ({
     severity: i.severity, code: i.code, ...(i.expression ? { expression: i.expression } : {}), ...(i.diagnostics ? { diagnostics: i.diagnostics } : {}),
+    ...(i.message ? { message: i.message } : {}),
   }));
   return { organizationId, ...(isWellFormedVisitId(visitId) ? { visitId } : {}), at, issues: kept };
 }
@@ -59,13 +62,17 @@ export function rejectionListFilter(scope: Scope, params: RawParams): RejectionL
   };
 }
 
-const item = (r: StoredRejection): RejectionListItem => ({
-  organizationId: r.organizationId, ...(r.visitId !== undefined ? { visitId: r.visitId } : {}), at: iso(r.at)!, issues: r.issues,
+/** An issue as a list shows it: its text in `locale` (older rows without a message keep their stored text), no message state. */
+const shownIssue = (locale: Locale) => ({ message, ...rest }: RejectionIssue): RejectionIssue =>
+  (message ? { ...rest, diagnostics: issueText({ ...rest, message }, locale)! } : rest);
+
+const itemIn = (locale: Locale) => (r: StoredRejection): RejectionListItem => ({
+  organizationId: r.organizationId, ...(r.visitId !== undefined ? { visitId: r.visitId } : {}), at: iso(r.at)!, issues: r.issues.map(shownIssue(locale)),
 });
 
-/** A page of rejections, newest first. */
-export async function listRejections(deps: QueryDeps, scope: Scope, params: RawParams): Promise<Page<RejectionListItem>> {
+/** A page of rejections, newest first, their issues said in `locale`. */
+export async function listRejections(deps: QueryDeps, scope: Scope, params: RawParams, locale: Locale = DEFAULT_LOCALE): Promise<Page<RejectionListItem>> {
   const filter = rejectionListFilter(scope, params);
   const rows = await deps.store.listRejections({ ...filter, limit: filter.limit + 1 });
-  return pageOf(rows, filter.limit, CURSOR_KIND, (r) => [r.at, r.id], item);
+  return pageOf(rows, filter.limit, CURSOR_KIND, (r) => [r.at, r.id], itemIn(locale));
 }

@@ -2,10 +2,23 @@
 // due visit waits anyway when its facility is on hold. Texts come from messages/visit-state.json.
 import type { FacilityState, VisitRow, VisitState } from '../store/types.js';
 import { DEFAULT_LOCALE, messages, type Locale } from '../i18n/index.js';
+import { localizeOutcome, renderRef } from '../i18n/issues.js';
 
 const stateText = messages('visit-state');
 
 export const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** A facility's hold reason in `locale`: our message when it has one, else the stored text (the platform's words). */
+export function facilityReasonText(st: FacilityState, locale: Locale): string | undefined {
+  if (st.reasonMessage && locale !== 'en') {
+    try {
+      return renderRef(locale, st.reasonMessage);
+    } catch {
+      // A key a later catalogue no longer has: the stored English still says why.
+    }
+  }
+  return st.reason;
+}
 
 /**
  * Why a visit that is due waits anyway: its facility is on hold (the whole facility shares one credential and quota).
@@ -13,7 +26,7 @@ export const iso = (ms: number | undefined): string | undefined => (ms === undef
  */
 export function facilityHoldText(st: FacilityState | undefined, now: number, locale: Locale = DEFAULT_LOCALE): string | undefined {
   if (!st) return undefined;
-  const reason = st.reason ? ` (${st.reason})` : '';
+  const reason = st.reason ? ` (${facilityReasonText(st, locale)})` : '';
   switch (st.status) {
     case 'paused':
       return stateText(locale, 'hold.paused');
@@ -50,7 +63,7 @@ export function visitView(row: VisitRow, history?: unknown[], facility?: { state
   };
   if (row.state === 'queued') view.nextAttemptAt = iso(row.nextAttemptAt);
   if (row.state === 'sending' && row.leaseUntil) view.leaseUntil = iso(row.leaseUntil);
-  if (row.lastError) view.lastError = row.lastError;
+  if (row.lastError) view.lastError = localizeOutcome(row.lastError, locale);
   if (row.resourceIds && Object.keys(row.resourceIds).length) view.resources = row.resourceIds;
   view.createdAt = iso(row.createdAt);
   view.updatedAt = iso(row.updatedAt);

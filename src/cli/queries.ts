@@ -2,7 +2,7 @@
 // does (DATABASE_URL / DATA_DIR), --format table|json|csv, --lang id|en, and their texts from messages/queries.json.
 // They call the use cases in src/app/ (never src/api): the CLI acts as the operator, so it sees every facility.
 import type { Command } from 'commander';
-import { LOCALES, messages, type Locale } from '../i18n/index.js';
+import { LOCALES, messages, operatorLocale, type Locale } from '../i18n/index.js';
 import { ConfigError, loadServiceConfig, storeOptionsOf } from '../config/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -25,7 +25,7 @@ export interface OutputFlags {
 export function withOutputOptions(cmd: Command, formats: readonly Format[] = FORMATS): Command {
   return cmd
     .option('--format <format>', `output: ${formats.join(' | ')}`, 'table')
-    .option('--lang <lang>', 'language of explanations and titles: id (Bahasa Indonesia) | en', 'id');
+    .option('--lang <lang>', 'language of explanations and titles: id (Bahasa Indonesia) | en (default: ILP_LANG, else id)', operatorLocale());
 }
 
 /** Thrown by a command to stop with an exit code and a message on stderr. */

@@ -251,7 +251,7 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   router.get('/console/rejections', page(async (req, res, s) => {
     const ctx = context(req, s);
     const since = new Date(now() - rejectionDays * DAY_MS).toISOString();
-    const list = await listRejections(queryDeps, scopeOf(s.principal), listParams(req, { since }));
+    const list = await listRejections(queryDeps, scopeOf(s.principal), listParams(req, { since }), ctx.locale);
     html(res, 200, rejectionsPage(ctx, rejectionDays, list.items, { nextCursor: list.nextCursor, onFirst: req.query.cursor === undefined, organization: filterOf(req) }));
   }));
 

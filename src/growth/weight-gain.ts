@@ -1,5 +1,7 @@
 // Weight-gain status of the KMS (Kartu Menuju Sehat): N (naik) when the child gained at least the minimum for its age since last
 // month's weighing, T (tidak naik) otherwise; B (first weighing) and O (not weighed last month) cannot be assessed. Pure.
+import { renderMessage } from '../i18n/issues.js';
+import type { MessageRef } from '../validation/outcome.js';
 import { ageInMonths } from '../mapping/datetime.js';
 import type { GrowthStatusTable } from './status-table.js';
 import { daysBetween } from './zscores.js';
@@ -25,8 +27,14 @@ export interface WeightGainNotAssessable {
   status: 'not-assessable';
   /** B first weighing, O previous weighing not in the previous calendar month, or outside the table's ages / dates out of order. */
   kms?: 'B' | 'O';
+  /** In English (`reasonMessage` rendered). */
   reason: string;
+  /** The reason as a catalogue message (messages/source.json, growth.gain.*), said in the reader's language at the edge. */
+  reasonMessage: MessageRef;
 }
+
+const notAssessable = (key: string, params: MessageRef['params'] = {}, kms?: 'B' | 'O'): WeightGainNotAssessable =>
+  ({ status: 'not-assessable', ...(kms ? { kms } : {}), reason: renderMessage('en', key, params), reasonMessage: { key, params } });
 
 export type WeightGainResult = WeightGainAssessed | WeightGainNotAssessable;
 
@@ -36,18 +44,18 @@ const monthIndex = (d: string) => Number(d.slice(0, 4)) * 12 + Number(d.slice(5,
 export function weightGainStatus(
   t: GrowthStatusTable, birthDate: string, current: Weighing, previous: Weighing | undefined, previousFrom = 'the record',
 ): WeightGainResult {
-  if (!previous) return { status: 'not-assessable', kms: 'B', reason: 'first weighing (B): no previous weighing is known' };
+  if (!previous) return notAssessable('source.growth.gain.first', {}, 'B');
   const intervalDays = daysBetween(previous.date, current.date);
-  if (!(intervalDays > 0)) return { status: 'not-assessable', reason: 'the previous weighing is not before this one' };
+  if (!(intervalDays > 0)) return notAssessable('source.growth.gain.out-of-order');
   // The KMS compares consecutive monthly weighings (Posyandu day of the month), not a number of days.
   if (monthIndex(current.date) - monthIndex(previous.date) !== 1) {
-    return { status: 'not-assessable', kms: 'O', reason: `the previous weighing (${previous.date}) is not in the previous calendar month (O): the KMS rule compares consecutive months` };
+    return notAssessable('source.growth.gain.not-consecutive', { date: previous.date }, 'O');
   }
   const wg = t.weightGain;
   const ageMonths = ageInMonths(birthDate, current.date);
   const table = wg.minimumGainGrams;
   if (ageMonths < table[0][0] || ageMonths > wg.toMonths) {
-    return { status: 'not-assessable', reason: `the KMS minimum weight gain is defined from ${table[0][0]} to ${wg.toMonths} months; the child is ${ageMonths} months` };
+    return notAssessable('source.growth.gain.out-of-ages', { from: table[0][0], to: wg.toMonths, months: ageMonths });
   }
   let minimumGainGrams = table[0][1];
   for (const [m, g] of table) if (ageMonths >= m) minimumGainGrams = g;

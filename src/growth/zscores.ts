@@ -2,6 +2,8 @@
 // Reference 2007 (61 months to 18 years, age in months), as Permenkes 2/2020 prescribes. Pure: the tables come in as `data`.
 import { lmsAt, zFromLms } from './lms.js';
 import type { GrowthData, LmsTable, Sex } from './who-data.js';
+import { renderMessage } from '../i18n/issues.js';
+import type { MessageRef } from '../validation/outcome.js';
 
 export type Indicator =
   | 'weight-for-age' | 'length-height-for-age' | 'weight-for-length' | 'weight-for-height'
@@ -159,15 +161,23 @@ export function standardAt(ageDays: number): Standard | undefined {
 /** Why `indicator` has no z-score at this age (undefined when WHO defines one): for a z-score a facility sends. Weight-for-length and
  *  weight-for-height are indexed by length, so both are accepted for 0–60 months. */
 export function undefinedAtAge(data: GrowthData, indicator: Indicator, ageDays: number): string | undefined {
+  const why = undefinedAtAgeMessage(data, indicator, ageDays);
+  return why && renderMessage('en', why.key, why.params);
+}
+
+/** undefinedAtAge as a catalogue message (messages/source.json, growth.why.*), for text said in the reader's language. */
+export function undefinedAtAgeMessage(data: GrowthData, indicator: Indicator, ageDays: number): MessageRef | undefined {
   const standard = standardAt(ageDays);
-  if (!standard) return ageDays < 0 ? 'the visit is before the birth date' : ADULT_REASON;
+  if (!standard) return { key: ageDays < 0 ? 'source.growth.why.before-birth' : 'source.growth.why.adult', params: {} };
   const table = tableOf(data, standard, indicator);
   const months = Math.floor(ageDays / DAYS_PER_MONTH);
-  if (!table) return `${indicator} is defined for 0–60 months only (WHO 2006); the child is ${months} months`;
+  if (!table) return { key: 'source.growth.why.under-five-only', params: { indicator, months } };
   if (table.x !== 'age') return undefined;
   const age = standard === 'WHO-2006' ? ageDays : ageDays / DAYS_PER_MONTH;
   const [first, last] = rangeOf(table);
-  if (age < first || age > last) return `${indicator} is defined from ${first} to ${last} ${table.unit === 'd' ? 'days' : 'months'} (${standard}); the child is ${months} months`;
+  if (age < first || age > last) {
+    return { key: table.unit === 'd' ? 'source.growth.why.range-days' : 'source.growth.why.range-months', params: { indicator, first, last, standard, months } };
+  }
   return undefined;
 }
 

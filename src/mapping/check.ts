@@ -1,11 +1,13 @@
 // Source-record checks: the JSON Schema (structure) first, then the semantic rules the schema cannot express (codes and units from the
 // tables, plausible ranges, dose limits, time rules, immunization rules 10306/10307). The result carries a plan with everything parsed and
 // looked up, so the mapper does no second pass. Messages name the source field and never echo NIK, names or phone numbers.
-import { issue, hasErrors, type Issue } from '../validation/outcome.js';
+import { hasErrors, type Issue } from '../validation/outcome.js';
+import { messageIssue } from '../i18n/issues.js';
+import type { Params } from '../i18n/index.js';
 import { ageInMonths, hasUnrealOffset, isValidDate, parseDateTime, type ParsedDateTime } from './datetime.js';
 import { capIssues, oversizedArrays, sourceRecordIssues } from './source-schema.js';
 import { ownEntry } from '../util/own.js';
-import { shown, shownNumber } from './echo.js';
+import { shownNumberParam, shownParam, shownQuantityParam } from './echo.js';
 import { convert } from './units.js';
 import { checkFindings, interpretationOf, type FindingPlan } from './findings-check.js';
 import type { Coding } from 'fhir/r4.js';
@@ -60,29 +62,28 @@ export interface VisitPlan {
   diagnoses: DiagnosisPlan[];
 }
 
-const notRealDateTime = (path: string, s: string) => (hasUnrealOffset(s)
-  ? `${path} has a UTC offset outside the real range −12:00 … +14:00 (Indonesia: +07:00, +08:00 or +09:00)`
-  : `${path} is not a real date-time (check the month, day, hour, minute and offset)`);
+const notRealDateTime = (s: string) => (hasUnrealOffset(s) ? 'source.time.offset-unreal' : 'source.time.not-real');
 
 class Checker {
   readonly issues: Issue[] = [];
   constructor(readonly ix: TableIndex, readonly nowMs: number) {}
 
-  err(path: string, text: string, code: Issue['code'] = 'value', rule?: string) {
-    this.issues.push(issue('error', code, text, path, rule));
+  /** An error at `path` said by catalogue message `key`; `{path}` is always available to the message. */
+  err(path: string, key: string, params: Params = {}, code: Issue['code'] = 'value', rule?: string) {
+    this.issues.push(messageIssue('error', code, key, { path, ...params }, path, rule));
   }
 
   /** Parses a schema-valid date-time and applies the platform's time window (not in the future, not before 2022-08-31). */
   time(path: string, s: string): ParsedDateTime | undefined {
     const t = parseDateTime(s);
     if (!t) {
-      this.err(path, notRealDateTime(path, s));
+      this.err(path, notRealDateTime(s));
       return undefined;
     }
     if (t.ms > this.nowMs) {
-      this.err(path, `${path} is in the future; SATUSEHAT rejects future times (check the date and the UTC offset)`);
+      this.err(path, 'source.time.future');
     } else if (t.ms < this.ix.earliestMs) {
-      this.err(path, `${path} is before ${this.ix.earliestText}; SATUSEHAT does not accept earlier times (rules 10173/10290/10295/10296)`);
+      this.err(path, 'source.time.too-early', { earliest: this.ix.earliestText });
     }
     return t;
   }
@@ -99,24 +100,24 @@ export function analyseVisit(record: unknown, tables: MappingTables, now: Date):
   const c = new Checker(indexOf(tables), now.getTime());
   const start = c.time('start', r.start);
   const end = c.time('end', r.end);
-  if (start && end && end.ms <= start.ms) c.err('end', 'end must be after start', 'value', '10121');
+  if (start && end && end.ms <= start.ms) c.err('end', 'source.visit.end-before-start', {}, 'value', '10121');
 
   const setting = ownEntry(tables.settings.entries, r.setting);
-  if (!setting) c.err('setting', `setting '${r.setting}' is not configured in mappings/settings.json`, 'code-invalid');
+  if (!setting) c.err('setting', 'source.setting.unknown', { setting: r.setting }, 'code-invalid');
 
   const p = r.patient;
-  if (!isValidDate(p.birthDate)) c.err('patient.birthDate', 'patient.birthDate is not a real date');
-  else if (start && p.birthDate > start.localDate) c.err('patient.birthDate', 'patient.birthDate is after the visit date');
+  if (!isValidDate(p.birthDate)) c.err('patient.birthDate', 'source.date.not-real');
+  else if (start && p.birthDate > start.localDate) c.err('patient.birthDate', 'source.birthdate.after-visit');
   const a = p.address;
-  if (!a.cityCode.startsWith(a.provinceCode)) c.err('patient.address.cityCode', 'patient.address.cityCode must start with the province code');
-  if (!a.districtCode.startsWith(a.cityCode)) c.err('patient.address.districtCode', 'patient.address.districtCode must start with the city code');
-  if (!a.villageCode.startsWith(a.districtCode)) c.err('patient.address.villageCode', 'patient.address.villageCode must start with the district code');
+  if (!a.cityCode.startsWith(a.provinceCode)) c.err('patient.address.cityCode', 'source.address.city-prefix');
+  if (!a.districtCode.startsWith(a.cityCode)) c.err('patient.address.districtCode', 'source.address.district-prefix');
+  if (!a.villageCode.startsWith(a.districtCode)) c.err('patient.address.villageCode', 'source.address.village-prefix');
 
   const measurements = start && end ? checkMeasurements(c, tables, r.measurements ?? [], start, end) : [];
   const found = start && end ? checkFindings(c, tables, r, start, end) : { findings: [] };
   const immunizations = start && end ? checkImmunizations(c, r, start, end) : [];
   const sent = start && end ? checkDiagnoses(c, r.diagnoses ?? [], tables, end) : [];
-  if (start) checkGrowthFields(r, start.localDate, tables.growth, (path, text, code) => c.err(path, text, code));
+  if (start) checkGrowthFields(r, start.localDate, tables.growth, (path, key, params, code) => c.err(path, key, params, code));
 
   const issues = capIssues(c.issues);
   if (hasErrors(issues) || !start || !end || !setting) return { issues };
@@ -134,19 +135,19 @@ function checkDiagnoses(c: Checker, list: VisitDiagnosis[], tables: MappingTable
     const at = `diagnoses[${i}]`;
     const before = c.issues.length;
     const sameCode = codes.get(d.code);
-    if (sameCode !== undefined) c.err(`${at}.code`, `${at}.code repeats diagnosis ${d.code} of diagnoses[${sameCode}]; send each diagnosis once`, 'duplicate');
+    if (sameCode !== undefined) c.err(`${at}.code`, 'source.diagnosis.code-repeat', { code: d.code, first: sameCode }, 'duplicate');
     else codes.set(d.code, i);
     if (d.rank !== undefined) {
       const sameRank = ranks.get(d.rank);
-      if (sameRank !== undefined) c.err(`${at}.rank`, `${at}.rank ${d.rank} is already the rank of diagnoses[${sameRank}]; ranks must differ (1 = primary)`, 'duplicate');
+      if (sameRank !== undefined) c.err(`${at}.rank`, 'source.diagnosis.rank-repeat', { rank: d.rank, first: sameRank }, 'duplicate');
       else ranks.set(d.rank, i);
     }
     let onset: string | undefined;
     if (d.onset !== undefined) {
       // Not c.time(): a chronic condition may have begun before the platform's 2022-08-31 cut-off, which applies to visit times.
       const t = parseDateTime(d.onset);
-      if (!t) c.err(`${at}.onset`, notRealDateTime(`${at}.onset`, d.onset));
-      else if (t.ms > end.ms) c.err(`${at}.onset`, `${at}.onset is after the visit end; a diagnosis cannot begin after the visit that records it`);
+      if (!t) c.err(`${at}.onset`, notRealDateTime(d.onset));
+      else if (t.ms > end.ms) c.err(`${at}.onset`, 'source.diagnosis.onset-after-visit');
       onset = t?.utc;
     }
     if (c.issues.length === before) ok.push({ d, i, onset });
@@ -218,26 +219,27 @@ function checkMeasurements(c: Checker, tables: MappingTables, list: VisitMeasure
     const at = `measurements[${i}]`;
     const ix = c.ix.observations.get(m.code);
     if (!ix) {
-      c.err(`${at}.code`, `${at}.code ${shown(m.code)} is not a known measurement; use one of ${c.ix.observationKeys}`, 'code-invalid');
+      c.err(`${at}.code`, 'source.measurement.code-unknown', { ...shownParam('value', m.code), allowed: c.ix.observationKeys }, 'code-invalid');
       continue;
     }
     const rule = ix.units.get(m.unit.toLowerCase());
     if (!rule) {
-      c.err(`${at}.unit`, `unit ${shown(m.unit)} is not accepted for ${m.code}; use one of ${ix.unitList}`, 'code-invalid');
+      c.err(`${at}.unit`, 'source.unit.not-accepted', { ...shownParam('unit', m.unit), code: m.code, allowed: ix.unitList }, 'code-invalid');
       continue;
     }
     const { range, ucum, decimals } = ix.entry;
     const value = convert(rule, m.value, decimals);
     if (value < range.min || value > range.max) {
-      const conv = rule.identity ? '' : ` (= ${shownNumber(value)} ${ucum.unit})`;
-      c.err(`${at}.value`, `${at}.value ${shownNumber(m.value)} ${m.unit}${conv} is outside the plausible range for ${m.code} (${range.min}–${range.max} ${ucum.unit}); check for a typo or a wrong unit`);
+      const params: Params = { ...shownNumberParam('value', m.value), unit: m.unit, code: m.code, range: `${range.min}–${range.max} ${ucum.unit}` };
+      if (rule.identity) c.err(`${at}.value`, 'source.measurement.out-of-range', params);
+      else c.err(`${at}.value`, 'source.measurement.out-of-range-converted', { ...params, ...shownQuantityParam('converted', value, ucum.unit) });
       continue;
     }
     let effective = start.utc;
     if (m.at !== undefined) {
       const t = c.time(`${at}.at`, m.at);
       if (!t) continue;
-      if (t.ms < start.ms || t.ms > end.ms) c.err(`${at}.at`, `${at}.at must lie within the visit (between start and end)`);
+      if (t.ms < start.ms || t.ms > end.ms) c.err(`${at}.at`, 'source.time.within-visit');
       effective = t.utc;
     }
     const interpretation = interpretationOf(c, tables, `${at}.interpretation`, m.interpretation);
@@ -275,39 +277,38 @@ function checkImmunizations(c: Checker, r: VisitRecord, start: ParsedDateTime, e
     const before = c.issues.length;
     const ix = c.ix.vaccines.get(im.vaccine);
     if (!ix) {
-      c.err(`${at}.vaccine`, `${at}.vaccine ${shown(im.vaccine)} is not a known vaccine; use one of ${c.ix.vaccineKeys}`, 'code-invalid');
+      c.err(`${at}.vaccine`, 'source.vaccine.unknown', { ...shownParam('value', im.vaccine), allowed: c.ix.vaccineKeys }, 'code-invalid');
       continue;
     }
     const v = ix.entry;
-    if (im.dose > v.maxDose) c.err(`${at}.dose`, `${at}.dose ${im.dose} is above the last dose of ${im.vaccine} (${v.maxDose})`);
+    if (im.dose > v.maxDose) c.err(`${at}.dose`, 'source.dose.above-last', { dose: im.dose, vaccine: im.vaccine, max: v.maxDose });
     const doseKey = `${im.vaccine}#${im.dose}`;
-    if (doses.has(doseKey)) c.err(`${at}.dose`, `${at} repeats dose ${im.dose} of ${im.vaccine} already listed in this visit`, 'duplicate');
+    if (doses.has(doseKey)) c.err(`${at}.dose`, 'source.dose.repeat', { path: at, dose: im.dose, vaccine: im.vaccine }, 'duplicate');
     doses.add(doseKey);
 
     let product: VaccineProduct | undefined;
     if (im.productCode !== undefined) {
       product = ix.products.get(im.productCode);
       if (!product) {
-        c.err(`${at}.productCode`, ix.productList
-          ? `${at}.productCode '${im.productCode}' is not a KFA product of ${im.vaccine}; use one of ${ix.productList}`
-          : `${at}.productCode: no KFA product of ${im.vaccine} is confirmed yet; leave productCode out (the vaccine groups are sent)`, 'code-invalid');
+        if (ix.productList) c.err(`${at}.productCode`, 'source.product.unknown', { product: im.productCode, vaccine: im.vaccine, allowed: ix.productList }, 'code-invalid');
+        else c.err(`${at}.productCode`, 'source.product.none-confirmed', { vaccine: im.vaccine }, 'code-invalid');
       } else if (product.maxDose !== undefined && im.dose > product.maxDose) {
-        c.err(`${at}.dose`, `${at}.dose ${im.dose} is above the last dose of product ${product.code} (a ${product.maxDose}-dose series)`);
+        c.err(`${at}.dose`, 'source.product.dose-above', { dose: im.dose, product: product.code, max: product.maxDose });
       }
     }
 
     const given = im.status === 'completed';
     const administered = im.source === 'administered';
     if (given) {
-      if (im.notDoneReason !== undefined) c.err(`${at}.notDoneReason`, `${at}.notDoneReason is only for status not-done`);
-      if (im.notDoneNote !== undefined) c.err(`${at}.notDoneNote`, `${at}.notDoneNote is only for status not-done`);
-      if (administered && im.lotNumber === undefined) c.err(`${at}.lotNumber`, `${at}.lotNumber is required for a vaccine given at this visit`, 'required', '10306');
-      if (administered && im.expirationDate === undefined) c.err(`${at}.expirationDate`, `${at}.expirationDate is required for a vaccine given at this visit`, 'required', '10307');
+      if (im.notDoneReason !== undefined) c.err(`${at}.notDoneReason`, 'source.immunization.only-not-done');
+      if (im.notDoneNote !== undefined) c.err(`${at}.notDoneNote`, 'source.immunization.only-not-done');
+      if (administered && im.lotNumber === undefined) c.err(`${at}.lotNumber`, 'source.immunization.required-given', {}, 'required', '10306');
+      if (administered && im.expirationDate === undefined) c.err(`${at}.expirationDate`, 'source.immunization.required-given', {}, 'required', '10307');
     } else {
-      if (im.notDoneReason === undefined) c.err(`${at}.notDoneReason`, `${at}.notDoneReason is required when status is not-done (postponed, not-given or medical-precaution)`, 'required', '10108');
-      if (!administered) c.err(`${at}.source`, `${at}.source must be administered for status not-done (the decision was taken at this visit)`);
+      if (im.notDoneReason === undefined) c.err(`${at}.notDoneReason`, 'source.immunization.not-done-reason', {}, 'required', '10108');
+      if (!administered) c.err(`${at}.source`, 'source.immunization.not-done-source');
       for (const f of ['productCode', 'lotNumber', 'expirationDate'] as const) {
-        if (im[f] !== undefined) c.err(`${at}.${f}`, `${at}.${f} is only for a vaccine that was given; remove it for status not-done`);
+        if (im[f] !== undefined) c.err(`${at}.${f}`, 'source.immunization.only-given');
       }
     }
 
@@ -317,16 +318,16 @@ function checkImmunizations(c: Checker, r: VisitRecord, start: ParsedDateTime, e
       if (!t) continue;
       occurrence = t;
       if (administered && (t.ms < start.ms || t.ms > end.ms)) {
-        c.err(`${at}.givenAt`, `${at}.givenAt must lie within the visit (between start and end) for source administered`);
+        c.err(`${at}.givenAt`, 'source.immunization.given-within-visit');
       } else if (!administered && t.ms > end.ms) {
-        c.err(`${at}.givenAt`, `${at}.givenAt of a recalled or recorded vaccine must not be after the visit end`);
+        c.err(`${at}.givenAt`, 'source.immunization.given-after-visit');
       }
-      if (t.localDate < r.patient.birthDate) c.err(`${at}.givenAt`, `${at}.givenAt is before the patient's birth date`);
+      if (t.localDate < r.patient.birthDate) c.err(`${at}.givenAt`, 'source.immunization.given-before-birth');
     }
     if (im.expirationDate !== undefined) {
-      if (!isValidDate(im.expirationDate)) c.err(`${at}.expirationDate`, `${at}.expirationDate is not a real date`);
+      if (!isValidDate(im.expirationDate)) c.err(`${at}.expirationDate`, 'source.date.not-real');
       else if (given && im.expirationDate <= occurrence.utc.slice(0, 10)) {
-        c.err(`${at}.expirationDate`, `${at}.expirationDate must be after the date the vaccine was given (expired vial?)`, 'value', '10307');
+        c.err(`${at}.expirationDate`, 'source.immunization.expired', {}, 'value', '10307');
       }
     }
     if (c.issues.length !== before) continue;
@@ -335,7 +336,7 @@ function checkImmunizations(c: Checker, r: VisitRecord, start: ParsedDateTime, e
     const age = ageInMonths(r.patient.birthDate, occurrence.localDate);
     // A warning, not an error: the dose was given and must still be reported; the programme officer needs to see it.
     if (given && v.latestDoseAgeMonths !== undefined && age > v.latestDoseAgeMonths) {
-      c.issues.push(issue('warning', 'business-rule', `${at}: ${im.vaccine} dose ${im.dose} was given at ${age} months, later than the schedule allows (every dose before the ${v.latestDoseAgeMonths + 1}-month birthday); it is still reported: check the birth date and the date given`, at));
+      c.issues.push(messageIssue('warning', 'business-rule', 'source.immunization.late-dose', { path: at, vaccine: im.vaccine, dose: im.dose, age, limit: v.latestDoseAgeMonths + 1 }, at));
     }
     out.push({ im, n, ix, product, occurrence: occurrence.utc, reason: reasonFor(v, im, age, r.patient.gender) });
   }

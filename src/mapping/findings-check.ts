@@ -2,10 +2,12 @@
 // field is checked and mapped as the finding the table names for it, so a value is judged the same wherever the facility puts it.
 // Messages name the source field and never echo a value that could be a NIK, name or phone number.
 import type { Coding } from 'fhir/r4.js';
-import { issue, type Issue } from '../validation/outcome.js';
+import type { Issue } from '../validation/outcome.js';
+import { messageIssue } from '../i18n/issues.js';
+import type { Params } from '../i18n/index.js';
 import { ageInMonths, isValidDate, type ParsedDateTime } from './datetime.js';
 import { ownEntry } from '../util/own.js';
-import { shown, shownNumber } from './echo.js';
+import { shownNumberParam, shownParam, shownQuantityParam } from './echo.js';
 import { findingsIndex, type FindingIndex, type FindingsIndex } from './findings-table.js';
 import { convert } from './units.js';
 import type { MappingTables, VisitFinding, VisitRecord } from './types.js';
@@ -13,7 +15,7 @@ import type { MappingTables, VisitFinding, VisitRecord } from './types.js';
 /** What check.ts's Checker offers the finding checks. */
 export interface CheckSink {
   readonly issues: Issue[];
-  err(path: string, text: string, code?: Issue['code'], rule?: string): void;
+  err(path: string, key: string, params?: Params, code?: Issue['code'], rule?: string): void;
   time(path: string, s: string): ParsedDateTime | undefined;
 }
 
@@ -59,7 +61,7 @@ export function interpretationOf(c: CheckSink, tables: MappingTables, path: stri
   const fx = findingsIndex(tables);
   const coding = fx.interpretations.get(key);
   if (!coding) {
-    c.err(path, `${path} ${shown(key)} is not a known interpretation; use one of ${fx.interpretationKeys}`, 'code-invalid');
+    c.err(path, 'source.interpretation.unknown', { ...shownParam('value', key), allowed: fx.interpretationKeys }, 'code-invalid');
     return null;
   }
   return coding;
@@ -95,18 +97,18 @@ export function checkFindings(c: CheckSink, tables: MappingTables, r: VisitRecor
     const before = c.issues.length;
     const ix = fx.entries.get(f.code);
     if (!ix) {
-      c.err(codePath, `${codePath} ${shown(f.code)} is not a known finding; use one of ${fx.keys}`, 'code-invalid');
+      c.err(codePath, 'source.finding.unknown', { ...shownParam('value', f.code), allowed: fx.keys }, 'code-invalid');
       continue;
     }
     const e = ix.entry;
     const earlier = firstPath.get(f.code);
     if (earlier !== undefined && !e.repeatable) {
-      c.err(codePath, `${codePath}: ${f.code} is already given at ${earlier}; send it once per visit`, 'duplicate');
+      c.err(codePath, 'source.finding.repeat', { code: f.code, earlier }, 'duplicate');
       continue;
     }
     if (earlier === undefined) firstPath.set(f.code, codePath);
     if (e.femaleOnly && input.at !== undefined && r.patient.gender !== 'female') {
-      c.err(codePath, `${codePath}: ${f.code} is recorded for women only; the patient's gender is not female`);
+      c.err(codePath, 'source.finding.female-only', { code: f.code });
       continue;
     }
     const value = findingValue(c, ix, input);
@@ -114,7 +116,7 @@ export function checkFindings(c: CheckSink, tables: MappingTables, r: VisitRecor
     let effective = start.utc;
     if (input.at !== undefined && f.at !== undefined) {
       const t = c.time(`${input.at}.at`, f.at);
-      if (t && (t.ms < start.ms || t.ms > end.ms)) c.err(`${input.at}.at`, `${input.at}.at must lie within the visit (between start and end)`);
+      if (t && (t.ms < start.ms || t.ms > end.ms)) c.err(`${input.at}.at`, 'source.time.within-visit');
       if (t) effective = t.utc;
     }
     if (!value || interpretation === null || c.issues.length !== before) continue;
@@ -129,11 +131,12 @@ export function checkFindings(c: CheckSink, tables: MappingTables, r: VisitRecor
   return { findings: out, ...(ancVisit && { ancVisit }) };
 }
 
+/** The catalogue fragment saying what a value of each kind looks like. */
 const KIND_WORDS: Record<string, string> = {
-  boolean: 'true or false',
-  integer: 'a whole number',
-  date: 'a date as YYYY-MM-DD',
-  quantity: 'a number',
+  boolean: 'source.kind.boolean',
+  integer: 'source.kind.integer',
+  date: 'source.kind.date',
+  coded: 'source.kind.an-answer',
 };
 
 /** The value in the kind its table entry asks for, or an error at the value (or unit) field. */
@@ -141,25 +144,26 @@ function findingValue(c: CheckSink, ix: FindingIndex, input: FindingInput): Find
   const { f, valuePath, unitPath } = input;
   const e = ix.entry;
   const v = f.value;
-  const wrongKind = (words: string): undefined => {
-    c.err(valuePath, `${valuePath} must be ${words} for ${ix.key}`, 'value');
+  /** The value is not of its kind; `expected` is the fragment (key) saying what it must be, `params` what that fragment needs. */
+  const wrongKind = (expected: string, params: Params = {}): undefined => {
+    c.err(valuePath, 'source.finding.wrong-kind', { '@expected': expected, code: ix.key, ...params }, 'value');
     return undefined;
   };
   if (e.kind !== 'quantity' && f.unit !== undefined && input.at !== undefined) {
-    c.err(unitPath, `${unitPath} is only for findings with a number and unit; ${ix.key} takes ${e.kind === 'coded' ? 'an answer' : KIND_WORDS[e.kind]}`);
+    c.err(unitPath, 'source.finding.unit-not-for-kind', { code: ix.key, '@expected': KIND_WORDS[e.kind]! });
     return undefined;
   }
   switch (e.kind) {
     case 'coded': {
-      const orBool = e.boolean ? ' (or true/false)' : '';
+      const answers = { answers: ix.answerList };
       if (typeof v === 'boolean') {
-        if (!e.boolean) return wrongKind(`one of its answers, not true/false: ${ix.answerList}`);
+        if (!e.boolean) return wrongKind('source.kind.answer-not-boolean', answers);
         return { kind: 'coded', coding: ix.answers.get(e.boolean[v ? 'true' : 'false'])! };
       }
-      if (typeof v !== 'string') return wrongKind(`one of its answers${orBool}: ${ix.answerList}`);
+      if (typeof v !== 'string') return wrongKind(e.boolean ? 'source.kind.answer-or-boolean' : 'source.kind.answer', answers);
       const coding = ix.answers.get(v);
       if (!coding) {
-        c.err(valuePath, `${valuePath} ${shown(v)} is not an answer of ${ix.key}; use one of ${ix.answerList}${orBool}`, 'code-invalid');
+        c.err(valuePath, e.boolean ? 'source.finding.answer-unknown-or-boolean' : 'source.finding.answer-unknown', { ...shownParam('value', v), code: ix.key, ...answers }, 'code-invalid');
         return undefined;
       }
       return { kind: 'coded', coding };
@@ -168,23 +172,23 @@ function findingValue(c: CheckSink, ix: FindingIndex, input: FindingInput): Find
       return typeof v === 'boolean' ? { kind: 'boolean', value: v } : wrongKind(KIND_WORDS.boolean);
     case 'integer':
       if (typeof v !== 'number' || !Number.isInteger(v)) return wrongKind(KIND_WORDS.integer);
-      return inRange(c, ix, valuePath, v, v, '') ? { kind: 'integer', value: v } : undefined;
+      return inRange(c, ix, valuePath, v, v) ? { kind: 'integer', value: v } : undefined;
     case 'date':
-      if (typeof v !== 'string' || !isValidDate(v)) return wrongKind(`${KIND_WORDS.date} (a real calendar date)`);
+      if (typeof v !== 'string' || !isValidDate(v)) return wrongKind('source.kind.real-date');
       return { kind: 'date', value: v };
     case 'quantity': {
-      if (typeof v !== 'number') return wrongKind(`${KIND_WORDS.quantity} in ${e.ucum!.unit}`);
+      if (typeof v !== 'number') return wrongKind('source.kind.quantity', { ucum: e.ucum!.unit });
       if (f.unit === undefined) {
-        c.err(unitPath, `${unitPath} is required for ${ix.key}; use one of ${ix.unitList}`, 'required');
+        c.err(unitPath, 'source.finding.unit-required', { code: ix.key, allowed: ix.unitList }, 'required');
         return undefined;
       }
       const rule = ix.units.get(f.unit.toLowerCase());
       if (!rule) {
-        c.err(unitPath, `unit ${shown(f.unit)} is not accepted for ${ix.key}; use one of ${ix.unitList}`, 'code-invalid');
+        c.err(unitPath, 'source.unit.not-accepted', { ...shownParam('unit', f.unit), code: ix.key, allowed: ix.unitList }, 'code-invalid');
         return undefined;
       }
       const value = convert(rule, v, e.decimals!);
-      const conv = rule.identity ? '' : ` ${f.unit} (= ${shownNumber(value)} ${e.ucum!.unit})`;
+      const conv = rule.identity ? undefined : { unit: f.unit, ...shownQuantityParam('converted', value, e.ucum!.unit) };
       return inRange(c, ix, valuePath, v, value, conv) ? { kind: 'quantity', value } : undefined;
     }
     default:
@@ -192,11 +196,14 @@ function findingValue(c: CheckSink, ix: FindingIndex, input: FindingInput): Find
   }
 }
 
-function inRange(c: CheckSink, ix: FindingIndex, path: string, given: number, value: number, conv: string): boolean {
+/** `conv`: the unit given and the converted value, when the value was converted. */
+function inRange(c: CheckSink, ix: FindingIndex, path: string, given: number, value: number, conv?: Params): boolean {
   const { min, max } = ix.entry.range!;
   if (value >= min && value <= max) return true;
   const unit = ix.entry.ucum ? ` ${ix.entry.ucum.unit}` : '';
-  c.err(path, `${path} ${shownNumber(given)}${conv} is outside the plausible range for ${ix.key} (${min}–${max}${unit}); check for a typo or a wrong unit`);
+  const params = { ...shownNumberParam('value', given), code: ix.key, range: `${min}–${max}${unit}` };
+  if (conv) c.err(path, 'source.finding.out-of-range-converted', { ...params, ...conv });
+  else c.err(path, 'source.finding.out-of-range', params);
   return false;
 }
 
@@ -204,11 +211,10 @@ function checkDateRange(c: CheckSink, ix: FindingIndex, path: string, date: stri
   const { minDays, maxDays } = ix.entry.dateRange!;
   const days = dayNumber(date) - dayNumber(visitDate);
   if (days > maxDays) {
-    c.err(path, maxDays === 0
-      ? `${path} is after the visit date: ${ix.key} cannot lie in the future of the visit`
-      : `${path} is ${days} days after the visit date; at most ${maxDays} days (${Math.floor(maxDays / 7)} weeks) after it are plausible for ${ix.key}`);
+    if (maxDays === 0) c.err(path, 'source.finding.date-after-visit', { code: ix.key });
+    else c.err(path, 'source.finding.date-days-after', { days, max: maxDays, weeks: Math.floor(maxDays / 7), code: ix.key });
   } else if (days < minDays) {
-    c.err(path, `${path} is ${-days} days before the visit date; at most ${-minDays} days (${Math.floor(-minDays / 7)} weeks) before it are plausible for ${ix.key}`);
+    c.err(path, 'source.finding.date-days-before', { days: -days, max: -minDays, weeks: Math.floor(-minDays / 7), code: ix.key });
   }
 }
 
@@ -216,12 +222,12 @@ function checkDateRange(c: CheckSink, ix: FindingIndex, path: string, date: stri
 function pregnancyPatientOk(c: CheckSink, tables: MappingTables, r: VisitRecord, start: ParsedDateTime): boolean {
   const rule = tables.findings.pregnancy.patient;
   if (r.patient.gender !== rule.gender) {
-    c.err('pregnancy', `pregnancy is only for a ${rule.gender} patient; the patient's gender is ${r.patient.gender}`);
+    c.err('pregnancy', 'source.pregnancy.gender', { gender: rule.gender, actual: r.patient.gender });
     return false;
   }
   const years = Math.floor(ageInMonths(r.patient.birthDate, start.localDate) / 12);
   if (years < rule.minAgeYears || years > rule.maxAgeYears) {
-    c.err('pregnancy', `pregnancy is only plausible for a patient aged ${rule.minAgeYears}–${rule.maxAgeYears} years; check patient.birthDate`);
+    c.err('pregnancy', 'source.pregnancy.age', { min: rule.minAgeYears, max: rule.maxAgeYears });
     return false;
   }
   return true;
@@ -232,11 +238,11 @@ function checkAncVisit(c: CheckSink, fx: FindingsIndex, r: VisitRecord): Finding
   if (k === undefined) return undefined;
   const path = 'pregnancy.ancVisit';
   if (!fx.ancVisits.has(k)) {
-    c.err(path, `${path} ${shown(k)} is not an ANC visit number; use one of ${fx.ancVisitList}`, 'code-invalid');
+    c.err(path, 'source.anc.unknown', { ...shownParam('value', k), allowed: fx.ancVisitList }, 'code-invalid');
     return undefined;
   }
   if (!fx.ancSettings.has(r.setting)) {
-    c.err(path, `${path} is only for an ANC visit at ${[...fx.ancSettings].join(' or ')}; this visit's setting is ${r.setting}`);
+    c.err(path, 'source.anc.setting', { settings: [...fx.ancSettings].join(', '), setting: r.setting });
     return undefined;
   }
   return { system: fx.ancVisitSystem, value: k };
@@ -258,7 +264,7 @@ function crossChecks(c: CheckSink, tables: MappingTables, got: Map<string, { val
   const abortus = num('abortus') ?? 0;
   if (gravida !== undefined && para + abortus > gravida) {
     const path = got.get('para')?.path ?? got.get('abortus')!.path;
-    c.err(path, `para (${para}) + abortus (${abortus}) is more than gravida (${gravida}); gravida counts every pregnancy, the current one included`);
+    c.err(path, 'source.pregnancy.gpa', { para, abortus, gravida });
   }
   const lmp = date('lmp');
   if (lmp === undefined) return;
@@ -266,18 +272,18 @@ function crossChecks(c: CheckSink, tables: MappingTables, got: Map<string, { val
   if (edd !== undefined) {
     const off = dayNumber(edd) - (dayNumber(lmp) + preg.eddDaysAfterLmp.value);
     if (Math.abs(off) > preg.eddToleranceDays.value) {
-      c.issues.push(issue('warning', 'value',
-        `${got.get('edd')!.path} is ${Math.abs(off)} days ${off > 0 ? 'after' : 'before'} LMP + ${preg.eddDaysAfterLmp.value} days; check the LMP and the EDD (more than ${preg.eddToleranceDays.value} days apart, e.g. an ultrasound date)`,
-        got.get('edd')!.path));
+      const path = got.get('edd')!.path;
+      c.issues.push(messageIssue('warning', 'value', off > 0 ? 'source.pregnancy.edd-after' : 'source.pregnancy.edd-before',
+        { path, days: Math.abs(off), eddDays: preg.eddDaysAfterLmp.value, tolerance: preg.eddToleranceDays.value }, path));
     }
   }
   const weeks = num('gestational-age');
   if (weeks !== undefined) {
     const fromLmp = (dayNumber(visitDate) - dayNumber(lmp)) / 7;
     if (Math.abs(weeks - fromLmp) > preg.gestationalAgeToleranceWeeks.value) {
-      c.issues.push(issue('warning', 'value',
-        `${got.get('gestational-age')!.path} (${weeks} weeks) differs from the ${Math.floor(fromLmp)} weeks since the LMP by more than ${preg.gestationalAgeToleranceWeeks.value} weeks; check both`,
-        got.get('gestational-age')!.path));
+      const path = got.get('gestational-age')!.path;
+      c.issues.push(messageIssue('warning', 'value', 'source.pregnancy.gestational-age',
+        { path, weeks, fromLmp: Math.floor(fromLmp), tolerance: preg.gestationalAgeToleranceWeeks.value }, path));
     }
   }
 }

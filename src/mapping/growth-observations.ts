@@ -3,7 +3,8 @@
 // A z-score or category the facility sent is kept (it is what the facility's officer saw) and a warning says when it disagrees with
 // the computed one. Pure.
 import type { CodeableConcept, Observation } from 'fhir/r4.js';
-import { issue, type Issue } from '../validation/outcome.js';
+import type { Issue } from '../validation/outcome.js';
+import { messageIssue } from '../i18n/issues.js';
 import { classifyZScore, resolveCoding, schemeOf, type Classified } from '../growth/classify.js';
 import { weightGainStatus, type Weighing, type WeightGainAssessed } from '../growth/weight-gain.js';
 import { computeGrowth, standardAt, daysBetween, type GrowthInput, type Indicator, type IndicatorResult, type Standard, type ZScore } from '../growth/zscores.js';
@@ -121,8 +122,10 @@ export function growthObservations(
     const gain = weightGainStatus(ctx.g.status, r.patient.birthDate, { date: plan.start.localDate, weightKg: weight.value }, prevWeighing.weighing, prevWeighing.from);
     if (gain.status !== 'not-assessable') entries.push(weightGainEntry(ctx, gain, weight));
     // Say the basis (or why there is none), so an officer can follow the N/T.
-    const text = gain.status === 'not-assessable' ? `weight gain not assessed: ${gain.reason}` : `weight gain ${gain.status}: ${gain.basis}`;
-    ctx.issues.push(issue('information', 'informational', text, r.growth?.previousWeighing ? 'growth.previousWeighing' : undefined));
+    const at = r.growth?.previousWeighing ? 'growth.previousWeighing' : undefined;
+    ctx.issues.push(gain.status === 'not-assessable'
+      ? messageIssue('information', 'informational', 'source.growth.weight-gain-not-assessed', { '@reason': gain.reasonMessage.key, ...gain.reasonMessage.params }, at)
+      : messageIssue('information', 'informational', 'source.growth.weight-gain', { status: gain.status, basis: gain.basis }, at));
   }
   return { entries, issues: ctx.issues };
 }
@@ -146,7 +149,7 @@ function zScoreEntry(
   if (category) obs.interpretation = [{ coding: [category.interpretation], text: category.display.id }];
   if (z?.implausible) {
     const at = sources.map((m) => `measurements[${plan.record.measurements!.indexOf(m.m)}].value`);
-    ctx.issues.push(issue('warning', 'value', `${entry.label.id} z-score ${z.zRounded} is beyond WHO's limit for a biologically plausible value; check the measurement and its unit`, at));
+    ctx.issues.push(messageIssue('warning', 'value', 'source.growth.implausible', { label: entry.label.id, z: z.zRounded }, at));
   }
   return { key, fullUrl: ctx.url(key), resource: obs };
 }
@@ -172,12 +175,12 @@ function disagreements(g: GrowthTables, indicator: Indicator, z: ZScore, rep: { 
   const out: Issue[] = [];
   const label = g.status.indicators[indicator].label.id;
   if (rep.zScore !== undefined && Math.abs(rep.zScore - z.z) > tolerance) {
-    out.push(issue('warning', 'value',
-      `${at}: the facility's ${label} z-score ${rep.zScore} differs from the adapter's ${z.zRounded} (${z.standard}, age ${z.age.days} days) by more than ${tolerance} SD; the facility's value is sent — check its calculator (age rounding, length/height position, unit)`, at));
+    out.push(messageIssue('warning', 'value', 'source.growth.zscore-differs',
+      { path: at, label, given: rep.zScore, computed: z.zRounded, standard: z.standard, days: z.age.days, tolerance }, at));
   }
   const mine = classifyZScore(g.status, indicator, z.standard, z.z);
   if (rep.category !== undefined && mine && mine.key !== rep.category) {
-    out.push(issue('warning', 'value', `${at}: the facility's ${label} category ${rep.category} differs from the adapter's ${mine.key} (z ${z.zRounded}); the facility's category is sent`, at));
+    out.push(messageIssue('warning', 'value', 'source.growth.category-differs', { path: at, label, given: rep.category, computed: mine.key, z: z.zRounded }, at));
   }
   return out;
 }

@@ -4,7 +4,8 @@
 import type {
   Bundle, BundleEntry, Coding, Condition, Encounter, Immunization, ImmunizationPerformer, Observation, Patient, Reference, Resource,
 } from 'fhir/r4.js';
-import { issue, type Issue } from '../validation/outcome.js';
+import type { Issue } from '../validation/outcome.js';
+import { messageIssue } from '../i18n/issues.js';
 import { analyseVisit, type DiagnosisPlan, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
 import { growthObservations } from './growth-observations.js';
 import { derivedInterpretations } from './adult-interpretations.js';
@@ -35,8 +36,7 @@ function resolveRefs(r: VisitRecord, sys: SystemsTable, resolved: ResolvedIds | 
   if (ihsPatient) patient = `Patient/${ihsPatient}`;
   else {
     patient = patientFullUrl;
-    warnings.push(issue('warning', 'incomplete',
-      "The patient's IHS number is not known yet: this Bundle registers the Patient conditionally and references it by its urn:uuid; sync looks the patient up in the Master Patient Index first and then references Patient/{IHS number}.",
+    warnings.push(messageIssue('warning', 'incomplete', 'source.ref.patient-pending', { ihs: '{IHS number}' },
       r.patient.nik !== undefined ? 'patient.nik' : 'patient.motherNik'));
   }
   const ihsPract = resolved?.practitioner ?? r.practitioner.ihsNumber;
@@ -44,17 +44,13 @@ function resolveRefs(r: VisitRecord, sys: SystemsTable, resolved: ResolvedIds | 
   if (ihsPract) practitioner = `Practitioner/${ihsPract}`;
   else {
     practitioner = `Practitioner?identifier=${sys.identifiers.practitionerNik.url}|${r.practitioner.nik}`;
-    warnings.push(issue('warning', 'incomplete',
-      "The practitioner's IHS number is not known yet: references are conditional (Practitioner?identifier=…nik|…) until sync resolves them to Practitioner/{IHS number}.",
-      'practitioner.nik'));
+    warnings.push(messageIssue('warning', 'incomplete', 'source.ref.practitioner-pending', { ihs: '{IHS number}' }, 'practitioner.nik'));
   }
   let location: string;
   if (resolved?.location) location = `Location/${resolved.location}`;
   else {
     location = `Location?identifier=${orgUrl(sys.identifiers.location.url, r.organizationId)}|${r.locationCode}`;
-    warnings.push(issue('warning', 'incomplete',
-      'The SATUSEHAT Location id of locationCode is not known yet: references are conditional (Location?identifier=…) until sync resolves them to Location/{id}.',
-      'locationCode'));
+    warnings.push(messageIssue('warning', 'incomplete', 'source.ref.location-pending', { id: '{id}' }, 'locationCode'));
   }
   return { patient, practitioner, location, createPatient: !ihsPatient };
 }

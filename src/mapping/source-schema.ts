@@ -1,8 +1,10 @@
 // Validates a source record against mappings/ilp-visit.schema.json with Ajv (compiled once per schema object) and turns Ajv errors into
 // issues a facility operator understands, located at the source field (`measurements[2].unit`). Never echoes the record's values.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { issue, type Issue } from '../validation/outcome.js';
+import type { Issue } from '../validation/outcome.js';
 import { stringProblems } from '../util/strict-strings.js';
+import { hasMessage, messageIssue } from '../i18n/issues.js';
+import type { Params } from '../i18n/index.js';
 
 /** At most this many issues are reported for one record; the rest are summarised. */
 export const MAX_ISSUES = 50;
@@ -17,6 +19,7 @@ export function sourceValidator(schema: Record<string, unknown>): ValidateFuncti
     ajv.addVocabulary(['x-expected', 'x-anyOf', 'x-version']);
     v = ajv.compile(schema);
     compiled.set(schema, v);
+    for (const a of schemaAnnotations(schema)) annotationPointers.set(a.node, a.pointer);
   }
   return v;
 }
@@ -33,57 +36,95 @@ export function sourcePath(instancePath: string, child?: string): string {
   return out;
 }
 
-const TYPE_WORDS: Record<string, string> = {
-  string: 'text (a JSON string)',
-  number: 'a number (not text)',
-  integer: 'a whole number',
-  object: 'an object',
-  array: 'a list (JSON array)',
-  boolean: 'true or false',
-};
+const TYPE_WORDS: ReadonlySet<string> = new Set(['string', 'number', 'integer', 'object', 'array', 'boolean']);
 
-function describe(e: ErrorObject): { path: string; text: string } | undefined {
+/**
+ * The catalogue key of the contract's own wording at the schema location of an error (`x-expected` / `x-anyOf` there,
+ * messages/source-schema.json), or `fallback` when that location has none.
+ */
+function annotationKey(e: ErrorObject, annotation: 'x-expected' | 'x-anyOf', fallback: string): string {
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  // Ajv's schemaPath is relative to a referenced definition, so the location comes from the schema object itself.
+  const pointer = parent && typeof parent[annotation] === 'string' ? annotationPointers.get(parent) : undefined;
+  if (pointer === undefined) return fallback;
+  const key = `source-schema.${annotation} ${pointer}`;
+  return hasMessage(key) ? key : fallback;
+}
+
+/** JSON pointer of every subschema carrying an x-expected / x-anyOf annotation (filled when a schema is compiled). */
+const annotationPointers = new WeakMap<object, string>();
+
+/** The annotated subschemas of `schema` with their JSON pointers (for the catalogue keys, and the catalogue test). */
+export function schemaAnnotations(schema: unknown): Array<{ node: Record<string, unknown>; pointer: string; annotation: 'x-expected' | 'x-anyOf'; text: string }> {
+  const out: ReturnType<typeof schemaAnnotations> = [];
+  const walk = (v: unknown, pointer: string) => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${pointer}/${i}`));
+    else if (v && typeof v === 'object') {
+      const node = v as Record<string, unknown>;
+      for (const annotation of ['x-expected', 'x-anyOf'] as const) {
+        const text = node[annotation];
+        if (typeof text === 'string') out.push({ node, pointer, annotation, text });
+      }
+      for (const [k, x] of Object.entries(node)) walk(x, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    }
+  };
+  walk(schema, '');
+  return out;
+}
+
+interface Described {
+  path: string;
+  key: string;
+  params: Params;
+}
+
+function describe(e: ErrorObject): Described {
   const parent = (e.parentSchema ?? {}) as Record<string, unknown>;
   const at = sourcePath(e.instancePath);
-  const name = at || 'the record';
+  // `{name}`: the field, or "the record" for the top level.
+  const name: Params = at ? { name: at } : { '@name': 'source.the-record' };
   const p = e.params as Record<string, unknown>;
+  const limit = { ...name, limit: Number(p.limit) };
   switch (e.keyword) {
     case 'required': {
       const path = sourcePath(e.instancePath, String(p.missingProperty));
-      return { path, text: `${path} is required` };
+      return { path, key: 'source.schema.required', params: { path } };
     }
     case 'additionalProperties': {
       // Never the key itself: it can be data typed as a key (a patient's name, a NIK). Its position tells the operator which one.
       const prop = String(p.additionalProperty);
       const position = e.data && typeof e.data === 'object' ? Object.keys(e.data).indexOf(prop) + 1 : 0;
-      const where = at ? `at ${at}` : 'at the top level of the record';
-      const nth = position > 0 ? `field ${position} there, ` : '';
       const allowed = Object.keys((parent.properties as object) ?? {}).join(', ');
-      return { path: at, text: `unknown field ${where} (${nth}not in the contract; its name is not shown); allowed fields: ${allowed}` };
+      const key = `source.schema.unknown-field.${at ? 'at' : 'top'}${position > 0 ? '' : '-unplaced'}`;
+      return { path: at, key, params: { at, position, allowed } };
     }
-    case 'type':
-      return { path: at, text: `${name} must be ${TYPE_WORDS[String(p.type)] ?? String(p.type)}` };
+    case 'type': {
+      const type = String(p.type);
+      return TYPE_WORDS.has(type)
+        ? { path: at, key: 'source.schema.type', params: { ...name, '@expected': `source.schema.type.${type}` } }
+        : { path: at, key: 'source.schema.type', params: { ...name, expected: type } };
+    }
     case 'enum':
-      return { path: at, text: `${name} must be one of ${(p.allowedValues as unknown[]).join(', ')}` };
+      return { path: at, key: 'source.schema.enum', params: { ...name, allowed: (p.allowedValues as unknown[]).join(', ') } };
     case 'pattern':
-      return { path: at, text: `${name} must be ${String(parent['x-expected'] ?? 'in the documented format')}` };
+      return { path: at, key: 'source.schema.pattern', params: { ...name, '@expected': annotationKey(e, 'x-expected', 'source.schema.pattern.default') } };
     case 'minLength':
-      return { path: at, text: Number(p.limit) <= 1 ? `${name} must not be empty` : `${name} must have at least ${p.limit} characters` };
+      return Number(p.limit) <= 1 ? { path: at, key: 'source.schema.not-empty', params: name } : { path: at, key: 'source.schema.min-length', params: limit };
     case 'maxLength':
-      return { path: at, text: `${name} is too long: at most ${p.limit} characters` };
+      return { path: at, key: 'source.schema.max-length', params: limit };
     case 'minimum':
-      return { path: at, text: `${name} must be at least ${p.limit}` };
+      return { path: at, key: 'source.schema.minimum', params: limit };
     case 'maximum':
-      return { path: at, text: `${name} must be at most ${p.limit}` };
+      return { path: at, key: 'source.schema.maximum', params: limit };
     case 'maxItems':
-      return { path: at, text: `${name} has too many entries: at most ${p.limit} are accepted` };
+      return { path: at, key: 'source.schema.max-items', params: limit };
     case 'minItems':
-      return { path: at, text: `${name} needs at least ${p.limit} entries` };
+      return { path: at, key: 'source.schema.min-items', params: limit };
     case 'anyOf':
     case 'oneOf':
-      return { path: at, text: `${name} ${String(parent['x-anyOf'] ?? 'does not match any accepted form')}` };
+      return { path: at, key: 'source.schema.any-of', params: { ...name, '@expected': annotationKey(e, 'x-anyOf', 'source.schema.any-of.default') } };
     default:
-      return { path: at, text: `${name} is not valid (${e.keyword})` };
+      return { path: at, key: 'source.schema.invalid', params: { ...name, keyword: e.keyword } };
   }
 }
 
@@ -100,7 +141,7 @@ export function sourceRecordIssues(record: unknown, schema: Record<string, unkno
     .filter(([pointer]) => !faulted.has(pointer))
     .map(([pointer, problem]) => {
       const at = sourcePath(pointer);
-      return issue('error', 'value', `${at} ${problem}; remove it`, at);
+      return messageIssue('error', 'value', 'source.string.bad', { path: at, '@problem': problem.key, ...problem.params }, at);
     });
   return capIssues([...ajvIssues(errors), ...text]);
 }
@@ -117,10 +158,11 @@ function ajvIssues(errors: readonly ErrorObject[]): Issue[] {
   for (const e of errors) {
     if (/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)) continue;
     const d = describe(e);
-    if (!d || seen.has(d.text)) continue;
-    seen.add(d.text);
     const code = e.keyword === 'required' ? 'required' : e.keyword === 'additionalProperties' || e.keyword === 'type' ? 'structure' : 'value';
-    out.push(issue('error', code, d.text, d.path || undefined));
+    const made = messageIssue('error', code, d.key, d.params, d.path || undefined);
+    if (seen.has(made.diagnostics)) continue;
+    seen.add(made.diagnostics);
+    out.push(made);
   }
   return out;
 }
@@ -128,7 +170,7 @@ function ajvIssues(errors: readonly ErrorObject[]): Issue[] {
 export function capIssues(list: Issue[]): Issue[] {
   if (list.length <= MAX_ISSUES) return list;
   const kept = list.slice(0, MAX_ISSUES);
-  kept.push(issue('error', 'too-costly', `${list.length - MAX_ISSUES} further problems not listed; fix the ones above first`));
+  kept.push(messageIssue('error', 'too-costly', 'source.issues.capped', { count: list.length - MAX_ISSUES }));
   return kept;
 }
 
@@ -140,7 +182,7 @@ export function oversizedArrays(record: unknown, schema: Record<string, unknown>
   for (const [k, def] of Object.entries(props)) {
     const v = (record as Record<string, unknown>)[k];
     if (def.maxItems !== undefined && Array.isArray(v) && v.length > def.maxItems) {
-      out.push(issue('error', 'too-costly', `${k} has ${v.length} entries; at most ${def.maxItems} are accepted per visit`, k));
+      out.push(messageIssue('error', 'too-costly', 'source.array.oversized', { field: k, count: v.length, max: def.maxItems }, k));
     }
   }
   return out;

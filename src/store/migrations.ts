@@ -157,6 +157,13 @@ ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
 `,
   },
   {
+    version: 7,
+    name: 'facility_state: reason_message (catalogue key and parameters of the reason, JSON), so it is said in the reader\'s language',
+    sql: `
+ALTER TABLE facility_state ADD COLUMN reason_message TEXT;
+`,
+  },
+  {
     version: 8,
     name: 'health data at rest: the data key of each record body, purge of sent bodies, history by time',
     sql: `

@@ -698,16 +698,16 @@ export class PostgresStore implements Store {
   // ---- facilities -----------------------------------------------------------------------------------------------
 
   async getFacilityState(organizationId: string): Promise<FacilityState | undefined> {
-    const r = (await this.q<DbFacilityState>(
+    const r = (await this.q<DbFacilityState<unknown>>(
       'SELECT * FROM facility_state WHERE org = $1', [organizationId])).rows[0];
-    return r && toFacilityState(r);
+    return r && toFacilityState(r, (parsed) => parsed);
   }
 
   async putFacilityState(st: FacilityState): Promise<void> {
-    await this.q(`INSERT INTO facility_state (org, status, cause, reason, not_before, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+    await this.q(`INSERT INTO facility_state (org, status, cause, reason, reason_message, not_before, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (org) DO UPDATE SET status = excluded.status, cause = excluded.cause, reason = excluded.reason,
-      not_before = excluded.not_before, updated_at = excluded.updated_at`,
-    [st.organizationId, st.status, st.cause ?? null, st.reason ?? null, st.notBefore ?? null, st.updatedAt]);
+      reason_message = excluded.reason_message, not_before = excluded.not_before, updated_at = excluded.updated_at`,
+    [st.organizationId, st.status, st.cause ?? null, st.reason ?? null, st.reasonMessage ? JSON.stringify(st.reasonMessage) : null, st.notBefore ?? null, st.updatedAt]);
   }
 
   // ---- api keys -------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import type { OperationOutcome } from 'fhir/r4.js';
 import type { ApiKeyRow, ApiKeySource, Claim, FacilityHoldCause, FacilityState, IngestItem, LedgerEntry, VisitRow, VisitState, VisitSummary } from './types.js';
 import { recordAad, RecordSealError, type RecordCodec } from './record-codec.js';
+import type { MessageRef } from '../validation/outcome.js';
 
 export const STATES: readonly VisitState[] = ['queued', 'sending', 'sent', 'needs-correction', 'blocked', 'dead-letter'];
 export const FINAL_STATES: ReadonlySet<VisitState> = new Set<VisitState>(['needs-correction', 'blocked', 'dead-letter']);
@@ -116,14 +117,17 @@ export interface DbApiKey {
   created_at: number | null; revoked_at: number | null;
 }
 
-export interface DbFacilityState {
-  org: string; status: FacilityState['status']; cause: FacilityHoldCause | null; reason: string | null; not_before: number | null; updated_at: number;
+/** A facility_state row; the JSON column arrives as `J` (text from SQLite, parsed JSONB from PostgreSQL). */
+export interface DbFacilityState<J> {
+  org: string; status: FacilityState['status']; cause: FacilityHoldCause | null; reason: string | null; reason_message: J | null;
+  not_before: number | null; updated_at: number;
 }
 
-export function toFacilityState(r: DbFacilityState): FacilityState {
+export function toFacilityState<J>(r: DbFacilityState<J>, fromJson: (v: J) => unknown): FacilityState {
   const st: FacilityState = { organizationId: r.org, status: r.status, updatedAt: r.updated_at };
   if (r.cause !== null) st.cause = r.cause;
   if (r.reason !== null) st.reason = r.reason;
+  if (r.reason_message !== null) st.reasonMessage = fromJson(r.reason_message) as MessageRef;
   if (r.not_before !== null) st.notBefore = r.not_before;
   return st;
 }

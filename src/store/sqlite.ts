@@ -230,10 +230,10 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
       'SELECT * FROM identities WHERE kind = ? AND org = ? AND key_hash = ?'),
     putIdentity: p(`INSERT INTO identities (kind, org, key_hash, satusehat_id, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (kind, org, key_hash) DO UPDATE SET satusehat_id = excluded.satusehat_id, updated_at = excluded.updated_at`),
-    getFacility: p<DbFacilityState>(
+    getFacility: p<DbFacilityState<string>>(
       'SELECT * FROM facility_state WHERE org = ?'),
-    putFacility: p(`INSERT INTO facility_state (org, status, cause, reason, not_before, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (org) DO UPDATE SET status = excluded.status, cause = excluded.cause, reason = excluded.reason,
+    putFacility: p(`INSERT INTO facility_state (org, status, cause, reason, reason_message, not_before, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (org) DO UPDATE SET status = excluded.status, cause = excluded.cause, reason = excluded.reason, reason_message = excluded.reason_message,
                     not_before = excluded.not_before, updated_at = excluded.updated_at`),
     // created_at and revoked_at survive an update: re-importing a file neither renews a key's age nor lifts a revocation.
     putApiKey: p(`INSERT INTO api_keys (key_hash, org, role, label, source, created_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -631,11 +631,11 @@ class SqliteStore implements Store {
 
   async getFacilityState(organizationId: string): Promise<FacilityState | undefined> {
     const r = this.s.getFacility.get(organizationId);
-    return r && toFacilityState(r);
+    return r && toFacilityState(r, parseJson);
   }
 
   async putFacilityState(st: FacilityState): Promise<void> {
-    this.s.putFacility.run(st.organizationId, st.status, st.cause ?? null, st.reason ?? null, st.notBefore ?? null, st.updatedAt);
+    this.s.putFacility.run(st.organizationId, st.status, st.cause ?? null, st.reason ?? null, st.reasonMessage ? JSON.stringify(st.reasonMessage) : null, st.notBefore ?? null, st.updatedAt);
   }
 
   async putApiKey(row: ApiKeyRow): Promise<void> {

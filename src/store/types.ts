@@ -1,6 +1,7 @@
 // The durable store: outbox (one row per visit record revision), identity/resource ledger, facilities' runtime state, API keys.
 // Every method that changes state is one committed transaction: a crash between two calls loses nothing.
 // SQL lives only in implementations (SQLite now, PostgreSQL next); sync and api see this interface alone.
+import type { MessageRef } from '../validation/outcome.js';
 import type { OperationOutcome } from 'fhir/r4.js';
 
 export type VisitState = 'queued' | 'sending' | 'sent' | 'needs-correction' | 'blocked' | 'dead-letter';
@@ -121,8 +122,10 @@ export interface FacilityState {
   organizationId: string;
   status: FacilityStatus;
   cause?: FacilityHoldCause;
-  /** Why, PII-free (e.g. the platform's auth error text). */
+  /** Why, PII-free (e.g. the platform's auth error text); English when it is ours. */
   reason?: string;
+  /** `reason` as a catalogue message when it is ours (messages/facility.json), said in the reader's language; absent for the platform's words. */
+  reasonMessage?: MessageRef;
   /** Epoch ms before which no platform call may be made for this facility (auth lockout, Retry-After). */
   notBefore?: number;
   updatedAt: number;
@@ -210,7 +213,10 @@ export interface RejectionIssue {
   severity: string;
   code: string;
   expression?: string[];
+  /** English, as the push answer carried it by default. */
   diagnostics?: string;
+  /** Its catalogue message (key and PII-free parameters), so a list can say it in the reader's language; absent in older rows. */
+  message?: MessageRef;
 }
 
 /** A record refused at push: which facility and visit, when, and why; never the record's content. */

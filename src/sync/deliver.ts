@@ -70,10 +70,16 @@ export class ExplainedPlatformError extends PlatformError {
   }
 }
 
-function localFailure(issues: Issue[], stage: string): LocalValidationError {
+/** An issue's text framed by the stage that found it (`mapping: …`), its message too when it has one. */
+function atStage(stage: 'mapping' | 'validation', i: Issue): Pick<Issue, 'diagnostics' | 'message'> {
+  const params = { '@stage': `sync.stage.${stage}`, ...(i.message ? { '@problem': i.message.key, ...i.message.params } : { problem: i.diagnostics }) };
+  return { diagnostics: `${stage}: ${i.diagnostics}`, message: { key: 'sync.at-stage', params } };
+}
+
+function localFailure(issues: Issue[], stage: 'mapping' | 'validation'): LocalValidationError {
   const errs = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
   return new LocalValidationError(
-    toOperationOutcome(errs.map((i) => ({ ...i, diagnostics: `${stage}: ${i.diagnostics}` }))),
+    toOperationOutcome(errs.map((i) => ({ ...i, ...atStage(stage, i) })), undefined, true),
   );
 }
 

@@ -2,9 +2,26 @@
 // which measurement / immunization / visit field an issue is about, so a facility operator knows what to fix.
 import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 import type { VisitRecordLike } from './contracts.js';
+import { messageExtension } from '../validation/outcome.js';
+import { renderMessage } from '../i18n/issues.js';
+import type { Params } from '../i18n/index.js';
 
 /** Source path of a mapped entry key: 'observation/body-weight.1' → 'measurements[3]', 'condition/Z00.1' → 'diagnoses[0]', 'encounter' → 'visit'. */
 export function sourcePathOfKey(key: string, record: VisitRecordLike): string | undefined {
+  const p = sourceOfKey(key, record);
+  return p && textOf(p);
+}
+
+/** The English text of a `{source}` parameter (a field path, or a fragment of messages/sync.json). */
+const textOf = (p: Params): string => (p.source !== undefined ? String(p.source) : renderMessage('en', String(p['@source']), p));
+
+/** sourcePathOfKey as the `{source}` parameter of message sync.at-source: a field path, or a fragment said in the reader's language. */
+function sourceOfKey(key: string, record: VisitRecordLike): Params | undefined {
+  const path = sourceFieldOfKey(key, record);
+  return typeof path === 'string' ? { source: path } : path;
+}
+
+function sourceFieldOfKey(key: string, record: VisitRecordLike): string | Params | undefined {
   const [type, rest = ''] = key.split('/', 2) as [string, string?];
   const m = /^(.*?)(?:\.(\d+))?$/.exec(rest);
   const code = m?.[1] ?? rest;
@@ -16,7 +33,7 @@ export function sourcePathOfKey(key: string, record: VisitRecordLike): string | 
   };
   switch (type) {
     case 'encounter':
-      return 'visit (start, end, setting, locationCode, practitioner)';
+      return { '@source': 'sync.source.visit' };
     case 'patient':
       return 'patient';
     case 'observation': {
@@ -37,7 +54,7 @@ export function sourcePathOfKey(key: string, record: VisitRecordLike): string | 
     case 'condition': {
       // The key holds the whole ICD-10 code ('condition/Z00.1'): its dot is not an occurrence number.
       const i = (record.diagnoses ?? []).findIndex((x) => x.code === rest);
-      return i >= 0 ? `diagnoses[${i}] (${rest})` : `diagnosis ${rest}, derived from the visit's services (mappings/diagnoses.json)`;
+      return i >= 0 ? `diagnoses[${i}] (${rest})` : { '@source': 'sync.source.derived-diagnosis', code: rest };
     }
     default:
       return undefined;
@@ -111,10 +128,15 @@ export function explainOutcome(
       }
     }
     const refined = refineByPath(expr) ?? sourceOfMissingReference(i);
-    const source = refined ?? (key ? sourcePathOfKey(key, record) : undefined);
-    if (!source) return i;
+    const sourceParams = refined !== undefined ? { source: refined } : key ? sourceOfKey(key, record) : undefined;
+    if (!sourceParams) return i;
+    const source = textOf(sourceParams);
+    // The platform's own text stays as it wrote it, inside a frame said in the reader's language (sync.at-source).
     const text = i.diagnostics ?? i.details?.text ?? '';
-    return { ...i, diagnostics: `${source}: ${text}`, expression: [...expr, source.split(' ')[0]!.replace(/,$/, '')] };
+    return {
+      ...i, diagnostics: `${source}: ${text}`, expression: [...expr, source.split(' ')[0]!.replace(/,$/, '')],
+      extension: [...(i.extension ?? []), messageExtension({ key: 'sync.at-source', params: { ...sourceParams, text } })],
+    };
   });
   return { resourceType: 'OperationOutcome', issue: issues };
 }

@@ -6,7 +6,9 @@ import type { Location, Patient } from 'fhir/r4.js';
 import type { FacilityConfig, PlatformClient } from '../platform/types.js';
 import { PlatformError } from '../platform/types.js';
 import type { IdentityEntry, Store } from '../store/types.js';
-import { issue, toOperationOutcome } from '../validation/outcome.js';
+import { toOperationOutcome } from '../validation/outcome.js';
+import { messageIssue } from '../i18n/issues.js';
+import type { Params } from '../i18n/index.js';
 import { PHYSICAL_TYPES, PHYSICAL_TYPE_SYSTEM } from '../config/facilities.js';
 import { locationSystem } from '../platform/client.js';
 import type { ResolvedIds, VisitRecordLike } from './contracts.js';
@@ -30,9 +32,10 @@ export interface ResolveInput {
   patientToCreate: () => Patient | undefined;
 }
 
-function blocked(diagnostics: string, expression: string, detail?: PlatformError): BlockedError {
-  const issues = [issue('error', 'not-found', diagnostics, expression)];
-  const outcome = toOperationOutcome(issues);
+/** A visit blocked on an identity, said by message sync.<key> (kept with the stored outcome, said in the reader's language). */
+function blocked(key: string, params: Params, expression: string, detail?: PlatformError): BlockedError {
+  const issues = [messageIssue('error', 'not-found', `sync.${key}`, params, expression)];
+  const outcome = toOperationOutcome(issues, undefined, true);
   if (detail) outcome.issue.push(...(scrubOutcome(detail.outcome).issue ?? []).map((i) => ({ ...i, severity: 'information' as const })));
   return new BlockedError(outcome);
 }
@@ -88,7 +91,7 @@ export class IdentityResolver {
         const found = await find();
         if (found) return found;
         return this.createPatient(client, patientToCreate, 'patient.nik',
-          'No SATUSEHAT patient (IHS number) exists for this NIK and the platform refused to create one: the NIK may be unknown to Dukcapil. Check the NIK at the source, or send patient.ihsNumber',
+          'patient.nik-not-created',
           find);
       });
     }
@@ -99,18 +102,15 @@ export class IdentityResolver {
       // patient when it answers that this one is already registered.
       return this.once('patient', org, this.keyHash(`patient|mother|${motherNik}|${birthOrder}|${birthDate ?? ''}`), () =>
         this.createPatient(client, patientToCreate, 'patient.motherNik',
-          "No SATUSEHAT patient exists for this infant (mother's NIK + birth order) and the platform refused to create one: the mother's NIK may be unknown to Dukcapil. Check it at the source, or send patient.ihsNumber",
+          'patient.infant-not-created',
           async () => {
             const id = infantAmong(await client.findPatientsByMotherNik(motherNik), birthOrder, birthDate);
             if (id) return id;
-            throw blocked(
-              "SATUSEHAT reports this infant as already registered but did not say which patient, and the mother's children it returns cannot be told apart: send patient.ihsNumber",
-              'patient.motherNik',
-            );
+            throw blocked('patient.infant-ambiguous', {}, 'patient.motherNik');
           }));
     }
     return Promise.reject(
-      blocked('The patient has neither nik, motherNik + birthOrder, nor ihsNumber: no SATUSEHAT patient can be found', 'patient'),
+      blocked('patient.no-identity', {}, 'patient'),
     );
   }
 
@@ -119,10 +119,10 @@ export class IdentityResolver {
    * without one (the documented 20002) `afterDuplicate` finds it, or the visit retries later — never a second create.
    */
   private async createPatient(
-    client: PlatformClient, build: () => Patient | undefined, field: string, why: string, afterDuplicate: () => Promise<string | undefined>,
+    client: PlatformClient, build: () => Patient | undefined, field: string, /** message key (sync.*) of the refusal */ why: string, afterDuplicate: () => Promise<string | undefined>,
   ): Promise<string> {
     const resource = build();
-    if (!resource) throw blocked(`${why} (no Patient resource could be built from the record)`, field);
+    if (!resource) throw blocked('patient.not-buildable', { '@why': `sync.${why}` }, field);
     try {
       return (await client.createPatient(resource)).id;
     } catch (e) {
@@ -132,11 +132,11 @@ export class IdentityResolver {
         const existing = await afterDuplicate();
         if (existing) return existing;
         throw new PlatformError('transient', e.status, toOperationOutcome([
-          issue('error', 'transient', 'SATUSEHAT reports this patient as already registered (RuleNumber: 20002) but the search does not return it yet; will retry', field),
-        ]), e.rules);
+          messageIssue('error', 'transient', 'sync.patient.duplicate-not-found', {}, field),
+        ], undefined, true), e.rules);
       }
       // Dukcapil does not know the NIK (validation/not-found): no retry can fix that, a human must.
-      if (e instanceof PlatformError && (e.kind === 'validation' || e.kind === 'not-found')) throw blocked(why, field, e);
+      if (e instanceof PlatformError && (e.kind === 'validation' || e.kind === 'not-found')) throw blocked(why, {}, field, e);
       throw e;
     }
   }
@@ -144,26 +144,23 @@ export class IdentityResolver {
   private practitioner({ record, client, facility }: ResolveInput): Promise<string> {
     const pr = record.practitioner ?? {};
     if (pr.ihsNumber) return Promise.resolve(pr.ihsNumber);
-    if (!pr.nik) return Promise.reject(blocked('The practitioner has neither ihsNumber nor nik', 'practitioner'));
+    if (!pr.nik) return Promise.reject(blocked('practitioner.no-identity', {}, 'practitioner'));
     const nik = pr.nik;
     return this.once('practitioner', facility.organizationId, this.keyHash(`practitioner|nik|${nik}`), async () => {
       const found = await client.findPractitionerByNik(nik);
       if (found) return found;
-      throw blocked(
-        'No SATUSEHAT practitioner (Nakes index) is registered for this NIK; practitioners are read-only master data: register the nakes in SATUSEHAT or send practitioner.ihsNumber',
-        'practitioner.nik',
-      );
+      throw blocked('practitioner.not-found', {}, 'practitioner.nik');
     });
   }
 
   private location({ record, client, facility }: ResolveInput): Promise<string> {
     const code = record.locationCode;
     const org = facility.organizationId;
-    if (!code) return Promise.reject(blocked('The record has no locationCode', 'locationCode'));
+    if (!code) return Promise.reject(blocked('location.missing', {}, 'locationCode'));
     const loc = ownEntry(facility.locations, code);
     if (!loc) {
       return Promise.reject(
-        blocked(`Location code "${code}" is not configured for organization ${org}: add it to the facilities file (locations) and restart`, 'locationCode'),
+        blocked('location.unconfigured', { code, org }, 'locationCode'),
       );
     }
     return this.once('location', org, this.keyHash(`location|${code}`), async () => {

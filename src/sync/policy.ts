@@ -2,7 +2,8 @@
 // One table, pure functions, injectable randomness so tests can pin the jitter.
 import type { OperationOutcome } from 'fhir/r4.js';
 import { PlatformError } from '../platform/types.js';
-import { toOperationOutcome, issue } from '../validation/outcome.js';
+import { toOperationOutcome, issue, type Issue, type MessageRef } from '../validation/outcome.js';
+import { messageIssue, renderMessage } from '../i18n/issues.js';
 import { isWrongUrl } from './probe.js';
 
 export interface RetryPolicy {
@@ -60,8 +61,8 @@ export type Decision =
 
 /** What the facility as a whole must do after this failure (it shares one credential and one quota). */
 export type FacilityAction =
-  | { status: 'auth-failed'; notBeforeMs: number; reason: string }
-  | { status: 'config-error'; cause: 'url' | 'access'; reason: string }
+  | { status: 'auth-failed'; notBeforeMs: number; reason: string; reasonMessage?: MessageRef }
+  | { status: 'config-error'; cause: 'url' | 'access'; reason: string; reasonMessage?: MessageRef }
   | { status: 'rate-limited'; notBeforeMs: number };
 
 /** Full jitter: uniform in [0, min(max, base·2^(attempt-1))], floored at minDelayMs. `attempt` is 1-based. */
@@ -76,7 +77,7 @@ function outcomeOf(err: unknown): OperationOutcome {
   if (err instanceof BlockedError || err instanceof LocalValidationError) return err.outcome;
   const name = err instanceof Error ? err.name : 'Error';
   // Never echo arbitrary error text (it could carry request data); keep the error class only.
-  return toOperationOutcome([issue('error', 'exception', `Unexpected ${name} during delivery; will retry`)]);
+  return toOperationOutcome([messageIssue('error', 'exception', 'sync.unexpected', { name })], undefined, true);
 }
 
 /**
@@ -99,7 +100,7 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
   if (err instanceof PlatformError) {
     if (isWrongUrl(err)) {
       // Nothing answers at the configured URL: no record or credential fix helps; the facility's environment / simulatorUrl is wrong.
-      return { record: 'retry', delayMs: p.authProbeDelayMs, outcome, facility: { status: 'config-error', cause: 'url', reason: reasonText(outcome, 'HTTP 404 without a FHIR answer: wrong URL') } };
+      return { record: 'retry', delayMs: p.authProbeDelayMs, outcome, facility: { status: 'config-error', cause: 'url', ...reasonOf(outcome, 'facility-status.hold.wrong-url') } };
     }
     switch (err.kind) {
       case 'validation':
@@ -112,7 +113,7 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
           record: 'retry',
           delayMs: wait,
           outcome,
-          facility: { status: 'auth-failed', notBeforeMs: wait, reason: reasonText(outcome, 'SATUSEHAT rejected the client credentials') },
+          facility: { status: 'auth-failed', notBeforeMs: wait, ...reasonOf(outcome, 'facility-status.hold.credentials') },
         };
       }
       case 'forbidden':
@@ -120,7 +121,7 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
           record: 'retry',
           delayMs: p.authProbeDelayMs,
           outcome,
-          facility: { status: 'config-error', cause: 'access', reason: reasonText(outcome, 'SATUSEHAT refused access for this organization') },
+          facility: { status: 'config-error', cause: 'access', ...reasonOf(outcome, 'facility-status.hold.access') },
         };
       case 'rate-limited': {
         const wait = Math.max(p.minDelayMs, err.retryAfterMs ?? p.defaultRetryAfterMs);
@@ -130,15 +131,17 @@ export function classify(err: unknown, attempts: number, p: RetryPolicy): Decisi
         break;
     }
   }
-  if (attempts >= p.maxAttempts) return { record: 'dead-letter', outcome: withNote(outcome, `Gave up after ${attempts} attempts`) };
+  if (attempts >= p.maxAttempts) return { record: 'dead-letter', outcome: withNote(outcome, messageIssue('error', 'incomplete', 'sync.gave-up', { attempts })) };
   return { record: 'retry', delayMs: backoffMs(attempts, p), outcome };
 }
 
-function reasonText(outcome: OperationOutcome, fallback: string): string {
+/** The facility's hold reason: the platform's words when it gave some, else our message `fallback` (messages/facility.json). */
+function reasonOf(outcome: OperationOutcome, fallback: string): { reason: string; reasonMessage?: MessageRef } {
   const i = outcome.issue?.[0];
-  return (i?.details?.text ?? i?.diagnostics ?? fallback).slice(0, 300);
+  const said = i?.details?.text ?? i?.diagnostics;
+  return said !== undefined ? { reason: said.slice(0, 300) } : { reason: renderMessage('en', fallback), reasonMessage: { key: fallback, params: {} } };
 }
 
-function withNote(outcome: OperationOutcome, note: string): OperationOutcome {
-  return { ...outcome, issue: [...(outcome.issue ?? []), { severity: 'error', code: 'incomplete', diagnostics: note }] };
+function withNote(outcome: OperationOutcome, note: Issue): OperationOutcome {
+  return { ...outcome, issue: [...(outcome.issue ?? []), ...toOperationOutcome([note], undefined, true).issue] };
 }

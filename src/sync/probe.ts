@@ -1,6 +1,9 @@
 // One token request per facility to learn whether its configuration works before any visit depends on it: at start-up,
 // and again when an operator resumes a facility after fixing its credentials. The probe goes through the facility's
 // token provider, so it takes a quota point like any call and never breaks the platform's 1-per-minute auth lockout.
+import type { MessageRef } from '../validation/outcome.js';
+import { renderMessage } from '../i18n/issues.js';
+import type { Params } from '../i18n/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import { PlatformError } from '../platform/types.js';
@@ -20,27 +23,35 @@ export interface ProbeResult {
   checkedAt?: number;
   /** HTTP status of the token endpoint's answer, when there was one. */
   httpStatus?: number;
-  /** What an operator should know, PII- and secret-free. */
+  /** What an operator should know, PII- and secret-free (English). */
   reason?: string;
+  /** `reason` as its catalogue message (messages/facility.json), said in the reader's language. */
+  reasonMessage?: MessageRef;
 }
+
+/** A result's reason from catalogue message `key`: the English text and the message. */
+const because = (key: string, params: Params = {}): Pick<ProbeResult, 'reason' | 'reasonMessage'> =>
+  ({ reason: renderMessage('en', key, params).slice(0, 400), reasonMessage: { key, params } });
 
 /** Token-endpoint failure → probe result. Pure: the runner's policy reads `wrong-url` the same way. */
 export function probeResultOf(err: unknown, authBaseUrl: string, at: number): ProbeResult {
-  if (!(err instanceof PlatformError)) return { status: 'unreachable', checkedAt: at, reason: 'unexpected error while requesting a token' };
+  if (!(err instanceof PlatformError)) return { status: 'unreachable', checkedAt: at, ...because('facility-status.probe.unexpected') };
   const said = err.outcome.issue?.[0]?.details?.text ?? err.outcome.issue?.[0]?.diagnostics;
   const base = { checkedAt: at, ...(err.status ? { httpStatus: err.status } : {}) };
   if (isWrongUrl(err)) {
-    return { ...base, status: 'wrong-url', reason: `the token endpoint under ${authBaseUrl} answered HTTP 404: the environment or simulatorUrl of this facility points at the wrong place` };
+    return { ...base, status: 'wrong-url', ...because('facility-status.probe.wrong-url', { url: authBaseUrl }) };
   }
   if (err.kind === 'auth') {
-    const reason = err.reason === 'token-forbidden' || err.status === 403
-      ? `SATUSEHAT refused the token request (HTTP 403): the credentials may be wrong, or the request comes from a network the platform does not accept (it answers 403 to calls from outside Indonesia)${said ? `: ${said}` : ''}`
-      : `SATUSEHAT refused the client credentials${said ? `: ${said}` : ''}`;
-    return { ...base, status: 'auth-failed', reason: reason.slice(0, 400) };
+    // The platform's own words ({said}) are quoted as it wrote them.
+    const key = err.reason === 'token-forbidden' || err.status === 403 ? 'facility-status.probe.forbidden' : 'facility-status.probe.refused';
+    return { ...base, status: 'auth-failed', ...(said ? because(`${key}-said`, { said }) : because(key)) };
   }
-  const why = err.kind === 'rate-limited' ? 'the platform answered 429 (quota)' : err.status ? `the token endpoint answered HTTP ${err.status}` : 'no answer from the token endpoint';
-  return { ...base, status: 'unreachable', reason: `${why}; the credentials were not checked` };
+  const why: Params = err.kind === 'rate-limited' ? { '@why': 'facility-status.probe.why.quota' }
+    : err.status ? { '@why': 'facility-status.probe.why.http', status: err.status } : { '@why': 'facility-status.probe.why.no-answer' };
+  return { ...base, status: 'unreachable', ...because('facility-status.probe.unreachable', why) };
 }
+
+const reasonMessageOf = (r: ProbeResult) => (r.reasonMessage ? { reasonMessage: r.reasonMessage } : {});
 
 /**
  * Nothing at the configured URL: a 404 from the token endpoint (the credential was never looked at), or a 404 without a
@@ -130,12 +141,12 @@ export class FacilityProbes {
       case 'auth-failed':
         logger.error({ org, probe: result.status, httpStatus: result.httpStatus, reason: result.reason }, 'SATUSEHAT token probe: credentials refused');
         if (prev?.status !== 'paused') {
-          await store.putFacilityState({ organizationId: org, status: 'auth-failed', cause: 'credentials', reason: result.reason!, notBefore: at + this.deps.authProbeDelayMs, updatedAt: at });
+          await store.putFacilityState({ organizationId: org, status: 'auth-failed', cause: 'credentials', reason: result.reason!, ...reasonMessageOf(result), notBefore: at + this.deps.authProbeDelayMs, updatedAt: at });
         }
         break;
       case 'wrong-url':
         logger.error({ org, probe: result.status, reason: result.reason }, 'SATUSEHAT token probe: wrong URL');
-        if (prev?.status !== 'paused') await store.putFacilityState({ organizationId: org, status: 'config-error', cause: 'url', reason: result.reason!, updatedAt: at });
+        if (prev?.status !== 'paused') await store.putFacilityState({ organizationId: org, status: 'config-error', cause: 'url', reason: result.reason!, ...reasonMessageOf(result), updatedAt: at });
         break;
       default:
         logger.warn({ org, probe: result.status, httpStatus: result.httpStatus, reason: result.reason }, 'SATUSEHAT token probe: platform unreachable');

@@ -317,11 +317,11 @@ export class SyncRunner<Tables = unknown> {
     let next: FacilityState;
     switch (action.status) {
       case 'auth-failed':
-        next = { organizationId: org, status: 'auth-failed', cause: 'credentials', reason: action.reason, notBefore: now + action.notBeforeMs, updatedAt: now };
+        next = { organizationId: org, status: 'auth-failed', cause: 'credentials', reason: action.reason, ...(action.reasonMessage ? { reasonMessage: action.reasonMessage } : {}), notBefore: now + action.notBeforeMs, updatedAt: now };
         logger.error({ org, reason: action.reason, probeAt: new Date(now + action.notBeforeMs).toISOString() }, 'SATUSEHAT authentication failed for facility; sync paused until the next probe');
         break;
       case 'config-error':
-        next = { organizationId: org, status: 'config-error', cause: action.cause, reason: action.reason, updatedAt: now };
+        next = { organizationId: org, status: 'config-error', cause: action.cause, reason: action.reason, ...(action.reasonMessage ? { reasonMessage: action.reasonMessage } : {}), updatedAt: now };
         logger.error({ org, reason: action.reason }, 'SATUSEHAT refused access for facility; sync stopped until an operator resumes it');
         break;
       case 'rate-limited':

@@ -2,6 +2,8 @@
 // that reaches the platform must not carry lone UTF-16 surrogates (not valid Unicode) or bidirectional controls (they can make a
 // name or an address read differently from what is stored). Messages give the character's code point and position, never the text.
 
+import { renderMessage } from '../i18n/issues.js';
+
 /** Bidirectional formatting controls: LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI, LRM/RLM and the Arabic letter mark. */
 const isBidiControl = (c: number) => (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c === 0x200e || c === 0x200f || c === 0x061c;
 /** C0 (except tab, LF, CR), DEL and C1. */
@@ -9,8 +11,20 @@ const isControl = (c: number) => (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 
 
 const hex = (c: number) => `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
 
+/** What is wrong with a string, as a catalogue message (messages/source.json, string.*) and its parameters. */
+export interface StringProblem {
+  key: 'source.string.surrogate' | 'source.string.control' | 'source.string.bidi';
+  params: { char: string; position: number };
+}
+
 /** What is wrong with `s` as FHIR text (the first problem, with its 1-based character position), or undefined when it is clean. */
 export function stringProblem(s: string): string | undefined {
+  const problem = stringProblemOf(s);
+  return problem && renderMessage('en', problem.key, problem.params);
+}
+
+/** stringProblem as a message (for text said in the reader's language). */
+export function stringProblemOf(s: string): StringProblem | undefined {
   let pos = 0;
   for (let i = 0; i < s.length; i++) {
     pos++;
@@ -23,11 +37,11 @@ export function stringProblem(s: string): string | undefined {
         i++;
         continue;
       }
-      return `contains a broken character (a lone UTF-16 surrogate, ${hex(c)}) at position ${pos}`;
+      return { key: 'source.string.surrogate', params: { char: hex(c), position: pos } };
     }
-    if (c >= 0xdc00 && c <= 0xdfff) return `contains a broken character (a lone UTF-16 surrogate, ${hex(c)}) at position ${pos}`;
-    if (isControl(c)) return `contains a control character (${hex(c)}) at position ${pos}`;
-    if (isBidiControl(c)) return `contains a bidirectional control character (${hex(c)}) at position ${pos}`;
+    if (c >= 0xdc00 && c <= 0xdfff) return { key: 'source.string.surrogate', params: { char: hex(c), position: pos } };
+    if (isControl(c)) return { key: 'source.string.control', params: { char: hex(c), position: pos } };
+    if (isBidiControl(c)) return { key: 'source.string.bidi', params: { char: hex(c), position: pos } };
   }
   return undefined;
 }
@@ -37,13 +51,13 @@ const SUSPECT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200
 
 /** Every string in `value` that breaks the rules, as [JSON pointer, problem]; `skip` holds pointers not to enter (unknown fields,
  *  reported on their own without naming them). Pointers are built only for the strings reported. */
-export function stringProblems(value: unknown, skip: ReadonlySet<string> = new Set()): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
+export function stringProblems(value: unknown, skip: ReadonlySet<string> = new Set()): Array<[string, StringProblem]> {
+  const out: Array<[string, StringProblem]> = [];
   const path: string[] = [];
   const pointer = () => path.map((seg) => `/${seg}`).join('');
   const visit = (v: unknown) => {
     if (typeof v === 'string') {
-      const problem = SUSPECT.test(v) ? stringProblem(v) : undefined;
+      const problem = SUSPECT.test(v) ? stringProblemOf(v) : undefined;
       if (problem) out.push([pointer(), problem]);
     } else if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {

@@ -1,7 +1,13 @@
 // OperationOutcome is the one error shape of this service, end to end (api, cli, sync, simulator).
-import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+import type { Extension, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 
 export type Severity = 'fatal' | 'error' | 'warning' | 'information';
+
+/** A message as state: a catalogue key (`<area>.<key>`, messages/<area>.json) and its parameters (PII-free, as the text shows them). */
+export interface MessageRef {
+  key: string;
+  params: Record<string, string | number>;
+}
 
 /** One finding. `expression` is a FHIRPath (FHIR payloads) or a source-field path like `measurements[2].unit` (visit records). */
 export interface Issue {
@@ -15,6 +21,8 @@ export interface Issue {
   rule?: string;
   /** Id of the local rule (profiles/satusehat-rules.json) that produced this issue; internal, not put in the OperationOutcome. */
   ruleId?: string;
+  /** The catalogue message `diagnostics` renders (in English), so the edge can say it in the reader's language (src/i18n/issues.ts). Internal. */
+  message?: MessageRef;
 }
 
 export function issue(severity: Severity, code: Issue['code'], diagnostics: string, expression?: string | string[], rule?: string): Issue {
@@ -28,13 +36,41 @@ export function issue(severity: Severity, code: Issue['code'], diagnostics: stri
 export const hasErrors = (issues: readonly Issue[]): boolean =>
   issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
 
-/** Builds a FHIR OperationOutcome; an empty list becomes the single `information` issue that $validate returns for a valid resource. */
-export function toOperationOutcome(issues: readonly Issue[], okMessage = 'Validation successful: no issues found'): OperationOutcome {
+/** Extension of a stored OperationOutcome issue (a visit's lastError) carrying its catalogue message, so it is said later in the reader's language. */
+export const MESSAGE_EXTENSION = 'urn:ilp-adapter:message';
+
+export const messageExtension = (m: MessageRef): Extension => ({
+  url: MESSAGE_EXTENSION,
+  extension: [{ url: 'key', valueString: m.key }, { url: 'params', valueString: JSON.stringify(m.params) }],
+});
+
+/** The message a stored issue carries in MESSAGE_EXTENSION; undefined when none (or malformed: the stored text then stands). */
+export function messageOfExtension(extensions: readonly Extension[] | undefined): MessageRef | undefined {
+  const ext = extensions?.find((e) => e.url === MESSAGE_EXTENSION);
+  if (!ext) return undefined;
+  const key = ext.extension?.find((e) => e.url === 'key')?.valueString;
+  const raw = ext.extension?.find((e) => e.url === 'params')?.valueString;
+  if (typeof key !== 'string') return undefined;
+  try {
+    const params: unknown = raw === undefined ? {} : JSON.parse(raw);
+    if (!params || typeof params !== 'object' || Array.isArray(params)) return undefined;
+    return { key, params: params as MessageRef['params'] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds a FHIR OperationOutcome; an empty list becomes the single `information` issue that $validate returns for a valid resource.
+ * `keepMessages`: each issue's catalogue message goes along in MESSAGE_EXTENSION (for outcomes that are stored and rendered later).
+ */
+export function toOperationOutcome(issues: readonly Issue[], okMessage = 'Validation successful: no issues found', keepMessages = false): OperationOutcome {
   const list: OperationOutcomeIssue[] = issues.length
     ? issues.map((i) => {
         const o: OperationOutcomeIssue = { severity: i.severity, code: i.code, diagnostics: i.diagnostics };
         if (i.rule) o.details = { text: i.diagnostics };
         if (i.expression?.length) o.expression = i.expression;
+        if (keepMessages && i.message) o.extension = [messageExtension(i.message)];
         return o;
       })
     : [{ severity: 'information', code: 'informational', diagnostics: okMessage }];

@@ -64,7 +64,7 @@ describe('API keys in the service database', () => {
     try {
       expect(await status(svc.url, KEY_A)).toBe(200);
       expect(await svc.store.revokeApiKey(hashApiKey(KEY_A), Date.now())).toBe(true);
-      const r = await fetch(`${svc.url}/sync/status`, { headers: { authorization: `Bearer ${KEY_A}`, accept: 'application/json' } });
+      const r = await fetch(`${svc.url}/sync/status`, { headers: { authorization: `Bearer ${KEY_A}`, accept: 'application/json', 'accept-language': 'en' } });
       expect(r.status).toBe(401);
       expect(JSON.stringify(await r.json())).toContain('Unknown API key');
     } finally {

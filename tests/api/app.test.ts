@@ -215,8 +215,10 @@ describe('bad input never crashes and never yields a 500', () => {
       expect(r.body.resourceType).toBe('OperationOutcome');
       expect(r.body.issue[0].code).toBe('not-supported');
     }
-    const r = await request(app).post('/ilp/visits/$map').set('Content-Type', 'text/plain').send('{}').expect(415);
-    expect(r.body.issue[0].diagnostics).toMatch(/application\/fhir\+json or application\/json/);
+    const r = await request(app).post('/ilp/visits/$map').set('Content-Type', 'text/plain').set('Accept-Language', 'en').send('{}').expect(415);
+    expect(r.body.issue[0].diagnostics).toBe("Unsupported Content-Type 'text/plain': send application/fhir+json, application/json");
+    const id = await request(app).post('/ilp/visits/$map').set('Content-Type', 'text/plain').send('{}').expect(415);
+    expect(id.body.issue[0].diagnostics).toBe("Content-Type 'text/plain' tidak didukung: kirim application/fhir+json, application/json");
   });
 
   it('an unsupported charset → 415', async () => {
@@ -283,7 +285,7 @@ describe('bad input never crashes and never yields a 500', () => {
 
   it('an unexpected exception → 500 OperationOutcome with an incident id, no stack, no message, no PII in logs', async () => {
     for (const p of ['/boom', '/boom-async']) {
-      const r = await request(app).get(p).expect(500);
+      const r = await request(app).get(p).set('Accept-Language', 'en').expect(500);
       expect(r.body.resourceType).toBe('OperationOutcome');
       expect(r.body.issue[0].diagnostics).toMatch(/^Internal error; the incident was logged with id [0-9a-f-]{36}$/);
       expect(r.text).not.toMatch(/boom|at Object|\.ts:|3171012501900001/);
@@ -392,7 +394,7 @@ describe('POST /ilp/visits/$map', () => {
       ],
     });
     const defective = createApp({ validator: strict, tables, clock: () => NOW, logger: logs.logger });
-    const r = await request(defective).post('/ilp/visits/$map').send(cleanSample().record).expect(422);
+    const r = await request(defective).post('/ilp/visits/$map').set('Accept-Language', 'en').send(cleanSample().record).expect(422);
     expect(r.body.issue[0].diagnostics).toMatch(/defect of the adapter/);
     expect(r.body.issue.map((i: { diagnostics: string }) => i.diagnostics)).toContain('injected defect');
     expect(logs.text()).toContain('mapped resources fail validation');

@@ -77,7 +77,7 @@ describe('authenticate with a throttle (HTTP)', () => {
     app.use(errorHandler(logCapture().logger));
   });
   afterEach(() => store.close());
-  const call = (address: string, key: string) => request(app).get('/who').set('X-Forwarded-For', address).set('Authorization', `Bearer ${key}`);
+  const call = (address: string, key: string) => request(app).get('/who').set('X-Forwarded-For', address).set('Authorization', `Bearer ${key}`).set('Accept-Language', 'en');
 
   it('answers 401 to 10 wrong keys, then 429 + Retry-After to that address only, even with a correct key', async () => {
     for (let i = 0; i < 10; i++) expect((await call(A, `wrong-key-${i}-xxxxxxxx`)).status).toBe(401);

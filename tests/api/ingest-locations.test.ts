@@ -22,19 +22,25 @@ describe('POST /ilp/visits: locationCode must be configured for the facility', (
     await svc?.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const push = async (body: unknown) => {
-    const r = await fetch(`${svc.url}/ilp/visits`, { method: 'POST', headers: { authorization: `Bearer ${DEMO_FACILITY_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: r.status, body: (await r.json()) as any };
+  const push = async (body: unknown, lang?: string) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${DEMO_FACILITY_KEY}`, 'content-type': 'application/json', ...(lang ? { 'accept-language': lang } : {}) };
+    const r = await fetch(`${svc.url}/ilp/visits`, { method: 'POST', headers, body: JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as any, vary: r.headers.get('vary') };
   };
 
   it('one record: 422 at locationCode naming the configured codes, never echoing the code; nothing stored', async () => {
-    const r = await push({ ...sample, visitId: 'LOC-1', locationCode: 'POSY-3171012501900001' });
+    const r = await push({ ...sample, visitId: 'LOC-1', locationCode: 'POSY-3171012501900001' }, 'en');
     expect(r.status).toBe(422);
     expect(r.body.issue).toEqual([expect.objectContaining({
       severity: 'error', code: 'code-invalid', expression: ['locationCode'],
       diagnostics: `This location code is not configured for organization 10000004; configured: ${CONFIGURED}. Correct the record, or add the code to the facilities file (locations) and restart`,
     })]);
     expect(JSON.stringify(r.body)).not.toContain('3171012501900001');
+    // Without Accept-Language: Bahasa Indonesia, the same codes listed.
+    const id = await push({ ...sample, visitId: 'LOC-1', locationCode: 'POSY-3171012501900001' });
+    expect(id.status).toBe(422);
+    expect(id.vary).toMatch(/Accept-Language/i);
+    expect(id.body.issue[0].diagnostics).toBe(`Kode lokasi ini tidak dikonfigurasi untuk organisasi 10000004; yang dikonfigurasi: ${CONFIGURED}. Perbaiki catatannya, atau tambahkan kode itu ke berkas fasilitas (locations) lalu jalankan ulang layanan`);
     expect(await svc.store.getVisit('10000004', 'LOC-1')).toBeUndefined();
   });
 

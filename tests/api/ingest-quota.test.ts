@@ -48,7 +48,7 @@ function service(limits: { recordsPerMinute: number; maxQueuedPerFacility: numbe
   return { app: createApp({ validator, tables, clock, logger, routers: [{ path: '/', router }] }), store };
 }
 
-const push = (app: express.Express, org: string, body: unknown) => request(app).post('/ilp/visits').set('Authorization', `Bearer ${KEY[org]}`).send(body as object);
+const push = (app: express.Express, org: string, body: unknown) => request(app).post('/ilp/visits').set('Authorization', `Bearer ${KEY[org]}`).set('Accept-Language', 'en').send(body as object);
 const stored = async (store: Store, org: string) => (await store.counts(org)).byState.queued;
 
 beforeEach(() => {

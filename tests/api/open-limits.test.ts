@@ -26,7 +26,7 @@ describe('per-address request budget', () => {
 
   it('the budget+1-th request in a minute → 429 throttled with Retry-After; the next minute it passes again', async () => {
     const app = appWith({ perMinute: 3, concurrent: 10 });
-    const from = (ip: string) => request(app).post('/fhir/$validate').set('X-Forwarded-For', ip).send({});
+    const from = (ip: string) => request(app).post('/fhir/$validate').set('X-Forwarded-For', ip).set('Accept-Language', 'en').send({});
     for (let i = 0; i < 3; i++) await from('10.0.0.1').expect(200);
     jest.advanceTimersByTime(20_000);
     const r = await from('10.0.0.1').expect(429);
@@ -67,7 +67,7 @@ describe('per-address requests in progress', () => {
       const a = agent.post('/fhir/$validate').set('X-Forwarded-For', '10.0.0.9').send({}).then((r) => r.status);
       const b = agent.post('/fhir/$validate').set('X-Forwarded-For', '10.0.0.9').send({}).then((r) => r.status);
       await waitEntered(2);
-      const c = await agent.post('/fhir/$validate').set('X-Forwarded-For', '10.0.0.9').send({}).expect(429);
+      const c = await agent.post('/fhir/$validate').set('X-Forwarded-For', '10.0.0.9').set('Accept-Language', 'en').send({}).expect(429);
       expect(c.headers['retry-after']).toBe('1');
       expect(c.body.issue[0].diagnostics).toMatch(/At most 2 requests from one address/);
       const other = agent.post('/fhir/$validate').set('X-Forwarded-For', '10.0.0.10').send({}).then((r) => r.status);

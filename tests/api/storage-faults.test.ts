@@ -33,7 +33,7 @@ describe('StorageError in the API error handler', () => {
     ['ENOSPC', 'no-store', STORAGE_RETRY_AFTER_S, /full \(ENOSPC\)/],
   ])('%s → 503, Retry-After, OperationOutcome %s', async (code, issueCode, retryAfter, text) => {
     const logs = logCapture();
-    const r = await request(appThrowing(toStorageError(driverError(code)), logs)).post('/ilp/visits').expect(503);
+    const r = await request(appThrowing(toStorageError(driverError(code)), logs)).post('/ilp/visits').set('Accept-Language', 'en').expect(503);
     expect(r.headers['retry-after']).toBe(String(retryAfter));
     expect(r.headers['content-type']).toMatch(/application\/fhir\+json/);
     expect(r.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'fatal', code: issueCode }] });
@@ -44,7 +44,7 @@ describe('StorageError in the API error handler', () => {
   });
 
   it('an error that is not a storage fault is still the 500 with an incident id', async () => {
-    const r = await request(appThrowing(new Error('boom'))).post('/ilp/visits').expect(500);
+    const r = await request(appThrowing(new Error('boom'))).post('/ilp/visits').set('Accept-Language', 'en').expect(500);
     expect(r.body.issue[0].diagnostics).toMatch(/incident was logged with id/);
   });
 });

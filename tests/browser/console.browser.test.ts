@@ -2,9 +2,12 @@
 // explanation in Indonesian, requeue, that facility A's key never shows B's data, and the switch to English.
 import type { Page } from 'playwright-core';
 import { A, B, consoleHarness, KEY, visits, type ConsoleHarness } from '../console/harness.js';
+import { messageIssue } from '../../src/i18n/issues.js';
+import { toOperationOutcome } from '../../src/validation/outcome.js';
 import { describeInBrowser, openBrowser, serve, signIn as signInWith, type OpenBrowser } from './browser.js';
 
-const NEEDS_FIX = [{ severity: 'error' as const, code: 'value' as const, expression: ['patient.birthDate'], diagnostics: 'birthDate: tanggal lahir setelah tanggal kunjungan' }];
+// As sync stores a refusal by our checks: the message kept with the issue, said in the operator's language.
+const NEEDS_FIX = toOperationOutcome([messageIssue('error', 'value', 'source.birthdate.after-visit', { path: 'patient.birthDate' }, 'patient.birthDate')], undefined, true).issue;
 
 describeInBrowser('operator console in Chromium', () => {
   let h: ConsoleHarness;
@@ -37,7 +40,7 @@ describeInBrowser('operator console in Chromium', () => {
     await visit.waitFor();
     expect(await visit.locator('.state').textContent()).toBe('perlu koreksi');
     expect(await visit.locator('.explanation').textContent()).toContain('perbaiki kolom yang disebut di lastError pada sistem sumber');
-    expect(await visit.locator('table.issues td').allTextContents()).toEqual(['patient.birthDate', 'birthDate: tanggal lahir setelah tanggal kunjungan']);
+    expect(await visit.locator('table.issues td').allTextContents()).toEqual(['patient.birthDate', 'patient.birthDate sesudah tanggal kunjungan; periksa tanggal lahir']);
 
     await Promise.all([page.waitForURL(/\/console\/attention$/), visit.locator('button.requeue').click()]);
     expect(await page.locator('#flash').textContent()).toContain('Kunjungan 2026/10/0001 diantrekan kembali (sebelumnya perlu koreksi)');
@@ -77,6 +80,7 @@ describeInBrowser('operator console in Chromium', () => {
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     await page.goto(`${server.url}/console/attention`);
     expect(await page.locator('article.visit .explanation').textContent()).toContain('correct the fields named in lastError at the source');
+    expect(await page.locator('article.visit table.issues td').allTextContents()).toEqual(['patient.birthDate', 'patient.birthDate is after the visit date']);
     await Promise.all([page.waitForURL(/\/console\/attention$/), page.click('#lang')]);
     expect(await page.locator('h1').textContent()).toBe('Kunjungan yang perlu tindakan');
   });

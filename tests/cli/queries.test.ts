@@ -7,11 +7,18 @@ import { runCli } from '../../src/cli/program.js';
 import { openStore } from '../../src/store/index.js';
 import type { OperationOutcome } from 'fhir/r4.js';
 import { context, NOW } from './helpers.js';
+import { messageIssue } from '../../src/i18n/issues.js';
+import { toOperationOutcome } from '../../src/validation/outcome.js';
 
 const unused = { validator: () => { throw new Error('not used'); }, mapper: () => { throw new Error('not used'); } } as never;
 const ORG = '10000004'; // the sandbox-simulator sample facility (no FACILITIES_FILE)
 const T = NOW.getTime();
-const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'value', diagnostics: 'x' }] };
+// As sync stores it: our message kept in an extension (said in the reader's language), the platform's text as it came.
+const oo: OperationOutcome = toOperationOutcome([
+  messageIssue('error', 'value', 'source.birthdate.after-visit', {}, 'patient.birthDate'),
+  { severity: 'error', code: 'value', diagnostics: 'x' },
+], undefined, true);
+const unitIssue = messageIssue('error', 'code-invalid', 'source.unit.not-accepted', { unit: "'lbs'", code: 'body-weight', allowed: 'kg, g' }, 'measurements[0].unit');
 
 describe('ilp-adapter visits / rejections / facilities', () => {
   let dir: string;
@@ -26,7 +33,7 @@ describe('ilp-adapter visits / rejections / facilities', () => {
     await store.ingest(['2026/10/0001', 'V-2', '=cmd'].map((v) => ({ organizationId: ORG, visitId: v, record: rec(v), contentHash: v })), T - 60_000);
     const [row] = await store.claimDue(ORG, T - 30_000, 1, 60_000);
     await store.markFinal(row!.claim, 'needs-correction', oo, T - 20_000);
-    await store.addRejections([{ organizationId: ORG, visitId: 'BAD-1', at: T - 10_000, issues: [{ severity: 'error', code: 'value', expression: ['measurements[0].unit'], diagnostics: "unit 'lbs' is not accepted" }] }]);
+    await store.addRejections([{ organizationId: ORG, visitId: 'BAD-1', at: T - 10_000, issues: [{ severity: 'error', code: 'value', expression: ['measurements[0].unit'], diagnostics: unitIssue.diagnostics, message: unitIssue.message! }] }]);
     await store.close();
   });
   afterEach(() => {
@@ -69,7 +76,11 @@ describe('ilp-adapter visits / rejections / facilities', () => {
     const list = JSON.parse((await run('visits', 'list', '--format', 'json', '--state', 'needs-correction')).out) as { items: { visitId: string }[] };
     const visitId = list.items[0]!.visitId;
     const shown = await run('visits', 'show', ORG, visitId, '--format', 'json');
-    expect(JSON.parse(shown.out)).toMatchObject({ visitId, state: 'needs-correction', lastError: oo });
+    expect(JSON.parse(shown.out)).toMatchObject({ visitId, state: 'needs-correction', lastError: { resourceType: 'OperationOutcome', issue: [
+      { severity: 'error', code: 'value', expression: ['patient.birthDate'], diagnostics: 'patient.birthDate sesudah tanggal kunjungan; periksa tanggal lahir' },
+      { severity: 'error', code: 'value', diagnostics: 'x' },
+    ] } });
+    expect(JSON.parse((await run('visits', 'show', ORG, visitId, '--format', 'json', '--lang', 'en')).out).lastError.issue[0].diagnostics).toBe('patient.birthDate is after the visit date');
     expect(shown.out).not.toMatch(/3273010508260001|Muhammad Rafi|"record"/);
     expect((await run('visits', 'show', ORG, visitId)).out).toMatch(/^organizationId: 10000004\nvisitId: /);
     const requeued = await run('visits', 'requeue', ORG, visitId);
@@ -81,7 +92,8 @@ describe('ilp-adapter visits / rejections / facilities', () => {
 
   it('lists rejections and facilities', async () => {
     const rej = await run('rejections', '--format', 'csv');
-    expect(rej.out).toBe(`organizationId,visitId,at,issues\r\n${ORG},BAD-1,${new Date(T - 10_000).toISOString()},measurements[0].unit: value: unit 'lbs' is not accepted\r\n`);
+    expect(rej.out).toBe(`organizationId,visitId,at,issues\r\n${ORG},BAD-1,${new Date(T - 10_000).toISOString()},"measurements[0].unit: value: satuan 'lbs' tidak diterima untuk body-weight; gunakan salah satu dari kg, g"\r\n`);
+    expect((await run('rejections', '--format', 'csv', '--lang', 'en')).out).toContain("measurements[0].unit: value: unit 'lbs' is not accepted for body-weight; use one of kg, g");
     const fac = await run('facilities', '--format', 'json');
     const [f] = JSON.parse(fac.out).items;
     expect(f).toMatchObject({ organizationId: ORG, configured: true, environment: 'simulator', status: 'active', counts: { queued: 2, 'needs-correction': 1 }, oldestWaitingSince: new Date(T - 60_000).toISOString(), oldestWaitingAgeSeconds: 60 });

@@ -118,8 +118,9 @@ describe('start-up token probe', () => {
     try {
       await svc.probed;
       expect((await get(svc, '/ready')).body.details.facilities[ORG].tokenProbe).toBe('auth-failed');
-      const st = await get(svc, '/sync/status', KEY);
+      const st = await get(svc, '/sync/status', KEY, { 'accept-language': 'en' });
       expect(st.body.facilities[0]).toMatchObject({ status: 'auth-failed', cause: 'credentials', tokenProbe: { status: 'auth-failed', httpStatus: expect.any(Number), reason: expect.stringMatching(/refused the client credentials/) } });
+      expect((await get(svc, '/sync/status', KEY)).body.facilities[0].tokenProbe.reason).toMatch(/^SATUSEHAT menolak kredensial klien/);
       expect((await post(svc, '/ilp/visits', KEY, visit)).status).toBe(202);
       const view = await get(svc, `/ilp/visits/${ORG}/${visit.visitId}`, KEY);
       expect(view.body).toMatchObject({ state: 'queued', facilityStatus: 'auth-failed', facilityHoldCause: 'credentials' });
@@ -152,11 +153,15 @@ describe('start-up token probe', () => {
     const svc = await startService(envFor(tempDir(), RIGHT, `http://127.0.0.1:${(other.address() as AddressInfo).port}`), { logDestination: captureLines().stream });
     try {
       await svc.probed;
-      const st = await get(svc, '/sync/status', ADMIN);
+      const st = await get(svc, '/sync/status', ADMIN, { 'accept-language': 'en' });
       expect(st.body.facilities[0]).toMatchObject({
         status: 'config-error', cause: 'url',
         tokenProbe: { status: 'wrong-url', httpStatus: 404, reason: expect.stringMatching(/answered HTTP 404.*environment or simulatorUrl/) },
       });
+      // Our reason, kept as a message: Bahasa Indonesia by default, on the probe and on the facility's hold.
+      const id = await get(svc, '/sync/status', ADMIN);
+      expect(id.body.facilities[0].tokenProbe.reason).toMatch(/menjawab HTTP 404: environment atau simulatorUrl fasilitas ini menunjuk ke alamat yang salah/);
+      expect(id.body.facilities[0].reason).toMatch(/menjawab HTTP 404: environment atau simulatorUrl/);
     } finally {
       await svc.close();
       await new Promise((r) => other.close(r));

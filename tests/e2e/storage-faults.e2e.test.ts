@@ -46,7 +46,7 @@ function fillUp(dir: string): string {
 async function call(svc: RunningService, method: string, p: string, body?: unknown) {
   const res = await fetch(`${svc.url}${p}`, {
     method,
-    headers: { authorization: `Bearer ${DEMO_FACILITY_KEY}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${DEMO_FACILITY_KEY}`, 'accept-language': 'en', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();

@@ -1,4 +1,5 @@
 // Permenkes 2/2020 categories at exactly the cut-offs, the KMS weight-gain rule, and the adult KEK / BMI / blood-pressure categories.
+import { renderMessage } from '../../src/i18n/issues.js';
 import { classifyAdultBmi, classifyBloodPressure, classifyKek, classifyZScore } from '../../src/growth/classify.js';
 import { checkGrowthStatus, loadGrowthStatus, partitionProblems, type GrowthStatusTable } from '../../src/growth/status-table.js';
 import { weightGainStatus } from '../../src/growth/weight-gain.js';
@@ -98,6 +99,10 @@ describe('weight gain (KMS N / T)', () => {
     expect(weightGainStatus(table, birth, { date: '2025-09-12', weightKg: 6 }, undefined)).toMatchObject({ status: 'not-assessable', kms: 'B' });
     expect(weightGainStatus(table, birth, { date: '2025-10-01', weightKg: 6 }, { date: '2025-08-30', weightKg: 5.5 })).toMatchObject({ status: 'not-assessable', kms: 'O' });
     expect(weightGainStatus(table, birth, { date: '2025-09-12', weightKg: 6 }, { date: '2025-09-12', weightKg: 5.5 })).toMatchObject({ status: 'not-assessable', reason: 'the previous weighing is not before this one' });
+    // The reason is also a catalogue message, said in Bahasa Indonesia at the edge.
+    const first = weightGainStatus(table, birth, { date: '2025-09-12', weightKg: 6 }, undefined);
+    expect(first).toMatchObject({ status: 'not-assessable', kms: 'B', reasonMessage: { key: 'source.growth.gain.first', params: {} } });
+    expect(renderMessage('id', 'source.growth.gain.first')).toBe('penimbangan pertama (B): belum ada penimbangan sebelumnya');
     expect(weightGainStatus(table, birth, { date: '2025-07-05', weightKg: 4 }, { date: '2025-06-11', weightKg: 3.3 })).toMatchObject({ status: 'not-assessable', reason: expect.stringMatching(/from 1 to 60 months; the child is 0 months/) });
     expect(weightGainStatus(table, '2020-01-01', { date: '2025-09-12', weightKg: 20 }, { date: '2025-08-12', weightKg: 19.8 })).toMatchObject({ status: 'not-assessable' });
   });

@@ -27,7 +27,7 @@ describe('measurement position', () => {
   it('is rejected on any other measurement, at the field', () => {
     const r = toddler();
     r.measurements[0].position = 'lying';
-    errorAt(r, 'measurements[0].position', /only for body-length and body-height/);
+    errorAt(r, 'measurements[0].position', /only for body-length, body-height/);
   });
   it('must be lying or standing', () => {
     const r = toddler();

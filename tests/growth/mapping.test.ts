@@ -114,6 +114,7 @@ describe('weight gain (KMS)', () => {
     expect(res.issues.filter((i) => i.severity === 'information')).toEqual([{
       severity: 'information', code: 'informational', expression: ['growth.previousWeighing'],
       diagnostics: 'weight gain naik: KMS minimum weight gain at 21 months: 200 g; gained 200 g in 30 days since 2026-09-05 (previous weighing from the record (growth.previousWeighing))',
+      message: { key: 'source.growth.weight-gain', params: { status: 'naik', basis: expect.stringMatching(/^KMS minimum weight gain at 21 months/) } },
     }]);
   });
   it('tidak naik below the minimum', () => {

@@ -64,6 +64,16 @@ describe('ilp-adapter import', () => {
     expect(await stored()).toBe(1);
   });
 
+  it('says a record-check refusal in Bahasa Indonesia by default, in English with ILP_LANG=en', async () => {
+    const file = writeCsv(dir, 'range.csv', [row(0, { BB: '0,05' })]);
+    const id = await run(file, '--org', ORG, '--dry-run');
+    expect(id.code).toBe(1);
+    expect(id.out).toMatch(/^baris 2, kolom BB: data ditolak: measurements\[0\]\.value 0\.05 kg di luar rentang yang masuk akal untuk body-weight/);
+    process.env.ILP_LANG = 'en';
+    const en = await run(file, '--org', ORG, '--dry-run');
+    expect(en.out).toMatch(/^row 2, column BB: refused: measurements\[0\]\.value 0\.05 kg is outside the plausible range for body-weight/);
+  });
+
   it('shows a progress line on stderr when it is a terminal, none otherwise', async () => {
     const many = Array.from({ length: 5 }, (_, i) => row(0, { 'Tanggal Kunjungan': `0${i + 1}/10/2026` }));
     const file = writeCsv(dir, 'many.csv', many);

@@ -288,7 +288,7 @@ describe('bad findings and pregnancy values are rejected at their field', () => 
 
   it('a K number that is unknown or at a setting that does not count ANC visits', () => {
     expectError(withPregnancy({ ancVisit: 'K7' }), 'pregnancy.ancVisit', /'K7' is not an ANC visit number; use one of K1A, K1M, K2, K3, K4, K5, K6/);
-    expectError(withPregnancy({ ancVisit: 'K2' }, { setting: 'posyandu' }), 'pregnancy.ancVisit', /only for an ANC visit at puskesmas or pustu; this visit's setting is posyandu/);
+    expectError(withPregnancy({ ancVisit: 'K2' }, { setting: 'posyandu' }), 'pregnancy.ancVisit', /only for an ANC visit at puskesmas, pustu; this visit's setting is posyandu/);
   });
 
   it('a finding sent twice (unless repeatable), and a value typed from a NIK is not echoed', () => {

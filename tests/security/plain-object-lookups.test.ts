@@ -18,7 +18,6 @@ const REVIEWED: Record<string, string> = {
   'src/config/facilities.ts: locations[code]': 'write into emptyTable() (no prototype)',
   'src/config/facilities.ts: out[org]': 'write into a null-prototype SecretsMap',
   'src/config/service.ts: env[k]': 'k is one of the environment variable names the code lists',
-  'src/mapping/source-schema.ts: TYPE_WORDS[String(p.type)]': 'p.type comes from the contract schema (Ajv type keyword), not from the record',
   'src/mapping/source-schema.ts: (record as Record<string, unknown>)[k]': 'k is a property name of the contract schema; reads the record',
   'src/validation/r4-structure.ts: patterns[String(err.params.pattern)]': 'the pattern comes from the compiled FHIR schema, not the payload',
   'src/validation/r4-structure.ts: (cur as Record<string, unknown>)[seg]': 'guarded by Object.hasOwn on the line above',

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { EXIT, type CliContext } from '../context.js';
-import { LOCALES, messages, type Locale } from '../../i18n/index.js';
+import { LOCALES, messages, operatorLocale, type Locale } from '../../i18n/index.js';
 import { ConfigError, loadHmacKey, loadServiceConfig, storeOptionsOf } from '../../config/index.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
@@ -93,7 +93,7 @@ export function importCommand(ctx: CliContext): Command {
     .option('--template <name>', 'the column template (mappings/imports/<name>.json)', 'posyandu')
     .option('--dry-run', 'check every row, store nothing')
     .option('--batch-size <n>', 'rows per store transaction', '500')
-    .option('--lang <lang>', 'language of problems and summary: id (Bahasa Indonesia) | en', 'id')
+    .option('--lang <lang>', 'language of problems and summary: id (Bahasa Indonesia) | en (default: ILP_LANG, else id)', operatorLocale())
     .action(async (file: string, flags: ImportFlags) => {
       const locale = (LOCALES as readonly string[]).includes(flags.lang) ? (flags.lang as Locale) : undefined;
       try {

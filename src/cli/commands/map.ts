@@ -12,6 +12,8 @@ import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../../uti
 import { itemId, LINE_ID_HELP, openInput, readItems, writeLine, type InputItem } from '../ndjson.js';
 import { EXIT, parseNow, type CliContext } from '../context.js';
 import { isWellFormedVisitId } from '../../util/visit-id.js';
+import { DEFAULT_LOCALE, LOCALES, operatorLocale, type Locale } from '../../i18n/index.js';
+import { localizeIssues } from '../../i18n/issues.js';
 
 export interface MapRunOptions {
   input: Readable;
@@ -22,6 +24,8 @@ export interface MapRunOptions {
   mapper: Mapper;
   validator: ValidatorLike;
   limits?: JsonLimits;
+  /** Language of the source-record issues (default Bahasa Indonesia). */
+  locale?: Locale;
 }
 
 type Status = 'invalid' | 'defect' | 'unusable' | 'warnings';
@@ -35,7 +39,7 @@ async function report(o: MapRunOptions, item: InputItem, status: Status, issues:
   const entry: Record<string, unknown> = { line: item.line, ...(item.ok && item.index !== undefined ? { item: item.index } : {}), status };
   const id = shownVisitId(visitId);
   if (id !== undefined) entry.visitId = id;
-  entry.outcome = { resourceType: 'OperationOutcome', id: itemId(item), issue: toOperationOutcome(issues).issue };
+  entry.outcome = { resourceType: 'OperationOutcome', id: itemId(item), issue: toOperationOutcome(localizeIssues(issues, o.locale ?? DEFAULT_LOCALE)).issue };
   await writeLine(o.errors, JSON.stringify(entry));
 }
 
@@ -93,6 +97,7 @@ export function mapCommand(ctx: CliContext): Command {
     .argument('<file>', "one record or NDJSON of records; '-' for stdin")
     .option('-v, --verbose', 'also report warnings (references sync will resolve) on stderr', false)
     .option('--now <datetime>', 'reference time for date checks (default: now)')
+    .option('--lang <lang>', 'language of the record problems: id (Bahasa Indonesia) | en (default: ILP_LANG, else id)', operatorLocale())
     .addHelpText(
       'after',
       '\nstderr: one JSON line per record that did not map (and, with --verbose, per record with warnings):\n' +
@@ -100,9 +105,15 @@ export function mapCommand(ctx: CliContext): Command {
         `${LINE_ID_HELP}\n` +
         '\nExit codes: 0 all mapped, 1 any invalid record (OperationOutcome on stderr with its line), 2 unusable input.',
     )
-    .action(async (file: string, opts: { verbose: boolean; now?: string }) => {
+    .action(async (file: string, opts: { verbose: boolean; now?: string; lang: string }) => {
       let input: Readable;
       let now: Date;
+      const locale = (LOCALES as readonly string[]).includes(opts.lang) ? (opts.lang as Locale) : undefined;
+      if (!locale) {
+        await writeLine(ctx.stderr, 'map: --lang must be id or en');
+        ctx.exitCode = EXIT.UNUSABLE;
+        return;
+      }
       try {
         now = parseNow(opts.now, ctx.clock);
         input = await openInput(file, ctx.stdin);
@@ -111,6 +122,6 @@ export function mapCommand(ctx: CliContext): Command {
         ctx.exitCode = EXIT.UNUSABLE;
         return;
       }
-      ctx.exitCode = await runMap({ input, output: ctx.stdout, errors: ctx.stderr, verbose: opts.verbose, now, mapper: ctx.mapper(), validator: ctx.validator() });
+      ctx.exitCode = await runMap({ input, output: ctx.stdout, errors: ctx.stderr, verbose: opts.verbose, now, locale, mapper: ctx.mapper(), validator: ctx.validator() });
     });
 }

@@ -9,7 +9,7 @@ import { REJECTION_COLUMNS, VISIT_COLUMNS, type Column } from '../../app/csv.js'
 import type { RejectionListItem } from '../../app/rejections.js';
 import type { VisitListItem } from '../../app/visits.js';
 import type { Store } from '../../store/types.js';
-import type { Locale } from '../../i18n/index.js';
+import { operatorLocale, type Locale } from '../../i18n/index.js';
 import { CliStop, listParamsOf, outputOf, runOnStore, text, withOutputOptions, writePage, type OutputFlags } from '../queries.js';
 
 const ALL = { all: true } as const;
@@ -58,7 +58,7 @@ export function visitsCommand(ctx: CliContext): Command {
 
   visits.command('requeue <organizationId> <visitId>')
     .description('put a blocked / needs-correction / dead-letter visit back in the queue')
-    .option('--lang <lang>', 'id | en', 'id')
+    .option('--lang <lang>', 'id | en (default: ILP_LANG, else id)', operatorLocale())
     .action((org: string, visitId: string, flags: { lang: string }) => runOnStore(ctx, 'visits requeue', localeFlag({ ...flags, format: 'table' }), async (store) => {
       const { locale } = outputOf({ ...flags, format: 'table' });
       const done = await requeueVisit(deps(ctx, store), ALL, org, visitId);
@@ -75,6 +75,6 @@ export function rejectionsCommand(ctx: CliContext): Command {
     .option('--until <date>', 'before (a date: up to the end of that day)')
     .action((flags: OutputFlags & Record<string, unknown>) => runOnStore(ctx, 'rejections', localeFlag(flags), async (store) => {
       const out = outputOf(flags);
-      writePage<RejectionListItem>(ctx, await listRejections(deps(ctx, store), ALL, listParamsOf(flags, REJECTION_FLAGS)), out, REJECTION_COLUMNS, REJECTION_TABLE);
+      writePage<RejectionListItem>(ctx, await listRejections(deps(ctx, store), ALL, listParamsOf(flags, REJECTION_FLAGS), out.locale), out, REJECTION_COLUMNS, REJECTION_TABLE);
     }));
 }

@@ -418,6 +418,10 @@ export function outboxContract(make: MakeStore): void {
         expect(await store.getFacilityState(ORG)).toBeUndefined();
         await store.putFacilityState({ organizationId: ORG, status: 'auth-failed', reason: 'invalid_client', notBefore: T0 + 60_000, updatedAt: T0 });
         expect(await store.getFacilityState(ORG)).toEqual({ organizationId: ORG, status: 'auth-failed', reason: 'invalid_client', notBefore: T0 + 60_000, updatedAt: T0 });
+        // Our reason as a catalogue message too (said in the reader's language), parameters kept as they were.
+        const reasonMessage = { key: 'facility.auth.lockout', params: { minutes: 1, code: 'invalid_client' } };
+        await store.putFacilityState({ organizationId: ORG, status: 'auth-failed', reason: 'locked out', reasonMessage, updatedAt: T0 + 1 });
+        expect(await store.getFacilityState(ORG)).toEqual({ organizationId: ORG, status: 'auth-failed', reason: 'locked out', reasonMessage, updatedAt: T0 + 1 });
         await store.putFacilityState({ organizationId: ORG, status: 'active', updatedAt: T0 + 1 });
         expect(await store.getFacilityState(ORG)).toEqual({ organizationId: ORG, status: 'active', updatedAt: T0 + 1 });
         await expect(store.putFacilityState({ organizationId: ORG, status: 'sleeping' as 'active', updatedAt: T0 })).rejects.toHaveProperty('message');
