@@ -18,7 +18,7 @@ import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/m
 import { hashApiKey, type Principal } from './api/auth.js';
 import { AuthThrottle } from './api/auth-throttle.js';
 import {
-  BUNDLED_SIMULATOR, ConfigError, demoKeysExposure, loadHmacKey, readServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities,
+  BUNDLED_SIMULATOR, ConfigError, demoKeysExposure, loadHmacKey, readServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities, storeOptionsOf,
   type FacilityEntry, type SecretsMap, type ServiceConfig,
 } from './config/index.js';
 import { loadMappingTables, mapVisit, checkVisit, type MappingTables, type VisitRecord } from './mapping/index.js';
@@ -198,12 +198,15 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     }
     const facilities = resolveFacilities(setup.entries, env, setup.secrets, simulator?.url);
 
-    const storeOptions = { ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir };
-    const openedStore = openStore({ ...storeOptions, codec: dataKeys });
+    const storeOptions = storeOptionsOf(cfg);
+    const openedStore = await openStore({ ...storeOptions, codec: dataKeys });
     store = openedStore;
     const dbFile = sqliteFileOf(storeOptions);
     const dbDir = dbFile && dbFile !== ':memory:' ? path.dirname(path.resolve(dbFile)) : cfg.dataDir;
-    const loose = dbFile && dbFile !== ':memory:' ? looseModes([...companionFiles(path.resolve(dbFile)), ...(hmac.file ? [hmac.file] : [])]) : [];
+    // The SQLite file and its companions are checked only on SQLite (PostgreSQL's files are the server's); the HMAC key file always.
+    const sqliteFiles = dbFile && dbFile !== ':memory:' ? companionFiles(path.resolve(dbFile)) : [];
+    const privateFiles = [...sqliteFiles, ...(hmac.file ? [hmac.file] : [])];
+    const loose = privateFiles.length ? looseModes(privateFiles) : [];
     if (loose.length) logger.warn({ files: loose }, 'data files or their folder are readable by other local users (they hold NIKs): chmod 700 the folder and 600 the files');
     // The bundled simulator starts empty: ids remembered from an earlier run would point at nothing (20007).
     for (const e of needsBundled ? setup.entries.filter((x) => x.environment === 'simulator' && x.simulatorUrl === BUNDLED_SIMULATOR) : []) {

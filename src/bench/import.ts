@@ -7,7 +7,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { createValidator } from '../validation/index.js';
 import { loadMappingTables, mapVisit } from '../mapping/index.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openStore, plainRecordCodec } from '../store/index.js';
 import { importFile, type ImportSummary } from '../app/import.js';
 import { importsDir, loadTemplate } from '../app/import-template.js';
 import type { SheetFormat } from '../app/import-readers.js';
@@ -55,7 +55,7 @@ async function writeXlsx(file: string): Promise<void> {
 async function bench(format: SheetFormat, dir: string): Promise<void> {
   const file = path.join(dir, `register.${format}`);
   await (format === 'csv' ? writeCsv(file) : writeXlsx(file));
-  const store = openSqliteStore({ file: path.join(dir, `bench-${format}.db`) });
+  const store = await openStore({ url: `sqlite:${path.join(dir, `bench-${format}.db`)}`, codec: plainRecordCodec });
   const tables = loadMappingTables();
   const validator = createValidator();
   const key = Buffer.alloc(32, 1);

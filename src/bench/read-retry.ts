@@ -37,7 +37,7 @@ interface RunFigures {
 async function run(readRetries: number, n: number, errorRate5xx: number, latencyMs: number, seed: number): Promise<RunFigures> {
   const seeds: SeedPatient[] = Array.from({ length: n }, (_, p) => ({ id: `P6${String(p).padStart(10, '0')}`, ...person(p) }));
   const sim = await startSimulator({ port: 0, latencyMs, quotaPerMinute: 0, patients: seeds, seed, errorRate5xx, faultScope: 'all' });
-  const store = openStore({ url: 'sqlite::memory:' });
+  const store = await openStore({ url: 'sqlite::memory:' });
   const cfg: FacilityConfig = {
     organizationId: ORG, environment: 'simulator', authBaseUrl: sim.authBaseUrl, fhirBaseUrl: sim.fhirBaseUrl, clientId: 'demo-client', clientSecret: 'demo-secret',
     timezone: 'Asia/Jakarta', quotaPerMinute: 100_000, locations: { [LOCATION]: { name: 'Posyandu Mawar', physicalType: 'si' } },

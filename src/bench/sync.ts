@@ -102,7 +102,7 @@ interface RunnerKit { store: Store; runner: SyncRunner<MappingTables>; requests:
 
 async function kit(patients: SeedPatient[], opts: { quota?: number; windowMs?: number; latencyMs: number }): Promise<RunnerKit> {
   const sim = await startSimulator({ port: 0, latencyMs: opts.latencyMs, quotaPerMinute: 0, patients, seed: 1 });
-  const store = openStore({ url: 'sqlite::memory:' });
+  const store = await openStore({ url: 'sqlite::memory:' });
   const cfg: FacilityConfig = {
     organizationId: ORG, environment: 'simulator', authBaseUrl: sim.authBaseUrl, fhirBaseUrl: sim.fhirBaseUrl, clientId: 'demo-client', clientSecret: 'demo-secret',
     timezone: 'Asia/Jakarta', quotaPerMinute: opts.quota ?? 100_000, locations: { [LOCATION]: { name: 'Posyandu Mawar', physicalType: 'si' } },
@@ -210,7 +210,7 @@ async function benchFacilities(): Promise<Record<string, number>> {
     port: 0, latencyMs, quotaPerMinute: 0, patients: seeds, seed: 1,
     clients: orgs.map((org) => ({ clientId: `c-${org}`, clientSecret: `s-${org}`, organizationId: org })),
   });
-  const store = openStore({ url: 'sqlite::memory:' });
+  const store = await openStore({ url: 'sqlite::memory:' });
   const runtimes = new Map(orgs.map((org) => {
     const cfg: FacilityConfig = {
       organizationId: org, environment: 'simulator', authBaseUrl: sim.authBaseUrl, fhirBaseUrl: sim.fhirBaseUrl, clientId: `c-${org}`, clientSecret: `s-${org}`,

@@ -3,7 +3,7 @@
 // They call the use cases in src/app/ (never src/api): the CLI acts as the operator, so it sees every facility.
 import type { Command } from 'commander';
 import { LOCALES, messages, operatorLocale, type Locale } from '../i18n/index.js';
-import { ConfigError, loadServiceConfig } from '../config/index.js';
+import { ConfigError, loadServiceConfig, storeOptionsOf } from '../config/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { QueryParameterError } from '../app/params.js';
@@ -48,7 +48,7 @@ export async function runOnStore(ctx: CliContext, name: string, locale: () => Lo
   try {
     try {
       const cfg = loadServiceConfig(process.env);
-      store = openStore({ ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir });
+      store = await openStore(storeOptionsOf(cfg));
     } catch (e) {
       const reason = e instanceof ConfigError ? e.message : e instanceof Error ? e.message : 'unknown error';
       throw new CliStop(EXIT.UNUSABLE, text(locale(), 'cli.no-store', { reason }));

@@ -122,6 +122,13 @@ export const defaultSyncSettings: SyncSettings = {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads the service configuration; throws one ConfigError listing every problem. */
+/** How the service, the CLI and the benchmarks open the store of this configuration (openStore's options). */
+export function storeOptionsOf(cfg: Pick<ServiceConfig, 'databaseUrl' | 'dataDir' | 'databasePoolMax' | 'databaseStatementTimeoutMs'>): {
+  url?: string; dataDir: string; poolMax: number; statementTimeoutMs: number;
+} {
+  return { ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir, poolMax: cfg.databasePoolMax, statementTimeoutMs: cfg.databaseStatementTimeoutMs };
+}
+
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServiceConfig {
   const { config, problems } = readServiceConfig(env, cwd);
   if (problems.length) throw new ConfigError(problems);
@@ -153,8 +160,9 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
   const port = int('PORT', 8080, 0, 65535);
   const dataDir = path.resolve(cwd, str('DATA_DIR') ?? 'data');
   const databaseUrl = str('DATABASE_URL');
-  if (databaseUrl !== undefined && !/^sqlite:/.test(databaseUrl)) {
-    problems.push('DATABASE_URL: only sqlite:<file> and sqlite::memory: are supported by this version');
+  // Only the rule is echoed, never the value: a database URL may carry a password.
+  if (databaseUrl !== undefined && !/^(sqlite:|postgres(ql)?:\/\/)/i.test(databaseUrl)) {
+    problems.push('DATABASE_URL: use sqlite:<file>, sqlite::memory: or postgres://user:password@host:port/database');
   }
   const syncCron = str('SYNC_CRON') ?? DEFAULT_SYNC_CRON;
   if (!cron.validate(syncCron)) problems.push(`SYNC_CRON: "${syncCron}" is not a valid cron expression (e.g. "*/5 * * * *")`);

@@ -4,7 +4,6 @@ import type { Store } from './types.js';
 import { openSqliteStore } from './sqlite.js';
 import { makePrivateDir } from './open-checks.js';
 import { loadDataKeys, plainRecordCodec, type RecordCodec } from './record-codec.js';
-import type { Store as AsyncStore } from './async-types.js';
 import { openPostgresStore } from './postgres.js';
 
 export type { Store } from './types.js';
@@ -12,14 +11,14 @@ export { RETRACTED_HASH, visitLedgerPrefix } from './types.js';
 export { checkDatabaseFile, openSqliteStore, StoreSchemaError } from './sqlite.js';
 export { StorageError, type StorageFault } from './storage-error.js';
 export { companionFiles, looseModes } from './open-checks.js';
-export { DataKeyConfigError, loadDataKeys, recordAad, RecordKeyring, type RecordCodec } from './record-codec.js';
+export { DataKeyConfigError, loadDataKeys, plainRecordCodec, recordAad, RecordKeyring, type RecordCodec } from './record-codec.js';
 export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres.js';
 
 export const DEFAULT_DB_FILE = 'ilp-adapter.db';
 
 export interface OpenStoreOptions {
   /**
-   * `sqlite::memory:` (tests), `sqlite:<path>` / `sqlite://<path>` (a file), `postgres://…` (openAsyncStore only).
+   * `sqlite::memory:` (tests), `sqlite:<path>` / `sqlite://<path>` (a file), `postgres://…` / `postgresql://…` (a PostgreSQL server).
    * Without it: the SQLite file `<dataDir>/ilp-adapter.db`.
    */
   url?: string;
@@ -46,26 +45,8 @@ export function isPostgresUrl(url: string | undefined): boolean {
 }
 
 /**
- * The store behind the async contract for these options: `DATABASE_URL=postgres://…` selects PostgreSQL (pool and
- * statement timeout from the options). SQLite joins here when its async implementation lands; then this replaces
- * openStore at every call site (which still use the synchronous Store today).
- */
-export async function openAsyncStore(opts: OpenStoreOptions = {}): Promise<AsyncStore> {
-  const url = opts.url?.trim();
-  if (url && isPostgresUrl(url)) {
-    return openPostgresStore({
-      url,
-      ...(opts.poolMax !== undefined ? { poolMax: opts.poolMax } : {}),
-      ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
-      codec: opts.codec ?? loadDataKeys(process.env, path.resolve(opts.dataDir ?? './data')).keyring,
-    });
-  }
-  throw new Error('the asynchronous SQLite store is not in this build yet; open SQLite with openStore');
-}
-
-/**
- * Where the SQLite file of these options lives: a path, ':memory:', or undefined for an unsupported URL (openStore
- * says why). The folder is not created.
+ * Where the SQLite file of these options lives: a path, ':memory:', or undefined for a URL that is not SQLite's
+ * (PostgreSQL, or unsupported: openStore says why). The folder is not created.
  */
 export function sqliteFileOf(opts: OpenStoreOptions = {}): string | undefined {
   const url = opts.url?.trim();
@@ -77,13 +58,23 @@ export function sqliteFileOf(opts: OpenStoreOptions = {}): string | undefined {
   return file || undefined;
 }
 
-export function openStore(opts: OpenStoreOptions = {}): Store {
+/**
+ * The one way to open a store (service, CLI, benchmarks): the SQLite file `<dataDir>/ilp-adapter.db` without a URL,
+ * `sqlite:<path>` / `sqlite::memory:`, or PostgreSQL for `postgres://…` / `postgresql://…` (pool and statement timeout
+ * from the options). Refusals (bad URL, damaged or newer file, unreachable server, a keyring missing a key the bodies
+ * need) reject; nothing is left open then.
+ */
+export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   const url = opts.url?.trim();
   // Only the scheme is ever echoed back: a database URL may carry a password.
   const scheme = url ? /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() : 'sqlite';
-  if (scheme === 'postgres' || scheme === 'postgresql') {
-    // The PostgreSQL store is asynchronous (openAsyncStore); the synchronous call sites cannot use it yet.
-    throw new Error('PostgreSQL store is not implemented yet for this synchronous entry point; use openAsyncStore, or the embedded SQLite store (omit the store URL)');
+  if (url && isPostgresUrl(url)) {
+    return openPostgresStore({
+      url,
+      ...(opts.poolMax !== undefined ? { poolMax: opts.poolMax } : {}),
+      ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
+      codec: opts.codec ?? loadDataKeys(process.env, path.resolve(opts.dataDir ?? './data')).keyring,
+    });
   }
   if (scheme !== 'sqlite') {
     throw new Error(`unsupported store URL scheme ${scheme ? `"${scheme}:"` : '(none)'}; use sqlite:<path>, sqlite::memory: or postgres://…`);

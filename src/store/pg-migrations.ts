@@ -135,6 +135,13 @@ CREATE INDEX visits_purgeable ON visits (sent_at) WHERE state = 'sent' AND recor
 CREATE INDEX visit_events_at ON visit_events (at, id);
 `,
   },
+  {
+    version: 3,
+    name: 'facility_state: reason_message (catalogue key and parameters of the reason), so it is said in the reader\'s language',
+    sql: `
+ALTER TABLE facility_state ADD COLUMN reason_message JSONB;
+`,
+  },
 ];
 
 export const latestPgSchemaVersion = pgMigrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -17,14 +17,15 @@
 import pg from 'pg';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyImport, ApiKeyRow, ApiKeySource, BodyKeyCounts, Claim, ClaimedVisit, Counts, DueSplit, EarlierWeighing, FacilityFacts, FacilityHoldCause,
+  ApiKeyImport, ApiKeyRow, ApiKeySource, BodyKeyCounts, Claim, ClaimedVisit, Counts, DueSplit, EarlierWeighing, FacilityFacts,
   FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store,
   ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState,
   VisitSummary,
-} from './async-types.js';
-import { visitLedgerPrefix } from './async-types.js';
+} from './types.js';
+import { visitLedgerPrefix } from './types.js';
 import {
-  assertLimit, assertTime, checkedIngestItem, listColumns, nonEmpty, summarise, unreadableOutcome, toApiKeyRow, toLedgerEntry, toSummary, type DbApiKey, type DbLedger, type DbSummary,
+  assertClaim, assertLimit, assertTime, checkedIngestItem, FINAL_STATES, listColumns, nonEmpty, STATES, summarise, unreadableOutcome, toApiKeyRow, toLedgerEntry,
+  toFacilityState, toSummary, toVisitRow, type DbApiKey, type DbFacilityState, type DbLedger, type DbSummary, type DbVisitOf,
 } from './shared.js';
 import { latestPgSchemaVersion, pgMigrations } from './pg-migrations.js';
 import { StoreSchemaError } from './open-checks.js';
@@ -48,8 +49,6 @@ export interface PostgresStoreOptions {
   codec?: RecordCodec;
 }
 
-const STATES: readonly VisitState[] = ['queued', 'sending', 'sent', 'needs-correction', 'blocked', 'dead-letter'];
-const FINAL_STATES = new Set<VisitState>(['needs-correction', 'blocked', 'dead-letter']);
 const DUE = `state IN ('queued','sending')`; // must match the visits_due partial index
 /** Key of the advisory lock migrations run under (any constant shared by every instance; "ilp-sts" in ASCII). */
 const MIGRATION_LOCK = 0x696c702d737473n;
@@ -66,39 +65,14 @@ const pgTypes = {
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
-interface DbVisit {
-  rid: number;
-  org: string;
-  visit_id: string;
-  revision: number;
-  content_hash: string;
-  record: string;
-  state: VisitState;
-  attempts: number;
-  claim_seq: number;
-  next_attempt_at: number;
-  lease_until: number | null;
-  last_error: OperationOutcome | null;
-  resource_ids: Record<string, string> | null;
-  created_at: number;
-  updated_at: number;
-  sent_at: number | null;
-  record_purged_at: number | null;
-}
+/** PostgreSQL's row: JSONB columns arrive parsed. */
+type DbVisit = DbVisitOf<unknown>;
 
 const VISIT_COLUMNS = `rid, org, visit_id, revision, content_hash, record, state, attempts, claim_seq, next_attempt_at, lease_until,
   last_error, resource_ids, created_at, updated_at, sent_at, record_purged_at`;
 
 function sameClaim(v: DbVisit, claim: Claim): boolean {
   return v.state === 'sending' && v.revision === claim.revision && v.claim_seq === claim.claimSeq;
-}
-
-function assertClaim(claim: Claim): void {
-  if (!claim || typeof claim !== 'object' || !nonEmpty(claim.organizationId) || !nonEmpty(claim.visitId)) {
-    throw new TypeError('claim must name an organizationId and a visitId');
-  }
-  if (!Number.isInteger(claim.revision) || claim.revision < 1) throw new TypeError('claim.revision must be a positive integer');
-  if (!Number.isInteger(claim.claimSeq) || claim.claimSeq < 1) throw new TypeError('claim.claimSeq must be a positive integer');
 }
 
 /** SQLSTATE (or its class, two characters) → storage fault; anything else (constraints, syntax) is not a storage fault. */
@@ -278,35 +252,9 @@ export class PostgresStore implements Store {
     return (await c.query<{ now: number }>(`SELECT ${SERVER_NOW} AS now`)).rows[0]!.now;
   }
 
-  /** The body as the row holds it: opened, purged, or unreadable (named by its key id; never a throw that hides the row). */
-  private openBody(r: DbVisit): Pick<VisitRow, 'record' | 'recordPurgedAt' | 'recordUnreadable'> {
-    if (r.record_purged_at !== null) return { record: undefined, recordPurgedAt: r.record_purged_at };
-    try {
-      return { record: JSON.parse(this.codec.open(r.record, recordAad(r.org, r.visit_id))) };
-    } catch (e) {
-      if (e instanceof RecordSealError) return { record: undefined, recordUnreadable: e.message };
-      throw e;
-    }
-  }
 
   private toVisitRow(r: DbVisit): VisitRow {
-    const row: VisitRow = {
-      organizationId: r.org,
-      visitId: r.visit_id,
-      revision: r.revision,
-      contentHash: r.content_hash,
-      ...this.openBody(r),
-      state: r.state,
-      attempts: r.attempts,
-      nextAttemptAt: r.next_attempt_at,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    };
-    if (r.lease_until !== null) row.leaseUntil = r.lease_until;
-    if (r.last_error !== null) row.lastError = r.last_error;
-    if (r.resource_ids !== null) row.resourceIds = r.resource_ids;
-    if (r.sent_at !== null) row.sentAt = r.sent_at;
-    return row;
+    return toVisitRow(r, this.codec, (parsed) => parsed);
   }
 
   private async lockVisit(c: Queryable, org: string, visitId: string): Promise<DbVisit | undefined> {
@@ -750,21 +698,16 @@ export class PostgresStore implements Store {
   // ---- facilities -----------------------------------------------------------------------------------------------
 
   async getFacilityState(organizationId: string): Promise<FacilityState | undefined> {
-    const r = (await this.q<{ org: string; status: FacilityState['status']; cause: FacilityHoldCause | null; reason: string | null; not_before: number | null; updated_at: number }>(
+    const r = (await this.q<DbFacilityState<unknown>>(
       'SELECT * FROM facility_state WHERE org = $1', [organizationId])).rows[0];
-    if (!r) return undefined;
-    const st: FacilityState = { organizationId: r.org, status: r.status, updatedAt: r.updated_at };
-    if (r.cause !== null) st.cause = r.cause;
-    if (r.reason !== null) st.reason = r.reason;
-    if (r.not_before !== null) st.notBefore = r.not_before;
-    return st;
+    return r && toFacilityState(r, (parsed) => parsed);
   }
 
   async putFacilityState(st: FacilityState): Promise<void> {
-    await this.q(`INSERT INTO facility_state (org, status, cause, reason, not_before, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+    await this.q(`INSERT INTO facility_state (org, status, cause, reason, reason_message, not_before, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (org) DO UPDATE SET status = excluded.status, cause = excluded.cause, reason = excluded.reason,
-      not_before = excluded.not_before, updated_at = excluded.updated_at`,
-    [st.organizationId, st.status, st.cause ?? null, st.reason ?? null, st.notBefore ?? null, st.updatedAt]);
+      reason_message = excluded.reason_message, not_before = excluded.not_before, updated_at = excluded.updated_at`,
+    [st.organizationId, st.status, st.cause ?? null, st.reason ?? null, st.reasonMessage ? JSON.stringify(st.reasonMessage) : null, st.notBefore ?? null, st.updatedAt]);
   }
 
   // ---- api keys -------------------------------------------------------------------------------------------------

@@ -1,7 +1,12 @@
 // Argument checks and row shapes every Store implementation applies the same way, so SQLite and PostgreSQL refuse the
-// same bad input with the same words and answer with the same objects. (sqlite.ts still has its own identical copies.)
+// same bad input with the same words and answer with the same objects.
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { ApiKeyRow, ApiKeySource, IngestItem, LedgerEntry, VisitState, VisitSummary } from './types.js';
+import type { ApiKeyRow, ApiKeySource, Claim, FacilityHoldCause, FacilityState, IngestItem, LedgerEntry, VisitRow, VisitState, VisitSummary } from './types.js';
+import { recordAad, RecordSealError, type RecordCodec } from './record-codec.js';
+import type { MessageRef } from '../validation/outcome.js';
+
+export const STATES: readonly VisitState[] = ['queued', 'sending', 'sent', 'needs-correction', 'blocked', 'dead-letter'];
+export const FINAL_STATES: ReadonlySet<VisitState> = new Set<VisitState>(['needs-correction', 'blocked', 'dead-letter']);
 
 export function nonEmpty(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
@@ -9,6 +14,14 @@ export function nonEmpty(v: unknown): v is string {
 
 export function assertTime(name: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${name} must be a finite number (epoch ms)`);
+}
+
+export function assertClaim(claim: Claim): void {
+  if (!claim || typeof claim !== 'object' || !nonEmpty(claim.organizationId) || !nonEmpty(claim.visitId)) {
+    throw new TypeError('claim: organizationId and visitId must be non-empty strings');
+  }
+  if (!Number.isInteger(claim.revision) || claim.revision < 1) throw new TypeError('claim: revision must be a positive integer');
+  if (!Number.isInteger(claim.claimSeq) || claim.claimSeq < 1) throw new TypeError('claim: claimSeq must be a positive integer');
 }
 
 export function assertLimit(limit: unknown): void {
@@ -50,6 +63,48 @@ export function checkedIngestItem(it: IngestItem, i: number): string {
   return json;
 }
 
+/** A visits row as the driver returns it; JSON columns arrive as `J` (text from SQLite, parsed JSONB from PostgreSQL). */
+export interface DbVisitOf<J> {
+  rid: number;
+  org: string;
+  visit_id: string;
+  revision: number;
+  content_hash: string;
+  record: string;
+  state: VisitState;
+  attempts: number;
+  claim_seq: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_error: J | null;
+  resource_ids: J | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+  record_purged_at: number | null;
+}
+
+/** The VisitRow of a stored row, its body opened by `codec` and its JSON columns read by `fromJson`. */
+export function toVisitRow<J>(r: DbVisitOf<J>, codec: RecordCodec, fromJson: (v: J) => unknown): VisitRow {
+  const row: VisitRow = {
+    organizationId: r.org,
+    visitId: r.visit_id,
+    revision: r.revision,
+    contentHash: r.content_hash,
+    ...openBody(r, codec),
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.lease_until !== null) row.leaseUntil = r.lease_until;
+  if (r.last_error !== null) row.lastError = fromJson(r.last_error) as OperationOutcome;
+  if (r.resource_ids !== null) row.resourceIds = fromJson(r.resource_ids) as Record<string, string>;
+  if (r.sent_at !== null) row.sentAt = r.sent_at;
+  return row;
+}
+
 export interface DbSummary {
   org: string; visit_id: string; revision: number; state: VisitState; attempts: number; next_attempt_at: number; updated_at: number;
   setting: string | null; location_code: string | null; visit_start: number | null;
@@ -60,6 +115,21 @@ export interface DbLedger { org: string; local_key: string; resource_type: strin
 export interface DbApiKey {
   key_hash: string; org: string | null; role: ApiKeyRow['role']; label: string | null; source: ApiKeySource;
   created_at: number | null; revoked_at: number | null;
+}
+
+/** A facility_state row; the JSON column arrives as `J` (text from SQLite, parsed JSONB from PostgreSQL). */
+export interface DbFacilityState<J> {
+  org: string; status: FacilityState['status']; cause: FacilityHoldCause | null; reason: string | null; reason_message: J | null;
+  not_before: number | null; updated_at: number;
+}
+
+export function toFacilityState<J>(r: DbFacilityState<J>, fromJson: (v: J) => unknown): FacilityState {
+  const st: FacilityState = { organizationId: r.org, status: r.status, updatedAt: r.updated_at };
+  if (r.cause !== null) st.cause = r.cause;
+  if (r.reason !== null) st.reason = r.reason;
+  if (r.reason_message !== null) st.reasonMessage = fromJson(r.reason_message) as MessageRef;
+  if (r.not_before !== null) st.notBefore = r.not_before;
+  return st;
 }
 
 export function toLedgerEntry(r: DbLedger): LedgerEntry {
@@ -86,6 +156,19 @@ export function toSummary(r: DbSummary): VisitSummary {
   if (r.location_code !== null) v.locationCode = r.location_code;
   if (r.visit_start !== null) v.visitStart = r.visit_start;
   return v;
+}
+
+/** The stored body of a row (sealed by `codec`), as the row holds it: opened, purged, or unreadable (named by its key id; never a throw that hides the row). */
+export function openBody(
+  r: { org: string; visit_id: string; record: string; record_purged_at: number | null }, codec: RecordCodec,
+): Pick<VisitRow, 'record' | 'recordPurgedAt' | 'recordUnreadable'> {
+  if (r.record_purged_at !== null) return { record: undefined, recordPurgedAt: r.record_purged_at };
+  try {
+    return { record: JSON.parse(codec.open(r.record, recordAad(r.org, r.visit_id))) };
+  } catch (e) {
+    if (e instanceof RecordSealError) return { record: undefined, recordUnreadable: e.message };
+    throw e;
+  }
 }
 
 /** Why a visit whose body cannot be opened is held (blocked): which key, what failed, and what the operator can do. */

@@ -2,19 +2,22 @@
 // Synchronous inside, Promise outside: each method is `async` only to fit the Store contract; a transaction never spans an await.
 // Durability: with WAL + synchronous=NORMAL a committed transaction survives kill -9 of the process; after an OS crash or
 // power loss the last few commits may be rolled back (synchronous 'FULL' closes that gap: measured ~2x slower autocommit, ~1.3x slower batches).
-import type { MessageRef } from '../validation/outcome.js';
 import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyImport, ApiKeyRow, ApiKeySource, BodyKeyCounts, Claim, ClaimedVisit, Counts, ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, DueSplit, EarlierWeighing, FacilityFacts, FacilityHoldCause, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
+  ApiKeyImport, ApiKeyRow, BodyKeyCounts, Claim, ClaimedVisit, Counts, ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, DueSplit, EarlierWeighing, FacilityFacts, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
 import { assertOurDatabase, corruptDatabase, inspectDatabaseFile, integrityProblems, prepareDatabaseFile, StoreSchemaError } from './open-checks.js';
 import { toStorageError, withStorageErrors } from './storage-error.js';
-import { plainRecordCodec, recordAad, RecordSealError, sealedKeyId, type RecordCodec } from './record-codec.js';
+import { plainRecordCodec, recordAad, sealedKeyId, type RecordCodec } from './record-codec.js';
 import * as atRest from './sqlite-at-rest.js';
+import {
+  assertClaim, assertLimit, assertTime, checkedIngestItem, FINAL_STATES, listColumns, nonEmpty, STATES, summarise, toApiKeyRow,
+  toFacilityState, toLedgerEntry, toSummary, toVisitRow, unreadableOutcome, type DbApiKey, type DbFacilityState, type DbSummary, type DbVisitOf,
+} from './shared.js';
 
 export { StoreSchemaError } from './open-checks.js';
 
@@ -33,93 +36,11 @@ export interface SqliteStoreOptions {
   codec?: RecordCodec;
 }
 
-const STATES: readonly VisitState[] = ['queued', 'sending', 'sent', 'needs-correction', 'blocked', 'dead-letter'];
-const FINAL_STATES = new Set<VisitState>(['needs-correction', 'blocked', 'dead-letter']);
 
-interface DbVisit {
-  rid: number;
-  org: string;
-  visit_id: string;
-  revision: number;
-  content_hash: string;
-  record: string;
-  state: VisitState;
-  attempts: number;
-  next_attempt_at: number;
-  lease_until: number | null;
-  last_error: string | null;
-  resource_ids: string | null;
-  created_at: number;
-  updated_at: number;
-  sent_at: number | null;
-  record_key: string | null;
-  record_purged_at: number | null;
-  claim_seq: number;
-}
+/** SQLite's row: JSON columns as text, and the id of the key that sealed the body. */
+type DbVisit = DbVisitOf<string> & { record_key: string | null };
 
-function toLedgerEntry(r: { org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }): LedgerEntry {
-  return {
-    organizationId: r.org, localKey: r.local_key, resourceType: r.resource_type,
-    satusehatId: r.satusehat_id, contentHash: r.content_hash, updatedAt: r.updated_at,
-  };
-}
-
-interface DbApiKey {
-  key_hash: string;
-  org: string | null;
-  role: ApiKeyRow['role'];
-  label: string | null;
-  source: ApiKeySource;
-  created_at: number | null;
-  revoked_at: number | null;
-}
-
-function toApiKeyRow(r: DbApiKey): ApiKeyRow {
-  const row: ApiKeyRow = { keyHash: r.key_hash, organizationId: r.org, role: r.role, source: r.source };
-  if (r.label !== null) row.label = r.label;
-  if (r.created_at !== null) row.createdAt = r.created_at;
-  if (r.revoked_at !== null) row.revokedAt = r.revoked_at;
-  return row;
-}
-
-/** The body as the row holds it: opened, purged, or unreadable (named by its key id; never a throw that hides the row). */
-function openBody(r: DbVisit, codec: RecordCodec): Pick<VisitRow, 'record' | 'recordPurgedAt' | 'recordUnreadable'> {
-  if (r.record_purged_at !== null) return { record: undefined, recordPurgedAt: r.record_purged_at };
-  try {
-    return { record: JSON.parse(codec.open(r.record, recordAad(r.org, r.visit_id))) };
-  } catch (e) {
-    if (e instanceof RecordSealError) return { record: undefined, recordUnreadable: e.message };
-    throw e;
-  }
-}
-
-function toVisitRow(r: DbVisit, codec: RecordCodec): VisitRow {
-  const row: VisitRow = {
-    organizationId: r.org,
-    visitId: r.visit_id,
-    revision: r.revision,
-    contentHash: r.content_hash,
-    ...openBody(r, codec),
-    state: r.state,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-  if (r.lease_until !== null) row.leaseUntil = r.lease_until;
-  if (r.last_error !== null) row.lastError = JSON.parse(r.last_error) as OperationOutcome;
-  if (r.resource_ids !== null) row.resourceIds = JSON.parse(r.resource_ids) as Record<string, string>;
-  if (r.sent_at !== null) row.sentAt = r.sent_at;
-  return row;
-}
-
-/** The columns the visit list filters on, read from the record (absent or malformed ⇒ NULL). */
-function listColumns(record: unknown): [string | null, string | null, number | null] {
-  const r = (record && typeof record === 'object' ? record : {}) as Record<string, unknown>;
-  const text = (v: unknown) => (typeof v === 'string' ? v : null);
-  const start = typeof r.start === 'string' ? Date.parse(r.start) : Number.NaN;
-  return [text(r.setting), text(r.locationCode), Number.isFinite(start) ? start : null];
-}
+const parseJson = (text: string): unknown => JSON.parse(text);
 
 /** WHERE clause and its parameters, built from the filters present (the SQL text is then one of few shapes, cached). */
 class Where {
@@ -134,52 +55,11 @@ class Where {
   }
 }
 
-function assertLimit(limit: unknown): void {
-  if (!Number.isInteger(limit) || (limit as number) < 1) throw new TypeError('limit must be a positive integer');
-}
-
-interface DbSummary {
-  org: string; visit_id: string; revision: number; state: VisitState; attempts: number; next_attempt_at: number; updated_at: number;
-  setting: string | null; location_code: string | null; visit_start: number | null;
-}
-
 /** The list order: updatedAt, then organization, then visitId, all descending (as the SQL ORDER BY, binary collation). */
 function newestFirst(a: VisitSummary, b: VisitSummary): number {
   if (a.updatedAt !== b.updatedAt) return b.updatedAt - a.updatedAt;
   if (a.organizationId !== b.organizationId) return a.organizationId < b.organizationId ? 1 : -1;
   return a.visitId === b.visitId ? 0 : a.visitId < b.visitId ? 1 : -1;
-}
-
-function toSummary(r: DbSummary): VisitSummary {
-  const v: VisitSummary = {
-    organizationId: r.org, visitId: r.visit_id, revision: r.revision, state: r.state, attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at, updatedAt: r.updated_at,
-  };
-  if (r.setting !== null) v.setting = r.setting;
-  if (r.location_code !== null) v.locationCode = r.location_code;
-  if (r.visit_start !== null) v.visitStart = r.visit_start;
-  return v;
-}
-
-/** Short, PII-free (OperationOutcomes in the store are PII-free by contract) summary for the history table. */
-function summarise(oo: OperationOutcome | undefined): string | null {
-  if (!oo || !Array.isArray(oo.issue)) return null;
-  const text = oo.issue.map((i) => `${i.severity}/${i.code}: ${i.details?.text ?? i.diagnostics ?? ''}`).join('; ');
-  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
-}
-
-function nonEmpty(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0;
-}
-
-function assertClaim(c: Claim): void {
-  if (!c || typeof c !== 'object' || !nonEmpty(c.organizationId) || !nonEmpty(c.visitId)) throw new TypeError('claim: organizationId and visitId must be non-empty strings');
-  if (!Number.isInteger(c.revision) || c.revision < 1) throw new TypeError('claim: revision must be a positive integer');
-  if (!Number.isInteger(c.claimSeq) || c.claimSeq < 1) throw new TypeError('claim: claimSeq must be a positive integer');
-}
-
-function assertTime(name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${name} must be a finite number (epoch ms)`);
 }
 
 function migrate(db: Database.Database): void {
@@ -350,7 +230,7 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
       'SELECT * FROM identities WHERE kind = ? AND org = ? AND key_hash = ?'),
     putIdentity: p(`INSERT INTO identities (kind, org, key_hash, satusehat_id, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (kind, org, key_hash) DO UPDATE SET satusehat_id = excluded.satusehat_id, updated_at = excluded.updated_at`),
-    getFacility: p<{ org: string; status: FacilityState['status']; cause: FacilityHoldCause | null; reason: string | null; reason_message: string | null; not_before: number | null; updated_at: number }>(
+    getFacility: p<DbFacilityState<string>>(
       'SELECT * FROM facility_state WHERE org = ?'),
     putFacility: p(`INSERT INTO facility_state (org, status, cause, reason, reason_message, not_before, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (org) DO UPDATE SET status = excluded.status, cause = excluded.cause, reason = excluded.reason, reason_message = excluded.reason_message,
@@ -416,21 +296,8 @@ function makeTransactions(db: Database.Database, s: Statements, codec: RecordCod
     ingest: db.transaction((items: IngestItem[], now: number): IngestStatus[] => {
       const out: IngestStatus[] = [];
       items.forEach((it, i) => {
-        if (!it || typeof it !== 'object') throw new TypeError(`ingest item ${i}: not an object`);
-        if (!nonEmpty(it.organizationId)) throw new TypeError(`ingest item ${i}: organizationId must be a non-empty string`);
-        if (!nonEmpty(it.visitId)) throw new TypeError(`ingest item ${i}: visitId must be a non-empty string`);
-        if (!nonEmpty(it.contentHash)) throw new TypeError(`ingest item ${i}: contentHash must be a non-empty string`);
-        let json: string | undefined;
-        try {
-          json = JSON.stringify(it.record);
-        } catch {
-          json = undefined;
-        }
-        if (json === undefined) throw new TypeError(`ingest item ${i}: record cannot be serialised as JSON`);
+        const json = checkedIngestItem(it, i);
         const w = it.weighing;
-        if (w !== undefined && !(nonEmpty(w.childKey) && /^\d{4}-\d{2}-\d{2}$/.test(w.measuredOn) && Number.isInteger(w.weightGrams) && w.weightGrams > 0)) {
-          throw new TypeError(`ingest item ${i}: weighing must have childKey, measuredOn YYYY-MM-DD and a positive integer weightGrams`);
-        }
         const cur = s.visitByKey.get(it.organizationId, it.visitId);
         const sealed = () => {
           const stored = codec.seal(json, recordAad(it.organizationId, it.visitId));
@@ -463,7 +330,7 @@ function makeTransactions(db: Database.Database, s: Statements, codec: RecordCod
       const leaseUntil = now + leaseMs;
       const claimed: ClaimedVisit[] = [];
       for (const r of rows) {
-        const row = toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now }, codec);
+        const row = toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now }, codec, parseJson);
         if (row.recordUnreadable !== undefined) {
           // Never delivered, never claimed again until an operator acts: held with the reason (which key, what failed).
           const why = unreadableOutcome(row.recordUnreadable);
@@ -550,17 +417,6 @@ function makeTransactions(db: Database.Database, s: Statements, codec: RecordCod
   };
 }
 
-/** Why a visit whose body cannot be opened is held (blocked): names the key id, never the content. */
-function unreadableOutcome(reason: string): OperationOutcome {
-  return {
-    resourceType: 'OperationOutcome',
-    issue: [{
-      severity: 'error', code: 'security', expression: ['record'],
-      details: { text: `${reason}. Add the data key back to DATA_KEYS / the data key file and requeue the visit, or push the record again.` },
-    }],
-  };
-}
-
 class SqliteStore implements Store {
   private readonly s: Statements;
   private readonly rest: atRest.AtRestStatements;
@@ -587,7 +443,7 @@ class SqliteStore implements Store {
 
   async getVisit(organizationId: string, visitId: string): Promise<VisitRow | undefined> {
     const r = this.s.visitByKey.get(organizationId, visitId);
-    return r ? toVisitRow(r, this.codec) : undefined;
+    return r ? toVisitRow(r, this.codec, parseJson) : undefined;
   }
 
   async facilitiesWithDueWork(now: number): Promise<string[]> {
@@ -775,13 +631,7 @@ class SqliteStore implements Store {
 
   async getFacilityState(organizationId: string): Promise<FacilityState | undefined> {
     const r = this.s.getFacility.get(organizationId);
-    if (!r) return undefined;
-    const st: FacilityState = { organizationId: r.org, status: r.status, updatedAt: r.updated_at };
-    if (r.cause !== null) st.cause = r.cause;
-    if (r.reason !== null) st.reason = r.reason;
-    if (r.reason_message !== null) st.reasonMessage = JSON.parse(r.reason_message) as MessageRef;
-    if (r.not_before !== null) st.notBefore = r.not_before;
-    return st;
+    return r && toFacilityState(r, parseJson);
   }
 
   async putFacilityState(st: FacilityState): Promise<void> {

@@ -10,6 +10,7 @@ import { hashApiKey, type Principal } from '../../src/api/auth.js';
 import { loadMappingTables, mapVisit } from '../../src/mapping/index.js';
 import { createValidator } from '../../src/validation/index.js';
 import { openStore } from '../../src/store/index.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { makeVisit } from '../e2e/fixtures.js';
 import { logCapture, NOW } from './helpers.js';
@@ -23,7 +24,7 @@ let serial = 0;
 const visits = (org: string, n: number) => Array.from({ length: n }, () => makeVisit(serial++, { organizationId: org }));
 
 function service(limits: { recordsPerMinute: number; maxQueuedPerFacility: number }, opts: { countAfterRated?: number } = {}): { app: express.Express; store: Store } {
-  const store = openStore({ url: 'sqlite::memory:' });
+  const store = openSqliteStore({ file: ':memory:' });
   const staticKeys = new Map<string, Principal>([A, B].map((org) => [hashApiKey(KEY[org]!), { role: 'facility', organizationId: org }]));
   const clock = () => NOW;
   const { logger } = logCapture();
@@ -127,7 +128,7 @@ describe('records waiting for delivery per facility (INGEST_MAX_QUEUED_PER_FACIL
 
 describe('store.pendingCount', () => {
   it('counts one facility\'s queued and sending visits, not final ones nor other facilities\'', async () => {
-    const store = openStore({ url: 'sqlite::memory:' });
+    const store = await openStore({ url: 'sqlite::memory:' });
     const t = NOW.getTime();
     await store.ingest(visits(A, 3).map((v) => ({ organizationId: A, visitId: v.visitId, record: v, contentHash: v.visitId })), t);
     await store.ingest(visits(B, 2).map((v) => ({ organizationId: B, visitId: v.visitId, record: v, contentHash: v.visitId })), t);

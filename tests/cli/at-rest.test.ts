@@ -20,7 +20,7 @@ describe('ilp-adapter purge / keys rotate-data', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-cli-at-rest-'));
     process.env = { ...saved, DATA_DIR: dir };
     for (const k of ['FACILITIES_FILE', 'DATABASE_URL', 'DATA_KEYS', 'DATA_KEY_FILE', 'RETENTION_SENT_DAYS', 'HISTORY_RETENTION_DAYS', 'REJECTIONS_RETENTION_DAYS', 'ILP_LANG']) delete process.env[k];
-    const store = openStore({ dataDir: dir });
+    const store = await openStore({ dataDir: dir });
     const rec = (visitId: string) => ({ organizationId: ORG, visitId, patient: { nik: '3273010508260001', name: 'Muhammad Rafi' } });
     await store.ingest(['V1', 'V2', 'V3'].map((v) => ({ organizationId: ORG, visitId: v, record: rec(v), contentHash: v })), T - 40 * DAY);
     for (const r of await store.claimDue(ORG, T - 40 * DAY, 2, 60_000)) await store.markSent(r.claim, { encounter: `Encounter/${r.visitId}` }, T - 35 * DAY);

@@ -32,7 +32,7 @@ describe('ilp-adapter keys', () => {
   };
   const database = () => path.join(dir, 'ilp-adapter.db');
   const rows = async () => {
-    const s = openStore({ dataDir: dir });
+    const s = await openStore({ dataDir: dir });
     try {
       return s.listApiKeys();
     } finally {
@@ -97,7 +97,7 @@ describe('ilp-adapter keys', () => {
   });
 
   it('revoking a key imported from API_KEYS_FILE says to remove it from the file too', async () => {
-    const s = openStore({ dataDir: dir });
+    const s = await openStore({ dataDir: dir });
     await s.importApiKeys([{ keyHash: 'f'.repeat(64), organizationId: ORG, role: 'facility', label: 'from file' }], NOW.getTime());
     await s.close();
     const r = await run('revoke', 'from file');

@@ -26,8 +26,9 @@ describe('ilp-adapter visits / rejections / facilities', () => {
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-cli-queries-'));
     process.env.DATABASE_URL = `sqlite:${path.join(dir, 'q.db')}`;
+    process.env.DATA_DIR = dir; // the data key too: nothing lands in the working tree
     delete process.env.FACILITIES_FILE;
-    const store = openStore({ url: process.env.DATABASE_URL });
+    const store = await openStore({ url: process.env.DATABASE_URL, dataDir: dir });
     const rec = (visitId: string) => ({ organizationId: ORG, visitId, setting: 'posyandu', locationCode: 'POSY-01', start: '2026-10-05T08:30:00+07:00', patient: { nik: '3273010508260001', name: 'Muhammad Rafi' } });
     await store.ingest(['2026/10/0001', 'V-2', '=cmd'].map((v) => ({ organizationId: ORG, visitId: v, record: rec(v), contentHash: v })), T - 60_000);
     const [row] = await store.claimDue(ORG, T - 30_000, 1, 60_000);
@@ -119,10 +120,20 @@ describe('ilp-adapter visits / rejections / facilities', () => {
     expect(r.out).toBe('');
   });
 
-  it('exit 2 when the database cannot be opened', async () => {
-    process.env.DATABASE_URL = 'postgres://db.example/ilp';
+  it('exit 2 when the database URL is not one the service supports', async () => {
+    process.env.DATABASE_URL = 'mysql://ilp:s3cret@db.example/ilp';
     const r = await run('visits', 'list');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/Tidak dapat membuka basis data layanan: .*DATABASE_URL: only sqlite/s);
+    expect(r.err).toMatch(/Tidak dapat membuka basis data layanan: .*DATABASE_URL: use sqlite:<file>/s);
+    expect(r.err).not.toMatch(/s3cret/);
+  });
+
+  it('exit 2 when the PostgreSQL server cannot be reached, without echoing the URL', async () => {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    process.env.DATABASE_URL = 'postgres://ilp:s3cret@127.0.0.1:1/ilp';
+    const r = await run('visits', 'list');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Tidak dapat membuka basis data layanan/);
+    expect(r.err).not.toMatch(/s3cret/);
   });
 });

@@ -30,7 +30,7 @@ describe('ilp-adapter sync --once with a facility SATUSEHAT refuses', () => {
         locations: { [LOCATION]: { name: 'Posyandu Uji', physicalType: 'si' } },
       }] }));
       const visit = makeVisit(1, { organizationId: org });
-      const store = openStore({ dataDir: dir });
+      const store = await openStore({ dataDir: dir });
       await store.ingest([{ organizationId: org, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], Date.now());
       await store.close();
       process.env = { ...saved, DATA_DIR: dir, LOG_LEVEL: 'warn', FACILITIES_FILE: path.join(dir, 'facilities.json'), CLI_ID: 'cli-client', CLI_SECRET: 'a-wrong-secret-1234' };
@@ -44,7 +44,7 @@ describe('ilp-adapter sync --once with a facility SATUSEHAT refuses', () => {
       expect(c.out() + c.err()).not.toContain('a-wrong-secret-1234');
 
       // A facility an operator paused is reported but is no failure of the run.
-      const paused = openStore({ dataDir: dir });
+      const paused = await openStore({ dataDir: dir });
       await paused.putFacilityState({ organizationId: org, status: 'paused', reason: 'paused by an operator', updatedAt: Date.now() });
       await paused.close();
       const c2 = ctx();

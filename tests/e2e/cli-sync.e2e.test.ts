@@ -22,7 +22,7 @@ describe('ilp-adapter sync --once', () => {
   it('drains what is due, prints a summary, exits 0; without --once exits 2', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-cli-'));
     const sample = JSON.parse(fs.readFileSync(path.join(mappingsDir, 'samples', 'toddler-growth-monitoring.visit.json'), 'utf8'));
-    const store = openStore({ dataDir: dir });
+    const store = await openStore({ dataDir: dir });
     await store.ingest([{ organizationId: sample.organizationId, visitId: sample.visitId, record: sample, contentHash: contentHash(sample) }], Date.now());
     await store.close();
     process.env = { ...saved, DATA_DIR: dir, LOG_LEVEL: 'warn' };
@@ -33,7 +33,7 @@ describe('ilp-adapter sync --once', () => {
     expect(await runCli(['sync', '--once'], c, [syncCommand])).toBe(0);
     const summary = JSON.parse(c.out().trim());
     expect(summary).toMatchObject({ sent: 1, mode: 'simulator', counts: { sent: 1, queued: 0 } });
-    const reopened = openStore({ dataDir: dir });
+    const reopened = await openStore({ dataDir: dir });
     expect((await reopened.getVisit(sample.organizationId, sample.visitId))!.state).toBe('sent');
     await reopened.close();
 
@@ -64,7 +64,7 @@ describe('ilp-adapter keys', () => {
     expect(await runCli(['keys', 'create', '--org', '10000004', '--label', 'SIMPUS'], c, [keysCommand])).toBe(0);
     const key = c.out().trim();
     expect(key).toMatch(/^ilp_[A-Za-z0-9_-]{32}$/);
-    const store = openStore({ dataDir: dir });
+    const store = await openStore({ dataDir: dir });
     expect(await store.findApiKey(hashApiKey(key))).toMatchObject({ organizationId: '10000004', role: 'facility', label: 'SIMPUS' });
     await store.close();
     const raw = fs.readdirSync(dir).filter((f) => f.endsWith('.db')).map((f) => fs.readFileSync(path.join(dir, f)).toString('latin1')).join('');

@@ -81,7 +81,7 @@ function halfSentPost(url: string, p: string, key: string, body: unknown): { sen
 
 /** Opens the (dead) service's database in this process to look at the outbox as the crash left it. */
 async function outboxStates(dataDir: string, visits: Visit[]): Promise<Record<string, number>> {
-  const store = openStore({ url: `sqlite:${path.join(dataDir, 'ilp-adapter.db')}`, dataDir });
+  const store = await openStore({ url: `sqlite:${path.join(dataDir, 'ilp-adapter.db')}`, dataDir });
   try {
     const n: Record<string, number> = {};
     for (const v of visits) {

@@ -41,8 +41,8 @@ describe('lease renewal during a slow delivery', () => {
     clock = virtualClock();
     sim = await simulatorFor(list, { clock });
     db = tempDb();
-    storeA = openStore({ url: db.url });
-    storeB = openStore({ url: db.url }); // a second runner (another process) on the same database file
+    storeA = await openStore({ url: db.url });
+    storeB = await openStore({ url: db.url }); // a second runner (another process) on the same database file
   });
   afterEach(async () => {
     await storeA.close();

@@ -24,7 +24,7 @@ describe('patients as the platform answers them (recorded bodies)', () => {
       patients: [{ id: 'P09990000001', motherNik, multipleBirthInteger: birthOrder, birthDate, name: 'Bayi Ny. Rina', gender: 'female' }],
     });
     const logger = createLogger({ level: 'silent' });
-    const store = openStore({ url: 'sqlite::memory:' });
+    const store = await openStore({ url: 'sqlite::memory:' });
     try {
       const runner = runnerFor(store, clientsFor([facilityConfig(org!, sim)], clock, logger), clock, logger);
       await ingestAll(store, [newborn, adult], clock());

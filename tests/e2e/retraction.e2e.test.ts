@@ -21,7 +21,7 @@ describe('e2e: a revision that removes an entry retracts it at the platform', ()
     expect(infant.immunizations).toHaveLength(1);
     const sim = await simulatorFor(list, { clock });
     const logger = createLogger({ level: 'silent' });
-    const store = openStore({ url: 'sqlite::memory:' });
+    const store = await openStore({ url: 'sqlite::memory:' });
     const keys = [adult, infant].map((v) => ({ organizationId: org, visitId: v.visitId }));
     try {
       const runner = runnerFor(store, clientsFor([facilityConfig(list[0]!, sim)], clock, logger), clock, logger);

@@ -47,7 +47,7 @@ describe('sync runner: facilities served at once', () => {
     const list = orgs(facilityCount);
     const sim = await simulatorFor(list, { clock, latencyMs: 15 });
     const logger = createLogger({ level: 'silent' });
-    const store = openStore({ url: 'sqlite::memory:' });
+    const store = await openStore({ url: 'sqlite::memory:' });
     try {
       const { hook, observed } = barrier(store, facilityCount);
       const runner = runnerFor(store, clientsFor(list.map((o) => facilityConfig(o, sim)), clock, logger), clock, logger, undefined, {
@@ -97,7 +97,7 @@ describe('sync runner: facilities served at once', () => {
     const list = orgs(6);
     const sim = await simulatorFor(list, { clock, latencyMs: 5 });
     const logger = createLogger({ level: 'silent' });
-    const store = openStore({ url: 'sqlite::memory:' });
+    const store = await openStore({ url: 'sqlite::memory:' });
     try {
       let maxSending = 0;
       const claimedOrgs: string[] = [];

@@ -22,7 +22,7 @@ describe("visitIds with '/'", () => {
     const sim = await simulatorFor(list, { clock, dropAfterCommitRate: 0.5, seed: 5 });
     const logger = createLogger({ level: 'silent' });
     const db = tempDb();
-    const store = openStore({ url: db.url });
+    const store = await openStore({ url: db.url });
     try {
       const runner = runnerFor(store, clientsFor([facilityConfig(list[0]!, sim)], clock, logger), clock, logger);
       // Adults: body weight and blood pressure (three Observations each).

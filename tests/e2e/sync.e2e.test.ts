@@ -69,7 +69,7 @@ describe('sync end to end (simulator over HTTP)', () => {
     const capture = captureLines();
     const logger = createLogger({ level: 'debug', destination: capture.stream });
     const db = tempDb();
-    const store = openStore({ url: db.url });
+    const store = await openStore({ url: db.url });
     try {
       const facilities = list.map((o) => facilityConfig(o, sim));
       const runner = runnerFor(store, clientsFor(facilities, clock, logger), clock, logger);
@@ -113,7 +113,7 @@ describe('sync end to end (simulator over HTTP)', () => {
     const captureB = captureLines();
     const loggerB = createLogger({ level: 'info', destination: captureB.stream });
     const db = tempDb();
-    const storeA = openStore({ url: db.url });
+    const storeA = await openStore({ url: db.url });
     const visits = Array.from({ length: 90 }, (_, i) => makeVisit(i, { organizationId: list[i % 3]!.organizationId, patients: 60 }));
     await ingestAll(storeA, visits, clock());
 
@@ -142,7 +142,7 @@ describe('sync end to end (simulator over HTTP)', () => {
 
     // Some rows were left `sending` with a lease; B starts after the lease ran out.
     clock.advance(testSettings.leaseMs + 60_000);
-    const storeB = openStore({ url: db.url });
+    const storeB = await openStore({ url: db.url });
     try {
       const states = await Promise.all(visits.map(async (v) => (await storeB.getVisit(String(v.organizationId), v.visitId))!.state));
       const leftSending = states.filter((s) => s === 'sending');
@@ -170,7 +170,7 @@ describe('sync end to end (simulator over HTTP)', () => {
     const good = makeVisit(3, { organizationId: org });
     const sim = await simulatorFor(list, { clock, unknownNiks: [unknown.patient.nik] });
     const logger = createLogger({ level: 'silent' });
-    const store = openStore({ url: 'sqlite::memory:' });
+    const store = await openStore({ url: 'sqlite::memory:' });
     try {
       const runner = runnerFor(store, clientsFor([facilityConfig(list[0]!, sim)], clock, logger), clock, logger);
       await ingestAll(store, [unknown, rejected, good], clock());
@@ -228,7 +228,7 @@ describe('sync end to end (simulator over HTTP)', () => {
     const [big, small] = list.map((o) => o.organizationId) as [string, string];
     const sim = await simulatorFor(list, { clock });
     const logger = createLogger({ level: 'silent' });
-    const store = openStore({ url: 'sqlite::memory:' });
+    const store = await openStore({ url: 'sqlite::memory:' });
     try {
       const order: string[] = [];
       const runner = runnerFor(store, clientsFor(list.map((o) => facilityConfig(o, sim)), clock, logger), clock, logger, undefined, {

@@ -34,7 +34,7 @@ describe('ilp-adapter import', () => {
     return { code, out: ctx.out.text, err: ctx.err.text };
   };
   const stored = async () => {
-    const store = openStore({ dataDir: dir });
+    const store = await openStore({ dataDir: dir });
     try {
       return (await store.counts(ORG)).byState.queued;
     } finally {

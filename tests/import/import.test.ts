@@ -16,9 +16,9 @@ const template = loadTemplate('posyandu');
 describe('import use case', () => {
   let dir: string;
   let store: Store;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir('ilp-import-');
-    store = openStore({ url: `sqlite:${path.join(dir, 'i.db')}` });
+    store = await openStore({ url: `sqlite:${path.join(dir, 'i.db')}` });
   });
   afterEach(async () => {
     await store.close();

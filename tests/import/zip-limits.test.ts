@@ -64,7 +64,7 @@ describe('XLSX zip limits', () => {
   });
 
   it('stops an import of a zip bomb with a clear Indonesian error, storing nothing', async () => {
-    const store = openStore({ url: 'sqlite::memory:' });
+    const store = await openStore({ url: 'sqlite::memory:' });
     const tables = loadMappingTables();
     try {
       const file = writeZip(at('bomb.xlsx'), [{ name: '[Content_Types].xml', data: Buffer.from('<Types/>') }, { name: 'xl/worksheets/sheet1.xml', data: bombData() }]);

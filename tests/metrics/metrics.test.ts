@@ -105,8 +105,8 @@ describe('labels', () => {
 
 describe('scrape-time reads from the store', () => {
   let store: Store;
-  beforeEach(() => {
-    store = openStore({ url: 'sqlite::memory:' });
+  beforeEach(async () => {
+    store = await openStore({ url: 'sqlite::memory:' });
   });
   afterEach(async () => {
     try {

@@ -43,7 +43,7 @@ async function setup(simOpts: Partial<SimulatorOptions>, count = 1) {
     metrics.watchFacility(org, { limiter: () => limiter.stats() });
   }
   const db = tempDb();
-  const store = openStore({ url: db.url });
+  const store = await openStore({ url: db.url });
   metrics.watchStore(store);
   const cleanup = async () => {
     await store.close();

@@ -10,7 +10,7 @@ import type { FacilityConfig } from '../../src/platform/types.js';
 import { hashApiKey, type Principal } from '../../src/api/auth.js';
 import { loadMappingTables, mapVisit } from '../../src/mapping/index.js';
 import { createValidator } from '../../src/validation/index.js';
-import { openStore } from '../../src/store/index.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { makeVisit } from '../e2e/fixtures.js';
 import { logCapture, NOW } from '../api/helpers.js';
@@ -50,7 +50,7 @@ export interface HarnessOptions {
 type Shared = { store: Store; clock: () => Date; staticKeys: Map<string, Principal>; adminKeyHash: string; logger: ReturnType<typeof logCapture>['logger'] };
 
 export function harness(opts: HarnessOptions = {}): Harness {
-  const store = openStore({ url: 'sqlite::memory:' });
+  const store = openSqliteStore({ file: ':memory:' });
   let now = NOW.getTime();
   const clock = () => new Date(now);
   const { logger, text } = logCapture();

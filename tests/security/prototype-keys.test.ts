@@ -70,7 +70,7 @@ describe.each(PROTO_KEYS)('%s as a table key', (key) => {
 
   // Both the facilities file's table (no prototype) and a plain object literal (as tests and benches build FacilityConfig).
   it.each([['the parsed facilities file'], ['a plain object literal']])('as a locationCode (%s): blocked at locationCode, no Location searched or registered', async (how) => {
-    const store = openStore({ url: 'sqlite::memory:' });
+    const store = await openStore({ url: 'sqlite::memory:' });
     try {
       const locations = { 'PSY-01': { name: 'Posyandu Mawar', physicalType: 'si' } };
       const parsed = parseFacilities({ facilities: [{ organizationId: '10000004', environment: 'simulator', simulatorUrl: 'http://127.0.0.1:1', locations }] })[0];

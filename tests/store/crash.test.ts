@@ -70,7 +70,7 @@ describe('SQLite store under kill -9', () => {
       expect({ signal: run.signal, stderr: run.stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
       expect(run.acks.length).toBeGreaterThanOrEqual(killAfter);
 
-      const store = openStore({ url: `sqlite:${file}` });
+      const store = await openStore({ url: `sqlite:${file}` });
       try {
         // Acknowledged ⇒ complete.
         for (const n of run.acks) expect([n, await presentItems(store, n)]).toEqual([n, BATCH]);

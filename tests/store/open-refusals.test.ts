@@ -18,6 +18,11 @@ const refusal = (fn: () => unknown): StoreSchemaError => {
   }
   throw new Error('expected a StoreSchemaError');
 };
+const refusalOf = async (opening: Promise<unknown>): Promise<StoreSchemaError> => {
+  const e = await opening.then(() => undefined, (err: unknown) => err);
+  if (e instanceof StoreSchemaError) return e;
+  throw e ?? new Error('expected a StoreSchemaError');
+};
 const RECOVERY = /restore the database from backup.*move the file away to start with an empty store on purpose/i;
 
 describe('opening a database file', () => {
@@ -27,10 +32,10 @@ describe('opening a database file', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('refuses a zero-length ilp-adapter.db instead of starting an empty store, and leaves it alone', () => {
+  it('refuses a zero-length ilp-adapter.db instead of starting an empty store, and leaves it alone', async () => {
     const file = path.join(dir, DEFAULT_DB_FILE);
     writeFileSync(file, '');
-    const err = refusal(() => openStore({ dataDir: dir }));
+    const err = await refusalOf(openStore({ dataDir: dir }));
     expect(err.code).toBe('STORE_EMPTY_FILE');
     expect(err.message).toContain(`${file} is empty (0 bytes)`);
     expect(err.message).toMatch(/outbox and ledger/);
@@ -39,10 +44,10 @@ describe('opening a database file', () => {
     expect(refusal(() => checkDatabaseFile(file)).code).toBe('STORE_EMPTY_FILE');
   });
 
-  it('refuses a text file named ilp-adapter.db', () => {
+  it('refuses a text file named ilp-adapter.db', async () => {
     const file = path.join(dir, DEFAULT_DB_FILE);
     writeFileSync(file, 'organizationId,visitId\n1,2\n');
-    const err = refusal(() => openStore({ dataDir: dir }));
+    const err = await refusalOf(openStore({ dataDir: dir }));
     expect(err.code).toBe('STORE_NOT_SQLITE');
     expect(err.message).toMatch(/is not a SQLite database/);
     expect(err.message).toMatch(RECOVERY);
@@ -108,7 +113,7 @@ describe('opening a database file', () => {
 
   it('still creates a new store when the file is missing, 0600 in a 0700 folder (and so are -wal and -shm)', async () => {
     const dataDir = path.join(dir, 'fresh', 'data');
-    const s = openStore({ dataDir });
+    const s = await openStore({ dataDir });
     await s.ingest([{ organizationId: 'o', visitId: 'v', record: {}, contentHash: 'h' }], T0);
     const file = path.join(dataDir, DEFAULT_DB_FILE);
     const modes = companionFiles(file).map((f) => statSync(f).mode & 0o777);

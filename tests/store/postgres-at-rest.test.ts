@@ -6,7 +6,7 @@ import pg from 'pg';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.js';
 import { plainRecordCodec, RecordKeyring, type RecordCodec } from '../../src/store/record-codec.js';
 import { StoreSchemaError } from '../../src/store/open-checks.js';
-import type { IngestItem } from '../../src/store/async-types.js';
+import type { IngestItem } from '../../src/store/types.js';
 import { describePostgres } from './helpers/postgres.js';
 
 const ORG = '10000004';

@@ -2,7 +2,7 @@
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { describeStoreContract } from './contract/index.js';
 
-describeStoreContract('SQLite', async () => {
-  const store = openSqliteStore({ file: ':memory:' });
+describeStoreContract('SQLite', async (opts = {}) => {
+  const store = openSqliteStore({ file: ':memory:', ...opts });
   return { store, cleanup: () => store.close() };
 });

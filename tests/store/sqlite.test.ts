@@ -14,21 +14,6 @@ const LEASE = 60_000;
 const item = (visitId: string, hash: string, org = ORG, record: unknown = { visitId, v: hash }): IngestItem =>
   ({ organizationId: org, visitId, record, contentHash: hash });
 
-
-describe('SQLite store: options', () => {
-  it('keeps only the latest events per visit', async () => {
-    const small = openSqliteStore({ file: ':memory:', historyPerVisit: 5 });
-    try {
-      for (let i = 1; i <= 12; i++) await small.ingest([item('V1', `h${i}`)], T0 + i);
-      const h = await small.visitHistory!(ORG, 'V1');
-      expect(h).toHaveLength(5);
-      expect(h.map((e) => e.revision)).toEqual([8, 9, 10, 11, 12]);
-    } finally {
-      await small.close();
-    }
-  });
-});
-
 describe('SQLite store on disk', () => {
   let dir: string;
   beforeEach(() => {

@@ -33,7 +33,7 @@ function scriptedClient(failures: PlatformError[]): PlatformClient {
 describe('attempt accounting', () => {
   let store: Store;
   beforeAll(() => void core());
-  beforeEach(() => { store = openStore({ url: 'sqlite::memory:' }); });
+  beforeEach(async () => { store = await openStore({ url: 'sqlite::memory:' }); });
   afterEach(() => store.close());
 
   it.each([

@@ -168,7 +168,7 @@ describe('service environment', () => {
       expect.stringMatching(/^SYNC_TIMEZONE/),
       expect.stringMatching(/^ADMIN_API_KEY: too short/),
       expect.stringMatching(/^ILP_HMAC_KEY: must be at least 32 bytes/),
-      expect.stringMatching(/^DATABASE_URL: only sqlite/),
+      expect.stringMatching(/^DATABASE_URL: use sqlite:<file>, sqlite::memory: or postgres:\/\//),
       expect.stringMatching(/^SYNC_MAX_ATTEMPTS/),
     ]));
     const text = problems.join('\n');

@@ -69,7 +69,7 @@ describe('20002 with nothing found by the identifier search', () => {
   const visit = makeVisit(1, { organizationId: ORG });
   beforeAll(() => void core());
   beforeEach(async () => {
-    store = openStore({ url: 'sqlite::memory:' });
+    store = await openStore({ url: 'sqlite::memory:' });
     t = Date.parse('2026-11-01T00:00:00Z');
     await store.ingest([{ organizationId: ORG, visitId: visit.visitId, record: visit, contentHash: contentHash(visit) }], t);
   });

@@ -47,8 +47,8 @@ const patientResource: Patient = { resourceType: 'Patient', identifier: [{ syste
 describe('IdentityResolver', () => {
   let store: Store;
   let resolver: IdentityResolver;
-  beforeEach(() => {
-    store = openStore({ url: 'sqlite::memory:' });
+  beforeEach(async () => {
+    store = await openStore({ url: 'sqlite::memory:' });
     resolver = new IdentityResolver({ store, hmacKey: Buffer.alloc(32, 7), now: () => 1_700_000_000_000 });
   });
   afterEach(() => store.close());

@@ -13,8 +13,8 @@ let store: Store;
 let t = 1_700_000_000_000;
 const now = () => t;
 
-beforeEach(() => {
-  store = openStore({ url: 'sqlite::memory:', dataDir: '/nonexistent' });
+beforeEach(async () => {
+  store = await openStore({ url: 'sqlite::memory:', dataDir: '/nonexistent' });
 });
 afterEach(() => store.close());
 
@@ -111,6 +111,6 @@ describe('FacilityProbes', () => {
     await store.close();
     fail(refused(401));
     await expect(p).resolves.toMatchObject({ status: 'auth-failed' });
-    store = openStore({ url: 'sqlite::memory:', dataDir: '/nonexistent' }); // for afterEach
+    store = await openStore({ url: 'sqlite::memory:', dataDir: '/nonexistent' }); // for afterEach
   });
 });

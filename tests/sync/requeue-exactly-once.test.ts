@@ -16,7 +16,7 @@ const ORG = '10000401';
 describe('exactly once across a requeue', () => {
   let store: Store;
   beforeAll(() => void core());
-  beforeEach(() => { store = openStore({ url: 'sqlite::memory:' }); });
+  beforeEach(async () => { store = await openStore({ url: 'sqlite::memory:' }); });
   afterEach(() => store.close());
 
   it('a dead-lettered visit whose last transaction committed is adopted after requeue, not created again', async () => {

@@ -57,8 +57,8 @@ describe('deliverVisit: retracting what a revision removed', () => {
   let store: Store;
   let t: number;
   beforeAll(() => void core());
-  beforeEach(() => {
-    store = openStore({ url: 'sqlite::memory:' });
+  beforeEach(async () => {
+    store = await openStore({ url: 'sqlite::memory:' });
     t = Date.parse('2026-11-01T00:00:00Z');
   });
   afterEach(() => store.close());

@@ -20,7 +20,7 @@ describe('SyncRunner.stop with a grace', () => {
   it('returns at the grace with the delivery still in flight; the claim keeps its lease and nothing is recorded after close', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilp-stop-'));
     const file = `sqlite:${path.join(dir, 'stop.db')}`;
-    const store = openStore({ url: file });
+    const store = await openStore({ url: file });
     const t = Date.parse('2026-11-01T00:00:00Z');
     const visits = [makeVisit(1, { organizationId: ORG }), makeVisit(2, { organizationId: ORG })];
     await store.ingest(visits.map((v) => ({ organizationId: ORG, visitId: v.visitId, record: v, contentHash: contentHash(v) })), t);
@@ -35,7 +35,7 @@ describe('SyncRunner.stop with a grace', () => {
     const summary = await tick;
     expect(summary).toMatchObject({ sent: 0, unrecorded: 1, stoppedBy: 'stopped' });
 
-    const after = openStore({ url: file });
+    const after = await openStore({ url: file });
     try {
       const [first, second] = await Promise.all(visits.map((v) => after.getVisit(ORG, v.visitId)));
       expect({ state: first!.state, attempts: first!.attempts, leaseUntil: first!.leaseUntil }).toEqual({ state: 'sending', attempts: 1, leaseUntil: t + 60_000 });
@@ -47,7 +47,7 @@ describe('SyncRunner.stop with a grace', () => {
   });
 
   it('returns at once when no tick runs, and starts no tick afterwards', async () => {
-    const store = openStore({ url: 'sqlite::memory:' });
+    const store = await openStore({ url: 'sqlite::memory:' });
     const runner = unitRunner(store, ORG, committingPlatform(ORG).client, () => 0);
     expect(await runner.stop(1_000)).toEqual({ settled: true, abandoned: 0 });
     expect((await runner.tick()).stoppedBy).toBe('stopped');

@@ -51,8 +51,8 @@ describe('POST /sync/run and GET /sync/status', () => {
   let store: Store;
   let runner: FakeRunner;
   let app: express.Express;
-  beforeEach(() => {
-    store = openStore({ url: 'sqlite::memory:' });
+  beforeEach(async () => {
+    store = await openStore({ url: 'sqlite::memory:' });
     runner = new FakeRunner();
     const logger = createLogger({ level: 'silent' });
     const staticKeys = new Map<string, Principal>([[hashApiKey(FACILITY), { role: 'facility', organizationId: ORG }]]);

@@ -47,8 +47,8 @@ describe('reconcile after a lost response, against a platform that drops paramet
   let store: Store;
   let t: number;
   beforeAll(() => void core(), 30_000);
-  beforeEach(() => {
-    store = openStore({ url: 'sqlite::memory:' });
+  beforeEach(async () => {
+    store = await openStore({ url: 'sqlite::memory:' });
     t = Date.parse('2026-11-01T00:00:00Z');
   });
   afterEach(() => store.close());

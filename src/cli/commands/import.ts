@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { EXIT, type CliContext } from '../context.js';
 import { LOCALES, messages, operatorLocale, type Locale } from '../../i18n/index.js';
-import { ConfigError, loadHmacKey, loadServiceConfig } from '../../config/index.js';
+import { ConfigError, loadHmacKey, loadServiceConfig, storeOptionsOf } from '../../config/index.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
 import { loadMappingTables } from '../../mapping/index.js';
@@ -55,7 +55,7 @@ async function run(ctx: CliContext, file: string, flags: ImportFlags, locale: Lo
       cfg = loadServiceConfig(process.env);
       facilities = facilityEntries();
       hmac = loadHmacKey(cfg.hmacKey, cfg.dataDir);
-      store = openStore({ ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir });
+      store = await openStore(storeOptionsOf(cfg));
     } catch (e) {
       throw new CliStop(EXIT.UNUSABLE, text(locale, 'file.no-store', { reason: reason(e) }));
     }

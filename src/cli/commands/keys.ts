@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../context.js';
 import { generateApiKey, hashApiKey } from '../../api/auth.js';
-import { loadServiceConfig, ConfigError, parseFacilities, readJsonFile } from '../../config/index.js';
+import { loadServiceConfig, ConfigError, parseFacilities, readJsonFile, storeOptionsOf } from '../../config/index.js';
 import { keyWeakness } from '../../config/key-strength.js';
 import { openStore, sqliteFileOf } from '../../store/index.js';
 import type { ApiKeyRow, Store } from '../../store/types.js';
@@ -25,10 +25,11 @@ const MIN_PREFIX = 8;
 /** Runs `use` on the service database (opened from the environment like the service does) and closes it. */
 async function withServiceStore<T>(use: (store: Store, database: string) => Promise<T>): Promise<T> {
   const cfg = loadServiceConfig(process.env);
-  const options = { ...(cfg.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg.dataDir };
-  const store = openStore(options);
+  const options = storeOptionsOf(cfg);
+  const store = await openStore(options);
   try {
-    return await use(store, sqliteFileOf(options) ?? String(cfg.databaseUrl));
+    // Named for the operator: the SQLite file, or only "PostgreSQL" (the URL may carry a password).
+    return await use(store, sqliteFileOf(options) ?? 'PostgreSQL');
   } finally {
     await store.close();
   }

@@ -1,5 +1,4 @@
 // dueSplit: a facility's unfinished visits, due now vs later (backoff, a live lease).
-import type { Store } from '../../../src/store/types.js';
 import { freshStorePerTest, ORG, type MakeStore } from './harness.js';
 
 const T0 = Date.UTC(2026, 11, 1, 3, 0, 0);
@@ -21,6 +20,17 @@ export function dueSplitContract(make: MakeStore): void {
       expect(await store.dueSplit(ORG, T0)).toEqual({ dueNow: 1, later: 3, nextDueAt: T0 + 5_000 });
       expect(await store.dueSplit(ORG, T0 + 9_000)).toEqual({ dueNow: 3, later: 1, nextDueAt: T0 + 60_000 });
       expect(await store.dueSplit(ORG, T0 + 60_000)).toEqual({ dueNow: 4, later: 0 });
+      expect(await store.pendingCount(ORG)).toBe(4);
+      expect(await store.pendingCount('other')).toBe(1);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('probeWrite commits (when the store has it)', async () => {
+    const { store, cleanup } = await make();
+    try {
+      await expect(store.probeWrite?.(T0)).resolves.toBeUndefined();
     } finally {
       await cleanup();
     }

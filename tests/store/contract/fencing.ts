@@ -96,6 +96,16 @@ export function fencingContract(make: MakeStore): void {
       expect(next).toMatchObject({ revision: 2, claimedBefore: true, claim: { claimSeq: 3 } });
     });
 
+    it('a claim with the right sequence but another revision, visit or organization is not the claim', async () => {
+      await store.ingest([item('V1', 'h1'), item('V2', 'h1')], T0);
+      const [v1] = await store.claimDue(ORG, T0, 1, LEASE);
+      expect(await store.markSent({ ...v1!.claim, revision: 2 }, {}, T0 + 1)).toBe(false);
+      expect(await store.markSent({ ...v1!.claim, visitId: 'V2' }, {}, T0 + 1)).toBe(false);
+      expect(await store.markSent({ ...v1!.claim, organizationId: '10000005' }, {}, T0 + 1)).toBe(false);
+      expect(await store.getVisit(ORG, 'V2')).toMatchObject({ state: 'queued' });
+      expect(await store.markSent(v1!.claim, {}, T0 + 1)).toBe(true);
+    });
+
     it('rejects a malformed claim', async () => {
       await store.ingest([item('V1', 'h1')], T0);
       const [v] = await store.claimDue(ORG, T0, 1, LEASE);

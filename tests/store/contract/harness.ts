@@ -9,7 +9,13 @@ export interface StoreUnderTest {
   cleanup: () => Promise<void>;
 }
 
-export type MakeStore = () => Promise<StoreUnderTest>;
+export interface MakeStoreOptions {
+  /** State-change events kept per visit (default 50). */
+  historyPerVisit?: number;
+}
+
+/** A fresh, empty store whose clock follows the `now` arguments (these tests pass explicit times). */
+export type MakeStore = (opts?: MakeStoreOptions) => Promise<StoreUnderTest>;
 
 /** A fresh store for every test of the enclosing describe, handed to `set`. */
 export function freshStorePerTest(make: MakeStore, set: (store: Store) => void): void {

@@ -11,7 +11,7 @@ import { queriesContract } from './queries.js';
 import { weighingsContract } from './weighings.js';
 import type { MakeStore } from './harness.js';
 
-export type { MakeStore, StoreUnderTest } from './harness.js';
+export type { MakeStore, MakeStoreOptions, StoreUnderTest } from './harness.js';
 
 export function describeStoreContract(name: string, makeStore: MakeStore): void {
   describe(`Store contract: ${name}`, () => {

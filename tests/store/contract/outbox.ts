@@ -329,6 +329,8 @@ export function outboxContract(make: MakeStore): void {
         const [a] = await store.claimDue(ORG, T0, 10, LEASE); // worker A
         const [b] = await store.claimDue(ORG, T0 + LEASE, 10, LEASE); // lease expired, worker B
         expect(await store.markRetry(a!.claim, T0 + 5 * LEASE, oo('timeout'), T0 + LEASE + 1)).toBe(false); // A reports late: fenced
+        // B's attempt keeps the row: still sending, attempt 2, under B's lease.
+        expect(await store.getVisit(ORG, 'V1')).toMatchObject({ state: 'sending', attempts: 2, leaseUntil: T0 + 2 * LEASE });
         expect(await store.markSent(b!.claim, { encounter: 'Encounter/e1' }, T0 + LEASE + 2)).toBe(true); // B succeeded
         expect(await store.getVisit(ORG, 'V1')).toMatchObject({ state: 'sent', resourceIds: { encounter: 'Encounter/e1' } });
       });
@@ -351,6 +353,17 @@ export function outboxContract(make: MakeStore): void {
           { revision: 2, fromState: 'needs-correction', toState: 'queued', at: T0 + 5, attempts: 0 },
         ]);
         expect(await store.visitHistory!(ORG, 'nope')).toEqual([]);
+      });
+
+      it('keeps only the latest events per visit', async () => {
+        const small = await make({ historyPerVisit: 5 });
+        try {
+          for (let i = 1; i <= 12; i++) await small.store.ingest([item('V1', `h${i}`)], T0 + i);
+          const h = await small.store.visitHistory!(ORG, 'V1');
+          expect(h.map((e) => e.revision)).toEqual([8, 9, 10, 11, 12]);
+        } finally {
+          await small.cleanup();
+        }
       });
     });
 
@@ -405,6 +418,10 @@ export function outboxContract(make: MakeStore): void {
         expect(await store.getFacilityState(ORG)).toBeUndefined();
         await store.putFacilityState({ organizationId: ORG, status: 'auth-failed', reason: 'invalid_client', notBefore: T0 + 60_000, updatedAt: T0 });
         expect(await store.getFacilityState(ORG)).toEqual({ organizationId: ORG, status: 'auth-failed', reason: 'invalid_client', notBefore: T0 + 60_000, updatedAt: T0 });
+        // Our reason as a catalogue message too (said in the reader's language), parameters kept as they were.
+        const reasonMessage = { key: 'facility.auth.lockout', params: { minutes: 1, code: 'invalid_client' } };
+        await store.putFacilityState({ organizationId: ORG, status: 'auth-failed', reason: 'locked out', reasonMessage, updatedAt: T0 + 1 });
+        expect(await store.getFacilityState(ORG)).toEqual({ organizationId: ORG, status: 'auth-failed', reason: 'locked out', reasonMessage, updatedAt: T0 + 1 });
         await store.putFacilityState({ organizationId: ORG, status: 'active', updatedAt: T0 + 1 });
         expect(await store.getFacilityState(ORG)).toEqual({ organizationId: ORG, status: 'active', updatedAt: T0 + 1 });
         await expect(store.putFacilityState({ organizationId: ORG, status: 'sleeping' as 'active', updatedAt: T0 })).rejects.toHaveProperty('message');
