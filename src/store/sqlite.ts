@@ -11,7 +11,7 @@ import type {
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
-import { assertOurDatabase, corruptDatabase, inspectDatabaseFile, integrityProblems, prepareDatabaseFile, StoreSchemaError } from './open-checks.js';
+import { assertOurDatabase, corruptDatabase, inspectDatabaseFile, integrityProblems, prepareDatabaseFile, StoreSchemaError, storeRefusal } from './open-checks.js';
 import { toStorageError, withStorageErrors } from './storage-error.js';
 import { plainRecordCodec, recordAad, RecordSealError, sealedKeyId, type RecordCodec } from './record-codec.js';
 import * as atRest from './sqlite-at-rest.js';
@@ -188,10 +188,7 @@ function migrate(db: Database.Database): void {
   const apply = db.transaction(() => {
     const have = current();
     if (have > latestSchemaVersion) {
-      throw new StoreSchemaError(
-        `database schema version ${have} is newer than this version of ilp-adapter understands (${latestSchemaVersion}); ` +
-          'upgrade ilp-adapter, or point it at another data file',
-      );
+      throw new StoreSchemaError(storeRefusal('schema-too-new.sqlite', { have, latest: latestSchemaVersion }));
     }
     const insert = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
