@@ -5,27 +5,33 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { latestSchemaVersion, migrations } from './migrations.js';
-import type { MessageRef } from '../validation/outcome.js';
-import { renderMessage } from '../i18n/issues.js';
 
 export type StoreRefusal = 'STORE_SCHEMA_TOO_NEW' | 'STORE_EMPTY_FILE' | 'STORE_NOT_SQLITE' | 'STORE_FOREIGN' | 'STORE_CORRUPT' | 'STORE_DATA_KEY_MISSING';
 
+/** A message of messages/store-open.json as state (the store stays free of the catalogue code: it is compiled alone in tests). */
+export interface RefusalRef {
+  key: string;
+  params: Record<string, string | number>;
+}
+
 /**
- * The store refuses to open a database file; the message says what was found and how to recover. `ref` is the same as
- * state (messages/store-open.json), said in the operator's language at the edge; `message` is its English rendering.
+ * The store refuses to open a database file; the message says what was found and how to recover, in English (logs);
+ * `ref` says the same as a catalogue key (messages/store-open.json) for the operator's language at the edge.
  */
 export class StoreSchemaError extends Error {
   override readonly name = 'StoreSchemaError';
-  readonly ref: MessageRef;
-  constructor(ref: MessageRef, readonly code: StoreRefusal = 'STORE_SCHEMA_TOO_NEW') {
-    super(renderMessage('en', ref.key, ref.params));
-    this.ref = ref;
+  constructor(message: string, readonly code: StoreRefusal = 'STORE_SCHEMA_TOO_NEW', readonly ref?: RefusalRef) {
+    super(message);
   }
 }
 
-/** A refusal message of messages/store-open.json; `{recovery}` is filled with the catalogue's recovery advice. */
-export const storeRefusal = (key: string, params: Record<string, string | number> = {}): MessageRef =>
+/** A refusal of messages/store-open.json; `{recovery}` is filled with the catalogue's recovery advice. */
+export const storeRefusal = (key: string, params: Record<string, string | number> = {}): RefusalRef =>
   ({ key: `store-open.${key}`, params: { ...params, '@recovery': 'store-open.recovery' } });
+
+const RECOVERY =
+  'Restore the database from backup (with the service stopped, copy back the .db file together with its -wal file if the backup has one), ' +
+  'or move the file away to start with an empty store on purpose (the outbox, ledger and identity cache then start empty)';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -58,10 +64,18 @@ export function inspectDatabaseFile(file: string): void {
     fs.closeSync(fd);
   }
   if (read === 0) {
-    throw new StoreSchemaError(storeRefusal('empty-file', { file }), 'STORE_EMPTY_FILE');
+    throw new StoreSchemaError(
+      `${file} is empty (0 bytes). It is not taken for a new store: the outbox and ledger it should hold are missing. ${RECOVERY}.`,
+      'STORE_EMPTY_FILE',
+      storeRefusal('empty-file', { file }),
+    );
   }
   if (read < head.length || !head.equals(SQLITE_HEADER)) {
-    throw new StoreSchemaError(storeRefusal('not-sqlite', { file }), 'STORE_NOT_SQLITE');
+    throw new StoreSchemaError(
+      `${file} is not a SQLite database (it does not start with the SQLite header); DATA_DIR or DATABASE_URL may point at the wrong file. ${RECOVERY}.`,
+      'STORE_NOT_SQLITE',
+      storeRefusal('not-sqlite', { file }),
+    );
   }
 }
 
@@ -82,18 +96,18 @@ export function assertOurDatabase(db: Database.Database, file: string): void {
   const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)
     .all() as { name: string }[]).map((r) => r.name);
   if (tables.length === 0) return;
-  const foreign = (what: string, params: Record<string, string> = {}) =>
-    new StoreSchemaError(storeRefusal('foreign', { file, tables: shownNames(tables), '@what': `store-open.foreign.${what}`, ...params }), 'STORE_FOREIGN');
-  if (!tables.includes('schema_migrations')) throw foreign('no-migrations');
+  const foreign = (what: string) =>
+    new StoreSchemaError(`${file} is a SQLite database of another application (${what}; tables: ${shownNames(tables)}). ${RECOVERY}.`, 'STORE_FOREIGN');
+  if (!tables.includes('schema_migrations')) throw foreign('no ilp-adapter schema_migrations table');
   const columns = (db.prepare(`SELECT name FROM pragma_table_info('schema_migrations') ORDER BY cid`).all() as { name: string }[]).map((c) => c.name);
-  if (columns.join(',') !== 'version,name,applied_at') throw foreign('other-migrations-table');
+  if (columns.join(',') !== 'version,name,applied_at') throw foreign('its schema_migrations table is not the one of ilp-adapter');
   const rows = db.prepare('SELECT version, name FROM schema_migrations').all() as { version: unknown; name: unknown }[];
   const mismatch = rows.some((r) => typeof r.version === 'number' && migrationNames.has(r.version) && migrationNames.get(r.version) !== r.name);
-  if (mismatch) throw foreign('other-migrations-rows');
+  if (mismatch) throw foreign('its schema_migrations rows are not those of ilp-adapter');
   const newer = rows.some((r) => typeof r.version === 'number' && r.version > latestSchemaVersion);
   const unknown = tables.filter((t) => !ourTables.has(t));
   // An empty schema_migrations beside some of our tables: a first migration that failed half-way; it runs again.
-  if (!newer && unknown.length) throw foreign('unknown-tables', { unknown: shownNames(unknown) });
+  if (!newer && unknown.length) throw foreign(`tables ilp-adapter does not create: ${shownNames(unknown)}`);
 }
 
 /** Problems PRAGMA quick_check / integrity_check reports (at most `maxProblems`); [] when the file is sound. */
@@ -107,7 +121,11 @@ export function integrityProblems(db: Database.Database, kind: 'quick_check' | '
 /** Refusal for a damaged database, naming the first problems SQLite found. */
 export function corruptDatabase(file: string, problems: string[]): StoreSchemaError {
   const shown = problems.slice(0, 3).map((p) => p.slice(0, 160)).join('; ');
-  return new StoreSchemaError(storeRefusal('corrupt', { file, shown: shown || 'database disk image is malformed' }), 'STORE_CORRUPT');
+  return new StoreSchemaError(
+    `${file} is damaged (${shown || 'database disk image is malformed'}); run \`ilp-adapter store check\` for the full report. ${RECOVERY}.`,
+    'STORE_CORRUPT',
+    storeRefusal('corrupt', { file, shown: shown || 'database disk image is malformed' }),
+  );
 }
 
 /** Creates `dir` (and parents) with mode 0700 where missing; existing folders keep their mode (see looseModes). */

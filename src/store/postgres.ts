@@ -157,7 +157,12 @@ async function migrate(pool: pg.Pool): Promise<void> {
     await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
     const have = (await c.query<{ v: number }>('SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations')).rows[0]!.v;
     if (have > latestPgSchemaVersion) {
-      throw new StoreSchemaError(storeRefusal('schema-too-new.postgres', { have, latest: latestPgSchemaVersion }));
+      throw new StoreSchemaError(
+        `database schema version ${have} is newer than this version of ilp-adapter understands (${latestPgSchemaVersion}); ` +
+          'upgrade ilp-adapter, or point it at another database',
+        'STORE_SCHEMA_TOO_NEW',
+        storeRefusal('schema-too-new.postgres', { have, latest: latestPgSchemaVersion }),
+      );
     }
     for (const m of [...pgMigrations].sort((a, b) => a.version - b.version)) {
       if (m.version <= have) continue;
@@ -344,7 +349,13 @@ export class PostgresStore implements Store {
     const shown = (keys: string[]) => keys.map((k) => `"${k.replace(/[^\w-]/g, '?')}"`).join(', ');
     const missing = ids.filter((k) => !(this.codec instanceof RecordKeyring && this.codec.has(k)));
     if (missing.length) {
-      throw new StoreSchemaError(storeRefusal('data-key-missing', { keys: shown(missing) }), 'STORE_DATA_KEY_MISSING');
+      throw new StoreSchemaError(
+        `the PostgreSQL database holds record bodies sealed under data key(s) ${shown(missing)}, which DATA_KEYS / the data key file ` +
+          'does not have. Give every instance the same keyring (newest first; older keys still open), or restore the key file from ' +
+          'backup. The store does not start: those records could neither be delivered nor shown.',
+        'STORE_DATA_KEY_MISSING',
+        storeRefusal('data-key-missing', { keys: shown(missing) }),
+      );
     }
     const wrong: string[] = [];
     for (const k of ids) {
@@ -353,7 +364,12 @@ export class PostgresStore implements Store {
       if (sample.length && sample.every((r) => !this.opens(r.record, recordAad(r.org, r.visit_id)))) wrong.push(k);
     }
     if (wrong.length) {
-      throw new StoreSchemaError(storeRefusal('data-key-wrong', { keys: shown(wrong) }), 'STORE_DATA_KEY_MISSING');
+      throw new StoreSchemaError(
+        `the PostgreSQL database holds record bodies under data key id(s) ${shown(wrong)}, but the key(s) of that id in DATA_KEYS / ` +
+          'the data key file do not open them (another key under the same id?). Restore the right key file; the store does not start.',
+        'STORE_DATA_KEY_MISSING',
+        storeRefusal('data-key-wrong', { keys: shown(wrong) }),
+      );
     }
   }
 

@@ -6,8 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import type { MessageRef } from '../validation/outcome.js';
-import { renderMessage } from '../i18n/issues.js';
 
 /** What a store needs of a codec (the SQLite and PostgreSQL stores take exactly this). */
 export interface RecordCodec {
@@ -37,11 +35,9 @@ export class RecordSealError extends Error {
 /** A data-key configuration that cannot be used (bad DATA_KEYS, unreadable or loose key file). */
 export class DataKeyConfigError extends Error {
   override readonly name = 'DataKeyConfigError';
-  /** The problem as state (messages/store-open.json) where an operator meets it at start-up; `message` is its English. */
-  readonly ref?: MessageRef;
-  constructor(problem: string | MessageRef) {
-    super(typeof problem === 'string' ? problem : renderMessage('en', problem.key, problem.params));
-    if (typeof problem !== 'string') this.ref = problem;
+  /** `ref`: the same as a messages/store-open.json key where an operator meets it at start-up (English `message` for logs). */
+  constructor(message: string, readonly ref?: { key: string; params: Record<string, string | number> }) {
+    super(message);
   }
 }
 
@@ -207,10 +203,12 @@ function readKeyEntries(file: string): KeyEntries {
   try {
     mode = fs.statSync(file).mode & 0o777;
   } catch (e) {
-    throw new DataKeyConfigError({ key: 'store-open.key-file.unreadable', params: { file, code: (e as NodeJS.ErrnoException).code ?? 'error' } });
+    throw new DataKeyConfigError(`${file}: cannot read the data key file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      { key: 'store-open.key-file.unreadable', params: { file, code: (e as NodeJS.ErrnoException).code ?? 'error' } });
   }
   if (mode & 0o077) {
-    throw new DataKeyConfigError({ key: 'store-open.key-file.loose-mode', params: { file, mode: mode.toString(8).padStart(4, '0') } });
+    throw new DataKeyConfigError(`${file}: the data key file is readable by other local users (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`,
+      { key: 'store-open.key-file.loose-mode', params: { file, mode: mode.toString(8).padStart(4, '0') } });
   }
   return parseKeyEntries(fs.readFileSync(file, 'utf8'), file);
 }
@@ -239,7 +237,8 @@ export function loadDataKeys(env: NodeJS.ProcessEnv, dataDir: string): DataKeySo
       { mode: 0o600, flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { keyring: readKeyFile(file), origin: 'file', file };
-    throw new DataKeyConfigError({ key: 'store-open.key-file.unwritable', params: { file, code: (e as NodeJS.ErrnoException).code ?? 'error' } });
+    throw new DataKeyConfigError(`${file}: cannot write the generated data key (${(e as NodeJS.ErrnoException).code ?? 'error'}); set DATA_KEYS or make DATA_DIR writable`,
+      { key: 'store-open.key-file.unwritable', params: { file, code: (e as NodeJS.ErrnoException).code ?? 'error' } });
   }
   return { keyring: readKeyFile(file), origin: 'generated', file };
 }

@@ -63,14 +63,25 @@ export function assertKeysAvailable(s: AtRestStatements, codec: RecordCodec, fil
   const missing = ids.filter((k) => !(codec instanceof RecordKeyring && codec.has(k)));
   const shown = (keys: string[]) => keys.map((k) => `"${k.replace(/[^\w-]/g, '?')}"`).join(', ');
   if (missing.length) {
-    throw new StoreSchemaError(storeRefusal('data-key-missing.file', { file, keys: shown(missing) }), 'STORE_DATA_KEY_MISSING');
+    throw new StoreSchemaError(
+      `${file} holds record bodies sealed under data key(s) ${shown(missing)}, ` +
+        'which DATA_KEYS / the data key file does not have. Add the key(s) back to the keyring (newest first; older keys still open), ' +
+        'or restore the key file from backup. The store does not start: those records could neither be delivered nor shown.',
+      'STORE_DATA_KEY_MISSING',
+      storeRefusal('data-key-missing.file', { file, keys: shown(missing) }),
+    );
   }
   const wrong = ids.filter((k) => {
     const sample = s.sampleOfKey.all(k);
     return sample.length > 0 && sample.every((r) => !opens(codec, r.record, recordAad(r.org, r.visit_id)));
   });
   if (wrong.length) {
-    throw new StoreSchemaError(storeRefusal('data-key-wrong.file', { file, keys: shown(wrong) }), 'STORE_DATA_KEY_MISSING');
+    throw new StoreSchemaError(
+      `${file} holds record bodies under data key id(s) ${shown(wrong)}, but the key(s) of that id in DATA_KEYS / the data key file ` +
+        'do not open them (another key under the same id?). Restore the right key file from backup; the store does not start.',
+      'STORE_DATA_KEY_MISSING',
+      storeRefusal('data-key-wrong.file', { file, keys: shown(wrong) }),
+    );
   }
 }
 

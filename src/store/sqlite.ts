@@ -188,7 +188,12 @@ function migrate(db: Database.Database): void {
   const apply = db.transaction(() => {
     const have = current();
     if (have > latestSchemaVersion) {
-      throw new StoreSchemaError(storeRefusal('schema-too-new.sqlite', { have, latest: latestSchemaVersion }));
+      throw new StoreSchemaError(
+        `database schema version ${have} is newer than this version of ilp-adapter understands (${latestSchemaVersion}); ` +
+          'upgrade ilp-adapter, or point it at another data file',
+        'STORE_SCHEMA_TOO_NEW',
+        storeRefusal('schema-too-new.sqlite', { have, latest: latestSchemaVersion }),
+      );
     }
     const insert = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {

@@ -33,7 +33,7 @@ export function storeCommand(ctx: CliContext): Command {
       try {
         problems = checkDatabaseFile(file);
       } catch (e) {
-        return fail(e instanceof StoreSchemaError ? renderRef(operatorLocale(), e.ref) : `cannot open ${file} (${(e as { code?: string }).code ?? 'error'})`);
+        return fail(e instanceof StoreSchemaError ? (e.ref ? renderRef(operatorLocale(), e.ref) : e.message) : `cannot open ${file} (${(e as { code?: string }).code ?? 'error'})`);
       }
       if (problems.length === 0) {
         ctx.stdout.write(`${file}: ok\n`);
