@@ -79,7 +79,7 @@ describe('console upload', () => {
     expect(page).toContain('<span data-count="stored">2 disimpan</span>');
     expect(page).toContain('href="/console/rejections"');
     expect(await stored()).toBe(2);
-    expect((await a.get('/console/rejections').expect(200)).text).toContain('row 3, column BB');
+    expect((await a.get('/console/rejections').expect(200)).text).toContain('baris 3, kolom BB');
   });
 
   it('shows a running job with its counts, an indeterminate progress bar and a self-refresh (no script)', () => {
