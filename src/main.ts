@@ -1,6 +1,8 @@
 // Service entry: everything is built by startService (config, store, sync, app); here only signals and exit codes.
 import { startService } from './service.js';
 import { ConfigError } from './config/index.js';
+import { operatorLocale } from './i18n/index.js';
+import { startupFailureText } from './startup-text.js';
 
 async function main(): Promise<void> {
   const svc = await startService(process.env);
@@ -23,11 +25,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    // One line per configuration mistake; these messages never carry secrets.
-    process.stderr.write(`ilp-adapter: configuration error\n${err.message}\n`);
-  } else {
-    process.stderr.write(`ilp-adapter: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  }
+  // One line per configuration mistake, in ILP_LANG; these messages never carry secrets.
+  process.stderr.write(`${startupFailureText(err, operatorLocale())}\n`);
   process.exit(1);
 });

@@ -19,7 +19,7 @@ import { hashApiKey, type Principal } from './api/auth.js';
 import { AuthThrottle } from './api/auth-throttle.js';
 import {
   BUNDLED_SIMULATOR, ConfigError, demoKeysExposure, loadHmacKey, readServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities, storeOptionsOf,
-  type FacilityEntry, type SecretsMap, type ServiceConfig,
+  type ConfigProblem, type FacilityEntry, type SecretsMap, type ServiceConfig,
 } from './config/index.js';
 import { loadMappingTables, mapVisit, checkVisit, type MappingTables, type VisitRecord } from './mapping/index.js';
 import { createValidator } from './validation/index.js';
@@ -130,7 +130,7 @@ function facilitySetup(cfg: ServiceConfig): FacilitySetup {
     return { mode: 'simulator', entries, secrets };
   }
   // Facilities and secrets are read independently so that mistakes in both files are reported together.
-  const problems: string[] = [];
+  const problems: ConfigProblem[] = [];
   const entries = collectProblems(problems, () => parseFacilities(readJsonFile(cfg.facilitiesFile!, 'FACILITIES_FILE'), cfg.facilitiesFile));
   const secrets = cfg.secretsFile ? collectProblems(problems, () => parseSecrets(readJsonFile(cfg.secretsFile!, 'SATUSEHAT_SECRETS_FILE'), cfg.secretsFile)) : undefined;
   if (problems.length) throw new ConfigError(problems);
@@ -138,12 +138,12 @@ function facilitySetup(cfg: ServiceConfig): FacilitySetup {
 }
 
 /** Runs one configuration step; its ConfigError problems join `problems` (undefined is returned) instead of stopping the check. */
-function collectProblems<T>(problems: string[], step: () => T): T | undefined {
+function collectProblems<T>(problems: ConfigProblem[], step: () => T): T | undefined {
   try {
     return step();
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    problems.push(...e.problems);
+    problems.push(...e.refs);
     return undefined;
   }
 }
@@ -180,7 +180,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
           '(DATA_KEYS from a secret store, or DATA_KEY_FILE on another volume) and back it up: without it the stored records cannot be read');
     }
   } catch (e) {
-    if (e instanceof DataKeyConfigError) throw new ConfigError([e.message]);
+    if (e instanceof DataKeyConfigError) throw new ConfigError([e.ref ?? e.message]);
     throw e;
   }
   const retention: RetentionSettings = { sentDays: cfg.retentionSentDays, historyDays: cfg.historyRetentionDays, rejectionsDays: cfg.rejectionsRetentionDays };

@@ -5,7 +5,7 @@
 // Mounted before the JSON-only Accept guard (see AppDeps.metricsRouter): a scraper asks for text.
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, configProblem, type ConfigProblem } from '../config/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { ServiceMetrics } from '../util/metrics.js';
 import { methodNotAllowed } from './errors.js';
@@ -25,12 +25,12 @@ export interface MetricsRouterDeps extends AuthDeps, Partial<MetricsAccess> {
 
 /** METRICS_PUBLIC (true/1 | false/0, default false) and METRICS_API_KEY (≥ 24 characters); every mistake in one ConfigError. */
 export function metricsAccessFromEnv(env: NodeJS.ProcessEnv): MetricsAccess {
-  const problems: string[] = [];
+  const problems: ConfigProblem[] = [];
   const pub = env.METRICS_PUBLIC?.trim().toLowerCase() ?? '';
-  if (!['', 'true', 'false', '1', '0'].includes(pub)) problems.push('METRICS_PUBLIC: must be true or false');
+  if (!['', 'true', 'false', '1', '0'].includes(pub)) problems.push(configProblem('env.boolean', { name: 'METRICS_PUBLIC' }));
   const key = env.METRICS_API_KEY?.trim() ?? '';
   if (key && (key.length < 24 || key.length > 512 || /\s/.test(key))) {
-    problems.push('METRICS_API_KEY: use 24 to 512 random characters without spaces (e.g. `openssl rand -hex 24`)');
+    problems.push(configProblem('env.metrics-key'));
   }
   if (problems.length) throw new ConfigError(problems);
   return { public: pub === 'true' || pub === '1', ...(key ? { keyHash: hashApiKey(key) } : {}) };

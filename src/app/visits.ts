@@ -3,6 +3,8 @@
 import type { FacilityState, Store, VisitListFilter, VisitRow, VisitState, VisitSummary } from '../store/types.js';
 import { DEFAULT_LOCALE, type Locale } from '../i18n/index.js';
 import { explainState, iso, visitView } from './visit-view.js';
+import { summarise } from '../store/shared.js';
+import { localizeOutcome } from '../i18n/issues.js';
 import {
   decodeCursor, instant, onlyKnown, pageOf, pageSize, QueryParameterError, states, token, visitIdPrefix, type Page, type RawParams,
 } from './params.js';
@@ -107,6 +109,22 @@ export async function listVisits(deps: QueryDeps, scope: Scope, params: RawParam
 const visible = (scope: Scope, org: string): boolean => !('organizationId' in scope) || scope.organizationId === org;
 
 /**
+ * How a history entry's error summary is said in `locale`. The store keeps each entry's summary as English text only; the
+ * one entry whose summary is that of the visit's current lastError (which keeps its message keys) is said again from
+ * it. Older entries stay as stored: saying them too would need the keys stored per entry (a schema change).
+ */
+function historyErrorSayer(row: VisitRow, locale: Locale): (stored: string) => string {
+  if (locale === 'en' || !row.lastError) return (stored) => stored;
+  const current = summarise(row.lastError);
+  let said: string | null | undefined;
+  return (stored) => {
+    if (stored !== current) return stored;
+    said ??= summarise(localizeOutcome(row.lastError!, locale));
+    return said ?? stored;
+  };
+}
+
+/**
  * One visit with its history; `withRecord` adds what the facility sent (it holds NIKs and names: only ever for the
  * facility's own key). Undefined when the caller may not see it or it does not exist (the same answer, so no probing).
  */
@@ -114,8 +132,10 @@ export async function showVisit(deps: QueryDeps, scope: Scope, org: string, visi
   Promise<Record<string, unknown> | undefined> {
   const row: VisitRow | undefined = visible(scope, org) ? await deps.store.getVisit(org, visitId) : undefined;
   if (!row) return undefined;
-  const history = (await deps.store.visitHistory?.(org, visitId))?.map((h) => ({ ...h, at: iso(h.at) }));
-  const view = visitView(row, history, { state: await deps.store.getFacilityState(org), now: deps.now() }, opts.locale ?? DEFAULT_LOCALE);
+  const locale = opts.locale ?? DEFAULT_LOCALE;
+  const sayError = historyErrorSayer(row, locale);
+  const history = (await deps.store.visitHistory?.(org, visitId))?.map((h) => ({ ...h, at: iso(h.at), ...(h.error !== undefined ? { error: sayError(h.error) } : {}) }));
+  const view = visitView(row, history, { state: await deps.store.getFacilityState(org), now: deps.now() }, locale);
   if (opts.withRecord && 'organizationId' in scope && scope.organizationId === org && row.record !== undefined) view.record = row.record;
   return view;
 }

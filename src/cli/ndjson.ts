@@ -13,24 +13,24 @@ export type InputMode = 'single' | 'ndjson' | 'array';
 export type InputItem =
   /** `index`: 1-based position of the element, for items of a top-level JSON array (which all share its start line). */
   | { ok: true; mode: InputMode; line: number; label: string; value: unknown; index?: number }
-  /** The line (or document) is not JSON; `reason` is content-free. */
-  | { ok: false; mode: InputMode; line: number; label: string; reason: string };
+  /** The line (or document) is not JSON; `reason` is content-free; `at`: the 1-based character where parsing failed, when known. */
+  | { ok: false; mode: InputMode; line: number; label: string; reason: string; at?: number };
 
 export interface ReadOptions {
   /** Largest multi-line document buffered before giving up and reading line by line. Default 64 MiB. */
   maxDocumentBytes?: number;
 }
 
-function parseFailure(err: unknown): string {
+function parseFailure(err: unknown): { reason: string; at?: number } {
   const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
-  return m ? `not valid JSON (error at character ${Number(m[1]) + 1})` : 'not valid JSON';
+  return m ? { reason: `not valid JSON (error at character ${Number(m[1]) + 1})`, at: Number(m[1]) + 1 } : { reason: 'not valid JSON' };
 }
 
 function parseLine(text: string, line: number, mode: InputMode): InputItem {
   try {
     return { ok: true, mode, line, label: `line ${line}`, value: JSON.parse(text) as unknown };
   } catch (err) {
-    return { ok: false, mode, line, label: `line ${line}`, reason: parseFailure(err) };
+    return { ok: false, mode, line, label: `line ${line}`, ...parseFailure(err) };
   }
 }
 
@@ -146,12 +146,16 @@ export async function openInput(file: string, stdin: Readable): Promise<Readable
   } catch (err) {
     await handle?.close();
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : 'cannot be read';
-    throw new CliInputError(`${file}: ${why}`);
+    const why = code === 'ENOENT' ? 'no-such-file' : code === 'EACCES' ? 'permission-denied' : code === 'EISDIR' ? 'is-directory' : 'cannot-be-read';
+    throw new CliInputError(`${file}: ${{ 'no-such-file': 'no such file', 'permission-denied': 'permission denied', 'is-directory': 'is a directory', 'cannot-be-read': 'cannot be read' }[why]}`, file, why);
   }
   return handle.createReadStream({ encoding: 'utf8' });
 }
 
 export class CliInputError extends Error {
   override name = 'CliInputError';
+  /** `why`: the cli.input.<why> message that says it in the operator's language. */
+  constructor(message: string, readonly file: string, readonly why: 'no-such-file' | 'permission-denied' | 'is-directory' | 'cannot-be-read') {
+    super(message);
+  }
 }

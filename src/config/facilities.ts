@@ -6,7 +6,7 @@ import { mappingsDir } from '../util/paths.js';
 import { emptyTable, hasEntry, ownEntry } from '../util/own.js';
 import { stringProblem } from '../util/strict-strings.js';
 import type { Environment, FacilityConfig, FacilityLocation } from '../platform/types.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, configProblem as cp, configText, type ConfigProblem } from './errors.js';
 import { ENVIRONMENTS, ENVIRONMENT_URLS, simulatorUrls } from './environments.js';
 
 export const DEFAULT_TIMEZONE = 'Asia/Jakarta';
@@ -94,64 +94,64 @@ export function isValidTimezone(tz: string): boolean {
 
 /** Parses and checks the facilities document; collects every mistake before throwing one ConfigError. */
 export function parseFacilities(doc: unknown, source = 'facilities file'): FacilityEntry[] {
-  const problems: string[] = [];
+  const problems: ConfigProblem[] = [];
   const list = isObject(doc) ? doc.facilities : doc;
   if (!Array.isArray(list)) {
-    throw new ConfigError([`${source}: expected {"facilities": [ ... ]} (or a JSON array of facilities)`]);
+    throw new ConfigError([cp('facilities.shape', { source })]);
   }
-  if (list.length === 0) problems.push(`${source}: "facilities" is empty; configure at least one facility`);
+  if (list.length === 0) problems.push(cp('facilities.empty', { source }));
   const seen = new Set<string>();
   const out: FacilityEntry[] = [];
   list.forEach((raw, i) => {
     const at = `${source}: facilities[${i}]`;
     if (!isObject(raw)) {
-      problems.push(`${at}: expected an object`);
+      problems.push(cp('entry.object', { at }));
       return;
     }
     for (const k of Object.keys(raw)) {
       if (FACILITY_KEYS.has(k) || k.startsWith('$')) continue; // "$comment" documents an entry
-      if (SECRET_LOOKING.test(k)) problems.push(`${at}.${k}: secrets must not be in the facilities file; use credentials.clientIdEnv/clientSecretEnv or SATUSEHAT_SECRETS_FILE`);
-      else problems.push(`${at}.${k}: unknown key (known: ${[...FACILITY_KEYS].join(', ')})`);
+      if (SECRET_LOOKING.test(k)) problems.push(cp('facilities.secret-in-file', { at: `${at}.${k}` }));
+      else problems.push(cp('entry.unknown-key', { at: `${at}.${k}`, known: [...FACILITY_KEYS].join(', ') }));
     }
     const org = raw.organizationId;
     if (typeof org !== 'string' || !ORG_ID.test(org)) {
-      problems.push(`${at}.organizationId: required, the SATUSEHAT Organization id as a string (letters, digits, '-')`);
+      problems.push(cp('facilities.organization-id', { at: `${at}.organizationId` }));
     } else if (seen.has(org)) {
-      problems.push(`${at}.organizationId: "${org}" appears more than once`);
+      problems.push(cp('facilities.organization-duplicate', { at: `${at}.organizationId`, org }));
     } else seen.add(org);
     const where = typeof org === 'string' ? `${source}: facility ${org}` : at;
 
-    if (raw.name !== undefined && (typeof raw.name !== 'string' || !raw.name.trim())) problems.push(`${where}.name: must be a non-empty string`);
+    if (raw.name !== undefined && (typeof raw.name !== 'string' || !raw.name.trim())) problems.push(cp('entry.non-empty-string', { at: `${where}.name` }));
     const environment = raw.environment;
     if (typeof environment !== 'string' || !ENVIRONMENTS.includes(environment as Environment)) {
-      problems.push(`${where}.environment: must be one of ${ENVIRONMENTS.join(' | ')}`);
+      problems.push(cp('facilities.environment', { at: `${where}.environment`, choices: ENVIRONMENTS.join(' | ') }));
     }
     const timezone = raw.timezone ?? DEFAULT_TIMEZONE;
     if (typeof timezone !== 'string' || !isValidTimezone(timezone)) {
-      problems.push(`${where}.timezone: "${String(timezone)}" is not an IANA time zone (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)`);
+      problems.push(cp('facilities.timezone', { at: `${where}.timezone`, value: String(timezone) }));
     }
     const quota = raw.quotaPerMinute ?? DEFAULT_QUOTA_PER_MINUTE;
     if (typeof quota !== 'number' || !Number.isInteger(quota) || quota < 1 || quota > 100_000) {
-      problems.push(`${where}.quotaPerMinute: must be an integer between 1 and 100000 (default ${DEFAULT_QUOTA_PER_MINUTE})`);
+      problems.push(cp('facilities.quota', { at: `${where}.quotaPerMinute`, dflt: DEFAULT_QUOTA_PER_MINUTE }));
     }
     // Keyed by location codes that records name: no prototype, so `constructor` or `toString` is no configured location.
     const locations = emptyTable<FacilityLocation>();
     if (raw.locations !== undefined && !isObject(raw.locations)) {
-      problems.push(`${where}.locations: must be an object mapping location code → {name, physicalType}`);
+      problems.push(cp('facilities.locations-shape', { at: `${where}.locations` }));
     } else if (isObject(raw.locations)) {
       for (const [code, loc] of Object.entries(raw.locations)) {
         const lat = `${where}.locations.${code}`;
-        if (!LOCATION_CODE.test(code)) problems.push(`${lat}: location codes may use letters, digits, '.', '_', '-' (max 64)`);
+        if (!LOCATION_CODE.test(code)) problems.push(cp('facilities.location-code', { at: lat }));
         if (!isObject(loc)) {
-          problems.push(`${lat}: expected {"name": ..., "physicalType": ...}`);
+          problems.push(cp('facilities.location-shape', { at: lat }));
           continue;
         }
-        for (const k of Object.keys(loc)) if (!LOCATION_KEYS.has(k)) problems.push(`${lat}.${k}: unknown key (known: name, physicalType)`);
-        if (typeof loc.name !== 'string' || !loc.name.trim()) problems.push(`${lat}.name: required, non-empty`);
+        for (const k of Object.keys(loc)) if (!LOCATION_KEYS.has(k)) problems.push(cp('entry.unknown-key', { at: `${lat}.${k}`, known: 'name, physicalType' }));
+        if (typeof loc.name !== 'string' || !loc.name.trim()) problems.push(cp('facilities.location-name', { at: `${lat}.name` }));
         // The name is sent to the platform as Location.name: the same strict-string rules as record text.
-        else if (stringProblem(loc.name)) problems.push(`${lat}.name: ${stringProblem(loc.name)}`);
+        else if (stringProblem(loc.name)) problems.push(configText(stringProblem(loc.name)!, `${lat}.name`));
         if (typeof loc.physicalType !== 'string' || !hasEntry(PHYSICAL_TYPES, loc.physicalType)) {
-          problems.push(`${lat}.physicalType: must be a location-physical-type code (${Object.keys(PHYSICAL_TYPES).join(', ')})`);
+          problems.push(cp('facilities.physical-type', { at: `${lat}.physicalType`, codes: Object.keys(PHYSICAL_TYPES).join(', ') }));
         }
         locations[code] = { name: String(loc.name), physicalType: String(loc.physicalType) };
       }
@@ -159,20 +159,20 @@ export function parseFacilities(doc: unknown, source = 'facilities file'): Facil
     let credentials: FacilityEntry['credentials'];
     if (raw.credentials !== undefined) {
       const c = raw.credentials;
-      if (!isObject(c)) problems.push(`${where}.credentials: expected {"clientIdEnv": "VAR", "clientSecretEnv": "VAR"}`);
+      if (!isObject(c)) problems.push(cp('facilities.credentials-shape', { at: `${where}.credentials` }));
       else {
         for (const k of Object.keys(c)) {
           if (!CREDENTIAL_KEYS.has(k)) {
             problems.push(
               SECRET_LOOKING.test(k) || k === 'clientId'
-                ? `${where}.credentials.${k}: secrets must not be in the facilities file; name environment variables in clientIdEnv/clientSecretEnv`
-                : `${where}.credentials.${k}: unknown key (known: clientIdEnv, clientSecretEnv)`,
+                ? cp('facilities.credentials-secret', { at: `${where}.credentials.${k}` })
+                : cp('entry.unknown-key', { at: `${where}.credentials.${k}`, known: 'clientIdEnv, clientSecretEnv' }),
             );
           }
         }
         for (const k of ['clientIdEnv', 'clientSecretEnv'] as const) {
           if (typeof c[k] !== 'string' || !ENV_NAME.test(c[k] as string)) {
-            problems.push(`${where}.credentials.${k}: required, the NAME of an environment variable (A-Z, 0-9, _)`);
+            problems.push(cp('facilities.credentials-env', { at: `${where}.credentials.${k}` }));
           }
         }
         credentials = { clientIdEnv: String(c.clientIdEnv), clientSecretEnv: String(c.clientSecretEnv) };
@@ -180,18 +180,15 @@ export function parseFacilities(doc: unknown, source = 'facilities file'): Facil
     }
     let simulatorUrl: string | undefined;
     if (raw.simulatorUrl !== undefined) {
-      if (environment !== 'simulator') problems.push(`${where}.simulatorUrl: only allowed with environment "simulator"`);
+      if (environment !== 'simulator') problems.push(cp('facilities.simulator-url-not-allowed', { at: `${where}.simulatorUrl` }));
       else {
         const parsed = parseSimulatorUrl(raw.simulatorUrl);
-        if ('problem' in parsed) problems.push(`${where}.simulatorUrl: ${parsed.problem}`);
+        if ('problem' in parsed) problems.push(configText(parsed.problem, `${where}.simulatorUrl`));
         else simulatorUrl = parsed.origin;
       }
     } else if (environment === 'simulator') {
       // Never a silent embedded simulator: a facility file that says "simulator" must say which one.
-      problems.push(
-        `${where}.simulatorUrl: required with environment "simulator": the origin of a simulator you run (\`npm run simulator\` listens on ` +
-          `http://127.0.0.1:9090), or "${BUNDLED_SIMULATOR}" to start the bundled one inside this service (development only)`,
-      );
+      problems.push(cp('facilities.simulator-url-required', { at: `${where}.simulatorUrl`, bundled: BUNDLED_SIMULATOR }));
     }
     out.push({
       organizationId: String(org),
@@ -210,13 +207,13 @@ export function parseFacilities(doc: unknown, source = 'facilities file'): Facil
 
 /** SATUSEHAT_SECRETS_FILE: {"<organizationId>": {"clientId": "...", "clientSecret": "..."}}. Values are never echoed. */
 export function parseSecrets(doc: unknown, source = 'secrets file'): SecretsMap {
-  if (!isObject(doc)) throw new ConfigError([`${source}: expected an object mapping organizationId → {clientId, clientSecret}`]);
-  const problems: string[] = [];
+  if (!isObject(doc)) throw new ConfigError([cp('secrets.shape', { source })]);
+  const problems: ConfigProblem[] = [];
   const out: SecretsMap = Object.create(null) as SecretsMap; // keyed by file content: no prototype keys
   for (const [org, v] of Object.entries(doc)) {
     if (org.startsWith('$')) continue; // "$comment" documents the file
     if (!isObject(v) || typeof v.clientId !== 'string' || !v.clientId || typeof v.clientSecret !== 'string' || !v.clientSecret) {
-      problems.push(`${source}: entry for organization ${org} needs non-empty string fields clientId and clientSecret`);
+      problems.push(cp('secrets.entry', { source, org }));
       continue;
     }
     out[org] = { clientId: v.clientId, clientSecret: v.clientSecret };
@@ -230,12 +227,12 @@ export function readJsonFile(file: string, what: string): unknown {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError([`${what} ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`]);
+    throw new ConfigError([cp('file.unreadable', { what, file, code: (e as NodeJS.ErrnoException).code ?? 'error' })]);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError([`${what} ${file}: not valid JSON (${(e as Error).message})`]);
+    throw new ConfigError([cp('file.not-json', { what, file, reason: (e as Error).message })]);
   }
 }
 
@@ -250,7 +247,7 @@ export function resolveFacilities(
   secrets: SecretsMap | undefined,
   simulatorOrigin?: string,
 ): FacilityConfig[] {
-  const problems: string[] = [];
+  const problems: ConfigProblem[] = [];
   const out: FacilityConfig[] = [];
   for (const e of entries) {
     let clientId: string | undefined;
@@ -258,20 +255,18 @@ export function resolveFacilities(
     if (e.credentials) {
       clientId = ownEntry(env, e.credentials.clientIdEnv);
       clientSecret = ownEntry(env, e.credentials.clientSecretEnv);
-      if (!clientId) problems.push(`facility ${e.organizationId}: environment variable ${e.credentials.clientIdEnv} (client id) is not set`);
-      if (!clientSecret) problems.push(`facility ${e.organizationId}: environment variable ${e.credentials.clientSecretEnv} (client secret) is not set`);
+      if (!clientId) problems.push(cp('facility.client-id-unset', { org: e.organizationId, name: e.credentials.clientIdEnv }));
+      if (!clientSecret) problems.push(cp('facility.client-secret-unset', { org: e.organizationId, name: e.credentials.clientSecretEnv }));
     } else if (secrets && ownEntry(secrets, e.organizationId)) {
       ({ clientId, clientSecret } = ownEntry(secrets, e.organizationId)!);
     } else {
-      problems.push(
-        `facility ${e.organizationId}: no credentials; add "credentials": {"clientIdEnv", "clientSecretEnv"} to its entry or an entry for it in SATUSEHAT_SECRETS_FILE`,
-      );
+      problems.push(cp('facility.no-credentials', { org: e.organizationId }));
     }
     let urls;
     if (e.environment === 'simulator') {
       const origin = e.simulatorUrl === BUNDLED_SIMULATOR ? simulatorOrigin : e.simulatorUrl;
       if (!origin) {
-        problems.push(`facility ${e.organizationId}: environment "simulator" needs simulatorUrl (${e.simulatorUrl === BUNDLED_SIMULATOR ? 'no bundled simulator is running' : 'none given'})`);
+        problems.push(cp(e.simulatorUrl === BUNDLED_SIMULATOR ? 'facility.simulator-not-running' : 'facility.simulator-none', { org: e.organizationId }));
         continue;
       }
       urls = simulatorUrls(origin);

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError } from './errors.js';
+import { ConfigError, configProblem as cp } from './errors.js';
 import { decodeKey } from './service.js';
 
 export const HMAC_KEY_FILE = 'hmac.key';
@@ -18,13 +18,13 @@ export interface HmacKeySource {
 export function loadHmacKey(fromEnv: string | undefined, dataDir: string): HmacKeySource {
   if (fromEnv) {
     const key = decodeKey(fromEnv);
-    if (!key) throw new ConfigError(['ILP_HMAC_KEY: must be at least 32 bytes, hex or base64']);
+    if (!key) throw new ConfigError([cp('env.hmac-key')]);
     return { key, origin: 'env' };
   }
   const file = path.join(dataDir, HMAC_KEY_FILE);
   if (fs.existsSync(file)) {
     const key = decodeKey(fs.readFileSync(file, 'utf8'));
-    if (!key) throw new ConfigError([`${file}: does not hold a valid key (64+ hex digits); restore it from backup or set ILP_HMAC_KEY`]);
+    if (!key) throw new ConfigError([cp('hmac.file-invalid', { file })]);
     return { key, origin: 'file', file };
   }
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // the database beside the key holds NIKs
@@ -34,7 +34,7 @@ export function loadHmacKey(fromEnv: string | undefined, dataDir: string): HmacK
     fs.writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return loadHmacKey(undefined, dataDir);
-    throw new ConfigError([`${file}: cannot write the generated HMAC key (${(e as NodeJS.ErrnoException).code ?? 'error'}); set ILP_HMAC_KEY or make DATA_DIR writable`]);
+    throw new ConfigError([cp('hmac.file-unwritable', { file, code: (e as NodeJS.ErrnoException).code ?? 'error' })]);
   }
   return { key, origin: 'generated', file };
 }

@@ -2,13 +2,9 @@
 import net from 'node:net';
 import path from 'node:path';
 import cron from 'node-cron';
-import { ConfigError } from './errors.js';
+import { ConfigError, configProblem as cp, type ConfigProblem } from './errors.js';
 import { isValidTimezone } from './facilities.js';
 import { keyWeakness } from './key-strength.js';
-import { messages } from '../i18n/index.js';
-
-// English like every other configuration problem listed with it.
-const keyText = messages('keys');
 
 export interface SyncSettings {
   /**
@@ -139,8 +135,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
  * The configuration with defaults in place of every unusable value, and the problems found: start-up goes on to check
  * the facility files too, so that an operator sees every mistake in one go.
  */
-export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { config: ServiceConfig; problems: string[] } {
-  const problems: string[] = [];
+export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { config: ServiceConfig; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
   const str = (k: string): string | undefined => {
     const v = env[k];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
@@ -150,7 +146,7 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     if (v === undefined) return dflt;
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${k}: must be an integer between ${min} and ${max} (got "${v}")`);
+      problems.push(cp('env.int-range', { name: k, min, max, value: v }));
       return dflt;
     }
     return n;
@@ -162,26 +158,26 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
   const databaseUrl = str('DATABASE_URL');
   // Only the rule is echoed, never the value: a database URL may carry a password.
   if (databaseUrl !== undefined && !/^(sqlite:|postgres(ql)?:\/\/)/i.test(databaseUrl)) {
-    problems.push('DATABASE_URL: use sqlite:<file>, sqlite::memory: or postgres://user:password@host:port/database');
+    problems.push(cp('env.database-url'));
   }
   const syncCron = str('SYNC_CRON') ?? DEFAULT_SYNC_CRON;
-  if (!cron.validate(syncCron)) problems.push(`SYNC_CRON: "${syncCron}" is not a valid cron expression (e.g. "*/5 * * * *")`);
+  if (!cron.validate(syncCron)) problems.push(cp('env.sync-cron', { value: syncCron }));
   const syncTimezone = str('SYNC_TIMEZONE') ?? DEFAULT_SYNC_TIMEZONE;
-  if (!isValidTimezone(syncTimezone)) problems.push(`SYNC_TIMEZONE: "${syncTimezone}" is not an IANA time zone`);
+  if (!isValidTimezone(syncTimezone)) problems.push(cp('env.timezone', { name: 'SYNC_TIMEZONE', value: syncTimezone }));
   const enabled = (str('SYNC_ENABLED') ?? 'true').toLowerCase();
-  if (!['true', 'false', '1', '0'].includes(enabled)) problems.push('SYNC_ENABLED: must be true or false');
+  if (!['true', 'false', '1', '0'].includes(enabled)) problems.push(cp('env.boolean', { name: 'SYNC_ENABLED' }));
   const onIngest = (str('SYNC_ON_INGEST') ?? 'true').toLowerCase();
-  if (!['true', 'false', '1', '0'].includes(onIngest)) problems.push('SYNC_ON_INGEST: must be true or false');
+  if (!['true', 'false', '1', '0'].includes(onIngest)) problems.push(cp('env.boolean', { name: 'SYNC_ON_INGEST' }));
 
   const adminApiKey = str('ADMIN_API_KEY');
   const adminWeakness = adminApiKey === undefined ? undefined : keyWeakness(adminApiKey);
-  if (adminWeakness) problems.push(keyText('en', `weak.${adminWeakness}`, { name: 'ADMIN_API_KEY' }));
+  if (adminWeakness) problems.push({ key: `keys.weak.${adminWeakness}`, params: { name: 'ADMIN_API_KEY' } });
   const hmacKey = str('ILP_HMAC_KEY');
   if (hmacKey !== undefined && decodeKey(hmacKey) === undefined) {
-    problems.push('ILP_HMAC_KEY: must be at least 32 bytes, hex (64+ hex digits) or base64');
+    problems.push(cp('env.hmac-key'));
   }
   const logLevel = (str('LOG_LEVEL') ?? 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(cp('env.log-level', { levels: LOG_LEVELS.join(', ') }));
 
   const d = defaultSyncSettings;
   const sync: SyncSettings = {
@@ -195,7 +191,7 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     backoffMaxMs: int('SYNC_BACKOFF_MAX_MS', d.backoffMaxMs, 1, 7 * 86_400_000),
     authProbeDelayMs: int('SYNC_AUTH_PROBE_MS', d.authProbeDelayMs, 60_000, 86_400_000),
   };
-  if (sync.backoffMaxMs < sync.backoffBaseMs) problems.push('SYNC_BACKOFF_MAX_MS: must be ≥ SYNC_BACKOFF_BASE_MS');
+  if (sync.backoffMaxMs < sync.backoffBaseMs) problems.push(cp('env.backoff'));
 
   const file = (k: string): string | undefined => {
     const v = str(k);
@@ -258,10 +254,7 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** Why sandbox-simulator mode refuses to listen on HOST (undefined when it may). */
-export function demoKeysExposure(host: string): string | undefined {
+export function demoKeysExposure(host: string): ConfigProblem | undefined {
   if (isLoopbackHost(host)) return undefined;
-  return `HOST: "${host}" is not a loopback address, and with no FACILITIES_FILE the service runs in sandbox-simulator mode, ` +
-    'where the well-known demo API keys (demo-facility-key, demo-admin-key) are active: anyone who can reach this address could use them. ' +
-    'Use HOST=127.0.0.1 (the default) for a local trial; to serve a network, configure FACILITIES_FILE (a facility with environment ' +
-    '"simulator" and a simulatorUrl also works), API_KEYS_FILE and ADMIN_API_KEY, which turns the demo keys off';
+  return cp('env.demo-keys-exposed', { host });
 }

@@ -8,13 +8,26 @@ import { latestSchemaVersion, migrations } from './migrations.js';
 
 export type StoreRefusal = 'STORE_SCHEMA_TOO_NEW' | 'STORE_EMPTY_FILE' | 'STORE_NOT_SQLITE' | 'STORE_FOREIGN' | 'STORE_CORRUPT' | 'STORE_DATA_KEY_MISSING';
 
-/** The store refuses to open a database file; the message says what was found and how to recover. */
+/** A message of messages/store-open.json as state (the store stays free of the catalogue code: it is compiled alone in tests). */
+export interface RefusalRef {
+  key: string;
+  params: Record<string, string | number>;
+}
+
+/**
+ * The store refuses to open a database file; the message says what was found and how to recover, in English (logs);
+ * `ref` says the same as a catalogue key (messages/store-open.json) for the operator's language at the edge.
+ */
 export class StoreSchemaError extends Error {
   override readonly name = 'StoreSchemaError';
-  constructor(message: string, readonly code: StoreRefusal = 'STORE_SCHEMA_TOO_NEW') {
+  constructor(message: string, readonly code: StoreRefusal = 'STORE_SCHEMA_TOO_NEW', readonly ref?: RefusalRef) {
     super(message);
   }
 }
+
+/** A refusal of messages/store-open.json; `{recovery}` is filled with the catalogue's recovery advice. */
+export const storeRefusal = (key: string, params: Record<string, string | number> = {}): RefusalRef =>
+  ({ key: `store-open.${key}`, params: { ...params, '@recovery': 'store-open.recovery' } });
 
 const RECOVERY =
   'Restore the database from backup (with the service stopped, copy back the .db file together with its -wal file if the backup has one), ' +
@@ -54,12 +67,14 @@ export function inspectDatabaseFile(file: string): void {
     throw new StoreSchemaError(
       `${file} is empty (0 bytes). It is not taken for a new store: the outbox and ledger it should hold are missing. ${RECOVERY}.`,
       'STORE_EMPTY_FILE',
+      storeRefusal('empty-file', { file }),
     );
   }
   if (read < head.length || !head.equals(SQLITE_HEADER)) {
     throw new StoreSchemaError(
       `${file} is not a SQLite database (it does not start with the SQLite header); DATA_DIR or DATABASE_URL may point at the wrong file. ${RECOVERY}.`,
       'STORE_NOT_SQLITE',
+      storeRefusal('not-sqlite', { file }),
     );
   }
 }
@@ -109,6 +124,7 @@ export function corruptDatabase(file: string, problems: string[]): StoreSchemaEr
   return new StoreSchemaError(
     `${file} is damaged (${shown || 'database disk image is malformed'}); run \`ilp-adapter store check\` for the full report. ${RECOVERY}.`,
     'STORE_CORRUPT',
+    storeRefusal('corrupt', { file, shown: shown || 'database disk image is malformed' }),
   );
 }
 

@@ -28,7 +28,7 @@ import {
   toFacilityState, toSummary, toVisitRow, type DbApiKey, type DbFacilityState, type DbLedger, type DbSummary, type DbVisitOf,
 } from './shared.js';
 import { latestPgSchemaVersion, pgMigrations } from './pg-migrations.js';
-import { StoreSchemaError } from './open-checks.js';
+import { StoreSchemaError, storeRefusal } from './open-checks.js';
 import { StorageError, type StorageFault } from './storage-error.js';
 import { currentKeyIdOf, plainRecordCodec, recordAad, RecordKeyring, RecordSealError, sealedKeyId, type RecordCodec } from './record-codec.js';
 
@@ -134,6 +134,8 @@ async function migrate(pool: pg.Pool): Promise<void> {
       throw new StoreSchemaError(
         `database schema version ${have} is newer than this version of ilp-adapter understands (${latestPgSchemaVersion}); ` +
           'upgrade ilp-adapter, or point it at another database',
+        'STORE_SCHEMA_TOO_NEW',
+        storeRefusal('schema-too-new.postgres', { have, latest: latestPgSchemaVersion }),
       );
     }
     for (const m of [...pgMigrations].sort((a, b) => a.version - b.version)) {
@@ -300,6 +302,7 @@ export class PostgresStore implements Store {
           'does not have. Give every instance the same keyring (newest first; older keys still open), or restore the key file from ' +
           'backup. The store does not start: those records could neither be delivered nor shown.',
         'STORE_DATA_KEY_MISSING',
+        storeRefusal('data-key-missing', { keys: shown(missing) }),
       );
     }
     const wrong: string[] = [];
@@ -313,6 +316,7 @@ export class PostgresStore implements Store {
         `the PostgreSQL database holds record bodies under data key id(s) ${shown(wrong)}, but the key(s) of that id in DATA_KEYS / ` +
           'the data key file do not open them (another key under the same id?). Restore the right key file; the store does not start.',
         'STORE_DATA_KEY_MISSING',
+        storeRefusal('data-key-wrong', { keys: shown(wrong) }),
       );
     }
   }

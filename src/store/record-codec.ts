@@ -35,6 +35,10 @@ export class RecordSealError extends Error {
 /** A data-key configuration that cannot be used (bad DATA_KEYS, unreadable or loose key file). */
 export class DataKeyConfigError extends Error {
   override readonly name = 'DataKeyConfigError';
+  /** `ref`: the same as a messages/store-open.json key where an operator meets it at start-up (English `message` for logs). */
+  constructor(message: string, readonly ref?: { key: string; params: Record<string, string | number> }) {
+    super(message);
+  }
 }
 
 /** True when `stored` is sealed (as opposed to a plain body written before encryption). */
@@ -199,10 +203,12 @@ function readKeyEntries(file: string): KeyEntries {
   try {
     mode = fs.statSync(file).mode & 0o777;
   } catch (e) {
-    throw new DataKeyConfigError(`${file}: cannot read the data key file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new DataKeyConfigError(`${file}: cannot read the data key file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      { key: 'store-open.key-file.unreadable', params: { file, code: (e as NodeJS.ErrnoException).code ?? 'error' } });
   }
   if (mode & 0o077) {
-    throw new DataKeyConfigError(`${file}: the data key file is readable by other local users (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`);
+    throw new DataKeyConfigError(`${file}: the data key file is readable by other local users (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`,
+      { key: 'store-open.key-file.loose-mode', params: { file, mode: mode.toString(8).padStart(4, '0') } });
   }
   return parseKeyEntries(fs.readFileSync(file, 'utf8'), file);
 }
@@ -231,7 +237,8 @@ export function loadDataKeys(env: NodeJS.ProcessEnv, dataDir: string): DataKeySo
       { mode: 0o600, flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { keyring: readKeyFile(file), origin: 'file', file };
-    throw new DataKeyConfigError(`${file}: cannot write the generated data key (${(e as NodeJS.ErrnoException).code ?? 'error'}); set DATA_KEYS or make DATA_DIR writable`);
+    throw new DataKeyConfigError(`${file}: cannot write the generated data key (${(e as NodeJS.ErrnoException).code ?? 'error'}); set DATA_KEYS or make DATA_DIR writable`,
+      { key: 'store-open.key-file.unwritable', params: { file, code: (e as NodeJS.ErrnoException).code ?? 'error' } });
   }
   return { keyring: readKeyFile(file), origin: 'generated', file };
 }

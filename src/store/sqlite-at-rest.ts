@@ -2,7 +2,7 @@
 // and retention (sent bodies, visit history, rejections). Kept apart from sqlite.ts so the outbox code stays as it is.
 import type Database from 'better-sqlite3';
 import { currentKeyIdOf, recordAad, RecordKeyring, RecordSealError, sealedKeyId, type RecordCodec } from './record-codec.js';
-import { StoreSchemaError } from './open-checks.js';
+import { StoreSchemaError, storeRefusal } from './open-checks.js';
 import type { BodyKeyCounts, ReencryptBatch, RetentionCutoffs, RetentionKind, RetentionPreview, RetentionResult } from './types.js';
 
 interface BodyRow {
@@ -68,6 +68,7 @@ export function assertKeysAvailable(s: AtRestStatements, codec: RecordCodec, fil
         'which DATA_KEYS / the data key file does not have. Add the key(s) back to the keyring (newest first; older keys still open), ' +
         'or restore the key file from backup. The store does not start: those records could neither be delivered nor shown.',
       'STORE_DATA_KEY_MISSING',
+      storeRefusal('data-key-missing.file', { file, keys: shown(missing) }),
     );
   }
   const wrong = ids.filter((k) => {
@@ -79,6 +80,7 @@ export function assertKeysAvailable(s: AtRestStatements, codec: RecordCodec, fil
       `${file} holds record bodies under data key id(s) ${shown(wrong)}, but the key(s) of that id in DATA_KEYS / the data key file ` +
         'do not open them (another key under the same id?). Restore the right key file from backup; the store does not start.',
       'STORE_DATA_KEY_MISSING',
+      storeRefusal('data-key-wrong.file', { file, keys: shown(wrong) }),
     );
   }
 }

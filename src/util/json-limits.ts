@@ -1,6 +1,8 @@
 // A cheap, iterative guard over parsed JSON, run before any recursive code (validators, mappers) sees it:
 // 10,000 levels of nesting would blow the stack of a recursive walker, and a million-element array would make a
 // validator with allErrors produce a million issues. Shared by the HTTP API and the CLI.
+import type { MessageRef } from '../validation/outcome.js';
+import { renderMessage } from '../i18n/issues.js';
 
 export interface JsonLimits {
   /** Deepest allowed nesting of objects/arrays (the root object is depth 1). */
@@ -17,10 +19,18 @@ export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64, maxArrayLength: 1
 
 export interface JsonLimitViolation {
   kind: 'depth' | 'array-length' | 'object-keys' | 'nodes';
-  /** Human-readable, content-free (no values from the document). */
+  /** Human-readable, content-free (no values from the document); English, the same as `ref` rendered in en. */
   message: string;
+  /** The message as state (messages/json-limits.json), for a reader in another language. */
+  ref?: MessageRef;
   /** JSON path of the offending element, e.g. `entry[3].resource.component`; absent for `nodes`. */
   path?: string;
+}
+
+/** A violation of `kind` (built only when a limit is broken: the valid case renders nothing). */
+function violation(kind: JsonLimitViolation['kind'], params: Record<string, number>, path?: string): JsonLimitViolation {
+  const ref = { key: `json-limits.${kind}`, params };
+  return { kind, message: renderMessage('en', ref.key, params), ref, ...(path !== undefined ? { path } : {}) };
 }
 
 // Paths are built only on a violation, from parent links, so the common (valid) case allocates no strings.
@@ -49,26 +59,22 @@ export function checkJsonLimits(doc: unknown, limits: JsonLimits = DEFAULT_JSON_
     const { value, depth } = frame;
     nodes++;
     if (nodes > limits.maxNodes) {
-      return { kind: 'nodes', message: `The document has more than ${limits.maxNodes} values` };
+      return violation('nodes', { limit: limits.maxNodes });
     }
     if (value === null || typeof value !== 'object') continue;
     if (depth > limits.maxDepth) {
-      return { kind: 'depth', message: `The document is nested deeper than ${limits.maxDepth} levels`, path: pathOf(frame) };
+      return violation('depth', { limit: limits.maxDepth }, pathOf(frame));
     }
     if (Array.isArray(value)) {
       if (value.length > limits.maxArrayLength) {
-        return {
-          kind: 'array-length',
-          message: `An array has ${value.length} elements; at most ${limits.maxArrayLength} are accepted`,
-          path: pathOf(frame),
-        };
+        return violation('array-length', { count: value.length, limit: limits.maxArrayLength }, pathOf(frame));
       }
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth: depth + 1, parent: frame, key: i });
     } else {
       let members = 0;
       for (const k in value as Record<string, unknown>) {
         if (++members > limits.maxObjectKeys) {
-          return { kind: 'object-keys', message: `An object has more than ${limits.maxObjectKeys} members; at most ${limits.maxObjectKeys} are accepted`, path: pathOf(frame) };
+          return violation('object-keys', { limit: limits.maxObjectKeys }, pathOf(frame));
         }
         if (Object.prototype.hasOwnProperty.call(value, k)) {
           stack.push({ value: (value as Record<string, unknown>)[k], depth: depth + 1, parent: frame, key: k });

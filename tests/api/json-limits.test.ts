@@ -26,7 +26,7 @@ describe('checkJsonLimits', () => {
 
   it('rejects huge arrays with the path and the count', () => {
     const v = checkJsonLimits({ resourceType: 'Bundle', entry: new Array(1_000_000).fill(0) });
-    expect(v).toEqual({ kind: 'array-length', message: expect.stringContaining('1000000 elements'), path: 'entry' });
+    expect(v).toEqual({ kind: 'array-length', message: expect.stringContaining('1000000 elements'), path: 'entry', ref: { key: 'json-limits.array-length', params: { count: 1_000_000, limit: 10_000 } } });
     expect(checkJsonLimits(new Array(10_001).fill(0))?.path).toBe('(root)');
   });
 

@@ -155,3 +155,22 @@ describe('ilp-adapter map (commander wiring)', () => {
     expect(await runCli(['map', '-', '--now', '2020-01-01T00:00:00Z'], ctx)).toBe(1);
   });
 });
+
+describe('ilp-adapter map: its own lines in --lang (default ILP_LANG, else Bahasa Indonesia)', () => {
+  const first = (text: string) => JSON.parse(text.split('\n')[0]!) as { outcome: { issue: Array<{ diagnostics: string }> } };
+
+  it('an unusable line and an empty input, in Indonesian and in English', async () => {
+    const id = context('[1]\n', { validator, mapper });
+    expect(await runCli(['map', '-', '--lang', 'id'], id)).toBe(2);
+    expect(first(id.err.text).outcome.issue[0]!.diagnostics).toBe('butir 1: bukan catatan kunjungan (diharapkan objek JSON)');
+    const en = context('[1]\n', { validator, mapper });
+    expect(await runCli(['map', '-', '--lang', 'en'], en)).toBe(2);
+    expect(first(en.err.text).outcome.issue[0]!.diagnostics).toBe('item 1: not a visit record (expected a JSON object)');
+    const empty = context('', { validator, mapper });
+    expect(await runCli(['map', '-', '--lang', 'id'], empty)).toBe(2);
+    expect(empty.err.text).toBe('map: masukan kosong\n');
+    const emptyEn = context('', { validator, mapper });
+    expect(await runCli(['map', '-', '--lang', 'en'], emptyEn)).toBe(2);
+    expect(emptyEn.err.text).toBe('map: the input is empty\n');
+  });
+});

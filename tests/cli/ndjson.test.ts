@@ -100,7 +100,7 @@ describe('openInput and writeLine', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ilp-cli-'));
 
   it('explains a missing file and a directory', async () => {
-    await expect(openInput(path.join(dir, 'nope.json'), Readable.from([]))).rejects.toThrow(new CliInputError(`${path.join(dir, 'nope.json')}: no such file`));
+    await expect(openInput(path.join(dir, 'nope.json'), Readable.from([]))).rejects.toThrow(new CliInputError(`${path.join(dir, 'nope.json')}: no such file`, path.join(dir, 'nope.json'), 'no-such-file'));
     mkdirSync(path.join(dir, 'sub'));
     await expect(openInput(path.join(dir, 'sub'), Readable.from([]))).rejects.toThrow(/is a directory/);
   });

@@ -15,11 +15,27 @@ describe('ilp-adapter store check', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const check = async (args: string[]) => {
+  const check = async (args: string[], lang = 'en') => {
     const ctx = context('', unused);
-    const code = await runCli(['store', 'check', ...args], ctx);
-    return { code, out: ctx.out.text, err: ctx.err.text };
+    const saved = process.env.ILP_LANG;
+    process.env.ILP_LANG = lang;
+    try {
+      const code = await runCli(['store', 'check', ...args], ctx);
+      return { code, out: ctx.out.text, err: ctx.err.text };
+    } finally {
+      if (saved === undefined) delete process.env.ILP_LANG;
+      else process.env.ILP_LANG = saved;
+    }
   };
+
+  it('says a refusal in Bahasa Indonesia by default (ILP_LANG=id), English with ILP_LANG=en', async () => {
+    const file = path.join(dir, 'e.db');
+    writeFileSync(file, '');
+    const id = await check(['--file', file], 'id');
+    expect(id.code).toBe(2);
+    expect(id.err).toBe(`ilp-adapter store check: ${file} kosong (0 byte). Berkas ini tidak dianggap penyimpanan baru: outbox dan ledger yang seharusnya ada di dalamnya hilang. Pulihkan basis data dari cadangan (dengan layanan dihentikan, salin kembali berkas .db beserta berkas -wal-nya bila cadangan memilikinya), atau pindahkan berkas itu dengan sengaja untuk memulai dengan penyimpanan kosong (outbox, ledger dan cache identitas lalu mulai kosong).\n`);
+    expect((await check(['--file', file], 'en')).err).toMatch(/is empty \(0 bytes\)\. It is not taken for a new store.*Restore the database from backup/);
+  });
 
   it('exit 0 and "ok" for a sound database', async () => {
     const file = path.join(dir, 'a.db');

@@ -25,10 +25,10 @@ beforeAll(() => {
 const VALID = JSON.stringify({ resourceType: 'Basic', code: { text: 'note' } });
 const INVALID = JSON.stringify({ resourceType: 'Patient', gender: 'lelaki' });
 
-async function run(text: string, opts: { format?: 'json' | 'text'; baseOnly?: boolean } = {}) {
+async function run(text: string, opts: { format?: 'json' | 'text'; baseOnly?: boolean; locale?: 'id' | 'en' } = {}) {
   const output = new Sink();
   const errors = new Sink();
-  const code = await runValidate({ input: input(text), output, errors, format: opts.format ?? 'json', baseOnly: opts.baseOnly ?? false, now: NOW, validator });
+  const code = await runValidate({ input: input(text), output, errors, format: opts.format ?? 'json', baseOnly: opts.baseOnly ?? false, now: NOW, validator, locale: opts.locale ?? 'en' });
   return { code, output, errors };
 }
 const parse = (line: string) => JSON.parse(line) as OperationOutcome;
@@ -102,6 +102,19 @@ describe('runValidate', () => {
     expect(output.text).toMatch(/^ {2}error +\S+ .*gender/m);
     expect(output.text).toMatch(/^line 3: UNUSABLE/m);
     expect(output.text).toMatch(/^3 checked: 1 valid, 1 invalid, 1 unusable$/m);
+  });
+
+  it('says its own lines in Bahasa Indonesia by default; the FHIR issues stay English', async () => {
+    const { output } = await run(`${VALID}\n${INVALID}\nnope\n`, { format: 'text', locale: 'id' });
+    expect(output.text).toMatch(/^baris 1: Basic valid/m);
+    expect(output.text).toMatch(/^baris 2: Patient TIDAK VALID: \d+ galat/m);
+    expect(output.text).toMatch(/^ {2}error +\S+ .*gender/m);
+    expect(output.text).toMatch(/^baris 3: TIDAK DAPAT DIPAKAI\n {2}fatal +structure +baris 3: bukan JSON yang valid$/m);
+    expect(output.text).toMatch(/^3 diperiksa: 1 valid, 1 tidak valid, 1 tidak dapat dipakai$/m);
+    const json = await run('nope\n', { locale: 'id' });
+    expect(JSON.parse(json.output.text.trim()).issue[0].diagnostics).toBe('baris 1: bukan JSON yang valid');
+    const array = await run('[1]\n', { locale: 'id' });
+    expect(JSON.parse(array.output.text.trim()).issue[0].diagnostics).toBe('butir 1: bukan resource FHIR (diharapkan objek JSON)');
   });
 });
 
@@ -182,15 +195,27 @@ describe('ilp-adapter validate (commander wiring)', () => {
 
   it("reads stdin with '-', and --format text / --base-r4 are wired", async () => {
     const ctx = context(`${INVALID}\n`, deps());
-    expect(await runCli(['validate', '-', '--format', 'text', '--base-r4'], ctx)).toBe(1);
+    expect(await runCli(['validate', '-', '--format', 'text', '--base-r4', '--lang', 'en'], ctx)).toBe(1);
     expect(ctx.out.text).toMatch(/INVALID Patient/);
   });
 
-  it('an unreadable file → exit 2 with a message on stderr', async () => {
+  it('an unreadable file → exit 2 with a message on stderr, in --lang (default ILP_LANG, else id)', async () => {
     const ctx = context('', deps());
-    expect(await runCli(['validate', path.join(dir, 'missing.json')], ctx)).toBe(2);
-    expect(ctx.err.text).toMatch(/missing\.json: no such file/);
+    expect(await runCli(['validate', path.join(dir, 'missing.json'), '--lang', 'en'], ctx)).toBe(2);
+    expect(ctx.err.text).toMatch(/^validate: .*missing\.json: no such file$/m);
     expect(ctx.out.text).toBe('');
+    const id = context('', deps());
+    const saved = process.env.ILP_LANG;
+    delete process.env.ILP_LANG;
+    try {
+      expect(await runCli(['validate', path.join(dir, 'missing.json')], id)).toBe(2);
+    } finally {
+      if (saved !== undefined) process.env.ILP_LANG = saved;
+    }
+    expect(id.err.text).toMatch(/^validate: .*missing\.json: berkas tidak ada$/m);
+    const bad = context('', deps());
+    expect(await runCli(['validate', '-', '--lang', 'fr'], bad)).toBe(2);
+    expect(bad.err.text).toMatch(/--lang (must be id or en|harus id atau en)/);
   });
 
   it('usage errors exit 2; help exits 0', async () => {

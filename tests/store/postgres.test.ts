@@ -9,6 +9,7 @@ import { StoreSchemaError } from '../../src/store/open-checks.js';
 import { StorageError } from '../../src/store/storage-error.js';
 import { openStore } from '../../src/store/index.js';
 import { readServiceConfig } from '../../src/config/service.js';
+import { ConfigError } from '../../src/config/errors.js';
 import type { IngestItem } from '../../src/store/types.js';
 import { eventually } from '../helpers/eventually.js';
 import { describePostgres, type PgServer } from './helpers/postgres.js';
@@ -214,7 +215,7 @@ describePostgres('PostgreSQL store: clock, codec, limits', (server) => {
     const { config, problems } = readServiceConfig({ DATABASE_POOL_MAX: '4', DATABASE_STATEMENT_TIMEOUT_MS: '5000' }, '/tmp');
     expect(problems).toEqual([]);
     expect(config).toMatchObject({ databasePoolMax: 4, databaseStatementTimeoutMs: 5000 });
-    expect(readServiceConfig({ DATABASE_POOL_MAX: '0' }, '/tmp').problems).toEqual([expect.stringMatching(/^DATABASE_POOL_MAX: must be an integer between 1 and 500/)]);
+    expect(new ConfigError(readServiceConfig({ DATABASE_POOL_MAX: '0' }, '/tmp').problems).problems).toEqual([expect.stringMatching(/^DATABASE_POOL_MAX: must be an integer between 1 and 500/)]);
     const codec = new RecordKeyring([['k1', Buffer.alloc(32, 7)]]);
     const store = await openStore({ url: db.url(), poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs, codec });
     try {

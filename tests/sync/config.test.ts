@@ -187,7 +187,9 @@ describe('loopback HOST (sandbox-simulator mode only listens there)', () => {
 
   it('explains the refusal without echoing anything but the host', () => {
     expect(demoKeysExposure('127.0.0.1')).toBeUndefined();
-    expect(demoKeysExposure('0.0.0.0')).toMatch(/^HOST: "0\.0\.0\.0" is not a loopback address/);
+    const refusal = demoKeysExposure('0.0.0.0')!;
+    expect(new ConfigError([refusal]).problems[0]).toMatch(/^HOST: "0\.0\.0\.0" is not a loopback address/);
+    expect(new ConfigError([refusal]).render('id')).toMatch(/^Konfigurasi tidak valid:\n  - HOST: "0\.0\.0\.0" bukan alamat loopback/);
   });
 });
 

@@ -7,13 +7,14 @@ import { Command } from 'commander';
 import type { Readable, Writable } from 'node:stream';
 import type { ValidatorLike } from '../../api/contracts.js';
 import { dryRun, type Mapper } from '../../api/dry-run.js';
-import { issue, toOperationOutcome, type Issue } from '../../validation/outcome.js';
+import { toOperationOutcome, type Issue } from '../../validation/outcome.js';
 import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../../util/json-limits.js';
 import { itemId, LINE_ID_HELP, openInput, readItems, writeLine, type InputItem } from '../ndjson.js';
 import { EXIT, parseNow, type CliContext } from '../context.js';
 import { isWellFormedVisitId } from '../../util/visit-id.js';
-import { DEFAULT_LOCALE, LOCALES, operatorLocale, type Locale } from '../../i18n/index.js';
+import { DEFAULT_LOCALE, operatorLocale, type Locale } from '../../i18n/index.js';
 import { localizeIssues } from '../../i18n/issues.js';
+import { cliText, itemIssue, localeOption, notJsonIssue, openFailureText, tooCostlyIssue } from '../framing.js';
 
 export interface MapRunOptions {
   input: Readable;
@@ -24,7 +25,7 @@ export interface MapRunOptions {
   mapper: Mapper;
   validator: ValidatorLike;
   limits?: JsonLimits;
-  /** Language of the source-record issues (default Bahasa Indonesia). */
+  /** Language of the source-record issues and the framing lines (default Bahasa Indonesia). */
   locale?: Locale;
 }
 
@@ -44,21 +45,20 @@ async function report(o: MapRunOptions, item: InputItem, status: Status, issues:
 }
 
 export async function runMap(o: MapRunOptions): Promise<number> {
+  const locale = o.locale ?? DEFAULT_LOCALE;
   const tally = { mapped: 0, invalid: 0, unusable: 0 };
   try {
     for await (const item of readItems(o.input)) {
       if (!item.ok) {
         tally.unusable++;
-        await report(o, item, 'unusable', [issue('fatal', 'structure', `${item.label}: ${item.reason}`)]);
+        await report(o, item, 'unusable', [notJsonIssue(item)]);
         continue;
       }
       const v = item.value;
       const violation = checkJsonLimits(v, o.limits ?? DEFAULT_JSON_LIMITS);
       if (violation || v === null || typeof v !== 'object' || Array.isArray(v)) {
         tally.unusable++;
-        const why = violation
-          ? issue('fatal', 'too-costly', `${item.label}: ${violation.message}`, violation.path)
-          : issue('fatal', 'structure', `${item.label}: not a visit record (expected a JSON object)`);
+        const why = violation ? tooCostlyIssue(item, violation) : itemIssue(item, 'structure', 'unusable.not-record');
         await report(o, item, 'unusable', [why]);
         continue;
       }
@@ -67,7 +67,7 @@ export async function runMap(o: MapRunOptions): Promise<number> {
       try {
         result = dryRun(record, { mapper: o.mapper, validator: o.validator, now: o.now });
       } catch {
-        result = { status: 'defect' as const, issues: [issue('fatal', 'exception', `${item.label}: internal error while mapping; please report it`)] };
+        result = { status: 'defect' as const, issues: [itemIssue(item, 'exception', 'defect.mapping')] };
       }
       if (result.status === 'mapped') {
         tally.mapped++;
@@ -79,12 +79,12 @@ export async function runMap(o: MapRunOptions): Promise<number> {
       }
     }
   } catch (err) {
-    await writeLine(o.errors, `map: input could not be read: ${err instanceof Error ? err.message : 'unknown error'}`);
+    await writeLine(o.errors, cliText(locale, 'map', 'input.unreadable', { why: err instanceof Error ? err.message : 'unknown error' }));
     return EXIT.UNUSABLE;
   }
   const total = tally.mapped + tally.invalid + tally.unusable;
   if (total === 0) {
-    await writeLine(o.errors, 'map: the input is empty');
+    await writeLine(o.errors, cliText(locale, 'map', 'input.empty'));
     return EXIT.UNUSABLE;
   }
   if (o.verbose) await writeLine(o.errors, JSON.stringify({ summary: { records: total, ...tally } }));
@@ -108,9 +108,9 @@ export function mapCommand(ctx: CliContext): Command {
     .action(async (file: string, opts: { verbose: boolean; now?: string; lang: string }) => {
       let input: Readable;
       let now: Date;
-      const locale = (LOCALES as readonly string[]).includes(opts.lang) ? (opts.lang as Locale) : undefined;
+      const locale = localeOption(opts.lang);
       if (!locale) {
-        await writeLine(ctx.stderr, 'map: --lang must be id or en');
+        await writeLine(ctx.stderr, cliText(operatorLocale(), 'map', 'option.lang'));
         ctx.exitCode = EXIT.UNUSABLE;
         return;
       }
@@ -118,7 +118,7 @@ export function mapCommand(ctx: CliContext): Command {
         now = parseNow(opts.now, ctx.clock);
         input = await openInput(file, ctx.stdin);
       } catch (err) {
-        await writeLine(ctx.stderr, `map: ${err instanceof Error ? err.message : 'bad input'}`);
+        await writeLine(ctx.stderr, openFailureText(locale, 'map', err));
         ctx.exitCode = EXIT.UNUSABLE;
         return;
       }

@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { EXIT, type CliContext } from '../context.js';
 import { ConfigError, loadServiceConfig } from '../../config/index.js';
 import { checkDatabaseFile, sqliteFileOf, StoreSchemaError } from '../../store/index.js';
+import { operatorLocale } from '../../i18n/index.js';
+import { renderRef } from '../../i18n/issues.js';
 
 export function storeCommand(ctx: CliContext): Command {
   const store = new Command('store').description('the service database');
@@ -23,7 +25,7 @@ export function storeCommand(ctx: CliContext): Command {
         const cfg = flags.file ? undefined : loadServiceConfig(process.env);
         file = flags.file ?? sqliteFileOf({ ...(cfg?.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg?.dataDir });
       } catch (e) {
-        return fail(e instanceof ConfigError ? e.message : 'cannot read the configuration');
+        return fail(e instanceof ConfigError ? e.render(operatorLocale()) : 'cannot read the configuration');
       }
       if (!file || file === ':memory:') return fail('no database file is configured (DATABASE_URL is not a sqlite:<file> URL)');
       if (!existsSync(file)) return fail(`${file} does not exist`);
@@ -31,7 +33,7 @@ export function storeCommand(ctx: CliContext): Command {
       try {
         problems = checkDatabaseFile(file);
       } catch (e) {
-        return fail(e instanceof StoreSchemaError ? e.message : `cannot open ${file} (${(e as { code?: string }).code ?? 'error'})`);
+        return fail(e instanceof StoreSchemaError ? (e.ref ? renderRef(operatorLocale(), e.ref) : e.message) : `cannot open ${file} (${(e as { code?: string }).code ?? 'error'})`);
       }
       if (problems.length === 0) {
         ctx.stdout.write(`${file}: ok\n`);
