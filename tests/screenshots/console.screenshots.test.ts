@@ -5,6 +5,8 @@ import path from 'node:path';
 import { A, B, KEY, NOW, uploadHarness, visits } from '../console/harness.js';
 import { ROWS, row, SAMPLE, tempDir, writeCsv } from '../import/helpers.js';
 import { checkVisit } from '../../src/mapping/index.js';
+import { messageIssue } from '../../src/i18n/issues.js';
+import { toOperationOutcome, type Issue } from '../../src/validation/outcome.js';
 import { NOW as MAP_NOW, sample, tables } from '../mapping/helpers.js';
 import { CHROMIUM, browserPresent, openBrowser, serve, signIn as signInWith } from '../browser/browser.js';
 
@@ -15,15 +17,15 @@ it('writes docs/screenshots/{login,overview,attention,upload,import}.png', async
   if (!browserPresent) throw new Error(`screenshots need ${CHROMIUM} (apt-get install -y chromium)`);
   const spool = tempDir('ilp-screenshots-');
   const h = uploadHarness(spool);
-  // The issues real records get (the mapper's checks, the identity resolver's refusal), not texts written for the picture:
-  // source-record errors are still English (README, Known limits).
+  // The issues real records get (the mapper's checks, the identity resolver's refusal), not texts written for the picture,
+  // stored with their messages as sync stores them, so the console says them in the session's language.
   const bad = sample('toddler-growth-monitoring');
   bad.patient.birthDate = '2026-11-02';
   bad.measurements![0]!.value = 310;
   const sourceErrors = checkVisit(bad, tables, { now: MAP_NOW }).filter((i) => i.severity === 'error');
-  await h.failed(A, '2026/10/0001', 'needs-correction', sourceErrors);
-  await h.failed(A, '2026/10/0002', 'blocked', [{ severity: 'error', code: 'not-found', expression: ['patient.nik'],
-    diagnostics: 'No SATUSEHAT patient (IHS number) exists for this NIK and the platform refused to create one: the NIK may be unknown to Dukcapil. Check the NIK at the source, or send patient.ihsNumber' }]);
+  const stored = (issues: Issue[]) => toOperationOutcome(issues, undefined, true).issue;
+  await h.failed(A, '2026/10/0001', 'needs-correction', stored(sourceErrors));
+  await h.failed(A, '2026/10/0002', 'blocked', stored([messageIssue('error', 'not-found', 'sync.patient.nik-not-created', {}, 'patient.nik')]));
   await h.failed(B, 'KUNJ-0917', 'dead-letter', []);
   await h.push(A, visits(A, 3)).expect(202);
   await h.push(B, visits(B, 2)).expect(202);
