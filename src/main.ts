@@ -1,6 +1,5 @@
 // Service entry: everything is built by startService (config, store, sync, app); here only signals and exit codes.
 import { startService } from './service.js';
-import { ConfigError } from './config/index.js';
 import { operatorLocale } from './i18n/index.js';
 import { startupFailureText } from './startup-text.js';
 

@@ -9,7 +9,7 @@ import type { Parameters, Resource } from 'fhir/r4.js';
 import type { ValidatorLike } from './contracts.js';
 import { defectSummary, dryRun, type Mapper } from './dry-run.js';
 import { apiError, requestLocale, methodNotAllowed, requireObjectBody, sendOutcome, sendResource } from './errors.js';
-import { issue, toOperationOutcome, type Issue } from '../validation/outcome.js';
+import { toOperationOutcome, type Issue } from '../validation/outcome.js';
 import type { Logger } from '../util/logger.js';
 import { localizeIssues, messageIssue } from '../i18n/issues.js';
 

@@ -14,7 +14,7 @@ import type { Store, VisitState } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import type { FacilityConfig } from '../platform/types.js';
 import { describeFacility } from '../config/facilities.js';
-import { apiError, httpError, methodNotAllowed, requestLocale } from './errors.js';
+import { apiError, methodNotAllowed, requestLocale } from './errors.js';
 import { DEFAULT_LOCALE } from '../i18n/index.js';
 import { renderRef } from '../i18n/issues.js';
 import { authenticate, mayAccess, principalOf, requireAdmin, type AuthDeps } from './auth.js';

@@ -29,6 +29,15 @@ export class StoreSchemaError extends Error {
 export const storeRefusal = (key: string, params: Record<string, string | number> = {}): RefusalRef =>
   ({ key: `store-open.${key}`, params: { ...params, '@recovery': 'store-open.recovery' } });
 
+/** A database migrated by a newer build (its schema version above what this build knows): refused, never downgraded. */
+export const schemaTooNew = (have: number, latest: number, kind: 'sqlite' | 'postgres'): StoreSchemaError =>
+  new StoreSchemaError(
+    `database schema version ${have} is newer than this version of ilp-adapter understands (${latest}); ` +
+      `upgrade ilp-adapter, or point it at another ${kind === 'sqlite' ? 'data file' : 'database'}`,
+    'STORE_SCHEMA_TOO_NEW',
+    storeRefusal(`schema-too-new.${kind}`, { have, latest }),
+  );
+
 const RECOVERY =
   'Restore the database from backup (with the service stopped, copy back the .db file together with its -wal file if the backup has one), ' +
   'or move the file away to start with an empty store on purpose (the outbox, ledger and identity cache then start empty)';

@@ -28,7 +28,7 @@ import {
   toFacilityState, toSummary, toVisitRow, type DbApiKey, type DbFacilityState, type DbLedger, type DbSummary, type DbVisitOf,
 } from './shared.js';
 import { latestPgSchemaVersion, pgMigrations } from './pg-migrations.js';
-import { StoreSchemaError, storeRefusal } from './open-checks.js';
+import { schemaTooNew, StoreSchemaError, storeRefusal } from './open-checks.js';
 import { StorageError, type StorageFault } from './storage-error.js';
 import { currentKeyIdOf, plainRecordCodec, recordAad, RecordKeyring, RecordSealError, sealedKeyId, type RecordCodec } from './record-codec.js';
 
@@ -131,12 +131,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
     await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
     const have = (await c.query<{ v: number }>('SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations')).rows[0]!.v;
     if (have > latestPgSchemaVersion) {
-      throw new StoreSchemaError(
-        `database schema version ${have} is newer than this version of ilp-adapter understands (${latestPgSchemaVersion}); ` +
-          'upgrade ilp-adapter, or point it at another database',
-        'STORE_SCHEMA_TOO_NEW',
-        storeRefusal('schema-too-new.postgres', { have, latest: latestPgSchemaVersion }),
-      );
+      throw schemaTooNew(have, latestPgSchemaVersion, 'postgres');
     }
     for (const m of [...pgMigrations].sort((a, b) => a.version - b.version)) {
       if (m.version <= have) continue;

@@ -10,7 +10,7 @@ import type {
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
-import { assertOurDatabase, corruptDatabase, inspectDatabaseFile, integrityProblems, prepareDatabaseFile, StoreSchemaError, storeRefusal } from './open-checks.js';
+import { assertOurDatabase, corruptDatabase, inspectDatabaseFile, integrityProblems, prepareDatabaseFile, schemaTooNew, StoreSchemaError } from './open-checks.js';
 import { toStorageError, withStorageErrors } from './storage-error.js';
 import { plainRecordCodec, recordAad, sealedKeyId, type RecordCodec } from './record-codec.js';
 import * as atRest from './sqlite-at-rest.js';
@@ -68,12 +68,7 @@ function migrate(db: Database.Database): void {
   const apply = db.transaction(() => {
     const have = current();
     if (have > latestSchemaVersion) {
-      throw new StoreSchemaError(
-        `database schema version ${have} is newer than this version of ilp-adapter understands (${latestSchemaVersion}); ` +
-          'upgrade ilp-adapter, or point it at another data file',
-        'STORE_SCHEMA_TOO_NEW',
-        storeRefusal('schema-too-new.sqlite', { have, latest: latestSchemaVersion }),
-      );
+      throw schemaTooNew(have, latestSchemaVersion, 'sqlite');
     }
     const insert = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {

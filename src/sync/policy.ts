@@ -2,7 +2,7 @@
 // One table, pure functions, injectable randomness so tests can pin the jitter.
 import type { OperationOutcome } from 'fhir/r4.js';
 import { PlatformError } from '../platform/types.js';
-import { toOperationOutcome, issue, type Issue, type MessageRef } from '../validation/outcome.js';
+import { toOperationOutcome, type Issue, type MessageRef } from '../validation/outcome.js';
 import { messageIssue, renderMessage } from '../i18n/issues.js';
 import { isWrongUrl } from './probe.js';
 
