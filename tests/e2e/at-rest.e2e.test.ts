@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { startService, DEMO_ADMIN_KEY, DEMO_FACILITY_KEY, type RunningService } from '../../src/service.js';
+import { startService, DEMO_ADMIN_KEY, DEMO_FACILITY_KEY } from '../../src/service.js';
 import { mappingsDir } from '../../src/util/paths.js';
 import { callService, captureLines } from './fixtures.js';
 

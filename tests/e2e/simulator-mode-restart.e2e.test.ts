@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startService, DEMO_ADMIN_KEY, DEMO_FACILITY_KEY, type RunningService } from '../../src/service.js';
+import { startService, DEMO_ADMIN_KEY, DEMO_FACILITY_KEY } from '../../src/service.js';
 import { mappingsDir } from '../../src/util/paths.js';
 import { callService, captureLines } from './fixtures.js';
 

@@ -3,7 +3,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { A, B, KEY, NOW, uploadHarness, visits } from '../console/harness.js';
-import { ROWS, row, SAMPLE, tempDir, writeCsv } from '../import/helpers.js';
+import { ROWS, row, tempDir, writeCsv } from '../import/helpers.js';
 import { checkVisit } from '../../src/mapping/index.js';
 import { messageIssue } from '../../src/i18n/issues.js';
 import { toOperationOutcome, type Issue } from '../../src/validation/outcome.js';

@@ -4,12 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { databaseAtVersion } from './helpers/schema-version.js';
-import type { ApiKeyRow, Store } from '../../src/store/types.js';
 
 const ORG = '10000004';
 const T0 = Date.UTC(2026, 11, 1, 3, 0, 0);
 const H = (c: string) => c.repeat(64);
-const fileRow = (keyHash: string, label?: string): ApiKeyRow => ({ keyHash, organizationId: ORG, role: 'facility', ...(label ? { label } : {}) });
 
 describe('SQLite store: schema 6 upgrade of API keys', () => {
   let dir: string;

@@ -1,22 +1,12 @@
-// The store's query side: the visit list (filters, newest first, keyset pages), facility facts, organizations,
-// rejections (kept, listed, purged in bounded steps) and migration 5's back-fill of the list columns.
+// SQLite only: migration 5's back-fill of the list columns (the query behaviour itself is in tests/store/contract/).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { OperationOutcome } from 'fhir/r4.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { databaseAtVersion } from './helpers/schema-version.js';
-import type { IngestItem, Store, VisitListFilter } from '../../src/store/types.js';
 
 const ORG = '10000004';
-const OTHER = '10000005';
 const T0 = 1_750_000_000_000;
-const oo: OperationOutcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'value', diagnostics: 'x' }] };
-
-const visit = (visitId: string, over: Record<string, unknown> = {}, org = ORG): IngestItem => {
-  const record = { organizationId: org, visitId, setting: 'posyandu', locationCode: 'POSY-01', start: '2026-10-05T08:30:00+07:00', ...over };
-  return { organizationId: org, visitId, record, contentHash: JSON.stringify(record) };
-};
 
 describe('migration 5', () => {
   let dir: string;

@@ -4,7 +4,7 @@
 // Texts: messages/at-rest.json, Bahasa Indonesia unless --lang en.
 import { Command } from 'commander';
 import { loadServiceConfig } from '../../config/index.js';
-import { messages, type Locale, type Params } from '../../i18n/index.js';
+import { messages, operatorLocale, type Locale, type Params } from '../../i18n/index.js';
 import { previewRetention, purgeExpired, RETENTION_KINDS, rotateData, type RetentionSettings } from '../../app/retention.js';
 import { CliStop, outputOf, runOnStore, type OutputFlags } from '../queries.js';
 import { EXIT, parseNow, type CliContext } from '../context.js';
@@ -25,7 +25,7 @@ export function purgeCommand(ctx: CliContext): Command {
     .option('--dry-run', 'only show what would go (counts per kind, oldest date)')
     .option('--now <date-time>', 'act as if it were this time (ISO 8601 with offset)')
     .option('--format <format>', 'output: table | json', 'table')
-    .option('--lang <lang>', 'id (Bahasa Indonesia) | en', 'id')
+    .option('--lang <lang>', 'id | en (default: ILP_LANG, else id)', operatorLocale())
     .action((flags: OutputFlags & { dryRun?: boolean; now?: string }) => runOnStore(ctx, 'purge', localeFlag(flags), async (store) => {
       const out = outputOf(flags, ['table', 'json']);
       const t = (key: string, params?: Params) => catalogue(out.locale, key, params);
@@ -64,7 +64,7 @@ export function rotateDataCommand(ctx: CliContext): Command {
   return new Command('rotate-data')
     .description('re-encrypt every record body not under the current data key (the first of DATA_KEYS / the key file); resumable')
     .option('--batch <n>', 'bodies per transaction', '200')
-    .option('--lang <lang>', 'id (Bahasa Indonesia) | en', 'id')
+    .option('--lang <lang>', 'id | en (default: ILP_LANG, else id)', operatorLocale())
     .action((flags: { batch: string; lang: string }) => runOnStore(ctx, 'keys rotate-data', localeFlag(flags), async (store) => {
       const { locale } = outputOf({ lang: flags.lang, format: 'table' });
       const t = (key: string, params?: Params) => catalogue(locale, key, params);

@@ -1,5 +1,5 @@
 // dueSplit: a facility's unfinished visits, due now vs later (backoff, a live lease).
-import { freshStorePerTest, ORG, type MakeStore } from './harness.js';
+import { ORG, type MakeStore } from './harness.js';
 
 const T0 = Date.UTC(2026, 11, 1, 3, 0, 0);
 const err = { resourceType: 'OperationOutcome' as const, issue: [{ severity: 'error' as const, code: 'transient' as const }] };

@@ -1,6 +1,5 @@
 // forgetPlatformIds: one organization's identity cache and ledger, the outbox untouched.
-import type { Store } from '../../../src/store/types.js';
-import { freshStorePerTest, type MakeStore } from './harness.js';
+import { type MakeStore } from './harness.js';
 
 export function forgetPlatformIdsContract(make: MakeStore): void {
   describe('Store.forgetPlatformIds', () => {
