@@ -3,7 +3,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { TokenService, type IssuedToken } from './auth.js';
 import { SimulatorCore, type SimResult } from './core.js';
-import { FaultInjector, type PreFault } from './faults.js';
+import { FaultInjector, type FaultStream, type PreFault } from './faults.js';
 import { checkOptions, DEFAULT_QUOTA_PER_MINUTE, DEFAULT_TOKEN_EXPIRY_S, type SimulatorClient, type SimulatorOptions } from './options.js';
 import { INVALID_TOKEN_BODY, SimHttpError, messages, platformOutcome, plainIssue, ruleIssue, type PlatformIssue } from './platform-outcome.js';
 import { SlidingWindowQuota } from './quota.js';
@@ -55,13 +55,19 @@ interface Locals {
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
+/** Which fault stream a FHIR request draws from (the router's paths: `/` is the transaction endpoint). */
+function faultStreamOf(req: Request): FaultStream {
+  if (req.method === 'GET' || req.method === 'HEAD') return 'read';
+  return req.method === 'POST' && req.path === '/' ? 'transaction' : 'write';
+}
+
 export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   checkOptions(opts);
   const core = new SimulatorCore(opts);
   const clock = core.clock;
   const tokens = new TokenService(core.clients, opts.tokenExpiryS ?? DEFAULT_TOKEN_EXPIRY_S, clock);
   const quota = new SlidingWindowQuota(opts.quotaPerMinute ?? DEFAULT_QUOTA_PER_MINUTE, clock);
-  const faults = new FaultInjector(opts, core.faultRand);
+  const faults = new FaultInjector(opts, core.faultStream);
   const log = new RequestLog(opts.requestLogSize ?? 10_000);
   const stats: SimulatorStats = { requests: 0, byStatus: {}, tokensIssued: 0, faults: { error5xx: 0, timeout: 0, dropAfterCommit: 0 }, quotaRejections: 0, authLockouts: 0 };
   const hanging = new Set<{ timer: NodeJS.Timeout; res: Response }>();
@@ -119,9 +125,10 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   /** Latency, then a hang or a 5xx. Returns true when the request may proceed. */
   const preFaults = async (req: Request, res: Response, isToken: boolean): Promise<boolean> => {
     if (!faults.applies(req.method, isToken)) return true;
-    const wait = faults.latencyMs();
+    const kind = isToken ? 'token' : faultStreamOf(req);
+    const wait = faults.latencyMs(kind);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const f: PreFault = faults.beforeHandling();
+    const f: PreFault = faults.beforeHandling(kind);
     if (f.kind === 'none') return true;
     const locals = res.locals as Locals;
     if (f.kind === 'error5xx') {
@@ -222,7 +229,7 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
       }
       throw e;
     }
-    if (result.committed && faults.applies(req.method, false) && faults.dropAfterCommit()) {
+    if (result.committed && faults.applies(req.method, false) && faults.dropAfterCommit(faultStreamOf(req))) {
       stats.faults.dropAfterCommit++;
       (res.locals as Locals).fault = 'drop-after-commit';
       res.socket?.destroy();

@@ -8,6 +8,7 @@ import { parseNik } from './nik.js';
 import { DEMO_CLIENT, type PayloadValidator, type SeedPatient, type SeedPractitioner, type SimulatorClient, type SimulatorOptions } from './options.js';
 import { SimHttpError, googleIssue, messages, plainIssue, ruleIssue, fromValidatorIssue, type PlatformIssue } from './platform-outcome.js';
 import { createPrng, digitsFrom, uuidFrom } from './prng.js';
+import type { FaultStream } from './faults.js';
 import { findReferences, parseRelative, type FoundReference } from './references.js';
 import { CHECKED_REFERENCE_TYPES, typeSpec, identifierKeys, type Json } from './resource-types.js';
 
@@ -61,12 +62,15 @@ interface SeedsFile {
   patients: SeedPatient[];
 }
 
+// The transaction stream keeps the old single stream's seed, so runs that mostly send transactions keep their faults.
+const FAULT_STREAM_SALT: Record<FaultStream, number> = { transaction: 0, read: 0x1b873593, write: 0x2c1b3c6d, token: 0x6a09e667 };
+
 export class SimulatorCore {
   readonly store = new FhirStore();
   readonly clients: SimulatorClient[];
   readonly seed: number;
-  /** Fault decisions. A separate stream from ids, so a different request mix does not change the ids. */
-  readonly faultRand: () => number;
+  /** Fault decisions, one stream per kind of request; separate from ids, so a different request mix does not change the ids. */
+  readonly faultStream: (kind: FaultStream) => () => number;
   private readonly idRand: () => number;
   private readonly unknownNiks: Set<string>;
   readonly clock: () => number;
@@ -85,7 +89,7 @@ export class SimulatorCore {
     };
     this.clients = opts.clients?.length ? opts.clients.map((c) => ({ ...c })) : [{ ...DEMO_CLIENT }];
     this.seed = opts.seed ?? (Date.now() & 0x7fffffff);
-    this.faultRand = createPrng(this.seed);
+    this.faultStream = (kind) => createPrng(this.seed ^ FAULT_STREAM_SALT[kind]);
     this.idRand = createPrng(this.seed ^ 0x5bd1e995);
     this.unknownNiks = new Set(opts.unknownNiks ?? []);
     this.clock = opts.clock ?? Date.now;

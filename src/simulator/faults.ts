@@ -19,8 +19,22 @@ const GATEWAY_ERRORS = [
   { status: 504, contentType: 'text/plain; charset=utf-8', body: 'Gateway Timeout' },
 ];
 
+/**
+ * Requests are drawn from one PRNG stream per kind, so the n-th transaction meets the same fault whatever reads or
+ * token requests concurrency put before it: with a fixed seed, how many transactions lose their response is fixed.
+ */
+export type FaultStream = 'token' | 'read' | 'transaction' | 'write';
+
 export class FaultInjector {
-  constructor(private readonly o: SimulatorOptions, private readonly rand: () => number) {}
+  private readonly streams = new Map<FaultStream, () => number>();
+
+  constructor(private readonly o: SimulatorOptions, private readonly streamFor: (kind: FaultStream) => () => number) {}
+
+  private rand(kind: FaultStream): number {
+    let r = this.streams.get(kind);
+    if (!r) this.streams.set(kind, (r = this.streamFor(kind)));
+    return r();
+  }
 
   /** Whether faults apply to this request at all. */
   applies(method: string, isToken: boolean): boolean {
@@ -30,30 +44,30 @@ export class FaultInjector {
     return scope === 'all' || (scope === 'writes') === write;
   }
 
-  latencyMs(): number {
+  latencyMs(kind: FaultStream): number {
     const l = this.o.latencyMs;
     if (!l) return 0;
     if (typeof l === 'number') return l;
-    return l.min + Math.floor(this.rand() * (l.max - l.min + 1));
+    return l.min + Math.floor(this.rand(kind) * (l.max - l.min + 1));
   }
 
   /** Decided before the request is handled: nothing is committed when one fires. */
-  beforeHandling(): PreFault {
-    if (this.hit(this.o.timeoutRate)) return { kind: 'timeout', hangMs: this.o.timeoutHangMs ?? DEFAULT_TIMEOUT_HANG_MS };
-    if (this.hit(this.o.errorRate5xx)) {
-      const e = GATEWAY_ERRORS[Math.floor(this.rand() * GATEWAY_ERRORS.length)];
+  beforeHandling(kind: FaultStream): PreFault {
+    if (this.hit(kind, this.o.timeoutRate)) return { kind: 'timeout', hangMs: this.o.timeoutHangMs ?? DEFAULT_TIMEOUT_HANG_MS };
+    if (this.hit(kind, this.o.errorRate5xx)) {
+      const e = GATEWAY_ERRORS[Math.floor(this.rand(kind) * GATEWAY_ERRORS.length)];
       return { kind: 'error5xx', ...e };
     }
     return { kind: 'none' };
   }
 
   /** Decided after a write committed: true → destroy the socket instead of answering. */
-  dropAfterCommit(): boolean {
-    return this.hit(this.o.dropAfterCommitRate);
+  dropAfterCommit(kind: FaultStream): boolean {
+    return this.hit(kind, this.o.dropAfterCommitRate);
   }
 
-  private hit(rate: number | undefined): boolean {
+  private hit(kind: FaultStream, rate: number | undefined): boolean {
     if (!rate) return false;
-    return rate >= 1 || this.rand() < rate;
+    return rate >= 1 || this.rand(kind) < rate;
   }
 }

@@ -65,7 +65,9 @@ describe('sync end to end (simulator over HTTP)', () => {
   it('delivers 200 visits over 3 facilities exactly once despite 5xx, lost responses and 429s; logs carry no PII or secret', async () => {
     const clock = virtualClock();
     const list = orgs(3);
-    const sim = await simulatorFor(list, { clock, errorRate5xx: 0.1, dropAfterCommitRate: 0.05, quotaPerMinute: 90 });
+    // A fixed seed: with one fault stream per kind of request, the transactions that lose their response are the same in
+    // every run, however the concurrent searches interleave (a random seed once dropped no transaction response).
+    const sim = await simulatorFor(list, { clock, errorRate5xx: 0.1, dropAfterCommitRate: 0.05, quotaPerMinute: 90, seed: 5 });
     const capture = captureLines();
     const logger = createLogger({ level: 'debug', destination: capture.stream });
     const db = tempDb();
@@ -88,7 +90,8 @@ describe('sync end to end (simulator over HTTP)', () => {
       expect(summaries.reduce((n, s) => n + s.sent, 0)).toBe(200);
       expect(summaries.reduce((n, s) => n + s.deadLetter + s.blocked + s.needsCorrection, 0)).toBe(0);
       // Lost responses were reconciled by identifier search, not re-created.
-      expect(capture.lines.some((l) => l.includes('"msg":"reconciled visit with the platform by identifier"') && !l.includes('"adopted":0'))).toBe(true);
+      const reconciled = capture.lines.filter((l) => l.includes('"msg":"reconciled visit with the platform by identifier"') && !l.includes('"adopted":0'));
+      expect(reconciled.length).toBeGreaterThan(0);
 
       // No NIK, patient name or client secret in any log line.
       expect(capture.lines.length).toBeGreaterThan(200);
