@@ -47,12 +47,12 @@ describe('XLSX zip limits', () => {
     // Random bytes do not compress: a low ratio, caught only by the total.
     const big = [{ name: 'a.bin', data: randomBytes(700_000) }, { name: 'b.bin', data: randomBytes(700_000) }];
     const e = await stopOf(checkZipLimits(writeZip(at('big.xlsx'), big), { ...DEFAULT_ZIP_LIMITS, maxTotalBytes: 1_000_000 }));
-    expect(e).toMatchObject({ kind: 'file.zip-limits', params: { reason: '> 1000000 bytes decompressed' } });
+    expect(e).toMatchObject({ kind: 'import-file', why: 'file.zip-limits', params: { reason: '> 1000000 bytes decompressed' } });
   });
 
   it('refuses an entry that inflates beyond the size its headers declare (the ratio looks harmless)', async () => {
     const e = await stopOf(checkZipLimits(writeZip(at('liar.xlsx'), [{ name: 'xl/worksheets/sheet1.xml', data: bombData(), declaredSize: 1_000 }])));
-    expect(e).toMatchObject({ kind: 'file.zip-limits', params: { reason: 'an entry inflates beyond its declared size' } });
+    expect(e).toMatchObject({ kind: 'import-file', why: 'file.zip-limits', params: { reason: 'an entry inflates beyond its declared size' } });
   });
 
   it('refuses a local entry the central directory does not list, and a truncated archive', async () => {
