@@ -54,11 +54,6 @@ export class PlatformError extends AppError {
     super(kind, `${kind}${status ? ` (HTTP ${status})` : ''}: ${outcome.issue?.[0]?.diagnostics ?? outcome.issue?.[0]?.details?.text ?? ''}`,
       { status, outcome, rules, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
-
-  /** The same failure reporting another outcome (e.g. explained in source-field terms); kind, status, rules and wait kept. */
-  withOutcome(outcome: OperationOutcome, keepReason = true): PlatformError {
-    return new PlatformError(this.kind, this.status, outcome, this.rules, this.retryAfterMs, keepReason ? this.reason : undefined);
-  }
 }
 
 export interface CreatedPatient {

@@ -43,8 +43,9 @@ export class BlockedError extends AppError {
 
 /** Our own mapping/validation refused the record at send time (e.g. tables changed since ingest). */
 export class LocalValidationError extends AppError {
-  constructor(outcome: OperationOutcome) {
-    super('local-validation', outcome.issue?.[0]?.diagnostics ?? 'invalid', { outcome });
+  /** `rules`: the Kamus Validasi rule numbers of the refusing issues (Issue.rule). */
+  constructor(outcome: OperationOutcome, rules: readonly string[] = []) {
+    super('local-validation', outcome.issue?.[0]?.diagnostics ?? 'invalid', { outcome, rules });
   }
 }
 

@@ -37,7 +37,7 @@ describe('XLSX zip limits', () => {
 
   it('refuses an entry with a bomb-like compression ratio', async () => {
     const e = await stopOf(checkZipLimits(writeZip(at('bomb.xlsx'), [{ name: 'xl/worksheets/sheet1.xml', data: bombData() }])));
-    expect(e.kind).toBe('file.zip-limits');
+    expect(e.why).toBe('file.zip-limits');
     expect(String(e.params.reason)).toMatch(/^ratio \d+:1 > 200:1$/);
   });
 
@@ -57,10 +57,10 @@ describe('XLSX zip limits', () => {
 
   it('refuses a local entry the central directory does not list, and a truncated archive', async () => {
     const hidden = writeZip(at('hidden.xlsx'), [{ name: 'a.xml', data: Buffer.from('<a/>') }, { name: 'x.xml', data: bombData(), hidden: true }]);
-    expect((await stopOf(checkZipLimits(hidden))).kind).toBe('file.xlsx-broken');
+    expect((await stopOf(checkZipLimits(hidden))).why).toBe('file.xlsx-broken');
     const zip = writeZip(at('ok.xlsx'), [{ name: 'a.xml', data: Buffer.from('<a/>') }]);
     writeFileSync(at('cut.xlsx'), readFileSync(zip).subarray(0, 30));
-    expect((await stopOf(checkZipLimits(at('cut.xlsx')))).kind).toBe('file.xlsx-broken');
+    expect((await stopOf(checkZipLimits(at('cut.xlsx')))).why).toBe('file.xlsx-broken');
   });
 
   it('stops an import of a zip bomb with a clear Indonesian error, storing nothing', async () => {

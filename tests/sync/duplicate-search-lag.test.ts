@@ -10,7 +10,7 @@ import type { Store } from '../../src/store/types.js';
 import { IdentityResolver } from '../../src/sync/identity.js';
 import { SyncRunner } from '../../src/sync/runner.js';
 import { defaultRetryPolicy } from '../../src/sync/policy.js';
-import { UNSEEN_DUPLICATE_NOTE } from '../../src/sync/deliver.js';
+import { LEGACY_UNSEEN_DUPLICATE_TEXT, SYNC_NOTE_SYSTEM, UNSEEN_DUPLICATE_CODE } from '../../src/sync/deliver.js';
 import { contentHash } from '../../src/sync/hash.js';
 import { createLogger } from '../../src/util/logger.js';
 import type { MappingTables } from '../../src/mapping/index.js';
@@ -103,7 +103,9 @@ describe('20002 with nothing found by the identifier search', () => {
     const row = (await store.getVisit(ORG, visit.visitId))!;
     expect(row).toMatchObject({ state: 'queued', attempts: 1 });
     expect(row.nextAttemptAt).toBeGreaterThan(t); // backoff, not an immediate spin
-    expect(row.lastError!.issue[0]!.diagnostics).toMatch(new RegExp(`^${UNSEEN_DUPLICATE_NOTE.replace(/[()]/g, '\\$&')}`));
+    // The note is state (a coded detail), its text a catalogue message.
+    expect(row.lastError!.issue[0]!.details!.coding).toEqual([{ system: SYNC_NOTE_SYSTEM, code: UNSEEN_DUPLICATE_CODE }]);
+    expect(row.lastError!.issue[0]!.diagnostics).toMatch(/^SATUSEHAT reports a duplicate \(RuleNumber: 20002\) that the identifier search does not return \(search lag/);
     expect(JSON.stringify(row.lastError)).toContain('RuleNumber: 20002');
     expect(JSON.stringify(row.lastError)).not.toContain(visit.patient.nik);
     // Encounter, three Observations and the derived diagnosis (Condition, Z13.6 from the blood pressure).
