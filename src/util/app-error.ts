@@ -115,5 +115,3 @@ export class AppError extends Error {
     };
   }
 }
-
-export const isAppError = (e: unknown, kind?: ErrorKind): e is AppError => e instanceof AppError && (kind === undefined || e.kind === kind);
