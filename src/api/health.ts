@@ -1,12 +1,15 @@
 // Liveness (`/health`: the process answers) and readiness (`/ready`: validator and tables loaded, plus any check
 // a later module registers, e.g. the store). Not FHIR resources, so plain JSON; failures are OperationOutcomes.
+import { AppError } from '../util/app-error.js';
 import { Router } from 'express';
 import { issue } from '../validation/outcome.js';
 import { methodNotAllowed, sendOutcome } from './errors.js';
 
 /** Thrown by a readiness check to say why it is not ready; the message is shown, so it must be content-free. */
-export class NotReady extends Error {
-  override readonly name = 'NotReady';
+export class NotReady extends AppError {
+  constructor(message: string) {
+    super('not-ready', message, { status: 503 });
+  }
 }
 
 export interface ReadinessCheck {

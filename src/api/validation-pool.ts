@@ -2,6 +2,7 @@
 // sending them — cannot hold the event loop that answers /health and a facility's ingest. The queue is bounded:
 // when every worker is busy and the queue is full the caller gets PoolBusyError (503 + Retry-After). Small
 // payloads stay inline: a worker round-trip (structured clone both ways) costs more than validating them.
+import { AppError } from '../util/app-error.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,10 +39,9 @@ export interface ValidationPool {
   close(): Promise<void>;
 }
 
-export class PoolBusyError extends Error {
+export class PoolBusyError extends AppError {
   constructor() {
-    super('validation workers busy');
-    this.name = 'PoolBusyError';
+    super('busy', 'validation workers busy', { status: 503 });
   }
 }
 

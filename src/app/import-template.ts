@@ -1,5 +1,6 @@
 // Spreadsheet templates (mappings/imports/<name>.json): which header fills which visit-record field and how a cell is
 // read. Pure: a row of cells → a visit record, or the problems at its columns. A new template is a new table, no code.
+import { AppError } from '../util/app-error.js';
 import type { MessageRef } from '../validation/outcome.js';
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -53,7 +54,12 @@ export interface CellProblem {
   message?: MessageRef;
 }
 
-export class TemplateError extends Error {}
+/** A template table that cannot be used (AppError kind 'import-template'); the message names the file and the entry. */
+export class TemplateError extends AppError {
+  constructor(message: string) {
+    super('import-template', message);
+  }
+}
 
 
 const isRecord = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);

@@ -182,4 +182,4 @@ export function summaryLines(s: ImportSummary, locale: Locale): string[] {
 }
 
 /** The text of an unusable-file stop. */
-export const fileErrorText = (locale: Locale, e: ImportFileError): string => text(locale, e.kind, e.params);
+export const fileErrorText = (locale: Locale, e: ImportFileError): string => text(locale, e.why, e.params);

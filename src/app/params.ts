@@ -1,5 +1,6 @@
 // The query parameters of every list (API query string, CLI flags), parsed once for both: each bad value is a
 // QueryParameterError naming the parameter, which the API answers as a 400 OperationOutcome at it and the CLI prints.
+import { AppError, messageExtension } from '../util/app-error.js';
 import type { VisitState } from '../store/types.js';
 import { ownEntry } from '../util/own.js';
 import { messages, type Locale, type Params } from '../i18n/index.js';
@@ -7,11 +8,16 @@ import { messages, type Locale, type Params } from '../i18n/index.js';
 const text = messages('queries');
 
 /** A bad list parameter: `parameter`, and why as a catalogue message (messages/queries.json, `param.*`). */
-export class QueryParameterError extends Error {
+export class QueryParameterError extends AppError {
+  declare readonly status: 400 | 403;
   /** `status` 403: the value is well-formed but names what the caller may not see. */
-  constructor(readonly parameter: string, readonly key: string, readonly params: Params = {}, readonly status: 400 | 403 = 400) {
-    super(`${parameter}: ${text('en', key, params)}`);
-    this.name = 'QueryParameterError';
+  constructor(readonly parameter: string, readonly key: string, readonly params: Params = {}, status: 400 | 403 = 400) {
+    const ref = { key: `queries.${key}`, params: { ...params } };
+    const diagnostics = `${parameter}: ${text('en', key, params)}`;
+    super('query-parameter', diagnostics, {
+      status, ref,
+      outcome: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: status === 403 ? 'forbidden' : 'invalid', diagnostics, expression: [parameter], extension: [messageExtension(ref)] }] },
+    });
   }
 
   /** The reason in the caller's language, starting with the parameter's name. */

@@ -3,6 +3,7 @@
 // is reported as a single document); if it starts with `{`/`[` but does not parse alone, lines are buffered (up to
 // `maxDocumentBytes`) and parsed as one document at the end; if that fails, the buffered lines are replayed as NDJSON.
 // NDJSON is processed line by line with readline: memory stays bounded by the longest line.
+import { AppError } from '../util/app-error.js';
 import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -152,10 +153,9 @@ export async function openInput(file: string, stdin: Readable): Promise<Readable
   return handle.createReadStream({ encoding: 'utf8' });
 }
 
-export class CliInputError extends Error {
-  override name = 'CliInputError';
+export class CliInputError extends AppError {
   /** `why`: the cli.input.<why> message that says it in the operator's language. */
   constructor(message: string, readonly file: string, readonly why: 'no-such-file' | 'permission-denied' | 'is-directory' | 'cannot-be-read') {
-    super(message);
+    super('cli-input', message, { ref: { key: `cli.input.${why}`, params: { file } } });
   }
 }

@@ -1,6 +1,7 @@
 // One error type for configuration mistakes: every problem found is listed, each in one line a person can act on.
 // A problem is state (a catalogue key under messages/config.json, or any area, and its parameters); `problems` and
 // `message` are the English rendering (logs, tests), `render(locale)` says it for the operator at the edge (src/main.ts).
+import { AppError, messageExtension } from '../util/app-error.js';
 import type { MessageRef } from '../validation/outcome.js';
 import type { Locale, Params } from '../i18n/index.js';
 import { renderMessage } from '../i18n/issues.js';
@@ -16,7 +17,8 @@ export const configText = (text: string, at?: string): ConfigProblem =>
 
 const listed = (head: string, lines: string[]): string => `${head}\n  - ${lines.join('\n  - ')}`;
 
-export class ConfigError extends Error {
+/** AppError kind 'config'; its outcome holds one issue per problem, each with its message. */
+export class ConfigError extends AppError {
   /** The problems as state, in the order found. */
   readonly refs: readonly ConfigProblem[];
   /** The problems in English, one line each. */
@@ -24,8 +26,13 @@ export class ConfigError extends Error {
   constructor(problems: ReadonlyArray<ConfigProblem | string>) {
     const refs = problems.map((p) => (typeof p === 'string' ? configText(p) : p));
     const english = refs.map((r) => renderMessage('en', r.key, r.params));
-    super(listed(renderMessage('en', 'config.frame.invalid'), english));
-    this.name = 'ConfigError';
+    super('config', listed(renderMessage('en', 'config.frame.invalid'), english), {
+      ref: { key: 'config.frame.invalid', params: {} },
+      outcome: {
+        resourceType: 'OperationOutcome',
+        issue: refs.map((r, i) => ({ severity: 'error', code: 'invalid', diagnostics: english[i]!, extension: [messageExtension(r)] })),
+      },
+    });
     this.refs = refs;
     this.problems = english;
   }

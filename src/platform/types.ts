@@ -1,5 +1,6 @@
 // The SATUSEHAT client as the sync job sees it. One client per facility (one credential ↔ one Organization id).
 import type { Bundle, OperationOutcome, Patient, Resource, Location } from 'fhir/r4.js';
+import { AppError, type PlatformErrorKind } from '../util/app-error.js';
 
 export type Environment = 'sandbox' | 'production' | 'simulator';
 
@@ -25,15 +26,8 @@ export interface FacilityConfig {
   locations: Record<string, FacilityLocation>;
 }
 
-/** Why a platform call failed, classified for the retry policy. */
-export type PlatformErrorKind =
-  | 'validation' // 400/422 with an OperationOutcome: needs correction, no retry
-  | 'duplicate' // rule 20002
-  | 'auth' // credentials rejected / 401 after one refresh: facility auth-failed
-  | 'forbidden' // 403, rules 20003/20004/10117: facility configuration error
-  | 'not-found' // 404 / rule 20007
-  | 'rate-limited' // 429 (retryAfterMs set)
-  | 'transient'; // 408, 5xx, network error, timeout
+/** Why a platform call failed, classified for the retry policy (one family of AppError's kinds). */
+export type { PlatformErrorKind };
 
 /**
  * A machine-readable refinement of `kind` for callers that must act on it (never parse the message text instead).
@@ -45,19 +39,20 @@ export type PlatformErrorKind =
  */
 export type PlatformErrorReason = 'search-truncated' | 'search-unfiltered' | 'token-forbidden' | 'wrong-url';
 
-export class PlatformError extends Error {
+/** A failed platform call: AppError with a platform kind; `outcome` is the platform's (normalised: severity 'invalid' → 'error') or one we built for non-JSON bodies. */
+export class PlatformError extends AppError {
+  declare readonly kind: PlatformErrorKind;
   constructor(
-    public readonly kind: PlatformErrorKind,
-    public readonly status: number | undefined,
-    /** The platform's OperationOutcome (normalised: severity 'invalid' → 'error'), or one we built for non-JSON bodies. */
-    public readonly outcome: OperationOutcome,
+    kind: PlatformErrorKind,
+    status: number | undefined,
+    outcome: OperationOutcome,
     /** Kamus Validasi rule numbers found in the outcome. */
-    public readonly rules: string[] = [],
-    public readonly retryAfterMs?: number,
+    rules: readonly string[] = [],
+    retryAfterMs?: number,
     public readonly reason?: PlatformErrorReason,
   ) {
-    super(`${kind}${status ? ` (HTTP ${status})` : ''}: ${outcome.issue?.[0]?.diagnostics ?? outcome.issue?.[0]?.details?.text ?? ''}`);
-    this.name = 'PlatformError';
+    super(kind, `${kind}${status ? ` (HTTP ${status})` : ''}: ${outcome.issue?.[0]?.diagnostics ?? outcome.issue?.[0]?.details?.text ?? ''}`,
+      { status, outcome, rules, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
 }
 

@@ -23,8 +23,6 @@ export const SYS = {
 /** Resource types the service validator has profiles for; others (Location, Organization) get business checks only. */
 const VALIDATED_TYPES = new Set(['Patient', 'Encounter', 'Observation', 'Immunization', 'Condition']);
 
-/** Rule 10457 in a text, either spelling of "RuleNumber" (the simulator decides this rule itself, see requireDiagnosis). */
-const RULE_10457_RE = /Rule ?Number:\s*10457\b/i;
 
 /** The resolved recorded-or-documented choices (SimulatorOptions, defaults applied). */
 export interface Behaviour {
@@ -197,7 +195,7 @@ export class SimulatorCore {
       for (const i of found) {
         if (i.severity !== 'error' && i.severity !== 'fatal') continue;
         // 10457 is decided above (requireDiagnosis), so turning the option off also silences the validator's copy.
-        if (RULE_10457_RE.test(i.diagnostics)) continue;
+        if (i.rule === '10457') continue;
         const p = fromValidatorIssue(i);
         // The validator may also report 10117; keep one issue per rule and place.
         const dup = issues.some((x) => x.details.text === p.details.text && (x.expression ?? []).join() === (p.expression ?? []).join());

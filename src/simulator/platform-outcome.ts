@@ -1,6 +1,7 @@
 // OperationOutcome in the platform's two recorded shapes: kemkes validator style (text with "(RuleNumber: NNNNN)" in
 // details.text, plus expression) and Google Cloud Healthcare style (a machine code in details.text, the human text in
 // diagnostics), which the platform passes through from its FHIR store (error-404-read-not-found.json and others).
+import { AppError } from '../util/app-error.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
@@ -76,16 +77,20 @@ export function fromValidatorIssue(i: Issue): PlatformIssue {
 }
 
 /** A failed request: HTTP status + platform outcome (+ headers such as Retry-After). Thrown inside handlers. */
-export class SimHttpError extends Error {
+export class SimHttpError extends AppError {
+  declare readonly status: number;
   constructor(
-    public readonly status: number,
+    status: number,
+    /** The answer in the platform's wire shape (what the simulator sends; `outcome` is its FHIR reading). */
     public readonly issues: PlatformIssue[],
     public readonly headers: Record<string, string> = {},
   ) {
-    super(issues.map((i) => i.details.text).join('; '));
-    this.name = 'SimHttpError';
-  }
-  get outcome(): PlatformOutcome {
-    return platformOutcome(this.issues);
+    super('simulator-http', issues.map((i) => i.details.text).join('; '), {
+      status,
+      outcome: {
+        resourceType: 'OperationOutcome',
+        issue: issues.map((i) => ({ severity: i.severity === 'invalid' ? 'error' : i.severity, code: i.code as never, diagnostics: i.details.text })),
+      },
+    });
   }
 }

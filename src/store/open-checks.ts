@@ -1,6 +1,7 @@
 // What the store looks at before it trusts a database file: an empty or foreign file must never be taken for a new
 // store (that silently drops the outbox and the ledger), and a damaged one must not start and fail on every read.
 // File modes: the database holds NIKs, so files we create are 0600 in a 0700 folder.
+import { AppError } from '../util/app-error.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -18,10 +19,9 @@ export interface RefusalRef {
  * The store refuses to open a database file; the message says what was found and how to recover, in English (logs);
  * `ref` says the same as a catalogue key (messages/store-open.json) for the operator's language at the edge.
  */
-export class StoreSchemaError extends Error {
-  override readonly name = 'StoreSchemaError';
-  constructor(message: string, readonly code: StoreRefusal = 'STORE_SCHEMA_TOO_NEW', readonly ref?: RefusalRef) {
-    super(message);
+export class StoreSchemaError extends AppError {
+  constructor(message: string, readonly code: StoreRefusal = 'STORE_SCHEMA_TOO_NEW', ref?: RefusalRef) {
+    super('store-schema', message, ref ? { ref } : {});
   }
 }
 

@@ -3,6 +3,7 @@
 // Stored form: `enc:v1:<keyId>:<iv base64>:<ciphertext+tag base64>`. The associated data is the header and the row's
 // (organization, visit) key, so a body copied into another row, or under another key id, fails authentication.
 // A body that does not start with `enc:` is a plain JSON body written before encryption; it still opens.
+import { AppError, type MessageRef } from '../util/app-error.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
@@ -25,19 +26,17 @@ const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 export type RecordSealFault = 'key-missing' | 'tampered' | 'format';
 
 /** A body that cannot be opened; names the key id (never the key or the content). */
-export class RecordSealError extends Error {
-  override readonly name = 'RecordSealError';
+export class RecordSealError extends AppError {
   constructor(message: string, readonly fault: RecordSealFault, readonly keyId?: string) {
-    super(message);
+    super('record-seal', message);
   }
 }
 
 /** A data-key configuration that cannot be used (bad DATA_KEYS, unreadable or loose key file). */
-export class DataKeyConfigError extends Error {
-  override readonly name = 'DataKeyConfigError';
+export class DataKeyConfigError extends AppError {
   /** `ref`: the same as a messages/store-open.json key where an operator meets it at start-up (English `message` for logs). */
-  constructor(message: string, readonly ref?: { key: string; params: Record<string, string | number> }) {
-    super(message);
+  constructor(message: string, ref?: MessageRef) {
+    super('data-key-config', message, ref ? { ref } : {});
   }
 }
 

@@ -2,6 +2,8 @@
 // store in place of the driver's error, so the HTTP layer and readiness decide on fields, never on message text.
 // Constraint violations and programming errors pass through unchanged: they are not storage faults.
 
+import { AppError } from '../util/app-error.js';
+
 export type StorageFault = 'full' | 'io' | 'busy' | 'corrupt' | 'readonly';
 
 /** Driver / errno code prefix → what went wrong and whether trying again later can succeed. */
@@ -28,8 +30,7 @@ const DESCRIPTIONS: Record<StorageFault, string> = {
   readonly: 'the database file or its folder is read-only',
 };
 
-export class StorageError extends Error {
-  override readonly name = 'StorageError';
+export class StorageError extends AppError {
   /** The driver's or the OS's code, e.g. `SQLITE_FULL`, `SQLITE_IOERR_WRITE`, `ENOSPC`. */
   readonly code: string;
   readonly fault: StorageFault;
@@ -37,7 +38,7 @@ export class StorageError extends Error {
   readonly retryable: boolean;
 
   constructor(code: string, fault: StorageFault, retryable: boolean) {
-    super(`storage failure: ${DESCRIPTIONS[fault]} (${code})`);
+    super('storage', `storage failure: ${DESCRIPTIONS[fault]} (${code})`);
     this.code = code;
     this.fault = fault;
     this.retryable = retryable;

@@ -1,5 +1,6 @@
 // Retry policy: what an attempt's failure means for the record and for its facility.
 // One table, pure functions, injectable randomness so tests can pin the jitter.
+import { AppError } from '../util/app-error.js';
 import type { OperationOutcome } from 'fhir/r4.js';
 import { PlatformError } from '../platform/types.js';
 import { toOperationOutcome, type Issue, type MessageRef } from '../validation/outcome.js';
@@ -34,18 +35,17 @@ export const defaultRetryPolicy: RetryPolicy = {
 };
 
 /** A reason the record cannot be delivered until someone acts (identity not resolvable, location not configured). */
-export class BlockedError extends Error {
-  constructor(public readonly outcome: OperationOutcome) {
-    super(outcome.issue?.[0]?.diagnostics ?? 'blocked');
-    this.name = 'BlockedError';
+export class BlockedError extends AppError {
+  constructor(outcome: OperationOutcome) {
+    super('blocked', outcome.issue?.[0]?.diagnostics ?? 'blocked', { outcome });
   }
 }
 
 /** Our own mapping/validation refused the record at send time (e.g. tables changed since ingest). */
-export class LocalValidationError extends Error {
-  constructor(public readonly outcome: OperationOutcome) {
-    super(outcome.issue?.[0]?.diagnostics ?? 'invalid');
-    this.name = 'LocalValidationError';
+export class LocalValidationError extends AppError {
+  /** `rules`: the Kamus Validasi rule numbers of the refusing issues (Issue.rule). */
+  constructor(outcome: OperationOutcome, rules: readonly string[] = []) {
+    super('local-validation', outcome.issue?.[0]?.diagnostics ?? 'invalid', { outcome, rules });
   }
 }
 

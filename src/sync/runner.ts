@@ -5,6 +5,7 @@
 // The tick stops when nothing is due or its time budget is spent.
 import type { ClaimedVisit, FacilityState } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
+import { AppError } from '../util/app-error.js';
 import type { SyncMetricsHook } from '../util/metrics.js';
 import type { VisitRecordLike } from './contracts.js';
 import { deliverVisit, type DeliveryDeps, type FacilityRuntime } from './deliver.js';
@@ -208,7 +209,7 @@ export class SyncRunner<Tables = unknown> {
               haltAt = this.deps.now();
               await this.applyFacilityAction(org, action);
             }
-            await this.record(row, decision, summary, action);
+            await this.record(row, decision, summary, action, err instanceof AppError ? err.rules : []);
           } finally {
             lease.stop();
             this.inFlight.delete(key);
@@ -275,12 +276,12 @@ export class SyncRunner<Tables = unknown> {
     };
   }
 
-  private async record(row: ClaimedVisit, decision: Decision, summary: TickSummary, facilityAction?: FacilityAction): Promise<void> {
+  /** `rules`: the failure's Kamus Validasi rule numbers as the error carries them (for the log). */
+  private async record(row: ClaimedVisit, decision: Decision, summary: TickSummary, facilityAction: FacilityAction | undefined, rules: readonly string[]): Promise<void> {
     const { store, logger } = this.deps;
     const now = this.deps.now();
     const record = row.record as VisitRecordLike;
     const outcome = scrubOutcome(decision.outcome, record);
-    const rules = outcome.issue.map((i) => /RuleNumber:\s*(\d+)/.exec(i.details?.text ?? i.diagnostics ?? '')?.[1]).filter(Boolean);
     try {
       switch (decision.record) {
         case 'retry': {

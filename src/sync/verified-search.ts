@@ -7,7 +7,8 @@
 import type { Resource } from 'fhir/r4.js';
 import { isDocumentedSearchParam } from '../platform/search-params.js';
 import { PlatformError, type PlatformClient } from '../platform/types.js';
-import { toOperationOutcome, issue } from '../validation/outcome.js';
+import { toOperationOutcome } from '../validation/outcome.js';
+import { messageIssue } from '../i18n/issues.js';
 
 export { isDocumentedSearchParam };
 
@@ -41,10 +42,8 @@ export const byReference = (param: 'subject' | 'patient' | 'encounter', type: st
 /** Thrown when an answer holds resources that do not match the search: whether ours exist is unknown. */
 export function unfilteredSearchError(type: string, stray: number, of: number): PlatformError {
   return new PlatformError('transient', undefined, toOperationOutcome([
-    issue('error', 'incomplete',
-      `The platform's ${type} search returned ${stray} of ${of} resources that do not match what was searched for (a parameter may have been ignored): ` +
-      "whether this visit's resources already exist is unknown, so nothing is adopted or sent; will search again on the next attempt"),
-  ]), [], undefined, 'search-unfiltered');
+    messageIssue('error', 'incomplete', 'sync.search-unfiltered', { type, stray, of }),
+  ], undefined, true), [], undefined, 'search-unfiltered');
 }
 
 /** Resources of `type` that satisfy every criterion; throws when the answer shows the platform did not filter. */

@@ -1,13 +1,10 @@
 // OperationOutcome is the one error shape of this service, end to end (api, cli, sync, simulator).
 import type { Extension, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+import { AppError, MESSAGE_EXTENSION, messageExtension, type MessageRef } from '../util/app-error.js';
+
+export { MESSAGE_EXTENSION, messageExtension, type MessageRef };
 
 export type Severity = 'fatal' | 'error' | 'warning' | 'information';
-
-/** A message as state: a catalogue key (`<area>.<key>`, messages/<area>.json) and its parameters (PII-free, as the text shows them). */
-export interface MessageRef {
-  key: string;
-  params: Record<string, string | number>;
-}
 
 /** One finding. `expression` is a FHIRPath (FHIR payloads) or a source-field path like `measurements[2].unit` (visit records). */
 export interface Issue {
@@ -35,14 +32,6 @@ export function issue(severity: Severity, code: Issue['code'], diagnostics: stri
 
 export const hasErrors = (issues: readonly Issue[]): boolean =>
   issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
-
-/** Extension of a stored OperationOutcome issue (a visit's lastError) carrying its catalogue message, so it is said later in the reader's language. */
-export const MESSAGE_EXTENSION = 'urn:ilp-adapter:message';
-
-export const messageExtension = (m: MessageRef): Extension => ({
-  url: MESSAGE_EXTENSION,
-  extension: [{ url: 'key', valueString: m.key }, { url: 'params', valueString: JSON.stringify(m.params) }],
-});
 
 /** The message a stored issue carries in MESSAGE_EXTENSION; undefined when none (or malformed: the stored text then stands). */
 export function messageOfExtension(extensions: readonly Extension[] | undefined): MessageRef | undefined {
@@ -77,14 +66,11 @@ export function toOperationOutcome(issues: readonly Issue[], okMessage = 'Valida
   return { resourceType: 'OperationOutcome', issue: list };
 }
 
-/** The single error type thrown across module boundaries; api maps `status` to the HTTP status. */
-export class OperationOutcomeError extends Error {
-  constructor(public readonly status: number, public readonly issues: Issue[]) {
-    super(issues.map((i) => i.diagnostics).join('; '));
-    this.name = 'OperationOutcomeError';
-  }
-  get outcome(): OperationOutcome {
-    return toOperationOutcome(this.issues);
+/** A request refused with an HTTP status and its issues (AppError kind 'request'); api answers `status` with the outcome. */
+export class OperationOutcomeError extends AppError {
+  declare readonly status: number;
+  constructor(status: number, public readonly issues: Issue[]) {
+    super('request', issues.map((i) => i.diagnostics).join('; '), { status, outcome: toOperationOutcome(issues) });
   }
 }
 

@@ -136,7 +136,7 @@ describe('import use case', () => {
       try {
         await run(file);
       } catch (e) {
-        if (e instanceof ImportFileError) return e.kind;
+        if (e instanceof ImportFileError) return e.why;
         throw e;
       }
       return 'imported';

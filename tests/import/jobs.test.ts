@@ -63,7 +63,7 @@ describe('import jobs', () => {
     expect(job.errors).toHaveLength(MAX_JOB_ERRORS);
     expect(job.moreErrors).toBe(10);
     expect(job.state).toBe('failed');
-    expect(job.fileError?.kind).toBe('file.xlsx-broken');
+    expect(job.fileError?.why).toBe('file.xlsx-broken');
     expect(cleaned).toBe(1);
   });
 

@@ -37,7 +37,7 @@ describe('XLSX zip limits', () => {
 
   it('refuses an entry with a bomb-like compression ratio', async () => {
     const e = await stopOf(checkZipLimits(writeZip(at('bomb.xlsx'), [{ name: 'xl/worksheets/sheet1.xml', data: bombData() }])));
-    expect(e.kind).toBe('file.zip-limits');
+    expect(e.why).toBe('file.zip-limits');
     expect(String(e.params.reason)).toMatch(/^ratio \d+:1 > 200:1$/);
   });
 
@@ -47,20 +47,20 @@ describe('XLSX zip limits', () => {
     // Random bytes do not compress: a low ratio, caught only by the total.
     const big = [{ name: 'a.bin', data: randomBytes(700_000) }, { name: 'b.bin', data: randomBytes(700_000) }];
     const e = await stopOf(checkZipLimits(writeZip(at('big.xlsx'), big), { ...DEFAULT_ZIP_LIMITS, maxTotalBytes: 1_000_000 }));
-    expect(e).toMatchObject({ kind: 'file.zip-limits', params: { reason: '> 1000000 bytes decompressed' } });
+    expect(e).toMatchObject({ kind: 'import-file', why: 'file.zip-limits', params: { reason: '> 1000000 bytes decompressed' } });
   });
 
   it('refuses an entry that inflates beyond the size its headers declare (the ratio looks harmless)', async () => {
     const e = await stopOf(checkZipLimits(writeZip(at('liar.xlsx'), [{ name: 'xl/worksheets/sheet1.xml', data: bombData(), declaredSize: 1_000 }])));
-    expect(e).toMatchObject({ kind: 'file.zip-limits', params: { reason: 'an entry inflates beyond its declared size' } });
+    expect(e).toMatchObject({ kind: 'import-file', why: 'file.zip-limits', params: { reason: 'an entry inflates beyond its declared size' } });
   });
 
   it('refuses a local entry the central directory does not list, and a truncated archive', async () => {
     const hidden = writeZip(at('hidden.xlsx'), [{ name: 'a.xml', data: Buffer.from('<a/>') }, { name: 'x.xml', data: bombData(), hidden: true }]);
-    expect((await stopOf(checkZipLimits(hidden))).kind).toBe('file.xlsx-broken');
+    expect((await stopOf(checkZipLimits(hidden))).why).toBe('file.xlsx-broken');
     const zip = writeZip(at('ok.xlsx'), [{ name: 'a.xml', data: Buffer.from('<a/>') }]);
     writeFileSync(at('cut.xlsx'), readFileSync(zip).subarray(0, 30));
-    expect((await stopOf(checkZipLimits(at('cut.xlsx')))).kind).toBe('file.xlsx-broken');
+    expect((await stopOf(checkZipLimits(at('cut.xlsx')))).why).toBe('file.xlsx-broken');
   });
 
   it('stops an import of a zip bomb with a clear Indonesian error, storing nothing', async () => {

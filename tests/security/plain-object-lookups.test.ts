@@ -33,10 +33,10 @@ const REVIEWED: Record<string, string> = {
   'src/sync/hash.ts: obj[k]': 'k is an own key of obj (Object.keys(obj))',
   'src/simulator/app.ts: stats.byStatus[String(status)]': 'an HTTP status number as text',
   'src/sync/verified-search.ts: (r as unknown as Record<string, { reference?: unknown } | undefined>)[element]': 'element is a reference element named in code (search parameters), reading a platform resource',
-  'src/sync/deliver.ts: resourceIds[e.key]': 'entry keys are made by the mapper from fixed words and checked codes ("encounter", "condition/I10")',
-  'src/sync/deliver.ts: resourceIds[sentKeys[ledger.indexOf(l)]!]': 'entry keys are made by the mapper',
-  'src/sync/deliver.ts: ids[e.key]': 'entry keys are made by the mapper',
-  'src/sync/deliver.ts: out[e.key]': 'entry keys are made by the mapper',
+  'src/sync/delivery/plan.ts: plan.resourceIds[e.key]': 'entry keys are made by the mapper from fixed words and checked codes ("encounter", "condition/I10")',
+  'src/sync/delivery/execute.ts: resourceIds[sentKeys[i]!]': 'entry keys are made by the mapper',
+  'src/sync/delivery/execute.ts: ids[e.key]': 'entry keys are made by the mapper',
+  'src/sync/delivery/execute.ts: out[e.key]': 'entry keys are made by the mapper',
 };
 
 const key = (h: LookupHit) => `${h.file}: ${h.text}`;

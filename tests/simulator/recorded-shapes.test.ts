@@ -463,7 +463,8 @@ describe('simulator rule 10457: a finished Encounter needs a diagnosis (error-40
 
   const validatorWith10457: PayloadValidator = {
     validate: (r) => ((r as { resourceType?: string; diagnosis?: unknown }).resourceType === 'Encounter' && !(r as { diagnosis?: unknown }).diagnosis
-      ? [{ severity: 'error', code: 'required', diagnostics: 'Encounter.diagnosis is required for a finished Encounter (Rule Number: 10457)', expression: ['Encounter.diagnosis'] }]
+      // The rule as state (Issue.rule, as the service validator sets it): the simulator decides on that, not on the text.
+      ? [{ severity: 'error', code: 'required', diagnostics: 'Encounter.diagnosis is required for a finished Encounter (Rule Number: 10457)', expression: ['Encounter.diagnosis'], rule: '10457' }]
       : []),
   };
 

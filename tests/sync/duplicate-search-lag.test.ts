@@ -10,8 +10,9 @@ import type { Store } from '../../src/store/types.js';
 import { IdentityResolver } from '../../src/sync/identity.js';
 import { SyncRunner } from '../../src/sync/runner.js';
 import { defaultRetryPolicy } from '../../src/sync/policy.js';
-import { UNSEEN_DUPLICATE_NOTE } from '../../src/sync/deliver.js';
+import { SYNC_NOTE_SYSTEM, UNSEEN_DUPLICATE_CODE } from '../../src/sync/deliver.js';
 import { contentHash } from '../../src/sync/hash.js';
+import { localizeOutcome } from '../../src/i18n/issues.js';
 import { createLogger } from '../../src/util/logger.js';
 import type { MappingTables } from '../../src/mapping/index.js';
 import { core, facilityConfig, mappingApi } from '../e2e/harness.js';
@@ -103,7 +104,11 @@ describe('20002 with nothing found by the identifier search', () => {
     const row = (await store.getVisit(ORG, visit.visitId))!;
     expect(row).toMatchObject({ state: 'queued', attempts: 1 });
     expect(row.nextAttemptAt).toBeGreaterThan(t); // backoff, not an immediate spin
-    expect(row.lastError!.issue[0]!.diagnostics).toMatch(new RegExp(`^${UNSEEN_DUPLICATE_NOTE.replace(/[()]/g, '\\$&')}`));
+    // The note is state (a coded detail), its text a catalogue message.
+    expect(row.lastError!.issue[0]!.details!.coding).toEqual([{ system: SYNC_NOTE_SYSTEM, code: UNSEEN_DUPLICATE_CODE }]);
+    expect(row.lastError!.issue[0]!.diagnostics).toMatch(/^SATUSEHAT reports a duplicate \(RuleNumber: 20002\) that the identifier search does not return \(search lag/);
+    // Stored with its message (scrubbing keeps it), so the operator reads it in Bahasa Indonesia by default.
+    expect(localizeOutcome(row.lastError!, 'id').issue[0]!.diagnostics).toMatch(/^SATUSEHAT melaporkan duplikat \(RuleNumber: 20002\)/);
     expect(JSON.stringify(row.lastError)).toContain('RuleNumber: 20002');
     expect(JSON.stringify(row.lastError)).not.toContain(visit.patient.nik);
     // Encounter, three Observations and the derived diagnosis (Condition, Z13.6 from the blood pressure).

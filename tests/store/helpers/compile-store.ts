@@ -1,5 +1,7 @@
 // Compiles src/store/*.ts to plain ESM in a temp folder so a child `node` process can run the real store without a build.
 // Bare `better-sqlite3` and `pg` are rewritten to their absolute URLs because the temp folder has no node_modules above it.
+// The store imports nothing of ours outside src/store but src/util modules that import nothing themselves (the error
+// type): those are compiled beside it, into util/.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -13,13 +15,21 @@ export function compileStore(outDir: string): string {
   const packages = ['better-sqlite3', 'pg'].map((name) => ({ from: new RegExp(`from ['"]${name}['"]`, 'g'), url: pathToFileURL(resolve(name)).href }));
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'package.json'), '{"type":"module"}\n');
-  for (const f of readdirSync(srcDir).filter((n) => n.endsWith('.ts'))) {
-    const { outputText } = ts.transpileModule(readFileSync(path.join(srcDir, f), 'utf8'), {
+  const utilities = new Set<string>();
+  const transpile = (file: string, to: string) => {
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-      fileName: f,
+      fileName: path.basename(file),
     });
-    const linked = packages.reduce((text, p) => text.replace(p.from, `from '${p.url}'`), outputText);
-    writeFileSync(path.join(outDir, f.replace(/\.ts$/, '.js')), linked);
-  }
+    const linked = packages.reduce((text, p) => text.replace(p.from, `from '${p.url}'`), outputText)
+      .replace(/from '\.\.\/util\/([\w-]+)\.js'/g, (_m, name: string) => {
+        utilities.add(name);
+        return `from './util/${name}.js'`;
+      });
+    writeFileSync(to, linked);
+  };
+  for (const f of readdirSync(srcDir).filter((n) => n.endsWith('.ts'))) transpile(path.join(srcDir, f), path.join(outDir, f.replace(/\.ts$/, '.js')));
+  mkdirSync(path.join(outDir, 'util'), { recursive: true });
+  for (const name of utilities) transpile(path.join(packageRoot, 'src', 'util', `${name}.ts`), path.join(outDir, 'util', `${name}.js`));
   return path.join(outDir, 'index.js');
 }
