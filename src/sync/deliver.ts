@@ -26,8 +26,9 @@ import { explainOutcome } from './explain.js';
 import { scrubOutcome } from './scrub.js';
 import { byIdentifier, byReference, refersTo, verifiedSearch, type Criterion } from './verified-search.js';
 import { isRetracted, markRetracted, RETRACTABLE_TYPES } from './retraction.js';
+import { identifierSystem } from '../util/systems.js';
 
-export const ENCOUNTER_SYSTEM = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
+export const ENCOUNTER_SYSTEM = (org: string) => identifierSystem('encounter', org);
 
 export interface FacilityRuntime {
   config: FacilityConfig;
