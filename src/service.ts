@@ -1,9 +1,7 @@
-// The whole service: configuration → store → validator and tables → one platform client per facility → sync runner
-// and schedule → HTTP app. With no facilities configured it runs in sandbox-simulator mode: the bundled SATUSEHAT
+// The whole service: the instance wired by the composition root (src/compose.ts: configuration → store → validator and
+// tables → one platform client per facility → sync runner), then the HTTP app, the schedule and the shutdown. With no facilities configured it runs in sandbox-simulator mode: the bundled SATUSEHAT
 // simulator on loopback with a sample facility, said loudly at start. A configured facility whose secret is missing
 // stops the start (never a silent fallback to the simulator).
-import path from 'node:path';
-import type { DestinationStream } from 'pino';
 import { createApp } from './api/app.js';
 import { listen, type RunningServer } from './api/server.js';
 import { visitsRouter } from './api/visits.js';
@@ -11,57 +9,32 @@ import { IngestQuota } from './api/ingest-quota.js';
 import { syncRouter } from './api/sync.js';
 import { queriesRouter } from './api/queries.js';
 import { consoleRouter, type ConsoleRouter } from './console/router.js';
-import { GrantHistory } from './app/quota.js';
-import { BackgroundRotation, purgeExpired, type RetentionSettings } from './app/retention.js';
 import { createValidationPool, type ValidationPool } from './api/validation-pool.js';
 import { metricsAccessFromEnv, metricsRouter, type MetricsAccess } from './api/metrics.js';
 import { hashApiKey, type Principal } from './api/auth.js';
 import { AuthThrottle } from './api/auth-throttle.js';
-import {
-  BUNDLED_SIMULATOR, ConfigError, demoKeysExposure, loadHmacKey, readServiceConfig, parseApiKeysFile, parseFacilities, parseSecrets, readJsonFile, resolveFacilities, storeOptionsOf,
-  type ConfigProblem, type FacilityEntry, type SecretsMap, type ServiceConfig,
-} from './config/index.js';
-import { loadMappingTables, mapVisit, checkVisit, type MappingTables, type VisitRecord } from './mapping/index.js';
-import { createValidator } from './validation/index.js';
-import { createPlatformClient, idsFromTransactionResponse } from './platform/client.js';
+import { ConfigError, SIMULATOR_FACILITIES_FILE } from './config/index.js';
+import type { MappingTables } from './mapping/index.js';
 import type { FacilityConfig } from './platform/types.js';
-import { companionFiles, DataKeyConfigError, loadDataKeys, looseModes, openStore, sqliteFileOf, type RecordKeyring } from './store/index.js';
 import type { RetentionResult } from './store/types.js';
 import { createDiskFloor, type StatFs } from './api/disk-floor.js';
 import { storeWriteCheck } from './api/store-readiness.js';
 import type { Store } from './store/types.js';
-import { startSimulator, type RunningSimulator } from './simulator/server.js';
-import { DEMO_CLIENT, type SimulatorOptions } from './simulator/options.js';
-import { IdentityResolver } from './sync/identity.js';
-import { SyncRunner, type TickSummary } from './sync/runner.js';
+import type { RunningSimulator } from './simulator/server.js';
+import type { SyncRunner, TickSummary } from './sync/runner.js';
 import { startSchedule, type SyncSchedule } from './sync/schedule.js';
-import { FacilityProbes, type ProbeTarget } from './sync/probe.js';
-import { defaultRetryPolicy, type RetryPolicy } from './sync/policy.js';
-import type { FacilityRuntime } from './sync/deliver.js';
-import type { MappingApi } from './sync/contracts.js';
-import { earlierWeighingOf, weighingFact } from './sync/weighings.js';
-import { createLogger, type Logger } from './util/logger.js';
-import { createMetrics, type LimiterStatsView, type ServiceMetrics } from './util/metrics.js';
-import { packageRoot } from './util/paths.js';
+import type { FacilityProbes } from './sync/probe.js';
+import type { Logger } from './util/logger.js';
+import type { ServiceMetrics } from './util/metrics.js';
+import { collectProblems, composeInstance, limiterOf, settleWithin, type CompositionOverrides } from './compose.js';
 
-/** The sample facility of sandbox-simulator mode (documented in the README). */
-export const SIMULATOR_FACILITIES_FILE = path.join(packageRoot, 'config', 'facilities.simulator.json');
+export { SIMULATOR_FACILITIES_FILE };
 /** Well-known API keys of sandbox-simulator mode only; held in memory, never stored. */
 export const DEMO_FACILITY_KEY = 'demo-facility-key';
 export const DEMO_ADMIN_KEY = 'demo-admin-key';
 
-export interface ServiceOverrides {
-  /** Where log lines go (tests capture them). */
-  logDestination?: DestinationStream;
-  logger?: Logger;
-  /** Epoch-ms clock for the sync job and ingest (tests shift it to expire leases). */
-  clock?: () => number;
-  /** Options for the bundled simulator (tests inject faults and small quotas). */
-  simulator?: Partial<SimulatorOptions>;
-  policy?: Partial<RetryPolicy>;
-  /** Per-request timeout of platform calls. */
-  platformTimeoutMs?: number;
-  /** Do not listen on HTTP (CLI `sync --once`). */
+export interface ServiceOverrides extends CompositionOverrides {
+  /** Do not listen on HTTP. */
   noHttp?: boolean;
   /** Free-space source of the disk floor (tests fake a full disk). */
   statfs?: StatFs;
@@ -111,207 +84,24 @@ const SYNC_DOCUMENTATION =
   'counts, facility status and each facility\'s token probe; `POST /sync/run`, `/sync/visits/{org}/{visitId}/requeue` and ' +
   '`/sync/facilities/{org}/pause|resume` need the admin key.';
 
-const mappingApi: MappingApi<MappingTables> = {
-  checkVisit: (record, tables, opts) => checkVisit(record, tables, opts),
-  mapVisit: (record, tables, opts) => mapVisit(record, tables, opts),
-};
-
-interface FacilitySetup {
-  mode: 'simulator' | 'configured';
-  entries: FacilityEntry[];
-  secrets?: SecretsMap;
-}
-
-function facilitySetup(cfg: ServiceConfig): FacilitySetup {
-  if (!cfg.facilitiesFile) {
-    const entries = parseFacilities(readJsonFile(SIMULATOR_FACILITIES_FILE, 'sample facilities file'), SIMULATOR_FACILITIES_FILE);
-    // The sample facility signs in with the simulator's documented demo client.
-    const secrets: SecretsMap = Object.fromEntries(entries.map((e) => [e.organizationId, { clientId: DEMO_CLIENT.clientId, clientSecret: DEMO_CLIENT.clientSecret }]));
-    return { mode: 'simulator', entries, secrets };
-  }
-  // Facilities and secrets are read independently so that mistakes in both files are reported together.
-  const problems: ConfigProblem[] = [];
-  const entries = collectProblems(problems, () => parseFacilities(readJsonFile(cfg.facilitiesFile!, 'FACILITIES_FILE'), cfg.facilitiesFile));
-  const secrets = cfg.secretsFile ? collectProblems(problems, () => parseSecrets(readJsonFile(cfg.secretsFile!, 'SATUSEHAT_SECRETS_FILE'), cfg.secretsFile)) : undefined;
-  if (problems.length) throw new ConfigError(problems);
-  return { mode: 'configured', entries: entries!, ...(secrets ? { secrets } : {}) };
-}
-
-/** Runs one configuration step; its ConfigError problems join `problems` (undefined is returned) instead of stopping the check. */
-function collectProblems<T>(problems: ConfigProblem[], step: () => T): T | undefined {
-  try {
-    return step();
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    problems.push(...e.refs);
-    return undefined;
-  }
-}
-
-/** Every configuration mistake at once (environment, facilities file, secrets, credentials variables), or one ConfigError. */
-function checkConfiguration(env: NodeJS.ProcessEnv, noHttp: boolean): { cfg: ServiceConfig; setup: FacilitySetup; needsBundled: boolean; metricsAccess: MetricsAccess } {
-  const { config: cfg, problems } = readServiceConfig(env);
-  const metricsAccess = collectProblems(problems, () => metricsAccessFromEnv(env));
-  const setup = collectProblems(problems, () => facilitySetup(cfg));
-  // The demo keys are public knowledge: never let them be reachable from the network.
-  const exposure = setup?.mode === 'simulator' && !noHttp ? demoKeysExposure(cfg.host) : undefined;
-  if (exposure) problems.push(exposure);
-  const needsBundled = !!setup?.entries.some((e) => e.environment === 'simulator' && e.simulatorUrl === BUNDLED_SIMULATOR);
-  // A missing credential variable must stop the start, not fall back to the simulator.
-  if (setup) collectProblems(problems, () => resolveFacilities(setup.entries, env, setup.secrets, needsBundled ? 'http://127.0.0.1:0' : undefined));
-  if (problems.length) throw new ConfigError(problems);
-  return { cfg, setup: setup!, needsBundled, metricsAccess: metricsAccess! };
-}
-
 export async function startService(env: NodeJS.ProcessEnv = process.env, overrides: ServiceOverrides = {}): Promise<RunningService> {
-  const { cfg, setup, needsBundled, metricsAccess } = checkConfiguration(env, !!overrides.noHttp);
-  const logger = overrides.logger ?? createLogger({ level: cfg.logLevel, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
-  const now = overrides.clock ?? Date.now;
-
-  const hmac = loadHmacKey(cfg.hmacKey, cfg.dataDir);
-  if (hmac.origin === 'generated') logger.warn({ file: hmac.file }, 'generated a new identity HMAC key; back it up with the database (losing it only costs identity cache misses)');
-  let dataKeys: RecordKeyring;
-  try {
-    const loaded = loadDataKeys(env, cfg.dataDir);
-    dataKeys = loaded.keyring;
-    if (loaded.origin === 'generated') {
-      logger.warn({ file: loaded.file, keyId: dataKeys.currentKeyId },
-        'generated a data key for record bodies at rest beside the database; in production keep the key apart from the database ' +
-          '(DATA_KEYS from a secret store, or DATA_KEY_FILE on another volume) and back it up: without it the stored records cannot be read');
-    }
-  } catch (e) {
-    if (e instanceof DataKeyConfigError) throw new ConfigError([e.ref ?? e.message]);
-    throw e;
-  }
-  const retention: RetentionSettings = { sentDays: cfg.retentionSentDays, historyDays: cfg.historyRetentionDays, rejectionsDays: cfg.rejectionsRetentionDays };
-  const rotation = new BackgroundRotation();
-
-  let simulator: RunningSimulator | undefined;
-  let store: Store | undefined;
+  let metricsAccess: MetricsAccess | undefined;
+  // The HTTP layer's own setting joins the configuration check, so that every mistake is said at once.
+  const parts = await composeInstance(env, overrides, (problems) => {
+    metricsAccess = collectProblems(problems, () => metricsAccessFromEnv(env));
+  });
+  const { cfg, mode, facilities, simulator, store, logger, now, metrics, runtimes, runner, probes, probed, kit, hmacKey, quotaUse, maintain, drain } = parts;
+  const { validator, tables, mapper } = kit;
   let pool: ValidationPool | undefined;
   try {
-    if (needsBundled) {
-      const clients = resolveFacilities(setup.entries.filter((e) => e.environment === 'simulator' && e.simulatorUrl === BUNDLED_SIMULATOR), env, setup.secrets, 'http://127.0.0.1:0').map((f) => ({
-        clientId: f.clientId, clientSecret: f.clientSecret, organizationId: f.organizationId,
-      }));
-      simulator = await startSimulator({ port: 0, host: '127.0.0.1', clients, ...overrides.simulator });
-    }
-    const facilities = resolveFacilities(setup.entries, env, setup.secrets, simulator?.url);
-
-    const storeOptions = storeOptionsOf(cfg);
-    const openedStore = await openStore({ ...storeOptions, codec: dataKeys });
-    store = openedStore;
-    const dbFile = sqliteFileOf(storeOptions);
-    const dbDir = dbFile && dbFile !== ':memory:' ? path.dirname(path.resolve(dbFile)) : cfg.dataDir;
-    // The SQLite file and its companions are checked only on SQLite (PostgreSQL's files are the server's); the HMAC key file always.
-    const sqliteFiles = dbFile && dbFile !== ':memory:' ? companionFiles(path.resolve(dbFile)) : [];
-    const privateFiles = [...sqliteFiles, ...(hmac.file ? [hmac.file] : [])];
-    const loose = privateFiles.length ? looseModes(privateFiles) : [];
-    if (loose.length) logger.warn({ files: loose }, 'data files or their folder are readable by other local users (they hold NIKs): chmod 700 the folder and 600 the files');
-    // The bundled simulator starts empty: ids remembered from an earlier run would point at nothing (20007).
-    for (const e of needsBundled ? setup.entries.filter((x) => x.environment === 'simulator' && x.simulatorUrl === BUNDLED_SIMULATOR) : []) {
-      const forgot = await store.forgetPlatformIds(e.organizationId);
-      if (forgot.identities + forgot.ledger) logger.info({ organizationId: e.organizationId, ...forgot }, 'bundled simulator starts empty: forgot the SATUSEHAT ids remembered from an earlier run');
-    }
-    await importKeysFile(store, cfg.apiKeysFile, now(), logger);
-
     const staticKeys = new Map<string, Principal>();
     let adminKeyHash = cfg.adminApiKey ? hashApiKey(cfg.adminApiKey) : undefined;
-    if (setup.mode === 'simulator') {
+    if (mode === 'simulator') {
       staticKeys.set(hashApiKey(DEMO_FACILITY_KEY), { role: 'facility', organizationId: facilities[0]!.organizationId, label: 'demo (simulator mode)' });
       adminKeyHash ??= hashApiKey(DEMO_ADMIN_KEY);
     }
 
-    const validator = createValidator();
-    const tables = loadMappingTables();
-
-    // Process metrics only when serving HTTP (a `sync --once` run is never scraped).
-    const metrics = createMetrics({ defaultMetrics: !overrides.noHttp });
-    metrics.watchStore(store);
-    const platformLogger = logger.child({ component: 'platform' });
-    const runtimes = new Map<string, FacilityRuntime>();
-    const probeTargets = new Map<string, ProbeTarget>();
-    for (const f of facilities) {
-      const client = createPlatformClient(f, { logger: platformLogger, metrics, ...(overrides.platformTimeoutMs ? { timeoutMs: overrides.platformTimeoutMs } : {}) });
-      runtimes.set(f.organizationId, { config: f, client });
-      probeTargets.set(f.organizationId, { authBaseUrl: f.authBaseUrl, requestToken: () => client.tokens.get() });
-    }
-    const limiters = new Map<string, { stats(): LimiterStatsView & { granted: number } }>();
-    for (const [org, rt] of runtimes) {
-      const limiter = (rt.client as { limiter?: { stats(): LimiterStatsView & { granted: number } } }).limiter;
-      metrics.watchFacility(org, limiter ? { limiter: () => limiter.stats() } : {});
-      if (limiter) limiters.set(org, limiter);
-    }
-    // Quota use over the last hour (GET /ilp/facilities): the limiter's running count, sampled once a minute.
-    const grants = new Map([...limiters.keys()].map((org) => [org, new GrantHistory()]));
-    const sampleGrants = () => {
-      for (const [org, limiter] of limiters) grants.get(org)!.sample(now(), limiter.stats().granted);
-    };
-    sampleGrants();
-    const grantSampler = setInterval(sampleGrants, 60_000);
-    grantSampler.unref();
-    const quotaUse = (org: string) => {
-      const limiter = limiters.get(org);
-      const stats = limiter?.stats();
-      return stats ? grants.get(org)!.use(now(), stats.granted, stats.quotaPerMinute) : undefined;
-    };
-    const policy: RetryPolicy = {
-      ...defaultRetryPolicy,
-      maxAttempts: cfg.sync.maxAttempts,
-      baseDelayMs: cfg.sync.backoffBaseMs,
-      maxDelayMs: cfg.sync.backoffMaxMs,
-      authProbeDelayMs: cfg.sync.authProbeDelayMs,
-      ...overrides.policy,
-    };
-    const runner = new SyncRunner<MappingTables>({
-      store,
-      mapping: mappingApi,
-      tables,
-      validator,
-      identity: new IdentityResolver({ store, hmacKey: hmac.key, now }),
-      now,
-      logger: logger.child({ component: 'sync' }),
-      idsFromTransactionResponse,
-      earlierWeighing: (record) => earlierWeighingOf(openedStore, record as VisitRecord, tables, hmac.key),
-      facilities: runtimes,
-      settings: cfg.sync,
-      policy,
-      metrics,
-    });
-
-    const probes = new FacilityProbes({ facilities: probeTargets, store, now, logger: logger.child({ component: 'probe' }), authProbeDelayMs: policy.authProbeDelayMs });
-    // One token probe per facility at start-up, in the background: /ready and /sync/status show `pending` until it answers.
-    const probed = probes.probeAll();
-
-    const openStoreRef = store;
-    const maintain = async () => {
-      const purged = await purgeExpired(openStoreRef, now(), retention, { maxBatches: 1 });
-      if (purged.sentBodies + purged.visitEvents + purged.rejections) logger.info({ purged }, 'removed records past retention');
-      const rotated = await rotation.step(openStoreRef);
-      if (rotated?.passDone) {
-        const { reencrypted, unreadable } = rotated.passDone;
-        (unreadable ? logger.warn.bind(logger) : logger.info.bind(logger))({ reencrypted, unreadable, keyId: dataKeys.currentKeyId },
-          unreadable ? 're-encryption pass over record bodies done; some bodies cannot be opened (their visits are held when due)' : 're-encryption pass over record bodies done');
-      }
-      return { purged, reencrypted: rotated?.reencrypted ?? 0 };
-    };
-    const drain = async (maxTicks = 1000): Promise<TickSummary> => {
-      await probed; // a facility held for credentials in an earlier run is lifted first if they work now
-      const total: TickSummary = { sent: 0, retried: 0, needsCorrection: 0, blocked: 0, deadLetter: 0, skipped: 0, unrecorded: 0, facilities: 0, durationMs: 0, stoppedBy: 'drained' };
-      for (let i = 0; i < maxTicks; i++) {
-        const s = await runner.tick();
-        for (const k of ['sent', 'retried', 'needsCorrection', 'blocked', 'deadLetter', 'unrecorded'] as const) total[k] += s[k];
-        total.skipped = s.skipped;
-        total.facilities = Math.max(total.facilities, s.facilities);
-        total.durationMs += s.durationMs;
-        total.stoppedBy = s.stoppedBy;
-        const dueNow = (await openStoreRef.facilitiesWithDueWork(now())).filter((org) => runtimes.has(org));
-        if (s.stoppedBy === 'stopped' || dueNow.length === 0 || (s.sent + s.retried + s.needsCorrection + s.blocked + s.deadLetter === 0)) break;
-      }
-      return total;
-    };
-
-    if (setup.mode === 'simulator') {
+    if (mode === 'simulator') {
       logger.warn(
         { simulator: simulator?.url, organizationId: facilities[0]?.organizationId },
         'SANDBOX-SIMULATOR MODE: no FACILITIES_FILE is configured, so visits are delivered to the bundled SATUSEHAT simulator on loopback ' +
@@ -344,12 +134,12 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       const locations = new Map(facilities.map((f) => [f.organizationId, new Set(Object.keys(f.locations))]));
       // One throttle for every router that authenticates, so that a guesser has one budget, not one per router.
       const throttle = new AuthThrottle({}, logger.child({ component: 'auth' }));
-      const diskFloor = createDiskFloor({ dir: dbDir, floorBytes: cfg.diskFreeFloorMb * 1024 * 1024, now, ...(overrides.statfs ? { statfs: overrides.statfs } : {}) });
+      const diskFloor = createDiskFloor({ dir: parts.dbDir, floorBytes: cfg.diskFreeFloorMb * 1024 * 1024, now, ...(overrides.statfs ? { statfs: overrides.statfs } : {}) });
       consoleApp = consoleRouter({
         store, clock, facilities, adminKeyHash, staticKeys, throttle, quota: quotaUse, logger, probe: (org) => probes.probe(org),
         imports: {
-          validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), logger, idKey: hmac.key,
-          weighingOf: (record) => weighingFact(record, tables, hmac.key), rejectionsRetentionDays: cfg.rejectionsRetentionDays,
+          validator, mapper, logger, idKey: hmacKey,
+          weighingOf: kit.weighingOf(hmacKey), rejectionsRetentionDays: cfg.rejectionsRetentionDays,
           maxUploadBytes: cfg.consoleUploadMaxMb * 1024 * 1024,
         },
       });
@@ -368,10 +158,10 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             path: '/',
             capability: { documentation: VISITS_DOCUMENTATION },
             router: visitsRouter({
-              store, validator, mapper: (record, at) => mapVisit(record, tables, { now: at }), clock, logger,
+              store, validator, mapper, clock, logger,
               maxRecords: cfg.ingestMaxRecords, organizations, locations, adminKeyHash, staticKeys, throttle, onIngest, metrics,
-              weighingOf: (record) => weighingFact(record, tables, hmac.key), rejectionsRetentionDays: cfg.rejectionsRetentionDays,
-              quota: new IngestQuota({ recordsPerMinute: cfg.ingestRecordsPerMinute, maxQueuedPerFacility: cfg.ingestMaxQueuedPerFacility, pendingCount: (org) => openStoreRef.pendingCount(org) }),
+              weighingOf: kit.weighingOf(hmacKey), rejectionsRetentionDays: cfg.rejectionsRetentionDays,
+              quota: new IngestQuota({ recordsPerMinute: cfg.ingestRecordsPerMinute, maxQueuedPerFacility: cfg.ingestMaxQueuedPerFacility, pendingCount: (org) => store.pendingCount(org) }),
             }),
           },
           { path: '/', router: queriesRouter({ store, clock, facilities, adminKeyHash, staticKeys, quota: quotaUse }) },
@@ -381,14 +171,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
             router: syncRouter({
               store, runner, facilities, clock, logger, adminKeyHash, staticKeys, throttle, probes,
               facilityStats: (org) => {
-                const c = runtimes.get(org)?.client as { limiter?: { stats(): object } } | undefined;
-                return c?.limiter ? { limiter: c.limiter.stats() } : undefined;
+                const limiter = limiterOf(runtimes.get(org));
+                return limiter ? { limiter: limiter.stats() } : undefined;
               },
             }),
           },
         ],
         readiness: [
-          storeWriteCheck(openStoreRef, { now }),
+          storeWriteCheck(store, { now }),
           diskFloor.readiness,
           {
             name: 'facilities',
@@ -399,7 +189,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       });
       http = await listen(app, { host: cfg.host, port: cfg.port, logger, shutdownGraceMs: cfg.shutdownGraceMs });
       url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${http.address.port}`;
-      logger.info({ url, facilities: facilities.length, mode: setup.mode }, `ilp-adapter ready on ${url}`);
+      logger.info({ url, facilities: facilities.length, mode }, `ilp-adapter ready on ${url}`);
     }
     // Without the sync schedule, retention still runs (an instance that only takes pushes still holds rejections and history).
     let maintenance: NodeJS.Timeout | undefined;
@@ -435,51 +225,23 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
         const graceLeft = () => Math.max(0, cfg.shutdownGraceMs - (Date.now() - startedAt));
         http?.drain(Math.ceil(cfg.shutdownGraceMs / 1000) + 1);
         if (nudge) clearTimeout(nudge);
-        clearInterval(grantSampler);
         clearInterval(maintenance);
         await schedule?.halt();
-        const sync = await runner.stop(graceLeft());
-        if (!sync.settled) logger.warn({ abandoned: sync.abandoned, graceMs: cfg.shutdownGraceMs }, 'shutdown grace over: deliveries still in flight keep their lease and are reconciled after a restart');
-        await settleWithin(probed, graceLeft()); // a token probe is one request; it is not waited for beyond the grace
+        const sync = await parts.stopWork(graceLeft);
         await http?.close(graceLeft());
         // A console import still running commits batch by batch: what it committed stays (a re-upload finds it unchanged).
         if (consoleApp?.imports) await settleWithin(consoleApp.imports.jobs.drain(), graceLeft());
         consoleApp?.imports?.spool.dispose();
         await pool?.close(); // after HTTP: no request is left waiting on a worker
-        await openStoreRef.close();
-        await simulator?.close();
+        await parts.release();
         logger.info({ ms: Date.now() - startedAt, deliveriesAbandoned: sync.abandoned }, 'ilp-adapter stopped');
       })());
-    return { url, mode: setup.mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), ...(pool ? { validationPool: pool } : {}), logger, metrics, maintain, drain, close };
+    return { url, mode, store, runner, facilities, probes, probed, ...(simulator ? { simulator } : {}), ...(pool ? { validationPool: pool } : {}), logger, metrics, maintain, drain, close };
   } catch (e) {
     await pool?.close();
-    await store?.close();
-    await simulator?.close();
+    await parts.release();
     throw e;
   }
-}
-
-/**
- * API_KEYS_FILE is an import: its keys are stored with source `file`, and a key imported earlier that the file no longer
- * lists is revoked. Without the variable the keys imported earlier are left as they are (an unset variable is more
- * likely a deployment slip than a wish to lock every facility out), and that is said.
- */
-async function importKeysFile(store: Store, file: string | undefined, at: number, logger: Logger): Promise<void> {
-  if (!file) {
-    const active = (await store.listApiKeys()).filter((k) => k.source === 'file' && k.revokedAt === undefined).length;
-    if (active) logger.warn({ keys: active }, 'API_KEYS_FILE is not set: keys imported from it earlier keep working until revoked (ilp-adapter keys revoke)');
-    return;
-  }
-  const result = await store.importApiKeys(parseApiKeysFile(readJsonFile(file, 'API_KEYS_FILE'), file), at);
-  logger.info({ file, ...result }, 'imported API_KEYS_FILE');
-  if (result.stillRevoked) logger.warn({ keys: result.stillRevoked }, 'API_KEYS_FILE lists revoked keys: they stay revoked (make a new key)');
-}
-
-/** Waits for `p` (its failure ignored), at most `ms`. */
-async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
 }
 
 export { ConfigError };

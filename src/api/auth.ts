@@ -1,6 +1,7 @@
 // API keys: `Authorization: Bearer <key>` (or `X-API-Key: <key>`). Keys are stored as sha256 only. A facility key
 // acts for one organizationId; the admin key (ADMIN_API_KEY, never stored) for the operational endpoints.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hashApiKey } from '../app/keys.js';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Store } from '../store/types.js';
 import { apiError } from './errors.js';
@@ -14,10 +15,8 @@ export interface Principal {
   label?: string;
 }
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
-
-/** A new random key (printed once by `ilp-adapter keys create`, never stored). */
-export const generateApiKey = (): string => `ilp_${randomBytes(24).toString('base64url')}`;
+// The key's hash and its making are key management (src/app/keys.ts); re-exported for the routers and their tests.
+export { generateApiKey, hashApiKey } from '../app/keys.js';
 
 export interface AuthDeps {
   store: Store;

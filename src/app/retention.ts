@@ -2,6 +2,7 @@
 // visit history, rejections), removing it in bounded batches, and re-encrypting bodies under the current data key.
 import type { ReencryptBatch, RetentionCutoffs, RetentionKind, RetentionPreview, RetentionResult, Store } from '../store/types.js';
 import { DAY_MS } from './rejections.js';
+import type { Logger } from '../util/logger.js';
 
 export interface RetentionSettings {
   /** Days after delivery (sentAt) a sent record's body is kept. */
@@ -97,4 +98,25 @@ export class BackgroundRotation {
     else this.exhausted = true;
     return { reencrypted: b.reencrypted, passDone };
   }
+}
+
+/**
+ * What the schedule runs besides delivery: one bounded batch of retention (sent bodies, history, rejections) and of
+ * background re-encryption, each said in the log when it did something.
+ */
+export function maintenanceStep(deps: { store: Store; now: () => number; retention: RetentionSettings; logger: Pick<Logger, 'info' | 'warn'>; currentKeyId: string | undefined }):
+  () => Promise<{ purged: RetentionResult; reencrypted: number }> {
+  const rotation = new BackgroundRotation();
+  const { store, logger } = deps;
+  return async () => {
+    const purged = await purgeExpired(store, deps.now(), deps.retention, { maxBatches: 1 });
+    if (purged.sentBodies + purged.visitEvents + purged.rejections) logger.info({ purged }, 'removed records past retention');
+    const rotated = await rotation.step(store);
+    if (rotated?.passDone) {
+      const { reencrypted, unreadable } = rotated.passDone;
+      (unreadable ? logger.warn.bind(logger) : logger.info.bind(logger))({ reencrypted, unreadable, keyId: deps.currentKeyId },
+        unreadable ? 're-encryption pass over record bodies done; some bodies cannot be opened (their visits are held when due)' : 're-encryption pass over record bodies done');
+    }
+    return { purged, reencrypted: rotated?.reencrypted ?? 0 };
+  };
 }

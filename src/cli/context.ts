@@ -1,8 +1,8 @@
 // What every CLI command gets: its streams, a clock, and lazily built heavy dependencies (so `--help` or the
 // simulator command never pay for compiling the validator). Tests pass their own streams.
 import type { Readable, Writable } from 'node:stream';
-import type { ValidatorLike } from '../api/contracts.js';
-import type { Mapper } from '../api/dry-run.js';
+import type { ValidatorLike } from '../app/contracts.js';
+import type { Mapper } from '../app/dry-run.js';
 
 export interface CliContext {
   stdin: Readable;

@@ -1,28 +1,17 @@
 #!/usr/bin/env node
-// `ilp-adapter` entry: real streams, real clock, the validator and mapping tables built on first use.
-import { createValidator } from '../validation/index.js';
-import { loadMappingTables, mapVisit } from '../mapping/index.js';
-import type { ValidatorLike } from '../api/contracts.js';
-import type { Mapper } from '../api/dry-run.js';
+// `ilp-adapter` entry: real streams, real clock, the validator and mapping tables from the composition root on first use.
+import { mappingKit } from '../compose.js';
 import type { CliContext } from './context.js';
 import { runCli } from './program.js';
-
-let validator: ValidatorLike | undefined;
-let mapper: Mapper | undefined;
 
 const ctx: CliContext = {
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
   clock: () => new Date(),
-  validator: () => (validator ??= createValidator()),
-  mapper: () => {
-    if (!mapper) {
-      const tables = loadMappingTables();
-      mapper = (record, now) => mapVisit(record, tables, { now });
-    }
-    return mapper;
-  },
+  // Built on first use, by the composition root: `--help` or the simulator command never pay for compiling the validator.
+  validator: () => mappingKit().validator,
+  mapper: () => mappingKit().mapper,
   exitCode: 0,
 };
 

@@ -2,7 +2,7 @@
 // locations, and where each one's secret comes from. Secrets never live in this file (it is meant to be committed).
 import fs from 'node:fs';
 import path from 'node:path';
-import { mappingsDir } from '../util/paths.js';
+import { mappingsDir, packageRoot } from '../util/paths.js';
 import { emptyTable, hasEntry, ownEntry } from '../util/own.js';
 import { stringProblem } from '../util/strict-strings.js';
 import type { Environment, FacilityConfig, FacilityLocation } from '../platform/types.js';
@@ -52,6 +52,9 @@ export interface FacilityEntry {
 
 /** `simulatorUrl` value that asks for the simulator bundled in this process (said explicitly, never assumed). */
 export const BUNDLED_SIMULATOR = 'bundled';
+
+/** The sample facility of sandbox-simulator mode (no FACILITIES_FILE; documented in the README). */
+export const SIMULATOR_FACILITIES_FILE = path.join(packageRoot, 'config', 'facilities.simulator.json');
 
 /** The platform's path prefixes: a simulatorUrl that ends in one of them named the base URL instead of the origin. */
 const PLATFORM_PATHS = ['/fhir-r4/v1', '/oauth2/v1'];

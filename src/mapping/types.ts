@@ -315,7 +315,7 @@ export interface DisplayEntry extends Sourced {
 export interface SystemsTable {
   version: string;
   earliestDateTime: Sourced & { value: string };
-  identifiers: Record<'patientNik' | 'patientNikIbu' | 'practitionerNik' | 'encounter' | 'observation' | 'condition' | 'location', UrlEntry>;
+  identifiers: Record<'patientNik' | 'patientNikIbu' | 'patientIhs' | 'practitionerNik' | 'practitionerIhs' | 'encounter' | 'observation' | 'condition' | 'location', UrlEntry>;
   codeSystems: Record<
     | 'loinc' | 'ucum' | 'observationCategory' | 'actCode' | 'participationType' | 'performerFunction' | 'immunizationOrigin'
     | 'immunizationReason' | 'immunizationTiming' | 'immunizationStatusReason' | 'actReason' | 'immunizationFunding' | 'kfa' | 'cvx'

@@ -10,10 +10,12 @@ import { createFacilityLimiter, type FacilityLimiter } from './limiter.js';
 import { createTokenProvider, type TokenProvider } from './token.js';
 import { silentLogger, type PlatformLogger } from './logger.js';
 import { platformOperation, type PlatformMetricsHook } from '../util/metrics.js';
+import { identifierSystem } from '../util/systems.js';
 
-export const NIK_SYSTEM = 'https://fhir.kemkes.go.id/id/nik';
-export const NIK_IBU_SYSTEM = 'https://fhir.kemkes.go.id/id/nik-ibu';
-export const locationSystem = (organizationId: string): string => `http://sys-ids.kemkes.go.id/location/${organizationId}`;
+// Identifier systems from mappings/systems.json (Patient and Practitioner share the NIK system).
+export const NIK_SYSTEM = identifierSystem('patientNik');
+export const NIK_IBU_SYSTEM = identifierSystem('patientNikIbu');
+export const locationSystem = (organizationId: string): string => identifierSystem('location', organizationId);
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 // The platform documents application/json for writes (application/fhir+json, fhir-kit-client's default, is "also accepted").

@@ -75,7 +75,7 @@ export interface PlatformClient {
   createPatient(patient: Patient): Promise<CreatedPatient>;
   /** IHS number of the practitioner with this NIK (read-only master data). */
   findPractitionerByNik(nik: string): Promise<string | undefined>;
-  /** Location id by identifier `http://sys-ids.kemkes.go.id/location/{orgId}|{code}`, or undefined. */
+  /** Location id by identifier `{location system of the organization}|{code}` (mappings/systems.json), or undefined. */
   findLocation(code: string): Promise<string | undefined>;
   createLocation(location: Location): Promise<string>;
   /** POST a transaction Bundle; returns the transaction-response Bundle. */

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mappingsDir } from '../util/paths.js';
+import { identifierSystem, identifierSystemPrefix } from '../util/systems.js';
 import { FhirStore } from './fhir-store.js';
 import { parseNik } from './nik.js';
 import { DEMO_CLIENT, type PayloadValidator, type SeedPatient, type SeedPractitioner, type SimulatorClient, type SimulatorOptions } from './options.js';
@@ -12,12 +13,13 @@ import type { FaultStream } from './faults.js';
 import { findReferences, parseRelative, type FoundReference } from './references.js';
 import { CHECKED_REFERENCE_TYPES, typeSpec, identifierKeys, type Json } from './resource-types.js';
 
+/** The platform's identifier systems, from mappings/systems.json like the service's. */
 export const SYS = {
-  nik: 'https://fhir.kemkes.go.id/id/nik',
-  nikIbu: 'https://fhir.kemkes.go.id/id/nik-ibu',
-  ihs: 'https://fhir.kemkes.go.id/id/ihs-number',
-  nakes: 'https://fhir.kemkes.go.id/id/nakes-his-number',
-  encounterPrefix: 'http://sys-ids.kemkes.go.id/encounter/',
+  nik: identifierSystem('patientNik'),
+  nikIbu: identifierSystem('patientNikIbu'),
+  ihs: identifierSystem('patientIhs'),
+  nakes: identifierSystem('practitionerIhs'),
+  encounterPrefix: identifierSystemPrefix('encounter'),
 } as const;
 
 /** Resource types the service validator has profiles for; others (Location, Organization) get business checks only. */

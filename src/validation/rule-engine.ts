@@ -2,6 +2,7 @@
 // A rule = where (resourceType + FHIRPath-like path), when (simple conditions), what (a check kind), and how bad
 // (severity, confidence). This file knows the check kinds; it knows nothing about particular SATUSEHAT elements.
 import { issue, type Issue, type Severity } from './outcome.js';
+import { ORG_IDENTIFIER_BASE } from '../util/systems.js';
 
 export type Confidence = 'OFF' | 'OFF-copy' | 'OFF-draft' | 'COM' | 'UNV';
 
@@ -117,7 +118,9 @@ const UTC_SUFFIX = /(\+00:00|Z)$/;
 const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
 // UCUM expressions are printable ASCII without spaces (e.g. kg, mm[Hg], /min, Cel, %, kg/m2, {score}, 10*3/uL).
 const UCUM_SYNTAX = /^[!-~]+$/;
-const SYS_IDS = /^https?:\/\/sys-ids\.kemkes\.go\.id\//;
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// The facilities' identifier namespace from mappings/systems.json; under either scheme for the strict check (any sys-ids identifier).
+const SYS_IDS = new RegExp(`^https?://${escapeRegExp(ORG_IDENTIFIER_BASE.replace(/^https?:\/\//, ''))}`);
 const ORG_REF = /^Organization\/([^/?#]+)$/;
 
 /** The resource type a literal reference points to; undefined when it cannot be known here (urn:uuid outside a Bundle, #contained). */
@@ -281,8 +284,8 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
       };
     }
     case 'orgIdentifier': {
-      const re = new RegExp(`^http://sys-ids\\.kemkes\\.go\\.id/(${c.kinds.join('|')})/([^/]+)$`);
-      const example = `http://sys-ids.kemkes.go.id/${c.kinds[0]}/{organizationId}`;
+      const re = new RegExp(`^${escapeRegExp(ORG_IDENTIFIER_BASE)}(${c.kinds.join('|')})/([^/]+)$`);
+      const example = `${ORG_IDENTIFIER_BASE}${c.kinds[0]}/{organizationId}`;
       return (res, base, ctx, out) => {
         const vals = get(res, base);
         let found = false;

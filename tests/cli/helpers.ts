@@ -1,7 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import type { CliContext } from '../../src/cli/context.js';
-import type { ValidatorLike } from '../../src/api/contracts.js';
-import type { Mapper } from '../../src/api/dry-run.js';
+import type { ValidatorLike } from '../../src/app/contracts.js';
+import type { Mapper } from '../../src/app/dry-run.js';
 
 export const NOW = new Date('2026-11-20T03:00:00Z');
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { runCli } from '../../src/cli/program.js';
 import { keysCommand } from '../../src/cli/commands/keys.js';
 import { openStore } from '../../src/store/index.js';
-import { hashApiKey } from '../../src/api/auth.js';
+import { hashApiKey } from '../../src/app/keys.js';
 import { context, NOW } from './helpers.js';
 
 const deps = { validator: { validate: () => { throw new Error('unused'); } } as never, mapper: (() => { throw new Error('unused'); }) as never };

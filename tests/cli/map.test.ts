@@ -1,7 +1,7 @@
 import type { Bundle, OperationOutcome } from 'fhir/r4.js';
 import { runMap } from '../../src/cli/commands/map.js';
 import { runCli } from '../../src/cli/program.js';
-import { dryRun, type Mapper } from '../../src/api/dry-run.js';
+import { dryRun, type Mapper } from '../../src/app/dry-run.js';
 import { loadMappingTables, mapVisit, type MappingTables } from '../../src/mapping/index.js';
 import { createValidator, type Validator } from '../../src/validation/index.js';
 import { loadSamples, personalValues, type Sample } from '../api/helpers.js';

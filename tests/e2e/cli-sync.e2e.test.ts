@@ -8,7 +8,7 @@ import { keysCommand } from '../../src/cli/commands/keys.js';
 import { cliContext } from './cli-context.js';
 import { openStore } from '../../src/store/index.js';
 import { contentHash } from '../../src/sync/hash.js';
-import { hashApiKey } from '../../src/api/auth.js';
+import { hashApiKey } from '../../src/app/keys.js';
 import { mappingsDir } from '../../src/util/paths.js';
 
 const ctx = cliContext;

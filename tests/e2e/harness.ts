@@ -1,5 +1,5 @@
-// Wires the real modules for the end-to-end tests: SQLite store on a file, the real mapping tables and validator,
-// the real platform client over HTTP to the bundled simulator, the sync runner.
+// Wires the real modules for the end-to-end tests through the composition root (src/compose.ts): SQLite store on a
+// file, the real mapping tables and validator, the real platform client over HTTP to the bundled simulator, the sync runner.
 //
 // Virtual time: the simulator (quota window, token expiry, auth lockout), the runner (backoff, leases, Retry-After as
 // facility notBefore, time budget), the identity resolver and the platform client all read one `virtualClock()`, which
@@ -12,18 +12,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
-import { loadMappingTables, mapVisit, checkVisit, type MappingTables } from '../../src/mapping/index.js';
-import { createValidator, type Validator } from '../../src/validation/index.js';
-import { createPlatformClient, idsFromTransactionResponse } from '../../src/platform/client.js';
+import type { MappingTables } from '../../src/mapping/index.js';
+import type { Validator } from '../../src/validation/index.js';
+import { createRunner, mappingKit, platformRuntimes } from '../../src/compose.js';
+export { mappingApi } from '../../src/compose.js';
 import { createFacilityLimiter, type FacilityLimiter } from '../../src/platform/limiter.js';
 import type { FacilityConfig, PlatformClient } from '../../src/platform/types.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import type { SimulatorOptions } from '../../src/simulator/options.js';
-import { IdentityResolver } from '../../src/sync/identity.js';
-import { SyncRunner, type RunnerSettings, type TickSummary } from '../../src/sync/runner.js';
+import type { SyncRunner, RunnerSettings, TickSummary } from '../../src/sync/runner.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../../src/sync/policy.js';
 import type { FacilityRuntime } from '../../src/sync/deliver.js';
-import type { MappingApi } from '../../src/sync/contracts.js';
 import { contentHash } from '../../src/sync/hash.js';
 import { createLogger, type Logger } from '../../src/util/logger.js';
 import { LOCATION } from './fixtures.js';
@@ -52,16 +51,10 @@ export function virtualClock(start = Date.UTC(2026, 11, 1, 8)): VirtualClock {
 
 const isVirtual = (clock: () => number): clock is VirtualClock => typeof (clock as Partial<VirtualClock>).sleep === 'function';
 
-let shared: { tables: MappingTables; validator: Validator } | undefined;
+/** The process's mapping tables and validator (built once: compiling the validator takes a while). */
 export function core(): { tables: MappingTables; validator: Validator } {
-  shared ??= { tables: loadMappingTables(), validator: createValidator() };
-  return shared;
+  return mappingKit();
 }
-
-export const mappingApi: MappingApi<MappingTables> = {
-  checkVisit: (r, t, o) => checkVisit(r, t, o),
-  mapVisit: (r, t, o) => mapVisit(r, t, o),
-};
 
 export interface Org {
   organizationId: string;
@@ -115,12 +108,9 @@ function shortPauseLimiter(key: string, quotaPerMinute: number): FacilityLimiter
 export const CLIENT_TIMEOUT_MS = 60_000;
 
 export function clientsFor(facilities: FacilityConfig[], clock: () => number, logger: Logger, wrap?: (c: PlatformClient) => PlatformClient): Map<string, FacilityRuntime> {
-  const m = new Map<string, FacilityRuntime>();
-  for (const f of facilities) {
-    const client = createPlatformClient(f, { limiter: shortPauseLimiter(f.organizationId, f.quotaPerMinute), logger, timeoutMs: CLIENT_TIMEOUT_MS, now: clock });
-    m.set(f.organizationId, { config: f, client: wrap ? wrap(client) : client });
-  }
-  return m;
+  return platformRuntimes(facilities, {
+    limiterFor: (f) => shortPauseLimiter(f.organizationId, f.quotaPerMinute), logger, timeoutMs: CLIENT_TIMEOUT_MS, now: clock, ...(wrap ? { wrap } : {}),
+  });
 }
 
 export const testSettings: RunnerSettings = {
@@ -146,16 +136,12 @@ export function runnerFor(
   store: Store, facilities: Map<string, FacilityRuntime>, clock: () => number, logger: Logger, hmacKey = Buffer.alloc(32, 3),
   extra: { onClaim?: (row: import('../../src/store/types.js').VisitRow) => void | Promise<void>; settings?: Partial<RunnerSettings> } = {},
 ): SyncRunner<MappingTables> {
-  const { tables, validator } = core();
-  return new SyncRunner<MappingTables>({
+  return createRunner({
     store,
-    mapping: mappingApi,
-    tables,
-    validator,
-    identity: new IdentityResolver({ store, hmacKey, now: clock }),
+    kit: mappingKit(),
+    hmacKey,
     now: clock,
     logger,
-    idsFromTransactionResponse,
     facilities,
     settings: { ...testSettings, ...extra.settings },
     policy: testPolicy,

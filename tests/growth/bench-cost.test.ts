@@ -1,5 +1,5 @@
 // The bench's growth-cost figure, with a fake clock (no wall-clock dependence).
-import { measureGrowthCost } from '../../src/bench/growth-cost.js';
+import { measureGrowthCost } from '../../bench/growth-cost.js';
 import { NOW, samples, tables } from '../mapping/helpers.js';
 
 it('times the z-score step per visit over every valid record and round', () => {

@@ -9,9 +9,7 @@ import { LOCALES, messages, operatorLocale, type Locale } from '../../i18n/index
 import { ConfigError, loadHmacKey, loadServiceConfig, storeOptionsOf } from '../../config/index.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
-import { loadMappingTables } from '../../mapping/index.js';
-import { weighingFact } from '../../sync/weighings.js';
-import type { VisitRecord } from '../../mapping/types.js';
+import { mappingKit } from '../../compose.js';
 import { fileErrorText, importFile, ImportFileError, summaryLines, type ImportSummary } from '../../app/import.js';
 import { loadTemplate, TemplateError } from '../../app/import-template.js';
 import { formatOf } from '../../app/import-readers.js';
@@ -61,14 +59,13 @@ async function run(ctx: CliContext, file: string, flags: ImportFlags, locale: Lo
     }
     const facility = facilities.find((f) => f.organizationId === flags.org);
     if (!facility) throw new CliStop(EXIT.UNUSABLE, text(locale, 'file.organization', { organizationId: flags.org.slice(0, 64) }));
-    const tables = loadMappingTables();
     const hmacKey = hmac.key;
     const progress = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
     const summary = await importFile(file, format, {
       store, validator: ctx.validator(), mapper: ctx.mapper(), now: ctx.clock, idKey: hmacKey,
       organizations: new Set(facilities.map((f) => f.organizationId)),
       locations: new Map(facilities.map((f) => [f.organizationId, new Set(Object.keys(f.locations))])),
-      weighingOf: (record: VisitRecord) => weighingFact(record, tables, hmacKey),
+      weighingOf: mappingKit().weighingOf(hmacKey),
       rejectionsRetentionDays: cfg.rejectionsRetentionDays,
     }, {
       organizationId: flags.org, template, timeZone: facility.timezone, locale, dryRun: !!flags.dryRun, ...(batchSize ? { batchSize } : {}),

@@ -7,20 +7,16 @@
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../context.js';
-import { generateApiKey, hashApiKey } from '../../api/auth.js';
+import { createFacilityKey, hashApiKey, revokeKey, SHOWN_PREFIX } from '../../app/keys.js';
 import { loadServiceConfig, ConfigError, parseFacilities, readJsonFile, storeOptionsOf } from '../../config/index.js';
 import { keyWeakness } from '../../config/key-strength.js';
 import { openStore, sqliteFileOf } from '../../store/index.js';
 import type { ApiKeyRow, Store } from '../../store/types.js';
 import { messages, operatorLocale, type Params } from '../../i18n/index.js';
-import { SIMULATOR_FACILITIES_FILE } from '../../service.js';
+import { SIMULATOR_FACILITIES_FILE } from '../../config/index.js';
 import { rotateDataCommand } from './at-rest.js';
 
 const catalogue = messages('keys');
-/** Characters of the sha256 shown by `keys list` (48 bits: unique among any realistic number of keys). */
-const SHOWN_PREFIX = 12;
-/** Shortest hash prefix `keys revoke` accepts, so a typo does not match by accident. */
-const MIN_PREFIX = 8;
 
 /** Runs `use` on the service database (opened from the environment like the service does) and closes it. */
 async function withServiceStore<T>(use: (store: Store, database: string) => Promise<T>): Promise<T> {
@@ -70,14 +66,10 @@ export function keysCommand(ctx: CliContext): Command {
       if (!/^[A-Za-z0-9-]{1,64}$/.test(flags.org)) return fail(t('org.format'));
       const { file, orgs } = configuredOrganizations();
       if (!orgs.includes(flags.org)) return fail(t('org.unknown', { org: flags.org, file, configured: orgs.join(', ') }));
-      const key = generateApiKey();
-      const database = await withServiceStore(async (store, db) => {
-        await store.putApiKey({
-          keyHash: hashApiKey(key), organizationId: flags.org, role: 'facility', source: 'cli', createdAt: ctx.clock().getTime(),
-          ...(flags.label ? { label: flags.label } : {}),
-        });
-        return db;
-      });
+      const { key, database } = await withServiceStore(async (store, db) => ({
+        key: await createFacilityKey(store, { organizationId: flags.org, ...(flags.label ? { label: flags.label } : {}), at: ctx.clock().getTime() }),
+        database: db,
+      }));
       ctx.stdout.write(`${key}\n`);
       ctx.stderr.write(`${t('create.stored', { org: flags.org, label: flags.label ?? t('no-label'), database })}\n`);
     }));
@@ -113,18 +105,14 @@ export function keysCommand(ctx: CliContext): Command {
     .description('revoke a key: it stops working at once on every instance that uses this database')
     .action(guarded(async (query: string) => {
       await withServiceStore(async (store, database) => {
-        const rows = await store.listApiKeys();
         const q = query.trim();
-        const byPrefix = /^[0-9a-fA-F]+$/.test(q) && q.length >= MIN_PREFIX ? rows.filter((r) => r.keyHash.startsWith(q.toLowerCase())) : [];
-        const matched = byPrefix.length ? byPrefix : rows.filter((r) => r.label === q);
-        if (!matched.length) return fail(t('revoke.none', { query: q, database }));
-        const active = matched.filter((r) => r.revokedAt === undefined);
-        if (!active.length) return fail(t('revoke.already', { prefix: matched[0]!.keyHash.slice(0, SHOWN_PREFIX), at: iso(matched[0]!.revokedAt, t) }), EXIT.INVALID);
-        if (active.length > 1) {
-          return fail(t('revoke.ambiguous', { count: active.length, query: q, prefixes: active.map((r) => r.keyHash.slice(0, SHOWN_PREFIX)).join(', ') }));
+        const result = await revokeKey(store, q, ctx.clock().getTime());
+        if (result.status === 'none') return fail(t('revoke.none', { query: q, database }));
+        if (result.status === 'already') return fail(t('revoke.already', { prefix: result.row.keyHash.slice(0, SHOWN_PREFIX), at: iso(result.row.revokedAt, t) }), EXIT.INVALID);
+        if (result.status === 'ambiguous') {
+          return fail(t('revoke.ambiguous', { count: result.rows.length, query: q, prefixes: result.rows.map((r) => r.keyHash.slice(0, SHOWN_PREFIX)).join(', ') }));
         }
-        const row = active[0]!;
-        await store.revokeApiKey(row.keyHash, ctx.clock().getTime());
+        const row = result.row;
         ctx.stdout.write(`${t('revoke.done', { prefix: row.keyHash.slice(0, SHOWN_PREFIX), org: row.organizationId ?? row.role, label: labelOf(row), database })}\n`);
         if (row.source === 'file') ctx.stderr.write(`${t('revoke.file-key')}\n`);
       });

@@ -5,8 +5,8 @@
 // Exit 0 all mapped, 1 any invalid record, 2 unusable input (unreadable, not JSON, not an object).
 import { Command } from 'commander';
 import type { Readable, Writable } from 'node:stream';
-import type { ValidatorLike } from '../../api/contracts.js';
-import { dryRun, type Mapper } from '../../api/dry-run.js';
+import type { ValidatorLike } from '../../app/contracts.js';
+import { dryRun, type Mapper } from '../../app/dry-run.js';
 import { toOperationOutcome, type Issue } from '../../validation/outcome.js';
 import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../../util/json-limits.js';
 import { itemId, LINE_ID_HELP, openInput, readItems, writeLine, type InputItem } from '../ndjson.js';

@@ -5,7 +5,8 @@
 // `facilityProblems`, as are paused facilities); 2 configuration error / could not start; 3 outcomes could not be recorded.
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { startService } from '../../service.js';
+import { composeInstance, type Composition } from '../../compose.js';
+import { syncOnce } from '../../app/sync-run.js';
 import { ConfigError } from '../../config/errors.js';
 import { createLogger } from '../../util/logger.js';
 
@@ -29,29 +30,25 @@ export function syncCommand(ctx: CliContext): Command {
         return;
       }
       const logger = createLogger({ destination: ctx.stderr as never });
-      let svc;
+      let svc: Composition;
       try {
-        svc = await startService(process.env, { noHttp: true, logger });
+        svc = await composeInstance(process.env, { noHttp: true, logger });
       } catch (e) {
         ctx.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `ilp-adapter sync: could not start (${e instanceof Error ? e.message : 'unknown error'})\n`);
         ctx.exitCode = SYNC_EXIT.CONFIG;
         return;
       }
       try {
-        const summary = await svc.drain(maxTicks);
-        const counts = (await svc.store.counts()).byState;
-        // Facilities that deliver nothing until someone acts (reason texts are the platform's, PII- and secret-free).
-        const facilityProblems: Array<{ organizationId: string; status: string; reason?: string }> = [];
-        for (const f of svc.facilities) {
-          const st = await svc.store.getFacilityState(f.organizationId);
-          if (st && st.status !== 'active') facilityProblems.push({ organizationId: f.organizationId, status: st.status, ...(st.reason ? { reason: st.reason } : {}) });
-        }
-        const blockedFacility = facilityProblems.some((p) => p.status === 'auth-failed' || p.status === 'config-error');
+        const { summary, counts, facilityProblems, blockedFacility } = await syncOnce({
+          runner: svc.runner, store: svc.store, now: svc.now, delivered: svc.runtimes, probed: svc.probed, organizations: svc.facilities.map((f) => f.organizationId),
+        }, maxTicks);
         ctx.stdout.write(`${JSON.stringify({ ...summary, mode: svc.mode, counts, ...(facilityProblems.length ? { facilityProblems } : {}) })}\n`);
         ctx.exitCode = summary.unrecorded > 0 ? SYNC_EXIT.UNRECORDED
           : summary.needsCorrection + summary.blocked + summary.deadLetter > 0 || blockedFacility ? SYNC_EXIT.ATTENTION : SYNC_EXIT.OK;
       } finally {
-        await svc.close();
+        const startedAt = Date.now();
+        await svc.stopWork(() => Math.max(0, svc.cfg.shutdownGraceMs - (Date.now() - startedAt)));
+        await svc.release();
       }
     });
 }

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import type { Readable, Writable } from 'node:stream';
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { ValidatorLike } from '../../api/contracts.js';
+import type { ValidatorLike } from '../../app/contracts.js';
 import { hasErrors, toOperationOutcome, type Issue } from '../../validation/outcome.js';
 import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from '../../util/json-limits.js';
 import { itemId, LINE_ID_HELP, openInput, readItems, writeLine, type InputItem } from '../ndjson.js';

@@ -9,11 +9,12 @@ import type { LedgerEntry, LedgerStore, VisitRow } from '../../store/types.js';
 import { toOperationOutcome } from '../../validation/outcome.js';
 import { messageIssue } from '../../i18n/issues.js';
 import type { Logger } from '../../util/logger.js';
+import { identifierSystem } from '../../util/systems.js';
 import type { MappedEntry } from '../contracts.js';
 import { byIdentifier, byReference, refersTo, verifiedSearch, type Criterion } from '../verified-search.js';
 import { adoptionsFrom, ledgerKey, patientIdOf, unrecorded } from './plan.js';
 
-export const ENCOUNTER_SYSTEM = (org: string) => `http://sys-ids.kemkes.go.id/encounter/${org}`;
+export const ENCOUNTER_SYSTEM = (org: string) => identifierSystem('encounter', org);
 
 export interface ReconcileDeps {
   store: Pick<LedgerStore, 'ledgerForVisit' | 'putLedger'>;

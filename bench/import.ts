@@ -5,14 +5,11 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
-import { createValidator } from '../validation/index.js';
-import { loadMappingTables, mapVisit } from '../mapping/index.js';
-import { openStore, plainRecordCodec } from '../store/index.js';
-import { importFile, type ImportSummary } from '../app/import.js';
-import { importsDir, loadTemplate } from '../app/import-template.js';
-import type { SheetFormat } from '../app/import-readers.js';
-import { weighingFact } from '../sync/weighings.js';
-import type { VisitRecord } from '../mapping/types.js';
+import { createMappingKit } from '../src/compose.js';
+import { openStore, plainRecordCodec } from '../src/store/index.js';
+import { importFile, type ImportSummary } from '../src/app/import.js';
+import { importsDir, loadTemplate } from '../src/app/import-template.js';
+import type { SheetFormat } from '../src/app/import-readers.js';
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -56,16 +53,15 @@ async function bench(format: SheetFormat, dir: string): Promise<void> {
   const file = path.join(dir, `register.${format}`);
   await (format === 'csv' ? writeCsv(file) : writeXlsx(file));
   const store = await openStore({ url: `sqlite:${path.join(dir, `bench-${format}.db`)}`, codec: plainRecordCodec });
-  const tables = loadMappingTables();
-  const validator = createValidator();
+  const { validator, mapper, weighingOf } = createMappingKit();
   const key = Buffer.alloc(32, 1);
   const rss: Array<[number, number]> = [];
   let peak = 0;
   const t0 = performance.now();
   const summary: ImportSummary = await importFile(file, format, {
-    store, validator, mapper: (r, now) => mapVisit(r, tables, { now }), now: () => new Date('2026-11-20T03:00:00Z'), idKey: key,
+    store, validator, mapper, now: () => new Date('2026-11-20T03:00:00Z'), idKey: key,
     organizations: new Set([ORG]), locations: new Map([[ORG, new Set(['POSY-MAWAR-01'])]]),
-    weighingOf: (r) => weighingFact(r as VisitRecord, tables, key),
+    weighingOf: weighingOf(key),
   }, {
     organizationId: ORG, template: loadTemplate('posyandu'), locale: 'id',
     onProgress: (s) => {

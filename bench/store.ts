@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore, plainRecordCodec } from '../store/index.js';
-import type { IngestItem, Store } from '../store/types.js';
+import { openStore, plainRecordCodec } from '../src/store/index.js';
+import type { IngestItem, Store } from '../src/store/types.js';
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);

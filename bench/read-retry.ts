@@ -5,20 +5,17 @@
 // through the slow retry queue), plus platform requests and wall time. Same simulator seed for both runs.
 // Knobs: BENCH_VISITS (400), BENCH_5XX (0.05), BENCH_LATENCY_MS (5), BENCH_SEED (1).
 import os from 'node:os';
-import { openStore } from '../store/index.js';
-import { loadMappingTables, mapVisit, checkVisit, type MappingTables } from '../mapping/index.js';
-import { createValidator } from '../validation/index.js';
-import { createPlatformClient, idsFromTransactionResponse, DEFAULT_READ_RETRIES } from '../platform/client.js';
-import { createFacilityLimiter } from '../platform/limiter.js';
-import type { FacilityConfig } from '../platform/types.js';
-import { startSimulator } from '../simulator/server.js';
-import type { SeedPatient } from '../simulator/options.js';
-import { IdentityResolver } from '../sync/identity.js';
-import { SyncRunner } from '../sync/runner.js';
-import { defaultRetryPolicy } from '../sync/policy.js';
-import { defaultSyncSettings } from '../config/service.js';
-import { contentHash } from '../sync/hash.js';
-import { createLogger } from '../util/logger.js';
+import { openStore } from '../src/store/index.js';
+import { createRunner, mappingKit, platformRuntimes } from '../src/compose.js';
+import { DEFAULT_READ_RETRIES } from '../src/platform/client.js';
+import { createFacilityLimiter } from '../src/platform/limiter.js';
+import type { FacilityConfig } from '../src/platform/types.js';
+import { startSimulator } from '../src/simulator/server.js';
+import type { SeedPatient } from '../src/simulator/options.js';
+import { defaultRetryPolicy } from '../src/sync/policy.js';
+import { defaultSyncSettings } from '../src/config/service.js';
+import { contentHash } from '../src/sync/hash.js';
+import { createLogger } from '../src/util/logger.js';
 import { LOCATION, ORG, person, visit } from './visits.js';
 
 const num = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
@@ -45,10 +42,9 @@ async function run(readRetries: number, n: number, errorRate5xx: number, latency
   const limiter = createFacilityLimiter(ORG, { quotaPerMinute: cfg.quotaPerMinute, maxConcurrent: 4 });
   let retriedReads = 0;
   const countRetries = { debug: () => undefined, warn: () => undefined, info: (_o: object, msg?: string) => { if (msg === 'retrying idempotent read') retriedReads++; } };
-  const client = createPlatformClient(cfg, { limiter, timeoutMs: 10_000, readRetries, logger: countRetries });
-  const runner = new SyncRunner<MappingTables>({
-    store, mapping: { mapVisit, checkVisit }, tables: loadMappingTables(), validator: createValidator(), identity: new IdentityResolver({ store, hmacKey: Buffer.alloc(32, 1), now: Date.now }),
-    now: Date.now, logger: createLogger({ level: 'silent' }), idsFromTransactionResponse, facilities: new Map([[ORG, { config: cfg, client }]]),
+  const runner = createRunner({
+    store, kit: mappingKit(), hmacKey: Buffer.alloc(32, 1), now: Date.now, logger: createLogger({ level: 'silent' }),
+    facilities: platformRuntimes([cfg], { limiterFor: () => limiter, timeoutMs: 10_000, readRetries, logger: countRetries }),
     settings: { ...defaultSyncSettings, timeBudgetMs: 10 * 60_000 },
     // Short slow-queue backoff so the bench drains in seconds; the figure counts trips through it, not their length.
     policy: { ...defaultRetryPolicy, maxAttempts: 50, baseDelayMs: 100, maxDelayMs: 1_000, minDelayMs: 20 },

@@ -1,8 +1,8 @@
 // Cost of the growth computation per visit (WHO z-scores of the measurements), for `npm run bench`: the records are checked once,
 // then only the z-score step is timed, so the figure is what growth adds to mapping a visit.
-import { analyseVisit, type VisitPlan } from '../mapping/check.js';
-import { visitGrowthFacts } from '../mapping/growth-observations.js';
-import type { MappingTables } from '../mapping/types.js';
+import { analyseVisit, type VisitPlan } from '../src/mapping/check.js';
+import { visitGrowthFacts } from '../src/mapping/growth-observations.js';
+import type { MappingTables } from '../src/mapping/types.js';
 
 export interface GrowthCost {
   /** Visits timed (records × rounds); records with errors are skipped. */

@@ -12,23 +12,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startService } from '../service.js';
-import { hashApiKey } from '../api/auth.js';
-import { openStore } from '../store/index.js';
-import type { Store } from '../store/types.js';
-import { loadMappingTables, mapVisit, checkVisit, type MappingTables } from '../mapping/index.js';
-import { createValidator } from '../validation/index.js';
-import { createPlatformClient, idsFromTransactionResponse } from '../platform/client.js';
-import { createFacilityLimiter } from '../platform/limiter.js';
-import type { FacilityConfig } from '../platform/types.js';
-import { startSimulator } from '../simulator/server.js';
-import type { SeedPatient } from '../simulator/options.js';
-import { IdentityResolver } from '../sync/identity.js';
-import { SyncRunner } from '../sync/runner.js';
-import { defaultRetryPolicy } from '../sync/policy.js';
-import { defaultSyncSettings } from '../config/service.js';
-import { contentHash } from '../sync/hash.js';
-import { createLogger } from '../util/logger.js';
+import { startService } from '../src/service.js';
+import { hashApiKey } from '../src/app/keys.js';
+import { createRunner, mappingKit, platformRuntimes } from '../src/compose.js';
+import { openStore } from '../src/store/index.js';
+import type { Store } from '../src/store/types.js';
+import type { MappingTables } from '../src/mapping/index.js';
+import { createFacilityLimiter } from '../src/platform/limiter.js';
+import type { FacilityConfig } from '../src/platform/types.js';
+import { startSimulator } from '../src/simulator/server.js';
+import type { SeedPatient } from '../src/simulator/options.js';
+import type { SyncRunner } from '../src/sync/runner.js';
+import { defaultRetryPolicy } from '../src/sync/policy.js';
+import { defaultSyncSettings } from '../src/config/service.js';
+import { contentHash } from '../src/sync/hash.js';
+import { createLogger } from '../src/util/logger.js';
 import { LOCATION, ORG, person, visit } from './visits.js';
 
 const num = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
@@ -108,11 +106,9 @@ async function kit(patients: SeedPatient[], opts: { quota?: number; windowMs?: n
     timezone: 'Asia/Jakarta', quotaPerMinute: opts.quota ?? 100_000, locations: { [LOCATION]: { name: 'Posyandu Mawar', physicalType: 'si' } },
   };
   const limiter = createFacilityLimiter(ORG, { quotaPerMinute: cfg.quotaPerMinute, ...(opts.windowMs ? { windowMs: opts.windowMs } : {}), maxConcurrent: 4 });
-  const client = createPlatformClient(cfg, { limiter, timeoutMs: 10_000 });
-  const logger = createLogger({ level: 'silent' });
-  const runner = new SyncRunner<MappingTables>({
-    store, mapping: { mapVisit, checkVisit }, tables: loadMappingTables(), validator: createValidator(), identity: new IdentityResolver({ store, hmacKey: Buffer.alloc(32, 1), now: Date.now }),
-    now: Date.now, logger, idsFromTransactionResponse, facilities: new Map([[ORG, { config: cfg, client }]]),
+  const runner = createRunner({
+    store, kit: mappingKit(), hmacKey: Buffer.alloc(32, 1), now: Date.now, logger: createLogger({ level: 'silent' }),
+    facilities: platformRuntimes([cfg], { limiterFor: () => limiter, timeoutMs: 10_000 }),
     settings: { ...defaultSyncSettings, timeBudgetMs: 10 * 60_000 }, policy: { ...defaultRetryPolicy, baseDelayMs: 200, maxDelayMs: 2000 },
   });
   return {
@@ -211,17 +207,13 @@ async function benchFacilities(): Promise<Record<string, number>> {
     clients: orgs.map((org) => ({ clientId: `c-${org}`, clientSecret: `s-${org}`, organizationId: org })),
   });
   const store = await openStore({ url: 'sqlite::memory:' });
-  const runtimes = new Map(orgs.map((org) => {
-    const cfg: FacilityConfig = {
-      organizationId: org, environment: 'simulator', authBaseUrl: sim.authBaseUrl, fhirBaseUrl: sim.fhirBaseUrl, clientId: `c-${org}`, clientSecret: `s-${org}`,
-      timezone: 'Asia/Jakarta', quotaPerMinute: 100_000, locations: { [LOCATION]: { name: 'Posyandu Mawar', physicalType: 'si' } },
-    };
-    return [org, { config: cfg, client: createPlatformClient(cfg, { timeoutMs: 10_000 }) }] as const;
-  }));
+  const runtimes = platformRuntimes(orgs.map((org): FacilityConfig => ({
+    organizationId: org, environment: 'simulator', authBaseUrl: sim.authBaseUrl, fhirBaseUrl: sim.fhirBaseUrl, clientId: `c-${org}`, clientSecret: `s-${org}`,
+    timezone: 'Asia/Jakarta', quotaPerMinute: 100_000, locations: { [LOCATION]: { name: 'Posyandu Mawar', physicalType: 'si' } },
+  })), { timeoutMs: 10_000 });
   let peakFacilities = 0;
-  const runner = new SyncRunner<MappingTables>({
-    store, mapping: { mapVisit, checkVisit }, tables: loadMappingTables(), validator: createValidator(), identity: new IdentityResolver({ store, hmacKey: Buffer.alloc(32, 1), now: Date.now }),
-    now: Date.now, logger: createLogger({ level: 'silent' }), idsFromTransactionResponse, facilities: new Map(runtimes),
+  const runner = createRunner({
+    store, kit: mappingKit(), hmacKey: Buffer.alloc(32, 1), now: Date.now, logger: createLogger({ level: 'silent' }), facilities: runtimes,
     settings: { ...defaultSyncSettings, timeBudgetMs: 10 * 60_000 }, policy: { ...defaultRetryPolicy, baseDelayMs: 200, maxDelayMs: 2000 },
     onClaim: async () => {
       let inFlight = 0;
@@ -240,7 +232,7 @@ async function benchFacilities(): Promise<Record<string, number>> {
     const sent = (await store.counts()).byState.sent;
     return { facilities, visits: facilities * perFacility, latencyMs, concurrency: defaultSyncSettings.concurrency, sent, visitsPerS: Math.round(sent / seconds), peakFacilitiesInFlight: peakFacilities };
   } finally {
-    for (const rt of runtimes.values()) (rt.client as { limiter?: { close(): void } }).limiter?.close();
+    for (const rt of runtimes.values()) rt.platform.limiter.close();
     await store.close();
     await sim.close();
   }
