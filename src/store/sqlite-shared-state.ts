@@ -15,6 +15,7 @@ export function sharedStateOf(db: Database.Database, codec: RecordCodec) {
     // The limit-th newest grant in the window: present only when the window is full.
     nth: p<{ at: number }>('SELECT at FROM quota_grants WHERE credential = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?'),
     grant: p('INSERT INTO quota_grants (credential, at) VALUES (?, ?)'),
+    newest: p<{ at: number | null }>('SELECT max(at) AS at FROM quota_grants WHERE credential = ?'),
     pause: p(`INSERT INTO quota_state (credential, paused_until) VALUES (?, ?)
               ON CONFLICT (credential) DO UPDATE SET paused_until = max(paused_until, excluded.paused_until)`),
     token: p<DbTokenRow>('SELECT token, expires_at, refresh_at, blocked_until, blocked_state, blocked_error FROM platform_tokens WHERE credential = ?'),
@@ -32,7 +33,10 @@ export function sharedStateOf(db: Database.Database, codec: RecordCodec) {
     releaseLease: p('DELETE FROM leases WHERE name = ? AND holder = ?'),
   };
 
-  const take = db.transaction((credential: string, limit: number, windowMs: number, now: number): QuotaAnswer => {
+  const take = db.transaction((credential: string, limit: number, windowMs: number, callerNow: number): QuotaAnswer => {
+    // `callerNow` was read before this process got the write lock; another process may have granted later meanwhile.
+    // The log only grows in time, so a grant never leaves the window before one granted earlier.
+    const now = Math.max(callerNow, s.newest.get(credential)?.at ?? callerNow);
     const cut = now - windowMs;
     s.prune.run(credential, cut);
     const wait = quotaDecision(now, s.pausedUntil.get(credential)?.paused_until ?? 0, s.nth.get(credential, cut, limit - 1)?.at, windowMs);
