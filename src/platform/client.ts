@@ -306,7 +306,7 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
         // 401 on a request we signed: the token died early. Drop it and try once more; never a third time.
         if (err.status === 401 && !ctx.tokenFailed && ctx.token !== undefined && !refreshed) {
           refreshed = true;
-          tokens.invalidate(ctx.token);
+          await tokens.invalidate(ctx.token);
           continue;
         }
         // Only an exchange that went out (quota granted, token in hand) is retried: a refused token has its own cooldown.

@@ -98,11 +98,11 @@ describe('caching and refresh', () => {
     auth().times(5).reply(() => [200, tokenBody(`T${++calls}`)]);
     const tokens = createTokenProvider(facility());
     expect(await tokens.get()).toBe('T1');
-    tokens.invalidate('T1');
+    await tokens.invalidate('T1');
     expect(await tokens.get()).toBe('T2');
-    tokens.invalidate('T1'); // a late 401 for the old token
+    await tokens.invalidate('T1'); // a late 401 for the old token
     expect(await tokens.get()).toBe('T2');
-    tokens.invalidate();
+    await tokens.invalidate();
     expect(await tokens.get()).toBe('T3');
     expect(calls).toBe(3);
   });
