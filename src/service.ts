@@ -24,6 +24,7 @@ import {
 import { loadMappingTables, mapVisit, checkVisit, type MappingTables, type VisitRecord } from './mapping/index.js';
 import { createValidator } from './validation/index.js';
 import { createPlatformClient, idsFromTransactionResponse } from './platform/client.js';
+import { createFacilityLimiter, grantLimit, storeBudget } from './platform/limiter.js';
 import type { FacilityConfig } from './platform/types.js';
 import { companionFiles, DataKeyConfigError, loadDataKeys, looseModes, openStore, sqliteFileOf, type RecordKeyring } from './store/index.js';
 import type { RetentionResult } from './store/types.js';
@@ -211,6 +212,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     // The bundled simulator starts empty: ids remembered from an earlier run would point at nothing (20007).
     for (const e of needsBundled ? setup.entries.filter((x) => x.environment === 'simulator' && x.simulatorUrl === BUNDLED_SIMULATOR) : []) {
       const forgot = await store.forgetPlatformIds(e.organizationId);
+      await store.dropSharedToken(e.organizationId); // issued by the simulator of that run
       if (forgot.identities + forgot.ledger) logger.info({ organizationId: e.organizationId, ...forgot }, 'bundled simulator starts empty: forgot the SATUSEHAT ids remembered from an earlier run');
     }
     await importKeysFile(store, cfg.apiKeysFile, now(), logger);
@@ -232,7 +234,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     const runtimes = new Map<string, FacilityRuntime>();
     const probeTargets = new Map<string, ProbeTarget>();
     for (const f of facilities) {
-      const client = createPlatformClient(f, { logger: platformLogger, metrics, ...(overrides.platformTimeoutMs ? { timeoutMs: overrides.platformTimeoutMs } : {}) });
+      // The quota and the token are the store's: every instance on the database shares one budget and one token per facility.
+      const limiter = createFacilityLimiter(f.organizationId, {
+        quotaPerMinute: f.quotaPerMinute,
+        budget: storeBudget(openedStore, f.organizationId, grantLimit(f.quotaPerMinute, cfg.quotaGrantPercent), 60_000),
+      });
+      const client = createPlatformClient(f, {
+        limiter, sharedTokens: openedStore, logger: platformLogger, metrics, ...(overrides.platformTimeoutMs ? { timeoutMs: overrides.platformTimeoutMs } : {}),
+      });
       runtimes.set(f.organizationId, { config: f, client });
       probeTargets.set(f.organizationId, { authBaseUrl: f.authBaseUrl, requestToken: () => client.tokens.get() });
     }

@@ -23,11 +23,10 @@ export interface QuotaSource {
 }
 
 /**
- * The share of a facility's quota the limiter grants (DEFAULT_QUOTA_GRANT_PERCENT): requests granted in order may reach
- * the platform out of order (latency differs per request and instance), so a full budget could still see one more
- * request in some 60-second window at the platform. At least one point.
+ * The points per window granted of a facility's quota at `percent` (PLATFORM_QUOTA_GRANT_PERCENT): requests granted in
+ * order may reach the platform out of order (latency differs per request and instance), so a budget of the full quota
+ * could still put one more request into some 60-second window at the platform. At least one point.
  */
-export const DEFAULT_QUOTA_GRANT_PERCENT = 95;
 export function grantLimit(quotaPerMinute: number, percent: number): number {
   return Math.max(1, Math.floor((quotaPerMinute * percent) / 100));
 }
