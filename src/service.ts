@@ -25,6 +25,7 @@ import { loadMappingTables, mapVisit, checkVisit, type MappingTables, type Visit
 import { createValidator } from './validation/index.js';
 import { createPlatformClient, idsFromTransactionResponse } from './platform/client.js';
 import { createFacilityLimiter, grantLimit, storeBudget } from './platform/limiter.js';
+import { sharedTokenKey } from './platform/token.js';
 import type { FacilityConfig } from './platform/types.js';
 import { companionFiles, DataKeyConfigError, loadDataKeys, looseModes, openStore, sqliteFileOf, type RecordKeyring } from './store/index.js';
 import type { RetentionResult } from './store/types.js';
@@ -212,7 +213,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
     // The bundled simulator starts empty: ids remembered from an earlier run would point at nothing (20007).
     for (const e of needsBundled ? setup.entries.filter((x) => x.environment === 'simulator' && x.simulatorUrl === BUNDLED_SIMULATOR) : []) {
       const forgot = await store.forgetPlatformIds(e.organizationId);
-      await store.dropSharedToken(e.organizationId); // issued by the simulator of that run
+      const credentials = facilities.find((f) => f.organizationId === e.organizationId);
+      if (credentials) await store.dropSharedToken(sharedTokenKey(credentials)); // issued by the simulator of that run
       if (forgot.identities + forgot.ledger) logger.info({ organizationId: e.organizationId, ...forgot }, 'bundled simulator starts empty: forgot the SATUSEHAT ids remembered from an earlier run');
     }
     await importKeysFile(store, cfg.apiKeysFile, now(), logger);

@@ -2,7 +2,7 @@
 // is remembered and answered locally until that minute has passed: the provider never loops on auth.
 // With a shared store (instances on one database) the token and that memory are the store's: one instance fetches under
 // the lease `token:<organizationId>` while the others wait for its result, and a failure blocks every instance.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FacilityConfig, PlatformErrorKind, PlatformErrorReason } from './types.js';
 import { PlatformError } from './types.js';
 import { errorFromResponse, normaliseOutcome, ownOutcome, toPlatformError, DEFAULT_RETRY_AFTER_MS } from './errors.js';
@@ -121,6 +121,16 @@ export function tokenUrl(authBaseUrl: string): string {
   return `${authBaseUrl.replace(/\/+$/, '')}/accesstoken?grant_type=client_credentials`;
 }
 
+/**
+ * The shared cache's key of a facility's credentials: the organization and a short fingerprint of client id and secret,
+ * so a token or lockout of credentials since replaced is not taken for the new ones (the fingerprint is 48 bits of a
+ * sha256: it tells two credentials apart, it does not let anyone confirm a guessed secret with confidence).
+ */
+export function sharedTokenKey(cfg: Pick<FacilityConfig, 'organizationId' | 'clientId' | 'clientSecret'>): string {
+  const fp = createHash('sha256').update(`ilp-adapter credential\u0000${cfg.clientId}\u0000${cfg.clientSecret}`, 'utf8').digest('hex').slice(0, 12);
+  return `${cfg.organizationId}:${fp}`;
+}
+
 export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = {}): TokenProvider {
   const now = opts.now ?? Date.now;
   const doFetch = opts.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
@@ -137,7 +147,7 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
   /** Lifetime of the token request() just brought (for the shared cache). */
   let fetchedLifeMs = 0;
   const shared = opts.shared;
-  const credential = cfg.organizationId;
+  const credential = sharedTokenKey(cfg);
   const holder = randomUUID();
   const leaseName = `token:${credential}`;
   // The lease outlasts one request (its timeout) and the quota point it may wait for; a dead holder's lease just expires.
