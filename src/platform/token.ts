@@ -254,7 +254,7 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
    * lease and fetch (looking once more first: a holder stores its result before it releases), else wait for the holder.
    */
   async function sharedFetch(cache: SharedTokenCache): Promise<string> {
-    const deadline = now() + leaseMs;
+    const deadline = Date.now() + leaseMs; // real time: waiting is real whatever clock the provider is given
     for (;;) {
       const t = now();
       const state = await cache.getSharedToken(credential, t);
@@ -287,7 +287,7 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
         cached = { token: state.token.value, expiresAt: t + state.token.expiresInMs, refreshAt: t + SHARED_RECHECK_MS };
         return cached.token;
       }
-      if (now() >= deadline) {
+      if (Date.now() >= deadline) {
         throw new PlatformError('transient', undefined, ownOutcome('transient', 'Another instance is requesting the token and has not finished'));
       }
       await new Promise((r) => setTimeout(r, SHARED_RECHECK_MS));

@@ -2,14 +2,10 @@
 // PostgreSQL on its own clock when a server is available), drive requests through. However they interleave, no sliding
 // window of `windowMs` holds more than `limit` grants (the grant times are the store's, so the check is exact), and a
 // Retry-After seen by one instance pauses the others.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createFacilityLimiter, memoryBudget, storeBudget, type FacilityLimiter, type QuotaBudget } from '../../src/platform/limiter.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
-import { openPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
 import { describePostgres } from '../store/helpers/postgres.js';
+import { postgresInstances, sqliteInstances, type Instances } from '../store/helpers/instances.js';
 
 const ORG = '10000004';
 const LIMIT = 5;
@@ -47,7 +43,7 @@ function busiestWindow(times: number[], windowMs: number): number {
   return best;
 }
 
-function sharedQuotaSuite(open: () => Promise<{ stores: Store[]; cleanup: () => Promise<void> }>): void {
+function sharedQuotaSuite(open: () => Promise<Instances>): void {
   let stores: Store[] = [];
   let cleanup: () => Promise<void> = async () => undefined;
   const limiters: FacilityLimiter[] = [];
@@ -91,34 +87,11 @@ function sharedQuotaSuite(open: () => Promise<{ stores: Store[]; cleanup: () => 
 }
 
 describe('shared quota over one SQLite file', () => {
-  sharedQuotaSuite(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-shared-quota-'));
-    const file = path.join(dir, 'shared.db');
-    const stores = [openSqliteStore({ file })];
-    stores.push(openSqliteStore({ file }), openSqliteStore({ file }));
-    return {
-      stores,
-      async cleanup() {
-        for (const s of stores) await s.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  });
+  sharedQuotaSuite(async () => sqliteInstances(3));
 });
 
 describePostgres('shared quota over one PostgreSQL database (database clock)', (server) => {
-  sharedQuotaSuite(async () => {
-    const url = await server().newDatabase();
-    const stores: Store[] = [];
-    for (let i = 0; i < 3; i++) stores.push(await openPostgresStore({ url, poolMax: 2 }));
-    return {
-      stores,
-      async cleanup() {
-        for (const s of stores) await s.close();
-        await server().dropDatabase(url);
-      },
-    };
-  });
+  sharedQuotaSuite(() => postgresInstances(server(), 3));
 });
 
 describe('the in-memory budget is a sliding window too', () => {

@@ -2,40 +2,24 @@
 // available) against nock. One token request between them, a failed auth locks both out, a 401 drops only the token
 // that failed, and the token is sealed at rest.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import nock from 'nock';
-import Database from 'better-sqlite3';
 import { createTokenProvider, type TokenProvider } from '../../src/platform/token.js';
 import { PlatformError } from '../../src/platform/types.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { openPostgresStore } from '../../src/store/postgres.js';
 import { parseDataKeys } from '../../src/store/record-codec.js';
-import type { Store } from '../../src/store/types.js';
 import { describePostgres } from '../store/helpers/postgres.js';
-import { AUTH_ORIGIN, AUTH_PATH, BAD_CREDENTIALS, ORG, SECRET, facility, failure, tokenBody } from './helpers.js';
+import { postgresInstances, sqliteInstances, type Instances } from '../store/helpers/instances.js';
+import { BAD_CREDENTIALS, ORG, SECRET, facility, failure, offlineWithNock, tokenBody, tokenEndpoint } from './helpers.js';
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.abortPendingRequests();
-  nock.cleanAll();
-});
-afterAll(() => nock.enableNetConnect());
-
-const auth = () => nock(AUTH_ORIGIN).post(AUTH_PATH).query({ grant_type: 'client_credentials' });
+offlineWithNock();
+const auth = tokenEndpoint;
 const TOKEN = 'shared-bearer-token-0123456789';
 const keyring = () => parseDataKeys(`k1:${randomBytes(32).toString('base64')}`, 'test keys');
 
-interface Opened {
-  stores: Store[];
-  /** Every stored value of platform_tokens, as the database holds it. */
-  rawTokens: () => Promise<string>;
-  cleanup: () => Promise<void>;
-}
+/** Every stored value of platform_tokens, as the database holds it. */
+const rawTokens = async (db: Instances) => JSON.stringify(await db.rows('SELECT * FROM platform_tokens'));
 
-function sharedTokenSuite(open: () => Promise<Opened>): void {
-  let opened: Opened;
+function sharedTokenSuite(open: () => Promise<Instances>): void {
+  let opened: Instances;
   let a: TokenProvider;
   let b: TokenProvider;
   beforeEach(async () => {
@@ -54,7 +38,7 @@ function sharedTokenSuite(open: () => Promise<Opened>): void {
     expect(new Set(got)).toEqual(new Set([`${TOKEN}-1`]));
     expect(scope.pendingMocks()).toHaveLength(1); // two of the three answers were never asked for
     // Sealed at rest: the token is not in the database in clear.
-    const raw = await opened.rawTokens();
+    const raw = await rawTokens(opened);
     expect(raw).toContain('enc:v1:k1:');
     expect(raw).not.toContain(TOKEN);
   });
@@ -73,7 +57,7 @@ function sharedTokenSuite(open: () => Promise<Opened>): void {
     expect(b.state()).toMatchObject({ state: 'auth-failed' });
     // Nothing of the secret in what the other instance was told.
     expect(JSON.stringify(second.outcome)).not.toContain(SECRET);
-    expect(await opened.rawTokens()).not.toContain(SECRET);
+    expect(await rawTokens(opened)).not.toContain(SECRET);
   });
 
   it('a 401 drops only the token that failed: one refresh for both, and a late 401 for the old token drops nothing', async () => {
@@ -90,52 +74,11 @@ function sharedTokenSuite(open: () => Promise<Opened>): void {
 }
 
 describe('shared token cache over one SQLite file', () => {
-  sharedTokenSuite(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-shared-token-'));
-    const file = path.join(dir, 'shared.db');
-    const codec = keyring();
-    const stores = [openSqliteStore({ file, codec }), openSqliteStore({ file, codec })];
-    return {
-      stores,
-      async rawTokens() {
-        const db = new Database(file, { readonly: true });
-        try {
-          return JSON.stringify(db.prepare('SELECT * FROM platform_tokens').all()) + readFileSync(file, 'latin1');
-        } finally {
-          db.close();
-        }
-      },
-      async cleanup() {
-        for (const s of stores) await s.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  });
+  sharedTokenSuite(async () => sqliteInstances(2, { codec: keyring() }));
 });
 
 describePostgres('shared token cache over one PostgreSQL database', (server) => {
-  sharedTokenSuite(async () => {
-    const url = await server().newDatabase();
-    const codec = keyring();
-    const stores: Store[] = [await openPostgresStore({ url, poolMax: 2, codec }), await openPostgresStore({ url, poolMax: 2, codec })];
-    return {
-      stores,
-      async rawTokens() {
-        const pg = (await import('pg')).default;
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        try {
-          return JSON.stringify((await c.query('SELECT * FROM platform_tokens')).rows);
-        } finally {
-          await c.end();
-        }
-      },
-      async cleanup() {
-        for (const s of stores) await s.close();
-        await server().dropDatabase(url);
-      },
-    };
-  });
+  sharedTokenSuite(() => postgresInstances(server(), 2, { codec: keyring() }));
 });
 
 it('the shared cache is keyed by organization: another facility has its own token', async () => {

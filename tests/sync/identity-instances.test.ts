@@ -1,17 +1,12 @@
 // Two instances (two resolvers, each with its own connection to one SQLite file, or one PostgreSQL database) resolving
 // the same new patient NIK and the same unregistered location at once: one create each at the platform, both get the
 // same ids, and no lease name holds the NIK.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Location } from 'fhir/r4.js';
-import Database from 'better-sqlite3';
-import { openSqliteStore } from '../../src/store/sqlite.js';
-import { openPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
 import type { FacilityConfig, PlatformClient } from '../../src/platform/types.js';
 import { IdentityResolver } from '../../src/sync/identity.js';
 import { describePostgres } from '../store/helpers/postgres.js';
+import { postgresInstances, sqliteInstances, type Instances } from '../store/helpers/instances.js';
 
 const NIK = '3171012345678901';
 const facility: FacilityConfig = {
@@ -59,9 +54,11 @@ function platform(gate: Promise<void>) {
   return { client, creates, started: started.promise };
 }
 
-function suite(open: () => Promise<{ stores: [Store, Store]; leaseNames: () => Promise<string[]>; cleanup: () => Promise<void> }>): void {
+function suite(open: () => Promise<Instances>): void {
   it('one create per identity across instances; the other waits and adopts the id', async () => {
-    const { stores, leaseNames, cleanup } = await open();
+    const db = await open();
+    const stores = db.stores as [Store, Store];
+    const leaseNames = async () => (await db.rows('SELECT name FROM leases')).map((r) => String(r.name));
     try {
       const gate = deferred();
       const p = platform(gate.promise);
@@ -92,54 +89,15 @@ function suite(open: () => Promise<{ stores: [Store, Store]; leaseNames: () => P
       expect(b).toEqual(a);
       expect(p.creates.sort()).toEqual(['Location', 'Patient']);
     } finally {
-      await cleanup();
+      await db.cleanup();
     }
   });
 }
 
 describe('identity registration across instances (SQLite file)', () => {
-  suite(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ilp-identity-'));
-    const file = path.join(dir, 'shared.db');
-    const stores: [Store, Store] = [openSqliteStore({ file }), openSqliteStore({ file })];
-    return {
-      stores,
-      async leaseNames() {
-        const db = new Database(file, { readonly: true });
-        try {
-          return (db.prepare('SELECT name FROM leases').all() as Array<{ name: string }>).map((r) => r.name);
-        } finally {
-          db.close();
-        }
-      },
-      async cleanup() {
-        for (const s of stores) await s.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  });
+  suite(async () => sqliteInstances(2));
 });
 
 describePostgres('identity registration across instances (PostgreSQL)', (server) => {
-  suite(async () => {
-    const url = await server().newDatabase();
-    const stores: [Store, Store] = [await openPostgresStore({ url, poolMax: 2 }), await openPostgresStore({ url, poolMax: 2 })];
-    return {
-      stores,
-      async leaseNames() {
-        const pg = (await import('pg')).default;
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        try {
-          return (await c.query<{ name: string }>('SELECT name FROM leases')).rows.map((r) => r.name);
-        } finally {
-          await c.end();
-        }
-      },
-      async cleanup() {
-        for (const s of stores) await s.close();
-        await server().dropDatabase(url);
-      },
-    };
-  });
+  suite(() => postgresInstances(server(), 2));
 });
