@@ -12,7 +12,8 @@ import {
 import { loadMappingTables, mapVisit, checkVisit, type MappingTables, type VisitRecord } from './mapping/index.js';
 import { createValidator, type Validator } from './validation/index.js';
 import { createPlatformClient, idsFromTransactionResponse, type PlatformClientDeps, type SatusehatClient } from './platform/client.js';
-import type { FacilityLimiter } from './platform/limiter.js';
+import { createFacilityLimiter, grantLimit, storeBudget, type FacilityLimiter } from './platform/limiter.js';
+import { sharedTokenKey } from './platform/token.js';
 import type { FacilityConfig, PlatformClient } from './platform/types.js';
 import { companionFiles, DataKeyConfigError, loadDataKeys, looseModes, openStore, sqliteFileOf, type RecordKeyring } from './store/index.js';
 import type { ClaimedVisit, RetentionResult, Store, WeighingFact } from './store/types.js';
@@ -291,6 +292,8 @@ export async function composeInstance(env: NodeJS.ProcessEnv, overrides: Composi
     // The bundled simulator starts empty: ids remembered from an earlier run would point at nothing (20007).
     for (const e of bundled) {
       const forgot = await openedStore.forgetPlatformIds(e.organizationId);
+      const credentials = facilities.find((f) => f.organizationId === e.organizationId);
+      if (credentials) await openedStore.dropSharedToken(sharedTokenKey(credentials)); // issued by the simulator of that run
       if (forgot.identities + forgot.ledger) logger.info({ organizationId: e.organizationId, ...forgot }, 'bundled simulator starts empty: forgot the SATUSEHAT ids remembered from an earlier run');
     }
     await importKeysFile(openedStore, cfg.apiKeysFile, now(), logger);
@@ -299,7 +302,13 @@ export async function composeInstance(env: NodeJS.ProcessEnv, overrides: Composi
     // Process metrics only when serving HTTP (a `sync --once` run is never scraped).
     const metrics = createMetrics({ defaultMetrics: !overrides.noHttp });
     metrics.watchStore(openedStore);
+    // The quota and the token are the store's: every instance on the database shares one budget and one token per facility.
     const runtimes = platformRuntimes(facilities, {
+      limiterFor: (f) => createFacilityLimiter(f.organizationId, {
+        quotaPerMinute: f.quotaPerMinute,
+        budget: storeBudget(openedStore, f.organizationId, grantLimit(f.quotaPerMinute, cfg.quotaGrantPercent), 60_000),
+      }),
+      sharedTokens: openedStore,
       logger: logger.child({ component: 'platform' }), metrics, ...(overrides.platformTimeoutMs ? { timeoutMs: overrides.platformTimeoutMs } : {}),
     });
     const probeTargets = new Map<string, ProbeTarget>();

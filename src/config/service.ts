@@ -69,6 +69,11 @@ export interface ServiceConfig {
   ingestRecordsPerMinute: number;
   /** INGEST_MAX_QUEUED_PER_FACILITY: records of one facility waiting for delivery (queued or sending) beyond which a push is refused whole. */
   ingestMaxQueuedPerFacility: number;
+  /**
+   * PLATFORM_QUOTA_GRANT_PERCENT: the share of each facility's quotaPerMinute the service grants in any sliding minute,
+   * across every instance on the database (requests granted in order may arrive out of order). Default 95.
+   */
+  quotaGrantPercent: number;
   /** SHUTDOWN_GRACE_MS: on SIGTERM/SIGINT, how long in-flight deliveries and requests may take before the process exits anyway. */
   shutdownGraceMs: number;
   sync: SyncSettings;
@@ -78,6 +83,8 @@ export interface ServiceConfig {
 }
 
 export const DEFAULT_DISK_FREE_FLOOR_MB = 200;
+/** PLATFORM_QUOTA_GRANT_PERCENT's default: a 5% margin for requests that reach the platform in another order than granted. */
+export const DEFAULT_QUOTA_GRANT_PERCENT = 95;
 export const DEFAULT_REJECTIONS_RETENTION_DAYS = 30;
 export const DEFAULT_RETENTION_SENT_DAYS = 30;
 export const DEFAULT_HISTORY_RETENTION_DAYS = 90;
@@ -223,6 +230,7 @@ export function readServiceConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     ingestRecordsPerMinute: int('INGEST_RECORDS_PER_MINUTE', DEFAULT_INGEST_RECORDS_PER_MINUTE, 1, 10_000_000),
     ingestMaxQueuedPerFacility: int('INGEST_MAX_QUEUED_PER_FACILITY', DEFAULT_INGEST_MAX_QUEUED_PER_FACILITY, 1, 100_000_000),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
+    quotaGrantPercent: int('PLATFORM_QUOTA_GRANT_PERCENT', DEFAULT_QUOTA_GRANT_PERCENT, 50, 100),
     sync,
     openEndpoints: {
       perMinute: int('OPEN_RATE_PER_MINUTE', defaultOpenEndpoints.perMinute, 1, 1_000_000),

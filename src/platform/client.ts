@@ -7,7 +7,7 @@ import type { Bundle, BundleEntry, Location, Patient, Resource } from 'fhir/r4.j
 import { PlatformError, type FacilityConfig, type PlatformClient } from './types.js';
 import { errorFromResponse, normaliseOutcome, ownOutcome, toPlatformError } from './errors.js';
 import { createFacilityLimiter, type FacilityLimiter } from './limiter.js';
-import { createTokenProvider, type TokenProvider } from './token.js';
+import { createTokenProvider, type SharedTokenCache, type TokenProvider } from './token.js';
 import { silentLogger, type PlatformLogger } from './logger.js';
 import { platformOperation, type PlatformMetricsHook } from '../util/metrics.js';
 import { identifierSystem } from '../util/systems.js';
@@ -26,6 +26,8 @@ export interface PlatformClientDeps {
   /** The facility's limiter; pass the same one to every client of that organizationId (see createLimiterRegistry). */
   limiter?: FacilityLimiter;
   tokenProvider?: TokenProvider;
+  /** The token cache shared by instances (the store), for the token provider made here when none is given. */
+  sharedTokens?: SharedTokenCache;
   logger?: PlatformLogger;
   /** Per request, counted from when the token is in hand (queueing for quota does not count). Default 30 s. */
   timeoutMs?: number;
@@ -251,7 +253,10 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
   const random = deps.random ?? Math.random;
   const limiter = deps.limiter ?? createFacilityLimiter(cfg.organizationId, { quotaPerMinute: cfg.quotaPerMinute });
   const metrics = deps.metrics;
-  const tokens = deps.tokenProvider ?? createTokenProvider(cfg, { limiter, fetch: metrics ? timedTokenFetch(cfg.organizationId, metrics, deps.fetch) : deps.fetch, now, timeoutMs, logger: log });
+  const tokens = deps.tokenProvider ?? createTokenProvider(cfg, {
+    limiter, fetch: metrics ? timedTokenFetch(cfg.organizationId, metrics, deps.fetch) : deps.fetch, now, timeoutMs, logger: log,
+    ...(deps.sharedTokens ? { shared: deps.sharedTokens } : {}),
+  });
   const baseOrigin = new URL(cfg.fhirBaseUrl).origin;
   // fhir-kit-client's `debug` output prints full URLs (NIKs) and the Authorization header.
   if (/(^|[,\s])(fhir-kit-client[^,\s]*|\*)/.test(process.env.DEBUG ?? '')) {
@@ -308,7 +313,7 @@ export function createPlatformClient(cfg: FacilityConfig, deps: PlatformClientDe
         // 401 on a request we signed: the token died early. Drop it and try once more; never a third time.
         if (err.status === 401 && !ctx.tokenFailed && ctx.token !== undefined && !refreshed) {
           refreshed = true;
-          tokens.invalidate(ctx.token);
+          await tokens.invalidate(ctx.token);
           continue;
         }
         // Only an exchange that went out (quota granted, token in hand) is retried: a refused token has its own cooldown.

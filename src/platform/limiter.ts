@@ -1,9 +1,57 @@
 // Per-credential quota and concurrency. Every platform call of a facility (token, searches, bundles) takes a point from the
-// same fixed-window budget (rate-limiter-flexible RateLimiterMemory) and, except token requests, one of a few concurrency slots.
-// The FIFO queue is ours rather than RateLimiterQueue's so that waiters can be counted, aborted, prioritised and paused.
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+// same sliding-window budget and, except token requests, one of a few concurrency slots. The budget is in memory for one
+// process, or the store's (QuotaStore) when instances share a database: the FIFO, slots, priorities, pauses and close stay
+// here either way; only where the points come from changes.
 import { PlatformError } from './types.js';
 import { ownOutcome } from './errors.js';
+
+/** What a budget answers (the store's QuotaAnswer has the same shape). */
+export type BudgetAnswer = { granted: true; at?: number } | { granted: false; retryInMs: number };
+
+/** Where the points come from. */
+export interface QuotaBudget {
+  /** One point now, or how long until one may be (the caller waits exactly that long, then asks again). */
+  take(): Promise<BudgetAnswer>;
+  /** Retry-After seen: tell every instance sharing this budget (the limiter keeps its own pause besides). */
+  pause?(ms: number): Promise<void>;
+}
+
+/** What a store offers for a shared budget (src/store QuotaStore). */
+export interface QuotaSource {
+  takeQuotaPoint(credential: string, limit: number, windowMs: number, now: number): Promise<BudgetAnswer>;
+  pauseQuota(credential: string, ms: number, now: number): Promise<void>;
+}
+
+/**
+ * The points per window granted of a facility's quota at `percent` (PLATFORM_QUOTA_GRANT_PERCENT): requests granted in
+ * order may reach the platform out of order (latency differs per request and instance), so a budget of the full quota
+ * could still put one more request into some 60-second window at the platform. At least one point.
+ */
+export function grantLimit(quotaPerMinute: number, percent: number): number {
+  return Math.max(1, Math.floor((quotaPerMinute * percent) / 100));
+}
+
+/** A sliding window in this process: the grant times of the last window, oldest first. */
+export function memoryBudget(limit: number, windowMs: number, now: () => number = Date.now): QuotaBudget {
+  const grants: number[] = [];
+  return {
+    take() {
+      const t = now();
+      while (grants.length && grants[0]! <= t - windowMs) grants.shift();
+      if (grants.length >= limit) return Promise.resolve({ granted: false, retryInMs: Math.max(1, grants[grants.length - limit]! + windowMs - t) });
+      grants.push(t);
+      return Promise.resolve({ granted: true, at: t });
+    },
+  };
+}
+
+/** The store's budget: every instance on the database counts into one grant log per credential (the database clock on PostgreSQL). */
+export function storeBudget(source: QuotaSource, credential: string, limit: number, windowMs: number, now: () => number = Date.now): QuotaBudget {
+  return {
+    take: () => source.takeQuotaPoint(credential, limit, windowMs, now()),
+    pause: (ms) => source.pauseQuota(credential, ms, now()),
+  };
+}
 
 export const DEFAULT_QUOTA_PER_MINUTE = 150;
 export const DEFAULT_MAX_CONCURRENT = 4;
@@ -18,8 +66,10 @@ export interface LimiterOptions {
   maxConcurrent?: number;
   /** Waiters beyond this are refused at once with a 'transient' PlatformError instead of growing memory without bound. */
   maxQueue?: number;
-  /** Clock for pauses (Retry-After). The quota window itself follows Date.now (rate-limiter-flexible). */
+  /** Clock for pauses (Retry-After) and the in-memory window. */
   now?: () => number;
+  /** Where points come from; default an in-memory sliding window of quotaPerMinute points per windowMs. */
+  budget?: QuotaBudget;
 }
 
 export interface AcquireOptions {
@@ -71,7 +121,7 @@ function limiterError(diagnostics: string): PlatformError {
 
 class Limiter implements FacilityLimiter {
   readonly quotaPerMinute: number;
-  private readonly rl: RateLimiterMemory;
+  private readonly budget: QuotaBudget;
   private readonly maxConcurrent: number;
   private readonly maxQueue: number;
   private readonly now: () => number;
@@ -89,10 +139,10 @@ class Limiter implements FacilityLimiter {
     const windowMs = opts.windowMs ?? 60_000;
     if (!(windowMs > 0)) throw new RangeError(`windowMs must be positive, got ${windowMs}`);
     this.quotaPerMinute = quota;
-    this.rl = new RateLimiterMemory({ points: quota, duration: windowMs / 1000 });
     this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
     this.maxQueue = opts.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.now = opts.now ?? Date.now;
+    this.budget = opts.budget ?? memoryBudget(quota, windowMs, opts.now);
   }
 
   acquire(opts: AcquireOptions = {}): Promise<() => void> {
@@ -135,6 +185,8 @@ class Limiter implements FacilityLimiter {
     const until = this.now() + ms;
     if (until <= this.paused) return;
     this.paused = until;
+    // Every instance sharing the budget pauses too; if the store cannot be told, this instance still does.
+    this.budget.pause?.(ms).catch(() => undefined);
     // Re-arm the wake-up for the new pause end.
     if (this.timer) {
       clearTimeout(this.timer);
@@ -195,15 +247,12 @@ class Limiter implements FacilityLimiter {
         }
         const head = this.queue[0];
         if (head.slot && this.active >= this.maxConcurrent) return; // a release() pumps again
-        try {
-          await this.rl.consume(this.key, 1);
-        } catch (res) {
-          if (res instanceof RateLimiterRes) {
-            this.wakeIn(res.msBeforeNext);
-            return;
-          }
-          throw res;
+        const answer = await this.budget.take();
+        if (!answer.granted) {
+          this.wakeIn(answer.retryInMs);
+          return;
         }
+        if (this.closed) return; // granted while closing: the point is spent, nobody is left to use it
         // The head may have been aborted while we awaited; the point then goes to the next waiter that can use it now.
         const idx = this.queue.findIndex((w) => !w.slot || this.active < this.maxConcurrent);
         if (idx < 0) continue; // point spent for nothing (rare abort race); the quota stays honest
@@ -221,8 +270,12 @@ class Limiter implements FacilityLimiter {
         } else w.resolve(() => undefined);
       }
     } catch (e) {
-      // The memory limiter does not fail; if it ever does, fail the waiters rather than hang them.
-      for (const w of this.queue.splice(0)) w.reject(e);
+      // The store's budget can fail (database unreachable): fail the waiters as a temporary platform error rather than hang them.
+      const err = e instanceof PlatformError ? e : limiterError(`Quota budget unavailable: ${e instanceof Error ? e.message : String(e)}`);
+      for (const w of this.queue.splice(0)) {
+        w.cleanup?.();
+        w.reject(err);
+      }
     } finally {
       this.pumping = false;
     }

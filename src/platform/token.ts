@@ -1,6 +1,9 @@
 // Per-facility OAuth2 client-credentials token. SATUSEHAT allows 1 auth request per minute after a failed attempt, so a failure
 // is remembered and answered locally until that minute has passed: the provider never loops on auth.
-import type { FacilityConfig } from './types.js';
+// With a shared store (instances on one database) the token and that memory are the store's: one instance fetches under
+// the lease `token:<organizationId>` while the others wait for its result, and a failure blocks every instance.
+import { createHash, randomUUID } from 'node:crypto';
+import type { FacilityConfig, PlatformErrorKind, PlatformErrorReason } from './types.js';
 import { PlatformError } from './types.js';
 import { errorFromResponse, normaliseOutcome, ownOutcome, toPlatformError, DEFAULT_RETRY_AFTER_MS } from './errors.js';
 import type { FacilityLimiter } from './limiter.js';
@@ -23,8 +26,11 @@ export type TokenState =
 export interface TokenProvider {
   /** A valid access token, fetched (single-flight) when absent or within the refresh margin of expiry. */
   get(): Promise<string>;
-  /** Drops the cached token (after a 401). With a token argument, only if it is still the cached one (concurrent 401s refresh once). */
-  invalidate(token?: string): void;
+  /**
+   * Drops the cached token (after a 401). With a token argument, only if it is still the cached one (concurrent 401s
+   * refresh once); in the shared cache too, compare-and-delete. Resolves once the shared cache has been told.
+   */
+  invalidate(token?: string): Promise<void>;
   /** For status pages: never contains the token. */
   state(): TokenState;
 }
@@ -38,6 +44,43 @@ export interface TokenProviderOptions {
   transientCooldownMs?: number;
   timeoutMs?: number;
   logger?: PlatformLogger;
+  /** The token cache shared by instances (the store); without it the cache is this process's. */
+  shared?: SharedTokenCache;
+}
+
+/** What the provider needs of the store (src/store TokenStore and LeaseStore). */
+export interface SharedTokenCache {
+  getSharedToken(credential: string, now: number): Promise<{
+    token?: { value: string; expiresInMs: number; refreshInMs: number };
+    block?: { state: 'auth-failed' | 'rate-limited' | 'unavailable'; retryInMs: number; error: unknown };
+  }>;
+  putSharedToken(credential: string, update: {
+    token?: { value: string; lifetimeMs: number; refreshInMs: number };
+    block?: { state: 'auth-failed' | 'rate-limited' | 'unavailable'; durationMs: number; error: unknown };
+  }, holder: string, now: number): Promise<void>;
+  dropSharedToken(credential: string, value?: string): Promise<void>;
+  tryLease(name: string, holder: string, ms: number, now: number): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+}
+
+/** While another instance fetches the token, this one looks again this often (a token request takes ~100 ms–1 s). */
+const SHARED_RECHECK_MS = 100;
+
+/** A PlatformError as the shared cache keeps it: fields only, no message text to parse back. */
+interface StoredError {
+  kind: PlatformErrorKind;
+  status?: number;
+  outcome: PlatformError['outcome'];
+  rules: string[];
+  reason?: PlatformErrorReason;
+}
+
+const toStored = (e: PlatformError): StoredError => ({ kind: e.kind, ...(e.status !== undefined ? { status: e.status } : {}), outcome: e.outcome, rules: [...e.rules], ...(e.reason ? { reason: e.reason } : {}) });
+
+function fromStored(raw: unknown): PlatformError {
+  const e = (raw ?? {}) as Partial<StoredError>;
+  const outcome = e.outcome && typeof e.outcome === 'object' ? e.outcome : ownOutcome('login', 'Token request refused (told by another instance)');
+  return new PlatformError(e.kind ?? 'auth', typeof e.status === 'number' ? e.status : undefined, outcome, Array.isArray(e.rules) ? e.rules : [], undefined, e.reason);
 }
 
 type TokenCfg = Pick<FacilityConfig, 'organizationId' | 'authBaseUrl' | 'clientId' | 'clientSecret'>;
@@ -78,6 +121,16 @@ export function tokenUrl(authBaseUrl: string): string {
   return `${authBaseUrl.replace(/\/+$/, '')}/accesstoken?grant_type=client_credentials`;
 }
 
+/**
+ * The shared cache's key of a facility's credentials: the organization and a short fingerprint of client id and secret,
+ * so a token or lockout of credentials since replaced is not taken for the new ones (the fingerprint is 48 bits of a
+ * sha256: it tells two credentials apart, it does not let anyone confirm a guessed secret with confidence).
+ */
+export function sharedTokenKey(cfg: Pick<FacilityConfig, 'organizationId' | 'clientId' | 'clientSecret'>): string {
+  const fp = createHash('sha256').update(`ilp-adapter credential\u0000${cfg.clientId}\u0000${cfg.clientSecret}`, 'utf8').digest('hex').slice(0, 12);
+  return `${cfg.organizationId}:${fp}`;
+}
+
 export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = {}): TokenProvider {
   const now = opts.now ?? Date.now;
   const doFetch = opts.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
@@ -91,6 +144,14 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
   let cached: Cached | undefined;
   let blocked: Blocked | undefined;
   let inflight: Promise<string> | undefined;
+  /** Lifetime of the token request() just brought (for the shared cache). */
+  let fetchedLifeMs = 0;
+  const shared = opts.shared;
+  const credential = sharedTokenKey(cfg);
+  const holder = randomUUID();
+  const leaseName = `token:${credential}`;
+  // The lease outlasts one request (its timeout) and the quota point it may wait for; a dead holder's lease just expires.
+  const leaseMs = timeoutMs + 30_000;
 
   function blockedError(b: Blocked): PlatformError {
     const e = b.error;
@@ -133,6 +194,7 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
       const expiresAt = started + life;
       cached = { token: b.access_token, expiresAt, refreshAt: expiresAt - Math.min(margin, life / 2) };
       blocked = undefined;
+      fetchedLifeMs = life;
       log.info({ organizationId: cfg.organizationId, op: 'token', status: res.status, durationMs, expiresInS: Math.round(life / 1000) }, 'token acquired');
       return b.access_token;
     }
@@ -162,6 +224,86 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
     else if (cooldownMs > 0) blocked = { until: t + (err.retryAfterMs ?? cooldownMs), error: err, state: 'unavailable' };
   }
 
+  /** This process's cache and memory of failures: a fetch of its own. */
+  function localFetch(): Promise<string> {
+    return request().catch((e: unknown) => {
+      const err = toPlatformError(e, { redact, timeoutMs });
+      remember(err);
+      throw blocked && blocked.error === err ? blockedError(blocked) : err;
+    });
+  }
+
+  /** Adopts what the shared cache holds; true when that answers the caller (a token or a block). */
+  function adopt(state: Awaited<ReturnType<SharedTokenCache['getSharedToken']>>, t: number): boolean {
+    if (state.token && state.token.refreshInMs > 0) {
+      cached = { token: state.token.value, expiresAt: t + state.token.expiresInMs, refreshAt: t + state.token.refreshInMs };
+      blocked = undefined;
+      return true;
+    }
+    if (state.block) {
+      blocked = { until: t + state.block.retryInMs, error: fromStored(state.block.error), state: state.block.state };
+      // The old token still has life left: keep it in hand for a transient block (as the local cache does).
+      if (state.token) cached = { token: state.token.value, expiresAt: t + state.token.expiresInMs, refreshAt: t };
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * One fetch per credential across instances: read the shared cache; if it has no fresh token and no block, take the
+   * lease and fetch (looking once more first: a holder stores its result before it releases), else wait for the holder.
+   */
+  async function sharedFetch(cache: SharedTokenCache): Promise<string> {
+    const deadline = Date.now() + leaseMs; // real time: waiting is real whatever clock the provider is given
+    for (;;) {
+      const t = now();
+      const state = await cache.getSharedToken(credential, t);
+      if (adopt(state, t)) return answerFromCache();
+      if (await cache.tryLease(leaseName, holder, leaseMs, now())) {
+        const again = now();
+        if (adopt(await cache.getSharedToken(credential, again), again)) {
+          await cache.releaseLease(leaseName, holder);
+          return answerFromCache();
+        }
+        try {
+          const token = await request();
+          const life = fetchedLifeMs;
+          // A store that cannot take it costs the others a wait (the lease runs out), not this caller its token.
+          await cache.putSharedToken(credential, { token: { value: token, lifetimeMs: life, refreshInMs: Math.max(0, life - Math.min(margin, life / 2)) } }, holder, now())
+            .catch(() => undefined);
+          return token;
+        } catch (e) {
+          const err = toPlatformError(e, { redact, timeoutMs });
+          remember(err);
+          const b = blocked && blocked.error === err ? blocked : undefined;
+          await (b
+            ? cache.putSharedToken(credential, { block: { state: b.state, durationMs: Math.max(0, b.until - now()), error: toStored(err) } }, holder, now())
+            : cache.releaseLease(leaseName, holder)).catch(() => undefined);
+          throw b ? blockedError(b) : err;
+        }
+      }
+      // Another instance is refreshing a token that still works: use it meanwhile, and look again soon.
+      if (state.token && state.token.expiresInMs > 10_000) {
+        cached = { token: state.token.value, expiresAt: t + state.token.expiresInMs, refreshAt: t + SHARED_RECHECK_MS };
+        return cached.token;
+      }
+      if (Date.now() >= deadline) {
+        throw new PlatformError('transient', undefined, ownOutcome('transient', 'Another instance is requesting the token and has not finished'));
+      }
+      await new Promise((r) => setTimeout(r, SHARED_RECHECK_MS));
+    }
+  }
+
+  /** After adopt(): the cached token, or the block as an error (a transient block with a live token keeps the token). */
+  function answerFromCache(): string {
+    const t = now();
+    if (blocked && t < blocked.until) {
+      if (blocked.state === 'unavailable' && cached && t < cached.expiresAt - 10_000) return cached.token;
+      throw blockedError(blocked);
+    }
+    return cached!.token;
+  }
+
   return {
     async get(): Promise<string> {
       const t = now();
@@ -172,15 +314,9 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
         throw blockedError(blocked);
       }
       if (!inflight) {
-        inflight = request()
-          .catch((e: unknown) => {
-            const err = toPlatformError(e, { redact, timeoutMs });
-            remember(err);
-            throw blocked && blocked.error === err ? blockedError(blocked) : err;
-          })
-          .finally(() => {
-            inflight = undefined;
-          });
+        inflight = (shared ? sharedFetch(shared) : localFetch()).finally(() => {
+          inflight = undefined;
+        });
       }
       try {
         return await inflight;
@@ -190,9 +326,10 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
         throw err;
       }
     },
-    invalidate(token?: string): void {
-      if (!cached) return;
-      if (token === undefined || token === cached.token) cached = undefined;
+    async invalidate(token?: string): Promise<void> {
+      if (cached && (token === undefined || token === cached.token)) cached = undefined;
+      // The token another instance stored may be the one that failed here, even when this process holds none.
+      if (shared) await shared.dropSharedToken(credential, token).catch(() => undefined);
     },
     state(): TokenState {
       const t = now();

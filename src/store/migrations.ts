@@ -194,6 +194,33 @@ UPDATE visits SET claim_seq = max(
 );
 `,
   },
+  {
+    version: 11,
+    name: 'several instances: the sliding-window quota per credential, the shared token cache, named leases',
+    sql: `
+-- One row per credential: locked (written) by every grant, so grants of all instances are counted one at a time; the
+-- Retry-After pause every instance honours.
+CREATE TABLE quota_state (credential TEXT PRIMARY KEY, paused_until INTEGER NOT NULL DEFAULT 0);
+-- The grant log: one row per point granted, pruned when it leaves the window.
+CREATE TABLE quota_grants (credential TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX quota_grants_credential_at ON quota_grants (credential, at);
+-- The token of a credential sealed by the record codec (never in clear), its sha256 for compare-and-delete after a 401,
+-- and a failed request's block (the auth lockout) with the failure as JSON (secret-free).
+CREATE TABLE platform_tokens (
+  credential    TEXT PRIMARY KEY,
+  token         TEXT,
+  token_hash    TEXT,
+  expires_at    INTEGER,
+  refresh_at    INTEGER,
+  blocked_until INTEGER,
+  blocked_state TEXT CHECK (blocked_state IS NULL OR blocked_state IN ('auth-failed','rate-limited','unavailable')),
+  blocked_error TEXT,
+  updated_at    INTEGER NOT NULL
+);
+-- Who does a one-off job (a token fetch, registering one identity) until when; names hold hashes, never a NIK.
+CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -142,6 +142,28 @@ CREATE INDEX visit_events_at ON visit_events (at, id);
 ALTER TABLE facility_state ADD COLUMN reason_message JSONB;
 `,
   },
+  {
+    version: 4,
+    name: 'several instances: the sliding-window quota per credential, the shared token cache, named leases',
+    sql: `
+-- Times on the database server's clock (epoch ms). quota_state is row-locked by every grant of its credential.
+CREATE TABLE quota_state (credential TEXT COLLATE "C" PRIMARY KEY, paused_until BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE quota_grants (credential TEXT COLLATE "C" NOT NULL, at BIGINT NOT NULL);
+CREATE INDEX quota_grants_credential_at ON quota_grants (credential, at);
+CREATE TABLE platform_tokens (
+  credential    TEXT COLLATE "C" PRIMARY KEY,
+  token         TEXT,
+  token_hash    TEXT,
+  expires_at    BIGINT,
+  refresh_at    BIGINT,
+  blocked_until BIGINT,
+  blocked_state TEXT CHECK (blocked_state IS NULL OR blocked_state IN ('auth-failed','rate-limited','unavailable')),
+  blocked_error JSONB,
+  updated_at    BIGINT NOT NULL
+);
+CREATE TABLE leases (name TEXT COLLATE "C" PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL);
+`,
+  },
 ];
 
 export const latestPgSchemaVersion = pgMigrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -19,7 +19,7 @@ import type { OperationOutcome } from 'fhir/r4.js';
 import type {
   ApiKeyImport, ApiKeyRow, ApiKeySource, BodyKeyCounts, Claim, ClaimedVisit, Counts, DueSplit, EarlierWeighing, FacilityFacts,
   FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store,
-  ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState,
+  QuotaAnswer, ReencryptBatch, RetentionCutoffs, SharedTokenState, SharedTokenUpdate, RetentionPreview, RetentionResult, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState,
   VisitSummary,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
@@ -28,6 +28,7 @@ import {
   toFacilityState, toSummary, toVisitRow, type DbApiKey, type DbFacilityState, type DbLedger, type DbSummary, type DbVisitOf,
 } from './shared.js';
 import { latestPgSchemaVersion, pgMigrations } from './pg-migrations.js';
+import { assertDuration, assertLeaseArgs, assertQuotaArgs, quotaDecision, tokenColumns, tokenHash, toSharedTokenState, type DbTokenRow } from './shared-state.js';
 import { schemaTooNew, StoreSchemaError, storeRefusal } from './open-checks.js';
 import { StorageError, type StorageFault } from './storage-error.js';
 import { currentKeyIdOf, plainRecordCodec, recordAad, RecordKeyring, RecordSealError, sealedKeyId, type RecordCodec } from './record-codec.js';
@@ -847,6 +848,88 @@ export class PostgresStore implements Store {
   /** SQLite truncates its write-ahead log here; PostgreSQL's autovacuum reclaims the old row versions itself. */
   async compactLog(): Promise<void> {
     return Promise.resolve();
+  }
+
+  // ---- state shared by instances: quota, token, leases ----------------------------------------------------------
+
+  /**
+   * One transaction per point: the upsert row-locks the credential's quota_state row (instances granting for the same
+   * credential queue there, others do not wait), and the clock is read after the lock, so the grant log only grows in time.
+   */
+  async takeQuotaPoint(credential: string, limit: number, windowMs: number, now: number): Promise<QuotaAnswer> {
+    assertQuotaArgs(credential, limit, windowMs);
+    assertTime('now', now);
+    return this.tx(async (c) => {
+      const r = (await c.query<{ paused_until: number; now: number }>(`INSERT INTO quota_state (credential) VALUES ($1)
+        ON CONFLICT (credential) DO UPDATE SET paused_until = quota_state.paused_until RETURNING paused_until, ${SERVER_NOW} AS now`, [credential])).rows[0]!;
+      const at = this.clock ? this.clock(now) : r.now;
+      const cut = at - windowMs;
+      const nth = (await c.query<{ at: number }>(`WITH gone AS (DELETE FROM quota_grants WHERE credential = $1 AND at <= $2)
+        SELECT at FROM quota_grants WHERE credential = $1 AND at > $2 ORDER BY at DESC OFFSET $3 LIMIT 1`, [credential, cut, limit - 1])).rows[0];
+      const wait = quotaDecision(at, r.paused_until, nth?.at, windowMs);
+      if (wait) return wait;
+      await c.query('INSERT INTO quota_grants (credential, at) VALUES ($1, $2)', [credential, at]);
+      return { granted: true, at };
+    });
+  }
+
+  async pauseQuota(credential: string, ms: number, now: number): Promise<void> {
+    assertQuotaArgs(credential, 1, 1);
+    assertDuration('ms', ms);
+    assertTime('now', now);
+    const at = await this.storeNow(this.pool, now).catch((e: unknown) => Promise.reject(pgStorageError(e) ?? e));
+    await this.q(`INSERT INTO quota_state (credential, paused_until) VALUES ($1, $2)
+      ON CONFLICT (credential) DO UPDATE SET paused_until = greatest(quota_state.paused_until, excluded.paused_until)`, [credential, at + Math.ceil(ms)]);
+  }
+
+  async getSharedToken(credential: string, now: number): Promise<SharedTokenState> {
+    assertTime('now', now);
+    const r = (await this.q<DbTokenRow & { now: number }>(`SELECT token, expires_at, refresh_at, blocked_until, blocked_state, blocked_error, ${SERVER_NOW} AS now
+      FROM platform_tokens WHERE credential = $1`, [credential])).rows[0];
+    return toSharedTokenState(r, credential, r ? (this.clock ? this.clock(now) : r.now) : now, this.codec, (v) => v);
+  }
+
+  async putSharedToken(credential: string, update: SharedTokenUpdate, holder: string, now: number): Promise<void> {
+    assertLeaseArgs(credential, holder);
+    assertTime('now', now);
+    await this.tx(async (c) => {
+      const at = await this.storeNow(c, now);
+      const cols = tokenColumns(credential, update, at, this.codec);
+      if (cols.token) {
+        await c.query(`INSERT INTO platform_tokens (credential, token, token_hash, expires_at, refresh_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+          ON CONFLICT (credential) DO UPDATE SET token = excluded.token, token_hash = excluded.token_hash, expires_at = excluded.expires_at,
+          refresh_at = excluded.refresh_at, blocked_until = NULL, blocked_state = NULL, blocked_error = NULL, updated_at = excluded.updated_at`,
+        [credential, cols.token.sealed, cols.token.hash, cols.token.expiresAt, cols.token.refreshAt, at]);
+      }
+      if (cols.block) {
+        await c.query(`INSERT INTO platform_tokens (credential, blocked_until, blocked_state, blocked_error, updated_at) VALUES ($1, $2, $3, $4, $5)
+          ON CONFLICT (credential) DO UPDATE SET blocked_until = excluded.blocked_until, blocked_state = excluded.blocked_state,
+          blocked_error = excluded.blocked_error, updated_at = excluded.updated_at`, [credential, cols.block.until, cols.block.state, cols.block.error, at]);
+      }
+      await c.query('DELETE FROM leases WHERE name = $1 AND holder = $2', [`token:${credential}`, holder]);
+    });
+  }
+
+  async dropSharedToken(credential: string, value?: string): Promise<void> {
+    const clear = 'UPDATE platform_tokens SET token = NULL, token_hash = NULL, expires_at = NULL, refresh_at = NULL WHERE credential = $1';
+    if (value === undefined) await this.q(clear, [credential]);
+    else await this.q(`${clear} AND token_hash = $2`, [credential, tokenHash(value)]);
+  }
+
+  async tryLease(name: string, holder: string, ms: number, now: number): Promise<boolean> {
+    assertLeaseArgs(name, holder);
+    assertDuration('ms', ms);
+    assertTime('now', now);
+    const at = this.clock ? `$4::bigint` : SERVER_NOW_ONCE;
+    const r = await this.q(`INSERT INTO leases (name, holder, until) VALUES ($1, $2, ${at} + $3::bigint)
+      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until WHERE leases.until <= ${at} OR leases.holder = excluded.holder`,
+    this.clock ? [name, holder, Math.ceil(ms), this.clock(now)] : [name, holder, Math.ceil(ms)]);
+    return r.rowCount === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    assertLeaseArgs(name, holder);
+    await this.q('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]);
   }
 
   // ---- health ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyImport, ApiKeyRow, BodyKeyCounts, Claim, ClaimedVisit, Counts, ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, DueSplit, EarlierWeighing, FacilityFacts, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
+  ApiKeyImport, ApiKeyRow, BodyKeyCounts, QuotaAnswer, SharedTokenState, SharedTokenUpdate, Claim, ClaimedVisit, Counts, ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, DueSplit, EarlierWeighing, FacilityFacts, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
@@ -14,6 +14,7 @@ import { assertOurDatabase, corruptDatabase, inspectDatabaseFile, integrityProbl
 import { toStorageError, withStorageErrors } from './storage-error.js';
 import { plainRecordCodec, recordAad, sealedKeyId, type RecordCodec } from './record-codec.js';
 import * as atRest from './sqlite-at-rest.js';
+import { sharedStateOf } from './sqlite-shared-state.js';
 import {
   assertClaim, assertLimit, assertTime, checkedIngestItem, FINAL_STATES, listColumns, nonEmpty, STATES, summarise, toApiKeyRow,
   toFacilityState, toLedgerEntry, toSummary, toVisitRow, unreadableOutcome, type DbApiKey, type DbFacilityState, type DbSummary, type DbVisitOf,
@@ -418,6 +419,7 @@ class SqliteStore implements Store {
   private readonly s: Statements;
   private readonly rest: atRest.AtRestStatements;
   private readonly tx: ReturnType<typeof makeTransactions>;
+  private readonly shared: ReturnType<typeof sharedStateOf>;
   /** Prepared list queries by SQL text: the filters combine into few shapes. */
   private readonly listStatements = new Map<string, Database.Statement<unknown[]>>();
 
@@ -425,6 +427,36 @@ class SqliteStore implements Store {
     this.s = prepareStatements(db, historyPerVisit);
     this.rest = atRest.atRestStatements(db);
     this.tx = makeTransactions(db, this.s, codec);
+    this.shared = sharedStateOf(db, codec);
+  }
+
+  // Quota, token and leases shared with other processes on the same file: see sqlite-shared-state.ts.
+  takeQuotaPoint(credential: string, limit: number, windowMs: number, now: number): Promise<QuotaAnswer> {
+    return this.shared.takeQuotaPoint(credential, limit, windowMs, now);
+  }
+
+  pauseQuota(credential: string, ms: number, now: number): Promise<void> {
+    return this.shared.pauseQuota(credential, ms, now);
+  }
+
+  getSharedToken(credential: string, now: number): Promise<SharedTokenState> {
+    return this.shared.getSharedToken(credential, now);
+  }
+
+  putSharedToken(credential: string, update: SharedTokenUpdate, holder: string, now: number): Promise<void> {
+    return this.shared.putSharedToken(credential, update, holder, now);
+  }
+
+  dropSharedToken(credential: string, value?: string): Promise<void> {
+    return this.shared.dropSharedToken(credential, value);
+  }
+
+  tryLease(name: string, holder: string, ms: number, now: number): Promise<boolean> {
+    return this.shared.tryLease(name, holder, ms, now);
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.shared.releaseLease(name, holder);
   }
 
   async ingest(items: IngestItem[], now: number): Promise<IngestStatus[]> {

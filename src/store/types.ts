@@ -420,7 +420,56 @@ export interface AtRestStore {
   compactLog(): Promise<void>;
 }
 
-export interface Store extends OutboxStore, LedgerStore, IdentityStore, FacilityStore, ApiKeyStore, AtRestStore {
+/** What the shared quota answers: a point granted now, or how long until one may be (never a busy loop). */
+export type QuotaAnswer = { granted: true; /** Store-clock epoch ms of the grant (the database's clock on PostgreSQL). */ at: number } | { granted: false; retryInMs: number };
+
+/**
+ * One sliding-window budget per platform credential, shared by every instance on the database (README "Several
+ * instances"): a grant log per credential, pruned as it goes, read and written under a per-credential lock.
+ */
+export interface QuotaStore {
+  /**
+   * Grants one point to `credential` when fewer than `limit` points were granted in the last `windowMs` (by any instance)
+   * and the credential is not paused; otherwise says how long until the point that frees one leaves the window (or the
+   * pause ends). `now`: the caller's clock, used where the store has no clock of its own (SQLite).
+   */
+  takeQuotaPoint(credential: string, limit: number, windowMs: number, now: number): Promise<QuotaAnswer>;
+  /** The platform said Retry-After: no point for `credential` for `ms` from now, for every instance (never shortens a pause). */
+  pauseQuota(credential: string, ms: number, now: number): Promise<void>;
+}
+
+/** A credential's token as shared between instances; times are remaining durations (instances' clocks differ). */
+export interface SharedTokenState {
+  token?: { value: string; expiresInMs: number; refreshInMs: number };
+  /** A failed token request every instance honours until it ends (the platform's 1-per-minute lockout after a failed auth). */
+  block?: { state: 'auth-failed' | 'rate-limited' | 'unavailable'; retryInMs: number; /** The failure as JSON (PII- and secret-free). */ error: unknown };
+}
+
+/** What a token fetch under the lease left: a token, or a block; both optional (a failure nobody must wait out leaves nothing). */
+export interface SharedTokenUpdate {
+  token?: { value: string; lifetimeMs: number; refreshInMs: number };
+  block?: { state: 'auth-failed' | 'rate-limited' | 'unavailable'; durationMs: number; error: unknown };
+}
+
+/** The token cache of every instance: one token fetch per credential across instances. Tokens are sealed at rest. */
+export interface TokenStore {
+  /** The live parts only: an expired token or an ended block is absent. */
+  getSharedToken(credential: string, now: number): Promise<SharedTokenState>;
+  /** Stores what a fetch brought and releases the lease `token:<credential>` of `holder`, in one transaction. */
+  putSharedToken(credential: string, update: SharedTokenUpdate, holder: string, now: number): Promise<void>;
+  /** Compare-and-delete: drops the shared token only while it is `value` (a 401 for it); without `value`, whatever is stored. */
+  dropSharedToken(credential: string, value?: string): Promise<void>;
+}
+
+/** Named leases on the store's clock: one holder at a time, expiring by themselves when the holder dies. */
+export interface LeaseStore {
+  /** Takes `name` for `ms` when it is free, expired or already `holder`'s (then renewed); true when `holder` has it now. */
+  tryLease(name: string, holder: string, ms: number, now: number): Promise<boolean>;
+  /** Releases `name` if `holder` still has it. */
+  releaseLease(name: string, holder: string): Promise<void>;
+}
+
+export interface Store extends OutboxStore, LedgerStore, IdentityStore, FacilityStore, ApiKeyStore, AtRestStore, QuotaStore, TokenStore, LeaseStore {
   /**
    * Commits one tiny row (readiness: proves the store can still write, not just read). Rejects with StorageError when
    * it cannot. Optional: a store without it is taken as writable while it answers reads.

@@ -1,7 +1,10 @@
 // Identity resolution before clinical data: which SATUSEHAT ids the visit's Patient, Practitioner and Location have.
 // Order: given id → identity cache (HMAC key, never the NIK) → platform search → create (Patient, Location only).
 // What the platform cannot resolve becomes BlockedError with a PII-free reason, never a retry loop.
-// Concurrent resolutions of the same key share one flight, so two visits of a new patient never create it twice.
+// Concurrent resolutions of the same key share one flight, so two visits of a new patient never create it twice; across
+// instances a lookup that may create (Patient, Location) runs under the store lease `identity:<kind>:<org>:<key HMAC>`
+// (never a NIK), and an instance that finds the lease taken waits for the holder's result instead of creating too.
+import { randomUUID } from 'node:crypto';
 import type { Location, Patient } from 'fhir/r4.js';
 import type { FacilityConfig, PlatformClient } from '../platform/types.js';
 import { PlatformError } from '../platform/types.js';
@@ -22,7 +25,14 @@ export interface IdentityDeps {
   store: Store;
   hmacKey: Buffer;
   now: () => number;
+  /** How often an instance waiting for another's registration looks again (default 250 ms). */
+  leaseRecheckMs?: number;
 }
+
+/** A registration lease: renewed while its holder works (quota waits included), expired soon after a holder dies. */
+const IDENTITY_LEASE_MS = 30_000;
+/** How long an instance waits for another's registration before the visit is retried later instead. */
+const IDENTITY_WAIT_MS = 120_000;
 
 export interface ResolveInput {
   record: VisitRecordLike;
@@ -42,6 +52,8 @@ function blocked(key: string, params: Params, expression: string, detail?: Platf
 
 export class IdentityResolver {
   private readonly inflight = new Map<string, Promise<string>>();
+  /** This resolver's name as a lease holder. */
+  private readonly holder = randomUUID();
 
   constructor(private readonly deps: IdentityDeps) {}
 
@@ -63,20 +75,54 @@ export class IdentityResolver {
    * Cache → `find` → `create` under one flight per (kind, org, key). The cache is read inside the flight: a caller
    * arriving while the lookup is awaited joins it instead of missing the cache and creating a second time.
    */
-  private once(kind: IdentityEntry['kind'], org: string, keyHash: string, find: () => Promise<string>): Promise<string> {
+  private once(kind: IdentityEntry['kind'], org: string, keyHash: string, find: () => Promise<string>, mayCreate = false): Promise<string> {
     const flightKey = `${kind}|${org}|${keyHash}`;
     const running = this.inflight.get(flightKey);
     if (running) return running;
     const { store } = this.deps;
-    const p = (async () => {
-      const cached = await store.getIdentity(kind, org, keyHash);
-      if (cached) return cached.satusehatId;
+    const lookup = async () => (await store.getIdentity(kind, org, keyHash))?.satusehatId;
+    const resolve = async () => {
       const id = await find();
       await store.putIdentity({ kind, organizationId: org, keyHash, satusehatId: id, updatedAt: this.deps.now() });
       return id;
+    };
+    const p = (async () => {
+      const cached = await lookup();
+      if (cached) return cached;
+      return mayCreate ? this.exclusively(`identity:${kind}:${org}:${keyHash}`, lookup, resolve) : resolve();
     })().finally(() => this.inflight.delete(flightKey));
     this.inflight.set(flightKey, p);
     return p;
+  }
+
+  /**
+   * `work` under the lease `name`, looked up once more after taking it (the previous holder stores before it releases).
+   * Someone else's lease: wait for its result (`lookup`), or take the lease over once it is released or has expired.
+   */
+  private async exclusively(name: string, lookup: () => Promise<string | undefined>, work: () => Promise<string>): Promise<string> {
+    const { store, now } = this.deps;
+    const recheckMs = this.deps.leaseRecheckMs ?? 250;
+    const giveUpAt = Date.now() + IDENTITY_WAIT_MS;
+    for (;;) {
+      if (await store.tryLease(name, this.holder, IDENTITY_LEASE_MS, now())) {
+        const renew = setInterval(() => {
+          store.tryLease(name, this.holder, IDENTITY_LEASE_MS, now()).catch(() => undefined);
+        }, IDENTITY_LEASE_MS / 3);
+        renew.unref();
+        try {
+          return (await lookup()) ?? (await work());
+        } finally {
+          clearInterval(renew);
+          await store.releaseLease(name, this.holder).catch(() => undefined); // else it expires by itself
+        }
+      }
+      const done = await lookup();
+      if (done) return done;
+      if (Date.now() >= giveUpAt) {
+        throw new PlatformError('transient', undefined, toOperationOutcome([messageIssue('error', 'transient', 'sync.identity.registration-busy', {})], undefined, true));
+      }
+      await new Promise((r) => setTimeout(r, recheckMs));
+    }
   }
 
   private patient({ record, client, facility, patientToCreate }: ResolveInput): Promise<string> {
@@ -93,7 +139,7 @@ export class IdentityResolver {
         return this.createPatient(client, patientToCreate, 'patient.nik',
           'patient.nik-not-created',
           find);
-      });
+      }, true);
     }
     if (p.motherNik && p.birthOrder !== undefined) {
       const { motherNik, birthOrder, birthDate } = p;
@@ -107,7 +153,7 @@ export class IdentityResolver {
             const id = infantAmong(await client.findPatientsByMotherNik(motherNik), birthOrder, birthDate);
             if (id) return id;
             throw blocked('patient.infant-ambiguous', {}, 'patient.motherNik');
-          }));
+          }), true);
     }
     return Promise.reject(
       blocked('patient.no-identity', {}, 'patient'),
@@ -167,7 +213,7 @@ export class IdentityResolver {
       const found = await client.findLocation(code);
       if (found) return found;
       return client.createLocation(buildLocation(org, code, loc.name, loc.physicalType));
-    });
+    }, true);
   }
 }
 

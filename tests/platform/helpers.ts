@@ -99,3 +99,16 @@ export function nockLifecycle(): FacilityLimiter[] {
   afterAll(() => nock.enableNetConnect());
   return limiters;
 }
+
+/** No real network for the file's tests; every interceptor and pending request gone after each test. */
+export function offlineWithNock(): void {
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => {
+    nock.abortPendingRequests();
+    nock.cleanAll();
+  });
+  afterAll(() => nock.enableNetConnect());
+}
+
+/** The token endpoint's interceptor. */
+export const tokenEndpoint = () => nock(AUTH_ORIGIN).post(AUTH_PATH).query({ grant_type: 'client_credentials' });

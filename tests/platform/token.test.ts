@@ -2,16 +2,10 @@ import nock from 'nock';
 import { createTokenProvider, tokenUrl } from '../../src/platform/token.js';
 import { createFacilityLimiter } from '../../src/platform/limiter.js';
 import { PlatformError } from '../../src/platform/types.js';
-import { AUTH_ORIGIN, AUTH_PATH, BAD_CREDENTIALS, CLIENT_ID, SECRET, captureLogger, errorText, facility, manualClock, tokenBody, failure } from './helpers.js';
+import { AUTH_ORIGIN, AUTH_PATH, BAD_CREDENTIALS, CLIENT_ID, SECRET, captureLogger, errorText, facility, manualClock, tokenBody, failure, offlineWithNock, tokenEndpoint } from './helpers.js';
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.abortPendingRequests();
-  nock.cleanAll();
-});
-afterAll(() => nock.enableNetConnect());
-
-const auth = () => nock(AUTH_ORIGIN).post(AUTH_PATH).query({ grant_type: 'client_credentials' });
+offlineWithNock();
+const auth = tokenEndpoint;
 
 describe('token request', () => {
   it('POSTs grant_type in the query and client_id/client_secret as a form body', async () => {
@@ -98,11 +92,11 @@ describe('caching and refresh', () => {
     auth().times(5).reply(() => [200, tokenBody(`T${++calls}`)]);
     const tokens = createTokenProvider(facility());
     expect(await tokens.get()).toBe('T1');
-    tokens.invalidate('T1');
+    await tokens.invalidate('T1');
     expect(await tokens.get()).toBe('T2');
-    tokens.invalidate('T1'); // a late 401 for the old token
+    await tokens.invalidate('T1'); // a late 401 for the old token
     expect(await tokens.get()).toBe('T2');
-    tokens.invalidate();
+    await tokens.invalidate();
     expect(await tokens.get()).toBe('T3');
     expect(calls).toBe(3);
   });

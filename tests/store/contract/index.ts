@@ -9,6 +9,7 @@ import { ledgerContract } from './ledger.js';
 import { outboxContract } from './outbox.js';
 import { queriesContract } from './queries.js';
 import { weighingsContract } from './weighings.js';
+import { sharedStateContract } from './shared-state.js';
 import type { MakeStore } from './harness.js';
 
 export type { MakeStore, MakeStoreOptions, StoreUnderTest } from './harness.js';
@@ -23,5 +24,6 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     weighingsContract(makeStore);
     apiKeysContract(makeStore);
     dueSplitContract(makeStore);
+    sharedStateContract(makeStore);
   });
 }
