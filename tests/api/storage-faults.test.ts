@@ -73,6 +73,9 @@ describe('disk floor', () => {
     expect(r.headers['retry-after']).toBe('60');
     expect(r.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'no-store' }] });
     expect(r.body.issue[0].diagnostics).toBe(
+      'Ruang penyimpanan tidak cukup: ruang kosong di folder data 150 MB, di bawah batas 200 MB (DISK_FREE_FLOOR_MB); tidak ada yang disimpan, kirim lagi catatan-catatannya nanti');
+    const english = await request(app).post('/ilp/visits').set('Accept-Language', 'en').expect(507);
+    expect(english.body.issue[0].diagnostics).toBe(
       'Insufficient storage: free space in the data folder is 150 MB, below the floor of 200 MB (DISK_FREE_FLOOR_MB); nothing was stored, send the records again later');
     const ready = await request(app).get('/ready').expect(503);
     expect(ready.body.issue[0].diagnostics).toBe('Not ready: disk (free space in the data folder is 150 MB, below the floor of 200 MB (DISK_FREE_FLOOR_MB))');

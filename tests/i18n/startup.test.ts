@@ -4,6 +4,7 @@ import path from 'node:path';
 import { startService } from '../../src/service.js';
 import { startupFailureText } from '../../src/startup-text.js';
 import { operatorLocale } from '../../src/i18n/index.js';
+import { writeForeignDb } from '../store/helpers/damaged-files.js';
 
 // What src/main.ts prints when the service cannot start: the real start-up refusal, said in ILP_LANG.
 const refusal = async (env: NodeJS.ProcessEnv): Promise<unknown> => {
@@ -55,5 +56,16 @@ describe('start-up refusals in the operator language', () => {
     const err = await refusal({ DATA_DIR: dataDir });
     expect(startupFailureText(err, 'id')).toMatch(/^ilp-adapter: gagal dijalankan: .*ilp-adapter\.db kosong \(0 byte\)\..*Pulihkan basis data dari cadangan/);
     expect(startupFailureText(err, 'en')).toMatch(/^ilp-adapter: failed to start: .*ilp-adapter\.db is empty \(0 bytes\)\..*Restore the database from backup/);
+  });
+
+  it('another application\'s SQLite database: Bahasa Indonesia by default, English on request, the same facts', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ilp-startup-'));
+    const file = path.join(dataDir, 'ilp-adapter.db');
+    writeForeignDb(file);
+    const err = await refusal({ DATA_DIR: dataDir });
+    expect(startupFailureText(err, 'id')).toMatch(
+      /^ilp-adapter: gagal dijalankan: .*ilp-adapter\.db adalah basis data SQLite milik aplikasi lain \(tidak ada tabel schema_migrations ilp-adapter; tabel: \w+.*\)\. Pulihkan basis data dari cadangan/);
+    expect(startupFailureText(err, 'en')).toMatch(
+      /^ilp-adapter: failed to start: .*ilp-adapter\.db is a SQLite database of another application \(no ilp-adapter schema_migrations table; tables: \w+.*\)\. Restore the database from backup/);
   });
 });
