@@ -124,7 +124,8 @@ describe('ilp-adapter visits / rejections / facilities', () => {
     process.env.DATABASE_URL = 'mysql://ilp:s3cret@db.example/ilp';
     const r = await run('visits', 'list');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/Tidak dapat membuka basis data layanan: .*DATABASE_URL: use sqlite:<file>/s);
+    // The configuration problem in the same language as its frame (Bahasa Indonesia by default).
+    expect(r.err).toMatch(/Tidak dapat membuka basis data layanan: Konfigurasi tidak valid:.*DATABASE_URL: gunakan sqlite:<berkas>/s);
     expect(r.err).not.toMatch(/s3cret/);
   });
 
