@@ -194,6 +194,14 @@ UPDATE visits SET claim_seq = max(
 );
 `,
   },
+  // 11 is another change's (kept free here so the two merge without renumbering).
+  {
+    version: 12,
+    name: 'visit_events.error_messages: the issues of each history entry with their catalogue messages (JSON), so older entries are said in the reader\'s language too',
+    sql: `
+ALTER TABLE visit_events ADD COLUMN error_messages TEXT;
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -142,6 +142,14 @@ CREATE INDEX visit_events_at ON visit_events (at, id);
 ALTER TABLE facility_state ADD COLUMN reason_message JSONB;
 `,
   },
+  // 4 is another change's (kept free here so the two merge without renumbering).
+  {
+    version: 5,
+    name: 'visit_events.error_messages: the issues of each history entry with their catalogue messages, so older entries are said in the reader\'s language too',
+    sql: `
+ALTER TABLE visit_events ADD COLUMN error_messages JSONB;
+`,
+  },
 ];
 
 export const latestPgSchemaVersion = pgMigrations.reduce((m, x) => Math.max(m, x.version), 0);
