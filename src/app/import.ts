@@ -144,11 +144,12 @@ export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps
     const converted = rowToRecord(opts.template, header, cells, { organizationId: opts.organizationId, idKey: deps.idKey, ...(opts.timeZone ? { timeZone: opts.timeZone } : {}) });
     const visitId = converted.status === 'record' ? (converted.record.visitId as string) : undefined;
     const earlier = visitId === undefined ? undefined : firstRowOf.get(visitId);
+    // A rejection names the visit the row would be whenever its id can be derived, so the facility finds it by visitId.
     if (converted.status === 'problems') {
-      reject(row, converted.problems, []);
+      reject(row, converted.problems, [], converted.visitId);
     } else if (earlier !== undefined) {
       // Same child, same date twice in one file: the later row would silently overwrite the earlier one.
-      reject(row, [{ kind: 'row.duplicate', params: { other: earlier } }], []);
+      reject(row, [{ kind: 'row.duplicate', params: { other: earlier } }], [], visitId);
     } else {
       firstRowOf.set(visitId!, row);
       const checked = checkRecord(converted.record, deps, deps.now());
