@@ -10,7 +10,7 @@ import { DEFAULT_REJECTIONS_RETENTION_DAYS } from '../config/service.js';
 import { isBlankRow, resolveHeader, rowToRecord, type CellProblem, type HeaderMap, type ImportTemplate } from './import-template.js';
 import { ImportFileError, sheetRows, type SheetFormat, type SheetRow } from './import-readers.js';
 import type { Issue } from '../validation/outcome.js';
-import { issueText, messageIssue } from '../i18n/issues.js';
+import { issueText, messageIssue, renderMessage } from '../i18n/issues.js';
 
 export { ImportFileError } from './import-readers.js';
 
@@ -183,4 +183,5 @@ export function summaryLines(s: ImportSummary, locale: Locale): string[] {
 }
 
 /** The text of an unusable-file stop. */
-export const fileErrorText = (locale: Locale, e: ImportFileError): string => text(locale, e.kind, e.params);
+// renderMessage: a parameter may name a fragment message (`@reason`), said in the same language.
+export const fileErrorText = (locale: Locale, e: ImportFileError): string => renderMessage(locale, `import.${e.kind}`, e.params);
