@@ -6,7 +6,8 @@ import type { Transform } from 'node:stream';
 import { OperationOutcomeError } from '../validation/outcome.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../util/json-limits.js';
 import { JsonStreamGuard } from '../util/json-stream-guard.js';
-import { apiError, httpError, JSON_TYPES } from './errors.js';
+import { apiError, JSON_TYPES } from './errors.js';
+import { messageIssue } from '../i18n/issues.js';
 import type { Params } from '../i18n/index.js';
 
 export interface BodyLimits extends JsonLimits {
@@ -72,7 +73,10 @@ function readGuardedJson(req: Request, res: Response, limits: BodyLimits, next: 
     if (size > limits.bodyBytes) return finish(tooLarge());
     const v = guard.write(chunk);
     if (v) {
-      return finish(v.kind === 'syntax' ? httpError(400, 'structure', v.message) : httpError(400, 'too-costly', `${v.message}; the request was not processed`, v.path));
+      const { key, params } = v.ref!;
+      return finish(v.kind === 'syntax'
+        ? new OperationOutcomeError(400, [messageIssue('error', 'structure', key, params)])
+        : apiError(400, 'too-costly', 'body.too-costly', { ...params, '@why': key }, v.path));
     }
     chunks.push(chunk);
   };

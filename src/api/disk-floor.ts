@@ -3,7 +3,7 @@
 // statfs answer is cached briefly: ingest and /ready may be hit hard, the free space changes slowly.
 import fs from 'node:fs';
 import { Router, type RequestHandler } from 'express';
-import { issue } from '../validation/outcome.js';
+import { messageIssue } from '../i18n/issues.js';
 import { sendOutcome } from './errors.js';
 import { NotReady, type ReadinessCheck } from './health.js';
 
@@ -43,7 +43,7 @@ export interface DiskFloor {
   ingestRouter: Router;
 }
 
-const inMb = (bytes: number): string => `${Math.floor(bytes / MB)} MB`;
+const mb = (bytes: number): number => Math.floor(bytes / MB);
 
 export function createDiskFloor(opts: DiskFloorOptions): DiskFloor {
   const statfs: StatFs = opts.statfs ?? ((dir) => fs.statfsSync(dir));
@@ -67,14 +67,15 @@ export function createDiskFloor(opts: DiskFloorOptions): DiskFloor {
     if (!cached || t - cached.at >= cacheMs || t < cached.at) cached = { at: t, space: measure() };
     return cached.space;
   };
+  // /ready is read by load balancers and monitoring, not operators: its reason stays English like the log.
   const why = (s: DiskSpace) =>
-    `free space in the data folder is ${inMb(s.freeBytes ?? 0)}, below the floor of ${inMb(s.floorBytes)} (DISK_FREE_FLOOR_MB)`;
+    `free space in the data folder is ${mb(s.freeBytes ?? 0)} MB, below the floor of ${mb(s.floorBytes)} MB (DISK_FREE_FLOOR_MB)`;
 
   const guard: RequestHandler = (_req, res, next) => {
     const s = status();
     if (s.ok) return next();
     res.set('Retry-After', String(opts.retryAfterS ?? 60));
-    sendOutcome(res, 507, [issue('error', 'no-store', `Insufficient storage: ${why(s)}; nothing was stored, send the records again later`)]);
+    sendOutcome(res, 507, [messageIssue('error', 'no-store', 'api.disk-floor', { free: mb(s.freeBytes ?? 0), floor: mb(s.floorBytes) })]);
   };
   const readiness: ReadinessCheck = {
     name: 'disk',

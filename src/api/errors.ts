@@ -141,7 +141,7 @@ export function errorHandler(logger: Logger): express.ErrorRequestHandler {
       // Nothing was committed (every store write is one transaction): the client may send the same request again.
       logger.error({ req, code: err.code, fault: err.fault, retryable: err.retryable }, 'storage failure');
       res.set('Retry-After', String(err.retryable ? STORAGE_RETRY_AFTER_S : STORAGE_OPERATOR_RETRY_AFTER_S));
-      sendOutcome(res, 503, [messageIssue('fatal', err.fault === 'busy' ? 'lock-error' : 'no-store', 'api.storage', { why: err.message.replace(/^storage failure: /, '') })]);
+      sendOutcome(res, 503, [messageIssue('fatal', err.fault === 'busy' ? 'lock-error' : 'no-store', 'api.storage', err.ref.params)]);
       return;
     }
     const mapped = err && typeof err === 'object' ? fromHttpError(err as HttpLikeError) : undefined;

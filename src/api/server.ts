@@ -3,6 +3,8 @@ import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import type { Logger } from '../util/logger.js';
+import { LOCALES, negotiateLocale } from '../i18n/index.js';
+import { renderMessage } from '../i18n/issues.js';
 
 export interface ListenOptions {
   host: string;
@@ -26,10 +28,11 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-const DRAINING_OUTCOME = JSON.stringify({
+// Built once per language: while draining, answering must cost nothing.
+const DRAINING_OUTCOME = new Map(LOCALES.map((locale) => [locale, JSON.stringify({
   resourceType: 'OperationOutcome',
-  issue: [{ severity: 'error', code: 'transient', diagnostics: 'The service is shutting down: nothing was accepted. Send the request again after Retry-After (to this or another instance).' }],
-});
+  issue: [{ severity: 'error', code: 'transient', diagnostics: renderMessage(locale, 'api.shutting-down') }],
+})]));
 
 export function listen(app: express.Express, opts: ListenOptions): Promise<RunningServer> {
   let draining: { retryAfter: string } | undefined;
@@ -39,8 +42,8 @@ export function listen(app: express.Express, opts: ListenOptions): Promise<Runni
       return;
     }
     // The body is not read: the socket is closed after this answer anyway.
-    res.writeHead(503, { 'Content-Type': 'application/fhir+json', 'Retry-After': draining.retryAfter, Connection: 'close' });
-    res.end(DRAINING_OUTCOME);
+    res.writeHead(503, { 'Content-Type': 'application/fhir+json', 'Retry-After': draining.retryAfter, Connection: 'close', Vary: 'Accept-Language' });
+    res.end(DRAINING_OUTCOME.get(negotiateLocale(req.headers['accept-language'])));
   });
   return new Promise((resolve, reject) => {
     server.listen(opts.port, opts.host);

@@ -183,7 +183,8 @@ export function utcOffsetOn(timeZone: string, date: string): string {
 
 export type RowResult =
   | { status: 'record'; record: Record<string, unknown>; columnOf: (expression: string) => string | undefined }
-  | { status: 'problems'; problems: CellProblem[] };
+  /** `visitId`: the row's id when its child and visit date could be read, so its rejection entry names the visit it would be. */
+  | { status: 'problems'; problems: CellProblem[]; visitId?: string };
 
 /** The visitId of a row: same template, facility, child and visit date → same id (a corrected file revises). */
 export function derivedVisitId(template: string, org: string, identity: string, visitDate: string, key: Buffer): string {
@@ -229,9 +230,12 @@ export function rowToRecord(template: ImportTemplate, header: HeaderMap, cells: 
   if (!identity && !problems.some((p) => p.column === nikColumn || p.column === colName(keyOfTarget('patient.motherNik') ?? ''))) {
     problems.push({ kind: 'row.identity', column: nikColumn });
   }
-  if (problems.length) return { status: 'problems', problems };
+  const dateRead = values.get(keyOfTarget('$visitDate')!) as string | undefined;
+  if (problems.length) {
+    return { status: 'problems', problems, ...(identity && dateRead ? { visitId: derivedVisitId(template.name, ctx.organizationId, identity, dateRead, ctx.idKey) } : {}) };
+  }
 
-  const visitDate = values.get(keyOfTarget('$visitDate')!) as string;
+  const visitDate = dateRead!; // a row without problems has read its (required) visit date
   const time = (values.get(keyOfTarget('$visitTime') ?? '') as string | undefined) ?? template.defaults.time;
   const position = values.get(keyOfTarget('$position') ?? '') as string | undefined;
   const offset = ctx.timeZone ? utcOffsetOn(ctx.timeZone, visitDate) : template.defaults.utcOffset;

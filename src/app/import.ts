@@ -10,7 +10,7 @@ import { DEFAULT_REJECTIONS_RETENTION_DAYS } from '../config/service.js';
 import { isBlankRow, resolveHeader, rowToRecord, type CellProblem, type HeaderMap, type ImportTemplate } from './import-template.js';
 import { ImportFileError, sheetRows, type SheetFormat, type SheetRow } from './import-readers.js';
 import type { Issue } from '../validation/outcome.js';
-import { issueText, messageIssue } from '../i18n/issues.js';
+import { issueText, messageIssue, renderMessage } from '../i18n/issues.js';
 
 export { ImportFileError } from './import-readers.js';
 
@@ -144,11 +144,12 @@ export async function importRows(rows: AsyncIterable<SheetRow>, deps: ImportDeps
     const converted = rowToRecord(opts.template, header, cells, { organizationId: opts.organizationId, idKey: deps.idKey, ...(opts.timeZone ? { timeZone: opts.timeZone } : {}) });
     const visitId = converted.status === 'record' ? (converted.record.visitId as string) : undefined;
     const earlier = visitId === undefined ? undefined : firstRowOf.get(visitId);
+    // A rejection names the visit the row would be whenever its id can be derived, so the facility finds it by visitId.
     if (converted.status === 'problems') {
-      reject(row, converted.problems, []);
+      reject(row, converted.problems, [], converted.visitId);
     } else if (earlier !== undefined) {
       // Same child, same date twice in one file: the later row would silently overwrite the earlier one.
-      reject(row, [{ kind: 'row.duplicate', params: { other: earlier } }], []);
+      reject(row, [{ kind: 'row.duplicate', params: { other: earlier } }], [], visitId);
     } else {
       firstRowOf.set(visitId!, row);
       const checked = checkRecord(converted.record, deps, deps.now());
@@ -182,4 +183,5 @@ export function summaryLines(s: ImportSummary, locale: Locale): string[] {
 }
 
 /** The text of an unusable-file stop. */
-export const fileErrorText = (locale: Locale, e: ImportFileError): string => text(locale, e.why, e.params);
+// renderMessage: a parameter may name a fragment message (`@reason`), said in the same language.
+export const fileErrorText = (locale: Locale, e: ImportFileError): string => renderMessage(locale, `import.${e.why}`, e.params);

@@ -1,10 +1,11 @@
 // Use cases on visit records shared by the HTTP API and the CLI: the list an operator filters and pages through,
 // one record's view, and the operator's requeue. Callers say whose visits may be seen (`scope`), never the other way round.
-import type { FacilityState, Store, VisitListFilter, VisitRow, VisitState, VisitSummary } from '../store/types.js';
+import type { FacilityState, Store, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary } from '../store/types.js';
 import { DEFAULT_LOCALE, type Locale } from '../i18n/index.js';
 import { explainState, iso, visitView } from './visit-view.js';
-import { summarise } from '../store/shared.js';
-import { localizeOutcome } from '../i18n/issues.js';
+import { summarise, summaryOf } from '../store/shared.js';
+import { issueText, localizeOutcome } from '../i18n/issues.js';
+import { messageOfExtension } from '../validation/outcome.js';
 import {
   decodeCursor, instant, onlyKnown, pageOf, pageSize, QueryParameterError, states, token, visitIdPrefix, type Page, type RawParams,
 } from './params.js';
@@ -109,18 +110,26 @@ export async function listVisits(deps: QueryDeps, scope: Scope, params: RawParam
 const visible = (scope: Scope, org: string): boolean => !('organizationId' in scope) || scope.organizationId === org;
 
 /**
- * How a history entry's error summary is said in `locale`. The store keeps each entry's summary as English text only; the
- * one entry whose summary is that of the visit's current lastError (which keeps its message keys) is said again from
- * it. Older entries stay as stored: saying them too would need the keys stored per entry (a schema change).
+ * How a history entry's error summary is said in `locale`. An entry keeps its issues with their catalogue messages
+ * (`errorIssues`) and is said again from them. An entry written before they were kept has its English summary only: the
+ * one whose summary is that of the visit's current lastError (which keeps its message keys) is said from it, the others
+ * stay as stored.
  */
-function historyErrorSayer(row: VisitRow, locale: Locale): (stored: string) => string {
-  if (locale === 'en' || !row.lastError) return (stored) => stored;
-  const current = summarise(row.lastError);
+function historyErrorSayer(row: VisitRow, locale: Locale): (event: VisitEvent) => string | undefined {
+  if (locale === 'en') return (event) => event.error;
+  const current = row.lastError && summarise(row.lastError);
   let said: string | null | undefined;
-  return (stored) => {
-    if (stored !== current) return stored;
+  return (event) => {
+    if (event.error === undefined) return undefined;
+    if (event.errorIssues) {
+      return summaryOf(event.errorIssues.map((i) => {
+        const message = messageOfExtension(i.extension);
+        return { severity: i.severity, code: i.code, text: (message && issueText({ diagnostics: i.text, message }, locale)) ?? i.text };
+      }));
+    }
+    if (event.error !== current) return event.error;
     said ??= summarise(localizeOutcome(row.lastError!, locale));
-    return said ?? stored;
+    return said ?? event.error;
   };
 }
 
@@ -134,7 +143,11 @@ export async function showVisit(deps: QueryDeps, scope: Scope, org: string, visi
   if (!row) return undefined;
   const locale = opts.locale ?? DEFAULT_LOCALE;
   const sayError = historyErrorSayer(row, locale);
-  const history = (await deps.store.visitHistory?.(org, visitId))?.map((h) => ({ ...h, at: iso(h.at), ...(h.error !== undefined ? { error: sayError(h.error) } : {}) }));
+  const history = (await deps.store.visitHistory?.(org, visitId))?.map((event) => {
+    // errorIssues is how an entry is said, not part of the view.
+    const { errorIssues: _said, ...h } = event;
+    return { ...h, at: iso(h.at), ...(h.error !== undefined ? { error: sayError(event)! } : {}) };
+  });
   const view = visitView(row, history, { state: await deps.store.getFacilityState(org), now: deps.now() }, locale);
   if (opts.withRecord && 'organizationId' in scope && scope.organizationId === org && row.record !== undefined) view.record = row.record;
   return view;

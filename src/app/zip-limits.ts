@@ -41,8 +41,11 @@ interface Entry {
   localOffset: number;
 }
 
-const refuse = (reason: string): never => {
-  throw new ImportFileError('file.zip-limits', { reason });
+/** `why`: which limit, as message import.zip.<why> (said inside file.zip-limits in the reader's language). */
+const refusal = (why: string, params: Record<string, number> = {}): ImportFileError =>
+  new ImportFileError('file.zip-limits', { ...params, '@reason': `import.zip.${why}` });
+const refuse = (why: string, params?: Record<string, number>): never => {
+  throw refusal(why, params);
 };
 const broken = (): never => {
   throw new ImportFileError('file.xlsx-broken');
@@ -64,8 +67,8 @@ async function centralDirectory(fh: FileHandle, size: number, limits: ZipLimits)
   const centralSize = tail.readUInt32LE(at + 12);
   const centralOffset = tail.readUInt32LE(at + 16);
   // ZIP64 markers: only archives beyond 65,535 entries or 4 GB need it, far past any register.
-  if (count === 0xffff || centralSize === 0xffffffff || centralOffset === 0xffffffff) refuse('ZIP64');
-  if (count > limits.maxEntries) refuse(`${count} entries > ${limits.maxEntries}`);
+  if (count === 0xffff || centralSize === 0xffffffff || centralOffset === 0xffffffff) refuse('zip64');
+  if (count > limits.maxEntries) refuse('entries', { count, max: limits.maxEntries });
   if (centralSize > MAX_CENTRAL_BYTES || centralOffset + centralSize > tailStart + at) broken();
   const cd = await readAt(fh, centralOffset, centralSize);
   const entries: Entry[] = [];
@@ -77,12 +80,12 @@ async function centralDirectory(fh: FileHandle, size: number, limits: ZipLimits)
       flags: cd.readUInt16LE(p + 8), method: cd.readUInt16LE(p + 10),
       compressed: cd.readUInt32LE(p + 20), uncompressed: cd.readUInt32LE(p + 24), localOffset: cd.readUInt32LE(p + 42),
     };
-    if (e.compressed === 0xffffffff || e.uncompressed === 0xffffffff || e.localOffset === 0xffffffff) refuse('ZIP64');
+    if (e.compressed === 0xffffffff || e.uncompressed === 0xffffffff || e.localOffset === 0xffffffff) refuse('zip64');
     if (e.method !== 0 && e.method !== 8) broken();
     total += e.uncompressed;
-    if (total > limits.maxTotalBytes) refuse(`> ${limits.maxTotalBytes} bytes decompressed`);
+    if (total > limits.maxTotalBytes) refuse('total', { max: limits.maxTotalBytes });
     if (e.uncompressed > limits.ratioFloorBytes && e.uncompressed > limits.maxRatio * Math.max(1, e.compressed)) {
-      refuse(`ratio ${Math.round(e.uncompressed / Math.max(1, e.compressed))}:1 > ${limits.maxRatio}:1`);
+      refuse('ratio', { ratio: Math.round(e.uncompressed / Math.max(1, e.compressed)), max: limits.maxRatio });
     }
     entries.push(e);
     p += 46 + cd.readUInt16LE(p + 28) + cd.readUInt16LE(p + 30) + cd.readUInt16LE(p + 32);
@@ -104,7 +107,7 @@ function inflatedBytes(file: string, start: number, compressed: number, max: num
     };
     inflate.on('data', (chunk: Buffer) => {
       out += chunk.length;
-      if (out > max) stop(new ImportFileError('file.zip-limits', { reason: 'an entry inflates beyond its declared size' }));
+      if (out > max) stop(refusal('entry-size'));
     });
     inflate.on('end', () => resolve(out));
     inflate.on('error', () => stop(new ImportFileError('file.xlsx-broken')));

@@ -3,7 +3,8 @@
 // They call the use cases in src/app/ (never src/api): the CLI acts as the operator, so it sees every facility.
 import type { Command } from 'commander';
 import { LOCALES, messages, operatorLocale, type Locale } from '../i18n/index.js';
-import { ConfigError, loadServiceConfig, storeOptionsOf } from '../config/index.js';
+import { errorText } from '../i18n/issues.js';
+import { loadServiceConfig, storeOptionsOf } from '../config/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { QueryParameterError } from '../app/params.js';
@@ -50,7 +51,7 @@ export async function runOnStore(ctx: CliContext, name: string, locale: () => Lo
       const cfg = loadServiceConfig(process.env);
       store = await openStore(storeOptionsOf(cfg));
     } catch (e) {
-      const reason = e instanceof ConfigError ? e.message : e instanceof Error ? e.message : 'unknown error';
+      const reason = errorText(e, locale());
       throw new CliStop(EXIT.UNUSABLE, text(locale(), 'cli.no-store', { reason }));
     }
     await run(store);

@@ -15,6 +15,9 @@ export const configProblem = (key: string, params: Params = {}): ConfigProblem =
 export const configText = (text: string, at?: string): ConfigProblem =>
   at === undefined ? configProblem('text', { text }) : configProblem('at-text', { at, text });
 
+/** A problem worded by a checker as a message (a string rule, a URL shape), said after the field it is about, in the reader's language. */
+export const atField = (at: string, problem: MessageRef): ConfigProblem => configProblem('at-text', { ...problem.params, at, '@text': problem.key });
+
 const listed = (head: string, lines: string[]): string => `${head}\n  - ${lines.join('\n  - ')}`;
 
 /** AppError kind 'config'; its outcome holds one issue per problem, each with its message. */

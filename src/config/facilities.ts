@@ -4,9 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mappingsDir, packageRoot } from '../util/paths.js';
 import { emptyTable, hasEntry, ownEntry } from '../util/own.js';
-import { stringProblem } from '../util/strict-strings.js';
+import { stringProblemOf } from '../util/strict-strings.js';
+import { renderMessage } from '../i18n/issues.js';
+import type { Params } from '../i18n/index.js';
 import type { Environment, FacilityConfig, FacilityLocation } from '../platform/types.js';
-import { ConfigError, configProblem as cp, configText, type ConfigProblem } from './errors.js';
+import { atField, ConfigError, configProblem as cp, type ConfigProblem } from './errors.js';
 import { ENVIRONMENTS, ENVIRONMENT_URLS, simulatorUrls } from './environments.js';
 
 export const DEFAULT_TIMEZONE = 'Asia/Jakarta';
@@ -63,22 +65,24 @@ const PLATFORM_PATHS = ['/fhir-r4/v1', '/oauth2/v1'];
  * `simulatorUrl` → the simulator's origin. A URL ending in `/fhir-r4/v1` or `/oauth2/v1` (the FHIR or auth base, a common
  * copy-paste) is accepted as its origin, since the simulator serves both under one origin; any other path is a mistake.
  */
-export function parseSimulatorUrl(value: unknown): { origin: string } | { problem: string } {
+export function parseSimulatorUrl(value: unknown): { origin: string } | { problem: string; ref: ConfigProblem } {
   if (value === BUNDLED_SIMULATOR) return { origin: BUNDLED_SIMULATOR };
-  const shape = `must be "${BUNDLED_SIMULATOR}" or an http(s) origin such as http://127.0.0.1:9090`;
-  if (typeof value !== 'string') return { problem: shape };
+  // `problem` in English (logs, tests); `ref` says it in the operator's language inside the configuration problem.
+  const refused = (key: string, params: Params = {}) => {
+    const ref = cp(`facilities.simulator-url.${key}`, { bundled: BUNDLED_SIMULATOR, ...params });
+    return { problem: renderMessage('en', ref.key, ref.params), ref };
+  };
+  if (typeof value !== 'string') return refused('shape');
   let url: URL;
   try {
     url = new URL(value.trim());
   } catch {
-    return { problem: shape };
+    return refused('shape');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: shape };
-  if (url.search || url.hash || url.username || url.password) return { problem: `${shape} (no query, fragment or user info)` };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused('shape');
+  if (url.search || url.hash || url.username || url.password) return refused('extras');
   const path = url.pathname.replace(/\/+$/, '');
-  if (path && !PLATFORM_PATHS.includes(path)) {
-    return { problem: `${shape}: "${path}" is not a path the simulator serves; give the origin only (the service adds /oauth2/v1 and /fhir-r4/v1)` };
-  }
+  if (path && !PLATFORM_PATHS.includes(path)) return refused('path', { path });
   return { origin: url.origin };
 }
 
@@ -152,7 +156,7 @@ export function parseFacilities(doc: unknown, source = 'facilities file'): Facil
         for (const k of Object.keys(loc)) if (!LOCATION_KEYS.has(k)) problems.push(cp('entry.unknown-key', { at: `${lat}.${k}`, known: 'name, physicalType' }));
         if (typeof loc.name !== 'string' || !loc.name.trim()) problems.push(cp('facilities.location-name', { at: `${lat}.name` }));
         // The name is sent to the platform as Location.name: the same strict-string rules as record text.
-        else if (stringProblem(loc.name)) problems.push(configText(stringProblem(loc.name)!, `${lat}.name`));
+        else if (stringProblemOf(loc.name)) problems.push(atField(`${lat}.name`, stringProblemOf(loc.name)!));
         if (typeof loc.physicalType !== 'string' || !hasEntry(PHYSICAL_TYPES, loc.physicalType)) {
           problems.push(cp('facilities.physical-type', { at: `${lat}.physicalType`, codes: Object.keys(PHYSICAL_TYPES).join(', ') }));
         }
@@ -186,7 +190,7 @@ export function parseFacilities(doc: unknown, source = 'facilities file'): Facil
       if (environment !== 'simulator') problems.push(cp('facilities.simulator-url-not-allowed', { at: `${where}.simulatorUrl` }));
       else {
         const parsed = parseSimulatorUrl(raw.simulatorUrl);
-        if ('problem' in parsed) problems.push(configText(parsed.problem, `${where}.simulatorUrl`));
+        if ('problem' in parsed) problems.push(atField(`${where}.simulatorUrl`, parsed.ref));
         else simulatorUrl = parsed.origin;
       }
     } else if (environment === 'simulator') {

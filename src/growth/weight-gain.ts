@@ -19,8 +19,10 @@ export interface WeightGainAssessed {
   /** Completed months at this weighing: the row of the KMS table used. */
   ageMonths: number;
   intervalDays: number;
-  /** In words: the rule and numbers used, for the Observation note and for operators. */
+  /** In words (English): the rule and numbers used, for the Observation note and for operators. */
   basis: string;
+  /** The basis as a catalogue message (messages/source.json, growth.gain.basis), said in the reader's language at the edge. */
+  basisMessage: MessageRef;
 }
 
 export interface WeightGainNotAssessable {
@@ -40,9 +42,16 @@ export type WeightGainResult = WeightGainAssessed | WeightGainNotAssessable;
 
 const monthIndex = (d: string) => Number(d.slice(0, 4)) * 12 + Number(d.slice(5, 7));
 
+/**
+ * Where a previous weighing came from, said in the basis: a catalogue message (source.growth.gain.from.*), or a text
+ * already worded (said as is in every language).
+ */
+export type WeighingSource = MessageRef | string;
+
 /** Weight-gain status at `current` from the previous weighing; `previousFrom` says where the previous weighing came from. */
 export function weightGainStatus(
-  t: GrowthStatusTable, birthDate: string, current: Weighing, previous: Weighing | undefined, previousFrom = 'the record',
+  t: GrowthStatusTable, birthDate: string, current: Weighing, previous: Weighing | undefined,
+  previousFrom: WeighingSource = { key: 'source.growth.gain.from.record', params: {} },
 ): WeightGainResult {
   if (!previous) return notAssessable('source.growth.gain.first', {}, 'B');
   const intervalDays = daysBetween(previous.date, current.date);
@@ -61,6 +70,11 @@ export function weightGainStatus(
   for (const [m, g] of table) if (ageMonths >= m) minimumGainGrams = g;
   const gainGrams = Math.round((current.weightKg - previous.weightKg) * 1000);
   const status = gainGrams >= minimumGainGrams ? 'naik' : 'tidak-naik';
-  const basis = `KMS minimum weight gain at ${ageMonths} months: ${minimumGainGrams} g; gained ${gainGrams} g in ${intervalDays} days since ${previous.date} (previous weighing from ${previousFrom})`;
-  return { status, gainGrams, minimumGainGrams, ageMonths, intervalDays, basis };
+  const from: MessageRef['params'] = typeof previousFrom === 'string' ? { from: previousFrom } : { ...previousFrom.params, '@from': previousFrom.key };
+  const basisMessage: MessageRef = {
+    key: 'source.growth.gain.basis',
+    params: { months: ageMonths, minimum: minimumGainGrams, gained: gainGrams, days: intervalDays, date: previous.date, ...from },
+  };
+  const basis = renderMessage('en', basisMessage.key, basisMessage.params);
+  return { status, gainGrams, minimumGainGrams, ageMonths, intervalDays, basis, basisMessage };
 }

@@ -121,3 +121,23 @@ export function localizeOutcome(outcome: OperationOutcome, locale: Locale): Oper
     }),
   };
 }
+
+/**
+ * What went wrong, for an operator, from an error of a layer that stays free of the catalogues (the store, the data keys):
+ * its `ref` (a catalogue key and parameters) said in `locale` when it carries one this build knows, else its own message;
+ * a ConfigError-like `render(locale)` is used as is.
+ */
+export function errorText(err: unknown, locale: Locale): string {
+  if (err && typeof err === 'object') {
+    const { ref, render } = err as { ref?: unknown; render?: unknown };
+    if (typeof render === 'function') return String((render as (l: Locale) => unknown).call(err, locale));
+    if (ref && typeof ref === 'object' && typeof (ref as MessageRef).key === 'string' && hasMessage((ref as MessageRef).key)) {
+      try {
+        return renderRef(locale, ref as MessageRef);
+      } catch {
+        // a parameter missing from a stored ref: the error's own text still says what failed
+      }
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -6,7 +6,7 @@ import type { CodeableConcept, Observation } from 'fhir/r4.js';
 import type { Issue } from '../validation/outcome.js';
 import { messageIssue } from '../i18n/issues.js';
 import { classifyZScore, resolveCoding, schemeOf, type Classified } from '../growth/classify.js';
-import { weightGainStatus, type Weighing, type WeightGainAssessed } from '../growth/weight-gain.js';
+import { weightGainStatus, type Weighing, type WeighingSource, type WeightGainAssessed } from '../growth/weight-gain.js';
 import { computeGrowth, standardAt, daysBetween, type GrowthInput, type Indicator, type IndicatorResult, type Standard, type ZScore } from '../growth/zscores.js';
 import type { GrowthTables } from '../growth/tables.js';
 import { ownEntry } from '../util/own.js';
@@ -100,7 +100,7 @@ const measurementUrl = (ctx: VisitContext, m: MeasurementPlan) => ctx.url(`obser
 /** The growth Observations of a visit (children up to 18 years; nothing for adults), and the issues on facility-sent values,
  *  implausible z-scores and the weight-gain basis. `previous`: a previous weighing the caller knows, used when the record has none. */
 export function growthObservations(
-  plan: VisitPlan, tables: MappingTables, refs: GrowthRefs, url: (key: string) => string, previous?: { weighing: Weighing; from: string },
+  plan: VisitPlan, tables: MappingTables, refs: GrowthRefs, url: (key: string) => string, previous?: { weighing: Weighing; from: WeighingSource },
 ): { entries: MappedEntry[]; issues: Issue[] } {
   const ctx: VisitContext = { plan, sys: tables.systems, g: tables.growth, refs, url, issues: [] };
   const r = plan.record;
@@ -117,7 +117,7 @@ export function growthObservations(
     if (z || sent) entries.push(zScoreEntry(ctx, indicator, z?.standard ?? standard, z, z ? facts!.sources.get(indicator)! : [], sent));
   }
   const weight = facts?.weight;
-  const prevWeighing = r.growth?.previousWeighing ? { weighing: r.growth.previousWeighing, from: 'the record (growth.previousWeighing)' } : previous;
+  const prevWeighing = r.growth?.previousWeighing ? { weighing: r.growth.previousWeighing, from: { key: 'source.growth.gain.from.record', params: {} } } : previous;
   if (weight && prevWeighing && standard === 'WHO-2006') {
     const gain = weightGainStatus(ctx.g.status, r.patient.birthDate, { date: plan.start.localDate, weightKg: weight.value }, prevWeighing.weighing, prevWeighing.from);
     if (gain.status !== 'not-assessable') entries.push(weightGainEntry(ctx, gain, weight));
@@ -125,7 +125,7 @@ export function growthObservations(
     const at = r.growth?.previousWeighing ? 'growth.previousWeighing' : undefined;
     ctx.issues.push(gain.status === 'not-assessable'
       ? messageIssue('information', 'informational', 'source.growth.weight-gain-not-assessed', { '@reason': gain.reasonMessage.key, ...gain.reasonMessage.params }, at)
-      : messageIssue('information', 'informational', 'source.growth.weight-gain', { status: gain.status, basis: gain.basis }, at));
+      : messageIssue('information', 'informational', 'source.growth.weight-gain', { status: gain.status, '@basis': gain.basisMessage.key, ...gain.basisMessage.params }, at));
   }
   return { entries, issues: ctx.issues };
 }

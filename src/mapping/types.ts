@@ -1,6 +1,6 @@
 // Types of the source record (mappings/ilp-visit.schema.json), of the code tables in mappings/, and of the mapping result.
 import type { Bundle, Patient, Resource } from 'fhir/r4.js';
-import type { Issue } from '../validation/outcome.js';
+import type { Issue, MessageRef } from '../validation/outcome.js';
 import type { GrowthTables } from '../growth/tables.js';
 
 // ---------- source record ----------
@@ -373,7 +373,8 @@ export interface PreviousWeighing {
   /** YYYY-MM-DD, local date. */
   date: string;
   weightKg: number;
-  from: string;
+  /** Where it came from: a catalogue message (source.growth.gain.from.*), or a text said as is in every language. */
+  from: MessageRef | string;
 }
 
 export interface MappedEntry {

@@ -221,6 +221,13 @@ CREATE TABLE platform_tokens (
 CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);
 `,
   },
+  {
+    version: 12,
+    name: 'visit_events.error_messages: the issues of each history entry with their catalogue messages (JSON), so older entries are said in the reader\'s language too',
+    sql: `
+ALTER TABLE visit_events ADD COLUMN error_messages TEXT;
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -105,18 +105,21 @@ export function assertOurDatabase(db: Database.Database, file: string): void {
   const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)
     .all() as { name: string }[]).map((r) => r.name);
   if (tables.length === 0) return;
-  const foreign = (what: string) =>
-    new StoreSchemaError(`${file} is a SQLite database of another application (${what}; tables: ${shownNames(tables)}). ${RECOVERY}.`, 'STORE_FOREIGN');
-  if (!tables.includes('schema_migrations')) throw foreign('no ilp-adapter schema_migrations table');
+  const shownTables = shownNames(tables);
+  // `what` in English for the log; `whatKey` (store-open.foreign.*) says the same in the operator's language.
+  const foreign = (what: string, whatKey: string, params: Record<string, string> = {}) =>
+    new StoreSchemaError(`${file} is a SQLite database of another application (${what}; tables: ${shownTables}). ${RECOVERY}.`, 'STORE_FOREIGN',
+      storeRefusal('foreign', { file, tables: shownTables, '@what': `store-open.foreign.${whatKey}`, ...params }));
+  if (!tables.includes('schema_migrations')) throw foreign('no ilp-adapter schema_migrations table', 'no-migrations');
   const columns = (db.prepare(`SELECT name FROM pragma_table_info('schema_migrations') ORDER BY cid`).all() as { name: string }[]).map((c) => c.name);
-  if (columns.join(',') !== 'version,name,applied_at') throw foreign('its schema_migrations table is not the one of ilp-adapter');
+  if (columns.join(',') !== 'version,name,applied_at') throw foreign('its schema_migrations table is not the one of ilp-adapter', 'other-migrations-table');
   const rows = db.prepare('SELECT version, name FROM schema_migrations').all() as { version: unknown; name: unknown }[];
   const mismatch = rows.some((r) => typeof r.version === 'number' && migrationNames.has(r.version) && migrationNames.get(r.version) !== r.name);
-  if (mismatch) throw foreign('its schema_migrations rows are not those of ilp-adapter');
+  if (mismatch) throw foreign('its schema_migrations rows are not those of ilp-adapter', 'other-migrations-rows');
   const newer = rows.some((r) => typeof r.version === 'number' && r.version > latestSchemaVersion);
   const unknown = tables.filter((t) => !ourTables.has(t));
   // An empty schema_migrations beside some of our tables: a first migration that failed half-way; it runs again.
-  if (!newer && unknown.length) throw foreign(`tables ilp-adapter does not create: ${shownNames(unknown)}`);
+  if (!newer && unknown.length) throw foreign(`tables ilp-adapter does not create: ${shownNames(unknown)}`, 'unknown-tables', { unknown: shownNames(unknown) });
 }
 
 /** Problems PRAGMA quick_check / integrity_check reports (at most `maxProblems`); [] when the file is sound. */

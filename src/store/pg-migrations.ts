@@ -164,6 +164,13 @@ CREATE TABLE platform_tokens (
 CREATE TABLE leases (name TEXT COLLATE "C" PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL);
 `,
   },
+  {
+    version: 5,
+    name: 'visit_events.error_messages: the issues of each history entry with their catalogue messages, so older entries are said in the reader\'s language too',
+    sql: `
+ALTER TABLE visit_events ADD COLUMN error_messages JSONB;
+`,
+  },
 ];
 
 export const latestPgSchemaVersion = pgMigrations.reduce((m, x) => Math.max(m, x.version), 0);

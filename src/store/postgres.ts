@@ -24,8 +24,8 @@ import type {
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import {
-  assertClaim, assertLimit, assertTime, checkedIngestItem, FINAL_STATES, listColumns, nonEmpty, STATES, summarise, unreadableOutcome, toApiKeyRow, toLedgerEntry,
-  toFacilityState, toSummary, toVisitRow, type DbApiKey, type DbFacilityState, type DbLedger, type DbSummary, type DbVisitOf,
+  assertClaim, assertLimit, assertTime, checkedIngestItem, FINAL_STATES, listColumns, nonEmpty, STATES, summarise, summaryIssues, unreadableOutcome, toApiKeyRow, toLedgerEntry,
+  toFacilityState, toSummary, toVisitEvent, toVisitRow, type DbApiKey, type DbEvent, type DbFacilityState, type DbLedger, type DbSummary, type DbVisitOf,
 } from './shared.js';
 import { latestPgSchemaVersion, pgMigrations } from './pg-migrations.js';
 import { assertDuration, assertLeaseArgs, assertQuotaArgs, quotaDecision, tokenColumns, tokenHash, toSharedTokenState, type DbTokenRow } from './shared-state.js';
@@ -261,15 +261,17 @@ export class PostgresStore implements Store {
 
   /** Appends one history event and prunes that visit's history to the newest `historyPerVisit`, in one statement. */
   private async event(c: Queryable, v: { org: string; visit_id: string }, revision: number, from: VisitState | null, to: VisitState,
-    at: number, attempts: number, error: string | null): Promise<void> {
+    at: number, attempts: number, error: OperationOutcome | null): Promise<void> {
+    const issues = summaryIssues(error ?? undefined);
     // The DELETE does not see the row the INSERT adds (one snapshot), so it keeps one fewer of the older ones.
     await c.query(`
       WITH added AS (
-        INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error, error_messages)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10)
       )
       DELETE FROM visit_events WHERE org = $1 AND visit_id = $2 AND id <= (
         SELECT id FROM visit_events WHERE org = $1 AND visit_id = $2 ORDER BY id DESC LIMIT 1 OFFSET $9)`,
-    [v.org, v.visit_id, revision, from, to, at, attempts, error, this.historyPerVisit - 1]);
+    [v.org, v.visit_id, revision, from, to, at, attempts, summarise(error ?? undefined), this.historyPerVisit - 1, issues && JSON.stringify(issues)]);
   }
 
   /**
@@ -437,7 +439,7 @@ export class PostgresStore implements Store {
           // Never delivered, never claimed again until an operator acts: held with the reason (which key, what failed).
           const why = unreadableOutcome(row.recordUnreadable);
           await c.query(`UPDATE visits SET state = 'blocked', last_error = $1, lease_until = NULL, updated_at = $2 WHERE rid = $3`, [JSON.stringify(why), now, r.rid]);
-          await this.event(c, r, r.revision, r.state, 'blocked', now, r.attempts, summarise(why));
+          await this.event(c, r, r.revision, r.state, 'blocked', now, r.attempts, why);
           continue;
         }
         await this.event(c, r, r.revision, r.state, 'sending', now, r.attempts + 1, null);
@@ -510,7 +512,7 @@ export class PostgresStore implements Store {
       const refunded = opts?.refundAttempt === true && v.attempts > 0 ? 1 : 0;
       await c.query(`UPDATE visits SET state = 'queued', attempts = greatest(0, attempts - $1), next_attempt_at = $2, last_error = $3,
         lease_until = NULL, updated_at = $4 WHERE rid = $5`, [refunded, at + (nextAttemptAt - now), JSON.stringify(error), now, v.rid]);
-      await this.event(c, v, v.revision, v.state, 'queued', now, v.attempts - refunded, summarise(error));
+      await this.event(c, v, v.revision, v.state, 'queued', now, v.attempts - refunded, error);
     });
   }
 
@@ -521,7 +523,7 @@ export class PostgresStore implements Store {
     return this.outcome(claim, now, async (c, v) => {
       await c.query('UPDATE visits SET state = $1, last_error = $2, lease_until = NULL, updated_at = $3 WHERE rid = $4',
         [state, JSON.stringify(error), now, v.rid]);
-      await this.event(c, v, v.revision, v.state, state, now, v.attempts, summarise(error));
+      await this.event(c, v, v.revision, v.state, state, now, v.attempts, error);
     });
   }
 
@@ -636,15 +638,10 @@ export class PostgresStore implements Store {
   }
 
   async visitHistory(organizationId: string, visitId: string): Promise<VisitEvent[]> {
-    const rows = (await this.q<{ revision: number; from_state: VisitState | null; to_state: VisitState; at: number; attempts: number; error: string | null }>(
-      'SELECT revision, from_state, to_state, at, attempts, error FROM visit_events WHERE org = $1 AND visit_id = $2 ORDER BY id',
+    const rows = (await this.q<DbEvent<unknown>>(
+      'SELECT revision, from_state, to_state, at, attempts, error, error_messages FROM visit_events WHERE org = $1 AND visit_id = $2 ORDER BY id',
       [organizationId, visitId])).rows;
-    return rows.map((e) => {
-      const ev: VisitEvent = { revision: e.revision, toState: e.to_state, at: e.at, attempts: e.attempts };
-      if (e.from_state !== null) ev.fromState = e.from_state;
-      if (e.error !== null) ev.error = e.error;
-      return ev;
-    });
+    return rows.map((e) => toVisitEvent(e, (v) => v));
   }
 
   // ---- ledger and identities ------------------------------------------------------------------------------------

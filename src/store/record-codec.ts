@@ -52,13 +52,19 @@ export function sealedKeyId(stored: string): string | undefined {
 
 type KeyEntries = ReadonlyArray<readonly [string, Buffer]>;
 
+type KeysRef = NonNullable<DataKeyConfigError['ref']>;
+/** A keyring problem as messages/store-open.json key data-keys.<key>, and the same said after where the keys came from. */
+const keysProblem = (key: string, params: KeysRef['params'] = {}): KeysRef => ({ key: `store-open.data-keys.${key}`, params });
+const atOrigin = (origin: string, problem: KeysRef): KeysRef =>
+  ({ key: 'store-open.data-keys.at', params: { ...problem.params, origin, '@problem': problem.key } });
+
 function keyMap(entries: KeyEntries): Map<string, Buffer> {
   if (!entries.length) throw new DataKeyConfigError('the data keyring is empty');
   const keys = new Map<string, Buffer>();
   for (const [id, key] of entries) {
-    if (!KEY_ID.test(id)) throw new DataKeyConfigError(`data key id "${id.slice(0, 40)}": use 1–32 letters, digits, - or _`);
+    if (!KEY_ID.test(id)) throw new DataKeyConfigError(`data key id "${id.slice(0, 40)}": use 1–32 letters, digits, - or _`, keysProblem('key-id', { id: id.slice(0, 40) }));
     if (key.length !== 32) throw new DataKeyConfigError(`data key ${id}: must be 32 bytes (got ${key.length})`);
-    if (keys.has(id)) throw new DataKeyConfigError(`data key ${id} is listed twice`);
+    if (keys.has(id)) throw new DataKeyConfigError(`data key ${id} is listed twice`, keysProblem('twice', { id }));
     keys.set(id, key);
   }
   return keys;
@@ -169,18 +175,22 @@ function parseKeyEntries(text: string, origin: string): KeyEntries {
   const items = text.split('\n').flatMap((line) => line.replace(/#.*$/, '').split(',')).map((l) => l.trim()).filter(Boolean);
   items.forEach((item, i) => {
     const colon = item.indexOf(':');
-    if (colon < 1) throw new DataKeyConfigError(`${origin}: entry ${i + 1} is not <keyId>:<base64 of 32 bytes>`);
+    if (colon < 1) throw new DataKeyConfigError(`${origin}: entry ${i + 1} is not <keyId>:<base64 of 32 bytes>`, atOrigin(origin, keysProblem('entry-format', { n: i + 1 })));
     const id = item.slice(0, colon).trim();
     const material = item.slice(colon + 1).trim();
     const key = /^[A-Za-z0-9+/]+={0,2}$/.test(material) ? Buffer.from(material, 'base64') : undefined;
-    if (!key || key.length !== 32) throw new DataKeyConfigError(`${origin}: data key ${KEY_ID.test(id) ? id : `entry ${i + 1}`} must be 32 bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
+    if (!key || key.length !== 32) {
+      throw new DataKeyConfigError(`${origin}: data key ${KEY_ID.test(id) ? id : `entry ${i + 1}`} must be 32 bytes in base64 (e.g. \`openssl rand -base64 32\`)`,
+        atOrigin(origin, KEY_ID.test(id) ? keysProblem('key-length', { id }) : keysProblem('key-length.entry', { n: i + 1 })));
+    }
     entries.push([id, key]);
   });
-  if (!entries.length) throw new DataKeyConfigError(`${origin}: no data key`);
+  if (!entries.length) throw new DataKeyConfigError(`${origin}: no data key`, atOrigin(origin, keysProblem('none')));
   try {
     keyMap(entries);
   } catch (e) {
-    throw new DataKeyConfigError(`${origin}: ${(e as Error).message}`);
+    const inner = e instanceof DataKeyConfigError ? e.ref : undefined;
+    throw new DataKeyConfigError(`${origin}: ${(e as Error).message}`, inner && atOrigin(origin, inner));
   }
   return entries;
 }

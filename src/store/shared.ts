@@ -1,7 +1,9 @@
 // Argument checks and row shapes every Store implementation applies the same way, so SQLite and PostgreSQL refuse the
 // same bad input with the same words and answer with the same objects.
 import type { OperationOutcome } from 'fhir/r4.js';
-import type { ApiKeyRow, ApiKeySource, Claim, FacilityHoldCause, FacilityState, IngestItem, LedgerEntry, VisitRow, VisitState, VisitSummary } from './types.js';
+import type {
+  ApiKeyRow, ApiKeySource, Claim, EventIssue, FacilityHoldCause, FacilityState, IngestItem, LedgerEntry, VisitEvent, VisitRow, VisitState, VisitSummary,
+} from './types.js';
 import { recordAad, RecordSealError, type RecordCodec } from './record-codec.js';
 import type { MessageRef } from '../validation/outcome.js';
 
@@ -28,11 +30,36 @@ export function assertLimit(limit: unknown): void {
   if (!Number.isInteger(limit) || (limit as number) < 1) throw new TypeError('limit must be a positive integer');
 }
 
+const SUMMARY_MAX = 500;
+
+/** A history summary from its issues (severity/code: text; ...), bounded: the one shape for the stored and the said summary. */
+export function summaryOf(issues: ReadonlyArray<{ severity: string; code: string; text: string }>): string {
+  const text = issues.map((i) => `${i.severity}/${i.code}: ${i.text}`).join('; ');
+  return text.length > SUMMARY_MAX ? `${text.slice(0, SUMMARY_MAX - 3)}...` : text;
+}
+
 /** Short, PII-free (OperationOutcomes in the store are PII-free by contract) summary for the history table. */
 export function summarise(oo: OperationOutcome | undefined): string | null {
   if (!oo || !Array.isArray(oo.issue)) return null;
-  const text = oo.issue.map((i) => `${i.severity}/${i.code}: ${i.details?.text ?? i.diagnostics ?? ''}`).join('; ');
-  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+  return summaryOf(oo.issue.map((i) => ({ severity: i.severity, code: i.code, text: i.details?.text ?? i.diagnostics ?? '' })));
+}
+
+/**
+ * The issues a history summary covers (up to its bound), with their extensions, so the entry can be said again in
+ * another language (visit_events.error_messages); null when no covered issue has an extension: the stored summary is
+ * then all there is to say.
+ */
+export function summaryIssues(oo: OperationOutcome | undefined): EventIssue[] | null {
+  if (!oo || !Array.isArray(oo.issue)) return null;
+  const out: EventIssue[] = [];
+  let length = 0;
+  for (const i of oo.issue) {
+    if (length >= SUMMARY_MAX) break;
+    const text = i.details?.text ?? i.diagnostics ?? '';
+    length += i.severity.length + i.code.length + text.length + 5;
+    out.push({ severity: i.severity, code: i.code, text, ...(i.extension?.length ? { extension: i.extension } : {}) });
+  }
+  return out.some((i) => i.extension) ? out : null;
 }
 
 /** The columns the visit list filters on, read from the record (absent or malformed ⇒ null). */
@@ -108,6 +135,29 @@ export function toVisitRow<J>(r: DbVisitOf<J>, codec: RecordCodec, fromJson: (v:
 export interface DbSummary {
   org: string; visit_id: string; revision: number; state: VisitState; attempts: number; next_attempt_at: number; updated_at: number;
   setting: string | null; location_code: string | null; visit_start: number | null;
+}
+
+/** A visit_events row; the JSON column arrives as `J` (text from SQLite, parsed JSONB from PostgreSQL). */
+export interface DbEvent<J> {
+  revision: number; from_state: VisitState | null; to_state: VisitState; at: number; attempts: number; error: string | null;
+  error_messages: J | null;
+}
+
+export function toVisitEvent<J>(e: DbEvent<J>, fromJson: (v: J) => unknown): VisitEvent {
+  const ev: VisitEvent = { revision: e.revision, toState: e.to_state, at: e.at, attempts: e.attempts };
+  if (e.from_state !== null) ev.fromState = e.from_state;
+  if (e.error !== null) ev.error = e.error;
+  if (e.error_messages !== null) {
+    // An unreadable value only loses the other language: the English summary still says what happened.
+    let issues: unknown;
+    try {
+      issues = fromJson(e.error_messages);
+    } catch {
+      issues = undefined;
+    }
+    if (Array.isArray(issues)) ev.errorIssues = issues as EventIssue[];
+  }
+  return ev;
 }
 
 export interface DbLedger { org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }

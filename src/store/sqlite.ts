@@ -16,8 +16,8 @@ import { plainRecordCodec, recordAad, sealedKeyId, type RecordCodec } from './re
 import * as atRest from './sqlite-at-rest.js';
 import { sharedStateOf } from './sqlite-shared-state.js';
 import {
-  assertClaim, assertLimit, assertTime, checkedIngestItem, FINAL_STATES, listColumns, nonEmpty, STATES, summarise, toApiKeyRow,
-  toFacilityState, toLedgerEntry, toSummary, toVisitRow, unreadableOutcome, type DbApiKey, type DbFacilityState, type DbSummary, type DbVisitOf,
+  assertClaim, assertLimit, assertTime, checkedIngestItem, FINAL_STATES, listColumns, nonEmpty, STATES, summarise, summaryIssues, toApiKeyRow,
+  toFacilityState, toLedgerEntry, toSummary, toVisitEvent, toVisitRow, unreadableOutcome, type DbApiKey, type DbEvent, type DbFacilityState, type DbSummary, type DbVisitOf,
 } from './shared.js';
 
 export { StoreSchemaError } from './open-checks.js';
@@ -209,11 +209,11 @@ function prepareStatements(db: Database.Database, historyPerVisit: number) {
     dueSplit: p<{ due: number | null; later: number | null; next: number | null }>(`
       SELECT sum(next_attempt_at <= ?) AS due, sum(next_attempt_at > ?) AS later, min(CASE WHEN next_attempt_at > ? THEN next_attempt_at END) AS next
       FROM visits INDEXED BY visits_due WHERE org = ? AND state IN ('queued','sending')`),
-    insertEvent: p(`INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertEvent: p(`INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error, error_messages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     pruneEvents: p(`DELETE FROM visit_events WHERE org = ? AND visit_id = ? AND id <= (
                       SELECT id FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${Math.max(1, Math.trunc(historyPerVisit))})`),
-    events: p<{ revision: number; from_state: VisitState | null; to_state: VisitState; at: number; attempts: number; error: string | null }>(
-      'SELECT revision, from_state, to_state, at, attempts, error FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id'),
+    events: p<DbEvent<string>>(
+      'SELECT revision, from_state, to_state, at, attempts, error, error_messages FROM visit_events WHERE org = ? AND visit_id = ? ORDER BY id'),
     getLedger: p<{ org: string; local_key: string; resource_type: string; satusehat_id: string; content_hash: string; updated_at: number }>(
       'SELECT * FROM ledger WHERE org = ? AND local_key = ?'),
     // A key range on the primary key (org, local_key): [prefix, prefix with its last character incremented).
@@ -268,8 +268,9 @@ type Statements = ReturnType<typeof prepareStatements>;
 /** Every state-changing operation as one better-sqlite3 transaction function (run with .immediate()). */
 function makeTransactions(db: Database.Database, s: Statements, codec: RecordCodec) {
   const event = (v: { org: string; visit_id: string }, revision: number, from: VisitState | null, to: VisitState,
-    at: number, attempts: number, error: string | null) => {
-    s.insertEvent.run(v.org, v.visit_id, revision, from, to, at, attempts, error);
+    at: number, attempts: number, error: OperationOutcome | null) => {
+    const issues = summaryIssues(error ?? undefined);
+    s.insertEvent.run(v.org, v.visit_id, revision, from, to, at, attempts, summarise(error ?? undefined), issues && JSON.stringify(issues));
     s.pruneEvents.run(v.org, v.visit_id, v.org, v.visit_id);
   };
 
@@ -333,7 +334,7 @@ function makeTransactions(db: Database.Database, s: Statements, codec: RecordCod
           // Never delivered, never claimed again until an operator acts: held with the reason (which key, what failed).
           const why = unreadableOutcome(row.recordUnreadable);
           s.setFinal.run('blocked', JSON.stringify(why), now, r.rid);
-          event(r, r.revision, r.state, 'blocked', now, r.attempts, summarise(why));
+          event(r, r.revision, r.state, 'blocked', now, r.attempts, why);
           continue;
         }
         // The lease expiry doubles as the due time, so an abandoned claim shows up in the same index range as queued work.
@@ -356,14 +357,14 @@ function makeTransactions(db: Database.Database, s: Statements, codec: RecordCod
       if (!v) return false;
       const refunded = refund && v.attempts > 0 ? 1 : 0;
       s.setRetry.run(refunded, next, JSON.stringify(error), now, v.rid);
-      event(v, v.revision, v.state, 'queued', now, v.attempts - refunded, summarise(error));
+      event(v, v.revision, v.state, 'queued', now, v.attempts - refunded, error);
       return true;
     }),
     markFinal: db.transaction((c: Claim, state: VisitState, error: OperationOutcome, now: number): boolean => {
       const v = heldBy(c, now);
       if (!v) return false;
       s.setFinal.run(state, JSON.stringify(error), now, v.rid);
-      event(v, v.revision, v.state, state, now, v.attempts, summarise(error));
+      event(v, v.revision, v.state, state, now, v.attempts, error);
       return true;
     }),
     renewLease: db.transaction((c: Claim, until: number): boolean => {
@@ -619,12 +620,7 @@ class SqliteStore implements Store {
   }
 
   async visitHistory(organizationId: string, visitId: string): Promise<VisitEvent[]> {
-    return this.s.events.all(organizationId, visitId).map((e) => {
-      const ev: VisitEvent = { revision: e.revision, toState: e.to_state, at: e.at, attempts: e.attempts };
-      if (e.from_state !== null) ev.fromState = e.from_state;
-      if (e.error !== null) ev.error = e.error;
-      return ev;
-    });
+    return this.s.events.all(organizationId, visitId).map((e) => toVisitEvent(e, parseJson));
   }
 
   async getLedger(organizationId: string, localKey: string): Promise<LedgerEntry | undefined> {

@@ -37,11 +37,15 @@ export class StorageError extends AppError {
   /** True when the same request may succeed later without an operator (space freed, lock released). */
   readonly retryable: boolean;
 
+  /** The same text as a messages/storage.json key (the store stays free of the catalogue code), said in the operator's language at the edge. */
+  readonly ref: { key: string; params: Record<string, string> };
+
   constructor(code: string, fault: StorageFault, retryable: boolean) {
     super('storage', `storage failure: ${DESCRIPTIONS[fault]} (${code})`);
     this.code = code;
     this.fault = fault;
     this.retryable = retryable;
+    this.ref = { key: 'storage.failure', params: { code, '@why': `storage.fault.${fault}` } };
   }
 }
 

@@ -2,7 +2,7 @@
 // Every method that changes state is one committed transaction: a crash between two calls loses nothing.
 // SQL lives only in implementations (SQLite now, PostgreSQL next); sync and api see this interface alone.
 import type { MessageRef } from '../validation/outcome.js';
-import type { OperationOutcome } from 'fhir/r4.js';
+import type { Extension, OperationOutcome } from 'fhir/r4.js';
 
 export type VisitState = 'queued' | 'sending' | 'sent' | 'needs-correction' | 'blocked' | 'dead-letter';
 
@@ -43,8 +43,23 @@ export interface VisitEvent {
   toState: VisitState;
   at: number;
   attempts: number;
-  /** Short PII-free summary of lastError at that point (severity/code: text; ...). */
+  /** Short PII-free summary of lastError at that point (severity/code: text; ...), in English. */
   error?: string;
+  /**
+   * The issues `error` summarises, each with its extensions as stored (the catalogue message of urn:ilp-adapter:message),
+   * so the entry can be said in the reader's language; absent for entries written before (plain summary only) and when
+   * no issue carried an extension (the summary is then the same in every language).
+   */
+  errorIssues?: EventIssue[];
+}
+
+/** One issue of a history entry's error: what the summary says of it, and its extensions. PII-free like the outcome. */
+export interface EventIssue {
+  severity: string;
+  code: string;
+  /** details.text, else diagnostics, as the summary shows it. */
+  text: string;
+  extension?: Extension[];
 }
 
 export interface IngestItem {

@@ -27,9 +27,13 @@ export interface JsonLimitViolation {
   path?: string;
 }
 
-/** A violation of `kind` (built only when a limit is broken: the valid case renders nothing). */
-function violation(kind: JsonLimitViolation['kind'], params: Record<string, number>, path?: string): JsonLimitViolation {
-  const ref = { key: `json-limits.${kind}`, params };
+/**
+ * A violation of `kind` said by message json-limits.`key` (default: the kind), built only when a limit is broken: the
+ * valid case renders nothing. Shared with the streaming guard (src/util/json-stream-guard.ts).
+ */
+export function violation<K extends string = JsonLimitViolation['kind']>(kind: K, params: Record<string, number>, path?: string, key: string = kind):
+  Omit<JsonLimitViolation, 'kind'> & { kind: K } {
+  const ref = { key: `json-limits.${key}`, params };
   return { kind, message: renderMessage('en', ref.key, params), ref, ...(path !== undefined ? { path } : {}) };
 }
 

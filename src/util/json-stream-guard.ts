@@ -2,7 +2,7 @@
 // nesting levels, hundreds of thousands of keys) is refused after the first bytes that break a limit, before
 // JSON.parse builds any tree. It is not a parser: it tracks only strings, brackets, commas and colons, and leaves
 // the rest of JSON's grammar to JSON.parse, which runs on bodies that passed.
-import { keyText, type JsonLimits, type JsonLimitViolation } from './json-limits.js';
+import { keyText, violation, type JsonLimits, type JsonLimitViolation } from './json-limits.js';
 
 export interface StreamViolation extends Omit<JsonLimitViolation, 'kind'> {
   kind: JsonLimitViolation['kind'] | 'syntax';
@@ -59,17 +59,13 @@ export class JsonStreamGuard {
       if (!this.started) {
         this.started = true;
         // Strict JSON bodies: an object or an array at the root, like express.json({ strict: true }).
-        if (b !== 0x7b && b !== 0x5b) return this.fail(i, { kind: 'syntax', message: 'The request body is not valid JSON (expected a JSON object)' });
+        if (b !== 0x7b && b !== 0x5b) return this.fail(i, violation('syntax', {}, undefined, 'syntax.not-object'));
       }
       if (this.expectValue && b !== 0x5d && b !== 0x7d) {
         this.expectValue = false;
-        if (++this.nodes > this.limits.maxNodes) return this.fail(i, { kind: 'nodes', message: `The document has more than ${this.limits.maxNodes} values` });
+        if (++this.nodes > this.limits.maxNodes) return this.fail(i, violation('nodes', { limit: this.limits.maxNodes }));
         if (this.kinds[this.depth] === ARR && ++this.counts[this.depth]! > this.limits.maxArrayLength) {
-          return this.fail(i, {
-            kind: 'array-length',
-            message: `An array has more than ${this.limits.maxArrayLength} elements; at most ${this.limits.maxArrayLength} are accepted`,
-            path: this.path(this.depth - 1),
-          });
+          return this.fail(i, violation('array-length', { limit: this.limits.maxArrayLength }, this.path(this.depth - 1), 'array-length.more'));
         }
       }
       switch (b) {
@@ -81,7 +77,7 @@ export class JsonStreamGuard {
         case 0x7b: // {
         case 0x5b: // [
           if (this.depth + 1 > this.limits.maxDepth) {
-            return this.fail(i, { kind: 'depth', message: `The document is nested deeper than ${this.limits.maxDepth} levels`, path: this.path(this.depth) });
+            return this.fail(i, violation('depth', { limit: this.limits.maxDepth }, this.path(this.depth)));
           }
           this.depth++;
           this.kinds[this.depth] = b === 0x7b ? OBJ : ARR;
@@ -92,7 +88,7 @@ export class JsonStreamGuard {
         case 0x7d: // }
         case 0x5d: // ]
           if (this.depth === 0 || this.kinds[this.depth] !== (b === 0x7d ? OBJ : ARR)) {
-            return this.fail(i, { kind: 'syntax', message: 'The request body is not valid JSON (brackets do not match)' });
+            return this.fail(i, violation('syntax', {}, undefined, 'syntax.brackets'));
           }
           this.depth--;
           this.expectValue = false;
@@ -100,11 +96,7 @@ export class JsonStreamGuard {
           break;
         case 0x3a: // :
           if (this.kinds[this.depth] === OBJ && ++this.counts[this.depth]! > this.limits.maxObjectKeys) {
-            return this.fail(i, {
-              kind: 'object-keys',
-              message: `An object has more than ${this.limits.maxObjectKeys} members; at most ${this.limits.maxObjectKeys} are accepted`,
-              path: this.path(this.depth - 1),
-            });
+            return this.fail(i, violation('object-keys', { limit: this.limits.maxObjectKeys }, this.path(this.depth - 1)));
           }
           this.afterColon = true;
           this.expectValue = true;

@@ -244,7 +244,7 @@ describe('bad input never crashes and never yields a 500', () => {
 
   it('an array of 1,000,000 elements → 400 with a clear OperationOutcome', async () => {
     const huge = '{"resourceType":"Bundle","type":"transaction","entry":[' + new Array(1_000_000).fill('0').join(',') + ']}';
-    const r = await request(app).post('/fhir/$validate').set('Content-Type', FHIR).send(huge).expect(400);
+    const r = await request(app).post('/fhir/$validate').set('Content-Type', FHIR).set('Accept-Language', 'en').send(huge).expect(400);
     expect(r.body.issue[0].diagnostics).toMatch(/more than 10000 elements; at most 10000/);
     expect(r.body.issue[0].expression).toEqual(['entry']);
   });

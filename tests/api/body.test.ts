@@ -49,7 +49,7 @@ const PREFIX = 256 * 1024;
  * PREFIX bytes and then waits. An answer can therefore only come from a server that refused the body while it was
  * still streaming in — a server that waited for the end would never answer (the test would hang and fail at its bound).
  */
-function streamPost(path: string, chunk: (i: number) => Buffer): Promise<{ status: number; body: { issue: Array<{ code: string; diagnostics: string }> }; ended: boolean }> {
+function streamPost(path: string, chunk: (i: number) => Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: { issue: Array<{ code: string; diagnostics: string }> }; ended: boolean }> {
   return new Promise((resolve, reject) => {
     let produced = 0;
     let i = 0;
@@ -65,7 +65,7 @@ function streamPost(path: string, chunk: (i: number) => Buffer): Promise<{ statu
     });
     source.on('end', () => { ended = true; });
     let answered = false;
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'Content-Type': 'application/fhir+json' } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'Content-Type': 'application/fhir+json', ...headers } }, (res) => {
       answered = true;
       const parts: Buffer[] = [];
       res.on('data', (d: Buffer) => parts.push(d));
@@ -87,13 +87,16 @@ describe('bodies are refused while they stream in', () => {
     const brackets = Buffer.alloc(16 * 1024, '[');
     const r = await streamPost('/fhir/$validate', () => brackets);
     expect(r.status).toBe(400);
-    expect(r.body.issue[0]).toMatchObject({ code: 'too-costly', diagnostics: expect.stringContaining('nested deeper than 32') });
+    // Bahasa Indonesia by default, as every operator-facing text.
+    expect(r.body.issue[0]).toMatchObject({ code: 'too-costly', diagnostics: 'Dokumen bersarang lebih dalam dari 32 tingkat; permintaan tidak diproses' });
     expect(r.ended).toBe(false);
+    const english = await streamPost('/fhir/$validate', () => brackets, { 'Accept-Language': 'en' });
+    expect(english.body.issue[0]).toMatchObject({ code: 'too-costly', diagnostics: 'The document is nested deeper than 32 levels; the request was not processed' });
   });
 
   it('an object with ever more keys → 400 too-costly at the open limit while the body is still streaming', async () => {
     const keys = (i: number) => Buffer.from((i === 0 ? '{' : ',') + Array.from({ length: 1000 }, (_, j) => `"k${i}x${j}":0`).join(','));
-    const r = await streamPost('/ilp/visits/$map', keys);
+    const r = await streamPost('/ilp/visits/$map', keys, { 'Accept-Language': 'en' });
     expect(r.status).toBe(400);
     expect(r.body.issue[0].diagnostics).toMatch(/more than 10 members/);
     expect(r.ended).toBe(false);
@@ -111,7 +114,7 @@ describe('per-endpoint budgets', () => {
   it('a facility batch (API key) gets the larger budget; without a key the open one applies', async () => {
     await request(app).post('/ilp/visits').set('Authorization', 'Bearer some-facility-key').set('Content-Type', 'application/json').send(`[${members(40)}]`).expect(202);
     const open = await request(app).post('/ilp/visits').set('Content-Type', 'application/json').send(`[${members(40)}]`).expect(400);
-    expect(open.body.issue[0].diagnostics).toMatch(/more than 10 members/);
+    expect(open.body.issue[0].diagnostics).toBe('Sebuah objek berisi lebih dari 10 anggota; paling banyak 10 yang diterima; permintaan tidak diproses');
     await request(app).post('/ilp/visits').set('Authorization', 'Bearer some-facility-key').set('Content-Type', 'application/json').send(`[${members(51)}]`).expect(400);
   });
 

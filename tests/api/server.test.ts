@@ -46,7 +46,9 @@ describe('listen', () => {
     const refused = await fetch(`${base}/work`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     expect({ status: refused.status, retryAfter: refused.headers.get('retry-after'), connection: refused.headers.get('connection') }).toEqual({ status: 503, retryAfter: '7', connection: 'close' });
     expect(refused.headers.get('content-type')).toMatch(/application\/fhir\+json/);
-    expect((await refused.json()).issue[0]).toMatchObject({ severity: 'error', code: 'transient' });
+    expect((await refused.json()).issue[0]).toMatchObject({ severity: 'error', code: 'transient', diagnostics: expect.stringMatching(/^Layanan sedang berhenti: tidak ada yang diterima/) });
+    const english = await fetch(`${base}/work`, { method: 'POST', headers: { 'accept-language': 'en' } });
+    expect((await english.json()).issue[0].diagnostics).toMatch(/^The service is shutting down: nothing was accepted/);
     release();
     expect(await slow).toBe('done');
     await running.close();

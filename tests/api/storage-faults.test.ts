@@ -7,6 +7,8 @@ import { healthRouter, NotReady } from '../../src/api/health.js';
 import { createDiskFloor } from '../../src/api/disk-floor.js';
 import { storeWriteCheck } from '../../src/api/store-readiness.js';
 import { StorageError, toStorageError } from '../../src/store/storage-error.js';
+import { errorText } from '../../src/i18n/issues.js';
+import { startupFailureText } from '../../src/startup-text.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { logCapture } from './helpers.js';
@@ -43,6 +45,17 @@ describe('StorageError in the API error handler', () => {
     expect(logs.text()).not.toContain('low-level text');
   });
 
+  it('says the failure in Bahasa Indonesia by default (the driver code as it is); the CLI and start-up say it the same way', async () => {
+    const err = toStorageError(driverError('SQLITE_FULL'))!;
+    const r = await request(appThrowing(err)).post('/ilp/visits').expect(503);
+    expect(r.body.issue[0].diagnostics).toBe(
+      'Layanan tidak dapat memakai basis datanya: disk tempat basis data penuh (SQLITE_FULL); tidak ada data dari permintaan ini yang disimpan, kirim lagi nanti');
+    expect(errorText(err, 'id')).toBe('kegagalan penyimpanan: disk tempat basis data penuh (SQLITE_FULL)');
+    expect(errorText(err, 'en')).toBe(err.message);
+    expect(startupFailureText(toStorageError(driverError('SQLITE_READONLY')), 'id'))
+      .toBe('ilp-adapter: gagal dijalankan: kegagalan penyimpanan: berkas basis data atau foldernya hanya-baca (SQLITE_READONLY)');
+  });
+
   it('an error that is not a storage fault is still the 500 with an incident id', async () => {
     const r = await request(appThrowing(new Error('boom'))).post('/ilp/visits').set('Accept-Language', 'en').expect(500);
     expect(r.body.issue[0].diagnostics).toMatch(/incident was logged with id/);
@@ -73,6 +86,9 @@ describe('disk floor', () => {
     expect(r.headers['retry-after']).toBe('60');
     expect(r.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'no-store' }] });
     expect(r.body.issue[0].diagnostics).toBe(
+      'Ruang penyimpanan tidak cukup: ruang kosong di folder data 150 MB, di bawah batas 200 MB (DISK_FREE_FLOOR_MB); tidak ada yang disimpan, kirim lagi catatan-catatannya nanti');
+    const english = await request(app).post('/ilp/visits').set('Accept-Language', 'en').expect(507);
+    expect(english.body.issue[0].diagnostics).toBe(
       'Insufficient storage: free space in the data folder is 150 MB, below the floor of 200 MB (DISK_FREE_FLOOR_MB); nothing was stored, send the records again later');
     const ready = await request(app).get('/ready').expect(503);
     expect(ready.body.issue[0].diagnostics).toBe('Not ready: disk (free space in the data folder is 150 MB, below the floor of 200 MB (DISK_FREE_FLOOR_MB))');

@@ -90,6 +90,26 @@ describe('ilp-adapter visits / rejections / facilities', () => {
     expect((await run('visits', 'show', ORG, 'NOPE')).code).toBe(1);
   });
 
+  it('says every history entry in Bahasa Indonesia by default (older ones too), English with --lang en', async () => {
+    const store = await openStore({ url: process.env.DATABASE_URL!, dataDir: dir });
+    const older = toOperationOutcome([messageIssue('error', 'not-found', 'sync.practitioner.not-found', {}, 'practitioner.nik')], undefined, true);
+    await store.ingest([{ organizationId: ORG, visitId: 'V-H', record: { organizationId: ORG, visitId: 'V-H' }, contentHash: 'h' }], T - 9_000);
+    const claim = async (at: number) => (await store.claimDue(ORG, at, 10, 60_000)).find((r) => r.visitId === 'V-H')!.claim;
+    await store.markRetry(await claim(T - 8_000), T - 7_000, older, T - 8_000);
+    await store.markFinal(await claim(T - 6_000), 'needs-correction', oo, T - 6_000);
+    await store.close();
+    const errors = async (...lang: string[]) =>
+      (JSON.parse((await run('visits', 'show', ORG, 'V-H', '--format', 'json', ...lang)).out).history as Array<{ error?: string }>).flatMap((h) => h.error ?? []);
+    expect(await errors()).toEqual([
+      'error/not-found: Tidak ada tenaga kesehatan SATUSEHAT (indeks Nakes) yang terdaftar dengan NIK ini; data nakes hanya dapat dibaca: daftarkan nakes di SATUSEHAT atau kirim practitioner.ihsNumber',
+      'error/value: patient.birthDate sesudah tanggal kunjungan; periksa tanggal lahir; error/value: x',
+    ]);
+    expect(await errors('--lang', 'en')).toEqual([
+      expect.stringMatching(/^error\/not-found: No SATUSEHAT practitioner \(Nakes index\) is registered for this NIK/),
+      'error/value: patient.birthDate is after the visit date; error/value: x',
+    ]);
+  });
+
   it('lists rejections and facilities', async () => {
     const rej = await run('rejections', '--format', 'csv');
     expect(rej.out).toBe(`organizationId,visitId,at,issues\r\n${ORG},BAD-1,${new Date(T - 10_000).toISOString()},"measurements[0].unit: value: satuan 'lbs' tidak diterima untuk body-weight; gunakan salah satu dari kg, g"\r\n`);
@@ -124,7 +144,8 @@ describe('ilp-adapter visits / rejections / facilities', () => {
     process.env.DATABASE_URL = 'mysql://ilp:s3cret@db.example/ilp';
     const r = await run('visits', 'list');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/Tidak dapat membuka basis data layanan: .*DATABASE_URL: use sqlite:<file>/s);
+    // The configuration problem in the same language as its frame (Bahasa Indonesia by default).
+    expect(r.err).toMatch(/Tidak dapat membuka basis data layanan: Konfigurasi tidak valid:.*DATABASE_URL: gunakan sqlite:<berkas>/s);
     expect(r.err).not.toMatch(/s3cret/);
   });
 

@@ -66,6 +66,20 @@ describe('ilp-adapter store check', () => {
     expect(r.out).toBe('');
   });
 
+  it('says its own lines in Bahasa Indonesia by default too (SQLite\'s problem lines as SQLite wrote them)', async () => {
+    const file = path.join(dir, 'd.db');
+    await writeDamagedDb(file);
+    const r = await check(['--file', file], 'id');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^.*d\.db: \d+ masalah ditemukan oleh PRAGMA integrity_check\n  Tree \d+ page \d+/);
+    expect(r.out).toMatch(/Pulihkan basis data dari cadangan \(dengan layanan dihentikan\)/);
+    const missing = await check(['--file', path.join(dir, 'none.db')], 'id');
+    expect(missing).toMatchObject({ code: 2, err: `ilp-adapter store check: ${path.join(dir, 'none.db')} tidak ada\n` });
+    const sound = path.join(dir, 's.db');
+    await writeRealDb(sound, 1);
+    expect((await check(['--file', sound], 'id')).out).toBe(`${sound}: baik\n`);
+  });
+
   it('checks DATA_DIR/ilp-adapter.db by default', async () => {
     await writeRealDb(path.join(dir, 'ilp-adapter.db'), 1);
     const saved = process.env.DATA_DIR;

@@ -160,7 +160,7 @@ describe('console upload', () => {
     const a = await h.signIn(A);
     const bomb = zipBytes([{ name: '[Content_Types].xml', data: Buffer.from('<Types/>') }, { name: 'xl/worksheets/sheet1.xml', data: bombData() }]);
     const { page } = await uploaded(a, bomb, 'register.xlsx');
-    expect(page).toMatch(/Berkas tidak dapat digunakan: berkas XLSX ini mengembang terlalu besar saat dibuka \(kemungkinan bom zip: ratio \d+:1 &gt; 200:1\)/);
+    expect(page).toMatch(/Berkas tidak dapat digunakan: berkas XLSX ini mengembang terlalu besar saat dibuka \(kemungkinan bom zip: rasio \d+:1 &gt; 200:1\)/);
     expect(await stored()).toBe(0);
     expect(spooled()).toEqual([]);
   });

@@ -46,7 +46,12 @@ describe('ilp-adapter sync --once', () => {
     process.env = { ...saved, SYNC_CRON: 'every minute', FACILITIES_FILE: '/nonexistent/facilities.json' };
     const c = ctx();
     expect(await runCli(['sync', '--once'], c, [syncCommand])).toBe(2);
-    expect(c.err()).toMatch(/SYNC_CRON: "every minute" is not a valid cron expression/);
+    // Said like the service's own start-up refusal: Bahasa Indonesia by default, English with ILP_LANG=en.
+    expect(c.err()).toMatch(/^ilp-adapter: kesalahan konfigurasi\n.*SYNC_CRON: "every minute" bukan ekspresi cron yang valid/s);
+    process.env.ILP_LANG = 'en';
+    const en = ctx();
+    expect(await runCli(['sync', '--once'], en, [syncCommand])).toBe(2);
+    expect(en.err()).toMatch(/SYNC_CRON: "every minute" is not a valid cron expression/);
   });
 });
 

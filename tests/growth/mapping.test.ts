@@ -4,6 +4,7 @@ import { mapVisit, type MapResult } from '../../src/mapping/index.js';
 import { zScoreAt } from '../../src/growth/zscores.js';
 import { NOW, sample, tables } from '../mapping/helpers.js';
 import { createValidator } from '../../src/validation/index.js';
+import { localizeIssues } from '../../src/i18n/issues.js';
 
 type Mutable = Record<string, any>;
 const toddler = () => sample('toddler-growth-monitoring') as unknown as Mutable; // girl born 2024-12-27, visit 2026-10-05 (647 days)
@@ -114,8 +115,16 @@ describe('weight gain (KMS)', () => {
     expect(res.issues.filter((i) => i.severity === 'information')).toEqual([{
       severity: 'information', code: 'informational', expression: ['growth.previousWeighing'],
       diagnostics: 'weight gain naik: KMS minimum weight gain at 21 months: 200 g; gained 200 g in 30 days since 2026-09-05 (previous weighing from the record (growth.previousWeighing))',
-      message: { key: 'source.growth.weight-gain', params: { status: 'naik', basis: expect.stringMatching(/^KMS minimum weight gain at 21 months/) } },
+      message: { key: 'source.growth.weight-gain', params: {
+        status: 'naik', '@basis': 'source.growth.gain.basis', months: 21, minimum: 200, gained: 200, days: 30, date: '2026-09-05',
+        '@from': 'source.growth.gain.from.record',
+      } },
     }]);
+    // What an operator reads: Bahasa Indonesia by default, English on request (Accept-Language: en / --lang en).
+    const info = res.issues.find((i) => i.severity === 'information')!;
+    expect(localizeIssues([info], 'id')[0]!.diagnostics).toBe(
+      'kenaikan berat badan naik: kenaikan berat badan minimal KMS pada usia 21 bulan: 200 g; naik 200 g dalam 30 hari sejak 2026-09-05 (penimbangan sebelumnya dari catatan ini (growth.previousWeighing))');
+    expect(localizeIssues([info], 'en')[0]!.diagnostics).toBe(info.diagnostics);
   });
   it('tidak naik below the minimum', () => {
     const o = obs(withPrevious('2026-09-05', 9.61), 'observation/weight-gain.1')!;
@@ -127,6 +136,13 @@ describe('weight gain (KMS)', () => {
     expect(obs(res, 'observation/weight-gain.1')!.valueCodeableConcept!.text).toBe('Tidak naik (T)');
     expect(res.issues.find((i) => i.severity === 'information')).toMatchObject({ diagnostics: expect.stringMatching(/gained 100 g in 31 days since 2026-09-04 \(previous weighing from visit PSY-MAWAR-2026-09-0101\)$/) });
     expect(res.issues.find((i) => i.severity === 'information')!.expression).toBeUndefined();
+    // The earlier visit this service holds (as delivery names it), in the reader's language.
+    const held = mapVisit(toddler(), tables, {
+      now: NOW, previousWeighing: { date: '2026-09-04', weightKg: 9.7, from: { key: 'source.growth.gain.from.held', params: { visitId: 'V-0101' } } },
+    });
+    const heldInfo = held.issues.find((i) => i.severity === 'information')!;
+    expect(heldInfo.diagnostics).toMatch(/\(previous weighing from visit V-0101, held by this service\)$/);
+    expect(localizeIssues([heldInfo], 'id')[0]!.diagnostics).toMatch(/\(penimbangan sebelumnya dari kunjungan V-0101, disimpan layanan ini\)$/);
     const r = toddler();
     r.growth = { previousWeighing: { date: '2026-09-05', weightKg: 9.6 } };
     const own = mapVisit(r, tables, { now: NOW, previousWeighing: { date: '2026-09-04', weightKg: 9.7, from: 'an earlier visit' } });

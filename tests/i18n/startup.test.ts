@@ -4,6 +4,8 @@ import path from 'node:path';
 import { startService } from '../../src/service.js';
 import { startupFailureText } from '../../src/startup-text.js';
 import { operatorLocale } from '../../src/i18n/index.js';
+import { writeForeignDb } from '../store/helpers/damaged-files.js';
+import { ConfigError, parseFacilities } from '../../src/config/index.js';
 
 // What src/main.ts prints when the service cannot start: the real start-up refusal, said in ILP_LANG.
 const refusal = async (env: NodeJS.ProcessEnv): Promise<unknown> => {
@@ -55,5 +57,48 @@ describe('start-up refusals in the operator language', () => {
     const err = await refusal({ DATA_DIR: dataDir });
     expect(startupFailureText(err, 'id')).toMatch(/^ilp-adapter: gagal dijalankan: .*ilp-adapter\.db kosong \(0 byte\)\..*Pulihkan basis data dari cadangan/);
     expect(startupFailureText(err, 'en')).toMatch(/^ilp-adapter: failed to start: .*ilp-adapter\.db is empty \(0 bytes\)\..*Restore the database from backup/);
+  });
+
+  it('another application\'s SQLite database: Bahasa Indonesia by default, English on request, the same facts', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ilp-startup-'));
+    const file = path.join(dataDir, 'ilp-adapter.db');
+    writeForeignDb(file);
+    const err = await refusal({ DATA_DIR: dataDir });
+    expect(startupFailureText(err, 'id')).toMatch(
+      /^ilp-adapter: gagal dijalankan: .*ilp-adapter\.db adalah basis data SQLite milik aplikasi lain \(tidak ada tabel schema_migrations ilp-adapter; tabel: \w+.*\)\. Pulihkan basis data dari cadangan/);
+    expect(startupFailureText(err, 'en')).toMatch(
+      /^ilp-adapter: failed to start: .*ilp-adapter\.db is a SQLite database of another application \(no ilp-adapter schema_migrations table; tables: \w+.*\)\. Restore the database from backup/);
+  });
+
+  it('a checker\'s sentence inside a configuration problem (simulatorUrl shape, a location name\'s characters, DATA_KEYS) in the operator language', async () => {
+    const facility = {
+      organizationId: 'A1', environment: 'simulator', simulatorUrl: 'http://127.0.0.1:9090/fhir',
+      credentials: { clientIdEnv: 'SS_ID', clientSecretEnv: 'SS_SECRET' }, locations: { L1: { name: 'Ruang\u0000', physicalType: 'ro' } },
+    };
+    let err: unknown;
+    try {
+      parseFacilities([facility]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const said = (locale: 'id' | 'en') => (err as ConfigError).render(locale).split('\n').slice(1);
+    expect(said('id')).toEqual([
+      '  - facilities file: facility A1.locations.L1.name: berisi karakter kontrol (U+0000) di posisi 6',
+      '  - facilities file: facility A1.simulatorUrl: harus "bundled" atau origin http(s) seperti http://127.0.0.1:9090: "/fhir" bukan path yang dilayani simulator; berikan origin saja (layanan menambahkan /oauth2/v1 dan /fhir-r4/v1)',
+    ]);
+    expect(said('en')).toEqual([
+      '  - facilities file: facility A1.locations.L1.name: contains a control character (U+0000) at position 6',
+      '  - facilities file: facility A1.simulatorUrl: must be "bundled" or an http(s) origin such as http://127.0.0.1:9090: "/fhir" is not a path the simulator serves; give the origin only (the service adds /oauth2/v1 and /fhir-r4/v1)',
+    ]);
+    // The English problems (logs) are the same words as the English rendering.
+    expect((err as ConfigError).problems.map((p) => `  - ${p}`)).toEqual(said('en'));
+
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ilp-startup-'));
+    const badKeys = await refusal({ DATA_DIR: dataDir, DATA_KEYS: 'k1:c2hvcnQ=' });
+    expect(startupFailureText(badKeys, 'id')).toBe(
+      'ilp-adapter: kesalahan konfigurasi\nKonfigurasi tidak valid:\n  - DATA_KEYS: kunci data k1 harus 32 byte dalam base64 (mis. `openssl rand -base64 32`)');
+    expect(startupFailureText(badKeys, 'en')).toBe(
+      'ilp-adapter: configuration error\nConfiguration is invalid:\n  - DATA_KEYS: data key k1 must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
   });
 });

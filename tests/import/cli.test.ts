@@ -114,7 +114,7 @@ describe('ilp-adapter import', () => {
     const bomb = writeZip(path.join(dir, 'bomb.xlsx'), [{ name: 'xl/worksheets/sheet1.xml', data: bombData() }]);
     const r = await run(bomb, '--org', ORG);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^ilp-adapter import: berkas XLSX ini mengembang terlalu besar saat dibuka \(kemungkinan bom zip: ratio \d+:1 > 200:1\)/);
+    expect(r.err).toMatch(/^ilp-adapter import: berkas XLSX ini mengembang terlalu besar saat dibuka \(kemungkinan bom zip: rasio \d+:1 > 200:1\)/);
     expect(await stored()).toBe(0);
   });
 });

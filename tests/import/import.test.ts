@@ -66,6 +66,19 @@ describe('import use case', () => {
     const rejections = await store.listRejections({ organizationId: ORG, limit: 10 });
     expect(rejections).toHaveLength(2);
     expect(JSON.stringify(rejections)).not.toMatch(/3273015503230002|3273014101950004|Budi|Bayi/);
+    // Each names the visit its row would be (a cell problem too, when the child and date could be read): the corrected
+    // file then creates exactly those visits, so the facility finds a rejection and its fix by the same visitId.
+    await run(writeCsv(dir, 'fixed.csv', [ROWS[0]!, ROWS[1]!, ROWS[2]!]));
+    const visits = new Set((await store.listVisits({ organizationId: ORG, limit: 10 })).map((v) => v.visitId));
+    expect(rejections.map((r) => r.visitId)).toEqual([expect.any(String), expect.any(String)]);
+    for (const r of rejections) expect(visits.has(r.visitId!)).toBe(true);
+  });
+
+  it('a row whose child or visit date cannot be read is kept as a rejection without a visitId', async () => {
+    await run(writeCsv(dir, 'noid.csv', [row(1, { 'Tanggal Kunjungan': 'kemarin' })]));
+    const [rejection] = await store.listRejections({ organizationId: ORG, limit: 10 });
+    expect(rejection).toBeDefined();
+    expect(rejection!.visitId).toBeUndefined();
   });
 
   it('puts a record-check refusal (the contract and mapping rules) at the column it came from', async () => {
@@ -91,6 +104,8 @@ describe('import use case', () => {
     const { summary, errors } = await run(writeCsv(dir, 'dup.csv', [ROWS[0]!, ROWS[1]!, row(0, { BB: '10,0' })]));
     expect(summary).toMatchObject({ created: 2, rejected: 1, errorsByKind: { 'row.duplicate': 1 } });
     expect(errors.map((e) => e.message)).toEqual(['baris 4: kunjungan yang sama dengan baris 2 (anak dan tanggal kunjungan sama): gabungkan menjadi satu baris']);
+    const [rejection] = await store.listRejections({ organizationId: ORG, limit: 10 });
+    expect((await store.listVisits({ organizationId: ORG, limit: 10 })).map((v) => v.visitId)).toContain(rejection!.visitId);
   });
 
   it('commits in bounded batches, reporting progress after each', async () => {

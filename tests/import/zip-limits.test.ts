@@ -38,21 +38,26 @@ describe('XLSX zip limits', () => {
   it('refuses an entry with a bomb-like compression ratio', async () => {
     const e = await stopOf(checkZipLimits(writeZip(at('bomb.xlsx'), [{ name: 'xl/worksheets/sheet1.xml', data: bombData() }])));
     expect(e.why).toBe('file.zip-limits');
-    expect(String(e.params.reason)).toMatch(/^ratio \d+:1 > 200:1$/);
+    expect(e.params).toMatchObject({ '@reason': 'import.zip.ratio', ratio: expect.any(Number), max: 200 });
+    expect(fileErrorText('en', e)).toMatch(/\(a likely zip bomb: ratio \d+:1 > 200:1\)/);
   });
 
   it('refuses too many entries and a total decompressed size over the cap', async () => {
     const many = Array.from({ length: DEFAULT_ZIP_LIMITS.maxEntries + 1 }, (_, i) => ({ name: `f${i}.xml`, data: Buffer.from('<a/>') }));
-    expect((await stopOf(checkZipLimits(writeZip(at('many.xlsx'), many)))).params.reason).toBe('1001 entries > 1000');
+    const tooMany = await stopOf(checkZipLimits(writeZip(at('many.xlsx'), many)));
+    expect(fileErrorText('en', tooMany)).toMatch(/\(a likely zip bomb: 1001 entries > 1000\)/);
+    expect(fileErrorText('id', tooMany)).toMatch(/\(kemungkinan bom zip: 1001 entri > 1000\)/);
     // Random bytes do not compress: a low ratio, caught only by the total.
     const big = [{ name: 'a.bin', data: randomBytes(700_000) }, { name: 'b.bin', data: randomBytes(700_000) }];
     const e = await stopOf(checkZipLimits(writeZip(at('big.xlsx'), big), { ...DEFAULT_ZIP_LIMITS, maxTotalBytes: 1_000_000 }));
-    expect(e).toMatchObject({ kind: 'import-file', why: 'file.zip-limits', params: { reason: '> 1000000 bytes decompressed' } });
+    expect(e).toMatchObject({ kind: 'import-file', why: 'file.zip-limits', params: { '@reason': 'import.zip.total', max: 1_000_000 } });
+    expect(fileErrorText('en', e)).toMatch(/\(a likely zip bomb: > 1000000 bytes decompressed\)/);
   });
 
   it('refuses an entry that inflates beyond the size its headers declare (the ratio looks harmless)', async () => {
     const e = await stopOf(checkZipLimits(writeZip(at('liar.xlsx'), [{ name: 'xl/worksheets/sheet1.xml', data: bombData(), declaredSize: 1_000 }])));
-    expect(e).toMatchObject({ kind: 'import-file', why: 'file.zip-limits', params: { reason: 'an entry inflates beyond its declared size' } });
+    expect(fileErrorText('en', e)).toMatch(/\(a likely zip bomb: an entry inflates beyond its declared size\)/);
+    expect(fileErrorText('id', e)).toMatch(/\(kemungkinan bom zip: sebuah entri mengembang melebihi ukuran yang dinyatakannya\)/);
   });
 
   it('refuses a local entry the central directory does not list, and a truncated archive', async () => {
@@ -71,7 +76,7 @@ describe('XLSX zip limits', () => {
       const e = await stopOf(importFile(file, 'xlsx', {
         store, validator: createValidator(), mapper: (r, now) => mapVisit(r, tables, { now }), now: () => NOW, idKey: ID_KEY,
       }, { organizationId: ORG, template: loadTemplate('posyandu'), locale: 'id' }));
-      expect(fileErrorText('id', e)).toMatch(/^berkas XLSX ini mengembang terlalu besar saat dibuka \(kemungkinan bom zip: ratio \d+:1 > 200:1\)/);
+      expect(fileErrorText('id', e)).toMatch(/^berkas XLSX ini mengembang terlalu besar saat dibuka \(kemungkinan bom zip: rasio \d+:1 > 200:1\)/);
       expect((await store.counts(ORG)).byState.queued).toBe(0);
     } finally {
       await store.close();

@@ -75,6 +75,26 @@ describe('SQLite store on disk', () => {
     await s.close();
   });
 
+  it('upgrades a database of the schema before history messages (migration 12): its history entries stay readable as stored', async () => {
+    const file = path.join(dir, 'v10.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of migrations.filter((x) => x.version < 12)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, T0);
+    }
+    db.prepare(`INSERT INTO visits (org, visit_id, revision, content_hash, record, state, attempts, next_attempt_at, created_at, updated_at)
+      VALUES (?, 'V1', 1, 'h', '{}', 'blocked', 1, ?, ?, ?)`).run(ORG, T0, T0, T0);
+    db.prepare(`INSERT INTO visit_events (org, visit_id, revision, from_state, to_state, at, attempts, error)
+      VALUES (?, 'V1', 1, 'sending', 'blocked', ?, 1, 'error/transient: SATUSEHAT answered 503')`).run(ORG, T0);
+    db.close();
+    const s = openSqliteStore({ file });
+    expect(await s.visitHistory!(ORG, 'V1')).toEqual([
+      { revision: 1, fromState: 'sending', toState: 'blocked', at: T0, attempts: 1, error: 'error/transient: SATUSEHAT answered 503' },
+    ]);
+    await s.close();
+  });
+
   it('refuses a database written by a newer version, with a clear error, and leaves it untouched', async () => {
     const file = path.join(dir, 'c.db');
     await openSqliteStore({ file }).close();

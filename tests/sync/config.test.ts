@@ -111,10 +111,10 @@ describe('facilities file', () => {
       expect(f!.fhirBaseUrl).toBe('http://127.0.0.1:9090/fhir-r4/v1');
       expect(f!.authBaseUrl).toBe('http://127.0.0.1:9090/oauth2/v1');
     }
-    expect(parseSimulatorUrl('http://127.0.0.1:9090/fhir')).toEqual({ problem: expect.stringMatching(/"\/fhir" is not a path the simulator serves; give the origin only/) });
-    expect(parseSimulatorUrl('ftp://127.0.0.1:9090')).toEqual({ problem: expect.stringMatching(/http\(s\) origin/) });
-    expect(parseSimulatorUrl('http://127.0.0.1:9090/?x=1')).toEqual({ problem: expect.stringMatching(/no query/) });
-    expect(parseSimulatorUrl(42)).toEqual({ problem: expect.stringMatching(/must be "bundled" or an http\(s\) origin/) });
+    expect(parseSimulatorUrl('http://127.0.0.1:9090/fhir')).toMatchObject({ problem: expect.stringMatching(/"\/fhir" is not a path the simulator serves; give the origin only/) });
+    expect(parseSimulatorUrl('ftp://127.0.0.1:9090')).toMatchObject({ problem: expect.stringMatching(/http\(s\) origin/) });
+    expect(parseSimulatorUrl('http://127.0.0.1:9090/?x=1')).toMatchObject({ problem: expect.stringMatching(/no query/) });
+    expect(parseSimulatorUrl(42)).toMatchObject({ problem: expect.stringMatching(/must be "bundled" or an http\(s\) origin/) });
   });
 
   it('the example files of config/ work together as the README says (secrets file for the facility without credentials)', () => {

@@ -6,7 +6,8 @@ import { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { EXIT, type CliContext } from '../context.js';
 import { LOCALES, messages, operatorLocale, type Locale } from '../../i18n/index.js';
-import { ConfigError, loadHmacKey, loadServiceConfig, storeOptionsOf } from '../../config/index.js';
+import { errorText } from '../../i18n/issues.js';
+import { loadHmacKey, loadServiceConfig, storeOptionsOf } from '../../config/index.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
 import { mappingKit } from '../../compose.js';
@@ -26,7 +27,6 @@ interface ImportFlags {
   batchSize?: string;
 }
 
-const reason = (e: unknown) => (e instanceof ConfigError || e instanceof Error ? e.message : 'unknown error');
 
 async function run(ctx: CliContext, file: string, flags: ImportFlags, locale: Locale): Promise<ImportSummary> {
   const format = formatOf(file);
@@ -41,7 +41,7 @@ async function run(ctx: CliContext, file: string, flags: ImportFlags, locale: Lo
   try {
     if (!statSync(file).isFile()) throw new Error('not a file');
   } catch (e) {
-    throw new CliStop(EXIT.UNUSABLE, text(locale, 'file.unreadable', { reason: (e as NodeJS.ErrnoException).code ?? reason(e) }));
+    throw new CliStop(EXIT.UNUSABLE, text(locale, 'file.unreadable', { reason: (e as NodeJS.ErrnoException).code ?? errorText(e, locale) }));
   }
   const batchSize = flags.batchSize === undefined ? undefined : Number(flags.batchSize);
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 5000)) throw new CliStop(EXIT.UNUSABLE, '--batch-size: 1–5000');
@@ -55,7 +55,7 @@ async function run(ctx: CliContext, file: string, flags: ImportFlags, locale: Lo
       hmac = loadHmacKey(cfg.hmacKey, cfg.dataDir);
       store = await openStore(storeOptionsOf(cfg));
     } catch (e) {
-      throw new CliStop(EXIT.UNUSABLE, text(locale, 'file.no-store', { reason: reason(e) }));
+      throw new CliStop(EXIT.UNUSABLE, text(locale, 'file.no-store', { reason: errorText(e, locale) }));
     }
     const facility = facilities.find((f) => f.organizationId === flags.org);
     if (!facility) throw new CliStop(EXIT.UNUSABLE, text(locale, 'file.organization', { organizationId: flags.org.slice(0, 64) }));

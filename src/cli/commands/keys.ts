@@ -13,6 +13,7 @@ import { keyWeakness } from '../../config/key-strength.js';
 import { openStore, sqliteFileOf } from '../../store/index.js';
 import type { ApiKeyRow, Store } from '../../store/types.js';
 import { messages, operatorLocale, type Params } from '../../i18n/index.js';
+import { errorText } from '../../i18n/issues.js';
 import { SIMULATOR_FACILITIES_FILE } from '../../config/index.js';
 import { rotateDataCommand } from './at-rest.js';
 
@@ -51,7 +52,7 @@ export function keysCommand(ctx: CliContext): Command {
     try {
       await run(...args);
     } catch (e) {
-      fail(e instanceof ConfigError ? e.message : t('failed', { reason: e instanceof Error ? e.message : 'failed' }));
+      fail(e instanceof ConfigError ? e.render(locale) : t('failed', { reason: errorText(e, locale) }));
     }
   };
   const labelOf = (row: ApiKeyRow) => row.label ?? t('no-label');

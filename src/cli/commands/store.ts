@@ -6,8 +6,8 @@ import { Command } from 'commander';
 import { EXIT, type CliContext } from '../context.js';
 import { ConfigError, loadServiceConfig } from '../../config/index.js';
 import { checkDatabaseFile, sqliteFileOf, StoreSchemaError } from '../../store/index.js';
-import { operatorLocale } from '../../i18n/index.js';
-import { renderRef } from '../../i18n/issues.js';
+import { operatorLocale, type Params } from '../../i18n/index.js';
+import { errorText, renderMessage } from '../../i18n/issues.js';
 
 export function storeCommand(ctx: CliContext): Command {
   const store = new Command('store').description('the service database');
@@ -16,6 +16,8 @@ export function storeCommand(ctx: CliContext): Command {
     .description('full integrity check of the database (safe while the service runs)')
     .option('--file <path>', 'the database file (default: DATABASE_URL, else DATA_DIR/ilp-adapter.db)')
     .action((flags: { file?: string }) => {
+      const locale = operatorLocale();
+      const say = (key: string, params: Params = {}) => renderMessage(locale, `cli.store.${key}`, params);
       const fail = (text: string) => {
         ctx.stderr.write(`ilp-adapter store check: ${text}\n`);
         ctx.exitCode = EXIT.UNUSABLE;
@@ -25,23 +27,24 @@ export function storeCommand(ctx: CliContext): Command {
         const cfg = flags.file ? undefined : loadServiceConfig(process.env);
         file = flags.file ?? sqliteFileOf({ ...(cfg?.databaseUrl ? { url: cfg.databaseUrl } : {}), dataDir: cfg?.dataDir });
       } catch (e) {
-        return fail(e instanceof ConfigError ? e.render(operatorLocale()) : 'cannot read the configuration');
+        return fail(e instanceof ConfigError ? e.render(locale) : say('no-config'));
       }
-      if (!file || file === ':memory:') return fail('no database file is configured (DATABASE_URL is not a sqlite:<file> URL)');
-      if (!existsSync(file)) return fail(`${file} does not exist`);
+      if (!file || file === ':memory:') return fail(say('no-file'));
+      if (!existsSync(file)) return fail(say('missing', { file }));
       let problems: string[];
       try {
         problems = checkDatabaseFile(file);
       } catch (e) {
-        return fail(e instanceof StoreSchemaError ? (e.ref ? renderRef(operatorLocale(), e.ref) : e.message) : `cannot open ${file} (${(e as { code?: string }).code ?? 'error'})`);
+        return fail(e instanceof StoreSchemaError ? errorText(e, locale) : say('cannot-open', { file, code: (e as { code?: string }).code ?? 'error' }));
       }
       if (problems.length === 0) {
-        ctx.stdout.write(`${file}: ok\n`);
+        ctx.stdout.write(`${say('ok', { file })}\n`);
         ctx.exitCode = EXIT.OK;
         return;
       }
-      ctx.stdout.write(`${file}: ${problems.length} problem(s) found by PRAGMA integrity_check\n${problems.map((p) => `  ${p}\n`).join('')}`);
-      ctx.stdout.write('Restore the database from backup (with the service stopped), or move the file away to start with an empty store on purpose.\n');
+      // SQLite's own words for each problem stay as it wrote them.
+      ctx.stdout.write(`${say('problems', { file, count: problems.length })}\n${problems.map((p) => `  ${p}\n`).join('')}`);
+      ctx.stdout.write(`${say('recovery')}\n`);
       ctx.exitCode = EXIT.INVALID;
     });
   return store;

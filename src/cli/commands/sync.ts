@@ -7,7 +7,8 @@ import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { composeInstance, type Composition } from '../../compose.js';
 import { syncOnce } from '../../app/sync-run.js';
-import { ConfigError } from '../../config/errors.js';
+import { startupFailureText } from '../../startup-text.js';
+import { operatorLocale } from '../../i18n/index.js';
 import { createLogger } from '../../util/logger.js';
 
 export const SYNC_EXIT = { OK: 0, ATTENTION: 1, CONFIG: 2, UNRECORDED: 3 } as const;
@@ -34,7 +35,8 @@ export function syncCommand(ctx: CliContext): Command {
       try {
         svc = await composeInstance(process.env, { noHttp: true, logger });
       } catch (e) {
-        ctx.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `ilp-adapter sync: could not start (${e instanceof Error ? e.message : 'unknown error'})\n`);
+        // The same words as the service's own start-up refusal, in ILP_LANG.
+        ctx.stderr.write(`${startupFailureText(e, operatorLocale())}\n`);
         ctx.exitCode = SYNC_EXIT.CONFIG;
         return;
       }

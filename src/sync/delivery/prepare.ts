@@ -36,7 +36,7 @@ export async function prepareEntries<Tables>(row: ClaimedVisit, facility: Facili
   });
 
   const held = await deps.earlierWeighing?.(record);
-  const previousWeighing = held && { date: held.measuredOn, weightKg: held.weightGrams / 1000, from: `visit ${held.visitId}, held by this service` };
+  const previousWeighing = held && { date: held.measuredOn, weightKg: held.weightGrams / 1000, from: { key: 'source.growth.gain.from.held', params: { visitId: held.visitId } } };
   const mapped = mapping.mapVisit(record, tables, { now, resolved, ...(previousWeighing ? { previousWeighing } : {}) });
   if (hasErrors(mapped.issues) || !mapped.entries.length) throw localFailure(mapped.issues, 'mapping');
   if (mapped.bundle) {

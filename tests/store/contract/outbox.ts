@@ -1,5 +1,6 @@
 // The outbox part of the Store contract: ingest, claims and leases, outcomes, the revision race, history and counts.
 import type { Claim, IngestItem, Store } from '../../../src/store/types.js';
+import type { OperationOutcome } from 'fhir/r4.js';
 import { freshStorePerTest, item, LEASE, oo, ORG, OTHER, T0, type MakeStore } from './harness.js';
 
 export function outboxContract(make: MakeStore): void {
@@ -353,6 +354,32 @@ export function outboxContract(make: MakeStore): void {
           { revision: 2, fromState: 'needs-correction', toState: 'queued', at: T0 + 5, attempts: 0 },
         ]);
         expect(await store.visitHistory!(ORG, 'nope')).toEqual([]);
+      });
+
+      it('keeps each entry\'s issues with their extensions (catalogue messages), only where one has them', async () => {
+        await store.ingest([item('V1', 'h1')], T0);
+        const message = { url: 'urn:ilp-adapter:message', extension: [{ url: 'key', valueString: 'sync.practitioner.not-found' }, { url: 'params', valueString: '{}' }] };
+        const withMessage: OperationOutcome = { resourceType: 'OperationOutcome', issue: [
+          { severity: 'error', code: 'not-found', diagnostics: 'No SATUSEHAT practitioner', extension: [message] },
+          { severity: 'warning', code: 'value', diagnostics: 'platform text (RuleNumber: 10117)', details: { text: 'platform text (RuleNumber: 10117)' } },
+        ] };
+        const [first] = await store.claimDue(ORG, T0 + 1, 10, LEASE);
+        await store.markRetry(first!.claim, T0 + 2, withMessage, T0 + 2);
+        const [second] = await store.claimDue(ORG, T0 + 3, 10, LEASE);
+        await store.markFinal(second!.claim, 'blocked', oo('HTTP 503 from platform'), T0 + 4);
+        const errors = (await store.visitHistory!(ORG, 'V1')).filter((e) => e.error !== undefined);
+        expect(errors).toEqual([
+          {
+            revision: 1, fromState: 'sending', toState: 'queued', at: T0 + 2, attempts: 1,
+            error: 'error/not-found: No SATUSEHAT practitioner; warning/value: platform text (RuleNumber: 10117)',
+            errorIssues: [
+              { severity: 'error', code: 'not-found', text: 'No SATUSEHAT practitioner', extension: [message] },
+              { severity: 'warning', code: 'value', text: 'platform text (RuleNumber: 10117)' },
+            ],
+          },
+          // No issue with an extension: the English summary is all there is to say.
+          { revision: 1, fromState: 'sending', toState: 'blocked', at: T0 + 4, attempts: 2, error: 'error/value: HTTP 503 from platform' },
+        ]);
       });
 
       it('keeps only the latest events per visit', async () => {
