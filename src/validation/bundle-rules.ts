@@ -64,7 +64,7 @@ export function checkBundle(bundle: Record<string, unknown>, base: string, out: 
   bundle.entry.forEach((e: unknown, i: number) => {
     if (!isObj(e) || !isObj(e.resource)) return;
     walkStrings(e.resource, `${base}.entry[${i}].resource`, REF_KEYS, (ref, at) => {
-      if (ref.startsWith('urn:uuid:') && !fullUrls.has(ref)) out.push(issue('error', 'not-found', 'Reference does not resolve to any entry fullUrl in this Bundle', at));
+      if (ref.startsWith('urn:uuid:') && !fullUrls.has(ref)) out.push(issue('error', 'not-found', 'Reference does not resolve to any entry fullUrl in this Bundle', at()));
     });
   });
 }

@@ -388,7 +388,7 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
     case 'uriScheme':
       return (res, base, _ctx, out) => {
         walkStrings(res, base, URI_KEYS, (value, at) => {
-          for (const f of c.fixes) if (value.startsWith(f.wrong)) emit(out, 'value', at, `use ${f.right}... instead of ${f.wrong}...`);
+          for (const f of c.fixes) if (value.startsWith(f.wrong)) emit(out, 'value', at(), `use ${f.right}... instead of ${f.wrong}...`);
         });
       };
     default: {
@@ -400,19 +400,44 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
 
 const URI_KEYS = new Set(['system', 'url']);
 
-/** Iterative walk (deep input must not overflow the stack) calling `visit` for string values under the given keys. */
-export function walkStrings(root: unknown, base: string, keys: ReadonlySet<string>, visit: (value: string, at: string) => void): void {
-  const stack: Found[] = [{ v: root, p: base }];
+/**
+ * Iterative walk (deep input must not overflow the stack) calling `visit` for string values under the given keys. The location is
+ * passed as a function: it is built only when the visitor reports something (every resource is walked, almost none has a finding,
+ * and building a path string per nested object was most of the walk's cost).
+ */
+export function walkStrings(root: unknown, base: string, keys: ReadonlySet<string>, visit: (value: string, at: () => string) => void): void {
+  // Node n: its value, its parent node and its segment (a key, or an array index); node 0 is `root` at `base`.
+  const vals: unknown[] = [root];
+  const parents: number[] = [-1];
+  const segs: Array<string | number> = [base];
+  const location = (n: number): string => {
+    const parts: string[] = [];
+    for (let i = n; i > 0; i = parents[i]) {
+      const seg = segs[i];
+      parts.push(typeof seg === 'number' ? `[${seg}]` : `.${seg}`);
+    }
+    let out = base;
+    for (let i = parts.length - 1; i >= 0; i--) out += parts[i];
+    return out;
+  };
+  const add = (v: unknown, parent: number, seg: string | number): number => {
+    vals.push(v);
+    parents.push(parent);
+    segs.push(seg);
+    return vals.length - 1;
+  };
+  const stack: number[] = [0];
   while (stack.length) {
-    const { v, p } = stack.pop() as Found;
+    const n = stack.pop() as number;
+    const v = vals[n];
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push({ v: v[i], p: `${p}[${i}]` });
+      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push(add(v[i], n, i));
     } else if (isObj(v)) {
       for (const k in v) {
         const x = v[k];
         if (typeof x === 'string') {
-          if (keys.has(k)) visit(x, `${p}.${k}`);
-        } else if (typeof x === 'object' && x !== null) stack.push({ v: x, p: `${p}.${k}` });
+          if (keys.has(k)) visit(x, () => `${location(n)}.${k}`);
+        } else if (typeof x === 'object' && x !== null) stack.push(add(x, n, k));
       }
     }
   }
