@@ -125,7 +125,8 @@ async function main(): Promise<void> {
   console.log(`   target ≥ ${fmt(TARGET.visitsPerSec)} visits/s: ${verdict(visitsPerSec >= TARGET.visitsPerSec)}; ≥ ${fmt(TARGET.resourcesPerSec)} resources/s: ${verdict(resourcesPerSec >= TARGET.resourcesPerSec)}`);
   const growth = measureGrowthCost(records.slice(0, 2_000), tables, now, 5);
   console.log(`   of which WHO z-scores (growth status): ${fmt(growth.microsPerVisit, 1)} µs per visit over ${fmt(growth.visits)} visits ` +
-    `(${fmt((100 * growth.withGrowth) / Math.max(1, growth.visits))} % of them children with growth measurements)`);
+    `(${fmt((100 * growth.withGrowth) / Math.max(1, growth.visits))} % of them with a growth measurement, ` +
+    `${fmt((100 * growth.withZScores) / Math.max(1, growth.visits))} % children with a computed z-score)`);
   if (failed) {
     console.log(`   ${fmt(failed)} visits did not come out valid (counted in the time):`);
     for (const [k, n] of failures) console.log(`     ${fmt(n)} × ${k}`);
