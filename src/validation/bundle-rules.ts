@@ -61,10 +61,11 @@ export function checkBundle(bundle: Record<string, unknown>, base: string, out: 
     }
   });
   // Every internal reference must resolve; conditional references (Patient?identifier=...) are resolved by sync, not here.
+  const unresolved = (ref: string) => ref.startsWith('urn:uuid:') && !fullUrls.has(ref);
   bundle.entry.forEach((e: unknown, i: number) => {
     if (!isObj(e) || !isObj(e.resource)) return;
-    walkStrings(e.resource, `${base}.entry[${i}].resource`, REF_KEYS, (ref, at) => {
-      if (ref.startsWith('urn:uuid:') && !fullUrls.has(ref)) out.push(issue('error', 'not-found', 'Reference does not resolve to any entry fullUrl in this Bundle', at()));
+    walkStrings(e.resource, `${base}.entry[${i}].resource`, REF_KEYS, unresolved, (_ref, at) => {
+      out.push(issue('error', 'not-found', 'Reference does not resolve to any entry fullUrl in this Bundle', at));
     });
   });
 }

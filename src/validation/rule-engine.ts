@@ -428,12 +428,14 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
         const missing = c.values.filter((x) => !have.has(x));
         if (missing.length) emit(out, 'value', `${base}.${path.split('.')[0]}`, `missing ${missing.join(', ')}`);
       };
-    case 'uriScheme':
+    case 'uriScheme': {
+      const wrong = (value: string) => c.fixes.some((f) => value.startsWith(f.wrong));
       return (res, base, _ctx, out) => {
-        walkStrings(res, base, URI_KEYS, (value, at) => {
-          for (const f of c.fixes) if (value.startsWith(f.wrong)) emit(out, 'value', at(), `use ${f.right}... instead of ${f.wrong}...`);
+        walkStrings(res, base, URI_KEYS, wrong, (value, at) => {
+          for (const f of c.fixes) if (value.startsWith(f.wrong)) emit(out, 'value', at, `use ${f.right}... instead of ${f.wrong}...`);
         });
       };
+    }
     default: {
       const never: never = c;
       throw new Error(`unknown check kind ${JSON.stringify(never)}`);
@@ -444,46 +446,44 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
 const URI_KEYS = new Set(['system', 'url']);
 
 /**
- * Iterative walk (deep input must not overflow the stack) calling `visit` for string values under the given keys. The location is
- * passed as a function: it is built only when the visitor reports something (every resource is walked, almost none has a finding,
- * and building a path string per nested object was most of the walk's cost).
+ * Iterative walks (deep input must not overflow the stack) over the string values under the given keys: `visit` is called, with
+ * the value's FHIRPath location, for each value `matches` accepts. Every resource is walked and almost none has a match, so a first
+ * walk only looks; locations are built in a second walk, when there is something to report (building them was most of the cost).
  */
-export function walkStrings(root: unknown, base: string, keys: ReadonlySet<string>, visit: (value: string, at: () => string) => void): void {
-  // Node n: its value, its parent node and its segment (a key, or an array index); node 0 is `root` at `base`.
-  const vals: unknown[] = [root];
-  const parents: number[] = [-1];
-  const segs: Array<string | number> = [base];
-  const location = (n: number): string => {
-    const parts: string[] = [];
-    for (let i = n; i > 0; i = parents[i]) {
-      const seg = segs[i];
-      parts.push(typeof seg === 'number' ? `[${seg}]` : `.${seg}`);
-    }
-    let out = base;
-    for (let i = parts.length - 1; i >= 0; i--) out += parts[i];
-    return out;
-  };
-  const add = (v: unknown, parent: number, seg: string | number): number => {
-    vals.push(v);
-    parents.push(parent);
-    segs.push(seg);
-    return vals.length - 1;
-  };
-  const stack: number[] = [0];
+export function walkStrings(root: unknown, base: string, keys: ReadonlySet<string>, matches: (value: string) => boolean, visit: (value: string, at: string) => void): void {
+  if (!someString(root, keys, matches)) return;
+  const stack: Array<{ v: unknown; p: string }> = [{ v: root, p: base }];
   while (stack.length) {
-    const n = stack.pop() as number;
-    const v = vals[n];
+    const { v, p } = stack.pop() as { v: unknown; p: string };
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push(add(v[i], n, i));
+      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push({ v: v[i], p: `${p}[${i}]` });
     } else if (isObj(v)) {
       for (const k in v) {
         const x = v[k];
         if (typeof x === 'string') {
-          if (keys.has(k)) visit(x, () => `${location(n)}.${k}`);
-        } else if (typeof x === 'object' && x !== null) stack.push(add(x, n, k));
+          if (keys.has(k) && matches(x)) visit(x, `${p}.${k}`);
+        } else if (typeof x === 'object' && x !== null) stack.push({ v: x, p: `${p}.${k}` });
       }
     }
   }
+}
+
+function someString(root: unknown, keys: ReadonlySet<string>, matches: (value: string) => boolean): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push(v[i]);
+    } else if (isObj(v)) {
+      for (const k in v) {
+        const x = v[k];
+        if (typeof x === 'string') {
+          if (keys.has(k) && matches(x)) return true;
+        } else if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+    }
+  }
+  return false;
 }
 
 export interface CompiledRules {
