@@ -143,6 +143,8 @@ export type ResourceHook = (resource: Record<string, unknown>, base: string, out
 export class R4Structure {
   readonly resourceTypes: readonly string[];
   private readonly fns: Record<string, ValidateFn>;
+  /** The module's own keys but `default`: a Map lookup per resource instead of hasOwnProperty on a 146-key object. */
+  private readonly known: ReadonlySet<string>;
   private readonly patterns: Record<string, string>;
 
   constructor(mod: R4Module, private readonly hook?: ResourceHook) {
@@ -150,10 +152,11 @@ export class R4Structure {
     this.fns = fns;
     this.patterns = mod.patterns;
     this.resourceTypes = Object.keys(fns).filter((k) => k !== 'default' && typeof fns[k] === 'function').sort();
+    this.known = new Set(Object.keys(fns).filter((k) => k !== 'default'));
   }
 
   has(type: string): boolean {
-    return Object.prototype.hasOwnProperty.call(this.fns, type) && type !== 'default';
+    return this.known.has(type);
   }
 
   /** Validates one resource (and, recursively, the resources nested in it); `base` is its FHIRPath location. */
@@ -185,6 +188,8 @@ export class R4Structure {
   }
 
   private validateNested(resource: Record<string, unknown>, type: string, base: string, out: Issue[], depth: number): void {
+    // The common case (a Bundle entry's resource): nothing nested, so no closures to make.
+    if (type !== 'Bundle' && type !== 'Parameters' && !Array.isArray(resource.contained)) return;
     const each = (arr: unknown, at: string, visit: (item: Record<string, unknown>, itemPath: string) => void) => {
       if (!Array.isArray(arr)) return;
       for (let i = 0; i < arr.length; i++) if (isObj(arr[i])) visit(arr[i] as Record<string, unknown>, `${at}[${i}]`);

@@ -67,34 +67,34 @@ export function createBindingChecker(data: RequiredBindingsData): BindingChecker
     // Never the value itself: a code element may carry anything an operator typed.
     out.push(issue('error', 'code-invalid', `${what} not in the value set ${set.name} that FHIR R4 binds here as required: must be one of ${set.listed}`, at));
 
-  /** `at`: the path segments below the resource (`.status`, `[2]`), joined only when an issue is reported: most walks report none. */
-  function checkValue(v: unknown, type: string, set: CodeSet, base: string, at: string[], out: Issue[]): void {
+  /** `at`: the path below the resource as keys and array indexes, made a FHIRPath only when an issue is reported: most walks report none. */
+  function checkValue(v: unknown, type: string, set: CodeSet, base: string, at: Array<string | number>, out: Issue[]): void {
     if (type === 'code') {
-      if (typeof v === 'string' && !set.codes.has(v)) report(out, set, base + at.join(''), 'Code');
+      if (typeof v === 'string' && !set.codes.has(v)) report(out, set, location(base, at), 'Code');
     } else if (type === 'Coding') {
-      if (isObj(v) && !codingIn(v, set)) report(out, set, base + at.join(''), 'Coding');
+      if (isObj(v) && !codingIn(v, set)) report(out, set, location(base, at), 'Coding');
     } else if (type === 'CodeableConcept') {
       // Required: one coding must come from the value set (text alone, or only other systems, is not enough).
-      if (isObj(v) && !(Array.isArray(v.coding) && v.coding.some((c) => isObj(c) && codingIn(c, set)))) report(out, set, base + at.join(''), 'No coding');
+      if (isObj(v) && !(Array.isArray(v.coding) && v.coding.some((c) => isObj(c) && codingIn(c, set)))) report(out, set, location(base, at), 'No coding');
     }
   }
 
-  function visit(x: unknown, el: { type: string; set?: CodeSet }, base: string, at: string[], out: Issue[], depth: number): void {
+  function visit(x: unknown, el: { type: string; set?: CodeSet }, base: string, at: Array<string | number>, out: Issue[], depth: number): void {
     if (el.set) checkValue(x, el.type, el.set, base, at, out);
     const child = nodes.get(el.type);
     if (child && isObj(x)) walk(x, child, base, at, out, depth + 1);
   }
 
-  function walk(v: Record<string, unknown>, node: Node, base: string, at: string[], out: Issue[], depth: number): void {
+  function walk(v: Record<string, unknown>, node: Node, base: string, at: Array<string | number>, out: Issue[], depth: number): void {
     if (depth > MAX_DEPTH) return;
     for (const key in v) {
       const el = node.get(key);
       if (!el) continue;
       const x = v[key];
-      at.push(`.${key}`);
+      at.push(key);
       if (Array.isArray(x)) {
         for (let i = 0; i < x.length; i++) {
-          at.push(`[${i}]`);
+          at.push(i);
           visit(x[i], el, base, at, out, depth);
           at.pop();
         }
@@ -107,6 +107,13 @@ export function createBindingChecker(data: RequiredBindingsData): BindingChecker
     const node = typeof resource.resourceType === 'string' ? nodes.get(resource.resourceType) : undefined;
     if (node) walk(resource, node, base, [], out, 0);
   };
+}
+
+/** `Immunization` + [`status`] → `Immunization.status`; [`coding`, 2] → `.coding[2]`. */
+function location(base: string, at: ReadonlyArray<string | number>): string {
+  let out = base;
+  for (const seg of at) out += typeof seg === 'number' ? `[${seg}]` : `.${seg}`;
+  return out;
 }
 
 function codingIn(c: Record<string, unknown>, set: CodeSet): boolean {

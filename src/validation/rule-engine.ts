@@ -74,42 +74,65 @@ export interface RuleContext {
   refTypes?: ReadonlyMap<string, string>;
 }
 
-type Found = { v: unknown; p: string };
-type Getter = (root: Record<string, unknown>, base: string) => Found[];
+/** A value found at a path. Its FHIRPath location is built on first read of `p`: only a reported finding needs it, and building one
+ *  string per value was a good part of running the rules. */
+class Found {
+  private loc: string | undefined;
+  /** `seg` (`.code`) and `index` (≥ 0 for an array item) place the value under `parent`; the root carries its location as `seg`. */
+  constructor(readonly v: unknown, private readonly parent: Found | undefined, private readonly seg: string, private readonly index = -1) {}
+  get p(): string {
+    if (this.loc === undefined) {
+      const at = this.parent ? this.parent.p + this.seg : this.seg;
+      this.loc = this.index >= 0 ? `${at}[${this.index}]` : at;
+    }
+    return this.loc;
+  }
+}
+type Getter = ((root: Record<string, unknown>, base: string) => Found[]) & { from: (start: Found) => Found[] };
 type Compiled = (res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[]) => void;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isEmpty = (v: unknown): boolean =>
   v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isObj(v) && Object.keys(v).length === 0);
 
-/** Compiles `a.b.c` / `effective[x]` into a getter returning every value with its FHIRPath location (arrays flattened). */
+/** Compiles `a.b.c` / `effective[x]` into a getter returning every value with its FHIRPath location (arrays flattened). `from`
+ *  starts the walk at an earlier finding (its location then prefixes the new ones). */
 export function compilePath(path: string): Getter {
   const segs = path ? path.split('.') : [];
-  return (root, base) => {
-    let cur: Found[] = [{ v: root, p: base }];
-    for (const seg of segs) {
+  // Per segment, fixed at compile time: the choice-type prefix (`effective` of `effective[x]`) and the location suffix.
+  const choices = segs.map((seg) => (seg.endsWith('[x]') ? seg.slice(0, -3) : undefined));
+  const suffixes = segs.map((seg) => `.${seg}`);
+  const getter = (start: Found): Found[] => {
+    let cur: Found[] = [start];
+    for (let s = 0; s < segs.length; s++) {
+      const seg = segs[s];
+      const choice = choices[s];
       const next: Found[] = [];
-      const choice = seg.endsWith('[x]') ? seg.slice(0, -3) : undefined;
-      for (const { v, p } of cur) {
+      for (let j = 0; j < cur.length; j++) {
+        const f = cur[j];
+        const v = f.v;
         if (!isObj(v)) continue;
         if (choice !== undefined) {
           for (const k in v) {
-            if (k.length > choice.length && k.startsWith(choice) && k.charCodeAt(choice.length) >= 65 && k.charCodeAt(choice.length) <= 90) push(next, v[k], `${p}.${k}`);
+            if (k.length > choice.length && k.startsWith(choice) && k.charCodeAt(choice.length) >= 65 && k.charCodeAt(choice.length) <= 90) push(next, v[k], f, `.${k}`);
           }
-        } else push(next, v[seg], `${p}.${seg}`);
+        } else push(next, v[seg], f, suffixes[s]);
       }
       cur = next;
       if (cur.length === 0) break;
     }
-    return segs.length ? cur : [{ v: root, p: base }];
+    return cur;
   };
+  const get = ((root: Record<string, unknown>, base: string) => getter(new Found(root, undefined, base))) as Getter;
+  get.from = getter;
+  return get;
 }
 
-function push(into: Found[], v: unknown, p: string): void {
+function push(into: Found[], v: unknown, parent: Found, seg: string): void {
   if (v === undefined || v === null) return;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (v[i] !== undefined && v[i] !== null) into.push({ v: v[i], p: `${p}[${i}]` });
-  } else into.push({ v, p });
+    for (let i = 0; i < v.length; i++) if (v[i] !== undefined && v[i] !== null) into.push(new Found(v[i], parent, seg, i));
+  } else into.push(new Found(v, parent, seg));
 }
 
 // Full date-time with seconds and an offset (FHIR dateTime allows less; SATUSEHAT does not).
@@ -176,7 +199,7 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
           return;
         }
         for (const par of parents) {
-          const vals = leafGet(par.v as Record<string, unknown>, par.p);
+          const vals = leafGet.from(par);
           if (vals.length === 0 || vals.every((f) => isEmpty(f.v))) emit(out, 'required', `${par.p}.${leaf.replace('[x]', '')}`);
         }
       };
@@ -188,15 +211,16 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
         const vals = get(res, base);
         let matched = false;
         const bad: [string, string][] = [];
-        for (const { v, p } of vals) {
+        for (const f of vals) {
+          const v = f.v;
           const ref = isObj(v) ? v.reference : undefined;
           if (typeof ref !== 'string' || ref === '') {
-            bad.push([`${p}.reference`, 'no literal reference']);
+            bad.push([`${f.p}.reference`, 'no literal reference']);
             continue;
           }
           const t = referenceType(ref, ctx.refTypes);
           if (t === undefined || (t !== null && targets.has(t))) matched = true;
-          else bad.push([`${p}.reference`, t === null ? 'not a valid reference' : `points to ${t}`]);
+          else bad.push([`${f.p}.reference`, t === null ? 'not a valid reference' : `points to ${t}`]);
         }
         if (any) {
           if (!matched) emit(out, vals.length ? 'value' : 'required', vals.length ? bad[0][0] : `${base}.${path}`);
@@ -224,13 +248,14 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
       }
       const codesOnly = c.mode === 'codes';
       return (res, base, _ctx, out) => {
-        for (const { v, p } of get(res, base)) {
+        for (const f of get(res, base)) {
+          const v = f.v;
           const r = ok(v);
           if (r === true || (codesOnly && r === 'other')) continue;
           if (codesOnly || (r === false && isObj(v) && typeof v.system === 'string')) {
-            emit(out, 'value', `${p}.code`, `code not in the allowed list for ${String((v as Record<string, unknown>).system)}`);
-          } else if (r === 'other') emit(out, 'value', `${p}.system`, `system ${String((v as Record<string, unknown>).system)} is not allowed here`);
-          else emit(out, 'value', `${p}.system`, 'system missing');
+            emit(out, 'value', `${f.p}.code`, `code not in the allowed list for ${String((v as Record<string, unknown>).system)}`);
+          } else if (r === 'other') emit(out, 'value', `${f.p}.system`, `system ${String((v as Record<string, unknown>).system)} is not allowed here`);
+          else emit(out, 'value', `${f.p}.system`, 'system missing');
         }
       };
     }
@@ -238,7 +263,8 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
       const listed = new Set(c.systems);
       const unlisted = c.unlisted ? new Set(c.unlisted) : undefined;
       return (res, base, _ctx, out) => {
-        for (const { v, p } of get(res, base)) {
+        for (const f of get(res, base)) {
+          const v = f.v;
           if (!isObj(v)) continue;
           const codings = Array.isArray(v.coding) ? v.coding : [];
           let fromListed = false;
@@ -251,9 +277,9 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
           }
           if (fromListed) continue;
           if (unlisted) {
-            if (firstUnlisted >= 0) emit(out, 'value', `${p}.coding[${firstUnlisted}].system`, `system ${String((codings[firstUnlisted] as Record<string, unknown>).system)}`);
-          } else if (codings.length) emit(out, 'value', `${p}.coding`);
-          else if (c.required) emit(out, 'required', `${p}.coding`, 'none given');
+            if (firstUnlisted >= 0) emit(out, 'value', `${f.p}.coding[${firstUnlisted}].system`, `system ${String((codings[firstUnlisted] as Record<string, unknown>).system)}`);
+          } else if (codings.length) emit(out, 'value', `${f.p}.coding`);
+          else if (c.required) emit(out, 'required', `${f.p}.coding`, 'none given');
         }
       };
     }
@@ -268,8 +294,9 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
     case 'codeFormat': {
       const re = new RegExp(c.pattern);
       return (res, base, _ctx, out) => {
-        for (const { v, p } of get(res, base)) {
-          if (isObj(v) && v.system === c.system && (typeof v.code !== 'string' || !re.test(v.code))) emit(out, 'value', `${p}.code`);
+        for (const f of get(res, base)) {
+          const v = f.v;
+          if (isObj(v) && v.system === c.system && (typeof v.code !== 'string' || !re.test(v.code))) emit(out, 'value', `${f.p}.code`);
         }
       };
     }
@@ -277,9 +304,10 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
       const re = new RegExp(c.pattern);
       const systems = new Set(c.systems);
       return (res, base, _ctx, out) => {
-        for (const { v, p } of get(res, base)) {
+        for (const f of get(res, base)) {
+          const v = f.v;
           // The value is a NIK: never put it in the message.
-          if (isObj(v) && typeof v.system === 'string' && systems.has(v.system) && (typeof v.value !== 'string' || !re.test(v.value))) emit(out, 'value', `${p}.value`);
+          if (isObj(v) && typeof v.system === 'string' && systems.has(v.system) && (typeof v.value !== 'string' || !re.test(v.value))) emit(out, 'value', `${f.p}.value`);
         }
       };
     }
@@ -289,24 +317,25 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
       return (res, base, ctx, out) => {
         const vals = get(res, base);
         let found = false;
-        for (const { v, p } of vals) {
+        for (const f of vals) {
+          const v = f.v;
           const sys = isObj(v) ? v.system : undefined;
           if (typeof sys !== 'string') continue;
           const m = re.exec(sys);
           if (!m) {
             // strict: every sys-ids identifier must be of this kind; otherwise others (e.g. mpdn) may sit beside it.
-            if (c.strict && SYS_IDS.test(sys)) emit(out, 'value', `${p}.system`, `expected ${example}`);
+            if (c.strict && SYS_IDS.test(sys)) emit(out, 'value', `${f.p}.system`, `expected ${example}`);
             continue;
           }
           found = true;
           const org = m[2];
           if (ctx.organizationId !== undefined && org !== ctx.organizationId) {
-            emit(out, 'value', `${p}.system`, `organization id ${org} in the system is not the sending organization ${ctx.organizationId}`);
+            emit(out, 'value', `${f.p}.system`, `organization id ${org} in the system is not the sending organization ${ctx.organizationId}`);
           }
           if (c.consistentWith) {
             const sp = res[c.consistentWith];
             const ref = isObj(sp) && typeof sp.reference === 'string' ? ORG_REF.exec(sp.reference) : null;
-            if (ref && ref[1] !== org) emit(out, 'value', `${p}.system`, `organization id ${org} differs from ${c.consistentWith} Organization/${ref[1]}`);
+            if (ref && ref[1] !== org) emit(out, 'value', `${f.p}.system`, `organization id ${org} differs from ${c.consistentWith} Organization/${ref[1]}`);
           }
         }
         if (c.required && !found) emit(out, vals.length ? 'value' : 'required', `${base}.${path}`, `expected ${example}`);
@@ -314,22 +343,29 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
     }
     case 'dateTimeFormat':
       return (res, base, _ctx, out) => {
-        for (const { v, p } of get(res, base)) if (typeof v !== 'string' || !FULL_DATETIME.test(v)) emit(out, 'value', p);
+        for (const f of get(res, base)) {
+          const v = f.v;
+          if (typeof v !== 'string' || !FULL_DATETIME.test(v)) emit(out, 'value', f.p);
+        }
       };
     case 'dateTimeUtc':
       return (res, base, _ctx, out) => {
-        for (const { v, p } of get(res, base)) if (typeof v === 'string' && FULL_DATETIME.test(v) && !UTC_SUFFIX.test(v)) emit(out, 'value', p);
+        for (const f of get(res, base)) {
+          const v = f.v;
+          if (typeof v === 'string' && FULL_DATETIME.test(v) && !UTC_SUFFIX.test(v)) emit(out, 'value', f.p);
+        }
       };
     case 'dateTimeRange': {
       const min = c.notBefore ? Date.parse(c.notBefore) : undefined;
       if (min !== undefined && Number.isNaN(min)) throw new Error(`rule ${rule.id}: bad notBefore`);
       return (res, base, ctx, out) => {
-        for (const { v, p } of get(res, base)) {
+        for (const f of get(res, base)) {
+          const v = f.v;
           if (typeof v !== 'string') continue;
           const t = Date.parse(v);
           if (Number.isNaN(t)) continue; // the format rule reports it
-          if (min !== undefined && t < min) emit(out, 'value', p, 'before 2022-08-31');
-          else if (c.notFuture && t > ctx.nowMs) emit(out, 'value', p, 'in the future');
+          if (min !== undefined && t < min) emit(out, 'value', f.p, 'before 2022-08-31');
+          else if (c.notFuture && t > ctx.nowMs) emit(out, 'value', f.p, 'in the future');
         }
       };
     }
@@ -360,7 +396,10 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
     }
     case 'ucumSystem':
       return (res, base, _ctx, out) => {
-        for (const { v, p } of get(res, base)) if (isObj(v) && v.system !== 'http://unitsofmeasure.org') emit(out, 'value', `${p}.system`);
+        for (const f of get(res, base)) {
+          const v = f.v;
+          if (isObj(v) && v.system !== 'http://unitsofmeasure.org') emit(out, 'value', `${f.p}.system`);
+        }
       };
     case 'ucumCode': {
       let list = c.notUcum;
@@ -371,16 +410,20 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
       }
       const notUcum = new Map(Object.entries(list ?? {}));
       return (res, base, _ctx, out) => {
-        for (const { v, p } of get(res, base)) {
+        for (const f of get(res, base)) {
+          const v = f.v;
           if (!isObj(v)) continue;
-          if (typeof v.code !== 'string' || !UCUM_SYNTAX.test(v.code)) emit(out, 'value', `${p}.code`);
-          else if (notUcum.has(v.code)) emit(out, 'value', `${p}.code`, `'${v.code}' is not UCUM, use '${notUcum.get(v.code)}'`);
+          if (typeof v.code !== 'string' || !UCUM_SYNTAX.test(v.code)) emit(out, 'value', `${f.p}.code`);
+          else if (notUcum.has(v.code)) emit(out, 'value', `${f.p}.code`, `'${v.code}' is not UCUM, use '${notUcum.get(v.code)}'`);
         }
       };
     }
     case 'positiveInt':
       return (res, base, _ctx, out) => {
-        for (const { v, p } of get(res, base)) if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) emit(out, 'value', p);
+        for (const f of get(res, base)) {
+          const v = f.v;
+          if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) emit(out, 'value', f.p);
+        }
       };
     case 'containsAll':
       return (res, base, _ctx, out) => {
@@ -388,12 +431,14 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
         const missing = c.values.filter((x) => !have.has(x));
         if (missing.length) emit(out, 'value', `${base}.${path.split('.')[0]}`, `missing ${missing.join(', ')}`);
       };
-    case 'uriScheme':
+    case 'uriScheme': {
+      const wrong = (value: string) => c.fixes.some((f) => value.startsWith(f.wrong));
       return (res, base, _ctx, out) => {
-        walkStrings(res, base, URI_KEYS, (value, at) => {
+        walkStrings(res, base, URI_KEYS, wrong, (value, at) => {
           for (const f of c.fixes) if (value.startsWith(f.wrong)) emit(out, 'value', at, `use ${f.right}... instead of ${f.wrong}...`);
         });
       };
+    }
     default: {
       const never: never = c;
       throw new Error(`unknown check kind ${JSON.stringify(never)}`);
@@ -403,22 +448,45 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
 
 const URI_KEYS = new Set(['system', 'url']);
 
-/** Iterative walk (deep input must not overflow the stack) calling `visit` for string values under the given keys. */
-export function walkStrings(root: unknown, base: string, keys: ReadonlySet<string>, visit: (value: string, at: string) => void): void {
-  const stack: Found[] = [{ v: root, p: base }];
+/**
+ * Iterative walks (deep input must not overflow the stack) over the string values under the given keys: `visit` is called, with
+ * the value's FHIRPath location, for each value `matches` accepts. Every resource is walked and almost none has a match, so a first
+ * walk only looks; locations are built in a second walk, when there is something to report (building them was most of the cost).
+ */
+export function walkStrings(root: unknown, base: string, keys: ReadonlySet<string>, matches: (value: string) => boolean, visit: (value: string, at: string) => void): void {
+  if (!someString(root, keys, matches)) return;
+  const stack: Array<{ v: unknown; p: string }> = [{ v: root, p: base }];
   while (stack.length) {
-    const { v, p } = stack.pop() as Found;
+    const { v, p } = stack.pop() as { v: unknown; p: string };
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push({ v: v[i], p: `${p}[${i}]` });
     } else if (isObj(v)) {
       for (const k in v) {
         const x = v[k];
         if (typeof x === 'string') {
-          if (keys.has(k)) visit(x, `${p}.${k}`);
+          if (keys.has(k) && matches(x)) visit(x, `${p}.${k}`);
         } else if (typeof x === 'object' && x !== null) stack.push({ v: x, p: `${p}.${k}` });
       }
     }
   }
+}
+
+function someString(root: unknown, keys: ReadonlySet<string>, matches: (value: string) => boolean): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push(v[i]);
+    } else if (isObj(v)) {
+      for (const k in v) {
+        const x = v[k];
+        if (typeof x === 'string') {
+          if (keys.has(k) && matches(x)) return true;
+        } else if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+    }
+  }
+  return false;
 }
 
 export interface CompiledRules {
