@@ -1,10 +1,11 @@
-// Fault injection, decided by the seeded PRNG so a test run is reproducible: latency, 5xx, hangs, lost responses.
+// Fault injection, decided by the seeded PRNG so a test run is reproducible: latency, 5xx, 429s, hangs, lost responses.
 import { DEFAULT_TIMEOUT_HANG_MS, type SimulatorOptions } from './options.js';
 
 export type PreFault =
   | { kind: 'none' }
   | { kind: 'timeout'; hangMs: number }
-  | { kind: 'error5xx'; status: number; contentType: string; body: string };
+  | { kind: 'error5xx'; status: number; contentType: string; body: string }
+  | { kind: 'throttled'; retryAfterS: number };
 
 // 500 as the gateway's Apigee fault JSON (production; the shape {fault:{faultstring,detail:{errorcode}}} is recorded, the
 // wording here is ours), 504 as the documented text/plain `Gateway Timeout` (error-5xx-gateway-timeout-text-docexample.json).
@@ -18,6 +19,9 @@ const GATEWAY_ERRORS = [
   { status: 503, contentType: 'text/plain; charset=utf-8', body: 'Service Unavailable' },
   { status: 504, contentType: 'text/plain; charset=utf-8', body: 'Gateway Timeout' },
 ];
+
+/** Retry-After of an injected 429: a short upstream burst limit, not the per-minute quota. */
+export const THROTTLE_RETRY_AFTER_S = 1;
 
 export class FaultInjector {
   constructor(private readonly o: SimulatorOptions, private readonly rand: () => number) {}
@@ -44,6 +48,7 @@ export class FaultInjector {
       const e = GATEWAY_ERRORS[Math.floor(this.rand() * GATEWAY_ERRORS.length)];
       return { kind: 'error5xx', ...e };
     }
+    if (this.hit(this.o.throttleRate)) return { kind: 'throttled', retryAfterS: THROTTLE_RETRY_AFTER_S };
     return { kind: 'none' };
   }
 
