@@ -31,6 +31,13 @@ export interface SeedPractitioner {
   birthDate?: string;
 }
 
+/** A Location the platform already holds for an organization (identifier system `http://sys-ids.kemkes.go.id/location/{org}`). */
+export interface SeedLocation {
+  organizationId: string;
+  code: string;
+  name?: string;
+}
+
 export interface SimulatorOptions {
   /** Default: one demo client (DEMO_CLIENT). */
   clients?: SimulatorClient[];
@@ -86,6 +93,8 @@ export interface SimulatorOptions {
   sandboxSeeds?: boolean;
   patients?: SeedPatient[];
   practitioners?: SeedPractitioner[];
+  /** Locations registered before the run (e.g. so several service instances do not all register one at the start). */
+  locations?: SeedLocation[];
   /** Time used by validation (future / too-old datetimes). Default: the wall clock. */
   now?: () => Date;
   /** Clock (epoch ms) for token expiry, auth lockout and quota windows; tests pass a fake one. Default Date.now. */
