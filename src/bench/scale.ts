@@ -13,13 +13,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startSimulator, type RunningSimulator } from '../simulator/server.js';
 import type { SeedPatient } from '../simulator/options.js';
 import { packageRoot } from '../util/paths.js';
+import { freePort } from './harness.js';
 import { LOCATION, person, visit } from './visits.js';
 
 const num = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
@@ -48,17 +48,6 @@ interface Figures {
   quotaSharePct?: number;
   rssMb: number[];
   peakRssMb: number[];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The PostgreSQL server to use: BENCH_PG_URL, or a throwaway cluster (stopped by `stop`). */
