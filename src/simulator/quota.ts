@@ -43,9 +43,7 @@ export class GrantLog {
 
   /** Per client: the most grants inside any window (t − windowMs, t], the same window the quota uses. */
   maxInWindow(windowMs = QUOTA_WINDOW_MS): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [clientId, times] of this.times) out[clientId] = maxInSlidingWindow(times, windowMs);
-    return out;
+    return Object.fromEntries([...this.times].map(([clientId, times]) => [clientId, maxInSlidingWindow(times, windowMs)]));
   }
 }
 
