@@ -6,7 +6,7 @@ import { SimulatorCore, type SimResult } from './core.js';
 import { FaultInjector, type FaultStream, type PreFault } from './faults.js';
 import { checkOptions, DEFAULT_QUOTA_PER_MINUTE, DEFAULT_TOKEN_EXPIRY_S, type SimulatorClient, type SimulatorOptions } from './options.js';
 import { INVALID_TOKEN_BODY, SimHttpError, messages, platformOutcome, plainIssue, ruleIssue, type PlatformIssue } from './platform-outcome.js';
-import { SlidingWindowQuota } from './quota.js';
+import { GrantLog, QUOTA_WINDOW_MS, SlidingWindowQuota } from './quota.js';
 import { RequestLog, redactUrl, type RequestLogEntry } from './request-log.js';
 import type { Json } from './resource-types.js';
 import { loadServiceValidator } from './service-validator.js';
@@ -21,9 +21,14 @@ export interface SimulatorStats {
   requests: number;
   byStatus: Record<string, number>;
   tokensIssued: number;
-  faults: { error5xx: number; timeout: number; dropAfterCommit: number };
+  faults: { error5xx: number; throttled: number; timeout: number; dropAfterCommit: number };
   quotaRejections: number;
   authLockouts: number;
+  /**
+   * Requests the quota let through (token calls included), per client: the most inside any sliding window of the
+   * quota's length, whatever the quota is set to (0 included), so a test sees how close several callers came to it.
+   */
+  quotaWindow: { windowMs: number; perMinute: number; maxGrantsInWindow: number; maxGrantsByClient: Record<string, number> };
 }
 
 /** What tests and benchmarks may inspect. Resources are returned unmasked (this never leaves the process). */
@@ -36,6 +41,8 @@ export interface SimulatorState {
   /** Same indexed search as the HTTP API, without the per-organization filter. */
   search(type: string, params: Record<string, string>): Json[];
   requestLog(): RequestLogEntry[];
+  /** Times (epoch ms, simulator clock) of every request of this client that the quota let through, token calls included. */
+  grants(clientId: string): number[];
   stats(): SimulatorStats;
 }
 
@@ -66,10 +73,14 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   const core = new SimulatorCore(opts);
   const clock = core.clock;
   const tokens = new TokenService(core.clients, opts.tokenExpiryS ?? DEFAULT_TOKEN_EXPIRY_S, clock);
-  const quota = new SlidingWindowQuota(opts.quotaPerMinute ?? DEFAULT_QUOTA_PER_MINUTE, clock);
+  const perMinute = opts.quotaPerMinute ?? DEFAULT_QUOTA_PER_MINUTE;
+  const quota = new SlidingWindowQuota(perMinute, clock);
+  const granted = new GrantLog();
   const faults = new FaultInjector(opts, core.faultStream);
   const log = new RequestLog(opts.requestLogSize ?? 10_000);
-  const stats: SimulatorStats = { requests: 0, byStatus: {}, tokensIssued: 0, faults: { error5xx: 0, timeout: 0, dropAfterCommit: 0 }, quotaRejections: 0, authLockouts: 0 };
+  const stats: Omit<SimulatorStats, 'quotaWindow'> = {
+    requests: 0, byStatus: {}, tokensIssued: 0, faults: { error5xx: 0, throttled: 0, timeout: 0, dropAfterCommit: 0 }, quotaRejections: 0, authLockouts: 0,
+  };
   const hanging = new Set<{ timer: NodeJS.Timeout; res: Response }>();
   let closed = false;
 
@@ -115,12 +126,18 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
 
   const takeQuota = (res: Response, clientId: string): boolean => {
     const retryAfter = quota.take(clientId);
-    if (!retryAfter) return true;
+    if (!retryAfter) {
+      granted.record(clientId, clock());
+      return true;
+    }
     stats.quotaRejections++;
     (res.locals as Locals).fault = 'quota';
-    sendOutcome(res, 429, [plainIssue('throttled', `Rate limit exceeded: ${opts.quotaPerMinute ?? DEFAULT_QUOTA_PER_MINUTE} requests per minute per client`)], { 'Retry-After': String(retryAfter) });
+    sendThrottled(res, retryAfter);
     return false;
   };
+
+  const sendThrottled = (res: Response, retryAfterS: number) =>
+    sendOutcome(res, 429, [plainIssue('throttled', `Rate limit exceeded: ${perMinute} requests per minute per client`)], { 'Retry-After': String(retryAfterS) });
 
   /** Latency, then a hang or a 5xx. Returns true when the request may proceed. */
   const preFaults = async (req: Request, res: Response, isToken: boolean): Promise<boolean> => {
@@ -135,6 +152,12 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
       stats.faults.error5xx++;
       locals.fault = 'error5xx';
       res.status(f.status).type(f.contentType).send(f.body);
+      return false;
+    }
+    if (f.kind === 'throttled') {
+      stats.faults.throttled++;
+      locals.fault = 'throttled';
+      sendThrottled(res, f.retryAfterS);
       return false;
     }
     stats.faults.timeout++;
@@ -276,7 +299,14 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     search: (type, params) =>
       core.store.search(type, Object.entries(params).map(([param, v]) => ({ param, values: v.split(',') }))).map((id) => core.store.get(type, id)!.resource),
     requestLog: () => log.entries(),
-    stats: () => structuredClone(stats),
+    grants: (clientId) => granted.grants(clientId),
+    stats: () => {
+      const byClient = granted.maxInWindow(QUOTA_WINDOW_MS);
+      return {
+        ...structuredClone(stats),
+        quotaWindow: { windowMs: QUOTA_WINDOW_MS, perMinute, maxGrantsInWindow: Math.max(0, ...Object.values(byClient)), maxGrantsByClient: byClient },
+      };
+    },
   };
 
   return {

@@ -6,7 +6,7 @@ import { mappingsDir } from '../util/paths.js';
 import { identifierSystem, identifierSystemPrefix } from '../util/systems.js';
 import { FhirStore } from './fhir-store.js';
 import { parseNik } from './nik.js';
-import { DEMO_CLIENT, type PayloadValidator, type SeedPatient, type SeedPractitioner, type SimulatorClient, type SimulatorOptions } from './options.js';
+import { DEMO_CLIENT, type PayloadValidator, type SeedLocation, type SeedPatient, type SeedPractitioner, type SimulatorClient, type SimulatorOptions } from './options.js';
 import { SimHttpError, googleIssue, messages, plainIssue, ruleIssue, fromValidatorIssue, type PlatformIssue } from './platform-outcome.js';
 import { createPrng, digitsFrom, uuidFrom } from './prng.js';
 import type { FaultStream } from './faults.js';
@@ -20,6 +20,7 @@ export const SYS = {
   ihs: identifierSystem('patientIhs'),
   nakes: identifierSystem('practitionerIhs'),
   encounterPrefix: identifierSystemPrefix('encounter'),
+  locationPrefix: identifierSystemPrefix('location'),
 } as const;
 
 /** Resource types the service validator has profiles for; others (Location, Organization) get business checks only. */
@@ -107,6 +108,7 @@ export class SimulatorCore {
         this.commit('Organization', { resourceType: 'Organization', id: c.organizationId, active: true, name: `Simulator organization ${c.organizationId}` }, c.organizationId);
       }
     }
+    opts.locations?.forEach((l) => this.seedLocation(l));
   }
 
   get recordedErrors(): boolean {
@@ -259,6 +261,18 @@ export class SimulatorCore {
       ...(p.gender ? { gender: p.gender } : {}),
       ...(p.birthDate ? { birthDate: p.birthDate } : {}),
     }, undefined);
+  }
+
+  private seedLocation(l: SeedLocation): void {
+    this.commit('Location', {
+      resourceType: 'Location',
+      id: this.newUuid(),
+      identifier: [{ system: `${SYS.locationPrefix}${l.organizationId}`, value: l.code }],
+      status: 'active',
+      name: l.name ?? `Location ${l.code}`,
+      mode: 'instance',
+      managingOrganization: { reference: `Organization/${l.organizationId}` },
+    }, l.organizationId);
   }
 
   private seedPatient(p: SeedPatient): void {

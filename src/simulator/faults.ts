@@ -1,10 +1,11 @@
-// Fault injection, decided by the seeded PRNG so a test run is reproducible: latency, 5xx, hangs, lost responses.
+// Fault injection, decided by the seeded PRNG so a test run is reproducible: latency, 5xx, 429s, hangs, lost responses.
 import { DEFAULT_TIMEOUT_HANG_MS, type SimulatorOptions } from './options.js';
 
 export type PreFault =
   | { kind: 'none' }
   | { kind: 'timeout'; hangMs: number }
-  | { kind: 'error5xx'; status: number; contentType: string; body: string };
+  | { kind: 'error5xx'; status: number; contentType: string; body: string }
+  | { kind: 'throttled'; retryAfterS: number };
 
 // 500 as the gateway's Apigee fault JSON (production; the shape {fault:{faultstring,detail:{errorcode}}} is recorded, the
 // wording here is ours), 504 as the documented text/plain `Gateway Timeout` (error-5xx-gateway-timeout-text-docexample.json).
@@ -24,6 +25,9 @@ const GATEWAY_ERRORS = [
  * token requests concurrency put before it: with a fixed seed, how many transactions lose their response is fixed.
  */
 export type FaultStream = 'token' | 'read' | 'transaction' | 'write';
+
+/** Retry-After of an injected 429: a short upstream burst limit, not the per-minute quota. */
+export const THROTTLE_RETRY_AFTER_S = 1;
 
 export class FaultInjector {
   private readonly streams = new Map<FaultStream, () => number>();
@@ -58,6 +62,7 @@ export class FaultInjector {
       const e = GATEWAY_ERRORS[Math.floor(this.rand(kind) * GATEWAY_ERRORS.length)];
       return { kind: 'error5xx', ...e };
     }
+    if (this.hit(kind, this.o.throttleRate)) return { kind: 'throttled', retryAfterS: THROTTLE_RETRY_AFTER_S };
     return { kind: 'none' };
   }
 

@@ -31,6 +31,13 @@ export interface SeedPractitioner {
   birthDate?: string;
 }
 
+/** A Location the platform already holds for an organization (identifier system `http://sys-ids.kemkes.go.id/location/{org}`). */
+export interface SeedLocation {
+  organizationId: string;
+  code: string;
+  name?: string;
+}
+
 export interface SimulatorOptions {
   /** Default: one demo client (DEMO_CLIENT). */
   clients?: SimulatorClient[];
@@ -40,6 +47,11 @@ export interface SimulatorOptions {
   latencyMs?: number | { min: number; max: number };
   /** Share of FHIR requests answered with 500/502/503/504 before anything is done (502–504 with text/plain bodies). */
   errorRate5xx?: number;
+  /**
+   * Share of FHIR requests answered 429 with `Retry-After: 1` before anything is done, whatever the quota says (the
+   * platform's gateway throttles bursts too). They count against the quota, as the request reached the platform.
+   */
+  throttleRate?: number;
   /** Share of FHIR requests that hang (nothing done) until `timeoutHangMs`, then 504 "Gateway Timeout" — or until close(). */
   timeoutRate?: number;
   /** How long a "timeout" request hangs. Default 60 000 ms. */
@@ -81,6 +93,8 @@ export interface SimulatorOptions {
   sandboxSeeds?: boolean;
   patients?: SeedPatient[];
   practitioners?: SeedPractitioner[];
+  /** Locations registered before the run (e.g. so several service instances do not all register one at the start). */
+  locations?: SeedLocation[];
   /** Time used by validation (future / too-old datetimes). Default: the wall clock. */
   now?: () => Date;
   /** Clock (epoch ms) for token expiry, auth lockout and quota windows; tests pass a fake one. Default Date.now. */
@@ -109,6 +123,7 @@ export function checkOptions(o: SimulatorOptions): void {
   };
   rate('errorRate5xx', o.errorRate5xx);
   rate('timeoutRate', o.timeoutRate);
+  rate('throttleRate', o.throttleRate);
   rate('dropAfterCommitRate', o.dropAfterCommitRate);
   const nonNeg = (name: string, v: number | undefined, integer = false) => {
     if (v !== undefined && !(Number.isFinite(v) && v >= 0 && (!integer || Number.isInteger(v)))) {

@@ -8,7 +8,7 @@ export interface RequestLogEntry {
   /** HTTP status sent; 0 when the socket was destroyed without an answer. */
   status: number;
   /** Fault or limit that shaped the answer, if any. */
-  fault?: 'error5xx' | 'timeout' | 'drop-after-commit' | 'quota' | 'auth-lockout';
+  fault?: 'error5xx' | 'throttled' | 'timeout' | 'drop-after-commit' | 'quota' | 'auth-lockout';
   durationMs: number;
 }
 

@@ -15,9 +15,9 @@ describe('ilp-adapter simulator options', () => {
   it('parses every flag into simulator options', () => {
     const clients = file('clients.json', JSON.stringify([{ clientId: 'a', clientSecret: 's', organizationId: '1' }]));
     const niks = file('niks.json', JSON.stringify(['3171014501900003']));
-    expect(parseSimulatorFlags({ port: '8089', host: '0.0.0.0', clients, quota: '60', latencyMs: '10-50', errorRate: '0.1', timeoutRate: '0', dropAfterCommitRate: '0.05', tokenExpiry: '120', unknownNiks: niks, seed: '7' })).toEqual({
+    expect(parseSimulatorFlags({ port: '8089', host: '0.0.0.0', clients, quota: '60', latencyMs: '10-50', errorRate: '0.1', throttleRate: '0.02', timeoutRate: '0', dropAfterCommitRate: '0.05', tokenExpiry: '120', unknownNiks: niks, seed: '7' })).toEqual({
       port: 8089, host: '0.0.0.0', clients: [{ clientId: 'a', clientSecret: 's', organizationId: '1' }], quotaPerMinute: 60, latencyMs: { min: 10, max: 50 },
-      errorRate5xx: 0.1, timeoutRate: 0, dropAfterCommitRate: 0.05, tokenExpiryS: 120, unknownNiks: ['3171014501900003'], seed: 7,
+      errorRate5xx: 0.1, throttleRate: 0.02, timeoutRate: 0, dropAfterCommitRate: 0.05, tokenExpiryS: 120, unknownNiks: ['3171014501900003'], seed: 7,
     });
     expect(parseSimulatorFlags({})).toEqual({ port: 0, host: '127.0.0.1' });
     expect(parseSimulatorFlags({ latencyMs: '25' }).latencyMs).toBe(25);
@@ -26,6 +26,7 @@ describe('ilp-adapter simulator options', () => {
   it.each([
     [{ errorRate: '1.5' }, /--error-rate must be a number from 0 to 1/],
     [{ timeoutRate: 'abc' }, /--timeout-rate must be a number from 0 to 1/],
+    [{ throttleRate: '1.01' }, /--throttle-rate must be a number from 0 to 1/],
     [{ dropAfterCommitRate: '-0.1' }, /--drop-after-commit-rate/],
     [{ port: '70000' }, /--port must be a whole number from 0 to 65535/],
     [{ quota: '1.5' }, /--quota must be a whole number/],

@@ -3,6 +3,7 @@ import { createSimulator } from '../../src/simulator/app.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { FHIR, ORG, PATIENT, encounter, location, tokenFor } from './helpers.js';
 import { eventually } from '../helpers/eventually.js';
+import { maxInSlidingWindow } from '../../src/simulator/quota.js';
 
 const ENC_SYS = `http://sys-ids.kemkes.go.id/encounter/${ORG}`;
 
@@ -44,6 +45,38 @@ describe('simulator quota', () => {
     expect((await get()).status).toBe(429);
     expect(sim.state.stats().quotaRejections).toBe(3);
     expect(sim.state.requestLog().filter((e) => e.fault === 'quota')).toHaveLength(3);
+  });
+
+  it('keeps the time of every request it let through, and the most in any sliding window, per client', async () => {
+    let t = Date.UTC(2025, 0, 1);
+    const sim = createSimulator({ validator: false, quotaPerMinute: 4, clock: () => t });
+    const token = await tokenFor(sim.app); // granted at 0
+    const get = () => request(sim.app).get(`${FHIR}/Patient/${PATIENT}`).set('Authorization', `Bearer ${token}`);
+    for (const step of [20_000, 20_000, 10_000]) { // granted at 20 s, 40 s, 50 s
+      t += step;
+      expect((await get()).status).toBe(200);
+    }
+    expect((await get()).status).toBe(429); // refused: not a grant
+    t += 10_000; // 60 s: the token call leaves the window (t − 60 s, t]
+    expect((await get()).status).toBe(200);
+    const start = Date.UTC(2025, 0, 1);
+    expect(sim.state.grants('demo-client').map((g) => (g - start) / 1000)).toEqual([0, 20, 40, 50, 60]);
+    expect(sim.state.stats().quotaWindow).toEqual({ windowMs: 60_000, perMinute: 4, maxGrantsInWindow: 4, maxGrantsByClient: { 'demo-client': 4 } });
+  });
+
+  it('counts grants with the quota off too, so several callers can be held to a quota the simulator does not enforce', async () => {
+    const sim = createSimulator({ validator: false, quotaPerMinute: 0 });
+    const token = await tokenFor(sim.app);
+    for (let i = 0; i < 5; i++) expect((await request(sim.app).get(`${FHIR}/Patient/${PATIENT}`).set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    expect(sim.state.stats().quotaWindow).toMatchObject({ perMinute: 0, maxGrantsInWindow: 6 });
+  });
+
+  it('maxInSlidingWindow: the window is (t − length, t], times in any order', () => {
+    expect(maxInSlidingWindow([], 60_000)).toBe(0);
+    expect(maxInSlidingWindow([0, 60_000], 60_000)).toBe(1);
+    expect(maxInSlidingWindow([0, 59_999], 60_000)).toBe(2);
+    expect(maxInSlidingWindow([70_000, 0, 10_000, 65_000, 50_000], 60_000)).toBe(3); // 0, 10, 50 or 50, 65, 70 (10 is out at 70)
+    expect(maxInSlidingWindow([70_000, 0, 10_000, 65_000, 50_000, 11_000], 60_000)).toBe(4); // 11, 50, 65, 70
   });
 
   it('counts each client separately', async () => {
@@ -92,6 +125,19 @@ describe('simulator fault injection', () => {
     expect(await run(1234)).toEqual(a);
     expect(a.some((s) => s === 201)).toBe(true);
     expect(a.some((s) => s >= 500)).toBe(true);
+  });
+
+  it('throttleRate 1.0: every FHIR call answers 429 Retry-After 1 whatever the quota, and nothing is stored', async () => {
+    const sim = createSimulator({ validator: false, throttleRate: 1, quotaPerMinute: 0 });
+    const token = await tokenFor(sim.app);
+    const res = await request(sim.app).post(`${FHIR}/Location`).set('Authorization', `Bearer ${token}`).send(location());
+    expect(res.status).toBe(429);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.body.issue[0].code).toBe('throttled');
+    expect(sim.state.count('Location')).toBe(0);
+    expect(sim.state.stats()).toMatchObject({ faults: { throttled: 1 }, quotaRejections: 0 });
+    expect(sim.state.requestLog().map((e) => e.fault)).toEqual([undefined, 'throttled']);
+    expect(() => createSimulator({ throttleRate: 2 })).toThrow(/throttleRate must be a number between 0 and 1/);
   });
 
   it('faultsOnToken applies faults to the token endpoint when asked', async () => {

@@ -143,6 +143,16 @@ describe('simulator Practitioner', () => {
 });
 
 describe('simulator Location and Organization', () => {
+  it('seeds the Locations it is given: found by identifier, owned by their organization, a second registration a duplicate', async () => {
+    const { get, post, sim } = await setup({ locations: [{ organizationId: ORG, code: 'POSY-SEED', name: 'Posyandu Seed' }] });
+    const found = await get(`/Location?identifier=${encodeURIComponent(`http://sys-ids.kemkes.go.id/location/${ORG}|POSY-SEED`)}`);
+    expect(found.body.total).toBe(1);
+    expect(found.body.entry[0].resource).toMatchObject({ name: 'Posyandu Seed', managingOrganization: { reference: `Organization/${ORG}` } });
+    expect(sim.state.count('Location', ORG)).toBe(1);
+    expect((await post('/Location', location(ORG, 'POSY-SEED'))).status).toBe(400);
+  });
+
+
   it('creates a Location with a server UUID and finds it by identifier and by organization', async () => {
     const { sim, get, post } = await setup();
     const created = await post('/Location', location(ORG, 'POSY-7'));

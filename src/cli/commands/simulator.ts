@@ -12,6 +12,7 @@ export interface SimulatorCliFlags {
   quota?: string;
   latencyMs?: string;
   errorRate?: string;
+  throttleRate?: string;
   timeoutRate?: string;
   dropAfterCommitRate?: string;
   tokenExpiry?: string;
@@ -68,6 +69,7 @@ export function parseSimulatorFlags(f: SimulatorCliFlags): SimulatorStartOptions
     o.latencyMs = m[2] === undefined ? Number(m[1]) : { min: Number(m[1]), max: Number(m[2]) };
   }
   o.errorRate5xx = rate('--error-rate', f.errorRate);
+  o.throttleRate = rate('--throttle-rate', f.throttleRate);
   o.timeoutRate = rate('--timeout-rate', f.timeoutRate);
   o.dropAfterCommitRate = rate('--drop-after-commit-rate', f.dropAfterCommitRate);
   o.tokenExpiryS = int('--token-expiry', f.tokenExpiry, 1);
@@ -106,6 +108,7 @@ export function startupBanner(sim: Pick<RunningSimulator, 'authBaseUrl' | 'fhirB
   const faults = [
     o.latencyMs !== undefined ? `latency ${typeof o.latencyMs === 'number' ? o.latencyMs : `${o.latencyMs.min}-${o.latencyMs.max}`} ms` : '',
     o.errorRate5xx ? `5xx rate ${o.errorRate5xx}` : '',
+    o.throttleRate ? `429 rate ${o.throttleRate}` : '',
     o.timeoutRate ? `timeout rate ${o.timeoutRate}` : '',
     o.dropAfterCommitRate ? `drop-after-commit rate ${o.dropAfterCommitRate}` : '',
   ].filter(Boolean);
@@ -132,6 +135,7 @@ export function simulatorCommand(ctx: { stdout?: Writable; stderr?: Writable; ex
     .option('--quota <n>', 'requests per minute per client, token calls included (default 150; 0 = unlimited)')
     .option('--latency-ms <n|min-max>', 'added latency per FHIR request')
     .option('--error-rate <r>', 'share of FHIR requests answered with 500/502/503/504 (0..1)')
+    .option('--throttle-rate <r>', 'share of FHIR requests answered 429 with Retry-After: 1, whatever the quota (0..1)')
     .option('--timeout-rate <r>', 'share of FHIR requests that hang for 60 s, then 504 (0..1)')
     .option('--drop-after-commit-rate <r>', 'share of FHIR writes committed, then answered by closing the connection (0..1)')
     .option('--token-expiry <s>', 'token lifetime in seconds (default 14399, as recorded in production)')

@@ -18,14 +18,15 @@ export interface ProcessFacility {
 /**
  * Writes the facilities and API-keys files into `dir` for facilities on the simulator (or proxy) at `platformUrl` with
  * location code `location`, and returns the environment of a configured service on loopback: `extra` adds or overrides
- * the sync settings a test is about.
+ * the sync settings a test is about. `quotaPerMinute`: each facility's platform quota (default: high enough never to matter).
  */
 export function serviceProcessEnv(
   dir: string, dataDir: string, platformUrl: string, location: string, facilities: ProcessFacility[], adminKey: string, extra: NodeJS.ProcessEnv,
+  quotaPerMinute = 100_000,
 ): NodeJS.ProcessEnv {
   const sha = (k: string) => createHash('sha256').update(k).digest('hex');
   fs.writeFileSync(path.join(dir, 'facilities.json'), JSON.stringify({ facilities: facilities.map((f) => ({
-    organizationId: f.organizationId, environment: 'simulator', simulatorUrl: platformUrl, quotaPerMinute: 100_000,
+    organizationId: f.organizationId, environment: 'simulator', simulatorUrl: platformUrl, quotaPerMinute,
     credentials: { clientIdEnv: `SS_${f.organizationId}_ID`, clientSecretEnv: `SS_${f.organizationId}_SECRET` },
     locations: { [location]: { name: 'Posyandu Uji', physicalType: 'si' } },
   })) }));
