@@ -9,6 +9,7 @@ import { errorFromResponse, normaliseOutcome, ownOutcome, toPlatformError, DEFAU
 import type { FacilityLimiter } from './limiter.js';
 import type { PlatformLogger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { messageExtension } from '../util/app-error.js';
 
 export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
 /** The platform's lockout after a failed auth attempt. */
@@ -111,6 +112,8 @@ function tokenForbidden(err: PlatformError, lockoutMs: number): PlatformError {
   const first = {
     severity: 'error' as const,
     code: 'forbidden' as const,
+    // Said to operators (facility status, a visit's lastError) from the catalogue; the English stays for logs.
+    extension: [messageExtension({ key: 'sync.token.forbidden', params: {} })],
     diagnostics: 'SATUSEHAT token endpoint answered HTTP 403: the gateway refuses calls from outside Indonesia or from blocked networks as well as rejected credentials. Check that this server reaches SATUSEHAT from an Indonesian network (no foreign VPN/proxy) before changing the client credentials',
   };
   const platformIssues = (err.outcome.issue ?? []).filter((i) => i.diagnostics !== 'HTTP 403');

@@ -31,7 +31,7 @@ export interface SeedPractitioner {
   birthDate?: string;
 }
 
-/** A Location the platform already holds for an organization (identifier system `http://sys-ids.kemkes.go.id/location/{org}`). */
+/** A Location the platform already holds for an organization (identifier system: the `location` entry of mappings/systems.json). */
 export interface SeedLocation {
   organizationId: string;
   code: string;

@@ -42,6 +42,7 @@ describe('identifier systems', () => {
     expect(SYS).toEqual({
       nik: systems.identifiers.patientNik!.url, nikIbu: systems.identifiers.patientNikIbu!.url, ihs: systems.identifiers.patientIhs!.url,
       nakes: systems.identifiers.practitionerIhs!.url, encounterPrefix: systems.identifiers.encounter!.url.replace('{organizationId}', ''),
+      locationPrefix: systems.identifiers.location!.url.replace('{organizationId}', ''),
     });
   });
 
