@@ -54,6 +54,15 @@ export function defaultWorkerFile(): string {
   return existsSync(here) ? here : path.join(packageRoot, 'dist', 'api', 'validation-worker.js');
 }
 
+/**
+ * Piscina loads a worker with `require()` first. On Node 20.19+ that require()s our ESM worker (require(esm)), and inside
+ * that path Node aborted the whole process twice in full test runs (`v8::Module::IsGraphAsync … instantiated module`,
+ * stack in piscina's require). Without require(esm) piscina falls back to `import()`, the ESM loader.
+ */
+const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--experimental-require-module')
+  ? [...process.execArgv, '--no-experimental-require-module']
+  : [...process.execArgv];
+
 export function createValidationPool(o: ValidationPoolOptions): ValidationPool {
   const workers = Math.max(1, o.workers);
   const filename = o.filename ?? defaultWorkerFile();
@@ -63,6 +72,7 @@ export function createValidationPool(o: ValidationPoolOptions): ValidationPool {
   }
   const pool = new Piscina<ValidationTask, Issue[]>({
     filename,
+    execArgv: WORKER_EXEC_ARGV,
     minThreads: workers,
     maxThreads: workers,
     maxQueue: Math.max(1, o.queue),
