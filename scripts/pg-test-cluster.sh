@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for tests: a temp data dir, loopback only, no durability (fsync off), dropped on stop.
 #   scripts/pg-test-cluster.sh start            → prints "PG_TEST_DIR=<dir>" and "PG_TEST_URL=postgres://…" (eval-able)
-#   scripts/pg-test-cluster.sh restart <dir>    → fast stop and start again (same port, same data)
+#   scripts/pg-test-cluster.sh restart <dir> [fast|immediate]
+#                                               → stop and start again (same port, same data); immediate kills every
+#                                                 backend at once, so none can commit while the others die
 #   scripts/pg-test-cluster.sh stop <dir>       → fast stop and remove the data dir
 # PG_BIN: the bin directory (default: the newest /usr/lib/postgresql/*/bin, Debian's layout); PG_PORT: default 54329.
 # Run by root it runs the server as nobody (postgres refuses to run as root).
@@ -26,8 +28,10 @@ case "${1:-}" in
     echo "PG_TEST_URL=postgres://postgres@127.0.0.1:$PORT/app"
     ;;
   restart)
-    D=${2:?usage: $0 restart <dir>}
-    "${AS[@]}" "$BIN/pg_ctl" -D "$D/data" -l "$D/pg.log" -w -s -m fast restart
+    D=${2:?usage: $0 restart <dir> [fast|immediate]}
+    MODE=${3:-fast}
+    case "$MODE" in fast|immediate) ;; *) echo "pg-test-cluster: restart mode is fast or immediate" >&2; exit 64 ;; esac
+    "${AS[@]}" "$BIN/pg_ctl" -D "$D/data" -l "$D/pg.log" -w -s -m "$MODE" restart
     ;;
   stop)
     D=${2:?usage: $0 stop <dir>}
@@ -35,7 +39,7 @@ case "${1:-}" in
     rm -rf "$D"
     ;;
   *)
-    echo "usage: $0 start | restart <dir> | stop <dir>" >&2
+    echo "usage: $0 start | restart <dir> [fast|immediate] | stop <dir>" >&2
     exit 64
     ;;
 esac

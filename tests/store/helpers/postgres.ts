@@ -29,8 +29,12 @@ export interface PgServer {
   /** A new empty database on this server; its URL. */
   newDatabase(): Promise<string>;
   dropDatabase(url: string): Promise<void>;
-  /** Fast stop and start of our own cluster (every connection is cut). */
-  restart(): Promise<void>;
+  /**
+   * Stop and start of our own cluster (every connection is cut). 'fast' (the default) ends backends one by one, so a
+   * backend waiting on a lock can be granted it and commit while the holder dies first; 'immediate' kills them all
+   * without cleanup, so nothing in flight commits.
+   */
+  restart(mode?: 'fast' | 'immediate'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,9 +65,11 @@ function serverAt(url: string, dir?: string): PgServer {
       if (!/^t_[a-z0-9_]+$/.test(name)) throw new Error(`not a test database: ${name}`);
       await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
-    async restart() {
+    async restart(mode = 'fast') {
       if (!dir) throw new Error('only a throwaway cluster started by the tests can be restarted');
-      await run(SCRIPT, ['restart', dir]);
+      // The cluster commits asynchronously; an immediate stop would lose the last commits without this checkpoint.
+      if (mode === 'immediate') await admin((c) => c.query('CHECKPOINT'));
+      await run(SCRIPT, ['restart', dir, mode]);
     },
     async stop() {
       if (dir) await run(SCRIPT, ['stop', dir]);
