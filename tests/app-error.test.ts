@@ -32,7 +32,7 @@ describe('AppError', () => {
     ['NotReady', new NotReady('store'), 'not-ready'],
     ['StorageError', toStorageError({ code: 'SQLITE_FULL' })!, 'storage'],
     ['StoreSchemaError', schemaTooNew(99, 12, 'sqlite'), 'store-schema'],
-    ['RecordSealError', new RecordSealError('cannot open', 'tampered', 'k1'), 'record-seal'],
+    ['RecordSealError', new RecordSealError('cannot open', 'tampered', 'k1', 'tampered'), 'record-seal'],
     ['DataKeyConfigError', new DataKeyConfigError('bad DATA_KEYS'), 'data-key-config'],
     ['SimHttpError', new SimHttpError(400, [{ severity: 'invalid', code: 'value', details: { text: 'x (RuleNumber: 10117)' } }]), 'simulator-http'],
   ])('%s is an AppError of its kind, with an OperationOutcome and its name', (name, err, kind) => {

@@ -2,7 +2,7 @@
 // due visit waits anyway when its facility is on hold. Texts come from messages/visit-state.json.
 import type { FacilityState, VisitRow, VisitState } from '../store/types.js';
 import { DEFAULT_LOCALE, messages, type Locale } from '../i18n/index.js';
-import { localizeOutcome, renderRef } from '../i18n/issues.js';
+import { errorText, localizeOutcome, renderRef } from '../i18n/issues.js';
 
 const stateText = messages('visit-state');
 
@@ -74,7 +74,7 @@ export function visitView(row: VisitRow, history?: unknown[], facility?: { state
     view.recordPurgedAt = iso(row.recordPurgedAt);
     view.recordNote = stateText(locale, 'record.purged', { at: iso(row.recordPurgedAt)! });
   } else if (row.recordUnreadable !== undefined) {
-    view.recordNote = stateText(locale, 'record.unreadable', { reason: row.recordUnreadable });
+    view.recordNote = stateText(locale, 'record.unreadable', { reason: row.recordUnreadableRef ? errorText({ ref: row.recordUnreadableRef }, locale) : row.recordUnreadable });
   }
   return view;
 }

@@ -1,7 +1,7 @@
 // Turns anything that can go wrong in a platform call into a PlatformError the retry policy can act on.
 // The platform's bodies are parsed defensively: `severity: "invalid"`, text/plain gateway pages, Apigee faults, non-FHIR JSON.
 import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
-import { ruleNumberOf } from '../validation/outcome.js';
+import { messageExtension, ruleNumberOf, type MessageRef } from '../validation/outcome.js';
 import { PlatformError, type PlatformErrorKind } from './types.js';
 
 /** Rules that mean "this credential/organization may not do this": a facility configuration error, not a record error. */
@@ -226,8 +226,9 @@ function isEndpointMissing(status: number, body: unknown): boolean {
 }
 
 /** An OperationOutcome we write ourselves (no response to parse). */
-export function ownOutcome(code: OperationOutcomeIssue['code'], diagnostics: string): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] };
+export function ownOutcome(code: OperationOutcomeIssue['code'], diagnostics: string, message?: MessageRef): OperationOutcome {
+  // `message`: the catalogue entry saying the same (English = diagnostics), so a stored lastError reads in the operator's language.
+  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics, ...(message ? { extension: [messageExtension(message)] } : {}) }] };
 }
 
 const NETWORK_CODES = new Set([

@@ -4,6 +4,7 @@
 // here either way; only where the points come from changes.
 import { PlatformError } from './types.js';
 import { ownOutcome } from './errors.js';
+import { AppError, type MessageRef } from '../util/app-error.js';
 
 /** What a budget answers (the store's QuotaAnswer has the same shape). */
 export type BudgetAnswer = { granted: true; at?: number } | { granted: false; retryInMs: number };
@@ -115,8 +116,16 @@ interface Waiter {
   cleanup?: () => void;
 }
 
-function limiterError(diagnostics: string): PlatformError {
-  return new PlatformError('transient', undefined, ownOutcome('transient', diagnostics));
+function limiterError(diagnostics: string, key: string, params: MessageRef['params'] = {}): PlatformError {
+  return new PlatformError('transient', undefined, ownOutcome('transient', diagnostics, { key, params }));
+}
+
+/** The budget's own failure said as a fragment when it carries a catalogue ref (a StorageError does), else its text. */
+function budgetUnavailable(e: unknown): PlatformError {
+  const text = e instanceof Error ? e.message : String(e);
+  const ref = e instanceof AppError ? e.ref : undefined;
+  return limiterError(`Quota budget unavailable: ${text}`, 'sync.limiter.budget-unavailable',
+    ref ? { ...ref.params, '@reason': ref.key } : { reason: text });
 }
 
 class Limiter implements FacilityLimiter {
@@ -146,9 +155,9 @@ class Limiter implements FacilityLimiter {
   }
 
   acquire(opts: AcquireOptions = {}): Promise<() => void> {
-    if (this.closed) return Promise.reject(limiterError('Rate limiter closed'));
-    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason ?? limiterError('Aborted while waiting for quota'));
-    if (this.queue.length >= this.maxQueue) return Promise.reject(limiterError(`Too many requests waiting for quota (${this.maxQueue})`));
+    if (this.closed) return Promise.reject(limiterError('Rate limiter closed', 'sync.limiter.closed'));
+    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason ?? limiterError('Aborted while waiting for quota', 'sync.limiter.aborted'));
+    if (this.queue.length >= this.maxQueue) return Promise.reject(limiterError(`Too many requests waiting for quota (${this.maxQueue})`, 'sync.limiter.queue-full', { max: this.maxQueue }));
     return new Promise((resolve, reject) => {
       const w: Waiter = { slot: opts.slot !== false, resolve, reject };
       const signal = opts.signal;
@@ -156,7 +165,7 @@ class Limiter implements FacilityLimiter {
         const onAbort = () => {
           const i = this.queue.indexOf(w);
           if (i >= 0) this.queue.splice(i, 1);
-          reject(signal.reason ?? limiterError('Aborted while waiting for quota'));
+          reject(signal.reason ?? limiterError('Aborted while waiting for quota', 'sync.limiter.aborted'));
         };
         signal.addEventListener('abort', onAbort, { once: true });
         w.cleanup = () => signal.removeEventListener('abort', onAbort);
@@ -217,7 +226,7 @@ class Limiter implements FacilityLimiter {
     this.timer = undefined;
     for (const w of this.queue.splice(0)) {
       w.cleanup?.();
-      w.reject(limiterError('Rate limiter closed'));
+      w.reject(limiterError('Rate limiter closed', 'sync.limiter.closed'));
     }
   }
 
@@ -271,7 +280,7 @@ class Limiter implements FacilityLimiter {
       }
     } catch (e) {
       // The store's budget can fail (database unreachable): fail the waiters as a temporary platform error rather than hang them.
-      const err = e instanceof PlatformError ? e : limiterError(`Quota budget unavailable: ${e instanceof Error ? e.message : String(e)}`);
+      const err = e instanceof PlatformError ? e : budgetUnavailable(e);
       for (const w of this.queue.splice(0)) {
         w.cleanup?.();
         w.reject(err);

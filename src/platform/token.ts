@@ -80,7 +80,7 @@ const toStored = (e: PlatformError): StoredError => ({ kind: e.kind, ...(e.statu
 
 function fromStored(raw: unknown): PlatformError {
   const e = (raw ?? {}) as Partial<StoredError>;
-  const outcome = e.outcome && typeof e.outcome === 'object' ? e.outcome : ownOutcome('login', 'Token request refused (told by another instance)');
+  const outcome = e.outcome && typeof e.outcome === 'object' ? e.outcome : ownOutcome('login', 'Token request refused (told by another instance)', { key: 'sync.token.refused-elsewhere', params: {} });
   return new PlatformError(e.kind ?? 'auth', typeof e.status === 'number' ? e.status : undefined, outcome, Array.isArray(e.rules) ? e.rules : [], undefined, e.reason);
 }
 
@@ -291,7 +291,7 @@ export function createTokenProvider(cfg: TokenCfg, opts: TokenProviderOptions = 
         return cached.token;
       }
       if (Date.now() >= deadline) {
-        throw new PlatformError('transient', undefined, ownOutcome('transient', 'Another instance is requesting the token and has not finished'));
+        throw new PlatformError('transient', undefined, ownOutcome('transient', 'Another instance is requesting the token and has not finished', { key: 'sync.token.lease-busy', params: {} }));
       }
       await new Promise((r) => setTimeout(r, SHARED_RECHECK_MS));
     }

@@ -437,7 +437,7 @@ export class PostgresStore implements Store {
         const row = this.toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now });
         if (row.recordUnreadable !== undefined) {
           // Never delivered, never claimed again until an operator acts: held with the reason (which key, what failed).
-          const why = unreadableOutcome(row.recordUnreadable);
+          const why = unreadableOutcome(row.recordUnreadable, row.recordUnreadableRef);
           await c.query(`UPDATE visits SET state = 'blocked', last_error = $1, lease_until = NULL, updated_at = $2 WHERE rid = $3`, [JSON.stringify(why), now, r.rid]);
           await this.event(c, r, r.revision, r.state, 'blocked', now, r.attempts, why);
           continue;

@@ -25,10 +25,16 @@ const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 export type RecordSealFault = 'key-missing' | 'tampered' | 'format';
 
-/** A body that cannot be opened; names the key id (never the key or the content). */
+/** Which words say why a body cannot be opened (messages/store-open.json `record.<reason>`); finer than the fault. */
+export type RecordSealReason = 'unknown-format' | 'key-missing' | 'truncated' | 'tampered' | 'no-keys';
+
+/**
+ * A body that cannot be opened; names the key id (never the key or the content). `message` is English for logs; `ref`
+ * says the same from the catalogue (store-open.record.<reason>, parameter keyId), for the operator's language.
+ */
 export class RecordSealError extends AppError {
-  constructor(message: string, readonly fault: RecordSealFault, readonly keyId?: string) {
-    super('record-seal', message);
+  constructor(message: string, readonly fault: RecordSealFault, readonly keyId: string | undefined, reason: RecordSealReason) {
+    super('record-seal', message, { ref: { key: `store-open.record.${reason}`, params: { keyId: keyId ?? '?' } } });
   }
 }
 
@@ -126,15 +132,15 @@ export class RecordKeyring implements RecordCodec {
   open(stored: string, aad: string): string {
     if (!isSealed(stored)) return stored;
     const parts = stored.startsWith(PREFIX) ? stored.slice(PREFIX.length).split(':') : [];
-    if (parts.length !== 3) throw new RecordSealError('record body: unknown sealed format (written by a newer ilp-adapter?)', 'format');
+    if (parts.length !== 3) throw new RecordSealError('record body: unknown sealed format (written by a newer ilp-adapter?)', 'format', undefined, 'unknown-format');
     const [keyId, ivText, bodyText] = parts as [string, string, string];
     const key = this.keys.get(keyId) ?? (this.reloaded() ? this.keys.get(keyId) : undefined);
     if (!key) {
-      throw new RecordSealError(`record body is sealed under data key "${keyId}", which is not in DATA_KEYS / the data key file`, 'key-missing', keyId);
+      throw new RecordSealError(`record body is sealed under data key "${keyId}", which is not in DATA_KEYS / the data key file`, 'key-missing', keyId, 'key-missing');
     }
     const iv = Buffer.from(ivText, 'base64');
     const body = Buffer.from(bodyText, 'base64');
-    if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new RecordSealError(`record body under data key "${keyId}" is truncated`, 'format', keyId);
+    if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new RecordSealError(`record body under data key "${keyId}" is truncated`, 'format', keyId, 'truncated');
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
       decipher.setAAD(Buffer.from(`${PREFIX}${keyId}\u0000${aad}`, 'utf8'));
@@ -143,7 +149,7 @@ export class RecordKeyring implements RecordCodec {
     } catch {
       throw new RecordSealError(
         `record body under data key "${keyId}" failed authentication (altered, moved from another row, or key "${keyId}" is not the key it was sealed with)`,
-        'tampered', keyId,
+        'tampered', keyId, 'tampered',
       );
     }
   }
@@ -155,7 +161,7 @@ export const plainRecordCodec: RecordCodec = {
   open: (stored) => {
     if (!isSealed(stored)) return stored;
     const keyId = sealedKeyId(stored);
-    throw new RecordSealError(`record body is sealed under data key "${keyId ?? '?'}" but no data keys are configured`, 'key-missing', keyId);
+    throw new RecordSealError(`record body is sealed under data key "${keyId ?? '?'}" but no data keys are configured`, 'key-missing', keyId, 'no-keys');
   },
 };
 

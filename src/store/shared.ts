@@ -5,7 +5,7 @@ import type {
   ApiKeyRow, ApiKeySource, Claim, EventIssue, FacilityHoldCause, FacilityState, IngestItem, LedgerEntry, VisitEvent, VisitRow, VisitState, VisitSummary,
 } from './types.js';
 import { recordAad, RecordSealError, type RecordCodec } from './record-codec.js';
-import type { MessageRef } from '../validation/outcome.js';
+import { messageExtension, type MessageRef } from '../util/app-error.js';
 
 export const STATES: readonly VisitState[] = ['queued', 'sending', 'sent', 'needs-correction', 'blocked', 'dead-letter'];
 export const FINAL_STATES: ReadonlySet<VisitState> = new Set<VisitState>(['needs-correction', 'blocked', 'dead-letter']);
@@ -211,23 +211,28 @@ export function toSummary(r: DbSummary): VisitSummary {
 /** The stored body of a row (sealed by `codec`), as the row holds it: opened, purged, or unreadable (named by its key id; never a throw that hides the row). */
 export function openBody(
   r: { org: string; visit_id: string; record: string; record_purged_at: number | null }, codec: RecordCodec,
-): Pick<VisitRow, 'record' | 'recordPurgedAt' | 'recordUnreadable'> {
+): Pick<VisitRow, 'record' | 'recordPurgedAt' | 'recordUnreadable' | 'recordUnreadableRef'> {
   if (r.record_purged_at !== null) return { record: undefined, recordPurgedAt: r.record_purged_at };
   try {
     return { record: JSON.parse(codec.open(r.record, recordAad(r.org, r.visit_id))) };
   } catch (e) {
-    if (e instanceof RecordSealError) return { record: undefined, recordUnreadable: e.message };
+    if (e instanceof RecordSealError) return { record: undefined, recordUnreadable: e.message, ...(e.ref ? { recordUnreadableRef: e.ref } : {}) };
     throw e;
   }
 }
 
-/** Why a visit whose body cannot be opened is held (blocked): which key, what failed, and what the operator can do. */
-export function unreadableOutcome(reason: string): OperationOutcome {
+/**
+ * Why a visit whose body cannot be opened is held (blocked): which key, what failed, and what the operator can do. English
+ * as stored; the catalogue message (store-open.record.held, the reason as a fragment) goes along so readers get their language.
+ */
+export function unreadableOutcome(reason: string, reasonRef?: MessageRef): OperationOutcome {
+  const text = `${reason}. Add the data key back to DATA_KEYS / the data key file and requeue the visit, or push the record again.`;
+  const message: MessageRef | undefined = reasonRef && { key: 'store-open.record.held', params: { ...reasonRef.params, '@reason': reasonRef.key } };
   return {
     resourceType: 'OperationOutcome',
     issue: [{
-      severity: 'error', code: 'security', expression: ['record'],
-      details: { text: `${reason}. Add the data key back to DATA_KEYS / the data key file and requeue the visit, or push the record again.` },
+      severity: 'error', code: 'security', expression: ['record'], diagnostics: text, details: { text },
+      ...(message ? { extension: [messageExtension(message)] } : {}),
     }],
   };
 }

@@ -332,7 +332,7 @@ function makeTransactions(db: Database.Database, s: Statements, codec: RecordCod
         const row = toVisitRow({ ...r, state: 'sending', attempts: r.attempts + 1, lease_until: leaseUntil, next_attempt_at: leaseUntil, updated_at: now }, codec, parseJson);
         if (row.recordUnreadable !== undefined) {
           // Never delivered, never claimed again until an operator acts: held with the reason (which key, what failed).
-          const why = unreadableOutcome(row.recordUnreadable);
+          const why = unreadableOutcome(row.recordUnreadable, row.recordUnreadableRef);
           s.setFinal.run('blocked', JSON.stringify(why), now, r.rid);
           event(r, r.revision, r.state, 'blocked', now, r.attempts, why);
           continue;

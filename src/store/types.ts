@@ -19,6 +19,8 @@ export interface VisitRow {
   recordPurgedAt?: number;
   /** Why the body cannot be opened (data key missing, altered body): PII-free, names the key id. */
   recordUnreadable?: string;
+  /** The same reason as a catalogue message (store-open.record.*), for the reader's language. */
+  recordUnreadableRef?: MessageRef;
   state: VisitState;
   /** Attempts started for the current revision: counted when claimed (so an attempt cut short by a crash still counts); reset by a new revision or requeue. */
   attempts: number;

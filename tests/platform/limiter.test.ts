@@ -2,6 +2,8 @@ import { jest } from '@jest/globals';
 import nock from 'nock';
 import { createFacilityLimiter, createLimiterRegistry, type FacilityLimiter } from '../../src/platform/limiter.js';
 import { PlatformError } from '../../src/platform/types.js';
+import { StorageError } from '../../src/store/storage-error.js';
+import { localizeOutcome } from '../../src/i18n/issues.js';
 
 const flush = async (n = 20) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
@@ -211,5 +213,27 @@ describe('registry', () => {
     expect(reg.all()).toHaveLength(2);
     reg.closeAll();
     expect(reg.all()).toHaveLength(0);
+  });
+});
+
+describe('what a refused wait says to an operator', () => {
+  const said = (e: unknown, locale: 'id' | 'en') => localizeOutcome((e as PlatformError).outcome, locale).issue[0]!.diagnostics;
+
+  it('shutdown, a full queue and a failing budget are said from the catalogue (Indonesian by default), English as stored', async () => {
+    const l = limiter('org-a', { quotaPerMinute: 1, windowMs: 60_000, maxQueue: 1 });
+    await l.schedule(async () => 1);
+    const waiting = l.schedule(async () => 2).catch((x: unknown) => x);
+    const refused = await l.schedule(async () => 3).catch((x: unknown) => x);
+    expect(said(refused, 'id')).toBe('Terlalu banyak permintaan menunggu kuota (1)');
+    expect(said(refused, 'en')).toBe('Too many requests waiting for quota (1)');
+    l.close();
+    expect(said(await waiting, 'id')).toBe('Pembatas kuota ditutup');
+
+    const failing = limiter('org-b', { budget: { take: () => Promise.reject(new StorageError('SQLITE_IOERR', 'io', true)) } });
+    const e = await failing.schedule(async () => 1).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(PlatformError);
+    expect(said(e, 'en')).toBe('Quota budget unavailable: storage failure: the database file could not be read or written (I/O error) (SQLITE_IOERR)');
+    expect(said(e, 'id')).toMatch(/^Anggaran kuota tidak tersedia: /);
+    expect(said(e, 'id')).not.toMatch(/could not be read/);
   });
 });

@@ -10,6 +10,8 @@ import { loadDataKeys, plainRecordCodec, RecordKeyring } from '../../src/store/r
 import { previewRetention, purgeExpired, rotateData, BackgroundRotation, type RetentionSettings } from '../../src/app/retention.js';
 import type { IngestItem, Store } from '../../src/store/types.js';
 import { databaseAtVersion } from './helpers/schema-version.js';
+import { visitView } from '../../src/app/visit-view.js';
+import type { OperationOutcome } from 'fhir/r4.js';
 
 const ORG = '10000004';
 const NIK = '3273010508269931';
@@ -149,6 +151,19 @@ describe('SQLite store: record bodies at rest', () => {
       expect(row.record).toBeUndefined();
       expect(row.recordUnreadable).toContain('data key "k1"');
       expect(row.lastError!.issue[0]!.details!.text).toContain('failed authentication');
+      // Said in the reader's language: Bahasa Indonesia by default, the stored English on request.
+      expect(row.recordUnreadableRef).toEqual({ key: 'store-open.record.tampered', params: { keyId: 'k1' } });
+      const inId = visitView(row, undefined, undefined, 'id');
+      expect(inId.recordNote).toBe('Isi rekaman tidak dapat dibuka: isi rekaman dengan kunci data "k1" gagal diautentikasi '
+        + '(diubah, dipindahkan dari baris lain, atau kunci "k1" bukan kunci yang menyegelnya)');
+      expect((inId.lastError as OperationOutcome).issue[0]).toMatchObject({
+        diagnostics: expect.stringMatching(/^isi rekaman dengan kunci data "k1" gagal diautentikasi .*Tambahkan kembali kunci data itu/),
+        details: { text: expect.stringMatching(/^isi rekaman dengan kunci data "k1"/) },
+      });
+      expect((inId.lastError as OperationOutcome).issue[0]!.extension).toBeUndefined();
+      const en = visitView(row, undefined, undefined, 'en');
+      expect(en.recordNote).toBe(`The record's content cannot be opened: ${row.recordUnreadable}`);
+      expect((en.lastError as OperationOutcome).issue[0]!.diagnostics).toBe(row.lastError!.issue[0]!.details!.text);
     }
     expect((await reopened.claimDue(ORG, T0 + 2 * LEASE, 10, LEASE)).map((r) => r.visitId)).toEqual(['V2']); // never again, V2's lease ran out
     const rotation = await rotateData(reopened, { batch: 1 });

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import {
   DataKeyConfigError, loadDataKeys, parseDataKeys, plainRecordCodec, recordAad, RecordKeyring, RecordSealError, sealedKeyId,
 } from '../../src/store/record-codec.js';
+import { renderRef } from '../../src/i18n/issues.js';
 
 const key = () => randomBytes(32);
 const AAD = recordAad('10000004', 'V1');
@@ -72,6 +73,25 @@ describe('record codec (AES-256-GCM keyring)', () => {
     expect(sealError(() => ring.open(fresh, AAD))).toMatchObject({ fault: 'key-missing', keyId: 'k2' });
     // A body with the same key id but another key (a key file swapped by mistake) fails authentication.
     expect(sealError(() => new RecordKeyring([['k1', key()]]).open(old, AAD)).fault).toBe('tampered');
+  });
+
+  it('every way a body cannot be opened carries a catalogue message whose English is the error text, with the key id', () => {
+    const stored = ring.seal(BODY, AAD);
+    const iv = stored.split(':')[3]!;
+    const cases: Array<[string, () => unknown]> = [
+      ['unknown-format', () => ring.open('enc:v9:k1', AAD)],
+      ['key-missing', () => new RecordKeyring([['k2', key()]]).open(stored, AAD)],
+      ['truncated', () => ring.open(`enc:v1:k1:${iv}:AAAA`, AAD)],
+      ['tampered', () => ring.open(stored, recordAad('10000004', 'V2'))],
+      ['no-keys', () => plainRecordCodec.open(stored, AAD)],
+    ];
+    for (const [reason, run] of cases) {
+      const err = sealError(run);
+      expect(err.ref?.key).toBe(`store-open.record.${reason}`);
+      expect(renderRef('en', err.ref!)).toBe(err.message);
+      expect(renderRef('id', err.ref!)).not.toBe(err.message);
+      if (reason !== 'unknown-format') expect(renderRef('id', err.ref!)).toContain('"k1"');
+    }
   });
 
   it('opens plain bodies written before encryption; the plain codec refuses sealed ones', () => {
