@@ -868,11 +868,12 @@ export class PostgresStore implements Store {
         SELECT at FROM quota_grants WHERE credential = $1 AND at > $2 ORDER BY at DESC OFFSET $3 LIMIT 1`, [credential, cut, limit - 1])).rows[0];
       const wait = quotaDecision(at, r.paused_until, nth?.at, windowMs);
       if (wait) return wait;
-      // The grant and the overview's count of its minute in one round trip; older minutes pruned as it goes.
-      await c.query(`WITH g AS (INSERT INTO quota_grants (credential, at) VALUES ($1, $2)),
-        gone AS (DELETE FROM quota_minutes WHERE credential = $1 AND minute < $4)
+      // The grant and the overview's count of its minute in one round trip; the first grant of a minute prunes the
+      // minutes older than the kept hours.
+      const counted = await c.query<{ granted: number }>(`WITH g AS (INSERT INTO quota_grants (credential, at) VALUES ($1, $2))
         INSERT INTO quota_minutes (credential, minute, granted) VALUES ($1, $3, 1)
-        ON CONFLICT (credential, minute) DO UPDATE SET granted = quota_minutes.granted + 1`, [credential, at, minuteOf(at), at - QUOTA_MINUTES_KEPT_MS]);
+        ON CONFLICT (credential, minute) DO UPDATE SET granted = quota_minutes.granted + 1 RETURNING granted`, [credential, at, minuteOf(at)]);
+      if (counted.rows[0]!.granted === 1) await c.query('DELETE FROM quota_minutes WHERE credential = $1 AND minute < $2', [credential, at - QUOTA_MINUTES_KEPT_MS]);
       return { granted: true, at };
     });
   }
