@@ -28,7 +28,6 @@ import type { MappingApi } from './sync/contracts.js';
 import { earlierWeighingOf, weighingFact } from './sync/weighings.js';
 import type { Mapper } from './app/dry-run.js';
 import { importKeysFile } from './app/keys.js';
-import { GrantHistory, type QuotaUse } from './app/quota.js';
 import { maintenanceStep, type RetentionSettings } from './app/retention.js';
 import { drainDue } from './app/sync-run.js';
 import { createLogger, type Logger } from './util/logger.js';
@@ -183,8 +182,6 @@ export interface Composition {
   probes: FacilityProbes;
   /** Settles when the start-up probe of every facility has answered. */
   probed: Promise<void>;
-  /** Quota use over the last hour per facility (GET /ilp/facilities), from its limiter. */
-  quotaUse: (org: string) => QuotaUse | undefined;
   maintain(): Promise<{ purged: RetentionResult; reencrypted: number }>;
   drain(maxTicks?: number): Promise<TickSummary>;
   /**
@@ -317,18 +314,6 @@ export async function composeInstance(env: NodeJS.ProcessEnv, overrides: Composi
       const limiter = limiterOf(rt);
       metrics.watchFacility(org, limiter ? { limiter: () => limiter.stats() } : {});
     }
-    // Quota use over the last hour (GET /ilp/facilities): the limiter's running count, sampled once a minute.
-    const grants = new Map([...runtimes].filter(([, rt]) => limiterOf(rt)).map(([org]) => [org, new GrantHistory()]));
-    const sampleGrants = () => {
-      for (const [org, history] of grants) history.sample(now(), limiterOf(runtimes.get(org))!.stats().granted);
-    };
-    sampleGrants();
-    const grantSampler = setInterval(sampleGrants, 60_000);
-    grantSampler.unref();
-    const quotaUse = (org: string) => {
-      const stats = grants.has(org) ? limiterOf(runtimes.get(org))?.stats() : undefined;
-      return stats ? grants.get(org)!.use(now(), stats.granted, stats.quotaPerMinute) : undefined;
-    };
     const policy: RetryPolicy = {
       ...defaultRetryPolicy,
       maxAttempts: cfg.sync.maxAttempts,
@@ -354,13 +339,12 @@ export async function composeInstance(env: NodeJS.ProcessEnv, overrides: Composi
       return sync;
     };
     const release = async () => {
-      clearInterval(grantSampler);
       await openedStore.close();
       await simulator?.close();
     };
     return {
       cfg, mode: setup.mode, facilities, ...(simulator ? { simulator } : {}), store: openedStore, dbDir, hmacKey: hmac.key, dataKeys, kit, logger, now,
-      metrics, runtimes, policy, runner, probes, probed, quotaUse, maintain, drain, stopWork, release,
+      metrics, runtimes, policy, runner, probes, probed, maintain, drain, stopWork, release,
     };
   } catch (e) {
     await store?.close();

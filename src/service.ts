@@ -90,7 +90,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
   const parts = await composeInstance(env, overrides, (problems) => {
     metricsAccess = collectProblems(problems, () => metricsAccessFromEnv(env));
   });
-  const { cfg, mode, facilities, simulator, store, logger, now, metrics, runtimes, runner, probes, probed, kit, hmacKey, quotaUse, maintain, drain } = parts;
+  const { cfg, mode, facilities, simulator, store, logger, now, metrics, runtimes, runner, probes, probed, kit, hmacKey, maintain, drain } = parts;
   const { validator, tables, mapper } = kit;
   let pool: ValidationPool | undefined;
   try {
@@ -136,7 +136,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
       const throttle = new AuthThrottle({}, logger.child({ component: 'auth' }));
       const diskFloor = createDiskFloor({ dir: parts.dbDir, floorBytes: cfg.diskFreeFloorMb * 1024 * 1024, now, ...(overrides.statfs ? { statfs: overrides.statfs } : {}) });
       consoleApp = consoleRouter({
-        store, clock, facilities, adminKeyHash, staticKeys, throttle, quota: quotaUse, logger, probe: (org) => probes.probe(org),
+        store, clock, facilities, adminKeyHash, staticKeys, throttle, logger, probe: (org) => probes.probe(org),
         imports: {
           validator, mapper, logger, idKey: hmacKey,
           weighingOf: kit.weighingOf(hmacKey), rejectionsRetentionDays: cfg.rejectionsRetentionDays,
@@ -164,7 +164,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, overrid
               quota: new IngestQuota({ recordsPerMinute: cfg.ingestRecordsPerMinute, maxQueuedPerFacility: cfg.ingestMaxQueuedPerFacility, pendingCount: (org) => store.pendingCount(org) }),
             }),
           },
-          { path: '/', router: queriesRouter({ store, clock, facilities, adminKeyHash, staticKeys, quota: quotaUse }) },
+          { path: '/', router: queriesRouter({ store, clock, facilities, adminKeyHash, staticKeys }) },
           {
             path: '/',
             capability: { documentation: SYNC_DOCUMENTATION },

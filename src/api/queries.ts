@@ -13,7 +13,6 @@ import { listVisits, type Page, type Scope } from '../app/visits.js';
 import { listRejections } from '../app/rejections.js';
 import { facilityOverview, facilityOverviews, type FacilityOverviewDeps } from '../app/facilities.js';
 import { onlyKnown } from '../app/params.js';
-import type { QuotaUse } from '../app/quota.js';
 import type { FacilityConfig } from '../platform/types.js';
 import { describeFacility } from '../config/facilities.js';
 import { apiError, CSV_FORMATS, FHIR_JSON, httpError, methodNotAllowed } from './errors.js';
@@ -92,8 +91,6 @@ export function visitListHandler(deps: QueryRouteDeps): RequestHandler {
 
 export interface QueriesRouterDeps extends AuthDeps, QueryRouteDeps {
   facilities: readonly FacilityConfig[];
-  /** This process's platform quota use of a facility over the last hour (src/app/quota.ts). */
-  quota?: (organizationId: string) => QuotaUse | undefined;
 }
 
 export function queriesRouter(deps: QueriesRouterDeps): Router {
@@ -103,7 +100,6 @@ export function queriesRouter(deps: QueriesRouterDeps): Router {
   const overviewDeps: FacilityOverviewDeps = {
     ...queryDeps,
     configured: new Map(deps.facilities.map((f) => [f.organizationId, describeFacility(f)])),
-    ...(deps.quota ? { quota: deps.quota } : {}),
   };
 
   router.route('/ilp/rejections').get(auth, async (req, res) => {

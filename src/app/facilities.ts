@@ -1,6 +1,6 @@
 // Facility overview for operators (API and CLI): counts by state, the oldest waiting record and its age, the last
-// delivery, the status with its reason in the caller's language, and platform quota use over the last hour when this
-// process delivers (the limiter is per process: the answer says so, and a CLI process says it does not know).
+// delivery, the status with its reason in the caller's language, and platform quota use over the last hour from the
+// store (every instance's grants) for a configured facility.
 import type { FacilityStatus, Store, VisitState } from '../store/types.js';
 import { DEFAULT_LOCALE, messages, type Locale } from '../i18n/index.js';
 import { facilityHoldText, facilityReasonText, iso } from './visit-view.js';
@@ -8,16 +8,14 @@ import { renderMessage } from '../i18n/issues.js';
 
 /** The reason of a pause from the console or the CLI. */
 const PAUSED = 'facility-status.paused-by-operator';
-import type { QuotaUse } from './quota.js';
+import { quotaUseOf, type QuotaUse } from './quota.js';
 import type { QueryDeps, Scope } from './visits.js';
 
 const text = messages('queries');
 
 export interface FacilityOverviewDeps extends QueryDeps {
-  /** Configured facilities: organizationId → what the configuration says of it (name, environment, …; no secrets). */
+  /** Configured facilities: organizationId → what the configuration says of it (name, environment, quotaPerMinute, …; no secrets). */
   configured: ReadonlyMap<string, Record<string, unknown>>;
-  /** This process's quota use of a facility over the last hour; absent ⇒ this process does not deliver. */
-  quota?: (organizationId: string) => QuotaUse | undefined;
 }
 
 export interface FacilityOverview {
@@ -39,7 +37,9 @@ async function overview(deps: FacilityOverviewDeps, org: string, locale: Locale)
   const st = await deps.store.getFacilityState(org);
   const facts = await deps.store.facilityFacts(org);
   const counts = (await deps.store.counts(org)).byState;
-  const quota = deps.quota?.(org);
+  const perMinute = deps.configured.get(org)?.quotaPerMinute;
+  // The share needs the facility's quota: a facility the configuration does not know has none.
+  const quota = typeof perMinute === 'number' ? await quotaUseOf(deps.store, org, perMinute, now) : undefined;
   return {
     ...(deps.configured.get(org) ?? {}),
     organizationId: org,
@@ -55,7 +55,7 @@ async function overview(deps: FacilityOverviewDeps, org: string, locale: Locale)
       : {}),
     ...(facts.lastSentAt !== undefined ? { lastSentAt: iso(facts.lastSentAt) } : {}),
     ...(quota ? { quotaLastHour: quota } : {}),
-    quotaNote: text(locale, quota ? 'facility.quota.process-only' : 'facility.quota.unknown'),
+    quotaNote: text(locale, quota ? 'facility.quota.all-instances' : 'facility.quota.unknown'),
   };
 }
 

@@ -11,7 +11,6 @@ import { facilityOverviews, setFacilityStatus, type FacilityOverviewDeps } from 
 import { listRejections, DAY_MS } from '../app/rejections.js';
 import { listVisits, requeueVisit, showVisit, type QueryDeps } from '../app/visits.js';
 import { QueryParameterError, type RawParams } from '../app/params.js';
-import type { QuotaUse } from '../app/quota.js';
 import { LOCALES, negotiateLocale, type Locale } from '../i18n/index.js';
 import type { FacilityConfig } from '../platform/types.js';
 import type { Store } from '../store/types.js';
@@ -36,7 +35,6 @@ export interface ConsoleDeps extends AuthDeps {
   store: Store;
   clock: () => Date;
   facilities: readonly FacilityConfig[];
-  quota?: (organizationId: string) => QuotaUse | undefined;
   /** Probes a facility's token after a resume (as POST /sync/facilities/{org}/resume does). */
   probe?: (organizationId: string) => Promise<unknown>;
   logger?: Logger;
@@ -108,7 +106,6 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   const overviewDeps: FacilityOverviewDeps = {
     ...queryDeps,
     configured: new Map(deps.facilities.map((f) => [f.organizationId, describeFacility(f)])),
-    ...(deps.quota ? { quota: deps.quota } : {}),
   };
   const rejectionDays = deps.rejectionDays ?? DEFAULT_REJECTION_DAYS;
   const router = Router();

@@ -53,6 +53,9 @@ export function jobPage(ctx: PageContext, job: ImportJob): string {
   if (job.state === 'running') {
     body = html`<p id="running" role="status">${t('job.running', { seconds: ctx.refreshSeconds ?? 0 })}</p>
 <progress id="progress" aria-label="${t('job.progress')}"></progress>${counts}${errors}`;
+  } else if (job.state === 'interrupted') {
+    body = html`<p class="problem" role="alert" id="problem">${t('job.interrupted', { at: when(new Date(job.finishedAt ?? job.startedAt).toISOString()) ?? '' })}</p>
+${counts}${errors}<p><a href="/console/upload">${t('job.again')}</a></p>`;
   } else if (job.state === 'failed') {
     body = html`<p class="problem" role="alert" id="problem">${job.fileError ? t('job.file-error', { reason: fileErrorText(ctx.locale, job.fileError) }) : t('job.unexpected')}</p>
 ${counts}${errors}<p><a href="/console/upload">${t('job.again')}</a></p>`;

@@ -1,5 +1,6 @@
 // The console's upload routes: GET/POST /console/upload (a multipart form into a background import job, src/app/import-jobs.ts)
-// and GET /console/imports/:id (the job's page). Mounted by router.ts, which lends its session, page and CSRF helpers.
+// and GET /console/imports/:id (the job's page, from the store: any instance answers it). Mounted by router.ts, which
+// lends its session, page and CSRF helpers.
 import type { Request, Response, Router } from 'express';
 import { unlink } from 'node:fs/promises';
 import { importFile, type ImportDeps } from '../app/import.js';
@@ -23,6 +24,8 @@ export interface ConsoleImportDeps extends Omit<IngestCheckDeps, 'organizations'
   maxRunning?: number;
   /** How long a finished job's page stays (then it is forgotten). */
   jobKeepMs?: number;
+  /** How long a running job stays running in the store without this instance renewing it (then it reads as interrupted). */
+  jobLeaseMs?: number;
   /** Where the per-process spool folder is made (default: the OS temp folder). */
   spoolRoot?: string;
   /** Seconds between the refreshes of a running job's page. */
@@ -51,7 +54,8 @@ export function uploadRoutes(router: Router, deps: ConsoleDeps, imp: ConsoleImpo
   const { page, context, html } = kit;
   const now = () => deps.clock().getTime();
   const jobs = new ImportJobs({
-    now, ...(imp.maxRunning ? { maxRunning: imp.maxRunning } : {}), ...(imp.jobKeepMs ? { keepMs: imp.jobKeepMs } : {}),
+    store: deps.store, now, ...(imp.maxRunning ? { maxRunning: imp.maxRunning } : {}), ...(imp.jobKeepMs ? { keepMs: imp.jobKeepMs } : {}),
+    ...(imp.jobLeaseMs ? { leaseMs: imp.jobLeaseMs } : {}),
     onUnexpected: (err, job) => deps.logger?.error({ err: { name: (err as Error)?.name }, org: job.organizationId, job: job.id }, 'console import failed'),
   });
   const spool = new UploadSpool(imp.spoolRoot);
@@ -81,7 +85,7 @@ export function uploadRoutes(router: Router, deps: ConsoleDeps, imp: ConsoleImpo
     const refuse = (status: number, key: string, params?: Refusal['params']) => ({ accept: false as const, refusal: { status, key, ...(params ? { params } : {}) } });
     const outcome = await receiveUpload<Refusal>(req, {
       spool, maxBytes,
-      decide: (fields) => {
+      decide: async (fields) => {
         if (!csrfMatches(s.session, fields.get('_csrf'))) return refuse(403, 'error.csrf');
         const admin = s.principal.role === 'admin';
         const asked = fields.get('organizationId');
@@ -97,15 +101,19 @@ export function uploadRoutes(router: Router, deps: ConsoleDeps, imp: ConsoleImpo
           if (e instanceof TemplateError) return refuse(400, 'upload.no-template');
           throw e;
         }
-        const reserved = jobs.reserve(org, { template: name, dryRun: fields.has('dryRun'), locale: ctx.locale });
+        const reserved = await jobs.reserve(org, { template: name, dryRun: fields.has('dryRun'), locale: ctx.locale });
         if (reserved.status === 'facility-busy') return refuse(409, 'upload.facility-busy');
         if (reserved.status === 'busy') return refuse(503, 'upload.busy');
         job = reserved.job;
         return { accept: true };
       },
     });
+    if (outcome.status === 'failed') {
+      if (job) await jobs.release(job).catch(() => {});
+      throw outcome.error;
+    }
     if (outcome.status !== 'received' || !job || !template) {
-      if (job) jobs.release(job);
+      if (job) await jobs.release(job);
       const [status, problem] = outcome.status === 'refused' ? [outcome.refusal.status, t(outcome.refusal.key, outcome.refusal.params)]
         : outcome.status === 'too-large' ? [413, t('upload.too-large', { max: sizeText(maxBytes) })]
         : outcome.status === 'unsupported-type' ? [415, t('upload.extension')]
@@ -128,8 +136,8 @@ export function uploadRoutes(router: Router, deps: ConsoleDeps, imp: ConsoleImpo
     res.redirect(303, `/console/imports/${encodeURIComponent(started.id)}`);
   }));
 
-  router.get('/console/imports/:id', page((req, res, s) => {
-    const job = jobs.get(String(req.params.id), scopeOf(s.principal));
+  router.get('/console/imports/:id', page(async (req, res, s) => {
+    const job = await jobs.get(String(req.params.id), scopeOf(s.principal));
     const ctx = context(req, s);
     if (!job) return void html(res, 404, errorPage(ctx, textOf(ctx.locale)('error.not-found')));
     html(res, 200, jobPage(job.state === 'running' ? { ...ctx, refreshSeconds } : ctx, job));

@@ -53,13 +53,15 @@ export type UploadOutcome<R> =
   | { status: 'too-large' }
   /** Not multipart, an unexpected or repeated part, no file, a file that is neither .csv nor .xlsx, a broken body. */
   | { status: 'bad-form'; reason: string }
-  | { status: 'unsupported-type' };
+  | { status: 'unsupported-type' }
+  /** The decision itself failed (the store could not take the job): the caller answers it as a server error. */
+  | { status: 'failed'; error: unknown };
 
 export interface ReceiveOptions<R> {
   spool: UploadSpool;
   maxBytes: number;
-  /** Called once, when the file part starts, with the fields sent before it. */
-  decide: (fields: Fields) => FileDecision<R>;
+  /** Called once, when the file part starts, with the fields sent before it (the file waits for the answer). */
+  decide: (fields: Fields) => FileDecision<R> | Promise<FileDecision<R>>;
 }
 
 /** Reads the upload; resolves once the body is consumed and the file (if accepted and whole) is on disk. */
@@ -78,6 +80,8 @@ export function receiveUpload<R>(req: Request, opts: ReceiveOptions<R>): Promise
     const fields = new Map<string, string>();
     let outcome: UploadOutcome<R> | undefined;
     let written: Promise<void> = Promise.resolve();
+    // The decision on the file part (it may ask the store): the outcome waits for it, so a reservation is never missed.
+    let deciding: Promise<void> = Promise.resolve();
     let spoolFile: string | undefined;
     let accepted: SheetFormat | undefined;
     let out: WriteStream | undefined;
@@ -103,11 +107,28 @@ export function receiveUpload<R>(req: Request, opts: ReceiveOptions<R>): Promise
         stream.resume();
         return fail({ status: 'unsupported-type' });
       }
-      const decision = opts.decide(fields);
-      if (!decision.accept) {
+      // Heard from the start: the part may pass the cap while the decision is awaited.
+      stream.on('limit', () => {
+        fail({ status: 'too-large' });
+        out?.destroy();
+        stream.resume(); // busboy drops the rest of the part; it must still be read for the body to end
+      });
+      const before = outcome;
+      deciding = Promise.resolve().then(() => opts.decide(fields)).then((decision) => {
+        // A refusal answers what came before the file, so it wins over what failed while it was awaited.
+        if (!decision.accept) outcome = before ?? { status: 'refused', refusal: decision.refusal };
+        // The body may have failed meanwhile (cut off, over the cap): then nothing is written.
+        if (outcome) {
+          stream.resume();
+          return;
+        }
+        spool(stream, format);
+      }, (error: unknown) => {
         stream.resume();
-        return fail({ status: 'refused', refusal: decision.refusal });
-      }
+        fail({ status: 'failed', error });
+      });
+    });
+    const spool = (stream: NodeJS.ReadableStream, format: SheetFormat) => {
       const file = opts.spool.file(format);
       spoolFile = file;
       accepted = format;
@@ -120,13 +141,8 @@ export function receiveUpload<R>(req: Request, opts: ReceiveOptions<R>): Promise
           stream.resume();
         });
       });
-      stream.on('limit', () => {
-        fail({ status: 'too-large' });
-        spooling.destroy();
-        stream.resume(); // busboy drops the rest of the part; it must still be read for the body to end
-      });
       stream.pipe(spooling);
-    });
+    };
     for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) parser.on(limit, () => fail({ status: 'bad-form', reason: limit }));
 
     let bodyBytes = 0;
@@ -149,7 +165,7 @@ export function receiveUpload<R>(req: Request, opts: ReceiveOptions<R>): Promise
       finished = true;
       // A body that ended early (aborted, broken, cut off) leaves its spool file half written: stop writing it.
       if (outcome && outcome.status !== 'received') out?.destroy();
-      void written.then(async () => {
+      void deciding.then(() => written).then(async () => {
         const final: UploadOutcome<R> = outcome ?? (accepted && spoolFile ? { status: 'received', fields, file: spoolFile, format: accepted } : { status: 'bad-form', reason: 'no file' });
         if (final.status !== 'received' && spoolFile) await unlink(spoolFile).catch(() => {});
         resolve(final);

@@ -228,6 +228,39 @@ CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER 
 ALTER TABLE visit_events ADD COLUMN error_messages TEXT;
 `,
   },
+  {
+    version: 13,
+    name: 'quota_minutes: platform points granted per credential and minute, by every instance (the overview\'s quota use over the last hour)',
+    sql: `
+-- minute: epoch ms of the minute's start. One upsert per grant; rows older than two hours are pruned by the grants.
+CREATE TABLE quota_minutes (credential TEXT NOT NULL, minute INTEGER NOT NULL, granted INTEGER NOT NULL, PRIMARY KEY (credential, minute)) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 14,
+    name: 'import_jobs: the console\'s background imports, so every instance answers a job\'s page and a dead instance\'s job shows as interrupted',
+    sql: `
+-- holder: the instance running the job; lease_until: its heartbeat (a running job past it was cut off with its instance).
+-- progress, errors (capped), file_error: JSON, PII-free (counts; row errors name rows, columns and rules).
+CREATE TABLE import_jobs (
+  id          TEXT PRIMARY KEY,
+  org         TEXT NOT NULL,
+  template    TEXT NOT NULL,
+  dry_run     INTEGER NOT NULL,
+  locale      TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('running','done','failed')),
+  holder      TEXT NOT NULL,
+  lease_until INTEGER NOT NULL,
+  started_at  INTEGER NOT NULL,
+  finished_at INTEGER,
+  progress    TEXT,
+  errors      TEXT NOT NULL DEFAULT '[]',
+  more_errors INTEGER NOT NULL DEFAULT 0,
+  file_error  TEXT
+);
+CREATE INDEX import_jobs_running ON import_jobs (org) WHERE state = 'running';
+`,
+  },
 ];
 
 export const latestSchemaVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -171,6 +171,37 @@ CREATE TABLE leases (name TEXT COLLATE "C" PRIMARY KEY, holder TEXT NOT NULL, un
 ALTER TABLE visit_events ADD COLUMN error_messages JSONB;
 `,
   },
+  {
+    version: 6,
+    name: 'quota_minutes: platform points granted per credential and minute, by every instance (the overview\'s quota use over the last hour)',
+    sql: `
+-- minute: epoch ms of the minute's start (database clock). One upsert per grant; rows older than two hours are pruned by the grants.
+CREATE TABLE quota_minutes (credential TEXT COLLATE "C" NOT NULL, minute BIGINT NOT NULL, granted INTEGER NOT NULL, PRIMARY KEY (credential, minute));
+`,
+  },
+  {
+    version: 7,
+    name: 'import_jobs: the console\'s background imports, so every instance answers a job\'s page and a dead instance\'s job shows as interrupted',
+    sql: `
+CREATE TABLE import_jobs (
+  id          TEXT COLLATE "C" PRIMARY KEY,
+  org         TEXT COLLATE "C" NOT NULL,
+  template    TEXT NOT NULL,
+  dry_run     BOOLEAN NOT NULL,
+  locale      TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('running','done','failed')),
+  holder      TEXT NOT NULL,
+  lease_until BIGINT NOT NULL,
+  started_at  BIGINT NOT NULL,
+  finished_at BIGINT,
+  progress    JSONB,
+  errors      JSONB NOT NULL DEFAULT '[]',
+  more_errors INTEGER NOT NULL DEFAULT 0,
+  file_error  JSONB
+);
+CREATE INDEX import_jobs_running ON import_jobs (org) WHERE state = 'running';
+`,
+  },
 ];
 
 export const latestPgSchemaVersion = pgMigrations.reduce((m, x) => Math.max(m, x.version), 0);

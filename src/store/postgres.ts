@@ -22,13 +22,16 @@ import type {
   QuotaAnswer, ReencryptBatch, RetentionCutoffs, SharedTokenState, SharedTokenUpdate, RetentionPreview, RetentionResult, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState,
   VisitSummary,
 } from './types.js';
+import { QUOTA_MINUTES_KEPT_MS, type ImportJobRecord, type ImportJobReservation, type ImportJobUpdate } from './types.js';
+import { dropJob, finishJob, forgetJobs, getJob, reserveJob, updateJob } from './pg-import-jobs.js';
+import { assertJobArgs, assertNewJob } from './import-job-rows.js';
 import { visitLedgerPrefix } from './types.js';
 import {
   assertClaim, assertLimit, assertTime, checkedIngestItem, FINAL_STATES, listColumns, nonEmpty, STATES, summarise, summaryIssues, unreadableOutcome, toApiKeyRow, toLedgerEntry,
   toFacilityState, toSummary, toVisitEvent, toVisitRow, type DbApiKey, type DbEvent, type DbFacilityState, type DbLedger, type DbSummary, type DbVisitOf,
 } from './shared.js';
 import { latestPgSchemaVersion, pgMigrations } from './pg-migrations.js';
-import { assertDuration, assertLeaseArgs, assertQuotaArgs, quotaDecision, tokenColumns, tokenHash, toSharedTokenState, type DbTokenRow } from './shared-state.js';
+import { assertDuration, assertLeaseArgs, assertQuotaArgs, minuteOf, quotaDecision, quotaUseSince, tokenColumns, tokenHash, toSharedTokenState, type DbTokenRow } from './shared-state.js';
 import { schemaTooNew, StoreSchemaError, storeRefusal } from './open-checks.js';
 import { StorageError, type StorageFault } from './storage-error.js';
 import { currentKeyIdOf, plainRecordCodec, recordAad, RecordKeyring, RecordSealError, sealedKeyId, type RecordCodec } from './record-codec.js';
@@ -865,9 +868,60 @@ export class PostgresStore implements Store {
         SELECT at FROM quota_grants WHERE credential = $1 AND at > $2 ORDER BY at DESC OFFSET $3 LIMIT 1`, [credential, cut, limit - 1])).rows[0];
       const wait = quotaDecision(at, r.paused_until, nth?.at, windowMs);
       if (wait) return wait;
-      await c.query('INSERT INTO quota_grants (credential, at) VALUES ($1, $2)', [credential, at]);
+      // The grant and the overview's count of its minute in one round trip; the first grant of a minute prunes the
+      // minutes older than the kept hours.
+      const counted = await c.query<{ granted: number }>(`WITH g AS (INSERT INTO quota_grants (credential, at) VALUES ($1, $2))
+        INSERT INTO quota_minutes (credential, minute, granted) VALUES ($1, $3, 1)
+        ON CONFLICT (credential, minute) DO UPDATE SET granted = quota_minutes.granted + 1 RETURNING granted`, [credential, at, minuteOf(at)]);
+      if (counted.rows[0]!.granted === 1) await c.query('DELETE FROM quota_minutes WHERE credential = $1 AND minute < $2', [credential, at - QUOTA_MINUTES_KEPT_MS]);
       return { granted: true, at };
     });
+  }
+
+  // ---- import jobs shared by instances (pg-import-jobs.ts): times on the store's clock ---------------------------
+
+  async reserveImportJob(job: Pick<ImportJobRecord, 'id' | 'organizationId' | 'template' | 'dryRun' | 'locale'>, holder: string, maxRunning: number, leaseMs: number, now: number): Promise<ImportJobReservation> {
+    assertJobArgs(job.id, holder, now);
+    assertNewJob(job, maxRunning, leaseMs);
+    return this.tx(async (c) => reserveJob(c, job, holder, maxRunning, leaseMs, await this.storeNow(c, now)));
+  }
+
+  async updateImportJob(id: string, holder: string, update: ImportJobUpdate, leaseMs: number, now: number): Promise<boolean> {
+    assertJobArgs(id, holder, now);
+    return this.tx(async (c) => updateJob(c, id, holder, update, leaseMs, await this.storeNow(c, now)));
+  }
+
+  async finishImportJob(id: string, holder: string, end: ImportJobUpdate & { state: 'done' | 'failed'; fileError?: ImportJobRecord['fileError'] }, now: number): Promise<void> {
+    assertJobArgs(id, holder, now);
+    await this.tx(async (c) => finishJob(c, id, holder, end, await this.storeNow(c, now)));
+  }
+
+  async getImportJob(id: string, now: number): Promise<ImportJobRecord | undefined> {
+    assertTime('now', now);
+    return this.tx(async (c) => getJob(c, id, await this.storeNow(c, now)));
+  }
+
+  async dropImportJob(id: string, holder: string): Promise<void> {
+    await this.tx((c) => dropJob(c, id, holder));
+  }
+
+  async forgetImportJobs(before: number, maxKept: number, now: number): Promise<number> {
+    assertTime('before', before);
+    assertTime('now', now);
+    // `before` is on the caller's clock: the same distance back on the store's.
+    return this.tx(async (c) => {
+      const at = await this.storeNow(c, now);
+      return forgetJobs(c, at - (now - before), maxKept, at);
+    });
+  }
+
+  async quotaUse(credential: string, windowMs: number, now: number): Promise<{ requests: number; since: number }> {
+    assertQuotaArgs(credential, 1, windowMs);
+    assertTime('now', now);
+    const at = await this.storeNow(this.pool, now).catch((e: unknown) => Promise.reject(pgStorageError(e) ?? e));
+    const since = quotaUseSince(at, windowMs);
+    const r = await this.q<{ requests: string }>('SELECT coalesce(sum(granted), 0) AS requests FROM quota_minutes WHERE credential = $1 AND minute >= $2', [credential, since]);
+    return { requests: Number(r.rows[0]!.requests), since };
   }
 
   async pauseQuota(credential: string, ms: number, now: number): Promise<void> {

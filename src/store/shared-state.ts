@@ -31,6 +31,14 @@ export function quotaDecision(now: number, pausedUntil: number, newestInFullWind
   return undefined; // grant at `now`
 }
 
+const MINUTE_MS = 60_000;
+
+/** The start (epoch ms) of the minute `at` falls in: the key of the per-minute grant counts. */
+export const minuteOf = (at: number): number => at - (at % MINUTE_MS);
+
+/** The oldest minute counted by quotaUse: every whole minute overlapping the window ending at `now`, the current one included. */
+export const quotaUseSince = (now: number, windowMs: number): number => minuteOf(now - windowMs) + MINUTE_MS;
+
 /** The associated data of a sealed token: bound to its credential, never mistaken for a record body. */
 const tokenAad = (credential: string): string => `platform-token\u0000${credential}`;
 

@@ -2,10 +2,10 @@
 // processes may open one file; every decision is one IMMEDIATE transaction (the write lock of the file), and the clock
 // is the caller's (processes sharing a file share a host).
 import type Database from 'better-sqlite3';
-import type { QuotaAnswer, SharedTokenState, SharedTokenUpdate } from './types.js';
+import { QUOTA_MINUTES_KEPT_MS, type QuotaAnswer, type SharedTokenState, type SharedTokenUpdate } from './types.js';
 import type { RecordCodec } from './record-codec.js';
 import { assertTime } from './shared.js';
-import { assertDuration, assertLeaseArgs, assertQuotaArgs, quotaDecision, tokenColumns, tokenHash, toSharedTokenState, type DbTokenRow } from './shared-state.js';
+import { assertDuration, assertLeaseArgs, assertQuotaArgs, minuteOf, quotaDecision, quotaUseSince, tokenColumns, tokenHash, toSharedTokenState, type DbTokenRow } from './shared-state.js';
 
 export function sharedStateOf(db: Database.Database, codec: RecordCodec) {
   const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
@@ -15,6 +15,11 @@ export function sharedStateOf(db: Database.Database, codec: RecordCodec) {
     // The limit-th newest grant in the window: present only when the window is full.
     nth: p<{ at: number }>('SELECT at FROM quota_grants WHERE credential = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?'),
     grant: p('INSERT INTO quota_grants (credential, at) VALUES (?, ?)'),
+    // The overview's count per minute; the first grant of a minute prunes what is older than the kept hours.
+    countMinute: p<{ granted: number }>(`INSERT INTO quota_minutes (credential, minute, granted) VALUES (?, ?, 1)
+                 ON CONFLICT (credential, minute) DO UPDATE SET granted = granted + 1 RETURNING granted`),
+    pruneMinutes: p('DELETE FROM quota_minutes WHERE credential = ? AND minute < ?'),
+    used: p<{ requests: number }>('SELECT coalesce(sum(granted), 0) AS requests FROM quota_minutes WHERE credential = ? AND minute >= ?'),
     newest: p<{ at: number | null }>('SELECT max(at) AS at FROM quota_grants WHERE credential = ?'),
     pause: p(`INSERT INTO quota_state (credential, paused_until) VALUES (?, ?)
               ON CONFLICT (credential) DO UPDATE SET paused_until = max(paused_until, excluded.paused_until)`),
@@ -42,6 +47,7 @@ export function sharedStateOf(db: Database.Database, codec: RecordCodec) {
     const wait = quotaDecision(now, s.pausedUntil.get(credential)?.paused_until ?? 0, s.nth.get(credential, cut, limit - 1)?.at, windowMs);
     if (wait) return wait;
     s.grant.run(credential, now);
+    if (s.countMinute.get(credential, minuteOf(now))!.granted === 1) s.pruneMinutes.run(credential, now - QUOTA_MINUTES_KEPT_MS);
     return { granted: true, at: now };
   });
 
@@ -63,6 +69,12 @@ export function sharedStateOf(db: Database.Database, codec: RecordCodec) {
       assertDuration('ms', ms);
       assertTime('now', now);
       s.pause.run(credential, now + ms);
+    },
+    async quotaUse(credential: string, windowMs: number, now: number): Promise<{ requests: number; since: number }> {
+      assertQuotaArgs(credential, 1, windowMs);
+      assertTime('now', now);
+      const since = quotaUseSince(now, windowMs);
+      return { requests: s.used.get(credential, since)!.requests, since };
     },
     async getSharedToken(credential: string, now: number): Promise<SharedTokenState> {
       assertTime('now', now);

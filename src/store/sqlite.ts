@@ -6,7 +6,7 @@ import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyImport, ApiKeyRow, BodyKeyCounts, QuotaAnswer, SharedTokenState, SharedTokenUpdate, Claim, ClaimedVisit, Counts, ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, DueSplit, EarlierWeighing, FacilityFacts, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
+  ApiKeyImport, ApiKeyRow, ImportJobStore, BodyKeyCounts, QuotaAnswer, SharedTokenState, SharedTokenUpdate, Claim, ClaimedVisit, Counts, ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, DueSplit, EarlierWeighing, FacilityFacts, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
@@ -15,6 +15,7 @@ import { toStorageError, withStorageErrors } from './storage-error.js';
 import { plainRecordCodec, recordAad, sealedKeyId, type RecordCodec } from './record-codec.js';
 import * as atRest from './sqlite-at-rest.js';
 import { sharedStateOf } from './sqlite-shared-state.js';
+import { importJobsOf } from './sqlite-import-jobs.js';
 import {
   assertClaim, assertLimit, assertTime, checkedIngestItem, FINAL_STATES, listColumns, nonEmpty, STATES, summarise, summaryIssues, toApiKeyRow,
   toFacilityState, toLedgerEntry, toSummary, toVisitEvent, toVisitRow, unreadableOutcome, type DbApiKey, type DbEvent, type DbFacilityState, type DbSummary, type DbVisitOf,
@@ -421,6 +422,7 @@ class SqliteStore implements Store {
   private readonly rest: atRest.AtRestStatements;
   private readonly tx: ReturnType<typeof makeTransactions>;
   private readonly shared: ReturnType<typeof sharedStateOf>;
+  private readonly jobs: ImportJobStore;
   /** Prepared list queries by SQL text: the filters combine into few shapes. */
   private readonly listStatements = new Map<string, Database.Statement<unknown[]>>();
 
@@ -429,11 +431,41 @@ class SqliteStore implements Store {
     this.rest = atRest.atRestStatements(db);
     this.tx = makeTransactions(db, this.s, codec);
     this.shared = sharedStateOf(db, codec);
+    this.jobs = importJobsOf(db);
+  }
+
+  // Import jobs every process on the file sees: see sqlite-import-jobs.ts.
+  reserveImportJob(...a: Parameters<ImportJobStore['reserveImportJob']>) {
+    return this.jobs.reserveImportJob(...a);
+  }
+
+  updateImportJob(...a: Parameters<ImportJobStore['updateImportJob']>) {
+    return this.jobs.updateImportJob(...a);
+  }
+
+  finishImportJob(...a: Parameters<ImportJobStore['finishImportJob']>) {
+    return this.jobs.finishImportJob(...a);
+  }
+
+  getImportJob(...a: Parameters<ImportJobStore['getImportJob']>) {
+    return this.jobs.getImportJob(...a);
+  }
+
+  dropImportJob(...a: Parameters<ImportJobStore['dropImportJob']>) {
+    return this.jobs.dropImportJob(...a);
+  }
+
+  forgetImportJobs(...a: Parameters<ImportJobStore['forgetImportJobs']>) {
+    return this.jobs.forgetImportJobs(...a);
   }
 
   // Quota, token and leases shared with other processes on the same file: see sqlite-shared-state.ts.
   takeQuotaPoint(credential: string, limit: number, windowMs: number, now: number): Promise<QuotaAnswer> {
     return this.shared.takeQuotaPoint(credential, limit, windowMs, now);
+  }
+
+  quotaUse(credential: string, windowMs: number, now: number): Promise<{ requests: number; since: number }> {
+    return this.shared.quotaUse(credential, windowMs, now);
   }
 
   pauseQuota(credential: string, ms: number, now: number): Promise<void> {

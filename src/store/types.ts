@@ -453,6 +453,62 @@ export interface QuotaStore {
   takeQuotaPoint(credential: string, limit: number, windowMs: number, now: number): Promise<QuotaAnswer>;
   /** The platform said Retry-After: no point for `credential` for `ms` from now, for every instance (never shortens a pause). */
   pauseQuota(credential: string, ms: number, now: number): Promise<void>;
+  /**
+   * Points granted to `credential` by every instance in the whole minutes (store clock) overlapping the last
+   * `windowMs`, current minute included; `since`: the start of the oldest of those minutes. Kept for two hours.
+   */
+  quotaUse(credential: string, windowMs: number, now: number): Promise<{ requests: number; since: number }>;
+}
+
+/** How long per-minute grant counts are kept (longer than any window asked of quotaUse). */
+export const QUOTA_MINUTES_KEPT_MS = 2 * 3_600_000;
+
+/** A background import as every instance sees it (the console's upload). PII-free: counts, rows, columns, rules. */
+export interface ImportJobRecord {
+  id: string;
+  organizationId: string;
+  template: string;
+  dryRun: boolean;
+  locale: string;
+  /** 'interrupted': it was running when its instance stopped renewing it (crashed, killed): it will never end. */
+  state: 'running' | 'done' | 'failed' | 'interrupted';
+  startedAt: number;
+  finishedAt?: number;
+  /** The summary after each batch, then the final one (JSON-safe numbers). */
+  progress?: Record<string, unknown>;
+  /** Row errors, capped by the writer. */
+  errors: unknown[];
+  moreErrors: number;
+  /** Why the file could not be used: its messages/import.json reason and parameters. */
+  fileError?: { why: string; params: Record<string, string | number> };
+}
+
+export type ImportJobReservation = { status: 'reserved' } | { status: 'facility-busy'; jobId: string } | { status: 'busy' };
+
+/** What a running job writes: its progress and its lease, renewed for `leaseMs` from now. */
+export interface ImportJobUpdate {
+  progress?: Record<string, unknown>;
+  errors: unknown[];
+  moreErrors: number;
+}
+
+/** Import jobs shared by instances: any instance answers a job's page; the one running it renews its lease. */
+export interface ImportJobStore {
+  /**
+   * Records a new running job held by `holder` until `now + leaseMs`, unless its facility has a live running job
+   * (facility-busy) or `maxRunning` live jobs run over every facility (busy); one transaction, across instances.
+   */
+  reserveImportJob(job: Pick<ImportJobRecord, 'id' | 'organizationId' | 'template' | 'dryRun' | 'locale'>, holder: string, maxRunning: number, leaseMs: number, now: number): Promise<ImportJobReservation>;
+  /** Progress and lease renewal of `holder`'s running job; false when it is no longer so (forgotten, taken as interrupted). */
+  updateImportJob(id: string, holder: string, update: ImportJobUpdate, leaseMs: number, now: number): Promise<boolean>;
+  /** The end of `holder`'s job: done or failed, with its last progress. */
+  finishImportJob(id: string, holder: string, end: ImportJobUpdate & { state: 'done' | 'failed'; fileError?: ImportJobRecord['fileError'] }, now: number): Promise<void>;
+  /** A job, with `interrupted` for a running one whose lease ended before `now`. */
+  getImportJob(id: string, now: number): Promise<ImportJobRecord | undefined>;
+  /** Forgets a reserved job whose upload was refused. */
+  dropImportJob(id: string, holder: string): Promise<void>;
+  /** Forgets jobs that ended (or were interrupted) before `before`, then the oldest ended beyond `maxKept`; the count forgotten. */
+  forgetImportJobs(before: number, maxKept: number, now: number): Promise<number>;
 }
 
 /** A credential's token as shared between instances; times are remaining durations (instances' clocks differ). */
@@ -486,7 +542,7 @@ export interface LeaseStore {
   releaseLease(name: string, holder: string): Promise<void>;
 }
 
-export interface Store extends OutboxStore, LedgerStore, IdentityStore, FacilityStore, ApiKeyStore, AtRestStore, QuotaStore, TokenStore, LeaseStore {
+export interface Store extends OutboxStore, LedgerStore, IdentityStore, FacilityStore, ApiKeyStore, AtRestStore, QuotaStore, TokenStore, LeaseStore, ImportJobStore {
   /**
    * Commits one tiny row (readiness: proves the store can still write, not just read). Rejects with StorageError when
    * it cannot. Optional: a store without it is taken as writable while it answers reads.

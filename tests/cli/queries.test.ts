@@ -117,10 +117,9 @@ describe('ilp-adapter visits / rejections / facilities', () => {
     const fac = await run('facilities', '--format', 'json');
     const [f] = JSON.parse(fac.out).items;
     expect(f).toMatchObject({ organizationId: ORG, configured: true, environment: 'simulator', status: 'active', counts: { queued: 2, 'needs-correction': 1 }, oldestWaitingSince: new Date(T - 60_000).toISOString(), oldestWaitingAgeSeconds: 60 });
-    expect(f).not.toHaveProperty('quotaLastHour');
+    expect(f).toMatchObject({ quotaLastHour: { requests: 0, scope: 'all-instances' }, quotaNote: expect.stringMatching(/setiap instans layanan/) });
     const table = await run('facilities');
     expect(table.out.split('\n')[0]).toMatch(/^Organisasi\s+Status fasilitas\s+Antre/);
-    expect(table.err).toMatch(/Penggunaan kuota tidak diketahui di sini/);
     expect((await run('facilities', '--organization', '99999999')).code).toBe(1);
   });
 

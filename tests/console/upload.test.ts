@@ -98,6 +98,24 @@ describe('console upload', () => {
     expect(page).not.toContain('id="summary"');
   });
 
+  it('shows the job of an instance that died as interrupted once its lease ends, with what to do (id, en)', async () => {
+    // Another instance reserved the job in the shared store, then stopped renewing it (killed mid-import).
+    await h.store.reserveImportJob({ id: 'job-of-a-dead-instance', organizationId: A, template: 'posyandu', dryRun: false, locale: 'id' }, 'instance-gone', 2, 60_000, NOW.getTime());
+    const a = await h.signIn(A);
+    expect((await a.get('/console/imports/job-of-a-dead-instance').expect(200)).text).toContain('id="running"');
+    h.setNow(NOW.getTime() + 60_000);
+    const page = (await a.get('/console/imports/job-of-a-dead-instance').expect(200)).text;
+    expect(page).toContain('Impor terputus: instans layanan yang menjalankannya berhenti (dimatikan atau mogok) sebelum selesai');
+    expect(page).not.toContain('http-equiv="refresh"');
+    await a.get('/console/lang/en');
+    expect((await a.get('/console/imports/job-of-a-dead-instance').expect(200)).text).toContain('Import interrupted: the service instance running it stopped');
+    await a.get('/console/lang/id');
+    // Its facility may upload again at once.
+    expect((await uploaded(a, sample)).page).toContain('Selesai: 3 baris dibaca');
+    const b = await h.signIn(B);
+    await b.get('/console/imports/job-of-a-dead-instance').expect(404);
+  });
+
   it('refuses a file over the size cap while it streams (413), storing nothing and leaving no file', async () => {
     h = uploadHarness(spoolRoot, { maxUploadBytes: 2_000 });
     const a = await h.signIn(A);

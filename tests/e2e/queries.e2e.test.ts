@@ -34,10 +34,10 @@ describe('query endpoints of the running service (sandbox-simulator mode)', () =
       expect(rejections.body.items).toEqual([expect.objectContaining({ organizationId: ORG, visitId: 'BAD-1' })]);
       const overview = await call('GET', `/ilp/facilities/${ORG}`, DEMO_FACILITY_KEY);
       expect(overview.body).toMatchObject({ organizationId: ORG, configured: true, status: 'active', counts: { sent: 1 }, lastSentAt: expect.any(String) });
-      expect(overview.body.quotaLastHour).toMatchObject({ scope: 'this-process', quotaPerMinute: expect.any(Number) });
+      expect(overview.body.quotaLastHour).toMatchObject({ scope: 'all-instances', quotaPerMinute: expect.any(Number) });
       // The token, the searches and the transaction all count against the quota.
       expect(overview.body.quotaLastHour.requests).toBeGreaterThanOrEqual(2);
-      expect(overview.body.quotaNote).toMatch(/proses layanan ini saja/);
+      expect(overview.body.quotaNote).toMatch(/setiap instans layanan/);
       expect((await call('GET', '/ilp/facilities', DEMO_ADMIN_KEY)).body.items).toHaveLength(1);
     } finally {
       await svc.close();

@@ -1,7 +1,10 @@
-// Background import jobs (src/app/import-jobs.ts) on a fake clock: one running job per facility, a global cap, the
-// facility scope, bounded row errors, failures kept as the file's reason, and finished jobs forgotten after a while.
-import { ImportJobs, MAX_JOB_ERRORS, type ImportJob, type JobHooks } from '../../src/app/import-jobs.js';
+// Background import jobs (src/app/import-jobs.ts) on a fake clock, their records in a store two instances share (one
+// SQLite database): one running job per facility and a global cap across instances, the facility scope, bounded row
+// errors, failures kept as the file's reason, a job of a dead instance shown as interrupted, finished jobs forgotten.
+import { ImportJobs, MAX_JOB_ERRORS, type ImportJob, type ImportJobsOptions, type JobHooks } from '../../src/app/import-jobs.js';
 import { ImportFileError, type ImportSummary } from '../../src/app/import.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
 import { gate } from '../helpers/eventually.js';
 
 const summary = (over: Partial<ImportSummary> = {}): ImportSummary => ({
@@ -11,87 +14,115 @@ const info = { template: 'posyandu', dryRun: false, locale: 'id' as const };
 
 describe('import jobs', () => {
   let now = 1_000_000;
-  const jobsWith = (over: Partial<ConstructorParameters<typeof ImportJobs>[0]> = {}) => new ImportJobs({ now: () => now, ...over });
-  const reserve = (jobs: ImportJobs, org: string): ImportJob => {
-    const r = jobs.reserve(org, info);
+  let store: Store;
+  beforeEach(() => {
+    store = openSqliteStore({ file: ':memory:' });
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+  const jobsWith = (over: Partial<ImportJobsOptions> = {}) => new ImportJobs({ store, now: () => now, ...over });
+  const reserve = async (jobs: ImportJobs, org: string): Promise<ImportJob> => {
+    const r = await jobs.reserve(org, info);
     if (r.status !== 'reserved') throw new Error(r.status);
     return r.job;
   };
 
-  it('runs one job per facility at a time and at most maxRunning in all; a released reservation frees its place', async () => {
-    const jobs = jobsWith({ maxRunning: 2 });
-    const first = reserve(jobs, 'A');
-    expect(jobs.reserve('A', info)).toEqual({ status: 'facility-busy', jobId: first.id });
-    const second = reserve(jobs, 'B');
-    expect(jobs.reserve('C', info)).toEqual({ status: 'busy' });
-    jobs.release(second);
+  it('runs one job per facility at a time and at most maxRunning in all, over both instances; a released reservation frees its place', async () => {
+    const [one, two] = [jobsWith({ maxRunning: 2 }), jobsWith({ maxRunning: 2 })];
+    const first = await reserve(one, 'A');
+    expect(await two.reserve('A', info)).toEqual({ status: 'facility-busy', jobId: first.id });
+    const second = await reserve(two, 'B');
+    expect(await one.reserve('C', info)).toEqual({ status: 'busy' });
+    await two.release(second);
+    expect(two.size).toBe(0);
     const g = gate();
-    const third = reserve(jobs, 'C');
-    jobs.run(third, async () => (await g.arrive(), summary({ read: 1 })));
+    const third = await reserve(two, 'C');
+    two.run(third, async () => (await g.arrive(), summary({ read: 1 })));
     await g.reached;
-    expect(jobs.reserve('D', info)).toEqual({ status: 'busy' });
+    expect(await one.reserve('D', info)).toEqual({ status: 'busy' });
     g.open();
-    await jobs.settled(third.id);
+    await two.settled(third.id);
     expect(third).toMatchObject({ state: 'done', progress: { read: 1 }, finishedAt: now });
-    expect(jobs.reserve('D', info).status).toBe('reserved');
+    // The other instance answers the page of a job it did not run.
+    expect(await one.get(third.id, { organizationId: 'C' })).toMatchObject({ id: third.id, state: 'done', progress: { read: 1 }, finishedAt: now });
+    expect((await one.reserve('D', info)).status).toBe('reserved');
   });
 
-  it('shows a job to its facility and the admin only', () => {
+  it('shows a job to its facility and the admin only, on any instance', async () => {
     const jobs = jobsWith();
-    const job = reserve(jobs, 'A');
-    expect(jobs.get(job.id, { organizationId: 'A' })).toBe(job);
-    expect(jobs.get(job.id, { all: true })).toBe(job);
-    expect(jobs.get(job.id, { organizationId: 'B' })).toBeUndefined();
-    expect(jobs.get('unknown', { all: true })).toBeUndefined();
+    const job = await reserve(jobs, 'A');
+    const other = jobsWith();
+    expect(await other.get(job.id, { organizationId: 'A' })).toMatchObject({ id: job.id, organizationId: 'A', state: 'running', template: 'posyandu' });
+    expect(await other.get(job.id, { all: true })).toMatchObject({ id: job.id });
+    expect(await other.get(job.id, { organizationId: 'B' })).toBeUndefined();
+    expect(await other.get('unknown', { all: true })).toBeUndefined();
   });
 
-  it('keeps progress and a bounded list of row errors; a file stop is kept as its reason; cleanup always runs', async () => {
+  it('keeps progress and a bounded list of row errors in the store; a file stop is kept as its reason; cleanup always runs', async () => {
     const jobs = jobsWith();
-    const job = reserve(jobs, 'A');
+    const other = jobsWith();
+    const job = await reserve(jobs, 'A');
     let cleaned = 0;
     const g = gate();
     jobs.run(job, async (hooks: JobHooks) => {
       for (let row = 2; row < MAX_JOB_ERRORS + 12; row++) hooks.onRowError({ row, kind: 'cell.number', message: `baris ${row}` });
       hooks.onProgress(summary({ read: 500 }));
       await g.arrive();
-      throw new ImportFileError('file.xlsx-broken');
+      throw new ImportFileError('file.xlsx-broken', { sheet: 1 });
     }, () => void cleaned++);
     await g.reached;
-    expect(job).toMatchObject({ state: 'running', progress: { read: 500 } });
+    expect(await other.get(job.id, { all: true })).toMatchObject({ state: 'running', progress: { read: 500 }, moreErrors: 10 });
     g.open();
     await jobs.settled(job.id);
-    expect(job.errors).toHaveLength(MAX_JOB_ERRORS);
-    expect(job.moreErrors).toBe(10);
-    expect(job.state).toBe('failed');
-    expect(job.fileError?.why).toBe('file.xlsx-broken');
+    const seen = (await other.get(job.id, { all: true }))!;
+    expect(seen.errors).toHaveLength(MAX_JOB_ERRORS);
+    expect(seen.errors[0]).toEqual({ row: 2, kind: 'cell.number', message: 'baris 2' });
+    expect(seen.moreErrors).toBe(10);
+    expect(seen.state).toBe('failed');
+    expect(seen.fileError).toBeInstanceOf(ImportFileError);
+    expect(seen.fileError).toMatchObject({ why: 'file.xlsx-broken', params: { sheet: 1 } });
     expect(cleaned).toBe(1);
+  });
+
+  it('shows the running job of an instance that died as interrupted once its lease ends, and frees its facility', async () => {
+    const dead = jobsWith({ leaseMs: 30_000 });
+    const job = await reserve(dead, 'A'); // reserved, and its instance never renews it again
+    const live = jobsWith({ leaseMs: 30_000 });
+    now += 29_999;
+    expect((await live.get(job.id, { organizationId: 'A' }))!.state).toBe('running');
+    expect((await live.reserve('A', info)).status).toBe('facility-busy');
+    now += 1;
+    expect(await live.get(job.id, { organizationId: 'A' })).toMatchObject({ state: 'interrupted', finishedAt: now });
+    expect((await live.reserve('A', info)).status).toBe('reserved');
+    now = 1_000_000;
   });
 
   it('reports an unexpected failure without keeping it, and forgets finished jobs after keepMs or beyond maxKept', async () => {
     const unexpected: unknown[] = [];
     const jobs = jobsWith({ keepMs: 60_000, maxKept: 3, onUnexpected: (err) => unexpected.push(err) });
-    const broken = reserve(jobs, 'A');
+    const broken = await reserve(jobs, 'A');
     jobs.run(broken, async () => {
       throw new Error('store closed');
     });
     await jobs.settled(broken.id);
     expect(broken.state).toBe('failed');
-    expect(broken.fileError).toBeUndefined();
+    expect((await jobs.get(broken.id, { all: true }))!.fileError).toBeUndefined();
     expect(unexpected).toHaveLength(1);
 
     now += 60_001;
-    expect(jobs.get(broken.id, { all: true })).toBeUndefined();
+    await reserve(jobs, 'Z').then((j) => jobs.release(j)); // a reservation sweeps
+    expect(await jobs.get(broken.id, { all: true })).toBeUndefined();
     const kept: ImportJob[] = [];
     for (const org of ['A', 'B', 'C', 'D']) {
-      const job = reserve(jobs, org);
+      const job = await reserve(jobs, org);
       jobs.run(job, async () => summary());
       await jobs.settled(job.id);
       kept.push(job);
+      now += 1;
     }
-    reserve(jobs, 'E'); // beyond 3 kept, the oldest finished jobs go first (running ones are never dropped)
-    expect(jobs.get(kept[3]!.id, { all: true })).toBe(kept[3]);
-    expect(jobs.size).toBe(3);
-    expect([kept[0], kept[1]].map((j) => jobs.get(j!.id, { all: true }))).toEqual([undefined, undefined]);
-    expect(jobs.get(kept[2]!.id, { all: true })).toBe(kept[2]);
+    await reserve(jobs, 'E'); // beyond 3 kept, the oldest finished jobs go first (running ones are never dropped)
+    expect(await jobs.get(kept[0]!.id, { all: true })).toBeUndefined();
+    for (const j of kept.slice(1)) expect((await jobs.get(j.id, { all: true }))!.state).toBe('done');
   });
 });

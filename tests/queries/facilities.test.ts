@@ -1,7 +1,6 @@
 // GET /ilp/facilities (admin) and /ilp/facilities/{org}: counts, backlog age, last delivery, status with its reason,
-// and this process's quota use over the last hour.
+// and the facility's quota use over the last hour (every instance's, from the store).
 import { A, B, harness, KEY, NOW, visits } from './harness.js';
-import { GrantHistory, QUOTA_WINDOW_MS } from '../../src/app/quota.js';
 
 describe('facility overview', () => {
   it('gives counts, the oldest waiting record and its age, the last delivery and the status with its reason', async () => {
@@ -19,7 +18,7 @@ describe('facility overview', () => {
       oldestWaitingSince: NOW.toISOString(), oldestWaitingAgeSeconds: 90, lastSentAt: new Date(NOW.getTime() + 2_000).toISOString(),
     });
     expect(r.body.explanation).toMatch(/SATUSEHAT menolak kredensial fasilitas ini \(invalid_client\)/);
-    expect(r.body.quotaNote).toMatch(/tidak diketahui/);
+    expect(r.body.quotaLastHour).toMatchObject({ requests: 0, capacity: 9000, scope: 'all-instances' });
     expect(r.text).not.toMatch(/secret-not-shown|client-id-not-shown/);
     const en = await h.get(`/ilp/facilities/${B}`, 'admin').set('Accept-Language', 'en').expect(200);
     expect(en.body).toMatchObject({ status: 'active', explanation: 'Active: visits are delivered on schedule.', counts: { queued: 0 } });
@@ -36,43 +35,20 @@ describe('facility overview', () => {
     expect((await h.get('/ilp/facilities?state=queued', 'admin').expect(400)).body.issue[0].expression).toEqual(['state']);
   });
 
-  it('reports quota use over the last hour when this process delivers, saying it counts this process only', async () => {
-    const history = new GrantHistory();
-    const t0 = NOW.getTime();
-    history.sample(t0, 0);
-    const h = harness({ quota: () => history.use(t0 + 10 * 60_000, 300, 150) });
-    const r = await h.get(`/ilp/facilities/${A}`, A).expect(200);
-    expect(r.body.quotaLastHour).toEqual({ requests: 300, since: NOW.toISOString(), capacity: 1500, share: 0.2, quotaPerMinute: 150, scope: 'this-process' });
-    expect(r.body.quotaNote).toMatch(/proses layanan ini saja/);
-  });
-});
-
-describe('GrantHistory', () => {
-  it('counts the requests of the last hour from minute samples, forgetting older ones', () => {
-    const g = new GrantHistory();
-    const t0 = 1_000_000_000_000;
-    for (let m = 0; m <= 90; m++) g.sample(t0 + m * 60_000, m * 10); // 10 requests a minute
-    const use = g.use(t0 + 90 * 60_000, 900, 150);
-    expect(use.since).toBe(new Date(t0 + 90 * 60_000 - QUOTA_WINDOW_MS).toISOString());
-    expect(use.requests).toBe(600);
-    expect(use.capacity).toBe(9000);
-    // Samples within a minute are ignored; a young process counts since its first sample.
-    const young = new GrantHistory();
-    young.sample(t0, 5);
-    young.sample(t0 + 1_000, 50);
-    expect(young.use(t0 + 30_000, 20, 60)).toMatchObject({ requests: 15, since: new Date(t0).toISOString(), capacity: 60, share: 0.25 });
-  });
-});
-
-describe('query routes: keys and methods', () => {
-  it.each(['/ilp/visits', '/ilp/rejections', '/ilp/facilities', `/ilp/facilities/${A}`])('%s needs a key (401) and answers other methods with 405', async (path) => {
+  it("reports the facility's quota use over the last hour from the store: every process's grants, per minute", async () => {
     const h = harness();
-    const r = await h.get(path, 'nobody');
-    expect(r.status).toBe(401);
-    expect(r.body.resourceType).toBe('OperationOutcome');
-    const request = (await import('supertest')).default;
-    const put = await request(h.app).put(path).set('Authorization', `Bearer ${KEY.admin}`).send({});
-    expect(put.status).toBe(405);
-    expect(put.headers.allow).toMatch(/GET/);
+    const t0 = NOW.getTime() - (NOW.getTime() % 60_000);
+    // Grants of two instances of one database are one log: here, 200 at the hour's start and 100 ten minutes later.
+    for (let i = 0; i < 300; i++) await h.store.takeQuotaPoint(A, 1_000, 60_000, t0 + (i < 200 ? 0 : 10 * 60_000));
+    h.setNow(t0 + 59 * 60_000);
+    const r = await h.get(`/ilp/facilities/${A}`, A).expect(200);
+    expect(r.body.quotaLastHour).toEqual({ requests: 300, since: new Date(t0).toISOString(), capacity: 9000, share: 0.033, quotaPerMinute: 150, scope: 'all-instances' });
+    expect(r.body.quotaNote).toMatch(/setiap instans layanan dan proses CLI/);
+    // An hour on, the first minute has left the window.
+    h.setNow(t0 + 60 * 60_000);
+    expect((await h.get(`/ilp/facilities/${A}`, A).set('Accept-Language', 'en').expect(200)).body).toMatchObject({
+      quotaLastHour: { requests: 100 }, quotaNote: expect.stringMatching(/every service instance and CLI process/),
+    });
+    expect((await h.get(`/ilp/facilities/${B}`, B).expect(200)).body.quotaLastHour).toMatchObject({ requests: 0 });
   });
 });

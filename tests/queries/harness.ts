@@ -5,7 +5,6 @@ import type express from 'express';
 import { createApp } from '../../src/api/app.js';
 import { visitsRouter } from '../../src/api/visits.js';
 import { queriesRouter } from '../../src/api/queries.js';
-import type { QuotaUse } from '../../src/app/quota.js';
 import type { FacilityConfig } from '../../src/platform/types.js';
 import { hashApiKey, type Principal } from '../../src/api/auth.js';
 import { loadMappingTables, mapVisit } from '../../src/mapping/index.js';
@@ -40,7 +39,6 @@ export const facilityConfig = (organizationId: string): FacilityConfig => ({
 });
 
 export interface HarnessOptions {
-  quota?: (organizationId: string) => QuotaUse | undefined;
   /** Extra routers built from the same store, clock and keys. */
   routers?: (shared: Shared) => { path: string; router: express.Router }[];
   /** HTML routers (the console) built from the same store, clock and keys, mounted before the JSON-only guards. */
@@ -63,7 +61,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
   const shared: Shared = { store, clock, staticKeys, adminKeyHash, logger };
   const extra = opts.routers?.(shared) ?? [];
   const htmlRouters = opts.htmlRouters?.(shared) ?? [];
-  const queries = queriesRouter({ store, clock, staticKeys, adminKeyHash, facilities: [facilityConfig(A), facilityConfig(B)], ...(opts.quota ? { quota: opts.quota } : {}) });
+  const queries = queriesRouter({ store, clock, staticKeys, adminKeyHash, facilities: [facilityConfig(A), facilityConfig(B)] });
   const app = createApp({ validator, tables, clock, logger, routers: [{ path: '/', router }, { path: '/', router: queries }, ...extra], htmlRouters });
   return {
     app, store, logs: text,

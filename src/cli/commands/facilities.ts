@@ -1,6 +1,6 @@
 // `ilp-adapter facilities [--organization ID]`: per facility the counts by state, the oldest waiting record, the last
 // delivery and the status with its reason, from the service database and the facilities configuration (FACILITIES_FILE,
-// or the sandbox-simulator sample). Quota use is known only to the delivering service process (GET /ilp/facilities).
+// or the sandbox-simulator sample), and the quota use over the last hour of every process on that database.
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { facilityOverview, facilityOverviews, type FacilityOverview } from '../../app/facilities.js';
@@ -10,7 +10,7 @@ import type { Locale } from '../../i18n/index.js';
 import { EXIT } from '../context.js';
 import { CliStop, outputOf, runOnStore, text, withOutputOptions, writePage, type OutputFlags } from '../queries.js';
 
-const FACILITY_TABLE = FACILITY_COLUMNS.filter((c) => c.key !== 'name' && c.key !== 'quotaLastHour');
+const FACILITY_TABLE = FACILITY_COLUMNS.filter((c) => c.key !== 'name');
 
 /** The configured facilities (FACILITIES_FILE, or the sandbox-simulator sample); no credentials are read. */
 export function facilityEntries(): FacilityEntry[] {
@@ -19,10 +19,10 @@ export function facilityEntries(): FacilityEntry[] {
   return parseFacilities(readJsonFile(file, cfg.facilitiesFile ? 'FACILITIES_FILE' : 'sample facilities file'), file);
 }
 
-/** organizationId → name and environment of each configured facility. */
+/** organizationId → name, environment and quota of each configured facility. */
 function configuredFacilities(): Map<string, Record<string, unknown>> {
   const entries = facilityEntries();
-  return new Map(entries.map((e) => [e.organizationId, { ...(e.name ? { name: e.name } : {}), environment: e.environment }]));
+  return new Map(entries.map((e) => [e.organizationId, { ...(e.name ? { name: e.name } : {}), environment: e.environment, quotaPerMinute: e.quotaPerMinute }]));
 }
 
 export function facilitiesCommand(ctx: CliContext): Command {
@@ -40,6 +40,5 @@ export function facilitiesCommand(ctx: CliContext): Command {
         items = await facilityOverviews(deps, { all: true }, out.locale);
       }
       writePage(ctx, { items }, out, FACILITY_COLUMNS, FACILITY_TABLE);
-      if (out.format === 'table') ctx.stderr.write(`${text(out.locale, 'facility.quota.unknown')}\n`);
     }));
 }

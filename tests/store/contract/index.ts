@@ -10,6 +10,7 @@ import { outboxContract } from './outbox.js';
 import { queriesContract } from './queries.js';
 import { weighingsContract } from './weighings.js';
 import { sharedStateContract } from './shared-state.js';
+import { importJobsContract } from './import-jobs.js';
 import type { MakeStore } from './harness.js';
 
 export type { MakeStore, MakeStoreOptions, StoreUnderTest } from './harness.js';
@@ -25,5 +26,6 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     apiKeysContract(makeStore);
     dueSplitContract(makeStore);
     sharedStateContract(makeStore);
+    importJobsContract(makeStore);
   });
 }

@@ -39,7 +39,30 @@ export function sharedStateContract(make: MakeStore): void {
       expect(await store.takeQuotaPoint(ORG, 10, 60_000, T0 + 5_000)).toEqual({ granted: true, at: T0 + 5_000 });
     });
 
+    it('counts the grants of the last hour per minute, for the overview: every grant of the credential, refusals not', async () => {
+      const hour = 3_600_000;
+      const start = T0 - (T0 % 60_000); // a minute's start
+      for (let i = 0; i < 3; i++) expect((await store.takeQuotaPoint(ORG, 2, 1_000, start + i * 10)).granted).toBe(i < 2);
+      await store.takeQuotaPoint(ORG, 2, 1_000, start + 30 * 60_000);
+      await store.takeQuotaPoint(OTHER, 2, 1_000, start + 30 * 60_000);
+      expect(await store.quotaUse(ORG, hour, start + 59 * 60_000)).toEqual({ requests: 3, since: start });
+      expect(await store.quotaUse(OTHER, hour, start + 59 * 60_000)).toEqual({ requests: 1, since: start });
+      // An hour later the first minute has left the window; the minute in the middle is still in it.
+      expect(await store.quotaUse(ORG, hour, start + hour)).toEqual({ requests: 1, since: start + 60_000 });
+      expect(await store.quotaUse(ORG, hour, start + 2 * hour)).toEqual({ requests: 0, since: start + hour + 60_000 });
+      expect(await store.quotaUse('10000099', hour, start)).toEqual({ requests: 0, since: start - hour + 60_000 });
+    });
+
+    it('prunes the per-minute counts older than two hours as it grants', async () => {
+      const start = T0 - (T0 % 60_000);
+      await store.takeQuotaPoint(ORG, 5, 1_000, start);
+      await store.takeQuotaPoint(ORG, 5, 1_000, start + 2 * 3_600_000 + 60_000);
+      // A window reaching back past the kept hours finds only what is kept.
+      expect((await store.quotaUse(ORG, 3 * 3_600_000, start + 2 * 3_600_000 + 60_000)).requests).toBe(1);
+    });
+
     it('refuses bad arguments', async () => {
+      await expect(store.quotaUse('', 60_000, T0)).rejects.toThrow(TypeError);
       await expect(store.takeQuotaPoint('', 1, 1_000, T0)).rejects.toThrow(TypeError);
       await expect(store.takeQuotaPoint(ORG, 0, 1_000, T0)).rejects.toThrow(TypeError);
       await expect(store.takeQuotaPoint(ORG, 1, 0, T0)).rejects.toThrow(TypeError);
