@@ -1,6 +1,6 @@
 // GET /ilp/facilities (admin) and /ilp/facilities/{org}: counts, backlog age, last delivery, status with its reason,
 // and the facility's quota use over the last hour (every instance's, from the store).
-import { A, B, harness, KEY, NOW, visits } from './harness.js';
+import { A, B, harness, NOW, visits } from './harness.js';
 
 describe('facility overview', () => {
   it('gives counts, the oldest waiting record and its age, the last delivery and the status with its reason', async () => {
