@@ -63,7 +63,8 @@ function suspect(s: string): boolean {
 export function stringProblems(value: unknown, skip: ReadonlySet<string> = new Set()): Array<[string, StringProblem]> {
   const out: Array<[string, StringProblem]> = [];
   const path: string[] = [];
-  const pointer = () => path.map((seg) => `/${seg}`).join('');
+  // Keys are escaped (RFC 6901) only when a pointer is made: on the common path nothing is reported and no key needs it.
+  const pointer = () => path.map((seg) => `/${seg.includes('~') || seg.includes('/') ? seg.replace(/~/g, '~0').replace(/\//g, '~1') : seg}`).join('');
   const visit = (v: unknown) => {
     if (typeof v === 'string') {
       const problem = suspect(v) ? stringProblemOf(v) : undefined;
@@ -75,12 +76,12 @@ export function stringProblems(value: unknown, skip: ReadonlySet<string> = new S
         path.pop();
       }
     } else if (v !== null && typeof v === 'object') {
-      // Object.keys, not entries: the same own keys in the same order, without a pair array per key.
+      // Object.keys + Object.values, not entries: the same own keys and values in the same order, without a pair array per key.
       const keys = Object.keys(v);
+      const values = Object.values(v);
       for (let i = 0; i < keys.length; i++) {
-        const k = keys[i] as string;
-        path.push(k.includes('~') || k.includes('/') ? k.replace(/~/g, '~0').replace(/\//g, '~1') : k);
-        if (!(skip.size && skip.has(pointer()))) visit((v as Record<string, unknown>)[k]);
+        path.push(keys[i] as string);
+        if (!(skip.size && skip.has(pointer()))) visit(values[i]);
         path.pop();
       }
     }
