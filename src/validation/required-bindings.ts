@@ -78,8 +78,10 @@ export function createBindingChecker(data: RequiredBindingsData): BindingChecker
   }
   const nodes = new Map<string, Node>();
   for (const typeName of Object.keys(data.types)) if (live.has(typeName)) nodes.set(typeName, new Map());
-  for (const [typeName, node] of nodes) {
-    for (const [k, e] of Object.entries(data.types[typeName] as Record<string, ElementNode>)) {
+  for (const [typeName, elements] of Object.entries(data.types)) {
+    const node = nodes.get(typeName);
+    if (!node) continue;
+    for (const [k, e] of Object.entries(elements)) {
       const set = e.valueSet ? sets.get(e.valueSet) : undefined;
       const child = nodes.get(e.type);
       if (set || child) node.set(k, { type: e.type, set, child });
