@@ -122,7 +122,12 @@ export function analyseVisit(record: unknown, tables: MappingTables, now: Date):
   const issues = capIssues(c.issues);
   if (hasErrors(issues) || !start || !end || !setting) return { issues };
   const diagnoses = sent.length ? sent : deriveDiagnoses(c.ix, tables, r, start.localDate, found.findings);
-  return { issues, plan: { record: r, start, end, setting, measurements, ...found, immunizations, diagnoses } };
+  // Two literals rather than `...found`: a spread in the middle of a literal is a slow generic copy; same keys in the same order.
+  const { findings, ancVisit } = found;
+  const plan: VisitPlan = ancVisit
+    ? { record: r, start, end, setting, measurements, findings, ancVisit, immunizations, diagnoses }
+    : { record: r, start, end, setting, measurements, findings, immunizations, diagnoses };
+  return { issues, plan };
 }
 
 /** The record's own diagnoses: no repeated code or rank, onset not after the visit; ranked 1..n (given ranks first, then list order). */

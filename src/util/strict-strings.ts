@@ -49,15 +49,25 @@ export function stringProblemOf(s: string): StringProblem | undefined {
 /** Any character stringProblem() may object to (surrogates included, paired or not): most strings fail this quick test and are done. */
 const SUSPECT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/;
 
+/** SUSPECT.test(s), with printable ASCII (nearly every string) answered by a character loop: SUSPECT matches nothing in U+0020–U+007E. */
+function suspect(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return SUSPECT.test(s);
+  }
+  return false;
+}
+
 /** Every string in `value` that breaks the rules, as [JSON pointer, problem]; `skip` holds pointers not to enter (unknown fields,
  *  reported on their own without naming them). Pointers are built only for the strings reported. */
 export function stringProblems(value: unknown, skip: ReadonlySet<string> = new Set()): Array<[string, StringProblem]> {
   const out: Array<[string, StringProblem]> = [];
   const path: string[] = [];
-  const pointer = () => path.map((seg) => `/${seg}`).join('');
+  // Keys are escaped (RFC 6901) only when a pointer is made: on the common path nothing is reported and no key needs it.
+  const pointer = () => path.map((seg) => `/${seg.includes('~') || seg.includes('/') ? seg.replace(/~/g, '~0').replace(/\//g, '~1') : seg}`).join('');
   const visit = (v: unknown) => {
     if (typeof v === 'string') {
-      const problem = SUSPECT.test(v) ? stringProblemOf(v) : undefined;
+      const problem = suspect(v) ? stringProblemOf(v) : undefined;
       if (problem) out.push([pointer(), problem]);
     } else if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
@@ -66,9 +76,12 @@ export function stringProblems(value: unknown, skip: ReadonlySet<string> = new S
         path.pop();
       }
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        path.push(/[~/]/.test(k) ? k.replace(/~/g, '~0').replace(/\//g, '~1') : k);
-        if (!(skip.size && skip.has(pointer()))) visit(x);
+      // Object.keys + Object.values, not entries: the same own keys and values in the same order, without a pair array per key.
+      const keys = Object.keys(v);
+      const values = Object.values(v);
+      for (let i = 0; i < keys.length; i++) {
+        path.push(keys[i] as string);
+        if (!(skip.size && skip.has(pointer()))) visit(values[i]);
         path.pop();
       }
     }

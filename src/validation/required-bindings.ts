@@ -37,7 +37,13 @@ interface CodeSet {
   codes: Map<string, ReadonlySet<string>>;
   listed: string;
 }
-type Node = Map<string, { type: string; set?: CodeSet }>;
+/** One element of a type: its type, its value set when bound, and its type's own elements when a binding lies below it. */
+interface Element {
+  type: string;
+  set?: CodeSet;
+  child?: Node;
+}
+type Node = Map<string, Element>;
 
 /** Deeper than this the walk stops (the structure layer already reports pathological nesting). */
 const MAX_DEPTH = 64;
@@ -58,9 +64,28 @@ export function createBindingChecker(data: RequiredBindingsData): BindingChecker
       listed: names.slice(0, MAX_LISTED).join(', ') + (names.length > MAX_LISTED ? ', ...' : ''),
     });
   }
+  // Only types with a binding somewhere below them are walked: an element whose subtree holds no binding can never report, so it is
+  // left out of its parent's map (a Reference, Narrative or Meta is then skipped at one Map lookup instead of walked).
+  const live = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [typeName, elements] of Object.entries(data.types)) {
+      if (!live.has(typeName) && Object.values(elements).some((e) => e.valueSet !== undefined || live.has(e.type))) {
+        live.add(typeName);
+        grew = true;
+      }
+    }
+  }
   const nodes = new Map<string, Node>();
+  for (const typeName of Object.keys(data.types)) if (live.has(typeName)) nodes.set(typeName, new Map());
   for (const [typeName, elements] of Object.entries(data.types)) {
-    nodes.set(typeName, new Map(Object.entries(elements).map(([k, e]) => [k, { type: e.type, set: e.valueSet ? sets.get(e.valueSet) : undefined }])));
+    const node = nodes.get(typeName);
+    if (!node) continue;
+    for (const [k, e] of Object.entries(elements)) {
+      const set = e.valueSet ? sets.get(e.valueSet) : undefined;
+      const child = nodes.get(e.type);
+      if (set || child) node.set(k, { type: e.type, set, child });
+    }
   }
 
   const report = (out: Issue[], set: CodeSet, at: string, what: string) =>
@@ -79,10 +104,9 @@ export function createBindingChecker(data: RequiredBindingsData): BindingChecker
     }
   }
 
-  function visit(x: unknown, el: { type: string; set?: CodeSet }, base: string, at: Array<string | number>, out: Issue[], depth: number): void {
+  function visit(x: unknown, el: Element, base: string, at: Array<string | number>, out: Issue[], depth: number): void {
     if (el.set) checkValue(x, el.type, el.set, base, at, out);
-    const child = nodes.get(el.type);
-    if (child && isObj(x)) walk(x, child, base, at, out, depth + 1);
+    if (el.child && isObj(x)) walk(x, el.child, base, at, out, depth + 1);
   }
 
   function walk(v: Record<string, unknown>, node: Node, base: string, at: Array<string | number>, out: Issue[], depth: number): void {
