@@ -55,9 +55,32 @@ export function hasUnrealOffset(s: string): boolean {
   return m !== null && offsetMinutes(m) === undefined;
 }
 
-/** Formats epoch milliseconds as `YYYY-MM-DDThh:mm:ss+00:00`. */
+const FAST_FROM_MS = Date.UTC(1000, 0, 1);
+const FAST_BELOW_MS = Date.UTC(10000, 0, 1);
+const DAY_MS = 86_400_000;
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * Formats epoch milliseconds as `YYYY-MM-DDThh:mm:ss+00:00`. Whole milliseconds of four-digit years are formatted by hand (every
+ * parsed source time; a Date and its ISO string per call were a few % of mapping); anything else as Date#toISOString says it
+ * (tests/mapping/datetime-format.test.ts holds the two equal).
+ */
 export function formatUtc(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19) + '+00:00';
+  if (!Number.isInteger(ms) || ms < FAST_FROM_MS || ms >= FAST_BELOW_MS) return new Date(ms).toISOString().slice(0, 19) + '+00:00';
+  const days = Math.floor(ms / DAY_MS);
+  const inDay = Math.floor((ms - days * DAY_MS) / 1000);
+  // Civil date from days since 1970-01-01 (proleptic Gregorian, eras of 400 years counted from 0000-03-01).
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const h = Math.floor(inDay / 3600), mi = Math.floor((inDay % 3600) / 60), sec = inDay % 60;
+  return `${y}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}+00:00`;
 }
 
 /** Whole months from a YYYY-MM-DD birth date to a YYYY-MM-DD date (0 when before). */

@@ -248,7 +248,13 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
   if (!plan) return { issues, entries: [] };
   const r = plan.record;
   const sys = tables.systems;
-  const url = (key: string) => `urn:uuid:${deterministicUuid(r.organizationId, r.visitId, key)}`;
+  // Memoised: growth Observations name the measurement Observations they derive from again.
+  const urls = new Map<string, string>();
+  const url = (key: string) => {
+    let u = urls.get(key);
+    if (u === undefined) urls.set(key, (u = `urn:uuid:${deterministicUuid(r.organizationId, r.visitId, key)}`));
+    return u;
+  };
 
   const warnings: Issue[] = [];
   const patientUrl = url('patient');
