@@ -20,18 +20,6 @@ function isUuidAt(s: string, from: number): boolean {
 const REF_KEYS = new Set(['reference']);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** fullUrl → resourceType for every entry, used to resolve `urn:uuid:` references and check their target types. */
-export function entryTypes(bundle: Record<string, unknown>): Map<string, string> {
-  const map = new Map<string, string>();
-  if (!Array.isArray(bundle.entry)) return map;
-  for (const e of bundle.entry) {
-    if (isObj(e) && typeof e.fullUrl === 'string' && isObj(e.resource) && typeof e.resource.resourceType === 'string') {
-      if (!map.has(e.fullUrl)) map.set(e.fullUrl, e.resource.resourceType);
-    }
-  }
-  return map;
-}
-
 /** Whether the first segment of a request url (up to '/' or '?') is `type`, without splitting the url. */
 function firstSegmentIs(url: string, type: string): boolean {
   let end = 0;
@@ -94,7 +82,8 @@ function hasUnresolvedDeep(root: object, fullUrls: UrlSet): boolean {
 
 /**
  * SATUSEHAT rules for a Bundle meant for `POST {FHIR base}`: transaction/batch, urn:uuid fullUrls, requests, references.
- * Returns entryTypes(bundle), gathered in the same pass over the entries.
+ * Returns fullUrl → resourceType of the entries (the first entry of each fullUrl), for resolving `urn:uuid:` references and
+ * checking their target types; gathered in the same pass over the entries.
  */
 export function checkBundle(bundle: Record<string, unknown>, base: string, out: Issue[]): Map<string, string> {
   const types = new Map<string, string>();
