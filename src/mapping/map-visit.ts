@@ -21,6 +21,15 @@ function coding(system: string, code: string, display?: string): Coding {
   return display === undefined ? { system, code } : { system, code, display };
 }
 
+/** The pending-reference warnings have fixed parameters: each text is rendered once, then copied (rendering was a few % of mapping). */
+const pendingTexts = new Map<string, Issue>();
+function pendingWarning(key: string, params: Record<string, string>, expression: string): Issue {
+  let rendered = pendingTexts.get(key);
+  if (!rendered) pendingTexts.set(key, (rendered = messageIssue('warning', 'incomplete', key, params)));
+  // Built field by field, in messageIssue's order, so the issue is the same object it would make.
+  return { severity: rendered.severity, code: rendered.code, diagnostics: rendered.diagnostics, expression: [expression], message: { key, params: { ...params } } };
+}
+
 interface Refs {
   patient: string;
   practitioner: string;
@@ -36,21 +45,20 @@ function resolveRefs(r: VisitRecord, sys: SystemsTable, resolved: ResolvedIds | 
   if (ihsPatient) patient = `Patient/${ihsPatient}`;
   else {
     patient = patientFullUrl;
-    warnings.push(messageIssue('warning', 'incomplete', 'source.ref.patient-pending', { ihs: '{IHS number}' },
-      r.patient.nik !== undefined ? 'patient.nik' : 'patient.motherNik'));
+    warnings.push(pendingWarning('source.ref.patient-pending', { ihs: '{IHS number}' }, r.patient.nik !== undefined ? 'patient.nik' : 'patient.motherNik'));
   }
   const ihsPract = resolved?.practitioner ?? r.practitioner.ihsNumber;
   let practitioner: string;
   if (ihsPract) practitioner = `Practitioner/${ihsPract}`;
   else {
     practitioner = `Practitioner?identifier=${sys.identifiers.practitionerNik.url}|${r.practitioner.nik}`;
-    warnings.push(messageIssue('warning', 'incomplete', 'source.ref.practitioner-pending', { ihs: '{IHS number}' }, 'practitioner.nik'));
+    warnings.push(pendingWarning('source.ref.practitioner-pending', { ihs: '{IHS number}' }, 'practitioner.nik'));
   }
   let location: string;
   if (resolved?.location) location = `Location/${resolved.location}`;
   else {
     location = `Location?identifier=${orgUrl(sys.identifiers.location.url, r.organizationId)}|${r.locationCode}`;
-    warnings.push(messageIssue('warning', 'incomplete', 'source.ref.location-pending', { id: '{id}' }, 'locationCode'));
+    warnings.push(pendingWarning('source.ref.location-pending', { id: '{id}' }, 'locationCode'));
   }
   return { patient, practitioner, location, createPatient: !ihsPatient };
 }

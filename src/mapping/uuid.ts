@@ -13,6 +13,15 @@ const encoder = new TextEncoder();
 let scratch = new Uint8Array(256);
 const words = new Int32Array(80);
 const state = new Int32Array(5);
+/**
+ * The first 64-byte block of the last message of two or more blocks, and the state after it. A visit's ids are
+ * sha1(namespace ‖ organizationId ‖ visitId ‖ key), one after another: with the usual id lengths the first block ends inside the
+ * key, so consecutive keys with the same beginning ('observatio…') share it and it is hashed once. The state after a block
+ * depends on nothing but its 64 bytes, so reusing it when they are equal gives the same digest.
+ */
+const lastFirstBlock = new Int32Array(16);
+const lastFirstState = new Int32Array(5);
+let haveFirst = false;
 
 /** RFC 4122 v5-style UUID from sha1(namespace ‖ parts joined by U+001F). Callers pass ids only, never NIK or names. */
 export function deterministicUuid(...parts: string[]): string {
@@ -47,7 +56,21 @@ function sha1(msg: Uint8Array, len: number): Int32Array {
   msg[end - 1] = bits & 0xff;
   let h0 = 0x67452301, h1 = 0xefcdab89 | 0, h2 = 0x98badcfe | 0, h3 = 0x10325476, h4 = 0xc3d2e1f0 | 0;
   const w = words;
-  for (let off = 0; off < end; off += 64) {
+  let from = 0;
+  if (end > 64) {
+    let same = haveFirst;
+    for (let t = 0; t < 16; t++) {
+      const j = t * 4;
+      const word = (msg[j] << 24) | (msg[j + 1] << 16) | (msg[j + 2] << 8) | msg[j + 3];
+      if (word !== lastFirstBlock[t]) same = false;
+      lastFirstBlock[t] = word;
+    }
+    if (same) {
+      h0 = lastFirstState[0]; h1 = lastFirstState[1]; h2 = lastFirstState[2]; h3 = lastFirstState[3]; h4 = lastFirstState[4];
+      from = 64;
+    }
+  }
+  for (let off = from; off < end; off += 64) {
     for (let t = 0; t < 16; t++) {
       const j = off + t * 4;
       w[t] = (msg[j] << 24) | (msg[j + 1] << 16) | (msg[j + 2] << 8) | msg[j + 3];
@@ -75,6 +98,10 @@ function sha1(msg: Uint8Array, len: number): Int32Array {
       e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = tmp;
     }
     h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0; h4 = (h4 + e) | 0;
+    if (off === 0 && end > 64) {
+      lastFirstState[0] = h0; lastFirstState[1] = h1; lastFirstState[2] = h2; lastFirstState[3] = h3; lastFirstState[4] = h4;
+      haveFirst = true;
+    }
   }
   const out = state;
   out[0] = h0; out[1] = h1; out[2] = h2; out[3] = h3; out[4] = h4;

@@ -25,34 +25,50 @@ export class JsonStreamGuard {
   private readonly kinds: Uint8Array;
   /** Array elements, or object members, seen so far at each depth. */
   private readonly counts: Uint32Array;
-  private readonly keys: string[] = [];
+  /**
+   * The last key read at each depth, for error paths: its raw bytes (up to MAX_PATH_KEY + 1) in slot `depth` of keyStore, its
+   * length in keyLength (-1: none yet). Made text only when a path is reported: a string per key of every body was most of the
+   * guard's cost.
+   */
+  private keyStore = new Uint8Array(8 * (MAX_PATH_KEY + 1));
+  private readonly keyLength: Int32Array;
   private nodes = 0;
   private inString = false;
   private escaped = false;
   private expectValue = true;
   private stringIsKey = false;
-  private keyBytes: number[] = [];
+  /** Bytes of the key being read (kept up to MAX_PATH_KEY + 1). */
+  private keyBytes = 0;
   private violation: StreamViolation | undefined;
   private started = false;
 
   constructor(private readonly limits: JsonLimits & { maxObjectKeys: number }) {
     this.kinds = new Uint8Array(limits.maxDepth + 2);
     this.counts = new Uint32Array(limits.maxDepth + 2);
+    this.keyLength = new Int32Array(limits.maxDepth + 2).fill(-1);
   }
 
   write(chunk: Uint8Array): StreamViolation | undefined {
     if (this.violation) return this.violation;
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
-      const b = chunk[i]!;
+      let b = chunk[i]!;
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (b === BACKSLASH) this.escaped = true;
-        else if (b === QUOTE) this.inString = false;
-        if (this.stringIsKey) {
-          if (this.inString && this.keyBytes.length <= MAX_PATH_KEY) this.keyBytes.push(b);
-          else if (!this.inString) this.keys[this.depth] = this.keyBytes.length <= MAX_PATH_KEY ? Buffer.from(this.keyBytes).toString('latin1') : '(key)';
+        // The rest of the string in this chunk, in a tight loop: most of a body's bytes are string content.
+        const key = this.stringIsKey;
+        const slot = this.depth * (MAX_PATH_KEY + 1);
+        for (;;) {
+          if (this.escaped) this.escaped = false;
+          else if (b === BACKSLASH) this.escaped = true;
+          else if (b === QUOTE) {
+            this.inString = false;
+            break;
+          }
+          if (key && this.keyBytes <= MAX_PATH_KEY) this.keyStore[slot + this.keyBytes++] = b;
+          if (++i === n) break;
+          b = chunk[i]!;
         }
+        if (key && !this.inString) this.keyLength[this.depth] = this.keyBytes;
         continue;
       }
       if (isSpace(b)) continue;
@@ -72,7 +88,15 @@ export class JsonStreamGuard {
         case QUOTE:
           this.inString = true;
           this.stringIsKey = this.kinds[this.depth] === OBJ && !this.afterColon;
-          if (this.stringIsKey) this.keyBytes = [];
+          if (this.stringIsKey) {
+            this.keyBytes = 0;
+            const need = (this.depth + 1) * (MAX_PATH_KEY + 1);
+            if (this.keyStore.length < need) {
+              const grown = new Uint8Array(Math.max(need, this.keyStore.length * 2));
+              grown.set(this.keyStore);
+              this.keyStore = grown;
+            }
+          }
           break;
         case 0x7b: // {
         case 0x5b: // [
@@ -122,13 +146,21 @@ export class JsonStreamGuard {
     return v;
   }
 
+  /** The last key read at `depth` as the previous guard kept it: its bytes as latin1, '(key)' when none or longer than MAX_PATH_KEY. */
+  private keyText(depth: number): string {
+    const length = this.keyLength[depth]!;
+    if (length < 0 || length > MAX_PATH_KEY) return '(key)';
+    const from = depth * (MAX_PATH_KEY + 1);
+    return Buffer.from(this.keyStore.buffer, this.keyStore.byteOffset + from, length).toString('latin1');
+  }
+
   /** JSON path of the container open at `depth` (1 = root), from remembered keys and element counts. */
   private path(depth: number): string {
     let p = '';
     for (let d = 1; d <= depth; d++) {
       if (this.kinds[d] === ARR) p += `[${this.counts[d]! - 1}]`;
       else {
-        const k = keyText(this.keys[d] ?? '(key)');
+        const k = keyText(this.keyText(d));
         p += p ? `.${k}` : k;
       }
     }

@@ -2,6 +2,10 @@
 import { issue, type Issue } from './outcome.js';
 import { walkStrings } from './rule-engine.js';
 
+/** 1 for the ASCII codes of 0-9 a-f A-F. */
+const HEX_DIGIT = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
+
 /** Whether `s` from `from` on is a UUID (8-4-4-4-12 hex digits, either case): by hand, as a regex over a slice per entry cost more. */
 function isUuidAt(s: string, from: number): boolean {
   if (s.length - from !== 36) return false;
@@ -9,73 +13,132 @@ function isUuidAt(s: string, from: number): boolean {
     const c = s.charCodeAt(from + i);
     if (i === 8 || i === 13 || i === 18 || i === 23) {
       if (c !== 45) return false; // '-'
-    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false; // 0-9 a-f A-F
+    } else if (c >= 128 || HEX_DIGIT[c] === 0) return false;
   }
   return true;
 }
 const REF_KEYS = new Set(['reference']);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** fullUrl → resourceType for every entry, used to resolve `urn:uuid:` references and check their target types. */
-export function entryTypes(bundle: Record<string, unknown>): Map<string, string> {
-  const map = new Map<string, string>();
-  if (!Array.isArray(bundle.entry)) return map;
-  for (const e of bundle.entry) {
-    if (isObj(e) && typeof e.fullUrl === 'string' && isObj(e.resource) && typeof e.resource.resourceType === 'string') {
-      if (!map.has(e.fullUrl)) map.set(e.fullUrl, e.resource.resourceType);
-    }
+/** Whether the first segment of a request url (up to '/' or '?') is `type`, without splitting the url. */
+function firstSegmentIs(url: string, type: string): boolean {
+  let end = 0;
+  while (end < url.length) {
+    const c = url.charCodeAt(end);
+    if (c === 47 || c === 63) break; // '/' '?'
+    end++;
   }
-  return map;
+  return end === type.length && url.startsWith(type);
 }
 
-/** SATUSEHAT rules for a Bundle meant for `POST {FHIR base}`: transaction/batch, urn:uuid fullUrls, requests, references. */
-export function checkBundle(bundle: Record<string, unknown>, base: string, out: Issue[]): void {
+type UrlSet = { has(url: string): boolean };
+const isUnresolved = (key: string, x: string, fullUrls: UrlSet) => key === 'reference' && x.startsWith('urn:uuid:') && !fullUrls.has(x);
+/** Past this depth the search goes on iteratively (deep input must not overflow the stack); recursion is faster for the usual depths. */
+const MAX_RECURSION = 64;
+
+/**
+ * Whether some string under a `reference` key anywhere in `v` is a `urn:uuid:` reference that no entry's fullUrl names: the same
+ * search as walkStrings' first pass, by hand and without callbacks, since every resource of every Bundle is searched and almost
+ * none has a match.
+ */
+function hasUnresolvedReference(v: object, fullUrls: UrlSet, depth: number): boolean {
+  if (depth > MAX_RECURSION) return hasUnresolvedDeep(v, fullUrls);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'object' && x !== null && hasUnresolvedReference(x, fullUrls, depth + 1)) return true;
+    }
+    return false;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
+    if (typeof x === 'string') {
+      if (isUnresolved(k, x, fullUrls)) return true;
+    } else if (typeof x === 'object' && x !== null && hasUnresolvedReference(x, fullUrls, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** hasUnresolvedReference with an explicit stack, for what lies deeper than MAX_RECURSION. */
+function hasUnresolvedDeep(root: object, fullUrls: UrlSet): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push(v[i]);
+    } else if (typeof v === 'object' && v !== null) {
+      const o = v as Record<string, unknown>;
+      for (const k in o) {
+        const x = o[k];
+        if (typeof x === 'string') {
+          if (isUnresolved(k, x, fullUrls)) return true;
+        } else if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * SATUSEHAT rules for a Bundle meant for `POST {FHIR base}`: transaction/batch, urn:uuid fullUrls, requests, references.
+ * Returns fullUrl → resourceType of the entries (the first entry of each fullUrl), for resolving `urn:uuid:` references and
+ * checking their target types; gathered in the same pass over the entries.
+ */
+export function checkBundle(bundle: Record<string, unknown>, base: string, out: Issue[]): Map<string, string> {
+  const types = new Map<string, string>();
   if (bundle.type !== undefined && bundle.type !== 'transaction' && bundle.type !== 'batch') {
     out.push(issue('error', 'value', `Bundle.type must be 'transaction' (or 'batch') to be posted to SATUSEHAT`, `${base}.type`));
   }
-  if (!Array.isArray(bundle.entry)) return;
+  const entries = bundle.entry;
+  if (!Array.isArray(entries)) return types;
   const seen = new Map<string, number>();
-  const fullUrls = new Set<string>();
-  bundle.entry.forEach((e: unknown, i: number) => {
-    const at = `${base}.entry[${i}]`;
-    if (!isObj(e)) return;
+  for (let i = 0; i < entries.length; i++) {
+    const e: unknown = entries[i];
+    if (!isObj(e)) continue;
     const res = isObj(e.resource) ? e.resource : undefined;
-    const type = typeof res?.resourceType === 'string' ? res.resourceType : 'resource';
+    const rt = res?.resourceType;
+    const type = typeof rt === 'string' ? rt : 'resource';
     const fu = e.fullUrl;
+    if (typeof fu === 'string' && typeof rt === 'string' && !types.has(fu)) types.set(fu, rt);
     if (typeof fu !== 'string' || fu === '') {
-      out.push(issue('error', 'required', `Invalid resource ${type}: missing fullUrl`, `${at}.fullUrl`, '20021'));
+      out.push(issue('error', 'required', `Invalid resource ${type}: missing fullUrl`, `${base}.entry[${i}].fullUrl`, '20021'));
     } else {
-      fullUrls.add(fu);
       if (!fu.startsWith('urn:uuid')) {
-        out.push(issue('error', 'value', `Invalid ${type}.fullUrl: it must begin with 'urn:uuid'`, `${at}.fullUrl`, '20018'));
+        out.push(issue('error', 'value', `Invalid ${type}.fullUrl: it must begin with 'urn:uuid'`, `${base}.entry[${i}].fullUrl`, '20018'));
       } else if (!fu.startsWith('urn:uuid:')) {
-        out.push(issue('error', 'value', `Invalid ${type}.fullUrl format: it must be 'urn:uuid:{uuid}'`, `${at}.fullUrl`, '20017'));
+        out.push(issue('error', 'value', `Invalid ${type}.fullUrl format: it must be 'urn:uuid:{uuid}'`, `${base}.entry[${i}].fullUrl`, '20017'));
       } else if (!isUuidAt(fu, 9)) {
-        out.push(issue('error', 'value', `Invalid ${type}.fullUrl: invalid UUID format`, `${at}.fullUrl`, '20019'));
+        out.push(issue('error', 'value', `Invalid ${type}.fullUrl: invalid UUID format`, `${base}.entry[${i}].fullUrl`, '20019'));
       }
+      // The first entry of each fullUrl is kept: `seen` is also the set of fullUrls that references resolve against.
       const first = seen.get(fu);
-      if (first !== undefined) out.push(issue('error', 'duplicate', `Invalid ${type}.fullUrl: duplicate of entry[${first}]`, `${at}.fullUrl`, '20020'));
+      if (first !== undefined) out.push(issue('error', 'duplicate', `Invalid ${type}.fullUrl: duplicate of entry[${first}]`, `${base}.entry[${i}].fullUrl`, '20020'));
       else seen.set(fu, i);
     }
-    if (res?.resourceType === 'Bundle') out.push(issue('error', 'structure', 'A Bundle must not contain another Bundle', `${at}.resource`, '20011'));
-    if (!res) out.push(issue('error', 'required', 'Bundle entry has no resource', `${at}.resource`));
+    if (rt === 'Bundle') out.push(issue('error', 'structure', 'A Bundle must not contain another Bundle', `${base}.entry[${i}].resource`, '20011'));
+    if (!res) out.push(issue('error', 'required', 'Bundle entry has no resource', `${base}.entry[${i}].resource`));
     const req = e.request;
     if (!isObj(req)) {
-      out.push(issue('error', 'required', 'Bundle entry needs request {method, url} in a transaction', `${at}.request`));
+      out.push(issue('error', 'required', 'Bundle entry needs request {method, url} in a transaction', `${base}.entry[${i}].request`));
     } else {
-      if (typeof req.method !== 'string') out.push(issue('error', 'required', 'Bundle entry request needs a method', `${at}.request.method`));
-      if (typeof req.url !== 'string' || req.url === '') out.push(issue('error', 'required', 'Bundle entry request needs a url', `${at}.request.url`));
-      else if (req.method === 'POST' && res && typeof res.resourceType === 'string' && req.url.split(/[/?]/)[0] !== res.resourceType) {
-        out.push(issue('error', 'value', `POST request url must be the resource type '${res.resourceType}'`, `${at}.request.url`));
+      if (typeof req.method !== 'string') out.push(issue('error', 'required', 'Bundle entry request needs a method', `${base}.entry[${i}].request.method`));
+      if (typeof req.url !== 'string' || req.url === '') out.push(issue('error', 'required', 'Bundle entry request needs a url', `${base}.entry[${i}].request.url`));
+      else if (req.method === 'POST' && typeof rt === 'string' && !firstSegmentIs(req.url, rt)) {
+        out.push(issue('error', 'value', `POST request url must be the resource type '${rt}'`, `${base}.entry[${i}].request.url`));
       }
     }
-  });
+  }
   // Every internal reference must resolve; conditional references (Patient?identifier=...) are resolved by sync, not here.
+  // Locations are built (walkStrings) only for an entry that has an unresolved one.
+  const fullUrls = seen;
   const unresolved = (ref: string) => ref.startsWith('urn:uuid:') && !fullUrls.has(ref);
-  bundle.entry.forEach((e: unknown, i: number) => {
-    if (!isObj(e) || !isObj(e.resource)) return;
+  for (let i = 0; i < entries.length; i++) {
+    const e: unknown = entries[i];
+    if (!isObj(e) || !isObj(e.resource) || !hasUnresolvedReference(e.resource, fullUrls, 0)) continue;
     walkStrings(e.resource, `${base}.entry[${i}].resource`, REF_KEYS, unresolved, (_ref, at) => {
       out.push(issue('error', 'not-found', 'Reference does not resolve to any entry fullUrl in this Bundle', at));
     });
-  });
+  }
+  return types;
 }

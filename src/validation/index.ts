@@ -6,7 +6,7 @@ import { profilesDir } from '../util/paths.js';
 import { issue, type Issue } from './outcome.js';
 import { loadR4Module, R4Structure, quotedName, GENERATED_R4_MODULE } from './r4-structure.js';
 import { compileRules, type CompiledRules, type RuleContext, type RuleDef, type RuleSet } from './rule-engine.js';
-import { checkBundle, entryTypes } from './bundle-rules.js';
+import { checkBundle } from './bundle-rules.js';
 import { createBindingChecker, loadRequiredBindings, type RequiredBindingsData } from './required-bindings.js';
 
 export type { Issue } from './outcome.js';
@@ -86,8 +86,7 @@ export function createValidator(options: CreateValidatorOptions = {}): Validator
       const ctx: RuleContext = { nowMs: opts.now.getTime(), organizationId: opts.organizationId };
       if (type === 'Bundle') {
         // Layer 3, then layer 2 for each entry with its expression prefixed Bundle.entry[i].resource.
-        checkBundle(payload, base, out);
-        ctx.refTypes = entryTypes(payload);
+        ctx.refTypes = checkBundle(payload, base, out);
         const entries = Array.isArray(payload.entry) ? payload.entry : [];
         for (let i = 0; i < entries.length; i++) {
           const r = isObj(entries[i]) ? (entries[i] as Record<string, unknown>).resource : undefined;

@@ -41,4 +41,15 @@ describe('deterministicUuid', () => {
     deterministicUuid('y'.repeat(5000));
     expect(deterministicUuid('10000004', 'V1', 'encounter')).toBe(a);
   });
+
+  it('stays equal when consecutive names share their first SHA-1 block (the state after it is reused) and when they do not', () => {
+    const wrong: string[] = [];
+    for (let n = 20; n <= 60; n++) {
+      const visit = 'V'.repeat(n);
+      for (const key of ['observation/body-weight.1', 'observation/body-height.1', 'observation/x', 'observatio', 'observation', 'patient', 'observation/body-weight.1']) {
+        if (deterministicUuid('10000004', visit, key) !== reference('10000004', visit, key)) wrong.push(`${n}/${key}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });
