@@ -1,5 +1,5 @@
 // The operator console, /console: server-rendered pages over the use cases in src/app/ (never over the HTTP API).
-// Sign-in with an API key in a POST body → an in-memory session (HttpOnly, SameSite=Strict cookie; Secure over https);
+// Sign-in with an API key in a POST body → a session in the store, seen by every instance (HttpOnly, SameSite=Strict cookie; Secure over https);
 // every state-changing form carries the session's CSRF token; wrong keys count against the API's auth throttle.
 // Mounted before the app's JSON-only guards (it speaks HTML and reads urlencoded forms); strict CSP, no script at all.
 import express, { Router, type Request, type Response } from 'express';
@@ -100,7 +100,7 @@ function issuesOf(view: Record<string, unknown> | undefined): FieldIssue[] {
 
 export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   const now = () => deps.clock().getTime();
-  const sessions = new SessionStore(now, deps.idleMs ?? DEFAULT_IDLE_MS);
+  const sessions = new SessionStore(deps.store, now, deps.idleMs ?? DEFAULT_IDLE_MS);
   const resolve = keyHashResolver(deps);
   const queryDeps: QueryDeps = { store: deps.store, now };
   const overviewDeps: FacilityOverviewDeps = {
@@ -136,11 +136,11 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
   /** The caller's live session whose key still works; undefined otherwise (a revoked key's session is ended). */
   const signedIn = async (req: Request): Promise<Signed | undefined> => {
     const id = cookies(req).get(SESSION_COOKIE);
-    const session = sessions.get(id);
+    const session = await sessions.get(id);
     if (!id || !session) return undefined;
     const principal = await resolve(session.keyHash);
     if (!principal) {
-      sessions.destroy(id);
+      await sessions.destroy(id);
       return undefined;
     }
     return { id, session, principal };
@@ -218,8 +218,8 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     const key = formField(req, 'apiKey').trim();
     const keyHash = key.length >= 8 && key.length <= 512 ? hashApiKey(key) : undefined;
     if (keyHash && (await resolve(keyHash))) {
-      sessions.destroy(cookies(req).get(SESSION_COOKIE)); // a fresh id at each sign-in (no fixation)
-      const { id } = sessions.create(keyHash);
+      await sessions.destroy(cookies(req).get(SESSION_COOKIE)); // a fresh id at each sign-in (no fixation)
+      const { id } = await sessions.create(keyHash);
       setCookie(req, res, SESSION_COOKIE, id);
       return void res.redirect(303, '/console');
     }
@@ -228,8 +228,8 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     html(res, 401, loginPage(ctx, t('login.wrong')));
   });
 
-  router.post('/console/logout', action((req, res, s) => {
-    sessions.destroy(s.id);
+  router.post('/console/logout', action(async (req, res, s) => {
+    await sessions.destroy(s.id);
     setCookie(req, res, SESSION_COOKIE, '', '; Max-Age=0');
     res.redirect(303, '/console');
   }));
@@ -258,9 +258,9 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     const t = textOf(localeOf(req));
     const done = await requeueVisit(queryDeps, scopeOf(s.principal), org, visitId);
     if (done.status === 'not-found') return void html(res, 404, errorPage(context(req, s), t('error.not-found')));
-    s.session.flash = done.status === 'requeued'
+    await sessions.flash(s.id, done.status === 'requeued'
       ? t('requeued.done', { visitId, previousState: t(`state.${done.previousState}`) })
-      : t('requeue.not-final', { visitId, state: t(`state.${done.state}`) });
+      : t('requeue.not-final', { visitId, state: t(`state.${done.state}`) }));
     deps.logger?.info({ org, visit: visitId, result: done.status }, 'visit requeue from the console');
     res.redirect(303, '/console/attention');
   }));
@@ -274,7 +274,7 @@ export function consoleRouter(deps: ConsoleDeps): ConsoleRouter {
     await setFacilityStatus(deps.store, org, status, now());
     deps.logger?.info({ org, status }, 'facility status changed from the console');
     if (status === 'active') await deps.probe?.(org);
-    s.session.flash = t(status === 'paused' ? 'paused.done' : 'resumed.done', { organizationId: org });
+    await sessions.flash(s.id, t(status === 'paused' ? 'paused.done' : 'resumed.done', { organizationId: org }));
     res.redirect(303, '/console');
   });
   router.post('/console/facilities/pause', setStatus('paused'));

@@ -202,6 +202,22 @@ CREATE TABLE import_jobs (
 CREATE INDEX import_jobs_running ON import_jobs (org) WHERE state = 'running';
 `,
   },
+  {
+    version: 8,
+    name: 'console_sessions: operator console sessions, so a session holds on every instance and through a restart',
+    sql: `
+-- id_hash: sha256 of the cookie value (a reader of the database cannot take a session over); key_hash: sha256 of the API key.
+-- last_seen: epoch ms (database clock) of the last use, rewritten at most every ~30 s; flash: the next page's one message.
+CREATE TABLE console_sessions (
+  id_hash   TEXT COLLATE "C" PRIMARY KEY,
+  key_hash  TEXT COLLATE "C" NOT NULL,
+  csrf      TEXT NOT NULL,
+  last_seen BIGINT NOT NULL,
+  flash     TEXT
+);
+CREATE INDEX console_sessions_last_seen ON console_sessions (last_seen);
+`,
+  },
 ];
 
 export const latestPgSchemaVersion = pgMigrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -22,8 +22,10 @@ import type {
   QuotaAnswer, ReencryptBatch, RetentionCutoffs, SharedTokenState, SharedTokenUpdate, RetentionPreview, RetentionResult, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState,
   VisitSummary,
 } from './types.js';
-import { QUOTA_MINUTES_KEPT_MS, type ImportJobRecord, type ImportJobReservation, type ImportJobUpdate } from './types.js';
+import { QUOTA_MINUTES_KEPT_MS, type ConsoleSessionRecord, type ImportJobRecord, type ImportJobReservation, type ImportJobUpdate } from './types.js';
 import { dropJob, finishJob, forgetJobs, getJob, reserveJob, updateJob } from './pg-import-jobs.js';
+import { createSession } from './pg-console-sessions.js';
+import { assertSessionArgs, CONSOLE_SESSION_COLUMNS, sessionStep, toConsoleSession, type DbConsoleSession } from './console-session-rows.js';
 import { assertJobArgs, assertNewJob } from './import-job-rows.js';
 import { visitLedgerPrefix } from './types.js';
 import {
@@ -876,6 +878,46 @@ export class PostgresStore implements Store {
       if (counted.rows[0]!.granted === 1) await c.query('DELETE FROM quota_minutes WHERE credential = $1 AND minute < $2', [credential, at - QUOTA_MINUTES_KEPT_MS]);
       return { granted: true, at };
     });
+  }
+
+  // ---- console sessions shared by instances (pg-console-sessions.ts): times on the store's clock -----------------
+
+  async createConsoleSession(idHash: string, session: Pick<ConsoleSessionRecord, 'keyHash' | 'csrf'>, idleMs: number, maxSessions: number, now: number): Promise<void> {
+    assertSessionArgs(idHash, now, idleMs, maxSessions);
+    await this.tx(async (c) => createSession(c, idHash, session, idleMs, maxSessions, await this.storeNow(c, now)));
+  }
+
+  /** One round trip for most requests (the row and the database clock); a write only to expire or to restart the idle clock. */
+  async getConsoleSession(idHash: string, idleMs: number, touchMs: number, now: number): Promise<ConsoleSessionRecord | undefined> {
+    assertSessionArgs(idHash, now, idleMs, touchMs);
+    const r = (await this.q<DbConsoleSession & { now: string }>(`SELECT ${CONSOLE_SESSION_COLUMNS}, ${SERVER_NOW} AS now FROM console_sessions WHERE id_hash = $1`, [idHash])).rows[0];
+    if (!r) return undefined;
+    const at = this.clock ? this.clock(now) : Number(r.now);
+    const step = sessionStep(Number(r.last_seen), idleMs, touchMs, at);
+    if (step === 'expired') {
+      await this.q('DELETE FROM console_sessions WHERE id_hash = $1 AND last_seen = $2', [idHash, r.last_seen]);
+      return undefined;
+    }
+    if (step === 'touch') await this.q('UPDATE console_sessions SET last_seen = $1 WHERE id_hash = $2 AND last_seen < $1', [at, idHash]);
+    return { ...toConsoleSession(r), ...(step === 'touch' ? { lastSeen: at } : {}) };
+  }
+
+  async setConsoleFlash(idHash: string, flash: string): Promise<void> {
+    await this.q('UPDATE console_sessions SET flash = $1 WHERE id_hash = $2', [flash, idHash]);
+  }
+
+  async clearConsoleFlash(idHash: string, flash: string): Promise<void> {
+    await this.q('UPDATE console_sessions SET flash = NULL WHERE id_hash = $1 AND flash = $2', [idHash, flash]);
+  }
+
+  async deleteConsoleSession(idHash: string): Promise<void> {
+    await this.q('DELETE FROM console_sessions WHERE id_hash = $1', [idHash]);
+  }
+
+  async countConsoleSessions(idleMs: number, now: number): Promise<number> {
+    assertTime('now', now);
+    const at = await this.storeNow(this.pool, now).catch((e: unknown) => Promise.reject(pgStorageError(e) ?? e));
+    return Number((await this.q<{ n: string }>('SELECT count(*) AS n FROM console_sessions WHERE last_seen >= $1', [at - idleMs])).rows[0]!.n);
   }
 
   // ---- import jobs shared by instances (pg-import-jobs.ts): times on the store's clock ---------------------------

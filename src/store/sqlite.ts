@@ -6,7 +6,7 @@ import { statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type {
-  ApiKeyImport, ApiKeyRow, ImportJobStore, BodyKeyCounts, QuotaAnswer, SharedTokenState, SharedTokenUpdate, Claim, ClaimedVisit, Counts, ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, DueSplit, EarlierWeighing, FacilityFacts, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
+  ApiKeyImport, ApiKeyRow, ImportJobStore, ConsoleSessionStore, BodyKeyCounts, QuotaAnswer, SharedTokenState, SharedTokenUpdate, Claim, ClaimedVisit, Counts, ReencryptBatch, RetentionCutoffs, RetentionPreview, RetentionResult, DueSplit, EarlierWeighing, FacilityFacts, FacilityState, IdentityEntry, IngestItem, IngestStatus, LedgerEntry, RejectionEntry, RejectionIssue, RejectionListFilter, Store, StoredRejection, VisitEvent, VisitListFilter, VisitRow, VisitState, VisitSummary,
 } from './types.js';
 import { visitLedgerPrefix } from './types.js';
 import { latestSchemaVersion, migrations } from './migrations.js';
@@ -16,6 +16,7 @@ import { plainRecordCodec, recordAad, sealedKeyId, type RecordCodec } from './re
 import * as atRest from './sqlite-at-rest.js';
 import { sharedStateOf } from './sqlite-shared-state.js';
 import { importJobsOf } from './sqlite-import-jobs.js';
+import { consoleSessionsOf } from './sqlite-console-sessions.js';
 import {
   assertClaim, assertLimit, assertTime, checkedIngestItem, FINAL_STATES, listColumns, nonEmpty, STATES, summarise, summaryIssues, toApiKeyRow,
   toFacilityState, toLedgerEntry, toSummary, toVisitEvent, toVisitRow, unreadableOutcome, type DbApiKey, type DbEvent, type DbFacilityState, type DbSummary, type DbVisitOf,
@@ -423,6 +424,7 @@ class SqliteStore implements Store {
   private readonly tx: ReturnType<typeof makeTransactions>;
   private readonly shared: ReturnType<typeof sharedStateOf>;
   private readonly jobs: ImportJobStore;
+  private readonly consoleSessions: ConsoleSessionStore;
   /** Prepared list queries by SQL text: the filters combine into few shapes. */
   private readonly listStatements = new Map<string, Database.Statement<unknown[]>>();
 
@@ -432,6 +434,32 @@ class SqliteStore implements Store {
     this.tx = makeTransactions(db, this.s, codec);
     this.shared = sharedStateOf(db, codec);
     this.jobs = importJobsOf(db);
+    this.consoleSessions = consoleSessionsOf(db);
+  }
+
+  // Console sessions every process on the file sees: see sqlite-console-sessions.ts.
+  createConsoleSession(...a: Parameters<ConsoleSessionStore['createConsoleSession']>) {
+    return this.consoleSessions.createConsoleSession(...a);
+  }
+
+  getConsoleSession(...a: Parameters<ConsoleSessionStore['getConsoleSession']>) {
+    return this.consoleSessions.getConsoleSession(...a);
+  }
+
+  setConsoleFlash(...a: Parameters<ConsoleSessionStore['setConsoleFlash']>) {
+    return this.consoleSessions.setConsoleFlash(...a);
+  }
+
+  clearConsoleFlash(...a: Parameters<ConsoleSessionStore['clearConsoleFlash']>) {
+    return this.consoleSessions.clearConsoleFlash(...a);
+  }
+
+  deleteConsoleSession(...a: Parameters<ConsoleSessionStore['deleteConsoleSession']>) {
+    return this.consoleSessions.deleteConsoleSession(...a);
+  }
+
+  countConsoleSessions(...a: Parameters<ConsoleSessionStore['countConsoleSessions']>) {
+    return this.consoleSessions.countConsoleSessions(...a);
   }
 
   // Import jobs every process on the file sees: see sqlite-import-jobs.ts.

@@ -542,7 +542,31 @@ export interface LeaseStore {
   releaseLease(name: string, holder: string): Promise<void>;
 }
 
-export interface Store extends OutboxStore, LedgerStore, IdentityStore, FacilityStore, ApiKeyStore, AtRestStore, QuotaStore, TokenStore, LeaseStore, ImportJobStore {
+/** A console session as the store keeps it, under the sha256 of its id (the cookie value): never the id itself. */
+export interface ConsoleSessionRecord {
+  /** sha256 of the API key signed in with (never the key; resolved again on every request). */
+  keyHash: string;
+  csrf: string;
+  /** Last use as last written (writes are spaced, see getConsoleSession's touchMs). */
+  lastSeen: number;
+  /** One message shown on the next page. */
+  flash?: string;
+}
+
+/** Console sessions every instance sees: an operator stays signed in whichever instance answers. */
+export interface ConsoleSessionStore {
+  /** Keeps a new session; first forgets expired ones and, beyond maxSessions − 1 live ones, the least recently seen. */
+  createConsoleSession(idHash: string, session: Pick<ConsoleSessionRecord, 'keyHash' | 'csrf'>, idleMs: number, maxSessions: number, now: number): Promise<void>;
+  /** The live session (lastSeen rewritten when touchMs or more old); an expired one is deleted and undefined returned. */
+  getConsoleSession(idHash: string, idleMs: number, touchMs: number, now: number): Promise<ConsoleSessionRecord | undefined>;
+  setConsoleFlash(idHash: string, flash: string): Promise<void>;
+  /** Clears the flash if it is still this one (a newer one set meanwhile by another request stays). */
+  clearConsoleFlash(idHash: string, flash: string): Promise<void>;
+  deleteConsoleSession(idHash: string): Promise<void>;
+  countConsoleSessions(idleMs: number, now: number): Promise<number>;
+}
+
+export interface Store extends OutboxStore, LedgerStore, IdentityStore, FacilityStore, ApiKeyStore, AtRestStore, QuotaStore, TokenStore, LeaseStore, ImportJobStore, ConsoleSessionStore {
   /**
    * Commits one tiny row (readiness: proves the store can still write, not just read). Rejects with StorageError when
    * it cannot. Optional: a store without it is taken as writable while it answers reads.

@@ -1,5 +1,9 @@
 // The operator console over HTTP: sign-in and sessions, CSRF, escaping, facility isolation, admin-only actions.
+import { createHash } from 'node:crypto';
 import { AuthThrottle } from '../../src/api/auth-throttle.js';
+import { hashApiKey } from '../../src/api/auth.js';
+import { SessionStore } from '../../src/console/sessions.js';
+import { StorageError } from '../../src/store/storage-error.js';
 import { CONTENT_SECURITY_POLICY, SESSION_COOKIE } from '../../src/console/router.js';
 import { facilityConfig } from '../queries/harness.js';
 import { A, B, consoleHarness, csrfOf, KEY, NOW, visits } from './harness.js';
@@ -31,15 +35,15 @@ describe('console sign-in and sessions', () => {
     expect(cookie).not.toContain('Secure'); // plain http here; Secure when the request came over https
     const proxied = await h.agent().post('/console/login').set('X-Forwarded-Proto', 'https').type('form').send({ apiKey: KEY[A] }).expect(303);
     expect(sessionCookie(proxied.headers['set-cookie'])).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
-    h.console.sessions.destroy(/^ilp_console=([^;]+)/.exec(sessionCookie(proxied.headers['set-cookie'])!)![1]);
+    await h.console.sessions.destroy(/^ilp_console=([^;]+)/.exec(sessionCookie(proxied.headers['set-cookie'])!)![1]);
     const overview = await a.get('/console').expect(200);
     expect(overview.text).toContain(`Masuk sebagai fasilitas ${A}.`);
     expect(overview.text).not.toContain(KEY[A]!);
-    expect(h.console.sessions.size).toBe(1);
+    expect(await h.console.sessions.count()).toBe(1);
 
     const out = await a.post('/console/logout').type('form').send({ _csrf: csrfOf(overview.text) }).expect(303);
     expect(sessionCookie(out.headers['set-cookie'])).toMatch(/^ilp_console=; .*Max-Age=0/);
-    expect(h.console.sessions.size).toBe(0);
+    expect(await h.console.sessions.count()).toBe(0);
     // The old cookie value is worthless now.
     await h.agent().get('/console/attention').set('Cookie', cookie.split(';')[0]!).expect(401);
   });
@@ -69,7 +73,7 @@ describe('console sign-in and sessions', () => {
     h.setNow(NOW.getTime() + 178_001); // 60.001 s after the last use
     const expired = await a.get('/console/attention').expect(401);
     expect(expired.text).toContain('Sesi Anda berakhir. Silakan masuk lagi.');
-    expect(h.console.sessions.size).toBe(0);
+    expect(await h.console.sessions.count()).toBe(0);
   });
 
   it('ends the sessions of a key revoked after sign-in', async () => {
@@ -82,6 +86,44 @@ describe('console sign-in and sessions', () => {
     await a.get('/console/attention').expect(200);
     await h.store.revokeApiKey(hashApiKey(key), NOW.getTime());
     await a.get('/console/attention').expect(401);
+  });
+
+  it('keeps the session in the store under the hash of its id: another instance (or a restart) reads it, the id itself opens nothing', async () => {
+    const h = consoleHarness();
+    const a = h.agent();
+    const login = await a.post('/console/login').type('form').send({ apiKey: KEY[A] }).expect(303);
+    const id = /^ilp_console=([^;]+)/.exec(sessionCookie(login.headers['set-cookie'])!)![1]!;
+    expect(await h.store.getConsoleSession(id, 60_000, 30_000, NOW.getTime())).toBeUndefined();
+    const kept = await h.store.getConsoleSession(createHash('sha256').update(id).digest('hex'), 60_000, 30_000, NOW.getTime());
+    expect(kept).toMatchObject({ keyHash: hashApiKey(KEY[A]!) });
+    // A second console over the same store, as another instance has: the same session, the same CSRF token.
+    const other = new SessionStore(h.store, () => NOW.getTime());
+    expect((await other.get(id))!.csrf).toBe(csrfOf((await a.get('/console').expect(200)).text));
+    await other.destroy(id);
+    await a.get('/console/attention').expect(401);
+  });
+
+  it('shows a flash once, wherever the next page is read', async () => {
+    const h = consoleHarness();
+    const a = await h.signIn('admin');
+    const token = csrfOf((await a.get('/console').expect(200)).text);
+    await a.post('/console/facilities/pause').type('form').send({ _csrf: token, organizationId: A }).expect(303);
+    expect((await a.get('/console').expect(200)).text).toContain('id="flash"');
+    expect((await a.get('/console').expect(200)).text).not.toContain('id="flash"');
+  });
+
+  it('answers a storage failure while reading the session with the 503 storage answer, never a crash', async () => {
+    const h = consoleHarness();
+    const a = await h.signIn(A);
+    const read = h.store.getConsoleSession;
+    h.store.getConsoleSession = () => Promise.reject(new StorageError('SQLITE_IOERR', 'io', true));
+    const res = await a.get('/console/attention').expect(503);
+    expect(res.headers['retry-after']).toBe('30');
+    await a.post('/console/login').type('form').send({ apiKey: KEY[A] }).expect(303); // sign-in writes, it does not read
+    h.store.createConsoleSession = () => Promise.reject(new StorageError('SQLITE_FULL', 'full', true));
+    await h.agent().post('/console/login').type('form').send({ apiKey: KEY[A] }).expect(503);
+    h.store.getConsoleSession = read;
+    await a.get('/console/attention').expect(200);
   });
 
   it('answers pages and forms without a session with 401 and the login page', async () => {
@@ -213,7 +255,7 @@ describe('console requests from elsewhere', () => {
     expect(sessionCookie(login.headers['set-cookie'])).toBeDefined();
     const token = csrfOf((await a.get('/console').expect(200)).text);
     await a.post('/console/logout').set('Origin', 'null').type('form').send({ _csrf: token }).expect(403);
-    expect(h.console.sessions.size).toBe(2); // the https sign-in above and this one: the logout was refused
+    expect(await h.console.sessions.count()).toBe(2); // the https sign-in above and this one: the logout was refused
   });
 
   it('answers odd form bodies without a crash: repeated or prototype-named fields, too large a body', async () => {

@@ -1,6 +1,7 @@
 // Two service processes on one PostgreSQL database, as behind a load balancer: a spreadsheet uploaded to instance A
 // is polled on instance B (the job's record is the store's), another facility sees no trace of it on either, and the
-// quota use over the last hour that B reports counts the platform requests A made. Skipped loudly without PostgreSQL.
+// quota use over the last hour that B reports counts the platform requests A made; a console session signed in on A
+// works on B and signed out on B is refused by A. Skipped loudly without PostgreSQL.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,7 @@ async function signIn(url: string, apiKey: string): Promise<{ cookie: string; cs
   return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)![1]! };
 }
 
-describePostgres('two instances on one PostgreSQL database: import jobs and quota use', (server) => {
+describePostgres('two instances on one PostgreSQL database: import jobs, quota use and console sessions', (server) => {
   let work: string;
   let svc: CompiledService;
   beforeAll(() => {
@@ -35,7 +36,7 @@ describePostgres('two instances on one PostgreSQL database: import jobs and quot
   });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  it('answers the poll of a job on the other instance, keeps it to its facility, and counts every instance in the quota use', async () => {
+  it('answers the poll of a job on the other instance, keeps it to its facility, counts every instance in the quota use, shares console sessions', async () => {
     const sim = await startSimulator({ port: 0, clients: [A, B].map((f) => ({ clientId: f.clientId, clientSecret: f.clientSecret, organizationId: f.organizationId })) });
     const databaseUrl = await server().newDatabase();
     const dir = fs.mkdtempSync(path.join(work, 'run-'));
@@ -78,7 +79,22 @@ describePostgres('two instances on one PostgreSQL database: import jobs and quot
       const otherUse = (await call(two, 'GET', `/ilp/facilities/${OTHER}`, B.apiKey)).body.quotaLastHour.requests;
       expect(otherUse).toBeLessThan(overview.body.quotaLastHour.requests);
       expect((await call(one, 'GET', `/ilp/facilities/${OTHER}`, B.apiKey)).body.quotaLastHour.requests).toBe(otherUse);
+
+      // One console session, every instance: signed in on one, a requeue with its CSRF token on two (a sent visit: 303
+      // with the "not final" message), that message shown on one, signed out on two → one refuses the cookie.
+      const [visitId] = (await call(one, 'GET', '/ilp/visits?state=sent', A.apiKey)).body.items.map((v: { visitId: string }) => v.visitId);
+      const form2 = (fields: Record<string, string>) => ({
+        method: 'POST', redirect: 'manual' as const, headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(),
+      });
+      const requeue = await fetch(`${two}/console/requeue`, form2({ _csrf: s.csrf, organizationId: ORG, visitId }));
+      expect([requeue.status, requeue.headers.get('location')]).toEqual([303, '/console/attention']);
+      expect(await (await fetch(`${one}/console/attention`, { headers: { cookie: s.cookie } })).text()).toContain(`Kunjungan ${visitId} tidak dapat diantrekan kembali`);
+      expect((await fetch(`${two}/console/requeue`, form2({ _csrf: 'not-the-token', organizationId: ORG, visitId }))).status).toBe(403);
+      expect((await fetch(`${two}/console/logout`, form2({ _csrf: s.csrf }))).status).toBe(303);
+      expect((await fetch(`${one}/console/attention`, { headers: { cookie: s.cookie } })).status).toBe(401);
+      expect((await fetch(`${two}/console/attention`, { headers: { cookie: s.cookie } })).status).toBe(401);
       expect(output.join('\n')).not.toContain('3273016712240003');
+      expect(output.join('\n')).not.toContain(s.cookie.split('=')[1]!);
     } finally {
       for (const p of live) {
         p.child.kill('SIGTERM');

@@ -11,6 +11,7 @@ import { queriesContract } from './queries.js';
 import { weighingsContract } from './weighings.js';
 import { sharedStateContract } from './shared-state.js';
 import { importJobsContract } from './import-jobs.js';
+import { consoleSessionsContract } from './console-sessions.js';
 import type { MakeStore } from './harness.js';
 
 export type { MakeStore, MakeStoreOptions, StoreUnderTest } from './harness.js';
@@ -27,5 +28,6 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     dueSplitContract(makeStore);
     sharedStateContract(makeStore);
     importJobsContract(makeStore);
+    consoleSessionsContract(makeStore);
   });
 }
