@@ -93,7 +93,7 @@ class Found {
     return this.loc;
   }
 }
-type Getter = ((root: Record<string, unknown>, base: string) => Found[]) & { from: (start: Found) => Found[] };
+type Getter = ((root: Record<string, unknown>, base: string) => readonly Found[]) & { from: (start: Found) => readonly Found[] };
 /** A path's values in the current run (shared by every rule reading that path: never mutate the list). */
 type RunGetter = (run: Run) => readonly Found[];
 type Compiled = (res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[], run: Run) => void;
@@ -106,8 +106,8 @@ const isEmpty = (v: unknown): boolean =>
  *  starts the walk at an earlier finding (its location then prefixes the new ones). */
 export function compilePath(path: string): Getter {
   const segs = path ? path.split('.').map(toSegment) : [];
-  const getter = (start: Found): Found[] => {
-    let cur: Found[] = [start];
+  const getter = (start: Found): readonly Found[] => {
+    let cur: readonly Found[] = [start];
     for (let s = 0; s < segs.length && cur.length > 0; s++) cur = step(cur, segs[s]);
     return cur;
   };
@@ -120,9 +120,9 @@ export function compilePath(path: string): Getter {
 interface Segment { readonly name: string; readonly choice: string | undefined; readonly suffix: string }
 const toSegment = (name: string): Segment => ({ name, choice: name.endsWith('[x]') ? name.slice(0, -3) : undefined, suffix: `.${name}` });
 
-/** The values one segment below `cur` (arrays flattened, in order). */
-function step(cur: readonly Found[], seg: Segment): Found[] {
-  const next: Found[] = [];
+/** The values one segment below `cur` (arrays flattened, in order); no list is allocated when there are none (the usual case). */
+function step(cur: readonly Found[], seg: Segment): readonly Found[] {
+  let next: Found[] | undefined;
   const choice = seg.choice;
   for (let j = 0; j < cur.length; j++) {
     const f = cur[j];
@@ -130,11 +130,17 @@ function step(cur: readonly Found[], seg: Segment): Found[] {
     if (!isObj(v)) continue;
     if (choice !== undefined) {
       for (const k in v) {
-        if (k.length > choice.length && k.startsWith(choice) && k.charCodeAt(choice.length) >= 65 && k.charCodeAt(choice.length) <= 90) push(next, v[k], f, `.${k}`);
+        if (k.length > choice.length && k.startsWith(choice) && k.charCodeAt(choice.length) >= 65 && k.charCodeAt(choice.length) <= 90) {
+          const x = v[k];
+          if (x !== undefined && x !== null) push((next ??= []), x, f, `.${k}`);
+        }
       }
-    } else push(next, v[seg.name], f, seg.suffix);
+    } else {
+      const x = v[seg.name];
+      if (x !== undefined && x !== null) push((next ??= []), x, f, seg.suffix);
+    }
   }
-  return next;
+  return next ?? NONE;
 }
 
 const NONE: readonly Found[] = Object.freeze([]);
@@ -164,22 +170,45 @@ class PathPlan {
   }
 }
 
-/** One run of a resource type's rules over one resource: each path's values, walked on first read (most paths are absent). */
-class Run {
-  private readonly memo: Array<readonly Found[] | undefined>;
-  constructor(private readonly nodes: readonly PathNode[], root: Found) {
-    this.memo = new Array<readonly Found[] | undefined>(nodes.length);
-    this.memo[0] = [root];
-  }
+/** Every path's values in one resource, by trie node id. */
+type Walk = (root: Found) => ReadonlyArray<readonly Found[]>;
 
+/**
+ * Generates the walk of a plan (at start-up, from the project's own profiles/, never from input): one function per resource
+ * type and layer, one statement per trie node, each child read with its property name written out. Written out, each read has
+ * its own inline cache and stays monomorphic; the same read in one shared step() saw every property of every resource type
+ * and was the engine's main cost. Names are embedded with JSON.stringify; choice types (`effective[x]`) go through step().
+ */
+function compileWalk(nodes: readonly PathNode[]): Walk {
+  const lines = ['const m0 = [root];'];
+  for (let i = 1; i < nodes.length; i++) {
+    const { parent, seg } = nodes[i];
+    if (seg.choice !== undefined) {
+      lines.push(`const m${i} = m${parent}.length === 0 ? NONE : step(m${parent}, segs[${i}]);`);
+      continue;
+    }
+    lines.push(
+      `let m${i} = NONE;`,
+      `for (let j = 0; j < m${parent}.length; j++) {`,
+      `  const f = m${parent}[j], v = f.v;`,
+      `  if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;`,
+      `  const x = v[${JSON.stringify(seg.name)}];`,
+      `  if (x === undefined || x === null) continue;`,
+      `  if (m${i} === NONE) m${i} = [];`,
+      `  push(m${i}, x, f, ${JSON.stringify(seg.suffix)});`,
+      '}',
+    );
+  }
+  lines.push(`return [${nodes.map((_, i) => `m${i}`).join(', ')}];`);
+  const make = new Function('step', 'push', 'NONE', 'segs', `'use strict';\nreturn function walk(root) {\n${lines.join('\n')}\n};`) as (...deps: unknown[]) => Walk;
+  return make(step, push, NONE, nodes.map((n) => n.seg));
+}
+
+/** One run of a resource type's rules over one resource: each path's values, walked once before the first rule. */
+class Run {
+  constructor(private readonly memo: ReadonlyArray<readonly Found[]>) {}
   values(id: number): readonly Found[] {
-    const known = this.memo[id];
-    if (known !== undefined) return known;
-    const node = this.nodes[id];
-    const from = this.values(node.parent);
-    const found = from.length === 0 ? NONE : step(from, node.seg);
-    this.memo[id] = found.length === 0 ? NONE : found;
-    return found;
+    return this.memo[id];
   }
 }
 
@@ -270,21 +299,22 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
       return (_res, base, ctx, out, run) => {
         const vals = get(run);
         let matched = false;
-        const bad: [string, string][] = [];
+        // `all`: each bad reference is reported where found; `any`: only the first, when none matched.
+        let firstBad: Found | undefined;
         for (const f of vals) {
           const v = f.v;
           const ref = isObj(v) ? v.reference : undefined;
           if (typeof ref !== 'string' || ref === '') {
-            bad.push([`${f.p}.reference`, 'no literal reference']);
+            if (any) firstBad ??= f;
+            else emit(out, 'value', `${f.p}.reference`, 'no literal reference');
             continue;
           }
           const t = referenceType(ref, ctx.refTypes);
           if (t === undefined || (t !== null && targets.has(t))) matched = true;
-          else bad.push([`${f.p}.reference`, t === null ? 'not a valid reference' : `points to ${t}`]);
+          else if (any) firstBad ??= f;
+          else emit(out, 'value', `${f.p}.reference`, t === null ? 'not a valid reference' : `points to ${t}`);
         }
-        if (any) {
-          if (!matched) emit(out, vals.length ? 'value' : 'required', vals.length ? bad[0][0] : `${base}.${path}`);
-        } else for (const [at, why] of bad) emit(out, 'value', at, why);
+        if (any && !matched) emit(out, firstBad ? 'value' : 'required', firstBad ? `${firstBad.p}.reference` : `${base}.${path}`);
       };
     }
     case 'systems': {
@@ -326,7 +356,7 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
         for (const f of get(run)) {
           const v = f.v;
           if (!isObj(v)) continue;
-          const codings = Array.isArray(v.coding) ? v.coding : [];
+          const codings: readonly unknown[] = Array.isArray(v.coding) ? v.coding : NONE;
           let fromListed = false;
           let firstUnlisted = -1;
           for (let i = 0; i < codings.length; i++) {
@@ -563,7 +593,7 @@ export interface CompiledRules {
 export function compileRules(set: RuleSet): CompiledRules {
   if (!set || typeof set.version !== 'string' || !Array.isArray(set.rules)) throw new Error('rules file: needs "version" and "rules"');
   // Per resource type and layer: the rules in file order, over one path trie.
-  interface Layer { plan: PathPlan; checks: Compiled[] }
+  interface Layer { plan: PathPlan; checks: Compiled[]; walk?: Walk }
   const newLayer = (): Layer => ({ plan: new PathPlan(), checks: [] });
   const byType = new Map<string, { base: Layer; profile: Layer }>();
   const ids = new Map<string, RuleDef>();
@@ -582,12 +612,14 @@ export function compileRules(set: RuleSet): CompiledRules {
     }
     ids.set(rule.id, rule);
   }
+  // The walks, once every rule has interned its paths.
+  for (const slot of byType.values()) for (const layer of [slot.base, slot.profile]) layer.walk = compileWalk(layer.plan.nodes);
   const none = { base: newLayer(), profile: newLayer() };
   const star = byType.get('*') ?? none;
   const runLayer = (layer: Layer, res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[]) => {
     const checks = layer.checks;
     if (checks.length === 0) return;
-    const run = new Run(layer.plan.nodes, new Found(res, undefined, base));
+    const run = new Run((layer.walk as Walk)(new Found(res, undefined, base)));
     for (let i = 0; i < checks.length; i++) checks[i](res, base, ctx, out, run);
   };
   return {
