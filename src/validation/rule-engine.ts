@@ -1,10 +1,10 @@
 // Layer 2: SATUSEHAT profile rules, kept as data (profiles/satusehat-rules.json) and compiled once into closures.
 // A rule = where (resourceType + FHIRPath-like path), when (simple conditions), what (a check kind), and how bad
 // (severity, confidence). This file knows the check kinds; it knows nothing about particular SATUSEHAT elements.
-// Compiled per resource type: the paths of all its rules form one trie (`component.code` and `component.valueQuantity` share
-// `component`), and each run walks each trie node at most once, on first use, for every rule that reads it (about 40 rules
-// per Observation read about 25 distinct paths). tests/validation/rule-engine-equivalence.test.ts pins the findings to the
-// earlier one-walk-per-rule interpreter (kept in tests/validation/reference/).
+// Compiled per resource type and layer: the paths of all its rules form one trie (`component.code` and `component.valueQuantity`
+// share `component`), walked once per resource by a generated function (compileWalk) before the rules read their paths' values
+// from it (about 40 rules per Observation read about 25 distinct paths; one walk per rule before). The findings are pinned to
+// that earlier interpreter, kept in tests/validation/reference/, by the rule-engine-equivalence tests.
 import { issue, type Issue, type Severity } from './outcome.js';
 import { ORG_IDENTIFIER_BASE } from '../util/systems.js';
 import { parseDateTime } from './parse-datetime.js';
@@ -84,7 +84,7 @@ export interface RuleContext {
 class Found {
   private loc: string | undefined;
   /** `seg` (`.code`) and `index` (≥ 0 for an array item) place the value under `parent`; the root carries its location as `seg`. */
-  constructor(readonly v: unknown, readonly parent: Found | undefined, private readonly seg: string, private readonly index = -1) {}
+  constructor(readonly v: unknown, private readonly parent: Found | undefined, private readonly seg: string, private readonly index = -1) {}
   get p(): string {
     if (this.loc === undefined) {
       const at = this.parent ? this.parent.p + this.seg : this.seg;
@@ -100,7 +100,12 @@ type Compiled = (res: Record<string, unknown>, base: string, ctx: RuleContext, o
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isEmpty = (v: unknown): boolean =>
-  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isObj(v) && Object.keys(v).length === 0);
+  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isObj(v) && !hasOwnKey(v));
+/** Object.keys(v).length > 0 without building the list (every `required` check on an element asks it). */
+function hasOwnKey(v: Record<string, unknown>): boolean {
+  for (const k in v) if (Object.hasOwn(v, k)) return true;
+  return false;
+}
 
 /** Compiles `a.b.c` / `effective[x]` into a getter returning every value with its FHIRPath location (arrays flattened). `from`
  *  starts the walk at an earlier finding (its location then prefixes the new ones). */
