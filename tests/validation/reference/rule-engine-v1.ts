@@ -4,6 +4,8 @@
 import { issue, type Issue } from '../../../src/validation/outcome.js';
 import { ORG_IDENTIFIER_BASE } from '../../../src/util/systems.js';
 import type { Condition, RuleDef, RuleSet, RuleContext, CompiledRules } from '../../../src/validation/rule-engine.js';
+// Unchanged by the compiled engine, so shared rather than copied: the reference-type parser and the all-strings walk.
+import { referenceType, walkStrings } from '../../../src/validation/rule-engine.js';
 
 /** A value found at a path. Its FHIRPath location is built on first read of `p`: only a reported finding needs it, and building one
  *  string per value was a good part of running the rules. */
@@ -76,16 +78,6 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 // The facilities' identifier namespace from mappings/systems.json; under either scheme for the strict check (any sys-ids identifier).
 const SYS_IDS = new RegExp(`^https?://${escapeRegExp(ORG_IDENTIFIER_BASE.replace(/^https?:\/\//, ''))}`);
 const ORG_REF = /^Organization\/([^/?#]+)$/;
-
-/** The resource type a literal reference points to; undefined when it cannot be known here (urn:uuid outside a Bundle, #contained). */
-export function referenceType(ref: string, refTypes?: ReadonlyMap<string, string>): string | undefined | null {
-  if (ref.startsWith('urn:')) return refTypes?.get(ref);
-  if (ref.startsWith('#')) return undefined;
-  const q = ref.indexOf('?');
-  if (q > 0) return /^[A-Z][A-Za-z]+$/.test(ref.slice(0, q)) ? ref.slice(0, q) : null; // conditional: Patient?identifier=...
-  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(ref);
-  return m ? m[1] : null;
-}
 
 function compileConditions(conds: Condition[] | undefined): ((res: Record<string, unknown>) => boolean) | undefined {
   if (!conds?.length) return undefined;
@@ -378,47 +370,6 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
 }
 
 const URI_KEYS = new Set(['system', 'url']);
-
-/**
- * Iterative walks (deep input must not overflow the stack) over the string values under the given keys: `visit` is called, with
- * the value's FHIRPath location, for each value `matches` accepts. Every resource is walked and almost none has a match, so a first
- * walk only looks; locations are built in a second walk, when there is something to report (building them was most of the cost).
- */
-export function walkStrings(root: unknown, base: string, keys: ReadonlySet<string>, matches: (value: string) => boolean, visit: (value: string, at: string) => void): void {
-  if (!someString(root, keys, matches)) return;
-  const stack: Array<{ v: unknown; p: string }> = [{ v: root, p: base }];
-  while (stack.length) {
-    const { v, p } = stack.pop() as { v: unknown; p: string };
-    if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push({ v: v[i], p: `${p}[${i}]` });
-    } else if (isObj(v)) {
-      for (const k in v) {
-        const x = v[k];
-        if (typeof x === 'string') {
-          if (keys.has(k) && matches(x)) visit(x, `${p}.${k}`);
-        } else if (typeof x === 'object' && x !== null) stack.push({ v: x, p: `${p}.${k}` });
-      }
-    }
-  }
-}
-
-function someString(root: unknown, keys: ReadonlySet<string>, matches: (value: string) => boolean): boolean {
-  const stack: unknown[] = [root];
-  while (stack.length) {
-    const v = stack.pop();
-    if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push(v[i]);
-    } else if (isObj(v)) {
-      for (const k in v) {
-        const x = v[k];
-        if (typeof x === 'string') {
-          if (keys.has(k) && matches(x)) return true;
-        } else if (typeof x === 'object' && x !== null) stack.push(x);
-      }
-    }
-  }
-  return false;
-}
 
 /** Validates the rule data and compiles it once. Throws on malformed data (caught at start-up, not per request). */
 export function compileRules(set: RuleSet): CompiledRules {
