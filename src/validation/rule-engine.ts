@@ -126,9 +126,9 @@ interface Segment { readonly name: string; readonly choice: string | undefined; 
 const toSegment = (name: string): Segment => ({ name, choice: name.endsWith('[x]') ? name.slice(0, -3) : undefined, suffix: `.${name}` });
 
 /** The values one segment below `cur` (arrays flattened, in order); no list is allocated when there are none (the usual case). */
-function step(cur: readonly Found[], seg: Segment): readonly Found[] {
+function step(cur: readonly Found[], segment: Segment): readonly Found[] {
   let next: Found[] | undefined;
-  const choice = seg.choice;
+  const { choice, name: seg, suffix } = segment;
   for (let j = 0; j < cur.length; j++) {
     const f = cur[j];
     const v = f.v;
@@ -141,8 +141,8 @@ function step(cur: readonly Found[], seg: Segment): readonly Found[] {
         }
       }
     } else {
-      const x = v[seg.name];
-      if (x !== undefined && x !== null) push((next ??= []), x, f, seg.suffix);
+      const x = v[seg];
+      if (x !== undefined && x !== null) push((next ??= []), x, f, suffix);
     }
   }
   return next ?? NONE;
