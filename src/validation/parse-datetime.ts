@@ -2,6 +2,8 @@
 // Date.parse was the profile rules' most expensive call. Anything else (other lengths, days after the 28th, leap seconds,
 // years before 1000, …) goes to Date.parse itself, so the result is Date.parse's in every case
 // (tests/validation/parse-datetime.test.ts compares them).
+// Not src/mapping/datetime.ts's parseDateTime: that one is the source record's strict grammar (offset required, real offsets
+// only, seconds optional, undefined when wrong); this one must say exactly what Date.parse says of any FHIR value.
 
 const digit = (s: string, i: number): number => {
   const c = s.charCodeAt(i) - 48;
@@ -9,7 +11,8 @@ const digit = (s: string, i: number): number => {
 };
 const two = (s: string, i: number): number => digit(s, i) * 10 + digit(s, i + 1);
 
-export function parseDateTime(s: string): number {
+/** Date.parse(s), the common shape read by hand. */
+export function epochMsOf(s: string): number {
   const n = s.length;
   // 19 characters of date and time, then `.fff` or nothing, then `Z` or `±hh:mm`.
   const frac = n === 24 || n === 29;

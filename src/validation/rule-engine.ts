@@ -7,7 +7,7 @@
 // that earlier interpreter, kept in tests/validation/reference/, by the rule-engine-equivalence tests.
 import { issue, type Issue, type Severity } from './outcome.js';
 import { ORG_IDENTIFIER_BASE } from '../util/systems.js';
-import { parseDateTime } from './parse-datetime.js';
+import { epochMsOf } from './parse-datetime.js';
 
 export type Confidence = 'OFF' | 'OFF-copy' | 'OFF-draft' | 'COM' | 'UNV';
 
@@ -458,7 +458,7 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
         for (const f of get(run)) {
           const v = f.v;
           if (typeof v !== 'string') continue;
-          const t = parseDateTime(v);
+          const t = epochMsOf(v);
           if (Number.isNaN(t)) continue; // the format rule reports it
           if (min !== undefined && t < min) emit(out, 'value', f.p, 'before 2022-08-31');
           else if (c.notFuture && t > ctx.nowMs) emit(out, 'value', f.p, 'in the future');
@@ -471,8 +471,8 @@ function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, 
         const a = get(run);
         const b = other(run);
         if (a.length !== 1 || b.length !== 1) return; // absence is a `required` rule's business
-        const ta = typeof a[0].v === 'string' ? parseDateTime(a[0].v) : NaN;
-        const tb = typeof b[0].v === 'string' ? parseDateTime(b[0].v) : NaN;
+        const ta = typeof a[0].v === 'string' ? epochMsOf(a[0].v) : NaN;
+        const tb = typeof b[0].v === 'string' ? epochMsOf(b[0].v) : NaN;
         if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta <= tb) emit(out, 'value', a[0].p);
       };
     }
