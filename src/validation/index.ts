@@ -54,12 +54,14 @@ export function loadRuleSet(file = RULES_FILE): RuleSet {
 export function createValidator(options: CreateValidatorOptions = {}): Validator {
   const rules: CompiledRules = compileRules(options.rules ?? loadRuleSet());
   const noCtx: RuleContext = { nowMs: 0 };
-  const checkBindings = createBindingChecker(options.requiredBindings ?? loadRequiredBindings());
+  const bindings = options.requiredBindings ?? loadRequiredBindings();
   // Base-R4 cardinality rules and required bindings run for every resource the structure layer sees, nested ones included.
-  const structure = new R4Structure(loadR4Module(options.r4Module ?? GENERATED_R4_MODULE), (res, base, out) => {
-    rules.run(res, base, noCtx, out, 'base');
-    checkBindings(res, base, out);
-  });
+  // Caller-supplied bindings data never counts as the generated data (the structure layer's fast path checks that one).
+  const structure = new R4Structure(
+    loadR4Module(options.r4Module ?? GENERATED_R4_MODULE),
+    (res, base, out) => rules.run(res, base, noCtx, out, 'base'),
+    { check: createBindingChecker(bindings), inputHash: options.requiredBindings ? undefined : bindings.inputHash },
+  );
 
   function validate(payload: unknown, opts: ValidateOptions): Issue[] {
     const out: Issue[] = [];

@@ -13,6 +13,8 @@ interface ElementNode {
   valueSet?: string;
 }
 export interface RequiredBindingsData {
+  /** Hash of the generator's inputs (scripts/gen-r4-bindings.mjs). */
+  inputHash?: string;
   source: string;
   resourceTypes: string[];
   counts: { bindings: number; enforcedBySchema: number; enforcedByBindings: number; skipped: number };
