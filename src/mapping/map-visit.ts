@@ -9,7 +9,7 @@ import { messageIssue } from '../i18n/issues.js';
 import { analyseVisit, type DiagnosisPlan, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
 import { growthObservations } from './growth-observations.js';
 import { derivedInterpretations } from './adult-interpretations.js';
-import { deterministicUuid } from './uuid.js';
+import { visitFullUrls } from './uuid.js';
 import { buildFindingObservation, interpretationElement, observationShell, type ObservationContext } from './finding-observations.js';
 import { ownEntry } from '../util/own.js';
 import type { MapOptions, MapResult, MappedEntry, MappingTables, ResolvedIds, SystemsTable, VisitRecord } from './types.js';
@@ -256,7 +256,7 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
   if (!plan) return { issues, entries: [] };
   const r = plan.record;
   const sys = tables.systems;
-  const url = (key: string) => `urn:uuid:${deterministicUuid(r.organizationId, r.visitId, key)}`;
+  const url = visitFullUrls(r.organizationId, r.visitId);
 
   const warnings: Issue[] = [];
   const patientUrl = url('patient');
