@@ -92,17 +92,19 @@ interface VisitContext {
   g: GrowthTables;
   refs: GrowthRefs;
   url: (key: string) => string;
+  /** The fullUrl of a measurement's Observation entry. */
+  measurementUrl: (m: MeasurementPlan) => string;
   issues: Issue[];
 }
 
-const measurementUrl = (ctx: VisitContext, m: MeasurementPlan) => ctx.url(`observation/${m.m.code}.${m.n}`);
-
 /** The growth Observations of a visit (children up to 18 years; nothing for adults), and the issues on facility-sent values,
- *  implausible z-scores and the weight-gain basis. `previous`: a previous weighing the caller knows, used when the record has none. */
+ *  implausible z-scores and the weight-gain basis. `previous`: a previous weighing the caller knows, used when the record has none.
+ *  `measurementUrl`: the fullUrl of a measurement's entry, when the caller has it already (default: named again by `url`). */
 export function growthObservations(
   plan: VisitPlan, tables: MappingTables, refs: GrowthRefs, url: (key: string) => string, previous?: { weighing: Weighing; from: WeighingSource },
+  measurementUrl: (m: MeasurementPlan) => string = (m) => url(`observation/${m.m.code}.${m.n}`),
 ): { entries: MappedEntry[]; issues: Issue[] } {
-  const ctx: VisitContext = { plan, sys: tables.systems, g: tables.growth, refs, url, issues: [] };
+  const ctx: VisitContext = { plan, sys: tables.systems, g: tables.growth, refs, url, measurementUrl, issues: [] };
   const r = plan.record;
   const entries: MappedEntry[] = [];
   const standard = standardAt(daysBetween(r.patient.birthDate, plan.start.localDate));
@@ -144,7 +146,7 @@ function zScoreEntry(
   if (sent && z) ctx.issues.push(...disagreements(g, indicator, z, sent.rep, `growth.reported[${sent.i}]`, g.status.reportTolerance.zScore));
   const code: CodeableConcept = { coding: entry.codes.map((c) => resolveCoding(g.status, c)), text: entry.label.id };
   const key = `observation/${indicator}.1`;
-  const obs = growthObservation(ctx, indicator, code, sources[0]?.effective ?? plan.start.utc, sources.map((m) => measurementUrl(ctx, m)));
+  const obs = growthObservation(ctx, indicator, code, sources[0]?.effective ?? plan.start.utc, sources.map(ctx.measurementUrl));
   if (value !== undefined) obs.valueQuantity = { value, unit: g.status.zscoreUnit.unit, system: sys.codeSystems.ucum.url, code: g.status.zscoreUnit.code };
   if (category) obs.interpretation = [{ coding: [category.interpretation], text: category.display.id }];
   if (z?.implausible) {
@@ -159,7 +161,7 @@ function weightGainEntry(ctx: VisitContext, gain: WeightGainAssessed, weight: Me
   const wg = g.status.weightGain;
   const status = wg.statuses[gain.status];
   const key = 'observation/weight-gain.1';
-  const obs = growthObservation(ctx, 'weight-gain', { coding: [resolveCoding(g.status, wg.code)] }, weight.effective, [measurementUrl(ctx, weight)]);
+  const obs = growthObservation(ctx, 'weight-gain', { coding: [resolveCoding(g.status, wg.code)] }, weight.effective, [ctx.measurementUrl(weight)]);
   obs.valueCodeableConcept = { coding: [resolveCoding(g.status, status.interpretation)], text: status.display.id };
   return { key, fullUrl: ctx.url(key), resource: obs };
 }

@@ -266,14 +266,21 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
   if (refs.createPatient) entries.push({ key: 'patient', fullUrl: patientUrl, resource: patient });
   const encounterUrl = url('encounter');
   // Keyed by code, not rank: a re-ranked diagnosis stays the same Condition (ledger, retraction).
-  const conditions = plan.diagnoses.map((d) => ({ d, key: `condition/${d.code}` }));
-  const diagnosis = conditions.map(({ d, key }) => encounterDiagnosis(d, url(key), tables));
+  const conditions = plan.diagnoses.map((d) => {
+    const key = `condition/${d.code}`;
+    return { d, key, fullUrl: url(key) };
+  });
+  const diagnosis = conditions.map(({ d, fullUrl }) => encounterDiagnosis(d, fullUrl, tables));
   entries.push({ key: 'encounter', fullUrl: encounterUrl, resource: buildEncounter(plan, sys, refs, diagnosis) });
   const obsCtx = observationContext(plan, sys, refs, encounterUrl);
   const derived = derivedInterpretations(plan, tables);
+  // The growth Observations' derivedFrom name these entries again: their fullUrls are kept, not hashed twice.
+  const measurementUrls = new Map<MeasurementPlan, string>();
   for (const m of plan.measurements) {
     const key = `observation/${m.m.code}.${m.n}`;
-    entries.push({ key, fullUrl: url(key), resource: buildObservation(m, obsCtx, sys, derived.get(m)) });
+    const fullUrl = url(key);
+    measurementUrls.set(m, fullUrl);
+    entries.push({ key, fullUrl, resource: buildObservation(m, obsCtx, sys, derived.get(m)) });
   }
   // Finding keys never equal measurement keys (checked at load), so the keys and identifiers stay unique.
   for (const f of plan.findings) {
@@ -281,7 +288,7 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
     entries.push({ key, fullUrl: url(key), resource: buildFindingObservation(f, obsCtx, sysUrl(sys, 'ucum')) });
   }
   const previous = opts.previousWeighing && { weighing: opts.previousWeighing, from: opts.previousWeighing.from };
-  const growth = growthObservations(plan, tables, { patient: refs.patient, practitioner: refs.practitioner, encounter: encounterUrl }, url, previous);
+  const growth = growthObservations(plan, tables, { patient: refs.patient, practitioner: refs.practitioner, encounter: encounterUrl }, url, previous, (m) => measurementUrls.get(m)!);
   entries.push(...growth.entries);
   warnings.push(...growth.issues);
   for (const p of plan.immunizations) {
@@ -289,7 +296,7 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
     entries.push({ key, fullUrl: url(key), resource: buildImmunization(p, plan, sys, refs, encounterUrl) });
   }
   // Last, so adding them kept the order (and ids) of the entries before; the Encounter refers forward to them within the transaction.
-  for (const { d, key } of conditions) entries.push({ key, fullUrl: url(key), resource: buildCondition(d, plan, tables, refs, encounterUrl) });
+  for (const { d, key, fullUrl } of conditions) entries.push({ key, fullUrl, resource: buildCondition(d, plan, tables, refs, encounterUrl) });
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries.map((e) => bundleEntry(e, r, sys)) };
   return { bundle, patient, entries, issues: [...issues, ...warnings] };
 }

@@ -7,8 +7,8 @@
 const NAMESPACE = Buffer.from('4f0c7b1e9a3d4c58b2e61d7f3a9c0e25', 'hex');
 const SEP = '\u001f'; // unit separator: cannot occur in the ids the schema accepts, so ('a','bc') ≠ ('ab','c')
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 /** Message scratch (namespace ‖ name ‖ padding), grown when a name is longer; reused: mapping is synchronous. */
 let scratch = new Uint8Array(256);
 const words = new Int32Array(80);
@@ -34,28 +34,22 @@ export function deterministicUuid(...parts: string[]): string {
 }
 
 /**
- * The fullUrls of one visit's entries: `urn:uuid:` + deterministicUuid(organizationId, visitId, key), each key hashed once (the
- * Encounter's diagnoses and the growth Observations' derivedFrom name entries made elsewhere in the visit). The bytes of namespace ‖
- * organizationId ‖ visitId are encoded once per visit, not once per key. Mapping is synchronous: a namer is used while its visit maps.
+ * The fullUrls of one visit's entries: `urn:uuid:` + deterministicUuid(organizationId, visitId, key). The bytes of namespace ‖
+ * organizationId ‖ visitId are encoded once per visit, not once per key. Each call hashes: callers keep a fullUrl they need twice
+ * (a memo keyed by the key text cost about what it saved). Mapping is synchronous: a namer is used while its visit maps.
  */
 export function visitFullUrls(organizationId: string, visitId: string): (key: string) => string {
   const prefix = `${organizationId}${SEP}${visitId}${SEP}`;
   const owner = {};
   let prefixLen = 0;
-  const made = new Map<string, string>();
   return (key: string): string => {
-    let url = made.get(key);
-    if (url !== undefined) return url;
     // The scratch holds this visit's prefix unless another name was hashed since (deterministicUuid, another visit).
     if (prefixOwner !== owner) {
       prefixLen = writeName(prefix, 16);
       scratch.set(NAMESPACE, 0);
       prefixOwner = owner;
     }
-    const len = writeName(key, prefixLen);
-    url = fullUrlOf(sha1(scratch, len));
-    made.set(key, url);
-    return url;
+    return fullUrlOf(sha1(scratch, writeName(key, prefixLen)));
   };
 }
 
@@ -73,6 +67,7 @@ function writeName(name: string, at: number): number {
   }
   const msg = scratch;
   let len = at;
+  // ASCII by hand (Buffer.write's wrapper cost more than this loop for names this short); anything else through TextEncoder.
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c >= 0x80) return at + encoder.encodeInto(name, msg.subarray(at)).written;
@@ -86,7 +81,7 @@ function sha1(msg: Uint8Array, len: number): Int32Array {
   const blocks = (len + 9 + 63) >> 6;
   const end = blocks << 6;
   msg[len] = 0x80;
-  msg.fill(0, len + 1, end - 4);
+  for (let i = len + 1; i < end - 4; i++) msg[i] = 0; // a few bytes: a loop is cheaper than fill's native call
   const bits = len * 8; // names are short: the length fits the low 32 bits
   msg[end - 4] = bits >>> 24;
   msg[end - 3] = (bits >>> 16) & 0xff;
