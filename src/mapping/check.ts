@@ -189,16 +189,24 @@ function ruleHolds(w: DiagnosisWhen, r: VisitRecord, facts: VisitFacts, chosen: 
   if (w.noMeasurements !== undefined && w.noMeasurements !== (facts.measured.size === 0)) return false;
   if (w.nothingChosen && chosen > 0) return false;
   if (w.immunizations) {
+    // Some immunization matches, and (vaccinesOnly) every matching one is of those vaccines: one loop, no filtered copy.
     const q = w.immunizations;
-    const matching = (r.immunizations ?? []).filter((im) =>
-      (q.status === undefined || im.status === q.status)
-      && (q.sources === undefined || q.sources.includes(im.source))
-      && (q.notDoneReasons === undefined || (im.notDoneReason !== undefined && q.notDoneReasons.includes(im.notDoneReason))));
-    if (!matching.length) return false;
-    if (q.vaccinesOnly && !matching.every((im) => q.vaccinesOnly!.includes(im.vaccine))) return false;
+    const list = r.immunizations ?? [];
+    let matched = false;
+    for (let i = 0; i < list.length; i++) {
+      const im = list[i];
+      if (q.status !== undefined && im.status !== q.status) continue;
+      if (q.sources !== undefined && !q.sources.includes(im.source)) continue;
+      if (q.notDoneReasons !== undefined && (im.notDoneReason === undefined || !q.notDoneReasons.includes(im.notDoneReason))) continue;
+      if (q.vaccinesOnly && !q.vaccinesOnly.includes(im.vaccine)) return false;
+      matched = true;
+    }
+    if (!matched) return false;
   }
   return true;
 }
+
+const NO_CONDITIONS: DiagnosisWhen = {};
 
 /** Diagnoses derived from the visit's services by mappings/diagnoses.json: per slot the first rule that holds (and whose code is new). */
 function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, visitDate: string, findings: FindingPlan[]): DiagnosisPlan[] {
@@ -208,10 +216,13 @@ function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, 
   const out: DiagnosisPlan[] = [];
   const status = tables.diagnoses.defaults.clinicalStatus.code;
   for (const { rules } of ix.diagnosisSlots) {
-    const rule = rules.find((x) => !out.some((d) => d.code === x.code) && ruleHolds(x.when ?? {}, r, facts, out.length));
+    const rule = rules.find((x) => !out.some((d) => d.code === x.code) && ruleHolds(x.when ?? NO_CONDITIONS, r, facts, out.length));
     if (!rule) continue;
     const display = ix.icd10Displays.get(rule.code);
-    out.push({ code: rule.code, rank: out.length + 1, clinicalStatus: status, ruleId: rule.id, ...(display !== undefined && { display }) });
+    // Two literals rather than a spread (a slow generic copy); the same keys in the same order.
+    out.push(display !== undefined
+      ? { code: rule.code, rank: out.length + 1, clinicalStatus: status, ruleId: rule.id, display }
+      : { code: rule.code, rank: out.length + 1, clinicalStatus: status, ruleId: rule.id });
   }
   return out;
 }
@@ -251,7 +262,7 @@ function checkMeasurements(c: Checker, tables: MappingTables, list: VisitMeasure
     if (interpretation === null) continue;
     const n = (counts.get(m.code) ?? 0) + 1;
     counts.set(m.code, n);
-    out.push({ m, n, ix, value, effective, ...(interpretation && { interpretation }) });
+    out.push(interpretation ? { m, n, ix, value, effective, interpretation } : { m, n, ix, value, effective });
   }
   return out;
 }

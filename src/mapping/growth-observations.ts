@@ -45,13 +45,15 @@ export function visitGrowthFacts(plan: VisitPlan, g: GrowthTables): VisitGrowthF
   const head = firstOf(plan, keys.headCircumference);
   const muac = firstOf(plan, keys.muac);
   if (!weight && !length && !head && !muac) return undefined;
-  const input: GrowthInput = {
-    sex: r.patient.gender, birthDate: r.patient.birthDate, visitDate,
-    ...(weight && { weightKg: weight.value }),
-    ...(length && { lengthHeightCm: length.value, position: length.m.position ?? ownEntry(keys.lengthHeight, length.m.code) }),
-    ...(head && { headCircumferenceCm: head.value }),
-    ...(muac && { muacCm: muac.value }),
-  };
+  // Assigned in turn rather than spread in (slow generic copies); the same keys in the same order.
+  const input: GrowthInput = { sex: r.patient.gender, birthDate: r.patient.birthDate, visitDate };
+  if (weight) input.weightKg = weight.value;
+  if (length) {
+    input.lengthHeightCm = length.value;
+    input.position = length.m.position ?? ownEntry(keys.lengthHeight, length.m.code);
+  }
+  if (head) input.headCircumferenceCm = head.value;
+  if (muac) input.muacCm = muac.value;
   const { results } = computeGrowth(input, g.who);
   const both = [weight, length].filter((m): m is MeasurementPlan => m !== undefined);
   const sources = new Map<Indicator, MeasurementPlan[]>([
@@ -63,7 +65,7 @@ export function visitGrowthFacts(plan: VisitPlan, g: GrowthTables): VisitGrowthF
     ['head-circumference-for-age', head ? [head] : []],
     ['muac-for-age', muac ? [muac] : []],
   ]);
-  return { input, results, sources, ...(weight && { weight }) };
+  return weight ? { input, results, sources, weight } : { input, results, sources };
 }
 
 function growthObservation(ctx: VisitContext, key: string, code: CodeableConcept, effective: string, derivedFrom: string[]): Observation {
@@ -72,7 +74,7 @@ function growthObservation(ctx: VisitContext, key: string, code: CodeableConcept
   const cat = g.status.observationCategory.code;
   const obs: Observation = {
     resourceType: 'Observation',
-    identifier: [{ system: sys.identifiers.observation.url.replace('{organizationId}', r.organizationId), value: `${r.visitId}.${key}.1` }],
+    identifier: [{ system: ctx.identifierSystem, value: `${r.visitId}.${key}.1` }],
     status: 'final',
     category: [{ coding: [{ system: sys.codeSystems.observationCategory.url, code: cat, display: ownEntry(sys.codes.observationCategories, cat)?.display ?? cat }] }],
     code,
@@ -92,6 +94,8 @@ interface VisitContext {
   g: GrowthTables;
   refs: GrowthRefs;
   url: (key: string) => string;
+  /** The Observation identifier system, the organization filled in (once per visit). */
+  identifierSystem: string;
   /** The fullUrl of a measurement's Observation entry. */
   measurementUrl: (m: MeasurementPlan) => string;
   issues: Issue[];
@@ -104,8 +108,9 @@ export function growthObservations(
   plan: VisitPlan, tables: MappingTables, refs: GrowthRefs, url: (key: string) => string, previous?: { weighing: Weighing; from: WeighingSource },
   measurementUrl: (m: MeasurementPlan) => string = (m) => url(`observation/${m.m.code}.${m.n}`),
 ): { entries: MappedEntry[]; issues: Issue[] } {
-  const ctx: VisitContext = { plan, sys: tables.systems, g: tables.growth, refs, url, measurementUrl, issues: [] };
   const r = plan.record;
+  const identifierSystem = tables.systems.identifiers.observation.url.replace('{organizationId}', r.organizationId);
+  const ctx: VisitContext = { plan, sys: tables.systems, g: tables.growth, refs, url, identifierSystem, measurementUrl, issues: [] };
   const entries: MappedEntry[] = [];
   const standard = standardAt(daysBetween(r.patient.birthDate, plan.start.localDate));
   if (!standard) return { entries, issues: ctx.issues };
