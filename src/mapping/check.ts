@@ -162,10 +162,11 @@ function checkDiagnoses(c: Checker, list: VisitDiagnosis[], tables: MappingTable
     .sort((a, b) => (a.d.rank ?? Infinity) - (b.d.rank ?? Infinity) || a.i - b.i)
     .map(({ d, onset }, n) => {
       const display = d.display ?? c.ix.icd10Displays.get(d.code);
-      return {
-        code: d.code, rank: n + 1, clinicalStatus: d.clinicalStatus ?? defaultStatus,
-        ...(display !== undefined && { display }), ...(onset !== undefined && { onset }),
-      };
+      // Assigned in turn rather than spread in (slow generic copies); the same keys in the same order.
+      const plan: DiagnosisPlan = { code: d.code, rank: n + 1, clinicalStatus: d.clinicalStatus ?? defaultStatus };
+      if (display !== undefined) plan.display = display;
+      if (onset !== undefined) plan.onset = onset;
+      return plan;
     });
 }
 
@@ -177,15 +178,22 @@ interface VisitFacts {
   found: Set<string>;
 }
 
+/** list.some((x) => set.has(x)), as a loop (every rule of every visit asks; nothing to ask when the set is empty). */
+function someIn(list: readonly string[], set: ReadonlySet<string>): boolean {
+  if (set.size === 0) return false;
+  for (let i = 0; i < list.length; i++) if (set.has(list[i])) return true;
+  return false;
+}
+
 function ruleHolds(w: DiagnosisWhen, r: VisitRecord, facts: VisitFacts, chosen: number): boolean {
   if (w.settings && !w.settings.includes(r.setting)) return false;
   if (w.gender !== undefined && r.patient.gender !== w.gender) return false;
   if (w.minAgeMonths !== undefined && facts.ageMonths < w.minAgeMonths) return false;
   if (w.belowAgeMonths !== undefined && facts.ageMonths >= w.belowAgeMonths) return false;
-  if (w.measurementsAny && !w.measurementsAny.some((m) => facts.measured.has(m))) return false;
-  if (w.measurementsNone && w.measurementsNone.some((m) => facts.measured.has(m))) return false;
-  if (w.findingsAny && !w.findingsAny.some((k) => facts.found.has(k))) return false;
-  if (w.findingsNone && w.findingsNone.some((k) => facts.found.has(k))) return false;
+  if (w.measurementsAny && !someIn(w.measurementsAny, facts.measured)) return false;
+  if (w.measurementsNone && someIn(w.measurementsNone, facts.measured)) return false;
+  if (w.findingsAny && !someIn(w.findingsAny, facts.found)) return false;
+  if (w.findingsNone && someIn(w.findingsNone, facts.found)) return false;
   if (w.noMeasurements !== undefined && w.noMeasurements !== (facts.measured.size === 0)) return false;
   if (w.nothingChosen && chosen > 0) return false;
   if (w.immunizations) {
@@ -216,7 +224,12 @@ function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, 
   const out: DiagnosisPlan[] = [];
   const status = tables.diagnoses.defaults.clinicalStatus.code;
   for (const { rules } of ix.diagnosisSlots) {
-    const rule = rules.find((x) => !out.some((d) => d.code === x.code) && ruleHolds(x.when ?? NO_CONDITIONS, r, facts, out.length));
+    // The first rule whose code is new to the visit and whose conditions hold.
+    let rule: (typeof rules)[number] | undefined;
+    for (let i = 0; i < rules.length && !rule; i++) {
+      const x = rules[i];
+      if (!out.some((d) => d.code === x.code) && ruleHolds(x.when ?? NO_CONDITIONS, r, facts, out.length)) rule = x;
+    }
     if (!rule) continue;
     const display = ix.icd10Displays.get(rule.code);
     // Two literals rather than a spread (a slow generic copy); the same keys in the same order.
