@@ -106,7 +106,10 @@ export function checkBundle(bundle: Record<string, unknown>, base: string, out: 
     const rt = res?.resourceType;
     const type = typeof rt === 'string' ? rt : 'resource';
     const fu = e.fullUrl;
-    if (typeof fu === 'string' && typeof rt === 'string' && !types.has(fu)) types.set(fu, rt);
+    // A non-empty fullUrl not seen before cannot be in `types` yet (it is entered in `seen` below whenever it is in `types`), so
+    // only a repeated or empty one needs types.has: one Map lookup fewer per entry.
+    const first = typeof fu === 'string' && fu !== '' ? seen.get(fu) : undefined;
+    if (typeof fu === 'string' && typeof rt === 'string' && ((first === undefined && fu !== '') || !types.has(fu))) types.set(fu, rt);
     if (typeof fu !== 'string' || fu === '') {
       out.push(issue('error', 'required', `Invalid resource ${type}: missing fullUrl`, `${base}.entry[${i}].fullUrl`, '20021'));
     } else {
@@ -118,7 +121,6 @@ export function checkBundle(bundle: Record<string, unknown>, base: string, out: 
         out.push(issue('error', 'value', `Invalid ${type}.fullUrl: invalid UUID format`, `${base}.entry[${i}].fullUrl`, '20019'));
       }
       // The first entry of each fullUrl is kept: `seen` is also the set of fullUrls that references resolve against.
-      const first = seen.get(fu);
       if (first !== undefined) out.push(issue('error', 'duplicate', `Invalid ${type}.fullUrl: duplicate of entry[${first}]`, `${base}.entry[${i}].fullUrl`, '20020'));
       else seen.set(fu, i);
     }
