@@ -109,11 +109,11 @@ export function growthObservations(
   measurementUrl: (m: MeasurementPlan) => string = (m) => url(`observation/${m.m.code}.${m.n}`),
 ): { entries: MappedEntry[]; issues: Issue[] } {
   const r = plan.record;
-  const identifierSystem = tables.systems.identifiers.observation.url.replace('{organizationId}', r.organizationId);
-  const ctx: VisitContext = { plan, sys: tables.systems, g: tables.growth, refs, url, identifierSystem, measurementUrl, issues: [] };
   const entries: MappedEntry[] = [];
   const standard = standardAt(daysBetween(r.patient.birthDate, plan.start.localDate));
-  if (!standard) return { entries, issues: ctx.issues };
+  if (!standard) return { entries, issues: [] };
+  const identifierSystem = tables.systems.identifiers.observation.url.replace('{organizationId}', r.organizationId);
+  const ctx: VisitContext = { plan, sys: tables.systems, g: tables.growth, refs, url, identifierSystem, measurementUrl, issues: [] };
   const facts = visitGrowthFacts(plan, ctx.g);
   const computed = new Map<Indicator, ZScore>();
   for (const x of facts?.results ?? []) if (x.status === 'computed') computed.set(x.indicator, x);
