@@ -14,7 +14,18 @@ import { buildFindingObservation, interpretationElement, observationShell, type 
 import { ownEntry } from '../util/own.js';
 import type { MapOptions, MapResult, MappedEntry, MappingTables, ResolvedIds, SystemsTable, VisitRecord } from './types.js';
 
-const sysUrl = (t: SystemsTable, k: keyof SystemsTable['codeSystems']) => t.codeSystems[k].url;
+/** The code system URLs of the systems table last used, by key: one property read per coding instead of two (the second on
+ *  entries of many shapes). The tables are not changed after loading; another tables object gets its own. */
+let urlsOf: SystemsTable | undefined;
+let codeSystemUrls: Record<string, string> = {};
+function sysUrl(t: SystemsTable, k: keyof SystemsTable['codeSystems']): string {
+  if (t !== urlsOf) {
+    codeSystemUrls = Object.fromEntries(Object.entries(t.codeSystems).map(([key, v]) => [key, v.url]));
+    urlsOf = t;
+  }
+  // A key the table lacks fails as it did (reading .url of undefined).
+  return codeSystemUrls[k] ?? t.codeSystems[k].url;
+}
 const orgUrl = (template: string, organizationId: string) => template.replace('{organizationId}', organizationId);
 
 function coding(system: string, code: string, display?: string): Coding {
