@@ -8,7 +8,6 @@ const NAMESPACE = Buffer.from('4f0c7b1e9a3d4c58b2e61d7f3a9c0e25', 'hex');
 const SEP = '\u001f'; // unit separator: cannot occur in the ids the schema accepts, so ('a','bc') ≠ ('ab','c')
 
 const encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 /** Message scratch (namespace ‖ name ‖ padding), grown when a name is longer; reused: mapping is synchronous. */
 let scratch = new Uint8Array(256);
 const words = new Int32Array(80);
@@ -29,8 +28,8 @@ export function deterministicUuid(...parts: string[]): string {
   const len = writeName(name, 16);
   scratch.set(NAMESPACE, 0);
   prefixOwner = undefined;
-  const h = sha1(scratch, len);
-  return hexUuid(h[0], h[1], h[2], h[3]);
+  writeUuid(sha1(scratch, len));
+  return FULL_URL.toString('latin1', 9, 45);
 }
 
 /**
@@ -141,29 +140,23 @@ function sha1(msg: Uint8Array, len: number): Int32Array {
   return out;
 }
 
-/** The first 16 digest bytes (words w0–w3) as a UUID, with the version (5) and RFC 4122 variant bits set. */
-function hexUuid(w0: number, w1: number, w2: number, w3: number): string {
-  return HEX[w0 >>> 24] + HEX[(w0 >>> 16) & 0xff] + HEX[(w0 >>> 8) & 0xff] + HEX[w0 & 0xff] + '-' +
-    HEX[w1 >>> 24] + HEX[(w1 >>> 16) & 0xff] + '-' +
-    HEX[((w1 >>> 8) & 0x0f) | 0x50] + HEX[w1 & 0xff] + '-' +
-    HEX[((w2 >>> 24) & 0x3f) | 0x80] + HEX[(w2 >>> 16) & 0xff] + '-' +
-    HEX[(w2 >>> 8) & 0xff] + HEX[w2 & 0xff] +
-    HEX[w3 >>> 24] + HEX[(w3 >>> 16) & 0xff] + HEX[(w3 >>> 8) & 0xff] + HEX[w3 & 0xff];
-}
-
-/** `urn:uuid:` + hexUuid, written as bytes and read as one flat string (a concatenation of 21 pieces made a rope that every later
- *  Map lookup and serialisation of the fullUrl flattened again); the four dashes stay where they are. */
+/** `urn:uuid:` and a UUID's 36 characters, the four dashes in place: the first 16 digest bytes are written into it as hex (with
+ *  the version (5) and RFC 4122 variant bits set) and read as one flat string (a concatenation of 21 pieces made a rope that
+ *  every later Map lookup and serialisation of the fullUrl flattened again). */
 const FULL_URL = Buffer.from('urn:uuid:00000000-0000-0000-0000-000000000000', 'latin1');
 const HEX_CHAR = Buffer.from('0123456789abcdef', 'latin1');
 function putHex(at: number, byte: number): void {
   FULL_URL[at] = HEX_CHAR[(byte >>> 4) & 15];
   FULL_URL[at + 1] = HEX_CHAR[byte & 15];
 }
-function fullUrlOf(h: Int32Array): string {
+function writeUuid(h: Int32Array): void {
   const w0 = h[0], w1 = h[1], w2 = h[2], w3 = h[3];
   putHex(9, w0 >>> 24); putHex(11, w0 >>> 16); putHex(13, w0 >>> 8); putHex(15, w0);
   putHex(18, w1 >>> 24); putHex(20, w1 >>> 16); putHex(23, ((w1 >>> 8) & 0x0f) | 0x50); putHex(25, w1);
   putHex(28, ((w2 >>> 24) & 0x3f) | 0x80); putHex(30, w2 >>> 16); putHex(33, w2 >>> 8); putHex(35, w2);
   putHex(37, w3 >>> 24); putHex(39, w3 >>> 16); putHex(41, w3 >>> 8); putHex(43, w3);
+}
+function fullUrlOf(h: Int32Array): string {
+  writeUuid(h);
   return FULL_URL.toString('latin1', 0, 45);
 }
