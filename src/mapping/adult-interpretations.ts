@@ -24,19 +24,23 @@ export function derivedInterpretations(plan: VisitPlan, tables: MappingTables): 
   const months = ageInMonths(plan.record.patient.birthDate, plan.start.localDate);
   const t = tables.growth.status;
   const { kek, bmi, bloodPressure: bp } = t.adult;
-  // Measurement key → its classifier, for the schemes that apply to this patient (keys and ages from growth-status.json).
-  const classifiers = new Map<string, (value: number) => Classified | undefined>();
-  if (appliesTo(kek.applies, plan, months)) classifiers.set(kek.measurement, (v) => classifyKek(t, v));
-  if (appliesTo(bmi.applies, plan, months)) classifiers.set(bmi.measurement, (v) => classifyAdultBmi(t, v));
-  if (appliesTo(bp.applies, plan, months)) {
-    // Each reading on its own scale, so an Observation's interpretation is about its own value and does not change when the
-    // other reading is corrected or removed (the visit's category is the higher of the two).
-    classifiers.set(bp.measurements.systolic, (v) => classifyBloodPressureReading(t, 'systolic', v));
-    classifiers.set(bp.measurements.diastolic, (v) => classifyBloodPressureReading(t, 'diastolic', v));
-  }
+  // Which schemes apply to this patient (keys and ages from growth-status.json). Asked per measurement in the reverse order of
+  // the map of key → classifier this replaces (a later scheme naming the same key won there), without building that map per visit.
+  const kekOn = appliesTo(kek.applies, plan, months);
+  const bmiOn = appliesTo(bmi.applies, plan, months);
+  // Each reading on its own scale, so an Observation's interpretation is about its own value and does not change when the
+  // other reading is corrected or removed (the visit's category is the higher of the two).
+  const bpOn = appliesTo(bp.applies, plan, months);
+  const classify = (code: string, v: number): Classified | undefined => {
+    if (bpOn && code === bp.measurements.diastolic) return classifyBloodPressureReading(t, 'diastolic', v);
+    if (bpOn && code === bp.measurements.systolic) return classifyBloodPressureReading(t, 'systolic', v);
+    if (bmiOn && code === bmi.measurement) return classifyAdultBmi(t, v);
+    if (kekOn && code === kek.measurement) return classifyKek(t, v);
+    return undefined;
+  };
   for (const m of plan.measurements) {
     if (m.interpretation) continue; // the facility's own reading wins
-    const c = classifiers.get(m.m.code)?.(m.value);
+    const c = classify(m.m.code, m.value);
     if (c) out.set(m, element(c));
   }
   return out;

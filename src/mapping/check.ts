@@ -162,10 +162,11 @@ function checkDiagnoses(c: Checker, list: VisitDiagnosis[], tables: MappingTable
     .sort((a, b) => (a.d.rank ?? Infinity) - (b.d.rank ?? Infinity) || a.i - b.i)
     .map(({ d, onset }, n) => {
       const display = d.display ?? c.ix.icd10Displays.get(d.code);
-      return {
-        code: d.code, rank: n + 1, clinicalStatus: d.clinicalStatus ?? defaultStatus,
-        ...(display !== undefined && { display }), ...(onset !== undefined && { onset }),
-      };
+      // Assigned in turn rather than spread in (slow generic copies); the same keys in the same order.
+      const plan: DiagnosisPlan = { code: d.code, rank: n + 1, clinicalStatus: d.clinicalStatus ?? defaultStatus };
+      if (display !== undefined) plan.display = display;
+      if (onset !== undefined) plan.onset = onset;
+      return plan;
     });
 }
 
@@ -177,28 +178,43 @@ interface VisitFacts {
   found: Set<string>;
 }
 
+/** list.some((x) => set.has(x)), as a loop (every rule of every visit asks; nothing to ask when the set is empty). */
+function someIn(list: readonly string[], set: ReadonlySet<string>): boolean {
+  if (set.size === 0) return false;
+  for (let i = 0; i < list.length; i++) if (set.has(list[i])) return true;
+  return false;
+}
+
 function ruleHolds(w: DiagnosisWhen, r: VisitRecord, facts: VisitFacts, chosen: number): boolean {
   if (w.settings && !w.settings.includes(r.setting)) return false;
   if (w.gender !== undefined && r.patient.gender !== w.gender) return false;
   if (w.minAgeMonths !== undefined && facts.ageMonths < w.minAgeMonths) return false;
   if (w.belowAgeMonths !== undefined && facts.ageMonths >= w.belowAgeMonths) return false;
-  if (w.measurementsAny && !w.measurementsAny.some((m) => facts.measured.has(m))) return false;
-  if (w.measurementsNone && w.measurementsNone.some((m) => facts.measured.has(m))) return false;
-  if (w.findingsAny && !w.findingsAny.some((k) => facts.found.has(k))) return false;
-  if (w.findingsNone && w.findingsNone.some((k) => facts.found.has(k))) return false;
+  if (w.measurementsAny && !someIn(w.measurementsAny, facts.measured)) return false;
+  if (w.measurementsNone && someIn(w.measurementsNone, facts.measured)) return false;
+  if (w.findingsAny && !someIn(w.findingsAny, facts.found)) return false;
+  if (w.findingsNone && someIn(w.findingsNone, facts.found)) return false;
   if (w.noMeasurements !== undefined && w.noMeasurements !== (facts.measured.size === 0)) return false;
   if (w.nothingChosen && chosen > 0) return false;
   if (w.immunizations) {
+    // Some immunization matches, and (vaccinesOnly) every matching one is of those vaccines: one loop, no filtered copy.
     const q = w.immunizations;
-    const matching = (r.immunizations ?? []).filter((im) =>
-      (q.status === undefined || im.status === q.status)
-      && (q.sources === undefined || q.sources.includes(im.source))
-      && (q.notDoneReasons === undefined || (im.notDoneReason !== undefined && q.notDoneReasons.includes(im.notDoneReason))));
-    if (!matching.length) return false;
-    if (q.vaccinesOnly && !matching.every((im) => q.vaccinesOnly!.includes(im.vaccine))) return false;
+    const list = r.immunizations ?? [];
+    let matched = false;
+    for (let i = 0; i < list.length; i++) {
+      const im = list[i];
+      if (q.status !== undefined && im.status !== q.status) continue;
+      if (q.sources !== undefined && !q.sources.includes(im.source)) continue;
+      if (q.notDoneReasons !== undefined && (im.notDoneReason === undefined || !q.notDoneReasons.includes(im.notDoneReason))) continue;
+      if (q.vaccinesOnly && !q.vaccinesOnly.includes(im.vaccine)) return false;
+      matched = true;
+    }
+    if (!matched) return false;
   }
   return true;
 }
+
+const NO_CONDITIONS: DiagnosisWhen = {};
 
 /** Diagnoses derived from the visit's services by mappings/diagnoses.json: per slot the first rule that holds (and whose code is new). */
 function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, visitDate: string, findings: FindingPlan[]): DiagnosisPlan[] {
@@ -208,10 +224,18 @@ function deriveDiagnoses(ix: TableIndex, tables: MappingTables, r: VisitRecord, 
   const out: DiagnosisPlan[] = [];
   const status = tables.diagnoses.defaults.clinicalStatus.code;
   for (const { rules } of ix.diagnosisSlots) {
-    const rule = rules.find((x) => !out.some((d) => d.code === x.code) && ruleHolds(x.when ?? {}, r, facts, out.length));
+    // The first rule whose code is new to the visit and whose conditions hold.
+    let rule: (typeof rules)[number] | undefined;
+    for (let i = 0; i < rules.length && !rule; i++) {
+      const x = rules[i];
+      if (!out.some((d) => d.code === x.code) && ruleHolds(x.when ?? NO_CONDITIONS, r, facts, out.length)) rule = x;
+    }
     if (!rule) continue;
     const display = ix.icd10Displays.get(rule.code);
-    out.push({ code: rule.code, rank: out.length + 1, clinicalStatus: status, ruleId: rule.id, ...(display !== undefined && { display }) });
+    // Two literals rather than a spread (a slow generic copy); the same keys in the same order.
+    out.push(display !== undefined
+      ? { code: rule.code, rank: out.length + 1, clinicalStatus: status, ruleId: rule.id, display }
+      : { code: rule.code, rank: out.length + 1, clinicalStatus: status, ruleId: rule.id });
   }
   return out;
 }
@@ -251,7 +275,7 @@ function checkMeasurements(c: Checker, tables: MappingTables, list: VisitMeasure
     if (interpretation === null) continue;
     const n = (counts.get(m.code) ?? 0) + 1;
     counts.set(m.code, n);
-    out.push({ m, n, ix, value, effective, ...(interpretation && { interpretation }) });
+    out.push(interpretation ? { m, n, ix, value, effective, interpretation } : { m, n, ix, value, effective });
   }
   return out;
 }

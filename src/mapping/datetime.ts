@@ -132,6 +132,16 @@ export function formatUtc(ms: number): string {
 
 /** Whole months from a YYYY-MM-DD birth date to a YYYY-MM-DD date (0 when before). */
 export function ageInMonths(birthDate: string, onDate: string): number {
+  // Digits read by hand when both have them where the fields are (every checked date); anything else as Number() reads the slices.
+  const by1 = twoDigits(birthDate, 0), by2 = twoDigits(birthDate, 2), bm = twoDigits(birthDate, 5), bd = twoDigits(birthDate, 8);
+  const y1 = twoDigits(onDate, 0), y2 = twoDigits(onDate, 2), m = twoDigits(onDate, 5), d = twoDigits(onDate, 8);
+  if ((by1 | by2 | bm | bd | y1 | y2 | m | d) < 0) return ageInMonthsOfSlices(birthDate, onDate);
+  const months = (y1 * 100 + y2 - (by1 * 100 + by2)) * 12 + (m - bm) - (d < bd ? 1 : 0);
+  return months < 0 ? 0 : months;
+}
+
+/** ageInMonths for any text: each field as Number() reads its slice (NaN, whitespace and signs included). */
+export function ageInMonthsOfSlices(birthDate: string, onDate: string): number {
   const by = +birthDate.slice(0, 4), bm = +birthDate.slice(5, 7), bd = +birthDate.slice(8, 10);
   const y = +onDate.slice(0, 4), m = +onDate.slice(5, 7), d = +onDate.slice(8, 10);
   const months = (y - by) * 12 + (m - bm) - (d < bd ? 1 : 0);

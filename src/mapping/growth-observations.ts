@@ -45,13 +45,15 @@ export function visitGrowthFacts(plan: VisitPlan, g: GrowthTables): VisitGrowthF
   const head = firstOf(plan, keys.headCircumference);
   const muac = firstOf(plan, keys.muac);
   if (!weight && !length && !head && !muac) return undefined;
-  const input: GrowthInput = {
-    sex: r.patient.gender, birthDate: r.patient.birthDate, visitDate,
-    ...(weight && { weightKg: weight.value }),
-    ...(length && { lengthHeightCm: length.value, position: length.m.position ?? ownEntry(keys.lengthHeight, length.m.code) }),
-    ...(head && { headCircumferenceCm: head.value }),
-    ...(muac && { muacCm: muac.value }),
-  };
+  // Assigned in turn rather than spread in (slow generic copies); the same keys in the same order.
+  const input: GrowthInput = { sex: r.patient.gender, birthDate: r.patient.birthDate, visitDate };
+  if (weight) input.weightKg = weight.value;
+  if (length) {
+    input.lengthHeightCm = length.value;
+    input.position = length.m.position ?? ownEntry(keys.lengthHeight, length.m.code);
+  }
+  if (head) input.headCircumferenceCm = head.value;
+  if (muac) input.muacCm = muac.value;
   const { results } = computeGrowth(input, g.who);
   const both = [weight, length].filter((m): m is MeasurementPlan => m !== undefined);
   const sources = new Map<Indicator, MeasurementPlan[]>([
@@ -63,7 +65,7 @@ export function visitGrowthFacts(plan: VisitPlan, g: GrowthTables): VisitGrowthF
     ['head-circumference-for-age', head ? [head] : []],
     ['muac-for-age', muac ? [muac] : []],
   ]);
-  return { input, results, sources, ...(weight && { weight }) };
+  return weight ? { input, results, sources, weight } : { input, results, sources };
 }
 
 function growthObservation(ctx: VisitContext, key: string, code: CodeableConcept, effective: string, derivedFrom: string[]): Observation {
@@ -72,7 +74,7 @@ function growthObservation(ctx: VisitContext, key: string, code: CodeableConcept
   const cat = g.status.observationCategory.code;
   const obs: Observation = {
     resourceType: 'Observation',
-    identifier: [{ system: sys.identifiers.observation.url.replace('{organizationId}', r.organizationId), value: `${r.visitId}.${key}.1` }],
+    identifier: [{ system: ctx.identifierSystem, value: `${r.visitId}.${key}.1` }],
     status: 'final',
     category: [{ coding: [{ system: sys.codeSystems.observationCategory.url, code: cat, display: ownEntry(sys.codes.observationCategories, cat)?.display ?? cat }] }],
     code,
@@ -92,21 +94,26 @@ interface VisitContext {
   g: GrowthTables;
   refs: GrowthRefs;
   url: (key: string) => string;
+  /** The Observation identifier system, the organization filled in (once per visit). */
+  identifierSystem: string;
+  /** The fullUrl of a measurement's Observation entry. */
+  measurementUrl: (m: MeasurementPlan) => string;
   issues: Issue[];
 }
 
-const measurementUrl = (ctx: VisitContext, m: MeasurementPlan) => ctx.url(`observation/${m.m.code}.${m.n}`);
-
 /** The growth Observations of a visit (children up to 18 years; nothing for adults), and the issues on facility-sent values,
- *  implausible z-scores and the weight-gain basis. `previous`: a previous weighing the caller knows, used when the record has none. */
+ *  implausible z-scores and the weight-gain basis. `previous`: a previous weighing the caller knows, used when the record has none.
+ *  `measurementUrl`: the fullUrl of a measurement's entry, when the caller has it already (default: named again by `url`). */
 export function growthObservations(
   plan: VisitPlan, tables: MappingTables, refs: GrowthRefs, url: (key: string) => string, previous?: { weighing: Weighing; from: WeighingSource },
+  measurementUrl: (m: MeasurementPlan) => string = (m) => url(`observation/${m.m.code}.${m.n}`),
 ): { entries: MappedEntry[]; issues: Issue[] } {
-  const ctx: VisitContext = { plan, sys: tables.systems, g: tables.growth, refs, url, issues: [] };
   const r = plan.record;
   const entries: MappedEntry[] = [];
   const standard = standardAt(daysBetween(r.patient.birthDate, plan.start.localDate));
-  if (!standard) return { entries, issues: ctx.issues };
+  if (!standard) return { entries, issues: [] };
+  const identifierSystem = tables.systems.identifiers.observation.url.replace('{organizationId}', r.organizationId);
+  const ctx: VisitContext = { plan, sys: tables.systems, g: tables.growth, refs, url, identifierSystem, measurementUrl, issues: [] };
   const facts = visitGrowthFacts(plan, ctx.g);
   const computed = new Map<Indicator, ZScore>();
   for (const x of facts?.results ?? []) if (x.status === 'computed') computed.set(x.indicator, x);
@@ -144,7 +151,7 @@ function zScoreEntry(
   if (sent && z) ctx.issues.push(...disagreements(g, indicator, z, sent.rep, `growth.reported[${sent.i}]`, g.status.reportTolerance.zScore));
   const code: CodeableConcept = { coding: entry.codes.map((c) => resolveCoding(g.status, c)), text: entry.label.id };
   const key = `observation/${indicator}.1`;
-  const obs = growthObservation(ctx, indicator, code, sources[0]?.effective ?? plan.start.utc, sources.map((m) => measurementUrl(ctx, m)));
+  const obs = growthObservation(ctx, indicator, code, sources[0]?.effective ?? plan.start.utc, sources.map(ctx.measurementUrl));
   if (value !== undefined) obs.valueQuantity = { value, unit: g.status.zscoreUnit.unit, system: sys.codeSystems.ucum.url, code: g.status.zscoreUnit.code };
   if (category) obs.interpretation = [{ coding: [category.interpretation], text: category.display.id }];
   if (z?.implausible) {
@@ -159,7 +166,7 @@ function weightGainEntry(ctx: VisitContext, gain: WeightGainAssessed, weight: Me
   const wg = g.status.weightGain;
   const status = wg.statuses[gain.status];
   const key = 'observation/weight-gain.1';
-  const obs = growthObservation(ctx, 'weight-gain', { coding: [resolveCoding(g.status, wg.code)] }, weight.effective, [measurementUrl(ctx, weight)]);
+  const obs = growthObservation(ctx, 'weight-gain', { coding: [resolveCoding(g.status, wg.code)] }, weight.effective, [ctx.measurementUrl(weight)]);
   obs.valueCodeableConcept = { coding: [resolveCoding(g.status, status.interpretation)], text: status.display.id };
   return { key, fullUrl: ctx.url(key), resource: obs };
 }

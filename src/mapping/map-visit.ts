@@ -9,12 +9,23 @@ import { messageIssue } from '../i18n/issues.js';
 import { analyseVisit, type DiagnosisPlan, type ImmunizationPlan, type MeasurementPlan, type VisitPlan } from './check.js';
 import { growthObservations } from './growth-observations.js';
 import { derivedInterpretations } from './adult-interpretations.js';
-import { deterministicUuid } from './uuid.js';
+import { visitFullUrls } from './uuid.js';
 import { buildFindingObservation, interpretationElement, observationShell, type ObservationContext } from './finding-observations.js';
 import { ownEntry } from '../util/own.js';
 import type { MapOptions, MapResult, MappedEntry, MappingTables, ResolvedIds, SystemsTable, VisitRecord } from './types.js';
 
-const sysUrl = (t: SystemsTable, k: keyof SystemsTable['codeSystems']) => t.codeSystems[k].url;
+/** The code system URLs of the systems table last used, by key: one property read per coding instead of two (the second on
+ *  entries of many shapes). The tables are not changed after loading; another tables object gets its own. */
+let urlsOf: SystemsTable | undefined;
+let codeSystemUrls: Record<string, string> = {};
+function sysUrl(t: SystemsTable, k: keyof SystemsTable['codeSystems']): string {
+  if (t !== urlsOf) {
+    codeSystemUrls = Object.fromEntries(Object.entries(t.codeSystems).map(([key, v]) => [key, v.url]));
+    urlsOf = t;
+  }
+  // A key the table lacks fails as it did (reading .url of undefined).
+  return codeSystemUrls[k] ?? t.codeSystems[k].url;
+}
 const orgUrl = (template: string, organizationId: string) => template.replace('{organizationId}', organizationId);
 
 function coding(system: string, code: string, display?: string): Coding {
@@ -186,7 +197,7 @@ function vaccineCodings(p: ImmunizationPlan, sys: SystemsTable): Coding[] {
   const product = p.product ?? (useDefault ? p.ix.products.get(v.defaultProduct!) : undefined);
   const out: Coding[] = [];
   if (product) out.push(coding(kfa, product.code, product.display));
-  out.push(...groups);
+  for (const g of groups) out.push(g);
   const cvx = product?.cvx ?? v.cvx;
   if (cvx) out.push(coding(sysUrl(sys, 'cvx'), cvx.code, cvx.display));
   return out;
@@ -203,13 +214,12 @@ function buildImmunization(p: ImmunizationPlan, plan: VisitPlan, sys: SystemsTab
     statusReason = { coding: [coding(sys.codeSystems[why.system as keyof SystemsTable['codeSystems']].url, why.code, why.display)] };
     if (im.notDoneNote !== undefined) statusReason.text = im.notDoneNote;
   }
-  const res: Immunization = {
-    resourceType: 'Immunization',
-    status: given ? 'completed' : 'not-done',
-    ...(statusReason && { statusReason }),
-    vaccineCode: { coding: vaccineCodings(p, sys) },
-    patient: { reference: refs.patient },
-  };
+  const vaccineCode = { coding: vaccineCodings(p, sys) };
+  const patient = { reference: refs.patient };
+  // Two literals rather than a spread (a slow generic copy); the same keys in the same order.
+  const res: Immunization = statusReason
+    ? { resourceType: 'Immunization', status: 'not-done', statusReason, vaccineCode, patient }
+    : { resourceType: 'Immunization', status: given ? 'completed' : 'not-done', vaccineCode, patient };
   res.encounter = { reference: encounterUrl };
   res.occurrenceDateTime = p.occurrence;
   res.recorded = plan.end.utc;
@@ -256,7 +266,7 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
   if (!plan) return { issues, entries: [] };
   const r = plan.record;
   const sys = tables.systems;
-  const url = (key: string) => `urn:uuid:${deterministicUuid(r.organizationId, r.visitId, key)}`;
+  const url = visitFullUrls(r.organizationId, r.visitId);
 
   const warnings: Issue[] = [];
   const patientUrl = url('patient');
@@ -266,14 +276,21 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
   if (refs.createPatient) entries.push({ key: 'patient', fullUrl: patientUrl, resource: patient });
   const encounterUrl = url('encounter');
   // Keyed by code, not rank: a re-ranked diagnosis stays the same Condition (ledger, retraction).
-  const conditions = plan.diagnoses.map((d) => ({ d, key: `condition/${d.code}` }));
-  const diagnosis = conditions.map(({ d, key }) => encounterDiagnosis(d, url(key), tables));
+  const conditions = plan.diagnoses.map((d) => {
+    const key = `condition/${d.code}`;
+    return { d, key, fullUrl: url(key) };
+  });
+  const diagnosis = conditions.map(({ d, fullUrl }) => encounterDiagnosis(d, fullUrl, tables));
   entries.push({ key: 'encounter', fullUrl: encounterUrl, resource: buildEncounter(plan, sys, refs, diagnosis) });
   const obsCtx = observationContext(plan, sys, refs, encounterUrl);
   const derived = derivedInterpretations(plan, tables);
+  // The growth Observations' derivedFrom name these entries again: their fullUrls are kept, not hashed twice.
+  const measurementUrls = new Map<MeasurementPlan, string>();
   for (const m of plan.measurements) {
     const key = `observation/${m.m.code}.${m.n}`;
-    entries.push({ key, fullUrl: url(key), resource: buildObservation(m, obsCtx, sys, derived.get(m)) });
+    const fullUrl = url(key);
+    measurementUrls.set(m, fullUrl);
+    entries.push({ key, fullUrl, resource: buildObservation(m, obsCtx, sys, derived.get(m)) });
   }
   // Finding keys never equal measurement keys (checked at load), so the keys and identifiers stay unique.
   for (const f of plan.findings) {
@@ -281,7 +298,7 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
     entries.push({ key, fullUrl: url(key), resource: buildFindingObservation(f, obsCtx, sysUrl(sys, 'ucum')) });
   }
   const previous = opts.previousWeighing && { weighing: opts.previousWeighing, from: opts.previousWeighing.from };
-  const growth = growthObservations(plan, tables, { patient: refs.patient, practitioner: refs.practitioner, encounter: encounterUrl }, url, previous);
+  const growth = growthObservations(plan, tables, { patient: refs.patient, practitioner: refs.practitioner, encounter: encounterUrl }, url, previous, (m) => measurementUrls.get(m)!);
   entries.push(...growth.entries);
   warnings.push(...growth.issues);
   for (const p of plan.immunizations) {
@@ -289,7 +306,7 @@ export function mapVisit(record: unknown, tables: MappingTables, opts: MapOption
     entries.push({ key, fullUrl: url(key), resource: buildImmunization(p, plan, sys, refs, encounterUrl) });
   }
   // Last, so adding them kept the order (and ids) of the entries before; the Encounter refers forward to them within the transaction.
-  for (const { d, key } of conditions) entries.push({ key, fullUrl: url(key), resource: buildCondition(d, plan, tables, refs, encounterUrl) });
+  for (const { d, key, fullUrl } of conditions) entries.push({ key, fullUrl, resource: buildCondition(d, plan, tables, refs, encounterUrl) });
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries.map((e) => bundleEntry(e, r, sys)) };
   return { bundle, patient, entries, issues: [...issues, ...warnings] };
 }

@@ -174,15 +174,23 @@ export function capIssues(list: Issue[]): Issue[] {
   return kept;
 }
 
+/** The top-level array fields with a maxItems, per schema object, in the schema's order (read once, not per record). */
+const arrayLimits = new WeakMap<object, Array<[string, number]>>();
+
 /** Rejects over-long arrays before Ajv walks them (with allErrors Ajv would visit every item). Limits come from the schema. */
 export function oversizedArrays(record: unknown, schema: Record<string, unknown>): Issue[] {
   if (!record || typeof record !== 'object' || Array.isArray(record)) return [];
-  const props = (schema.properties ?? {}) as Record<string, { maxItems?: number }>;
+  let limits = arrayLimits.get(schema);
+  if (!limits) {
+    const props = (schema.properties ?? {}) as Record<string, { maxItems?: number }>;
+    limits = Object.entries(props).filter(([, def]) => def.maxItems !== undefined).map(([k, def]) => [k, def.maxItems as number]);
+    arrayLimits.set(schema, limits);
+  }
   const out: Issue[] = [];
-  for (const [k, def] of Object.entries(props)) {
+  for (const [k, max] of limits) {
     const v = (record as Record<string, unknown>)[k];
-    if (def.maxItems !== undefined && Array.isArray(v) && v.length > def.maxItems) {
-      out.push(messageIssue('error', 'too-costly', 'source.array.oversized', { field: k, count: v.length, max: def.maxItems }, k));
+    if (Array.isArray(v) && v.length > max) {
+      out.push(messageIssue('error', 'too-costly', 'source.array.oversized', { field: k, count: v.length, max }, k));
     }
   }
   return out;

@@ -7,7 +7,6 @@
 const NAMESPACE = Buffer.from('4f0c7b1e9a3d4c58b2e61d7f3a9c0e25', 'hex');
 const SEP = '\u001f'; // unit separator: cannot occur in the ids the schema accepts, so ('a','bc') ≠ ('ab','c')
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const encoder = new TextEncoder();
 /** Message scratch (namespace ‖ name ‖ padding), grown when a name is longer; reused: mapping is synchronous. */
 let scratch = new Uint8Array(256);
@@ -26,21 +25,54 @@ let haveFirst = false;
 /** RFC 4122 v5-style UUID from sha1(namespace ‖ parts joined by U+001F). Callers pass ids only, never NIK or names. */
 export function deterministicUuid(...parts: string[]): string {
   const name = parts.join(SEP);
-  // UTF-8 is at most 3 bytes per UTF-16 unit; + 16 namespace bytes + 9 bytes of padding and length, rounded up to a 64-byte block.
-  const need = (((16 + name.length * 3 + 9 + 63) >> 6) << 6);
-  if (scratch.length < need) scratch = new Uint8Array(need);
+  const len = writeName(name, 16);
+  scratch.set(NAMESPACE, 0);
+  prefixOwner = undefined;
+  writeUuid(sha1(scratch, len));
+  return FULL_URL.toString('latin1', 9, 45);
+}
+
+/**
+ * The fullUrls of one visit's entries: `urn:uuid:` + deterministicUuid(organizationId, visitId, key). The bytes of namespace ‖
+ * organizationId ‖ visitId are encoded once per visit, not once per key. Each call hashes: callers keep a fullUrl they need twice
+ * (a memo keyed by the key text cost about what it saved). Mapping is synchronous: a namer is used while its visit maps.
+ */
+export function visitFullUrls(organizationId: string, visitId: string): (key: string) => string {
+  const prefix = `${organizationId}${SEP}${visitId}${SEP}`;
+  const owner = {};
+  let prefixLen = 0;
+  return (key: string): string => {
+    // The scratch holds this visit's prefix unless another name was hashed since (deterministicUuid, another visit).
+    if (prefixOwner !== owner) {
+      prefixLen = writeName(prefix, 16);
+      scratch.set(NAMESPACE, 0);
+      prefixOwner = owner;
+    }
+    return fullUrlOf(sha1(scratch, writeName(key, prefixLen)));
+  };
+}
+
+/** Which visitFullUrls namer's prefix scratch holds (undefined: none). */
+let prefixOwner: object | undefined;
+
+/** Writes `name` as UTF-8 into scratch from byte `at` (growing it with room for SHA-1 padding); returns the end. */
+function writeName(name: string, at: number): number {
+  // UTF-8 is at most 3 bytes per UTF-16 unit; + 9 bytes of padding and length, rounded up to a 64-byte block.
+  const need = (((at + name.length * 3 + 9 + 63) >> 6) << 6);
+  if (scratch.length < need) {
+    const grown = new Uint8Array(need);
+    grown.set(scratch.subarray(0, at));
+    scratch = grown;
+  }
   const msg = scratch;
-  msg.set(NAMESPACE, 0);
-  let len = 16;
+  let len = at;
+  // ASCII by hand (Buffer.write's wrapper cost more than this loop for names this short); anything else through TextEncoder.
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if (c >= 0x80) {
-      len = 16 + encoder.encodeInto(name, msg.subarray(16)).written;
-      break;
-    }
+    if (c >= 0x80) return at + encoder.encodeInto(name, msg.subarray(at)).written;
     msg[len++] = c;
   }
-  return format(sha1(msg, len));
+  return len;
 }
 
 /** SHA-1 (FIPS 180-4) of msg[0, len); msg must have room for the padding. Returns the five state words (a shared array: read before the next call). */
@@ -48,7 +80,7 @@ function sha1(msg: Uint8Array, len: number): Int32Array {
   const blocks = (len + 9 + 63) >> 6;
   const end = blocks << 6;
   msg[len] = 0x80;
-  msg.fill(0, len + 1, end - 4);
+  for (let i = len + 1; i < end - 4; i++) msg[i] = 0; // a few bytes: a loop is cheaper than fill's native call
   const bits = len * 8; // names are short: the length fits the low 32 bits
   msg[end - 4] = bits >>> 24;
   msg[end - 3] = (bits >>> 16) & 0xff;
@@ -108,13 +140,23 @@ function sha1(msg: Uint8Array, len: number): Int32Array {
   return out;
 }
 
-/** The first 16 digest bytes as a UUID, with the version (5) and RFC 4122 variant bits set. */
-function format(h: Int32Array): string {
+/** `urn:uuid:` and a UUID's 36 characters, the four dashes in place: the first 16 digest bytes are written into it as hex (with
+ *  the version (5) and RFC 4122 variant bits set) and read as one flat string (a concatenation of 21 pieces made a rope that
+ *  every later Map lookup and serialisation of the fullUrl flattened again). */
+const FULL_URL = Buffer.from('urn:uuid:00000000-0000-0000-0000-000000000000', 'latin1');
+const HEX_CHAR = Buffer.from('0123456789abcdef', 'latin1');
+function putHex(at: number, byte: number): void {
+  FULL_URL[at] = HEX_CHAR[(byte >>> 4) & 15];
+  FULL_URL[at + 1] = HEX_CHAR[byte & 15];
+}
+function writeUuid(h: Int32Array): void {
   const w0 = h[0], w1 = h[1], w2 = h[2], w3 = h[3];
-  return HEX[w0 >>> 24] + HEX[(w0 >>> 16) & 0xff] + HEX[(w0 >>> 8) & 0xff] + HEX[w0 & 0xff] + '-' +
-    HEX[w1 >>> 24] + HEX[(w1 >>> 16) & 0xff] + '-' +
-    HEX[((w1 >>> 8) & 0x0f) | 0x50] + HEX[w1 & 0xff] + '-' +
-    HEX[((w2 >>> 24) & 0x3f) | 0x80] + HEX[(w2 >>> 16) & 0xff] + '-' +
-    HEX[(w2 >>> 8) & 0xff] + HEX[w2 & 0xff] +
-    HEX[w3 >>> 24] + HEX[(w3 >>> 16) & 0xff] + HEX[(w3 >>> 8) & 0xff] + HEX[w3 & 0xff];
+  putHex(9, w0 >>> 24); putHex(11, w0 >>> 16); putHex(13, w0 >>> 8); putHex(15, w0);
+  putHex(18, w1 >>> 24); putHex(20, w1 >>> 16); putHex(23, ((w1 >>> 8) & 0x0f) | 0x50); putHex(25, w1);
+  putHex(28, ((w2 >>> 24) & 0x3f) | 0x80); putHex(30, w2 >>> 16); putHex(33, w2 >>> 8); putHex(35, w2);
+  putHex(37, w3 >>> 24); putHex(39, w3 >>> 16); putHex(41, w3 >>> 8); putHex(43, w3);
+}
+function fullUrlOf(h: Int32Array): string {
+  writeUuid(h);
+  return FULL_URL.toString('latin1', 0, 45);
 }

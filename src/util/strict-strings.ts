@@ -62,6 +62,7 @@ function suspect(s: string): boolean {
  *  reported on their own without naming them). Pointers are built only for the strings reported. */
 export function stringProblems(value: unknown, skip: ReadonlySet<string> = new Set()): Array<[string, StringProblem]> {
   const out: Array<[string, StringProblem]> = [];
+  if (!anySuspect(value, 0)) return out;
   const path: string[] = [];
   // Keys are escaped (RFC 6901) only when a pointer is made: on the common path nothing is reported and no key needs it.
   const pointer = () => path.map((seg) => `/${seg.includes('~') || seg.includes('/') ? seg.replace(/~/g, '~0').replace(/\//g, '~1') : seg}`).join('');
@@ -88,4 +89,24 @@ export function stringProblems(value: unknown, skip: ReadonlySet<string> = new S
   };
   visit(value);
   return out;
+}
+
+/** Past this depth anySuspect answers yes and leaves the decision to the full walk (which skips unknown fields). */
+const QUICK_DEPTH = 64;
+
+/**
+ * Whether any string in `value` could have a problem: a quick walk without paths, on which nearly every record stops. It looks at
+ * everything the full walk would (inherited enumerable keys and the skipped fields too, so it can only say yes more often).
+ */
+function anySuspect(v: unknown, depth: number): boolean {
+  if (typeof v === 'string') return suspect(v);
+  if (typeof v !== 'object' || v === null) return false;
+  if (depth > QUICK_DEPTH) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (anySuspect(v[i], depth + 1)) return true;
+    return false;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) if (anySuspect(o[k], depth + 1)) return true;
+  return false;
 }

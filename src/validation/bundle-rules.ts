@@ -39,23 +39,29 @@ const MAX_RECURSION = 64;
 /**
  * Whether some string under a `reference` key anywhere in `v` is a `urn:uuid:` reference that no entry's fullUrl names: the same
  * search as walkStrings' first pass, by hand and without callbacks, since every resource of every Bundle is searched and almost
- * none has a match.
+ * none has a match. Objects and arrays have a function each (each stays monomorphic), and a value is first asked whether it is an
+ * object (most are strings to pass over: only one under `reference` needs a look).
  */
 function hasUnresolvedReference(v: object, fullUrls: UrlSet, depth: number): boolean {
-  if (depth > MAX_RECURSION) return hasUnresolvedDeep(v, fullUrls);
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (typeof x === 'object' && x !== null && hasUnresolvedReference(x, fullUrls, depth + 1)) return true;
-    }
-    return false;
+  return Array.isArray(v) ? unresolvedInArray(v, fullUrls, depth) : unresolvedInObject(v as Record<string, unknown>, fullUrls, depth);
+}
+
+function unresolvedInArray(a: unknown[], fullUrls: UrlSet, depth: number): boolean {
+  if (depth > MAX_RECURSION) return hasUnresolvedDeep(a, fullUrls);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (typeof x === 'object' && x !== null && (Array.isArray(x) ? unresolvedInArray(x, fullUrls, depth + 1) : unresolvedInObject(x as Record<string, unknown>, fullUrls, depth + 1))) return true;
   }
-  const o = v as Record<string, unknown>;
+  return false;
+}
+
+function unresolvedInObject(o: Record<string, unknown>, fullUrls: UrlSet, depth: number): boolean {
+  if (depth > MAX_RECURSION) return hasUnresolvedDeep(o, fullUrls);
   for (const k in o) {
     const x = o[k];
-    if (typeof x === 'string') {
-      if (isUnresolved(k, x, fullUrls)) return true;
-    } else if (typeof x === 'object' && x !== null && hasUnresolvedReference(x, fullUrls, depth + 1)) return true;
+    if (typeof x === 'object') {
+      if (x !== null && (Array.isArray(x) ? unresolvedInArray(x, fullUrls, depth + 1) : unresolvedInObject(x as Record<string, unknown>, fullUrls, depth + 1))) return true;
+    } else if (typeof x === 'string' && isUnresolved(k, x, fullUrls)) return true;
   }
   return false;
 }
@@ -100,7 +106,10 @@ export function checkBundle(bundle: Record<string, unknown>, base: string, out: 
     const rt = res?.resourceType;
     const type = typeof rt === 'string' ? rt : 'resource';
     const fu = e.fullUrl;
-    if (typeof fu === 'string' && typeof rt === 'string' && !types.has(fu)) types.set(fu, rt);
+    // A non-empty fullUrl not seen before cannot be in `types` yet (it is entered in `seen` below whenever it is in `types`), so
+    // only a repeated or empty one needs types.has: one Map lookup fewer per entry.
+    const first = typeof fu === 'string' && fu !== '' ? seen.get(fu) : undefined;
+    if (typeof fu === 'string' && typeof rt === 'string' && ((first === undefined && fu !== '') || !types.has(fu))) types.set(fu, rt);
     if (typeof fu !== 'string' || fu === '') {
       out.push(issue('error', 'required', `Invalid resource ${type}: missing fullUrl`, `${base}.entry[${i}].fullUrl`, '20021'));
     } else {
@@ -112,7 +121,6 @@ export function checkBundle(bundle: Record<string, unknown>, base: string, out: 
         out.push(issue('error', 'value', `Invalid ${type}.fullUrl: invalid UUID format`, `${base}.entry[${i}].fullUrl`, '20019'));
       }
       // The first entry of each fullUrl is kept: `seen` is also the set of fullUrls that references resolve against.
-      const first = seen.get(fu);
       if (first !== undefined) out.push(issue('error', 'duplicate', `Invalid ${type}.fullUrl: duplicate of entry[${first}]`, `${base}.entry[${i}].fullUrl`, '20020'));
       else seen.set(fu, i);
     }

@@ -1,7 +1,7 @@
 // Strict strings and real offsets in source records: control characters (tab/CR/LF excepted), lone surrogates and bidi controls are
 // rejected at the field that holds them, in every string field of every sample; messages name the code point and position, never the text.
 import { checkVisit, mapVisit } from '../../src/mapping/index.js';
-import { stringProblem } from '../../src/util/strict-strings.js';
+import { stringProblem, stringProblems } from '../../src/util/strict-strings.js';
 import type { Issue } from '../../src/validation/outcome.js';
 import { NOW, samples, sample, tables, walk } from './helpers.js';
 
@@ -129,5 +129,25 @@ describe('UTC offsets', () => {
     for (const im of r.immunizations) delete im.givenAt;
     const errors = mapVisit(r, tables, { now: NOW }).issues.filter((i) => i.severity === 'error' && i.expression?.[0] === 'start');
     expect(errors).toEqual([]);
+  });
+});
+
+describe('stringProblems (the quick walk first asks whether anything is suspect)', () => {
+  it('finds a problem deeper than the quick walk goes, in arrays and objects, and none in clean text of any depth', () => {
+    let deep: unknown = { name: 'x\u0000y' };
+    for (let d = 0; d < 120; d++) deep = d % 2 ? [deep, 'ok'] : { a: deep, b: 'é ok' };
+    const found = stringProblems({ top: deep });
+    expect(found).toHaveLength(1);
+    expect(found[0][0]).toMatch(/^\/top(\/0\/a){60}\/name$/);
+    expect(found[0][1].key).toBe('source.string.control');
+    let clean: unknown = 'fine';
+    for (let d = 0; d < 120; d++) clean = d % 2 ? [clean] : { a: clean, n: 1, t: true, z: null };
+    expect(stringProblems({ top: clean })).toEqual([]);
+  });
+
+  it('still skips the pointers it is told to skip, with the suspect string there and elsewhere', () => {
+    const value = { known: 'ok', unknown: { x: 'bad\u202e' }, list: ['fine', 'bad\ud800'] };
+    expect(stringProblems(value, new Set(['/unknown'])).map(([pointer]) => pointer)).toEqual(['/list/1']);
+    expect(stringProblems(value).map(([pointer]) => pointer)).toEqual(['/unknown/x', '/list/1']);
   });
 });

@@ -1,7 +1,7 @@
 // deterministicUuid computes SHA-1 itself (speed); these pin it to node:crypto's sha1 byte for byte, across block boundaries and
 // non-ASCII input, so every fullUrl stays what it was.
 import { createHash } from 'node:crypto';
-import { deterministicUuid } from '../../src/mapping/uuid.js';
+import { deterministicUuid, visitFullUrls } from '../../src/mapping/uuid.js';
 
 const NAMESPACE = Buffer.from('4f0c7b1e9a3d4c58b2e61d7f3a9c0e25', 'hex');
 
@@ -51,5 +51,35 @@ describe('deterministicUuid', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+});
+
+describe('visitFullUrls (one visit\'s fullUrls, the prefix encoded once, each key hashed once)', () => {
+  const keys = ['patient', 'encounter', 'condition/Z00.1', 'observation/body-weight.1', 'observation/weight-for-age.1', 'observation/body-weight.1', 'immunization/BCG.1', 'é-key', '😀', ''];
+
+  it('gives urn:uuid: + deterministicUuid for every prefix length around the block boundaries, non-ASCII ids and keys included', () => {
+    const wrong: string[] = [];
+    for (let n = 0; n <= 140; n++) {
+      for (const visit of ['V'.repeat(n), `${'é'.repeat(n >> 2)}-${n}`]) {
+        const url = visitFullUrls('10000004', visit);
+        for (const key of keys) if (url(key) !== `urn:uuid:${reference('10000004', visit, key)}`) wrong.push(`${visit}/${key}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('stays right when namers of two visits and deterministicUuid take turns on the shared scratch, and after a long key', () => {
+    const a = visitFullUrls('10000004', 'VISIT-A-2026-0001');
+    const b = visitFullUrls('10000005', 'VISIT-B');
+    const expected = (org: string, visit: string, key: string) => `urn:uuid:${reference(org, visit, key)}`;
+    expect(a('observation/body-weight.1')).toBe(expected('10000004', 'VISIT-A-2026-0001', 'observation/body-weight.1'));
+    expect(b('observation/body-weight.1')).toBe(expected('10000005', 'VISIT-B', 'observation/body-weight.1'));
+    expect(deterministicUuid('x', 'y')).toBe(reference('x', 'y'));
+    expect(a('observation/body-height.1')).toBe(expected('10000004', 'VISIT-A-2026-0001', 'observation/body-height.1'));
+    expect(a('k'.repeat(3000))).toBe(expected('10000004', 'VISIT-A-2026-0001', 'k'.repeat(3000)));
+    expect(a('encounter')).toBe(expected('10000004', 'VISIT-A-2026-0001', 'encounter'));
+    expect(b('encounter')).toBe(expected('10000005', 'VISIT-B', 'encounter'));
+    // Asked again: the same string, not hashed again.
+    expect(a('observation/body-weight.1')).toBe(expected('10000004', 'VISIT-A-2026-0001', 'observation/body-weight.1'));
   });
 });
