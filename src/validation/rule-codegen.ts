@@ -26,8 +26,8 @@ export interface PlannedCheck {
 
 /** The names rule-engine.ts passes in `rt` (the generated code destructures them). */
 export const RUNTIME_NAMES = [
-  'emit', 'isEmpty', 'referenceType', 'epochMsOf', 'FULL_DATETIME', 'DATE_PREFIX', 'UCUM_SYNTAX', 'SYS_IDS',
-  'isTypedId', 'referencedOrg', 'someString', 'walkStrings', 'URI_KEYS', 'firstTen',
+  'emit', 'isEmpty', 'referenceType', 'epochOf', 'FULL_DATETIME', 'DATE_PREFIX', 'UCUM_SYNTAX', 'SYS_IDS',
+  'isTypedId', 'referencedOrg', 'hasUri', 'walkStrings', 'URI_KEYS', 'firstTen',
 ] as const;
 
 interface Segment { readonly name: string; readonly choice: string | undefined }
@@ -450,7 +450,7 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
       eachResValue(w, path, (x, loc) => {
         const t = w.fresh('t');
         w.open(`if (typeof ${x} === "string")`);
-        w.line(`const ${t} = epochMsOf(${x});`);
+        w.line(`const ${t} = epochOf(${x});`);
         // NaN: the format rule reports it (both comparisons are false).
         if (min !== undefined) {
           w.open(`if (${t} < ${min})`);
@@ -482,7 +482,7 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
         w.open(`if (${na} === 1 && ${nb} === 1)`);
         const ta = w.fresh('ta');
         const tb = w.fresh('tb');
-        w.line(`const ${ta} = typeof ${va} === "string" ? epochMsOf(${va}) : NaN, ${tb} = typeof ${vb} === "string" ? epochMsOf(${vb}) : NaN;`);
+        w.line(`const ${ta} = typeof ${va} === "string" ? epochOf(${va}) : NaN, ${tb} = typeof ${vb} === "string" ? epochOf(${vb}) : NaN;`);
         w.open(`if (${ta} <= ${tb})`); // false when either is NaN
       } else {
         w.open(`if (${na} === 1 && ${nb} === 1 && typeof ${va} === "string" && typeof ${vb} === "string" && DATE_PREFIX.test(${va}) && DATE_PREFIX.test(${vb}))`);
@@ -540,12 +540,12 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
       return;
     }
     case 'uriScheme': {
-      // Almost no resource has a match: the first walk only looks; the second builds locations.
+      if (c.fixes.length === 0) return; // nothing can be wrong
+      // Almost no resource has a match: hasUri only looks (no locations); walkStrings builds them when there is one.
       const fixes = w.constant(c.fixes);
-      const wrongPrefix = new RegExp(`^(?:${c.fixes.map((f) => escapeRegExp(f.wrong)).join('|')})`);
-      const wrong = w.constant(c.fixes.length ? (value: string) => wrongPrefix.test(value) : () => false);
-      w.open(`if (someString(res, URI_KEYS, ${wrong}))`);
-      w.line(`walkStrings(res, base, URI_KEYS, ${wrong}, (value, at) => { for (const f of ${fixes}) if (value.startsWith(f.wrong)) emit(out, ${R}, "value", at, "use " + f.right + "... instead of " + f.wrong + "..."); });`);
+      const wrongPrefix = w.constant(new RegExp(`^(?:${c.fixes.map((f) => escapeRegExp(f.wrong)).join('|')})`));
+      w.open(`if (hasUri(res, ${wrongPrefix}, 0))`);
+      w.line(`walkStrings(res, base, URI_KEYS, (value) => ${wrongPrefix}.test(value), (value, at) => { for (const f of ${fixes}) if (value.startsWith(f.wrong)) emit(out, ${R}, "value", at, "use " + f.right + "... instead of " + f.wrong + "..."); });`);
       w.close();
       return;
     }

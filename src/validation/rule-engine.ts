@@ -183,8 +183,8 @@ function isTypedId(ref: string, type: string): boolean {
 }
 
 /** The id of `Organization/{id}` in `res[c.consistentWith].reference` ({id} without / ? #), undefined when it is not one. */
-function referencedOrg(res: Record<string, unknown>, c: { consistentWith?: string }): string | undefined {
-  const sp = res[c.consistentWith as string];
+function referencedOrg(res: Record<string, unknown>, c: { consistentWith: string }): string | undefined {
+  const sp = res[c.consistentWith];
   const ref = isObj(sp) ? sp.reference : undefined;
   if (typeof ref !== 'string' || ref.length <= 13 || !ref.startsWith('Organization/')) return undefined;
   for (let i = 13; i < ref.length; i++) {
@@ -203,6 +203,46 @@ function firstTen(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * epochMsOf(s), remembering the last two values: a resource's date rules read each date-time two or three times, and the
+ * resources of one Bundle mostly carry the same few times (the visit's). A pure function's memo: same result, fewer Date.UTC.
+ */
+let memoA = '', memoTA = NaN, memoB = '', memoTB = NaN;
+function epochOf(s: string): number {
+  if (s === memoA) return memoTA;
+  if (s === memoB) {
+    const t = memoTB;
+    memoB = memoA;
+    memoTB = memoTA;
+    memoA = s;
+    return (memoTA = t);
+  }
+  memoB = memoA;
+  memoTB = memoTA;
+  memoA = s;
+  return (memoTA = epochMsOf(s));
+}
+
+/**
+ * someString(root, URI_KEYS, re.test) for the generated code: by recursion while shallow (no stack array, no Set per key), the
+ * iterative walk below for what lies deeper (deep input must not overflow the stack).
+ */
+function hasUri(v: unknown, re: RegExp, depth: number): boolean {
+  if (depth > 32) return someString(v, URI_KEYS, (x) => re.test(x));
+  if (Array.isArray(v)) {
+    for (let i = v.length - 1; i >= 0; i--) if (hasUri(v[i], re, depth + 1)) return true;
+    return false;
+  }
+  if (!isObj(v)) return false;
+  for (const k in v) {
+    const x = v[k];
+    if (typeof x === 'string') {
+      if ((k === 'system' || k === 'url') && re.test(x)) return true;
+    } else if (typeof x === 'object' && x !== null && hasUri(x, re, depth + 1)) return true;
+  }
+  return false;
+}
+
 function emit(out: Issue[], rule: RuleDef, code: Issue['code'], at: string, detail?: string): void {
   const i = issue(rule.severity, code, detail ? `${rule.message}: ${detail}` : rule.message, at, rule.rule);
   i.ruleId = rule.id;
@@ -213,7 +253,7 @@ const URI_KEYS = new Set(['system', 'url']);
 
 /** What the generated code calls (by these names: RUNTIME_NAMES in rule-codegen.ts). */
 const RUNTIME: Record<(typeof RUNTIME_NAMES)[number], unknown> = {
-  emit, isEmpty, referenceType, epochMsOf, FULL_DATETIME, DATE_PREFIX, UCUM_SYNTAX, SYS_IDS, isTypedId, referencedOrg, someString, walkStrings, URI_KEYS, firstTen,
+  emit, isEmpty, referenceType, epochOf, FULL_DATETIME, DATE_PREFIX, UCUM_SYNTAX, SYS_IDS, isTypedId, referencedOrg, hasUri, walkStrings, URI_KEYS, firstTen,
 };
 
 type LayerFn = (res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[]) => void;
