@@ -26,7 +26,7 @@ export interface PlannedCheck {
 
 /** The names rule-engine.ts passes in `rt` (the generated code destructures them). */
 export const RUNTIME_NAMES = [
-  'emit', 'isEmpty', 'referenceType', 'epochOf', 'FULL_DATETIME', 'DATE_PREFIX', 'UCUM_SYNTAX', 'SYS_IDS',
+  'emit', 'isEmpty', 'referenceType', 'epochOf', 'isFullDateTime', 'DATE_PREFIX', 'UCUM_SYNTAX', 'SYS_IDS',
   'isTypedId', 'referencedOrg', 'hasUri', 'walkStrings', 'URI_KEYS', 'firstTen',
 ] as const;
 
@@ -61,6 +61,13 @@ class Writer {
   }
   fresh(prefix: string): string {
     return `${prefix}${this.n++}`;
+  }
+  /** Top-level properties of the resource, each read once at the start (rules read `subject`, `code`, … several times). */
+  readonly topLevelReads = new Map<string, string>();
+  topLevel(name: string): string {
+    let v = this.topLevelReads.get(name);
+    if (v === undefined) this.topLevelReads.set(name, (v = `T${this.topLevelReads.size}`));
+    return v;
   }
   constant(value: unknown): string {
     return `K${this.constants.push(value) - 1}`;
@@ -99,7 +106,7 @@ function eachValue(w: Writer, segs: readonly Segment[], root: string, rootIsObj:
       w.line(`const ${p} = ${parent}[${k}];`);
       at = [...loc, `"." + ${k}`];
     } else {
-      w.line(`const ${p} = ${parent}[${lit(seg.name)}];`);
+      w.line(`const ${p} = ${parent === 'res' ? w.topLevel(seg.name) : `${parent}[${lit(seg.name)}]`};`);
       at = [...loc, lit(`.${seg.name}`)];
     }
     w.open(`if (${p} !== undefined && ${p} !== null)`);
@@ -213,7 +220,7 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
         const present = w.fresh('has');
         w.line(`let ${present} = false;`);
         labelled(w, (label) =>
-          eachValue(w, segmentsOf(leaf), px, isObjJs(px), ploc, (x) => w.line(`if (!isEmpty(${x})) { ${present} = true; break ${label}; }`)),
+          eachValue(w, segmentsOf(leaf), px, isObjJs(px), ploc, (x) => w.line(`if (typeof ${x} === "object" ? !isEmpty(${x}) : ${x} !== "") { ${present} = true; break ${label}; }`)),
         );
         w.open(`if (!${present})`);
         emit('required', locPlus(ploc, `.${leaf.replace('[x]', '')}`));
@@ -241,7 +248,8 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
         w.close();
         w.open(`else if (!(${plain.length ? plain.map((t) => `isTypedId(${ref}, ${lit(t)})`).join(' || ') : 'false'}))`);
         const t = w.fresh('t');
-        w.line(`const ${t} = referenceType(${ref}, ctx.refTypes);`);
+        // urn:uuid: resolved through the Bundle's entries, as referenceType does, without the call.
+        w.line(`const ${t} = ${ref}.startsWith("urn:") ? (ctx.refTypes === undefined || ctx.refTypes === null ? undefined : ctx.refTypes.get(${ref})) : referenceType(${ref}, ctx.refTypes);`);
         w.open(`if (${t} === undefined || (${t} !== null && ${memberOf(w, t, c.targets)}))`);
         if (any) w.line(`${matched} = true;`);
         w.close();
@@ -431,7 +439,7 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
     }
     case 'dateTimeFormat':
       eachResValue(w, path, (x, loc) => {
-        w.open(`if (typeof ${x} !== "string" || !FULL_DATETIME.test(${x}))`);
+        w.open(`if (typeof ${x} !== "string" || !isFullDateTime(${x}))`);
         emit('value', locJs(loc));
         w.close();
       });
@@ -439,7 +447,7 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
     case 'dateTimeUtc':
       eachResValue(w, path, (x, loc) => {
         // The cheap suffix test first: most values are UTC.
-        w.open(`if (typeof ${x} === "string" && !(${x}.endsWith("Z") || ${x}.endsWith("+00:00")) && FULL_DATETIME.test(${x}))`);
+        w.open(`if (typeof ${x} === "string" && !(${x}.endsWith("Z") || ${x}.endsWith("+00:00")) && isFullDateTime(${x}))`);
         emit('value', locJs(loc));
         w.close();
       });
@@ -560,11 +568,15 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
 export function generateLayer(checks: readonly PlannedCheck[], name: string): GeneratedLayer {
   const w = new Writer();
   const ruleConst = new Map<RuleDef, string>();
+  const split = process.env.RULES_SPLIT === '1';
+  const fns: string[] = [];
   for (const planned of checks) {
     let R = ruleConst.get(planned.rule);
     if (!R) ruleConst.set(planned.rule, (R = w.constant(planned.rule)));
     w.line(`// ${planned.rule.id.replace(/[^\w.-]/g, '?')} (${planned.rule.check.kind}) ${planned.path.replace(/[^\w.[\]-]/g, '?')}`);
-    w.open('');
+    const fn = w.fresh('check');
+    if (split) fns.push(fn);
+    w.open(split ? `function ${fn}(res, base, ctx, out, ro)` : '');
     const opened = openConditions(w, planned.rule.when);
     writeCheck(w, planned, R);
     for (let i = 0; i < opened; i++) w.close();
@@ -575,9 +587,11 @@ export function generateLayer(checks: readonly PlannedCheck[], name: string): Ge
     `const { ${RUNTIME_NAMES.join(', ')} } = rt;`,
     `const NONE = Object.freeze([]);`,
     w.constants.length ? `const ${w.constants.map((_, i) => `K${i} = K[${i}]`).join(', ')};` : '',
+    split ? w.text() : '',
     `return function ${name}(res, base, ctx, out) {`,
     '  const ro = typeof res === "object" && res !== null && !Array.isArray(res);',
-    w.text(),
+    ...[...w.topLevelReads].map(([prop, v]) => `  const ${v} = ro ? res[${lit(prop)}] : undefined;`),
+    split ? fns.map((f) => `  ${f}(res, base, ctx, out, ro);`).join('\n') : w.text(),
     '};',
   ].join('\n');
   return { source, constants: w.constants };

@@ -150,6 +150,36 @@ function push(into: Found[], v: unknown, parent: Found, seg: string): void {
 // Full date-time with seconds and an offset (FHIR dateTime allows less; SATUSEHAT does not).
 const FULL_DATETIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$/;
 const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isDigit0to5 = (c: number): boolean => c >= 48 && c <= 53;
+/** FULL_DATETIME.test(s), by hand (the date rules test every date-time; tests/validation/rule-engine-datetime.test.ts compares them). */
+export function isFullDateTime(s: string): boolean {
+  const n = s.length;
+  if (n < 20) return false;
+  const c = (i: number) => s.charCodeAt(i);
+  // YYYY-MM-DDThh:mm:ss, month 01–12, day 01–31, hour 00–23, second 00–60
+  if (!(isDigit(c(0)) && isDigit(c(1)) && isDigit(c(2)) && isDigit(c(3)) && c(4) === 45 && c(7) === 45 && c(10) === 84 && c(13) === 58 && c(16) === 58)) return false;
+  const m1 = c(5), m2 = c(6), d1 = c(8), d2 = c(9), h1 = c(11), h2 = c(12), s1 = c(17), s2 = c(18);
+  if (!((m1 === 48 && m2 >= 49 && m2 <= 57) || (m1 === 49 && m2 >= 48 && m2 <= 50))) return false;
+  if (!((d1 === 48 && d2 >= 49 && d2 <= 57) || ((d1 === 49 || d1 === 50) && isDigit(d2)) || (d1 === 51 && (d2 === 48 || d2 === 49)))) return false;
+  if (!(((h1 === 48 || h1 === 49) && isDigit(h2)) || (h1 === 50 && h2 >= 48 && h2 <= 51))) return false;
+  if (!(isDigit0to5(c(14)) && isDigit(c(15)))) return false;
+  if (!((isDigit0to5(s1) && isDigit(s2)) || (s1 === 54 && s2 === 48))) return false;
+  let i = 19;
+  if (c(i) === 46) {
+    // .fff: one digit or more
+    const start = ++i;
+    while (i < n && isDigit(c(i))) i++;
+    if (i === start) return false;
+  }
+  const zone = c(i);
+  if (zone === 90) return i + 1 === n; // Z
+  if ((zone !== 43 && zone !== 45) || i + 6 !== n || c(i + 3) !== 58) return false;
+  const a = c(i + 1), b = c(i + 2), e = c(i + 4), f = c(i + 5);
+  // ±hh:mm with hh 00–13, or ±14:00
+  return (((a === 48 && isDigit(b)) || (a === 49 && b >= 48 && b <= 51)) && isDigit0to5(e) && isDigit(f)) || (a === 49 && b === 52 && e === 48 && f === 48);
+}
 // UCUM expressions are printable ASCII without spaces (e.g. kg, mm[Hg], /min, Cel, %, kg/m2, {score}, 10*3/uL).
 const UCUM_SYNTAX = /^[!-~]+$/;
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -253,7 +283,7 @@ const URI_KEYS = new Set(['system', 'url']);
 
 /** What the generated code calls (by these names: RUNTIME_NAMES in rule-codegen.ts). */
 const RUNTIME: Record<(typeof RUNTIME_NAMES)[number], unknown> = {
-  emit, isEmpty, referenceType, epochOf, FULL_DATETIME, DATE_PREFIX, UCUM_SYNTAX, SYS_IDS, isTypedId, referencedOrg, hasUri, walkStrings, URI_KEYS, firstTen,
+  emit, isEmpty, referenceType, epochOf, isFullDateTime, DATE_PREFIX, UCUM_SYNTAX, SYS_IDS, isTypedId, referencedOrg, hasUri, walkStrings, URI_KEYS, firstTen,
 };
 
 type LayerFn = (res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[]) => void;
@@ -335,19 +365,18 @@ export function compileRules(set: RuleSet): CompiledRules {
   }
   // One function per resource type and layer: its own rules, then those of every type (`*`), as run() always did.
   const star = byType.get('*') ?? { base: [], profile: [] };
-  const fns = { base: new Map<string, LayerFn>(), profile: new Map<string, LayerFn>() };
+  const fns = new Map<string, { base: LayerFn; profile: LayerFn }>();
   const noRules: LayerFn = () => {};
-  const make = (checks: readonly PlannedCheck[], name: string): LayerFn => (checks.length ? instantiate(checks, name) : noRules);
   let n = 0;
-  for (const layer of ['base', 'profile'] as const) {
-    for (const [type, slot] of byType) fns[layer].set(type, make([...slot[layer], ...star[layer]], `rules${n++}`));
-  }
-  const anyType = { base: make(star.base, 'anyTypeBase'), profile: make(star.profile, 'anyTypeProfile') };
+  const make = (checks: readonly PlannedCheck[]): LayerFn => (checks.length ? instantiate(checks, `rules${n++}`) : noRules);
+  for (const [type, slot] of byType) fns.set(type, { base: make([...slot.base, ...star.base]), profile: make([...slot.profile, ...star.profile]) });
+  const anyType = { base: make(star.base), profile: make(star.profile) };
   return {
     version: set.version,
     rules: set.rules,
     run(res, base, ctx, out, layer) {
-      (fns[layer].get(res.resourceType as string) ?? anyType[layer])(res, base, ctx, out);
+      const slot = fns.get(res.resourceType as string) ?? anyType;
+      (layer === 'base' ? slot.base : slot.profile)(res, base, ctx, out);
     },
   };
 }
