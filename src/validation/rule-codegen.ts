@@ -176,17 +176,10 @@ function openConditions(w: Writer, conds: readonly Condition[] | undefined): num
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * For `^{ORG_IDENTIFIER_BASE}(kind|…)/([^/]+)$`: where the organization id starts in `system`, -1 when it does not match. Kinds
- * that are plain words (all of today's) are matched by hand, in the alternation's order (no match array per identifier).
+ * For plain-word kinds, what `^{ORG_IDENTIFIER_BASE}(kind|…)/([^/]+)$` finds, by hand: where the organization id starts in
+ * `system`, -1 when it does not match (kinds tried in the alternation's order; no match array per identifier).
  */
-function orgIdMatcher(kinds: readonly string[]): (system: string) => number {
-  if (!kinds.every((k) => /^[A-Za-z0-9-]*$/.test(k))) {
-    const re = new RegExp(`^${escapeRegExp(ORG_IDENTIFIER_BASE)}(${kinds.join('|')})/([^/]+)$`);
-    return (system) => {
-      const m = re.exec(system);
-      return m ? system.length - m[2].length : -1;
-    };
-  }
+function orgIdStart(kinds: readonly string[]): (system: string) => number {
   const base = ORG_IDENTIFIER_BASE;
   return (system) => {
     if (!system.startsWith(base)) return -1;
@@ -395,7 +388,9 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
     }
     case 'orgIdentifier': {
       const example = lit(`${ORG_IDENTIFIER_BASE}${c.kinds[0]}/{organizationId}`);
-      const orgIdOf = w.constant(orgIdMatcher(c.kinds));
+      // Kinds that are plain words (all of today's): the organization id located by hand, compared in place (orgIdStart). Others
+      // are regex source (as they always were): the match's second group is the id.
+      const plain = c.kinds.every((k) => /^[A-Za-z0-9-]*$/.test(k));
       const count = w.fresh('nv');
       const found = w.fresh('found');
       w.line(`let ${count} = 0, ${found} = false;`);
@@ -405,9 +400,20 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
         const org = w.fresh('org');
         w.line(`const ${sys} = ${isObjJs(x)} ? ${x}.system : undefined;`);
         w.open(`if (typeof ${sys} === "string")`);
-        // orgIdOf: where the organization id starts in `{base}{kind}/{id}`, -1 when the system is not of that form.
-        w.line(`const ${org} = ${orgIdOf}(${sys});`);
-        w.open(`if (${org} < 0)`);
+        let orgText: string;
+        let orgIs: (other: string) => string;
+        if (plain) {
+          w.line(`const ${org} = ${w.constant(orgIdStart(c.kinds))}(${sys});`);
+          w.open(`if (${org} < 0)`);
+          orgText = `${sys}.slice(${org})`;
+          orgIs = (other) => `(${sys}.length - ${org} === ${other}.length && ${sys}.startsWith(${other}, ${org}))`;
+        } else {
+          const m = w.fresh('m');
+          w.line(`const ${m} = ${w.constant(new RegExp(`^${escapeRegExp(ORG_IDENTIFIER_BASE)}(${c.kinds.join('|')})/([^/]+)$`))}.exec(${sys});`);
+          w.open(`if (${m} === null)`);
+          orgText = `${m}[2]`;
+          orgIs = (other) => `(${m}[2] === ${other})`;
+        }
         // strict: every sys-ids identifier must be of this kind; otherwise others (e.g. mpdn) may sit beside it.
         if (c.strict) {
           w.open(`if (SYS_IDS.test(${sys}))`);
@@ -417,14 +423,14 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
         w.close();
         w.open('else');
         w.line(`${found} = true;`);
-        w.open(`if (ctx.organizationId !== undefined && !(${sys}.length - ${org} === ctx.organizationId.length && ${sys}.startsWith(ctx.organizationId, ${org})))`);
-        emit('value', locPlus(loc, '.system'), `"organization id " + ${sys}.slice(${org}) + " in the system is not the sending organization " + ctx.organizationId`);
+        w.open(`if (ctx.organizationId !== undefined && !${orgIs('ctx.organizationId')})`);
+        emit('value', locPlus(loc, '.system'), `"organization id " + ${orgText} + " in the system is not the sending organization " + ctx.organizationId`);
         w.close();
         if (c.consistentWith) {
           const ref = w.fresh('refOrg');
           w.line(`const ${ref} = referencedOrg(res, ${w.constant(c)});`);
-          w.open(`if (${ref} !== undefined && !(${sys}.length - ${org} === ${ref}.length && ${sys}.startsWith(${ref}, ${org})))`);
-          emit('value', locPlus(loc, '.system'), `"organization id " + ${sys}.slice(${org}) + ${lit(` differs from ${c.consistentWith} Organization/`)} + ${ref}`);
+          w.open(`if (${ref} !== undefined && !${orgIs(ref)})`);
+          emit('value', locPlus(loc, '.system'), `"organization id " + ${orgText} + ${lit(` differs from ${c.consistentWith} Organization/`)} + ${ref}`);
           w.close();
         }
         w.close();
