@@ -102,7 +102,9 @@ function eachValue(w: Writer, segs: readonly Segment[], root: string, rootIsObj:
       const len = seg.choice.length;
       // `effective[x]`: every key that is the prefix followed by an upper-case letter (effectiveDateTime, effectivePeriod, …).
       w.open(`for (const ${k} in ${parent})`);
-      w.open(`if (${k}.length > ${len} && ${k}.startsWith(${lit(seg.choice)}) && ${k}.charCodeAt(${len}) >= 65 && ${k}.charCodeAt(${len}) <= 90)`);
+      // The first character first: it turns most keys away with one comparison (an empty prefix has none to compare).
+      const first = len > 0 ? `${k}.charCodeAt(0) === ${seg.choice.charCodeAt(0)} && ` : '';
+      w.open(`if (${k}.length > ${len} && ${first}${k}.startsWith(${lit(seg.choice)}) && ${k}.charCodeAt(${len}) >= 65 && ${k}.charCodeAt(${len}) <= 90)`);
       w.line(`const ${p} = ${parent}[${k}];`);
       at = [...loc, `"." + ${k}`];
     } else {
