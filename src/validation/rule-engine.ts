@@ -1,14 +1,15 @@
-// Layer 2: SATUSEHAT profile rules, kept as data (profiles/satusehat-rules.json) and compiled once into closures.
+// Layer 2: SATUSEHAT profile rules, kept as data (profiles/satusehat-rules.json) and compiled once, at load.
 // A rule = where (resourceType + FHIRPath-like path), when (simple conditions), what (a check kind), and how bad
-// (severity, confidence). This file knows the check kinds; it knows nothing about particular SATUSEHAT elements.
-// Compiled per resource type and layer: the paths of all its rules form one trie (`component.code` and `component.valueQuantity`
-// share `component`), walked once per resource by a generated function (compileWalk) before the rules read their paths' values
-// from it (about 40 rules per Observation read about 25 distinct paths; one walk per rule before). The findings are pinned to
-// that earlier interpreter, kept in tests/validation/reference/, by the rule-engine-equivalence tests.
+// (severity, confidence). This file knows the check kinds' runtime pieces; it knows nothing about particular SATUSEHAT elements.
+// Compiled per resource type and layer into one generated function (rule-codegen.ts writes its source from the rule data, this
+// file makes it with new Function): the rules in file order, each reading its paths in place, nothing allocated while a resource
+// passes; FHIRPath locations and Issues are built only for a finding. The findings are pinned to the earlier interpreter, kept
+// in tests/validation/reference/, by the rule-engine equivalence tests (samples, fixtures, official examples, their mutants, and a
+// rule set written to reach every path of the generator).
 import { issue, type Issue, type Severity } from './outcome.js';
 import { ORG_IDENTIFIER_BASE } from '../util/systems.js';
 import { epochMsOf } from './parse-datetime.js';
-import { generateLayer, type PlannedCheck, type RUNTIME_NAMES } from './rule-codegen.js';
+import { escapeRegExp, generateLayer, type PlannedCheck, type RUNTIME_NAMES } from './rule-codegen.js';
 
 export type Confidence = 'OFF' | 'OFF-copy' | 'OFF-draft' | 'COM' | 'UNV';
 
@@ -147,13 +148,15 @@ function push(into: Found[], v: unknown, parent: Found, seg: string): void {
   } else into.push(new Found(v, parent, seg));
 }
 
-// Full date-time with seconds and an offset (FHIR dateTime allows less; SATUSEHAT does not).
-const FULL_DATETIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$/;
 const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isDigit0to5 = (c: number): boolean => c >= 48 && c <= 53;
-/** FULL_DATETIME.test(s), by hand (the date rules test every date-time; tests/validation/rule-engine-datetime.test.ts compares them). */
+/**
+ * A full date-time with seconds and an offset (FHIR dateTime allows less; SATUSEHAT does not): what the regex
+ * /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$/
+ * says, by hand (the date rules test every date-time; tests/validation/rule-engine-datetime.test.ts compares them).
+ */
 export function isFullDateTime(s: string): boolean {
   const n = s.length;
   if (n < 20) return false;
@@ -182,7 +185,6 @@ export function isFullDateTime(s: string): boolean {
 }
 // UCUM expressions are printable ASCII without spaces (e.g. kg, mm[Hg], /min, Cel, %, kg/m2, {score}, 10*3/uL).
 const UCUM_SYNTAX = /^[!-~]+$/;
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // The facilities' identifier namespace from mappings/systems.json; under either scheme for the strict check (any sys-ids identifier).
 const SYS_IDS = new RegExp(`^https?://${escapeRegExp(ORG_IDENTIFIER_BASE.replace(/^https?:\/\//, ''))}`);
 
