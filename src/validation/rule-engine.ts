@@ -236,24 +236,31 @@ function firstTen(a: string, b: string): number {
 }
 
 /**
- * epochMsOf(s), remembering the last two values: a resource's date rules read each date-time two or three times, and the
- * resources of one Bundle mostly carry the same few times (the visit's). A pure function's memo: same result, fewer Date.UTC.
+ * A pure function of a string that remembers its last two answers. The date rules read each date-time two or three times
+ * (format, range, UTC), and the resources of one Bundle mostly carry the same few times (the visit's): same results, less work.
  */
-let memoA = '', memoTA = NaN, memoB = '', memoTB = NaN;
-function epochOf(s: string): number {
-  if (s === memoA) return memoTA;
-  if (s === memoB) {
-    const t = memoTB;
-    memoB = memoA;
-    memoTB = memoTA;
-    memoA = s;
-    return (memoTA = t);
-  }
-  memoB = memoA;
-  memoTB = memoTA;
-  memoA = s;
-  return (memoTA = epochMsOf(s));
+function lastTwo<T>(f: (s: string) => T): (s: string) => T {
+  let a: string | undefined;
+  let b: string | undefined;
+  let ra = undefined as T;
+  let rb = undefined as T;
+  return (s) => {
+    if (s === a) return ra;
+    if (s !== b) {
+      rb = f(s);
+      b = s;
+    }
+    // s becomes the newer one
+    b = a;
+    a = s;
+    const r = rb;
+    rb = ra;
+    ra = r;
+    return r;
+  };
 }
+const epochOf = lastTwo(epochMsOf);
+const isFullDateTimeOf = lastTwo(isFullDateTime);
 
 /**
  * someString(root, URI_KEYS, re.test) for the generated code: by recursion while shallow (no stack array, no Set per key), the
@@ -285,7 +292,7 @@ const URI_KEYS = new Set(['system', 'url']);
 
 /** What the generated code calls (by these names: RUNTIME_NAMES in rule-codegen.ts). */
 const RUNTIME: Record<(typeof RUNTIME_NAMES)[number], unknown> = {
-  emit, isEmpty, referenceType, epochOf, isFullDateTime, DATE_PREFIX, UCUM_SYNTAX, SYS_IDS, isTypedId, referencedOrg, hasUri, walkStrings, URI_KEYS, firstTen,
+  emit, isEmpty, referenceType, epochOf, isFullDateTime: isFullDateTimeOf, DATE_PREFIX, UCUM_SYNTAX, SYS_IDS, isTypedId, referencedOrg, hasUri, walkStrings, URI_KEYS, firstTen,
 };
 
 type LayerFn = (res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[]) => void;
