@@ -1,13 +1,15 @@
-// Layer 2: SATUSEHAT profile rules, kept as data (profiles/satusehat-rules.json) and compiled once into closures.
+// Layer 2: SATUSEHAT profile rules, kept as data (profiles/satusehat-rules.json) and compiled once, at load.
 // A rule = where (resourceType + FHIRPath-like path), when (simple conditions), what (a check kind), and how bad
-// (severity, confidence). This file knows the check kinds; it knows nothing about particular SATUSEHAT elements.
-// Compiled per resource type and layer: the paths of all its rules form one trie (`component.code` and `component.valueQuantity`
-// share `component`), walked once per resource by a generated function (compileWalk) before the rules read their paths' values
-// from it (about 40 rules per Observation read about 25 distinct paths; one walk per rule before). The findings are pinned to
-// that earlier interpreter, kept in tests/validation/reference/, by the rule-engine-equivalence tests.
+// (severity, confidence). This file knows the check kinds' runtime pieces; it knows nothing about particular SATUSEHAT elements.
+// Compiled per resource type and layer into one generated function (rule-codegen.ts writes its source from the rule data, this
+// file makes it with new Function): the rules in file order, each reading its paths in place, nothing allocated while a resource
+// passes; FHIRPath locations and Issues are built only for a finding. The findings are pinned to the earlier interpreter, kept
+// in tests/validation/reference/, by the rule-engine equivalence tests (samples, fixtures, official examples, their mutants, and a
+// rule set written to reach every path of the generator).
 import { issue, type Issue, type Severity } from './outcome.js';
 import { ORG_IDENTIFIER_BASE } from '../util/systems.js';
 import { epochMsOf } from './parse-datetime.js';
+import { escapeRegExp, generateLayer, type PlannedCheck, type RUNTIME_NAMES } from './rule-codegen.js';
 
 export type Confidence = 'OFF' | 'OFF-copy' | 'OFF-draft' | 'COM' | 'UNV';
 
@@ -79,8 +81,7 @@ export interface RuleContext {
   refTypes?: ReadonlyMap<string, string>;
 }
 
-/** A value found at a path. Its FHIRPath location is built on first read of `p`: only a reported finding needs it, and building one
- *  string per value was a good part of running the rules. */
+/** A value found at a path, with its FHIRPath location (built on first read of `p`). Only compilePath's getters make them. */
 class Found {
   private loc: string | undefined;
   /** `seg` (`.code`) and `index` (≥ 0 for an array item) place the value under `parent`; the root carries its location as `seg`. */
@@ -94,9 +95,6 @@ class Found {
   }
 }
 type Getter = ((root: Record<string, unknown>, base: string) => readonly Found[]) & { from: (start: Found) => readonly Found[] };
-/** A path's values in the current run (shared by every rule reading that path: never mutate the list). */
-type RunGetter = (run: Run) => readonly Found[];
-type Compiled = (res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[], run: Run) => void;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isEmpty = (v: unknown): boolean =>
@@ -107,8 +105,9 @@ function hasOwnKey(v: Record<string, unknown>): boolean {
   return false;
 }
 
-/** Compiles `a.b.c` / `effective[x]` into a getter returning every value with its FHIRPath location (arrays flattened). `from`
- *  starts the walk at an earlier finding (its location then prefixes the new ones). */
+/** Compiles `a.b.c` / `effective[x]` into a getter returning every value with its FHIRPath location (arrays flattened), the
+ *  semantics the generated rule code reads paths with (for tests and tools; the rules themselves do not use it). `from` starts
+ *  the walk at an earlier finding (its location then prefixes the new ones). */
 export function compilePath(path: string): Getter {
   const segs = path ? path.split('.').map(toSegment) : [];
   const getter = (start: Found): readonly Found[] => {
@@ -125,9 +124,9 @@ export function compilePath(path: string): Getter {
 interface Segment { readonly name: string; readonly choice: string | undefined; readonly suffix: string }
 const toSegment = (name: string): Segment => ({ name, choice: name.endsWith('[x]') ? name.slice(0, -3) : undefined, suffix: `.${name}` });
 
-/** The values one segment below `cur` (arrays flattened, in order); no list is allocated when there are none (the usual case). */
+/** The values one segment below `cur` (arrays flattened, in order). */
 function step(cur: readonly Found[], segment: Segment): readonly Found[] {
-  let next: Found[] | undefined;
+  const next: Found[] = [];
   const { choice, name: seg, suffix } = segment;
   for (let j = 0; j < cur.length; j++) {
     const f = cur[j];
@@ -135,86 +134,11 @@ function step(cur: readonly Found[], segment: Segment): readonly Found[] {
     if (!isObj(v)) continue;
     if (choice !== undefined) {
       for (const k in v) {
-        if (k.length > choice.length && k.startsWith(choice) && k.charCodeAt(choice.length) >= 65 && k.charCodeAt(choice.length) <= 90) {
-          const x = v[k];
-          if (x !== undefined && x !== null) push((next ??= []), x, f, `.${k}`);
-        }
+        if (k.length > choice.length && k.startsWith(choice) && k.charCodeAt(choice.length) >= 65 && k.charCodeAt(choice.length) <= 90) push(next, v[k], f, `.${k}`);
       }
-    } else {
-      const x = v[seg];
-      if (x !== undefined && x !== null) push((next ??= []), x, f, suffix);
-    }
+    } else push(next, v[seg], f, suffix);
   }
-  return next ?? NONE;
-}
-
-const NONE: readonly Found[] = Object.freeze([]);
-
-/** A trie node: a path is its parent's path plus one segment (node 0 = the resource itself). */
-interface PathNode { readonly parent: number; readonly seg: Segment }
-
-/** The paths of one resource type's rules, interned into a trie at compile time. */
-class PathPlan {
-  readonly nodes: PathNode[] = [{ parent: -1, seg: toSegment('') }];
-  private readonly ids = new Map<string, number>([['', 0]]);
-
-  getter(path: string): RunGetter {
-    const id = this.intern(path);
-    return (run) => run.values(id);
-  }
-
-  private intern(path: string): number {
-    let id = this.ids.get(path);
-    if (id === undefined) {
-      const dot = path.lastIndexOf('.');
-      const parent = dot < 0 ? 0 : this.intern(path.slice(0, dot));
-      id = this.nodes.push({ parent, seg: toSegment(path.slice(dot + 1)) }) - 1;
-      this.ids.set(path, id);
-    }
-    return id;
-  }
-}
-
-/** Every path's values in one resource, by trie node id. */
-type Walk = (root: Found) => ReadonlyArray<readonly Found[]>;
-
-/**
- * Generates the walk of a plan (at start-up, from the project's own profiles/, never from input): one function per resource
- * type and layer, one statement per trie node, each child read with its property name written out. Written out, each read has
- * its own inline cache and stays monomorphic; the same read in one shared step() saw every property of every resource type
- * and was the engine's main cost. Names are embedded with JSON.stringify; choice types (`effective[x]`) go through step().
- */
-function compileWalk(nodes: readonly PathNode[]): Walk {
-  const lines = ['const m0 = [root];'];
-  for (let i = 1; i < nodes.length; i++) {
-    const { parent, seg } = nodes[i];
-    if (seg.choice !== undefined) {
-      lines.push(`const m${i} = m${parent}.length === 0 ? NONE : step(m${parent}, segs[${i}]);`);
-      continue;
-    }
-    lines.push(
-      `let m${i} = NONE;`,
-      `for (let j = 0; j < m${parent}.length; j++) {`,
-      `  const f = m${parent}[j], v = f.v;`,
-      `  if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;`,
-      `  const x = v[${JSON.stringify(seg.name)}];`,
-      `  if (x === undefined || x === null) continue;`,
-      `  if (m${i} === NONE) m${i} = [];`,
-      `  push(m${i}, x, f, ${JSON.stringify(seg.suffix)});`,
-      '}',
-    );
-  }
-  lines.push(`return [${nodes.map((_, i) => `m${i}`).join(', ')}];`);
-  const make = new Function('step', 'push', 'NONE', 'segs', `'use strict';\nreturn function walk(root) {\n${lines.join('\n')}\n};`) as (...deps: unknown[]) => Walk;
-  return make(step, push, NONE, nodes.map((n) => n.seg));
-}
-
-/** One run of a resource type's rules over one resource: each path's values, walked once before the first rule. */
-class Run {
-  constructor(private readonly memo: ReadonlyArray<readonly Found[]>) {}
-  values(id: number): readonly Found[] {
-    return this.memo[id];
-  }
+  return next;
 }
 
 function push(into: Found[], v: unknown, parent: Found, seg: string): void {
@@ -224,16 +148,45 @@ function push(into: Found[], v: unknown, parent: Found, seg: string): void {
   } else into.push(new Found(v, parent, seg));
 }
 
-// Full date-time with seconds and an offset (FHIR dateTime allows less; SATUSEHAT does not).
-const FULL_DATETIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$/;
-const UTC_SUFFIX = /(\+00:00|Z)$/;
 const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isDigit0to5 = (c: number): boolean => c >= 48 && c <= 53;
+/**
+ * A full date-time with seconds and an offset (FHIR dateTime allows less; SATUSEHAT does not): what the regex
+ * /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$/
+ * says, by hand (the date rules test every date-time; tests/validation/rule-engine-datetime.test.ts compares them).
+ */
+export function isFullDateTime(s: string): boolean {
+  const n = s.length;
+  if (n < 20) return false;
+  const c = (i: number) => s.charCodeAt(i);
+  // YYYY-MM-DDThh:mm:ss, month 01–12, day 01–31, hour 00–23, second 00–60
+  if (!(isDigit(c(0)) && isDigit(c(1)) && isDigit(c(2)) && isDigit(c(3)) && c(4) === 45 && c(7) === 45 && c(10) === 84 && c(13) === 58 && c(16) === 58)) return false;
+  const m1 = c(5), m2 = c(6), d1 = c(8), d2 = c(9), h1 = c(11), h2 = c(12), s1 = c(17), s2 = c(18);
+  if (!((m1 === 48 && m2 >= 49 && m2 <= 57) || (m1 === 49 && m2 >= 48 && m2 <= 50))) return false;
+  if (!((d1 === 48 && d2 >= 49 && d2 <= 57) || ((d1 === 49 || d1 === 50) && isDigit(d2)) || (d1 === 51 && (d2 === 48 || d2 === 49)))) return false;
+  if (!(((h1 === 48 || h1 === 49) && isDigit(h2)) || (h1 === 50 && h2 >= 48 && h2 <= 51))) return false;
+  if (!(isDigit0to5(c(14)) && isDigit(c(15)))) return false;
+  if (!((isDigit0to5(s1) && isDigit(s2)) || (s1 === 54 && s2 === 48))) return false;
+  let i = 19;
+  if (c(i) === 46) {
+    // .fff: one digit or more
+    const start = ++i;
+    while (i < n && isDigit(c(i))) i++;
+    if (i === start) return false;
+  }
+  const zone = c(i);
+  if (zone === 90) return i + 1 === n; // Z
+  if ((zone !== 43 && zone !== 45) || i + 6 !== n || c(i + 3) !== 58) return false;
+  const a = c(i + 1), b = c(i + 2), e = c(i + 4), f = c(i + 5);
+  // ±hh:mm with hh 00–13, or ±14:00
+  return (((a === 48 && isDigit(b)) || (a === 49 && b >= 48 && b <= 51)) && isDigit0to5(e) && isDigit(f)) || (a === 49 && b === 52 && e === 48 && f === 48);
+}
 // UCUM expressions are printable ASCII without spaces (e.g. kg, mm[Hg], /min, Cel, %, kg/m2, {score}, 10*3/uL).
 const UCUM_SYNTAX = /^[!-~]+$/;
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // The facilities' identifier namespace from mappings/systems.json; under either scheme for the strict check (any sys-ids identifier).
 const SYS_IDS = new RegExp(`^https?://${escapeRegExp(ORG_IDENTIFIER_BASE.replace(/^https?:\/\//, ''))}`);
-const ORG_REF = /^Organization\/([^/?#]+)$/;
 
 /** The resource type a literal reference points to; undefined when it cannot be known here (urn:uuid outside a Bundle, #contained). */
 export function referenceType(ref: string, refTypes?: ReadonlyMap<string, string>): string | undefined | null {
@@ -245,306 +198,110 @@ export function referenceType(ref: string, refTypes?: ReadonlyMap<string, string
   return m ? m[1] : null;
 }
 
-function compileConditions(conds: Condition[] | undefined, plan: PathPlan): ((run: Run) => boolean) | undefined {
-  if (!conds?.length) return undefined;
-  const compiled = conds.map((c) => {
-    const get = plan.getter(c.path);
-    return (run: Run) => {
-      const vals = get(run);
-      if ('equals' in c) return vals.some((f) => f.v === c.equals);
-      if ('notEquals' in c) return !vals.some((f) => f.v === c.notEquals);
-      return vals.length > 0;
-    };
-  });
-  return (run) => compiled.every((f) => f(run));
-}
-
-/** Splits `a.b.c` into parent `a.b` and leaf `c` (required-checks report a missing leaf under each present parent). */
-function splitLeaf(path: string): [string, string] {
-  const i = path.lastIndexOf('.');
-  return i < 0 ? ['', path] : [path.slice(0, i), path.slice(i + 1)];
-}
-
-function compileCheck(rule: RuleDef, path: string, earlier: ReadonlyMap<string, RuleDef>, plan: PathPlan): Compiled {
-  const c = rule.check;
-  const rn = rule.rule;
-  const sev = rule.severity;
-  const emit = (out: Issue[], code: Issue['code'], at: string, detail?: string) => {
-    const i = issue(sev, code, detail ? `${rule.message}: ${detail}` : rule.message, at, rn);
-    i.ruleId = rule.id;
-    out.push(i);
-  };
-  const get = plan.getter(path);
-
-  switch (c.kind) {
-    case 'required': {
-      const [parentPath, leaf] = splitLeaf(path);
-      const getParents = plan.getter(parentPath);
-      const leafGet = compilePath(leaf);
-      const missing = (vals: readonly Found[]) => vals.length === 0 || vals.every((f) => isEmpty(f.v));
-      return (res, base, _ctx, out, run) => {
-        const parents = getParents(run);
-        if (parents.length === 0) {
-          emit(out, 'required', `${base}.${path}`);
-          return;
-        }
-        // One parent (the usual case): the path's values in this run are that parent's; several: each parent's own.
-        if (parents.length === 1) {
-          if (missing(get(run))) emit(out, 'required', `${parents[0].p}.${leaf.replace('[x]', '')}`);
-          return;
-        }
-        for (const par of parents) {
-          if (missing(leafGet.from(par))) emit(out, 'required', `${par.p}.${leaf.replace('[x]', '')}`);
-        }
-      };
-    }
-    case 'reference': {
-      const targets = new Set(c.targets);
-      const any = c.mode === 'any';
-      return (_res, base, ctx, out, run) => {
-        const vals = get(run);
-        let matched = false;
-        // `all`: each bad reference is reported where found; `any`: only the first, when none matched.
-        let firstBad: Found | undefined;
-        for (const f of vals) {
-          const v = f.v;
-          const ref = isObj(v) ? v.reference : undefined;
-          if (typeof ref !== 'string' || ref === '') {
-            if (any) firstBad ??= f;
-            else emit(out, 'value', `${f.p}.reference`, 'no literal reference');
-            continue;
-          }
-          const t = referenceType(ref, ctx.refTypes);
-          if (t === undefined || (t !== null && targets.has(t))) matched = true;
-          else if (any) firstBad ??= f;
-          else emit(out, 'value', `${f.p}.reference`, t === null ? 'not a valid reference' : `points to ${t}`);
-        }
-        if (any && !matched) emit(out, firstBad ? 'value' : 'required', firstBad ? `${firstBad.p}.reference` : `${base}.${path}`);
-      };
-    }
-    case 'systems': {
-      const systems = new Map(Object.entries(c.systems).map(([s, codes]) => [s, codes ? new Set(codes) : null]));
-      const ok = (v: unknown): boolean | 'other' => {
-        if (!isObj(v) || typeof v.system !== 'string') return false;
-        if (!systems.has(v.system)) return 'other';
-        const codes = systems.get(v.system);
-        return !codes || (typeof v.code === 'string' && codes.has(v.code));
-      };
-      if (c.mode === 'any') {
-        return (_res, base, _ctx, out, run) => {
-          const vals = get(run);
-          if (vals.length === 0) {
-            // Presence is usually a separate `required` rule; `required` makes absence this rule's failure.
-            if (c.required) emit(out, 'required', `${base}.${path}`, 'none given');
-            return;
-          }
-          if (!vals.some((f) => ok(f.v) === true)) emit(out, 'value', vals[0].p.replace(/\[\d+\]$/, '')); // the list element
-        };
-      }
-      const codesOnly = c.mode === 'codes';
-      return (_res, base, _ctx, out, run) => {
-        for (const f of get(run)) {
-          const v = f.v;
-          const r = ok(v);
-          if (r === true || (codesOnly && r === 'other')) continue;
-          if (codesOnly || (r === false && isObj(v) && typeof v.system === 'string')) {
-            emit(out, 'value', `${f.p}.code`, `code not in the allowed list for ${String((v as Record<string, unknown>).system)}`);
-          } else if (r === 'other') emit(out, 'value', `${f.p}.system`, `system ${String((v as Record<string, unknown>).system)} is not allowed here`);
-          else emit(out, 'value', `${f.p}.system`, 'system missing');
-        }
-      };
-    }
-    case 'codeableSystems': {
-      const listed = new Set(c.systems);
-      const unlisted = c.unlisted ? new Set(c.unlisted) : undefined;
-      return (_res, base, _ctx, out, run) => {
-        for (const f of get(run)) {
-          const v = f.v;
-          if (!isObj(v)) continue;
-          const codings: readonly unknown[] = Array.isArray(v.coding) ? v.coding : NONE;
-          let fromListed = false;
-          let firstUnlisted = -1;
-          for (let i = 0; i < codings.length; i++) {
-            const sys = isObj(codings[i]) ? (codings[i] as Record<string, unknown>).system : undefined;
-            if (typeof sys !== 'string') continue;
-            if (listed.has(sys)) fromListed = true;
-            else if (firstUnlisted < 0 && unlisted?.has(sys)) firstUnlisted = i;
-          }
-          if (fromListed) continue;
-          if (unlisted) {
-            if (firstUnlisted >= 0) emit(out, 'value', `${f.p}.coding[${firstUnlisted}].system`, `system ${String((codings[firstUnlisted] as Record<string, unknown>).system)}`);
-          } else if (codings.length) emit(out, 'value', `${f.p}.coding`);
-          else if (c.required) emit(out, 'required', `${f.p}.coding`, 'none given');
-        }
-      };
-    }
-    case 'codingPresent':
-      return (_res, base, _ctx, out, run) => {
-        const vals = get(run);
-        if (!vals.some(({ v }) => isObj(v) && v.system === c.system && v.code === c.code)) {
-          const [first] = path.split('.');
-          emit(out, 'required', `${base}.${first}`);
-        }
-      };
-    case 'codeFormat': {
-      const re = new RegExp(c.pattern);
-      return (_res, base, _ctx, out, run) => {
-        for (const f of get(run)) {
-          const v = f.v;
-          if (isObj(v) && v.system === c.system && (typeof v.code !== 'string' || !re.test(v.code))) emit(out, 'value', `${f.p}.code`);
-        }
-      };
-    }
-    case 'identifierValue': {
-      const re = new RegExp(c.pattern);
-      const systems = new Set(c.systems);
-      return (_res, base, _ctx, out, run) => {
-        for (const f of get(run)) {
-          const v = f.v;
-          // The value is a NIK: never put it in the message.
-          if (isObj(v) && typeof v.system === 'string' && systems.has(v.system) && (typeof v.value !== 'string' || !re.test(v.value))) emit(out, 'value', `${f.p}.value`);
-        }
-      };
-    }
-    case 'orgIdentifier': {
-      const re = new RegExp(`^${escapeRegExp(ORG_IDENTIFIER_BASE)}(${c.kinds.join('|')})/([^/]+)$`);
-      const example = `${ORG_IDENTIFIER_BASE}${c.kinds[0]}/{organizationId}`;
-      return (res, base, ctx, out, run) => {
-        const vals = get(run);
-        let found = false;
-        for (const f of vals) {
-          const v = f.v;
-          const sys = isObj(v) ? v.system : undefined;
-          if (typeof sys !== 'string') continue;
-          const m = re.exec(sys);
-          if (!m) {
-            // strict: every sys-ids identifier must be of this kind; otherwise others (e.g. mpdn) may sit beside it.
-            if (c.strict && SYS_IDS.test(sys)) emit(out, 'value', `${f.p}.system`, `expected ${example}`);
-            continue;
-          }
-          found = true;
-          const org = m[2];
-          if (ctx.organizationId !== undefined && org !== ctx.organizationId) {
-            emit(out, 'value', `${f.p}.system`, `organization id ${org} in the system is not the sending organization ${ctx.organizationId}`);
-          }
-          if (c.consistentWith) {
-            const sp = res[c.consistentWith];
-            const ref = isObj(sp) && typeof sp.reference === 'string' ? ORG_REF.exec(sp.reference) : null;
-            if (ref && ref[1] !== org) emit(out, 'value', `${f.p}.system`, `organization id ${org} differs from ${c.consistentWith} Organization/${ref[1]}`);
-          }
-        }
-        if (c.required && !found) emit(out, vals.length ? 'value' : 'required', `${base}.${path}`, `expected ${example}`);
-      };
-    }
-    case 'dateTimeFormat':
-      return (_res, base, _ctx, out, run) => {
-        for (const f of get(run)) {
-          const v = f.v;
-          if (typeof v !== 'string' || !FULL_DATETIME.test(v)) emit(out, 'value', f.p);
-        }
-      };
-    case 'dateTimeUtc':
-      return (_res, base, _ctx, out, run) => {
-        for (const f of get(run)) {
-          const v = f.v;
-          // The cheap suffix test first: most values are UTC.
-          if (typeof v === 'string' && !UTC_SUFFIX.test(v) && FULL_DATETIME.test(v)) emit(out, 'value', f.p);
-        }
-      };
-    case 'dateTimeRange': {
-      const min = c.notBefore ? Date.parse(c.notBefore) : undefined;
-      if (min !== undefined && Number.isNaN(min)) throw new Error(`rule ${rule.id}: bad notBefore`);
-      return (_res, base, ctx, out, run) => {
-        for (const f of get(run)) {
-          const v = f.v;
-          if (typeof v !== 'string') continue;
-          const t = epochMsOf(v);
-          if (Number.isNaN(t)) continue; // the format rule reports it
-          if (min !== undefined && t < min) emit(out, 'value', f.p, 'before 2022-08-31');
-          else if (c.notFuture && t > ctx.nowMs) emit(out, 'value', f.p, 'in the future');
-        }
-      };
-    }
-    case 'after': {
-      const other = plan.getter(c.other);
-      return (_res, base, _ctx, out, run) => {
-        const a = get(run);
-        const b = other(run);
-        if (a.length !== 1 || b.length !== 1) return; // absence is a `required` rule's business
-        const ta = typeof a[0].v === 'string' ? epochMsOf(a[0].v) : NaN;
-        const tb = typeof b[0].v === 'string' ? epochMsOf(b[0].v) : NaN;
-        if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta <= tb) emit(out, 'value', a[0].p);
-      };
-    }
-    case 'dateAfter': {
-      const other = plan.getter(c.other);
-      const sameDayOk = c.allowSameDay === true;
-      return (_res, base, _ctx, out, run) => {
-        const a = get(run);
-        const b = other(run);
-        if (a.length !== 1 || b.length !== 1 || typeof a[0].v !== 'string' || typeof b[0].v !== 'string') return;
-        if (!DATE_PREFIX.test(a[0].v) || !DATE_PREFIX.test(b[0].v)) return; // the format rules report it
-        // Calendar dates as written (an expiry date is a local date; shifting the occurrence to UTC could move its day).
-        const da = a[0].v.slice(0, 10);
-        const db = b[0].v.slice(0, 10);
-        if (da < db || (da === db && !sameDayOk)) emit(out, 'value', a[0].p);
-      };
-    }
-    case 'ucumSystem':
-      return (_res, base, _ctx, out, run) => {
-        for (const f of get(run)) {
-          const v = f.v;
-          if (isObj(v) && v.system !== 'http://unitsofmeasure.org') emit(out, 'value', `${f.p}.system`);
-        }
-      };
-    case 'ucumCode': {
-      let list = c.notUcum;
-      if (typeof list === 'string') {
-        const other = earlier.get(list);
-        if (other?.check.kind !== 'ucumCode' || typeof other.check.notUcum !== 'object') throw new Error(`rule ${rule.id}: notUcum must name an earlier ucumCode rule with a list`);
-        list = other.check.notUcum;
-      }
-      const notUcum = new Map(Object.entries(list ?? {}));
-      return (_res, base, _ctx, out, run) => {
-        for (const f of get(run)) {
-          const v = f.v;
-          if (!isObj(v)) continue;
-          if (typeof v.code !== 'string' || !UCUM_SYNTAX.test(v.code)) emit(out, 'value', `${f.p}.code`);
-          else if (notUcum.has(v.code)) emit(out, 'value', `${f.p}.code`, `'${v.code}' is not UCUM, use '${notUcum.get(v.code)}'`);
-        }
-      };
-    }
-    case 'positiveInt':
-      return (_res, base, _ctx, out, run) => {
-        for (const f of get(run)) {
-          const v = f.v;
-          if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) emit(out, 'value', f.p);
-        }
-      };
-    case 'containsAll':
-      return (_res, base, _ctx, out, run) => {
-        const have = new Set(get(run).map((f) => f.v));
-        const missing = c.values.filter((x) => !have.has(x));
-        if (missing.length) emit(out, 'value', `${base}.${path.split('.')[0]}`, `missing ${missing.join(', ')}`);
-      };
-    case 'uriScheme': {
-      // One anchored alternation instead of a startsWith per fix: every system and url of every resource is tested.
-      const wrongPrefix = new RegExp(`^(?:${c.fixes.map((f) => escapeRegExp(f.wrong)).join('|')})`);
-      const wrong = c.fixes.length ? (value: string) => wrongPrefix.test(value) : () => false;
-      return (res, base, _ctx, out) => {
-        walkStrings(res, base, URI_KEYS, wrong, (value, at) => {
-          for (const f of c.fixes) if (value.startsWith(f.wrong)) emit(out, 'value', at, `use ${f.right}... instead of ${f.wrong}...`);
-        });
-      };
-    }
-    default: {
-      const never: never = c;
-      throw new Error(`unknown check kind ${JSON.stringify(never)}`);
-    }
+/**
+ * `ref` is `{type}/{id}` with an id of 1–64 FHIR id characters and nothing else: then referenceType(ref) is `type` (the
+ * usual literal reference, read without the regex and its match array). `type` is a resource type name ([A-Z][A-Za-z]+).
+ */
+function isTypedId(ref: string, type: string): boolean {
+  const start = type.length + 1;
+  const n = ref.length;
+  if (n <= start || n - start > 64 || !ref.startsWith(type) || ref.charCodeAt(type.length) !== 47) return false;
+  for (let i = start; i < n; i++) {
+    const c = ref.charCodeAt(i);
+    // A-Z a-z 0-9 - .
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46)) return false;
   }
+  return true;
+}
+
+/** The id of `Organization/{id}` in `res[c.consistentWith].reference` ({id} without / ? #), undefined when it is not one. */
+function referencedOrg(res: Record<string, unknown>, c: { consistentWith: string }): string | undefined {
+  const sp = res[c.consistentWith];
+  const ref = isObj(sp) ? sp.reference : undefined;
+  if (typeof ref !== 'string' || ref.length <= 13 || !ref.startsWith('Organization/')) return undefined;
+  for (let i = 13; i < ref.length; i++) {
+    const ch = ref.charCodeAt(i);
+    if (ch === 47 || ch === 63 || ch === 35) return undefined; // / ? #
+  }
+  return ref.slice(13);
+}
+
+/** The first ten characters (a calendar date) of `a` and `b` compared as strings are: -1, 0 or 1 (both have ten or more). */
+function firstTen(a: string, b: string): number {
+  for (let i = 0; i < 10; i++) {
+    const d = a.charCodeAt(i) - b.charCodeAt(i);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * A pure function of a string that remembers its last two answers. The date rules read each date-time two or three times
+ * (format, range, UTC), and the resources of one Bundle mostly carry the same few times (the visit's): same results, less work.
+ */
+function lastTwo<T>(f: (s: string) => T): (s: string) => T {
+  let a: string | undefined;
+  let b: string | undefined;
+  let ra = undefined as T;
+  let rb = undefined as T;
+  return (s) => {
+    if (s === a) return ra;
+    if (s !== b) {
+      rb = f(s);
+      b = s;
+    }
+    // s becomes the newer one
+    b = a;
+    a = s;
+    const r = rb;
+    rb = ra;
+    ra = r;
+    return r;
+  };
+}
+const epochOf = lastTwo(epochMsOf);
+const isFullDateTimeOf = lastTwo(isFullDateTime);
+
+/**
+ * someString(root, URI_KEYS, re.test) for the generated code: by recursion while shallow (no stack array, no Set per key), the
+ * iterative walk below for what lies deeper (deep input must not overflow the stack).
+ */
+function hasUri(v: unknown, re: RegExp, depth: number): boolean {
+  if (depth > 32) return someString(v, URI_KEYS, (x) => re.test(x));
+  if (Array.isArray(v)) {
+    for (let i = v.length - 1; i >= 0; i--) if (hasUri(v[i], re, depth + 1)) return true;
+    return false;
+  }
+  if (!isObj(v)) return false;
+  for (const k in v) {
+    const x = v[k];
+    if (typeof x === 'string') {
+      if ((k === 'system' || k === 'url') && re.test(x)) return true;
+    } else if (typeof x === 'object' && x !== null && hasUri(x, re, depth + 1)) return true;
+  }
+  return false;
+}
+
+function emit(out: Issue[], rule: RuleDef, code: Issue['code'], at: string, detail?: string): void {
+  const i = issue(rule.severity, code, detail ? `${rule.message}: ${detail}` : rule.message, at, rule.rule);
+  i.ruleId = rule.id;
+  out.push(i);
 }
 
 const URI_KEYS = new Set(['system', 'url']);
+
+/** What the generated code calls (by these names: RUNTIME_NAMES in rule-codegen.ts). */
+const RUNTIME: Record<(typeof RUNTIME_NAMES)[number], unknown> = {
+  emit, isEmpty, referenceType, epochOf, isFullDateTime: isFullDateTimeOf, DATE_PREFIX, UCUM_SYNTAX, SYS_IDS, isTypedId, referencedOrg, hasUri, walkStrings, URI_KEYS, firstTen,
+};
+
+type LayerFn = (res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[]) => void;
+
+/** Turns generated source into the layer's function (the source is made from profiles/ only; see rule-codegen.ts). */
+function instantiate(checks: readonly PlannedCheck[], name: string): LayerFn {
+  const { source, constants } = generateLayer(checks, name);
+  return (new Function('rt', 'K', source) as (rt: unknown, K: readonly unknown[]) => LayerFn)(RUNTIME, constants);
+}
 
 /**
  * Iterative walks (deep input must not overflow the stack) over the string values under the given keys: `visit` is called, with
@@ -597,42 +354,38 @@ export interface CompiledRules {
 /** Validates the rule data and compiles it once. Throws on malformed data (caught at start-up, not per request). */
 export function compileRules(set: RuleSet): CompiledRules {
   if (!set || typeof set.version !== 'string' || !Array.isArray(set.rules)) throw new Error('rules file: needs "version" and "rules"');
-  // Per resource type and layer: the rules in file order, over one path trie.
-  interface Layer { plan: PathPlan; checks: Compiled[]; walk?: Walk }
-  const newLayer = (): Layer => ({ plan: new PathPlan(), checks: [] });
-  const byType = new Map<string, { base: Layer; profile: Layer }>();
+  // Per resource type and layer: the rule paths in file order.
+  const byType = new Map<string, { base: PlannedCheck[]; profile: PlannedCheck[] }>();
   const ids = new Map<string, RuleDef>();
   for (const rule of set.rules) {
     if (ids.has(rule.id)) throw new Error(`rules file: duplicate id ${rule.id}`);
     if (rule.confidence === 'UNV' && rule.severity === 'error') throw new Error(`rule ${rule.id}: an unconfirmed (UNV) rule must not be an error`);
     if (rule.rule !== undefined && !/^\d{5}$/.test(rule.rule)) throw new Error(`rule ${rule.id}: rule number must be 5 digits`);
+    let notUcum: Record<string, string> | undefined;
+    if (rule.check.kind === 'ucumCode' && typeof rule.check.notUcum === 'string') {
+      const other = ids.get(rule.check.notUcum);
+      if (other?.check.kind !== 'ucumCode' || typeof other.check.notUcum !== 'object') throw new Error(`rule ${rule.id}: notUcum must name an earlier ucumCode rule with a list`);
+      notUcum = other.check.notUcum;
+    } else if (rule.check.kind === 'ucumCode') notUcum = rule.check.notUcum as Record<string, string> | undefined;
     let slot = byType.get(rule.resourceType);
-    if (!slot) byType.set(rule.resourceType, (slot = { base: newLayer(), profile: newLayer() }));
-    const layer = rule.layer === 'base-r4' ? slot.base : slot.profile;
-    const paths = rule.paths ?? [rule.path ?? ''];
-    const cond = compileConditions(rule.when, layer.plan);
-    for (const p of paths) {
-      const check = compileCheck(rule, p, ids, layer.plan);
-      layer.checks.push(cond ? (res, base, ctx, out, run) => (cond(run) ? check(res, base, ctx, out, run) : undefined) : check);
-    }
+    if (!slot) byType.set(rule.resourceType, (slot = { base: [], profile: [] }));
+    for (const path of rule.paths ?? [rule.path ?? '']) (rule.layer === 'base-r4' ? slot.base : slot.profile).push({ rule, path, notUcum });
     ids.set(rule.id, rule);
   }
-  // The walks, once every rule has interned its paths.
-  for (const slot of byType.values()) for (const layer of [slot.base, slot.profile]) layer.walk = compileWalk(layer.plan.nodes);
-  const none = { base: newLayer(), profile: newLayer() };
-  const star = byType.get('*') ?? none;
-  const runLayer = (layer: Layer, res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[]) => {
-    const checks = layer.checks;
-    if (checks.length === 0) return;
-    const run = new Run((layer.walk as Walk)(new Found(res, undefined, base)));
-    for (let i = 0; i < checks.length; i++) checks[i](res, base, ctx, out, run);
-  };
+  // One function per resource type and layer: its own rules, then those of every type (`*`), as run() always did.
+  const star = byType.get('*') ?? { base: [], profile: [] };
+  const fns = new Map<string, { base: LayerFn; profile: LayerFn }>();
+  const noRules: LayerFn = () => {};
+  let n = 0;
+  const make = (checks: readonly PlannedCheck[]): LayerFn => (checks.length ? instantiate(checks, `rules${n++}`) : noRules);
+  for (const [type, slot] of byType) fns.set(type, { base: make([...slot.base, ...star.base]), profile: make([...slot.profile, ...star.profile]) });
+  const anyType = { base: make(star.base), profile: make(star.profile) };
   return {
     version: set.version,
     rules: set.rules,
     run(res, base, ctx, out, layer) {
-      runLayer((byType.get(res.resourceType as string) ?? none)[layer], res, base, ctx, out);
-      runLayer(star[layer], res, base, ctx, out);
+      const slot = fns.get(res.resourceType as string) ?? anyType;
+      (layer === 'base' ? slot.base : slot.profile)(res, base, ctx, out);
     },
   };
 }
