@@ -5,7 +5,6 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse';
-import ExcelJS from 'exceljs';
 import { FORMULA, type Cell } from './import-cells.js';
 import { ImportFileError } from './import-errors.js';
 import { checkZipLimits } from './zip-limits.js';
@@ -76,6 +75,8 @@ async function* xlsxRows(file: string): AsyncGenerator<SheetRow> {
   if (!s.zip) throw new ImportFileError('file.not-xlsx');
   // Before exceljs inflates anything: a zip bomb is refused here, not met while streaming.
   await checkZipLimits(file);
+  // Loaded on first use: exceljs is about a fifth of the service's start-up, and most instances never read a spreadsheet.
+  const { default: ExcelJS } = await import('exceljs');
   // Styles are kept so date cells arrive as dates; shared strings are kept (the sheet needs them), nothing else.
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, { worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore' });
   try {
