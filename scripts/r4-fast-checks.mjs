@@ -17,7 +17,8 @@
 //  - type object: `d && typeof d == "object" && !Array.isArray(d)`; string/boolean `typeof ===`; number `typeof == "number"`
 //    (no finiteness check: Ajv's default strictNumbers is off); array `Array.isArray`;
 //  - pattern: applies to strings only, compiled as Ajv compiles it (`new RegExp(pattern, "u")`), one constant per pattern called as
-//    `p0.test(v)` (a closure per pattern cost a call per string; hand loops over charCodes were measured slower than V8's regex);
+//    `p0.test(v)` (a closure per pattern cost a call per string; hand loops over charCodes were measured slower than V8's regex),
+//    or through an exactly equivalent cheaper regex (PATTERN_REWRITES);
 //  - properties: a key whose value is `undefined` is skipped, as Ajv's `data.x !== undefined` does;
 //  - additionalProperties: false: every key `for...in` visits must be a schema property (Ajv walks the keys with for...in too);
 //  - required: `d.x === undefined` fails.
