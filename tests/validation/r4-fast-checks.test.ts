@@ -29,14 +29,10 @@ async function plantedFastChecks(change: (schema: { definitions: Record<string, 
   const { schema, resourceTypes } = await compiledSchemaAndTypes();
   const bindings = structuredClone(e.bindings) as unknown as { valueSets: Record<string, Record<string, string[]>> };
   change(schema, bindings);
-  const mod = { exports: {} as { bindingsHash: string; createFastChecks: (p: (s: string) => (x: string) => boolean) => FastChecks['checks'] } };
+  const mod = { exports: {} as { bindingsHash: string; createFastChecks: () => FastChecks['checks'] } };
   // The generator's own output (from the project's schema), evaluated as its CommonJS module would be.
   new Function('exports', 'module', generateFastChecks(schema, resourceTypes, bindings))(mod.exports, mod);
-  const regexCheck = (p: string) => {
-    const re = new RegExp(p, 'u');
-    return (s: string) => re.test(s);
-  };
-  return { bindingsHash: mod.exports.bindingsHash, checks: mod.exports.createFastChecks(regexCheck) };
+  return { bindingsHash: mod.exports.bindingsHash, checks: mod.exports.createFastChecks() };
 }
 
 function compareSamples(engines: FastEngines, perSpot: number, visits = mapped.length) {
@@ -97,5 +93,37 @@ describe('structure fast path = Ajv + required-bindings walk', () => {
     const custom = createValidator({ requiredBindings: data }).validate(imm, { now: NOW, baseOnly: true });
     expect(custom.filter((i) => i.expression?.[0] === 'Immunization.status').map((i) => i.code)).toEqual(['code-invalid']);
     expect(createValidator().validate(imm, { now: NOW, baseOnly: true }).filter((i) => i.expression?.[0] === 'Immunization.status')).toEqual([]);
+  });
+});
+
+describe('the fast path\'s pattern rewrites are the schema patterns', () => {
+  /** Strings where a rewrite and its pattern could part: every UTF-16 code unit (lone surrogates too) alone, between letters and
+   *  repeated, the empty string, astral code points and surrogate pairs in both orders. */
+  function probes(): string[] {
+    const out = ['', '😀', 'a😀b', '\uD83D', '\uDE00\uD83D', 'http://loinc.org', 'urn:uuid:0f2c4e1a-8b3d-4c5e-9f60-112233445566'];
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      out.push(ch, `a${ch}b`, `${ch}${ch}`, `${ch}x`, `x${ch}`);
+    }
+    return out;
+  }
+  /** The probes where `!absent.test(s)` and the pattern answer differently (empty: an exact rewrite). */
+  const partings = (pattern: string, absent: string, strings: string[]) => {
+    const re = new RegExp(pattern, 'u');
+    const no = new RegExp(absent, 'u');
+    return strings.filter((s) => re.test(s) !== !no.test(s));
+  };
+  const strings = probes();
+
+  test('each rewrite answers as its pattern (Ajv compiles it with "u") on every probe', async () => {
+    const { PATTERN_REWRITES } = (await import(pathToFileURL(path.join(packageRoot, 'scripts', 'r4-fast-checks.mjs')).href)) as {
+      PATTERN_REWRITES: Record<string, { absent: string }>;
+    };
+    expect(Object.keys(PATTERN_REWRITES)).toEqual(['^\\S*$']);
+    for (const [pattern, { absent }] of Object.entries(PATTERN_REWRITES)) expect(partings(pattern, absent, strings)).toEqual([]);
+  });
+
+  test('a planted difference is found: "no whitespace" read as ASCII whitespace only', () => {
+    expect(partings('^\\S*$', '[ \\t\\n\\r\\f\\v]', strings)).toContain('\u00a0');
   });
 });
