@@ -147,6 +147,15 @@ function variants(b: Rec): Rec[] {
       ref(e(i)).contained = [deep];
     });
     edit((_, e) => (ref(e(i)).note = [{ reference: 12 }, null, 'urn:uuid:plain-string', { reference: 'Patient/123' }]));
+    edit((_, e) => (ref(e(i)).code = { coding: [{ system: 'https://loinc.org', code: '1' }] }));
+    edit((_, e) => (ref(e(i)).extension = [{ url: 'http://fhir.kemkes.go.id/r4/x', extension: [{ url: 'https://loinc.org' }] }]));
+    edit((_, e) => (ref(e(i)).note = [{ value: 'https://loinc.org', system: 7 }, { url: 'http://loinc.org' }]));
+    edit((_, e) => {
+      // A URI value deeper than the recursion limit.
+      let deep: Rec = { system: 'https://loinc.org' };
+      for (let d = 0; d < 150; d++) deep = d % 2 ? { x: deep } : ({ y: [deep, { system: 'http://loinc.org' }] } as Rec);
+      ref(e(i)).contained = [deep];
+    });
   }
   edit((c) => (c.type = 'document'));
   edit((c) => delete c.type);
@@ -163,7 +172,24 @@ function compare(b: Rec): void {
   const types = checkBundle(b, 'Bundle', got);
   expect(got).toEqual(want);
   expect([...types]).toEqual([...referenceEntryTypes(b)]);
+  // The URI-scheme scan (UriScan) only adds its per-entry answers: the same issues and map with it.
+  const scanned: Issue[] = [];
+  const scan = { prefix: URI_PREFIX, clear: [] as boolean[] };
+  expect([...checkBundle(b, 'Bundle', scanned, scan)]).toEqual([...types]);
+  expect(scanned).toEqual(want);
+  // An entry is clear exactly when it has a resource, no unresolved reference and no system/url the prefix matches (past the quick
+  // walk's depth limit it is never clear: every deep variant here has a hit anyway).
+  const entries = Array.isArray(b.entry) ? b.entry : [];
+  entries.forEach((e: unknown, i: number) => {
+    if (!isObj(e) || !isObj(e.resource)) return expect(scan.clear[i]).toBeUndefined();
+    let hit = false;
+    walkStrings(e.resource, '', URI_KEYS, (x) => URI_PREFIX.test(x), () => (hit = true));
+    walkStrings(e.resource, '', REF_KEYS, (x) => x.startsWith('urn:uuid:') && !types.has(x) && !entries.some((o) => isObj(o) && o.fullUrl === x), () => (hit = true));
+    expect(scan.clear[i]).toBe(!hit);
+  });
 }
+const URI_PREFIX = /^(?:https:\/\/loinc\.org|http:\/\/fhir\.kemkes\.go\.id\/)/;
+const URI_KEYS = new Set(['system', 'url']);
 
 describe('checkBundle equals the previous implementation', () => {
   it('on the mapped samples and their broken variants', () => {
