@@ -2,14 +2,12 @@
 // These hold it to the previous implementation, kept here verbatim as the reference: same issues in the same order with the same
 // locations and texts, and the same fullUrl → resourceType map, over the mapped samples, the conformance Bundles (when the corpus
 // is present) and many broken variants of each.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { checkBundle } from '../../src/validation/bundle-rules.js';
 import { issue, type Issue } from '../../src/validation/outcome.js';
 import { walkStrings } from '../../src/validation/rule-engine.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { mapVisit } from '../../src/mapping/index.js';
 import { NOW, samples, tables } from '../mapping/helpers.js';
+import { conformanceBundles } from './conformance-bundles.js';
 
 type Rec = Record<string, unknown>;
 const isObj = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -80,28 +78,6 @@ function referenceCheckBundle(bundle: Rec, base: string, out: Issue[]): void {
 }
 
 const mapped: Rec[] = samples.map((s) => mapVisit(s.record, tables, { now: NOW }).bundle as unknown as Rec).filter(Boolean);
-
-function conformanceBundles(): Rec[] {
-  const dir = path.resolve(packageRoot, process.env.CONFORMANCE_DIR ?? '../shared/conformance');
-  const out: Rec[] = [];
-  if (!existsSync(dir)) return out;
-  const visit = (d: string): void => {
-    for (const f of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, f.name);
-      if (f.isDirectory()) visit(p);
-      else if (f.name.endsWith('.json') && f.name !== 'manifest.json') {
-        try {
-          const j: unknown = JSON.parse(readFileSync(p, 'utf8'));
-          if (isObj(j) && j.resourceType === 'Bundle') out.push(j);
-        } catch {
-          // not JSON: not a Bundle example
-        }
-      }
-    }
-  };
-  visit(dir);
-  return out;
-}
 
 /** Broken variants of a Bundle, each touching one thing (entry `i` taken modulo the entry count). */
 function variants(b: Rec): Rec[] {

@@ -3,15 +3,13 @@
 // composition, kept here as the oracle: checkBundle without a scan, then the profile rules of each entry without the flag (each part
 // pinned to its own reference by bundle-rules-equivalence and rule-engine-equivalence). Same issues, order, locations and texts,
 // over the mapped samples, the conformance Bundles (when present) and variants with wrong and right schemes deep in the entries.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { checkBundle } from '../../src/validation/bundle-rules.js';
 import { createValidator, loadRuleSet, MAX_ISSUES } from '../../src/validation/index.js';
 import type { Issue } from '../../src/validation/outcome.js';
 import { compileRules, type RuleContext } from '../../src/validation/rule-engine.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { mapVisit } from '../../src/mapping/index.js';
 import { NOW, samples, tables } from '../mapping/helpers.js';
+import { conformanceBundles } from './conformance-bundles.js';
 
 type Rec = Record<string, unknown>;
 const isObj = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -53,28 +51,6 @@ function scannedBundleLayers(b: Rec, prefix: RegExp, organizationId?: string): I
 }
 
 const mapped: Rec[] = samples.map((s) => mapVisit(s.record, tables, { now: NOW }).bundle as unknown as Rec).filter(Boolean);
-
-function conformanceBundles(): Rec[] {
-  const dir = path.resolve(packageRoot, process.env.CONFORMANCE_DIR ?? '../shared/conformance');
-  const out: Rec[] = [];
-  if (!existsSync(dir)) return out;
-  const visit = (d: string): void => {
-    for (const f of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, f.name);
-      if (f.isDirectory()) visit(p);
-      else if (f.name.endsWith('.json') && f.name !== 'manifest.json') {
-        try {
-          const j: unknown = JSON.parse(readFileSync(p, 'utf8'));
-          if (isObj(j) && j.resourceType === 'Bundle') out.push(j);
-        } catch {
-          // not JSON: not a Bundle example
-        }
-      }
-    }
-  };
-  visit(dir);
-  return out;
-}
 
 /** Every wrong prefix of the rule data, one right one, and near misses (case, other keys, not a string). */
 const WRONG = set.rules.flatMap((r) => (r.check.kind === 'uriScheme' ? r.check.fixes.map((f) => f.wrong) : []));
