@@ -33,41 +33,60 @@ function firstSegmentIs(url: string, type: string): boolean {
 
 type UrlSet = { has(url: string): boolean };
 const isUnresolved = (key: string, x: string, fullUrls: UrlSet) => key === 'reference' && x.startsWith('urn:uuid:') && !fullUrls.has(x);
-/** Past this depth the search goes on iteratively (deep input must not overflow the stack); recursion is faster for the usual depths. */
+/** Past this depth the quick walk gives up and says "look" (deep input must not overflow the stack); recursion is faster for the usual depths. */
 const MAX_RECURSION = 64;
 
 /**
- * Whether some string under a `reference` key anywhere in `v` is a `urn:uuid:` reference that no entry's fullUrl names: the same
- * search as walkStrings' first pass, by hand and without callbacks, since every resource of every Bundle is searched and almost
- * none has a match. Objects and arrays have a function each (each stays monomorphic), and a value is first asked whether it is an
- * object (most are strings to pass over: only one under `reference` needs a look).
+ * For the profile rules' URI-scheme check (rule-engine.ts CompiledRules.uriSchemePrefix): `prefix` matches the start of every
+ * system/url value any such rule could report. checkBundle sets `clear[i]` to true when entry i's resource has neither an unresolved
+ * `urn:uuid:` reference nor such a value, so the profile rules may skip their own search of it (RuleContext.uriSchemeClear).
  */
-function hasUnresolvedReference(v: object, fullUrls: UrlSet, depth: number): boolean {
-  return Array.isArray(v) ? unresolvedInArray(v, fullUrls, depth) : unresolvedInObject(v as Record<string, unknown>, fullUrls, depth);
+export interface UriScan {
+  readonly prefix: RegExp;
+  readonly clear: boolean[];
+}
+/** Matches nothing: the quick walk without a URI-scheme scan. */
+const NO_PREFIX = /(?!)/;
+
+/**
+ * The quick walk over every resource of every Bundle, by hand and without callbacks (almost none has a match): whether some string
+ * in `v` needs a closer look, i.e. a `reference` that is a `urn:uuid:` no entry's fullUrl names, a `system`/`url` that `uriPrefix`
+ * matches, or anything deeper than MAX_RECURSION. Objects and arrays have a function each (each stays monomorphic), and a value is
+ * first asked whether it is an object (most are strings to pass over: only those under the three keys need a look).
+ */
+function needsLook(v: object, fullUrls: UrlSet, uriPrefix: RegExp, depth: number): boolean {
+  return Array.isArray(v) ? needsLookInArray(v, fullUrls, uriPrefix, depth) : needsLookInObject(v as Record<string, unknown>, fullUrls, uriPrefix, depth);
 }
 
-function unresolvedInArray(a: unknown[], fullUrls: UrlSet, depth: number): boolean {
-  if (depth > MAX_RECURSION) return hasUnresolvedDeep(a, fullUrls);
+function needsLookInArray(a: unknown[], fullUrls: UrlSet, uriPrefix: RegExp, depth: number): boolean {
+  if (depth > MAX_RECURSION) return true;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
-    if (typeof x === 'object' && x !== null && (Array.isArray(x) ? unresolvedInArray(x, fullUrls, depth + 1) : unresolvedInObject(x as Record<string, unknown>, fullUrls, depth + 1))) return true;
+    if (typeof x === 'object' && x !== null && (Array.isArray(x) ? needsLookInArray(x, fullUrls, uriPrefix, depth + 1) : needsLookInObject(x as Record<string, unknown>, fullUrls, uriPrefix, depth + 1))) return true;
   }
   return false;
 }
 
-function unresolvedInObject(o: Record<string, unknown>, fullUrls: UrlSet, depth: number): boolean {
-  if (depth > MAX_RECURSION) return hasUnresolvedDeep(o, fullUrls);
+function needsLookInObject(o: Record<string, unknown>, fullUrls: UrlSet, uriPrefix: RegExp, depth: number): boolean {
+  if (depth > MAX_RECURSION) return true;
   for (const k in o) {
     const x = o[k];
     if (typeof x === 'object') {
-      if (x !== null && (Array.isArray(x) ? unresolvedInArray(x, fullUrls, depth + 1) : unresolvedInObject(x as Record<string, unknown>, fullUrls, depth + 1))) return true;
-    } else if (typeof x === 'string' && isUnresolved(k, x, fullUrls)) return true;
+      if (x !== null && (Array.isArray(x) ? needsLookInArray(x, fullUrls, uriPrefix, depth + 1) : needsLookInObject(x as Record<string, unknown>, fullUrls, uriPrefix, depth + 1))) return true;
+    } else if (typeof x === 'string') {
+      if (k === 'reference') {
+        if (x.startsWith('urn:uuid:') && !fullUrls.has(x)) return true;
+      } else if ((k === 'system' || k === 'url') && uriPrefix.test(x)) return true;
+    }
   }
   return false;
 }
 
-/** hasUnresolvedReference with an explicit stack, for what lies deeper than MAX_RECURSION. */
-function hasUnresolvedDeep(root: object, fullUrls: UrlSet): boolean {
+/**
+ * Whether some string under a `reference` key anywhere in `root` is a `urn:uuid:` reference that no entry's fullUrl names: the
+ * same search as walkStrings' first pass without callbacks, with an explicit stack (any depth); run only where needsLook said "look".
+ */
+function hasUnresolvedReference(root: object, fullUrls: UrlSet): boolean {
   const stack: unknown[] = [root];
   while (stack.length) {
     const v = stack.pop();
@@ -91,7 +110,7 @@ function hasUnresolvedDeep(root: object, fullUrls: UrlSet): boolean {
  * Returns fullUrl → resourceType of the entries (the first entry of each fullUrl), for resolving `urn:uuid:` references and
  * checking their target types; gathered in the same pass over the entries.
  */
-export function checkBundle(bundle: Record<string, unknown>, base: string, out: Issue[]): Map<string, string> {
+export function checkBundle(bundle: Record<string, unknown>, base: string, out: Issue[], uriScan?: UriScan): Map<string, string> {
   const types = new Map<string, string>();
   if (bundle.type !== undefined && bundle.type !== 'transaction' && bundle.type !== 'batch') {
     out.push(issue('error', 'value', `Bundle.type must be 'transaction' (or 'batch') to be posted to SATUSEHAT`, `${base}.type`));
@@ -138,12 +157,17 @@ export function checkBundle(bundle: Record<string, unknown>, base: string, out: 
     }
   }
   // Every internal reference must resolve; conditional references (Patient?identifier=...) are resolved by sync, not here.
-  // Locations are built (walkStrings) only for an entry that has an unresolved one.
+  // Locations are built (walkStrings) only for an entry that has an unresolved one. The quick walk also looks for the profile
+  // rules' URI-scheme values (uriScan), so that one walk of each resource serves both.
   const fullUrls = seen;
   const unresolved = (ref: string) => ref.startsWith('urn:uuid:') && !fullUrls.has(ref);
+  const uriPrefix = uriScan ? uriScan.prefix : NO_PREFIX;
   for (let i = 0; i < entries.length; i++) {
     const e: unknown = entries[i];
-    if (!isObj(e) || !isObj(e.resource) || !hasUnresolvedReference(e.resource, fullUrls, 0)) continue;
+    if (!isObj(e) || !isObj(e.resource)) continue;
+    const look = needsLook(e.resource, fullUrls, uriPrefix, 0);
+    if (uriScan) uriScan.clear[i] = !look;
+    if (!look || !hasUnresolvedReference(e.resource, fullUrls)) continue;
     walkStrings(e.resource, `${base}.entry[${i}].resource`, REF_KEYS, unresolved, (_ref, at) => {
       out.push(issue('error', 'not-found', 'Reference does not resolve to any entry fullUrl in this Bundle', at));
     });

@@ -6,7 +6,7 @@ import { profilesDir } from '../util/paths.js';
 import { issue, type Issue } from './outcome.js';
 import { loadR4Module, R4Structure, quotedName, GENERATED_R4_MODULE } from './r4-structure.js';
 import { compileRules, type CompiledRules, type RuleContext, type RuleDef, type RuleSet } from './rule-engine.js';
-import { checkBundle } from './bundle-rules.js';
+import { checkBundle, type UriScan } from './bundle-rules.js';
 import { createBindingChecker, loadRequiredBindings, type RequiredBindingsData } from './required-bindings.js';
 
 export type { Issue } from './outcome.js';
@@ -87,12 +87,15 @@ export function createValidator(options: CreateValidatorOptions = {}): Validator
     if (!opts.baseOnly) {
       const ctx: RuleContext = { nowMs: opts.now.getTime(), organizationId: opts.organizationId };
       if (type === 'Bundle') {
-        // Layer 3, then layer 2 for each entry with its expression prefixed Bundle.entry[i].resource.
-        ctx.refTypes = checkBundle(payload, base, out);
+        // Layer 3, then layer 2 for each entry with its expression prefixed Bundle.entry[i].resource. Layer 3's walk of each entry
+        // also tells layer 2 which entries cannot have a URI-scheme finding (uriScan.clear), so those are not walked twice.
+        const uriScan: UriScan | undefined = rules.uriSchemePrefix ? { prefix: rules.uriSchemePrefix, clear: [] } : undefined;
+        ctx.refTypes = checkBundle(payload, base, out, uriScan);
         const entries = Array.isArray(payload.entry) ? payload.entry : [];
         for (let i = 0; i < entries.length; i++) {
           const r = isObj(entries[i]) ? (entries[i] as Record<string, unknown>).resource : undefined;
           if (isObj(r) && typeof r.resourceType === 'string' && r.resourceType !== 'Bundle' && structure.has(r.resourceType)) {
+            ctx.uriSchemeClear = uriScan !== undefined && uriScan.clear[i] === true;
             rules.run(r, `${base}.entry[${i}].resource`, ctx, out, 'profile');
           }
         }

@@ -557,10 +557,11 @@ function writeCheck(w: Writer, planned: PlannedCheck, R: string): void {
     }
     case 'uriScheme': {
       if (c.fixes.length === 0) return; // nothing can be wrong
-      // Almost no resource has a match: hasUri only looks (no locations); walkStrings builds them when there is one.
+      // Almost no resource has a match: hasUri only looks (no locations); walkStrings builds them when there is one. Neither runs
+      // when the caller's own walk found no value that any uriScheme rule could report (ctx.uriSchemeClear, set per Bundle entry).
       const fixes = w.constant(c.fixes);
       const wrongPrefix = w.constant(new RegExp(`^(?:${c.fixes.map((f) => escapeRegExp(f.wrong)).join('|')})`));
-      w.open(`if (hasUri(res, ${wrongPrefix}, 0))`);
+      w.open(`if (ctx.uriSchemeClear !== true && hasUri(res, ${wrongPrefix}, 0))`);
       w.line(`walkStrings(res, base, URI_KEYS, (value) => ${wrongPrefix}.test(value), (value, at) => { for (const f of ${fixes}) if (value.startsWith(f.wrong)) emit(out, ${R}, "value", at, "use " + f.right + "... instead of " + f.wrong + "..."); });`);
       w.close();
       return;

@@ -79,6 +79,11 @@ export interface RuleContext {
   organizationId?: string;
   /** fullUrl → resourceType of the Bundle entries, to resolve `urn:uuid:` references. */
   refTypes?: ReadonlyMap<string, string>;
+  /**
+   * True when the caller has already searched this resource and no system/url value in it matches uriSchemePrefix (checkBundle
+   * does, in its walk of each entry): the URI-scheme rules then skip their own search, which could find nothing.
+   */
+  uriSchemeClear?: boolean;
 }
 
 /** A value found at a path, with its FHIRPath location (built on first read of `p`). Only compilePath's getters make them. */
@@ -347,6 +352,11 @@ function someString(root: unknown, keys: ReadonlySet<string>, matches: (value: s
 export interface CompiledRules {
   readonly version: string;
   readonly rules: readonly RuleDef[];
+  /**
+   * Matches the start of every value any uriScheme rule reports (their wrong prefixes, all types and layers); nothing if none.
+   * Optional so that engines without it (the test oracle) still fit; compileRules always sets it.
+   */
+  readonly uriSchemePrefix?: RegExp;
   /** Runs one layer of rules for `res` (located at FHIRPath `base`): `base` = base-R4 cardinality, `profile` = SATUSEHAT. */
   run(res: Record<string, unknown>, base: string, ctx: RuleContext, out: Issue[], layer: 'base' | 'profile'): void;
 }
@@ -380,9 +390,11 @@ export function compileRules(set: RuleSet): CompiledRules {
   const make = (checks: readonly PlannedCheck[]): LayerFn => (checks.length ? instantiate(checks, `rules${n++}`) : noRules);
   for (const [type, slot] of byType) fns.set(type, { base: make([...slot.base, ...star.base]), profile: make([...slot.profile, ...star.profile]) });
   const anyType = { base: make(star.base), profile: make(star.profile) };
+  const wrongUris = set.rules.flatMap((r) => (r.check.kind === 'uriScheme' ? r.check.fixes.map((f) => escapeRegExp(f.wrong)) : []));
   return {
     version: set.version,
     rules: set.rules,
+    uriSchemePrefix: wrongUris.length ? new RegExp(`^(?:${wrongUris.join('|')})`) : /(?!)/,
     run(res, base, ctx, out, layer) {
       const slot = fns.get(res.resourceType as string) ?? anyType;
       (layer === 'base' ? slot.base : slot.profile)(res, base, ctx, out);

@@ -2,14 +2,12 @@
 // These hold it to the previous implementation, kept here verbatim as the reference: same issues in the same order with the same
 // locations and texts, and the same fullUrl → resourceType map, over the mapped samples, the conformance Bundles (when the corpus
 // is present) and many broken variants of each.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { checkBundle } from '../../src/validation/bundle-rules.js';
 import { issue, type Issue } from '../../src/validation/outcome.js';
 import { walkStrings } from '../../src/validation/rule-engine.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { mapVisit } from '../../src/mapping/index.js';
 import { NOW, samples, tables } from '../mapping/helpers.js';
+import { conformanceBundles } from './conformance-bundles.js';
 
 type Rec = Record<string, unknown>;
 const isObj = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -81,28 +79,6 @@ function referenceCheckBundle(bundle: Rec, base: string, out: Issue[]): void {
 
 const mapped: Rec[] = samples.map((s) => mapVisit(s.record, tables, { now: NOW }).bundle as unknown as Rec).filter(Boolean);
 
-function conformanceBundles(): Rec[] {
-  const dir = path.resolve(packageRoot, process.env.CONFORMANCE_DIR ?? '../shared/conformance');
-  const out: Rec[] = [];
-  if (!existsSync(dir)) return out;
-  const visit = (d: string): void => {
-    for (const f of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, f.name);
-      if (f.isDirectory()) visit(p);
-      else if (f.name.endsWith('.json') && f.name !== 'manifest.json') {
-        try {
-          const j: unknown = JSON.parse(readFileSync(p, 'utf8'));
-          if (isObj(j) && j.resourceType === 'Bundle') out.push(j);
-        } catch {
-          // not JSON: not a Bundle example
-        }
-      }
-    }
-  };
-  visit(dir);
-  return out;
-}
-
 /** Broken variants of a Bundle, each touching one thing (entry `i` taken modulo the entry count). */
 function variants(b: Rec): Rec[] {
   const entries = Array.isArray(b.entry) ? b.entry : [];
@@ -147,6 +123,15 @@ function variants(b: Rec): Rec[] {
       ref(e(i)).contained = [deep];
     });
     edit((_, e) => (ref(e(i)).note = [{ reference: 12 }, null, 'urn:uuid:plain-string', { reference: 'Patient/123' }]));
+    edit((_, e) => (ref(e(i)).code = { coding: [{ system: 'https://loinc.org', code: '1' }] }));
+    edit((_, e) => (ref(e(i)).extension = [{ url: 'http://fhir.kemkes.go.id/r4/x', extension: [{ url: 'https://loinc.org' }] }]));
+    edit((_, e) => (ref(e(i)).note = [{ value: 'https://loinc.org', system: 7 }, { url: 'http://loinc.org' }]));
+    edit((_, e) => {
+      // A URI value deeper than the recursion limit.
+      let deep: Rec = { system: 'https://loinc.org' };
+      for (let d = 0; d < 150; d++) deep = d % 2 ? { x: deep } : ({ y: [deep, { system: 'http://loinc.org' }] } as Rec);
+      ref(e(i)).contained = [deep];
+    });
   }
   edit((c) => (c.type = 'document'));
   edit((c) => delete c.type);
@@ -163,7 +148,24 @@ function compare(b: Rec): void {
   const types = checkBundle(b, 'Bundle', got);
   expect(got).toEqual(want);
   expect([...types]).toEqual([...referenceEntryTypes(b)]);
+  // The URI-scheme scan (UriScan) only adds its per-entry answers: the same issues and map with it.
+  const scanned: Issue[] = [];
+  const scan = { prefix: URI_PREFIX, clear: [] as boolean[] };
+  expect([...checkBundle(b, 'Bundle', scanned, scan)]).toEqual([...types]);
+  expect(scanned).toEqual(want);
+  // An entry is clear exactly when it has a resource, no unresolved reference and no system/url the prefix matches (past the quick
+  // walk's depth limit it is never clear: every deep variant here has a hit anyway).
+  const entries = Array.isArray(b.entry) ? b.entry : [];
+  entries.forEach((e: unknown, i: number) => {
+    if (!isObj(e) || !isObj(e.resource)) return expect(scan.clear[i]).toBeUndefined();
+    let hit = false;
+    walkStrings(e.resource, '', URI_KEYS, (x) => URI_PREFIX.test(x), () => (hit = true));
+    walkStrings(e.resource, '', REF_KEYS, (x) => x.startsWith('urn:uuid:') && !types.has(x) && !entries.some((o) => isObj(o) && o.fullUrl === x), () => (hit = true));
+    expect(scan.clear[i]).toBe(!hit);
+  });
 }
+const URI_PREFIX = /^(?:https:\/\/loinc\.org|http:\/\/fhir\.kemkes\.go\.id\/)/;
+const URI_KEYS = new Set(['system', 'url']);
 
 describe('checkBundle equals the previous implementation', () => {
   it('on the mapped samples and their broken variants', () => {
