@@ -86,21 +86,6 @@ export interface RuleContext {
   uriSchemeClear?: boolean;
 }
 
-/** A value found at a path, with its FHIRPath location (built on first read of `p`). Only compilePath's getters make them. */
-class Found {
-  private loc: string | undefined;
-  /** `seg` (`.code`) and `index` (≥ 0 for an array item) place the value under `parent`; the root carries its location as `seg`. */
-  constructor(readonly v: unknown, private readonly parent: Found | undefined, private readonly seg: string, private readonly index = -1) {}
-  get p(): string {
-    if (this.loc === undefined) {
-      const at = this.parent ? this.parent.p + this.seg : this.seg;
-      this.loc = this.index >= 0 ? `${at}[${this.index}]` : at;
-    }
-    return this.loc;
-  }
-}
-type Getter = ((root: Record<string, unknown>, base: string) => readonly Found[]) & { from: (start: Found) => readonly Found[] };
-
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isEmpty = (v: unknown): boolean =>
   v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isObj(v) && !hasOwnKey(v));
@@ -108,49 +93,6 @@ const isEmpty = (v: unknown): boolean =>
 function hasOwnKey(v: Record<string, unknown>): boolean {
   for (const k in v) if (Object.hasOwn(v, k)) return true;
   return false;
-}
-
-/** Compiles `a.b.c` / `effective[x]` into a getter returning every value with its FHIRPath location (arrays flattened), the
- *  semantics the generated rule code reads paths with (for tests and tools; the rules themselves do not use it). `from` starts
- *  the walk at an earlier finding (its location then prefixes the new ones). */
-export function compilePath(path: string): Getter {
-  const segs = path ? path.split('.').map(toSegment) : [];
-  const getter = (start: Found): readonly Found[] => {
-    let cur: readonly Found[] = [start];
-    for (let s = 0; s < segs.length && cur.length > 0; s++) cur = step(cur, segs[s]);
-    return cur;
-  };
-  const get = ((root: Record<string, unknown>, base: string) => getter(new Found(root, undefined, base))) as Getter;
-  get.from = getter;
-  return get;
-}
-
-/** A path segment with what is fixed at compile time: the choice-type prefix (`effective` of `effective[x]`), the location suffix. */
-interface Segment { readonly name: string; readonly choice: string | undefined; readonly suffix: string }
-const toSegment = (name: string): Segment => ({ name, choice: name.endsWith('[x]') ? name.slice(0, -3) : undefined, suffix: `.${name}` });
-
-/** The values one segment below `cur` (arrays flattened, in order). */
-function step(cur: readonly Found[], segment: Segment): readonly Found[] {
-  const next: Found[] = [];
-  const { choice, name: seg, suffix } = segment;
-  for (let j = 0; j < cur.length; j++) {
-    const f = cur[j];
-    const v = f.v;
-    if (!isObj(v)) continue;
-    if (choice !== undefined) {
-      for (const k in v) {
-        if (k.length > choice.length && k.startsWith(choice) && k.charCodeAt(choice.length) >= 65 && k.charCodeAt(choice.length) <= 90) push(next, v[k], f, `.${k}`);
-      }
-    } else push(next, v[seg], f, suffix);
-  }
-  return next;
-}
-
-function push(into: Found[], v: unknown, parent: Found, seg: string): void {
-  if (v === undefined || v === null) return;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (v[i] !== undefined && v[i] !== null) into.push(new Found(v[i], parent, seg, i));
-  } else into.push(new Found(v, parent, seg));
 }
 
 const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;

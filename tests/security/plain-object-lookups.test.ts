@@ -23,7 +23,6 @@ const REVIEWED: Record<string, string> = {
   'src/validation/r4-structure.ts: (cur as Record<string, unknown>)[seg]': 'guarded by Object.hasOwn on the line above',
   'src/validation/r4-structure.ts: fns[k]': 'k is an own key of fns (Object.keys(fns).filter)',
   'src/validation/r4-structure.ts: this.fns[type]': 'guarded by has() (Object.prototype.hasOwnProperty.call)',
-  'src/validation/rule-engine.ts: v[seg]': 'seg is a segment of a rule path from profiles/ (configuration), reading the payload',
   'src/validation/rule-engine.ts: res[c.consistentWith]': 'consistentWith is an element name from profiles/ (configuration), reading the payload',
   'src/util/logger.ts: (err as unknown as Record<string, unknown>)[k]': 'k is one of four literal property names',
   'src/util/logger.ts: out[k]': 'k is one of four literal property names',
