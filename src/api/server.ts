@@ -1,10 +1,11 @@
 // Listening and graceful shutdown, apart from main.ts so tests (and issue 4's startService) can reuse them.
-import http, { type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import type { Logger } from '../util/logger.js';
 import { LOCALES, negotiateLocale } from '../i18n/index.js';
 import { renderMessage } from '../i18n/issues.js';
+import { createExpressServer } from '../util/express-server.js';
 
 export interface ListenOptions {
   host: string;
@@ -36,7 +37,7 @@ const DRAINING_OUTCOME = new Map(LOCALES.map((locale) => [locale, JSON.stringify
 
 export function listen(app: express.Express, opts: ListenOptions): Promise<RunningServer> {
   let draining: { retryAfter: string } | undefined;
-  const server = http.createServer((req, res) => {
+  const server = createExpressServer(app, (req, res) => {
     if (!draining) {
       app(req, res);
       return;

@@ -1,6 +1,6 @@
 // Runs the simulator on a real HTTP port (0 → a free one), loopback by default.
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:http';
+import { createExpressServer } from '../util/express-server.js';
 import { AUTH_PATH, FHIR_PATH, createSimulator, type SimulatorState } from './app.js';
 import type { SimulatorOptions } from './options.js';
 
@@ -16,7 +16,7 @@ export async function startSimulator(opts: SimulatorOptions & { port?: number; h
   const { port = 0, host = '127.0.0.1', ...simOpts } = opts;
   const sim = createSimulator(simOpts);
   await sim.ready; // fail at start, not at the first request, when the validator cannot be loaded
-  const server = createServer(sim.app);
+  const server = createExpressServer(sim.app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
