@@ -51,24 +51,57 @@ export class JsonStreamGuard {
   write(chunk: Uint8Array): StreamViolation | undefined {
     if (this.violation) return this.violation;
     const n = chunk.length;
+    const { kinds, counts, limits } = this;
+    // The state lives in locals while the chunk is read (V8 keeps them in registers; fields would be loaded and stored
+    // per byte) and goes back to the fields at the end. A violation needs none of it back: the guard then only repeats it.
+    let depth = this.depth;
+    let inString = this.inString;
+    let escaped = this.escaped;
+    let expectValue = this.expectValue;
+    let afterColon = this.afterColon;
+    let stringIsKey = this.stringIsKey;
+    let keyBytes = this.keyBytes;
+    let nodes = this.nodes;
     for (let i = 0; i < n; i++) {
       let b = chunk[i]!;
-      if (this.inString) {
-        // The rest of the string in this chunk, in a tight loop: most of a body's bytes are string content.
-        const key = this.stringIsKey;
-        const slot = this.depth * (MAX_PATH_KEY + 1);
+      if (inString) {
+        if (!stringIsKey) {
+          // A value's content, most of a body's bytes: only a quote or a backslash matters. An escape may be cut by the
+          // chunk boundary (`escaped` carries it to the next chunk).
+          let j = i;
+          if (escaped) {
+            escaped = false;
+            j++;
+          }
+          while (j < n) {
+            const c = chunk[j]!;
+            if (c === QUOTE) {
+              inString = false;
+              break;
+            }
+            if (c === BACKSLASH) {
+              if (j + 1 === n) escaped = true;
+              j += 2;
+            } else j++;
+          }
+          i = inString ? n : j;
+          continue;
+        }
+        // A key: the same, keeping its first bytes for error paths.
+        const slot = depth * (MAX_PATH_KEY + 1);
+        const keyStore = this.keyStore;
         for (;;) {
-          if (this.escaped) this.escaped = false;
-          else if (b === BACKSLASH) this.escaped = true;
+          if (escaped) escaped = false;
+          else if (b === BACKSLASH) escaped = true;
           else if (b === QUOTE) {
-            this.inString = false;
+            inString = false;
             break;
           }
-          if (key && this.keyBytes <= MAX_PATH_KEY) this.keyStore[slot + this.keyBytes++] = b;
+          if (keyBytes <= MAX_PATH_KEY) keyStore[slot + keyBytes++] = b;
           if (++i === n) break;
           b = chunk[i]!;
         }
-        if (key && !this.inString) this.keyLength[this.depth] = this.keyBytes;
+        if (!inString) this.keyLength[depth] = keyBytes;
         continue;
       }
       if (isSpace(b)) continue;
@@ -77,20 +110,20 @@ export class JsonStreamGuard {
         // Strict JSON bodies: an object or an array at the root, like express.json({ strict: true }).
         if (b !== 0x7b && b !== 0x5b) return this.fail(i, violation('syntax', {}, undefined, 'syntax.not-object'));
       }
-      if (this.expectValue && b !== 0x5d && b !== 0x7d) {
-        this.expectValue = false;
-        if (++this.nodes > this.limits.maxNodes) return this.fail(i, violation('nodes', { limit: this.limits.maxNodes }));
-        if (this.kinds[this.depth] === ARR && ++this.counts[this.depth]! > this.limits.maxArrayLength) {
-          return this.fail(i, violation('array-length', { limit: this.limits.maxArrayLength }, this.path(this.depth - 1), 'array-length.more'));
+      if (expectValue && b !== 0x5d && b !== 0x7d) {
+        expectValue = false;
+        if (++nodes > limits.maxNodes) return this.fail(i, violation('nodes', { limit: limits.maxNodes }));
+        if (kinds[depth] === ARR && ++counts[depth]! > limits.maxArrayLength) {
+          return this.fail(i, violation('array-length', { limit: limits.maxArrayLength }, this.path(depth - 1), 'array-length.more'));
         }
       }
       switch (b) {
         case QUOTE:
-          this.inString = true;
-          this.stringIsKey = this.kinds[this.depth] === OBJ && !this.afterColon;
-          if (this.stringIsKey) {
-            this.keyBytes = 0;
-            const need = (this.depth + 1) * (MAX_PATH_KEY + 1);
+          inString = true;
+          stringIsKey = kinds[depth] === OBJ && !afterColon;
+          if (stringIsKey) {
+            keyBytes = 0;
+            const need = (depth + 1) * (MAX_PATH_KEY + 1);
             if (this.keyStore.length < need) {
               const grown = new Uint8Array(Math.max(need, this.keyStore.length * 2));
               grown.set(this.keyStore);
@@ -100,38 +133,46 @@ export class JsonStreamGuard {
           break;
         case 0x7b: // {
         case 0x5b: // [
-          if (this.depth + 1 > this.limits.maxDepth) {
-            return this.fail(i, violation('depth', { limit: this.limits.maxDepth }, this.path(this.depth)));
+          if (depth + 1 > limits.maxDepth) {
+            return this.fail(i, violation('depth', { limit: limits.maxDepth }, this.path(depth)));
           }
-          this.depth++;
-          this.kinds[this.depth] = b === 0x7b ? OBJ : ARR;
-          this.counts[this.depth] = 0;
-          this.afterColon = false;
-          this.expectValue = b === 0x5b;
+          depth++;
+          kinds[depth] = b === 0x7b ? OBJ : ARR;
+          counts[depth] = 0;
+          afterColon = false;
+          expectValue = b === 0x5b;
           break;
         case 0x7d: // }
         case 0x5d: // ]
-          if (this.depth === 0 || this.kinds[this.depth] !== (b === 0x7d ? OBJ : ARR)) {
+          if (depth === 0 || kinds[depth] !== (b === 0x7d ? OBJ : ARR)) {
             return this.fail(i, violation('syntax', {}, undefined, 'syntax.brackets'));
           }
-          this.depth--;
-          this.expectValue = false;
-          this.afterColon = this.kinds[this.depth] === OBJ;
+          depth--;
+          expectValue = false;
+          afterColon = kinds[depth] === OBJ;
           break;
         case 0x3a: // :
-          if (this.kinds[this.depth] === OBJ && ++this.counts[this.depth]! > this.limits.maxObjectKeys) {
-            return this.fail(i, violation('object-keys', { limit: this.limits.maxObjectKeys }, this.path(this.depth - 1)));
+          if (kinds[depth] === OBJ && ++counts[depth]! > limits.maxObjectKeys) {
+            return this.fail(i, violation('object-keys', { limit: limits.maxObjectKeys }, this.path(depth - 1)));
           }
-          this.afterColon = true;
-          this.expectValue = true;
+          afterColon = true;
+          expectValue = true;
           break;
         case 0x2c: // ,
-          this.afterColon = false;
-          this.expectValue = this.kinds[this.depth] === ARR;
+          afterColon = false;
+          expectValue = kinds[depth] === ARR;
           break;
         default:
       }
     }
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+    this.expectValue = expectValue;
+    this.afterColon = afterColon;
+    this.stringIsKey = stringIsKey;
+    this.keyBytes = keyBytes;
+    this.nodes = nodes;
     this.bytesSeen += n;
     return undefined;
   }
