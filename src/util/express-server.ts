@@ -15,9 +15,17 @@ import type { Express } from 'express';
  * target gives the same prototype, but measured here it kept the slow scavenges: do not "simplify" to it.)
  */
 function bornWith<T extends typeof http.IncomingMessage | typeof http.ServerResponse>(base: T, prototype: object): T {
-  const init = base as unknown as (this: object, ...args: unknown[]) => void;
-  function Born(this: object, ...args: unknown[]): void {
-    init.apply(this, args);
+  let Born: (this: object, ...args: unknown[]) => unknown;
+  if (Function.prototype.toString.call(base).startsWith('class')) {
+    // A Node whose classes cannot be called: still the right prototypes, so still correct.
+    Born = function (...args: unknown[]): unknown {
+      return Reflect.construct(base as unknown as new (...a: unknown[]) => object, args, Born);
+    };
+  } else {
+    const init = base as unknown as (this: object, ...args: unknown[]) => void;
+    Born = function (this: object, ...args: unknown[]): void {
+      init.apply(this, args);
+    };
   }
   Born.prototype = prototype;
   return Born as unknown as T;
